@@ -1,0 +1,1 @@
+"""Arkiv5 conversion service. Identifies document formats and converts them to archival formats (PDF/A), nightly and on demand."""

@@ -1,0 +1,77 @@
+"""Events the access service publishes: effective-dated rights, groups, account state."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from ..envelope import EventData
+from ..topics import ACCESS_GROUPS, ACCESS_RIGHTS
+
+_PREFIX = "no.arkiv5.access"
+
+
+class _AccessEvent(EventData):
+    source_service: ClassVar[str] = "access"
+
+
+class RightsChanged(_AccessEvent):
+    """A person's complete rights for one validity period (a snapshot, not a delta).
+
+    Snapshots make the journal's read model simple and safe to rebuild: the newest
+    version per person and period wins.
+    """
+
+    event_type: ClassVar[str] = f"{_PREFIX}.rights.changed.v1"
+    topic: ClassVar[str] = ACCESS_RIGHTS
+
+    person_id: UUID
+    version: int = Field(ge=1, description="Increases with every change of this person's rights")
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="Last day the rights hold; None = open-ended")
+    roles: list[str] = Field(default_factory=list, description="Role codes, e.g. saksbehandler")
+    unit_id: UUID | None = Field(default=None, description="The person's own administrative unit")
+    led_unit_ids: list[UUID] = Field(default_factory=list, description="Units led, with all units below")
+    access_codes: list[str] = Field(default_factory=list, description="Cleared tilgangsrestriksjon codes")
+    group_ids: list[UUID] = Field(default_factory=list)
+    change_request_id: UUID | None = None
+
+    def key(self) -> str:
+        return str(self.person_id)
+
+
+class AccountDisabled(_AccessEvent):
+    event_type: ClassVar[str] = f"{_PREFIX}.account.disabled.v1"
+    topic: ClassVar[str] = ACCESS_RIGHTS
+
+    person_id: UUID
+    account_id: UUID
+    disabled_from: date
+
+    def key(self) -> str:
+        return str(self.person_id)
+
+
+class GroupChanged(_AccessEvent):
+    """An access group's members; ad hoc groups name the case or journalpost they belong to."""
+
+    event_type: ClassVar[str] = f"{_PREFIX}.group.changed.v1"
+    topic: ClassVar[str] = ACCESS_GROUPS
+
+    group_id: UUID
+    version: int = Field(ge=1)
+    is_ad_hoc: bool = False
+    saksmappe_id: UUID | None = None
+    journalpost_id: UUID | None = None
+    member_person_ids: list[UUID] = Field(default_factory=list)
+    valid_from: date
+    valid_to: date | None = None
+
+    def key(self) -> str:
+        return str(self.group_id)
+
+
+EVENTS: list[type[EventData]] = [RightsChanged, AccountDisabled, GroupChanged]

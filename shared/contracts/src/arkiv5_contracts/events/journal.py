@@ -1,0 +1,121 @@
+"""Events the journal service publishes. Ids, codes and dates only — never names or titles."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from ..codelists import Journalposttype, Journalstatus, Saksstatus, Variantformat
+from ..envelope import EventData
+from ..topics import JOURNAL_DISPATCH, JOURNAL_DOKUMENT, JOURNAL_JOURNALPOST, JOURNAL_SAKSMAPPE
+
+_PREFIX = "no.arkiv5.journal"
+
+
+class _JournalEvent(EventData):
+    source_service: ClassVar[str] = "journal"
+
+
+class SaksmappeOpened(_JournalEvent):
+    event_type: ClassVar[str] = f"{_PREFIX}.saksmappe.opened.v1"
+    topic: ClassVar[str] = JOURNAL_SAKSMAPPE
+
+    saksmappe_id: UUID
+    saksaar: int = Field(ge=1900, le=9999)
+    sakssekvensnummer: int = Field(ge=1)
+    administrativ_enhet_id: UUID | None = None
+    saksstatus: Saksstatus
+
+    def key(self) -> str:
+        return str(self.saksmappe_id)
+
+
+class SaksmappeClosed(_JournalEvent):
+    event_type: ClassVar[str] = f"{_PREFIX}.saksmappe.closed.v1"
+    topic: ClassVar[str] = JOURNAL_SAKSMAPPE
+
+    saksmappe_id: UUID
+    saksaar: int = Field(ge=1900, le=9999)
+    sakssekvensnummer: int = Field(ge=1)
+    administrativ_enhet_id: UUID | None = None
+    saksstatus: Saksstatus
+    avsluttet_dato: date
+
+    def key(self) -> str:
+        return str(self.saksmappe_id)
+
+
+class JournalpostRegistered(_JournalEvent):
+    event_type: ClassVar[str] = f"{_PREFIX}.journalpost.registered.v1"
+    topic: ClassVar[str] = JOURNAL_JOURNALPOST
+
+    journalpost_id: UUID
+    saksmappe_id: UUID
+    journalaar: int = Field(ge=1900, le=9999)
+    journalsekvensnummer: int = Field(ge=1)
+    journalpostnummer: int = Field(ge=1)
+    journalposttype: Journalposttype
+    journalstatus: Journalstatus
+    journaldato: date
+    administrativ_enhet_id: UUID | None = None
+
+    def key(self) -> str:
+        return str(self.journalpost_id)
+
+
+class JournalpostStatusChanged(_JournalEvent):
+    event_type: ClassVar[str] = f"{_PREFIX}.journalpost.status-changed.v1"
+    topic: ClassVar[str] = JOURNAL_JOURNALPOST
+
+    journalpost_id: UUID
+    saksmappe_id: UUID
+    journalposttype: Journalposttype
+    from_status: Journalstatus
+    to_status: Journalstatus
+    journaldato: date
+
+    def key(self) -> str:
+        return str(self.journalpost_id)
+
+
+class DokumentAdded(_JournalEvent):
+    event_type: ClassVar[str] = f"{_PREFIX}.dokument.added.v1"
+    topic: ClassVar[str] = JOURNAL_DOKUMENT
+
+    journalpost_id: UUID
+    dokumentbeskrivelse_id: UUID
+    dokumentobjekt_id: UUID
+    versjonsnummer: int = Field(ge=1)
+    variantformat: Variantformat
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+    media_type: str = Field(max_length=255)
+
+    def key(self) -> str:
+        return str(self.journalpost_id)
+
+
+class DispatchRequested(_JournalEvent):
+    event_type: ClassVar[str] = f"{_PREFIX}.dispatch.requested.v1"
+    topic: ClassVar[str] = JOURNAL_DISPATCH
+
+    dispatch_id: UUID
+    journalpost_id: UUID
+    recipient_ids: list[UUID] = Field(min_length=1, description="korrespondansepart systemIDs")
+    dokumentobjekt_ids: list[UUID] = Field(min_length=1, description="hoveddokument first")
+
+    def key(self) -> str:
+        return str(self.journalpost_id)
+
+
+EVENTS: list[type[EventData]] = [
+    SaksmappeOpened,
+    SaksmappeClosed,
+    JournalpostRegistered,
+    JournalpostStatusChanged,
+    DokumentAdded,
+    DispatchRequested,
+]

@@ -1,0 +1,70 @@
+"""Settings every service shares; each service subclasses with its own env prefix.
+
+`JOURNAL_DATABASE_URL`, `ACCESS_BUS`, … — one prefix per service so that one process (the
+embedded suite) and one pod per service read the same names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings. Subclasses set `service_name` and `model_config` with an env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
+
+    service_name: ClassVar[str] = "service"
+
+    environment: Literal["production", "development", "test"] = Field(
+        default="development", description="'test' accepts synthetic test fødselsnummer"
+    )
+    var_dir: Path = Field(default=Path("var"), description="Where the embedded default keeps its files")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default sqlite+aiosqlite:///<var_dir>/<service>.sqlite",
+    )
+    database_pool_size: int = Field(default=10, ge=1)
+    migrate_on_start: bool = Field(default=True, description="Run Alembic upgrade head at start-up")
+
+    bus: Literal["embedded", "kafka"] = "embedded"
+    embedded_bus_url: str | None = Field(
+        default=None, description="The embedded bus log; default sqlite+aiosqlite:///<var_dir>/bus.sqlite"
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_create_topics: bool = Field(default=True, description="Create missing topics at start-up")
+    kafka_request_timeout_ms: int = Field(default=15000, ge=1000)
+
+    outbox_batch_size: int = Field(default=500, ge=1, le=10000)
+    outbox_poll_interval_s: float = Field(default=0.25, gt=0, description="Idle poll; commits also wake the relay")
+    outbox_retention_hours: float = Field(default=72, gt=0, description="Published rows are pruned after this")
+
+    consumer_batch_size: int = Field(default=200, ge=1)
+    consumer_max_attempts: int = Field(default=5, ge=1, description="Then the event goes to <topic>.dlt")
+    consumer_retry_initial_s: float = Field(default=0.1, ge=0)
+    consumer_retry_max_s: float = Field(default=5.0, ge=0)
+
+    shutdown_timeout_s: float = Field(default=20.0, gt=0)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    jwks_url: str | None = Field(default=None, description="The access service's JWKS")
+    token_issuer: str | None = None
+    token_url: str | None = Field(default=None, description="OAuth2 token endpoint for service calls")
+    client_id: str | None = None
+    client_secret: str | None = None
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.var_dir}/{self.service_name}.sqlite"
+
+    def resolved_embedded_bus_url(self) -> str:
+        return self.embedded_bus_url or f"sqlite+aiosqlite:///{self.var_dir}/bus.sqlite"
+
+    @property
+    def allows_synthetic_identifiers(self) -> bool:
+        return self.environment == "test"

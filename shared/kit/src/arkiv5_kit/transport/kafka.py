@@ -1,0 +1,182 @@
+"""Kafka transport over aiokafka: idempotent producer, manual commits, binary-mode headers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+
+from arkiv5_contracts.topics import TOPICS, dead_letter_topic
+
+from .base import IncomingRecord, OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+
+class KafkaTransport:
+    name = "kafka"
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str = "arkiv5",
+        create_topics: bool = True,
+        request_timeout_ms: int = 15000,
+        linger_ms: int = 5,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self.create_topics = create_topics
+        self.request_timeout_ms = request_timeout_ms
+        self.linger_ms = linger_ms
+        self._producer: AIOKafkaProducer | None = None
+        self._users = 0
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Reference-counted, so services sharing one transport can each start and stop it."""
+        async with self._lock:
+            self._users += 1
+            if self._producer is not None:
+                return
+            if self.create_topics:
+                await self.ensure_topics()
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap_servers,
+                client_id=self.client_id,
+                enable_idempotence=True,  # implies acks="all"; retries cannot duplicate or reorder
+                linger_ms=self.linger_ms,
+                max_batch_size=512 * 1024,
+                request_timeout_ms=self.request_timeout_ms,
+            )
+            await producer.start()
+            self._producer = producer
+
+    async def stop(self) -> None:
+        async with self._lock:
+            self._users = max(0, self._users - 1)
+            if self._users or self._producer is None:
+                return
+            producer, self._producer = self._producer, None
+            try:
+                await asyncio.wait_for(producer.stop(), timeout=10)
+            except (asyncio.TimeoutError, KafkaError):
+                log.warning("kafka producer did not stop cleanly")
+
+    async def ensure_topics(self) -> None:
+        """Create every registered topic and its dead-letter topic if missing."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=f"{self.client_id}-admin")
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            wanted = []
+            for spec in TOPICS.values():
+                for name, partitions in ((spec.name, spec.partitions), (dead_letter_topic(spec.name), 1)):
+                    if name not in existing:
+                        wanted.append(NewTopic(name=name, num_partitions=partitions, replication_factor=1))
+            if wanted:
+                try:
+                    await admin.create_topics(wanted)
+                except TopicAlreadyExistsError:
+                    pass  # another replica won the race
+        finally:
+            await admin.close()
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        if self._producer is None:
+            raise RuntimeError("kafka transport is not started")
+        # send() only enqueues into the batch accumulator; the futures resolve on broker ack.
+        pending = [
+            await self._producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers)) for m in messages
+        ]
+        await asyncio.gather(*pending)
+
+    def subscriber(self, group: str, topics: Sequence[str]) -> KafkaSubscriber:
+        return KafkaSubscriber(self, group, list(topics))
+
+
+class KafkaSubscriber:
+    def __init__(self, transport: KafkaTransport, group: str, topics: list[str]) -> None:
+        self.transport = transport
+        self.group = group
+        self.topics = topics
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.transport.bootstrap_servers,
+            client_id=f"{self.transport.client_id}-{self.group}",
+            group_id=self.group,
+            enable_auto_commit=False,  # we commit after the database commit
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_interval_ms=300_000,
+            request_timeout_ms=self.transport.request_timeout_ms + 5000,
+        )
+        await consumer.start()
+        self._consumer = consumer
+
+    async def stop(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            try:
+                await asyncio.wait_for(consumer.stop(), timeout=10)
+            except (asyncio.TimeoutError, KafkaError):
+                log.warning("kafka consumer %s did not stop cleanly", self.group)
+
+    async def fetch(self, max_records: int, timeout_s: float) -> list[IncomingRecord]:
+        assert self._consumer is not None
+        batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        records = [
+            IncomingRecord(
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                key=r.key,
+                value=r.value or b"",
+                headers=tuple(r.headers or ()),
+            )
+            for partition_records in batches.values()
+            for r in partition_records
+        ]
+        return records
+
+    async def commit(self, records: Sequence[IncomingRecord]) -> None:
+        assert self._consumer is not None
+        offsets: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
+        try:
+            await self._consumer.commit(offsets)
+        except CommitFailedError:
+            # A rebalance took the partitions away; their new owner redelivers and the
+            # inbox makes the redelivery harmless.
+            log.warning("offset commit failed after a rebalance; records will be redelivered")
+
+    async def rewind(self) -> None:
+        assert self._consumer is not None
+        for tp in self._consumer.assignment():
+            committed = await self._consumer.committed(tp)
+            if committed is None:
+                await self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, committed)
+
+    async def lag(self) -> dict[str, int]:
+        if self._consumer is None:
+            return {}
+        lag: dict[str, int] = {}
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue
+            committed = await self._consumer.committed(tp) or 0
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, highwater - committed)
+        return lag

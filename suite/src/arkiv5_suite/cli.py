@@ -1,0 +1,37 @@
+"""`arkiv5 run`: serve the whole suite from one process on the embedded default."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import uvicorn
+
+from arkiv5_kit.logs import configure_logging
+
+from .app import create_suite_app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="arkiv5", description="Arkiv5 in one process")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="serve every service from one process")
+    run.add_argument("--host", default=os.environ.get("ARKIV5_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("ARKIV5_PORT", "8000")))
+    run.add_argument("--var-dir", type=Path, default=Path(os.environ.get("ARKIV5_VAR_DIR", "var")))
+    args = parser.parse_args(argv)
+
+    configure_logging("suite", level=os.environ.get("ARKIV5_LOG_LEVEL", "INFO"),
+                      json_lines=os.environ.get("ARKIV5_LOG_JSON", "false").lower() == "true")
+    app = create_suite_app(args.var_dir)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Arkiv5 on the embedded default (data in {args.var_dir}/):", flush=True)
+    for service in app.state.services:
+        print(f"  {service.name:<15} {base}{service.prefix}/   docs {base}{service.prefix}/docs", flush=True)
+    print("  health          /<service>/healthz/ready   metrics /<service>/metrics", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, timeout_graceful_shutdown=20)
+
+
+if __name__ == "__main__":
+    main()
