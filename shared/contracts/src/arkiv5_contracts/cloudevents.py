@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from .envelope import DATA_CONTENT_TYPE, Envelope
-from .events import model_for
+from .events import UnknownEventType, model_for
 
 CONTENT_TYPE_HEADER = "content-type"
 _REQUIRED = ("id", "source", "type", "specversion")
@@ -85,7 +85,7 @@ def from_binary(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
             data=data,
             **extra,
         )
-    except MalformedEvent:
+    except (MalformedEvent, UnknownEventType):
         raise
     except (ValueError, json.JSONDecodeError) as exc:
         # pydantic's ValidationError is a ValueError; keep only the first line (no input values).

@@ -15,5 +15,6 @@ def create_transport(settings: ServiceSettings) -> Transport:
             client_id=f"arkiv5-{settings.service_name}",
             create_topics=settings.kafka_create_topics,
             request_timeout_ms=settings.kafka_request_timeout_ms,
+            topic_prefix=settings.kafka_topic_prefix,
         )
     return EmbeddedTransport(settings.resolved_embedded_bus_url())

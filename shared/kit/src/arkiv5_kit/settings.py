@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
         default=None, description="The embedded bus log; default sqlite+aiosqlite:///<var_dir>/bus.sqlite"
     )
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_topic_prefix: str = Field(default="", description="Prefix of every topic name, e.g. 'test.'")
     kafka_create_topics: bool = Field(default=True, description="Create missing topics at start-up")
     kafka_request_timeout_ms: int = Field(default=15000, ge=1000)
 

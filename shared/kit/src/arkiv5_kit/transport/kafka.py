@@ -28,8 +28,11 @@ class KafkaTransport:
         create_topics: bool = True,
         request_timeout_ms: int = 15000,
         linger_ms: int = 5,
+        topic_prefix: str = "",
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        # Lets several environments (or test runs) share one cluster: "test." + journal.saksmappe.
+        self.topic_prefix = topic_prefix
         self.client_id = client_id
         self.create_topics = create_topics
         self.request_timeout_ms = request_timeout_ms
@@ -76,7 +79,8 @@ class KafkaTransport:
             existing = set(await admin.list_topics())
             wanted = []
             for spec in TOPICS.values():
-                for name, partitions in ((spec.name, spec.partitions), (dead_letter_topic(spec.name), 1)):
+                for topic, partitions in ((spec.name, spec.partitions), (dead_letter_topic(spec.name), 1)):
+                    name = self.topic_prefix + topic
                     if name not in existing:
                         wanted.append(NewTopic(name=name, num_partitions=partitions, replication_factor=1))
             if wanted:
@@ -92,7 +96,7 @@ class KafkaTransport:
             raise RuntimeError("kafka transport is not started")
         # send() only enqueues into the batch accumulator; the futures resolve on broker ack.
         pending = [
-            await self._producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers)) for m in messages
+            await self._producer.send(self.topic_prefix + m.topic, value=m.value, key=m.key, headers=list(m.headers)) for m in messages
         ]
         await asyncio.gather(*pending)
 
@@ -109,7 +113,7 @@ class KafkaSubscriber:
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
-            *self.topics,
+            *(self.transport.topic_prefix + topic for topic in self.topics),
             bootstrap_servers=self.transport.bootstrap_servers,
             client_id=f"{self.transport.client_id}-{self.group}",
             group_id=self.group,
@@ -135,7 +139,7 @@ class KafkaSubscriber:
         batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         records = [
             IncomingRecord(
-                topic=r.topic,
+                topic=r.topic.removeprefix(self.transport.topic_prefix),
                 partition=r.partition,
                 offset=r.offset,
                 key=r.key,
@@ -151,7 +155,7 @@ class KafkaSubscriber:
         assert self._consumer is not None
         offsets: dict[TopicPartition, int] = {}
         for r in records:
-            tp = TopicPartition(r.topic, r.partition)
+            tp = TopicPartition(self.transport.topic_prefix + r.topic, r.partition)
             offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
         try:
             await self._consumer.commit(offsets)
@@ -178,5 +182,6 @@ class KafkaSubscriber:
             if highwater is None:
                 continue
             committed = await self._consumer.committed(tp) or 0
-            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, highwater - committed)
+            topic = tp.topic.removeprefix(self.transport.topic_prefix)
+            lag[topic] = lag.get(topic, 0) + max(0, highwater - committed)
         return lag

@@ -1,0 +1,103 @@
+"""Fixtures for the real PostgreSQL server and the real Kafka broker, shared by all tests.
+
+Integration tests read where the servers are from the environment (`make test` and CI set
+it after `make pg-up kafka-up`):
+
+- `ARKIV5_TEST_POSTGRES_URL` — e.g. postgresql+asyncpg://arkiv5:arkiv5@127.0.0.1:55432/arkiv5
+- `ARKIV5_TEST_KAFKA_STATE_DIR` — the state folder of a broker started by scripts/kafka_broker.py
+  (tests may stop and restart that broker to prove nothing is lost)
+
+Without them the tests that need a server are skipped — unless `ARKIV5_REQUIRE_SERVICES=1`
+(as in CI), which turns every such skip into a failure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent
+
+
+def _require_services() -> bool:
+    return os.environ.get("ARKIV5_REQUIRE_SERVICES", "").lower() in ("1", "true", "yes")
+
+
+def _missing(what: str) -> None:
+    if _require_services():
+        pytest.fail(f"{what} is required (ARKIV5_REQUIRE_SERVICES=1) but not configured")
+    pytest.skip(f"{what} not configured")
+
+
+def load_script(name: str):  # type: ignore[no-untyped-def]
+    """Import one of the stdlib-only scripts in scripts/ (they are not a package)."""
+    path = ROOT / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("ARKIV5_TEST_POSTGRES_URL")
+    if not url:
+        _missing("PostgreSQL (ARKIV5_TEST_POSTGRES_URL)")
+    assert url
+    return url
+
+
+@pytest.fixture
+async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
+    """A brand-new, empty database for one test, dropped afterwards."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_url)
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield base.set(database=name).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker():  # type: ignore[no-untyped-def]
+    """The real broker, as an object the test can stop, kill and start again."""
+    state_dir = os.environ.get("ARKIV5_TEST_KAFKA_STATE_DIR")
+    if not state_dir:
+        _missing("Kafka (ARKIV5_TEST_KAFKA_STATE_DIR)")
+    broker = load_script("kafka_broker").KafkaBroker(Path(state_dir))
+    if not broker.is_running():
+        broker.start()
+    yield broker
+    if not broker.is_running():
+        broker.start()  # leave it as we found it for the tests after us
+
+
+@pytest.fixture
+def kafka_bootstrap(kafka_broker) -> str:  # type: ignore[no-untyped-def]
+    if not kafka_broker.is_running():
+        kafka_broker.start()
+    return kafka_broker.bootstrap
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/service.sqlite"
