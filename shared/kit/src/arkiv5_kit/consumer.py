@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from tenacity import AsyncRetrying, RetryError, retry_if_not_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, RetryError, retry_if_exception, stop_after_attempt, wait_exponential
 
 from arkiv5_contracts.cloudevents import MalformedEvent, from_binary
 from arkiv5_contracts.envelope import Envelope, EventData
@@ -139,7 +139,7 @@ class EventConsumer:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.max_attempts),
                 wait=wait_exponential(multiplier=self.retry_initial_s, max=self.retry_max_s),
-                retry=retry_if_not_exception_type(INFRASTRUCTURE_ERRORS),
+                retry=retry_if_exception(_is_handler_failure),
                 reraise=False,
             ):
                 with attempt:
@@ -223,6 +223,10 @@ def _error_text(error: BaseException) -> str:
     return text[:_MAX_ERROR_HEADER]
 
 
-def is_infrastructure_failure(error: BaseException) -> bool:
-    """The database or network is away: pause and retry later, never dead-letter for it."""
-    return isinstance(error, INFRASTRUCTURE_ERRORS)
+def _is_handler_failure(error: BaseException) -> bool:
+    """Retry (and finally dead-letter) only what the handler got wrong.
+
+    A cancellation must end the task, and an unreachable database or network is not the
+    event's fault: both propagate, so the run loop pauses and the event is redelivered.
+    """
+    return isinstance(error, Exception) and not isinstance(error, INFRASTRUCTURE_ERRORS)
