@@ -107,16 +107,17 @@ def add_exception_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers) if exc.headers else None,
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"error_type": type(exc).__name__})
-        return problem_response(
-            Problem(
-                type=problem_type("internal-error"), title="Internal error", status=500,
-                detail="The request failed on our side and changed nothing. Quote the correlation id.",
-                instance=request.url.path,
-            )
+
+
+def internal_error_response(request_path: str) -> JSONResponse:
+    """The answer to a crash: 500, what to quote, and nothing of the internals."""
+    return problem_response(
+        Problem(
+            type=problem_type("internal-error"), title="Internal error", status=500,
+            detail="The request failed on our side and changed nothing. Quote the correlation id.",
+            instance=request_path,
         )
+    )
 
 
 def _reason(status: int) -> str:

@@ -22,6 +22,21 @@ def redact(text: str) -> str:
     return _ELEVEN_DIGITS.sub(MASK, text)
 
 
+class RedactingJsonFormatter(JsonFormatter):
+    """Tracebacks are text we do not control (an exception may quote a number): redact them."""
+
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def,override]  # noqa: N802
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return redact(super().formatStack(stack_info))
+
+
+class RedactingFormatter(logging.Formatter):
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def,override]  # noqa: N802
+        return redact(super().formatException(ei))
+
+
 class ContextFilter(logging.Filter):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -47,16 +62,18 @@ def configure_logging(service: str, *, level: str = "INFO", json_lines: bool = T
         handler = logging.StreamHandler(sys.stdout)
         handler._arkiv5 = True  # type: ignore[attr-defined]
         root.addHandler(handler)
+    assert isinstance(handler, logging.StreamHandler)
+    handler.stream = sys.stdout  # whatever stdout is now (tests capture it)
     if json_lines:
         handler.setFormatter(
-            JsonFormatter(
+            RedactingJsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(correlation_id)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
                 timestamp=False,
             )
         )
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s"))
+        handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s"))
     handler.filters = [ContextFilter(service)]
     root.setLevel(level.upper())
     # uvicorn's access log prints raw paths, which may hold identifiers; our metrics and

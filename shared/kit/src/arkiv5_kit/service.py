@@ -28,7 +28,7 @@ from .bus import create_transport
 from .consumer import EventConsumer, Handler
 from .context import correlation_id_var
 from .db import Database
-from .errors import add_exception_handlers
+from .errors import add_exception_handlers, internal_error_response
 from .health import ReadinessCheck, health_router
 from .metrics import BUILD_INFO, HttpMetricsMiddleware, metrics_endpoint
 from .outbox import Outbox
@@ -149,7 +149,11 @@ class ServiceRuntime:
 
 
 class CorrelationIdMiddleware:
-    """Takes `X-Correlation-ID` (a UUID) from the request or makes one, and echoes it."""
+    """Takes `X-Correlation-ID` (a UUID) from the request or makes one, and echoes it.
+
+    It also turns a crash into the 500 problem itself: Starlette's outermost error
+    middleware would answer outside the correlation context and without the header.
+    """
 
     header = b"x-correlation-id"
 
@@ -169,8 +173,20 @@ class CorrelationIdMiddleware:
                 message["headers"].append((self.header, str(correlation).encode()))
             await send(message)
 
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send_wrapper(message)
+
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("unhandled error", exc_info=exc, extra={"error_type": type(exc).__name__})
+            if response_started:
+                raise
+            await internal_error_response(scope.get("path", ""))(scope, receive, send_wrapper)
         finally:
             correlation_id_var.reset(token)
 
