@@ -1,0 +1,63 @@
+# Arkiv5 — the front door. `make help` lists every target.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS ?= never
+UV ?= uv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_STATE_DIR ?= .cache/postgres
+KAFKA_STATE_DIR ?= .cache/kafka
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: ## Create the environment (uv; Python packages from uv.lock)
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	$(UV) sync --all-packages --frozen
+
+.PHONY: run
+run: install ## Serve all services from one process on the embedded default (SQLite + embedded bus in ./var)
+	$(UV) run arkiv5 run --host $(HOST) --port $(PORT)
+
+.PHONY: run-distributed
+run-distributed: install pg-up kafka-up ## Run the four services as separate processes on PostgreSQL and Kafka
+	$(UV) run python scripts/run_distributed.py --pg-state-dir $(PG_STATE_DIR) --kafka-state-dir $(KAFKA_STATE_DIR)
+
+.PHONY: test
+test: install ## Run the tests (integration tests too when PostgreSQL and Kafka are up: make pg-up kafka-up)
+	bash scripts/run_tests.sh
+
+.PHONY: test-integration
+test-integration: install pg-up kafka-up ## Start PostgreSQL and Kafka, then run every test with no skips allowed
+	ARKIV5_REQUIRE_SERVICES=1 bash scripts/run_tests.sh
+
+.PHONY: pg-up
+pg-up: ## Start a local PostgreSQL server for tests (127.0.0.1:55432)
+	python3 scripts/postgres_local.py start --state-dir $(PG_STATE_DIR)
+
+.PHONY: pg-down
+pg-down: ## Stop the local PostgreSQL server
+	python3 scripts/postgres_local.py stop --state-dir $(PG_STATE_DIR)
+
+.PHONY: kafka-up
+kafka-up: ## Fetch Kafka 3.9 from Maven Central (once) and start a single-node KRaft broker (127.0.0.1:19092)
+	python3 scripts/kafka_broker.py start --state-dir $(KAFKA_STATE_DIR)
+
+.PHONY: kafka-down
+kafka-down: ## Stop the local Kafka broker
+	python3 scripts/kafka_broker.py stop --state-dir $(KAFKA_STATE_DIR)
+
+.PHONY: contracts
+contracts: install ## Export every event's JSON Schema and the AsyncAPI document to docs/contracts/
+	$(UV) run python -m arkiv5_contracts.export docs/contracts
+
+.PHONY: bench
+bench: install pg-up kafka-up ## Run the benchmarks (full size) and print their figures
+	$(UV) run python bench/run.py --pg-state-dir $(PG_STATE_DIR) --kafka-state-dir $(KAFKA_STATE_DIR)
+
+.PHONY: clean
+clean: ## Remove ./var (the embedded default's data) and test caches
+	rm -rf var .pytest_cache
