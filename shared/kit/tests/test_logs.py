@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from arkiv5_kit.context import correlation_id_var
 from arkiv5_kit.logs import MASK, configure_logging, redact
+
+
+@pytest.fixture(autouse=True)
+def _remove_our_handler() -> Iterator[None]:
+    """configure_logging installs a root handler on the captured stdout; take it away after."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_arkiv5", False)]:
+        root.removeHandler(handler)
 
 
 def test_redact_masks_eleven_digit_numbers_only() -> None:
