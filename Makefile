@@ -58,6 +58,14 @@ contracts: install ## Export every event's JSON Schema and the AsyncAPI document
 bench: install pg-up kafka-up ## Run the benchmarks (full size) and print their figures
 	$(UV) run python bench/run.py --pg-state-dir $(PG_STATE_DIR) --kafka-state-dir $(KAFKA_STATE_DIR)
 
+.PHONY: deploy-tools
+deploy-tools: ## Install the deploy checkers (promtool, kubernetes-validate, checkov, hadolint) outside the project env
+	bash scripts/install_deploy_tools.sh
+
+.PHONY: deploy-check
+deploy-check: install ## Render and validate every Kubernetes overlay, Dockerfile, alert rule, dashboard and live metrics
+	bash scripts/deploy_check.sh
+
 .PHONY: clean
 clean: ## Remove ./var (the embedded default's data) and test caches
 	rm -rf var .pytest_cache

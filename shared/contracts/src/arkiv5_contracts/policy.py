@@ -129,6 +129,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DENY",
+    "LEADER_GRANTABLE_ROLES",
     "RULES",
     "Action",
     "Decision",
