@@ -8,6 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_STATE_DIR ?= .cache/postgres
 KAFKA_STATE_DIR ?= .cache/kafka
+PG_PORT ?= 55432
+KAFKA_PORT ?= 19092
 
 .PHONY: help
 help: ## List the targets
@@ -36,7 +38,7 @@ test-integration: install pg-up kafka-up ## Start PostgreSQL and Kafka, then run
 
 .PHONY: pg-up
 pg-up: ## Start a local PostgreSQL server for tests (127.0.0.1:55432)
-	python3 scripts/postgres_local.py start --state-dir $(PG_STATE_DIR)
+	python3 scripts/postgres_local.py start --state-dir $(PG_STATE_DIR) --port $(PG_PORT)
 
 .PHONY: pg-down
 pg-down: ## Stop the local PostgreSQL server
@@ -44,7 +46,7 @@ pg-down: ## Stop the local PostgreSQL server
 
 .PHONY: kafka-up
 kafka-up: ## Fetch Kafka 3.9 from Maven Central (once) and start a single-node KRaft broker (127.0.0.1:19092)
-	python3 scripts/kafka_broker.py start --state-dir $(KAFKA_STATE_DIR)
+	python3 scripts/kafka_broker.py start --state-dir $(KAFKA_STATE_DIR) --port $(KAFKA_PORT) --controller-port $$(( $(KAFKA_PORT) + 1 ))
 
 .PHONY: kafka-down
 kafka-down: ## Stop the local Kafka broker

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
 
 from arkiv5_kit.messaging import messaging_metadata
 
-metadata = MetaData()
+
+class AccessTable(SQLModel, registry=registry()):
+    """Base of every table model of this service (`class X(AccessTable, table=True)`).
+
+    Its own registry keeps these tables out of SQLModel's global metadata, so services
+    sharing one process never see each other's tables.
+    """
+
+
+metadata = AccessTable.metadata
 
 # Everything Alembic compares against: the service's tables and the kit's outbox and inbox.
 migration_metadata = [metadata, messaging_metadata]

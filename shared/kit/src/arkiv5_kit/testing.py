@@ -95,3 +95,64 @@ async def create_messaging_schema(database: Database) -> None:
     """Create the outbox and inbox without Alembic (for kit tests of bare databases)."""
     async with database.engine.begin() as connection:
         await connection.run_sync(messaging_metadata.create_all)
+
+
+class TestTokenIssuer:
+    """Mints RS256 tokens the way the access service does, with a JWKS to verify them.
+
+    For service tests: `app.state.token_verifier = issuer.verifier("journal")`, then
+    `headers=issuer.headers(sub=..., scopes=[...], roles=[...], person_id=...)`.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, issuer: str = "https://access.arkiv5.test", kid: str = "test-key-1") -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from jose import jwk
+
+        self.issuer = issuer
+        self.kid = kid
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        public = jwk.construct(self.private_pem, "RS256").public_key().to_dict()
+        public.update(kid=kid, alg="RS256", use="sig")
+        self.public_jwk: dict[str, Any] = public
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.public_jwk]}
+
+    def verifier(self, audience: str) -> Any:
+        from .auth import JwksCache, TokenVerifier
+
+        return TokenVerifier(JwksCache(keys=[self.public_jwk]), issuer=self.issuer, audience=audience)
+
+    def token(
+        self,
+        *,
+        sub: str,
+        audience: str | list[str],
+        scopes: Sequence[str] = (),
+        roles: Sequence[str] = (),
+        person_id: Any = None,
+        lifetime_s: int = 300,
+        **extra: Any,
+    ) -> str:
+        import time
+
+        from jose import jwt
+
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer, "sub": sub, "aud": audience, "iat": now, "nbf": now, "exp": now + lifetime_s,
+            "scope": " ".join(scopes), "roles": list(roles), **extra,
+        }
+        if person_id is not None:
+            claims["person_id"] = str(person_id)
+        return jwt.encode(claims, self.private_pem, algorithm="RS256", headers={"kid": self.kid})
+
+    def headers(self, **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(**kwargs)}"}
