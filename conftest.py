@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent
+# Helpers for the cross-service tests (processes, support apps) import as plain modules.
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 
 def _require_services() -> bool:

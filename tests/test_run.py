@@ -6,46 +6,17 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from conftest import ROOT, load_script
+from processes import CLEAN_EXIT, free_port, get, wait_until_up
 
 SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
-# uvicorn finishes its graceful shutdown, then re-raises the signal so a supervisor sees
-# why the process ended: -SIGTERM is the clean ending, with the shutdown lines in the log.
-CLEAN_EXIT = (0, -signal.SIGTERM)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status, response.read().decode()
-
-
-def wait_until_up(url: str, process: subprocess.Popen[Any], timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"exited early with {process.returncode}"
-        try:
-            if get(url)[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 def test_one_process_suite_serves_every_service_and_stops_on_sigterm(tmp_path: Path) -> None:
