@@ -14,9 +14,16 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 OUTBOX_DIRTY = "arkiv5.outbox_dirty"
+READ_ONLY = "arkiv5_read_only"
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -50,7 +57,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader in WAL mode neither blocks nor waits for the writer: keep it deferred.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@asynccontextmanager
+async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reading only: on SQLite it does not queue behind writers."""
+    async with engine.connect() as connection:
+        yield await connection.execution_options(**{READ_ONLY: True})
 
 
 class Database:
@@ -85,7 +101,7 @@ class Database:
                     listener()
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             await asyncio.wait_for(connection.execute(text("SELECT 1")), timeout=5)
 
     async def dispose(self) -> None:

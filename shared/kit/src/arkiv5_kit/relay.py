@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from .db import Database
+from .db import Database, read_connection
 from .messaging import outbox_table
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_FAILURES
 from .transport.base import OutgoingMessage, Transport
@@ -105,7 +105,7 @@ class OutboxRelay:
 
     async def update_gauges(self) -> None:
         query = select(func.count(), func.min(outbox_table.c.created_at)).where(outbox_table.c.published_at.is_(None))
-        async with self.database.engine.connect() as connection:
+        async with read_connection(self.database.engine) as connection:
             count, oldest = (await connection.execute(query)).one()
         OUTBOX_BACKLOG.labels(self.service).set(count)
         if oldest is not None and oldest.tzinfo is None:

@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from arkiv5_contracts.topics import DEAD_LETTER_SUFFIX
 
-from ..db import create_engine
+from ..db import create_engine, read_connection
 from .base import IncomingRecord, OutgoingMessage
 
 bus_metadata = MetaData()
@@ -146,7 +146,7 @@ class EmbeddedTransport:
         query = select(bus_dead_letter).order_by(bus_dead_letter.c.id)
         if topic is not None:
             query = query.where(bus_dead_letter.c.topic == topic)
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             return [dict(row._mapping) for row in await connection.execute(query)]
 
 
@@ -164,7 +164,7 @@ class EmbeddedSubscriber:
         return None
 
     async def _committed(self) -> int:
-        async with self.transport.engine.connect() as connection:
+        async with read_connection(self.transport.engine) as connection:
             value = await connection.scalar(
                 select(bus_cursor.c.committed_offset).where(bus_cursor.c.consumer_group == self.group)
             )
@@ -187,7 +187,7 @@ class EmbeddedSubscriber:
             .order_by(bus_log.c.offset)
             .limit(max_records)
         )
-        async with self.transport.engine.connect() as connection:
+        async with read_connection(self.transport.engine) as connection:
             rows = (await connection.execute(query)).all()
         return [
             IncomingRecord(
@@ -231,6 +231,6 @@ class EmbeddedSubscriber:
             .where(bus_log.c.offset > committed, bus_log.c.topic.in_(self.topics))
             .group_by(bus_log.c.topic)
         )
-        async with self.transport.engine.connect() as connection:
+        async with read_connection(self.transport.engine) as connection:
             rows = (await connection.execute(query)).all()
         return {topic: int(count) for topic, count in rows}
