@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 import uvicorn
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, insert
 
@@ -46,8 +46,8 @@ def create_app(settings: GracefulSettings) -> Any:
     router = APIRouter()
 
     @router.post("/registrations", status_code=201)
-    async def register(request: Request) -> dict[str, str]:
-        journalpost_id = uuid.uuid4()
+    async def register(body: dict[str, uuid.UUID]) -> dict[str, str]:
+        journalpost_id = body["journalpost_id"]  # chosen by the client, so it can tell what arrived
         async with runtime.database.unit_of_work() as session:
             await asyncio.sleep(0.05)  # work in progress inside the transaction
             await runtime.outbox.add(
