@@ -38,34 +38,62 @@ class KafkaTransport:
         self.request_timeout_ms = request_timeout_ms
         self.linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
+        self._connecting: asyncio.Task[None] | None = None
         self._users = 0
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Reference-counted, so services sharing one transport can each start and stop it."""
+        """Reference-counted, so services sharing one transport can each start and stop it.
+
+        Never fails because the broker is away: a service must start (and serve HTTP, with
+        events waiting in its outbox) while Kafka is down, so the connection is made in the
+        background and `publish` raises until it is up.
+        """
         async with self._lock:
             self._users += 1
-            if self._producer is not None:
+            if self._connecting is None:
+                self._connecting = asyncio.create_task(self._connect(), name="kafka-connect")
+
+    async def _connect(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                if self.create_topics:
+                    await self.ensure_topics()
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap_servers,
+                    client_id=self.client_id,
+                    enable_idempotence=True,  # implies acks="all"; retries cannot duplicate or reorder
+                    linger_ms=self.linger_ms,
+                    max_batch_size=512 * 1024,
+                    request_timeout_ms=self.request_timeout_ms,
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
                 return
-            if self.create_topics:
-                await self.ensure_topics()
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap_servers,
-                client_id=self.client_id,
-                enable_idempotence=True,  # implies acks="all"; retries cannot duplicate or reorder
-                linger_ms=self.linger_ms,
-                max_batch_size=512 * 1024,
-                request_timeout_ms=self.request_timeout_ms,
-            )
-            await producer.start()
-            self._producer = producer
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("kafka not reachable yet (%s); retrying in %.1fs", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(10.0, delay * 2)
 
     async def stop(self) -> None:
         async with self._lock:
             self._users = max(0, self._users - 1)
-            if self._users or self._producer is None:
+            if self._users:
                 return
+            connecting, self._connecting = self._connecting, None
+            if connecting is not None and not connecting.done():
+                connecting.cancel()
+                await asyncio.gather(connecting, return_exceptions=True)
             producer, self._producer = self._producer, None
+            if producer is None:
+                return
             try:
                 await asyncio.wait_for(producer.stop(), timeout=10)
             except (asyncio.TimeoutError, KafkaError):
@@ -92,8 +120,11 @@ class KafkaTransport:
             await admin.close()
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        if self._producer is None and self._connecting is not None:
+            # Give a connection under way the same time a request to the broker would get.
+            await asyncio.wait([self._connecting], timeout=self.request_timeout_ms / 1000)
         if self._producer is None:
-            raise RuntimeError("kafka transport is not started")
+            raise ConnectionError("not connected to Kafka yet")
         # send() only enqueues into the batch accumulator; the futures resolve on broker ack.
         pending = [
             await self._producer.send(self.topic_prefix + m.topic, value=m.value, key=m.key, headers=list(m.headers)) for m in messages
