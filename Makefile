@@ -36,6 +36,10 @@ test: install ## Run the tests (integration tests too when PostgreSQL and Kafka 
 test-integration: install pg-up kafka-up ## Start PostgreSQL and Kafka, then run every test with no skips allowed
 	ARKIV5_REQUIRE_SERVICES=1 bash scripts/run_tests.sh
 
+.PHONY: lint
+lint: install ## Lint and check formatting-independent style with ruff
+	$(UV) run ruff check .
+
 .PHONY: pg-up
 pg-up: ## Start a local PostgreSQL server for tests (127.0.0.1:55432)
 	python3 scripts/postgres_local.py start --state-dir $(PG_STATE_DIR) --port $(PG_PORT)

@@ -7,7 +7,6 @@ of stdnum) rather than copied from documents: several published examples fail th
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import datetime
 import json
 import random

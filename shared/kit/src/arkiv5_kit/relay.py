@@ -157,5 +157,5 @@ class OutboxRelay:
         waiter = self._wake if wakeable else self._stopping
         try:
             await asyncio.wait_for(waiter.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

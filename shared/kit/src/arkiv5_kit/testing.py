@@ -67,7 +67,7 @@ class RecordingSubscriber:
             self.transport._published.clear()
             try:
                 await asyncio.wait_for(self.transport._published.wait(), timeout=timeout_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return []
         records = []
         while self._position < len(self.transport.messages) and len(records) < max_records:

@@ -139,7 +139,7 @@ class EmbeddedTransport:
                 await asyncio.wait_for(
                     self._published.wait_for(lambda: self._generation != since_generation), timeout=timeout_s
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def dead_letters(self, topic: str | None = None) -> list[dict]:

@@ -96,7 +96,7 @@ class KafkaTransport:
                 return
             try:
                 await asyncio.wait_for(producer.stop(), timeout=10)
-            except (asyncio.TimeoutError, KafkaError):
+            except (TimeoutError, KafkaError):
                 log.warning("kafka producer did not stop cleanly")
 
     async def ensure_topics(self) -> None:
@@ -162,7 +162,7 @@ class KafkaSubscriber:
         if consumer is not None:
             try:
                 await asyncio.wait_for(consumer.stop(), timeout=10)
-            except (asyncio.TimeoutError, KafkaError):
+            except (TimeoutError, KafkaError):
                 log.warning("kafka consumer %s did not stop cleanly", self.group)
 
     async def fetch(self, max_records: int, timeout_s: float) -> list[IncomingRecord]:
