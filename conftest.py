@@ -13,7 +13,6 @@ Without them the tests that need a server are skipped — unless `ARKIV5_REQUIRE
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import uuid
@@ -22,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent
 # Helpers for the cross-service tests (processes, support apps) import as plain modules.
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(Path(__file__).parent / "tests" / "support"))
+
+from project import load_script  # noqa: E402
 
 
 def _require_services() -> bool:
@@ -35,17 +35,6 @@ def _missing(what: str) -> None:
     if _require_services():
         pytest.fail(f"{what} is required (ARKIV5_REQUIRE_SERVICES=1) but not configured")
     pytest.skip(f"{what} not configured")
-
-
-def load_script(name: str):  # type: ignore[no-untyped-def]
-    """Import one of the stdlib-only scripts in scripts/ (they are not a package)."""
-    path = ROOT / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")

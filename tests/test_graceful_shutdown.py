@@ -18,8 +18,8 @@ from sqlalchemy import column, func, select, table
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from arkiv5_contracts.topics import JOURNAL_JOURNALPOST
-from conftest import ROOT
 from processes import CLEAN_EXIT, free_port, wait_until_up
+from project import ROOT
 
 APP = ROOT / "tests" / "support" / "graceful_app.py"
 OUTBOX = table("outbox", column("published_at"))

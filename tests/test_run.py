@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, load_script
 from processes import CLEAN_EXIT, free_port, get, wait_until_up
+from project import ROOT, load_script
 
 SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
 

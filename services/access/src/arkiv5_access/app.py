@@ -2,26 +2,82 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from arkiv5_kit.auth import TokenVerifier
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
+from .auth import LocalJwks
+from .domain import signing, tokens
+from .seed import seed_demo
 from .settings import AccessSettings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+
+
+class AccessRuntime(ServiceRuntime):
+    """The kit's runtime, plus what must exist before the first token: a signing key and,
+    when asked for, the demo municipality."""
+
+    settings: AccessSettings
+
+    def __init__(self, settings: AccessSettings, transport: Transport | None, key_policy: signing.KeyPolicy) -> None:
+        super().__init__(settings, transport, migrations_dir=MIGRATIONS_DIR)
+        self.key_policy = key_policy
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        await super().start()
+        async with self.database.unit_of_work() as session:
+            await signing.ensure_signing_key(session, self.key_policy)
+        if self.settings.seed_demo:
+            if self.settings.environment == "production":
+                log.warning("seed_demo is ignored in production")
+            else:
+                async with self.database.unit_of_work() as session:
+                    await seed_demo(
+                        session, self.outbox, password=self.settings.demo_password.get_secret_value(),
+                        client_secret=self.settings.demo_client_secret.get_secret_value(),
+                    )
 
 
 def create_app(settings: AccessSettings | None = None, bus: Transport | None = None) -> FastAPI:
     """Build the app; `bus` is shared when several services run in one process."""
     settings = settings or AccessSettings()
-    runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
-    return create_service_app(
+    passphrase = settings.signing_key_passphrase
+    if passphrase is None and settings.environment == "production":
+        log.warning("ACCESS_SIGNING_KEY_PASSPHRASE is not set: signing keys are stored unencrypted")
+    key_policy = signing.KeyPolicy(
+        alg=settings.signing_alg,
+        passphrase=passphrase.get_secret_value().encode() if passphrase else None,
+        token_lifetime_s=settings.token_lifetime_s,
+        leeway_s=settings.token_leeway_s,
+        publish_ahead_s=settings.signing_key_publish_ahead_s,
+    )
+    runtime = AccessRuntime(settings, bus, key_policy)
+    app = create_service_app(
         runtime,
         title="Arkiv5 access",
         description="Rights management as the archive plan prescribes: roles, units, access codes, groups, change requests and tokens.",
         routers=routers,
     )
+    app.state.settings = settings
+    app.state.key_policy = key_policy
+    app.state.signer = signing.Signer(key_policy)
+    app.state.token_policy = tokens.TokenPolicy(
+        issuer=settings.issuer, lifetime_s=settings.token_lifetime_s, person_audiences=tuple(settings.person_audiences)
+    )
+    # Access verifies its own callers against its own key table (no HTTP round trip to itself).
+    app.state.token_verifier = TokenVerifier(
+        LocalJwks(runtime.database, key_policy), issuer=settings.issuer, audience="access",
+        leeway_s=settings.token_leeway_s,
+    )
+    return app

@@ -2,14 +2,61 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from arkiv5_kit.settings import ServiceSettings
+
+DEFAULT_ISSUER = "https://access.arkiv5.local"
 
 
 class AccessSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ACCESS_", extra="ignore")
 
     service_name: ClassVar[str] = "access"
+
+    issuer: str = Field(
+        default=DEFAULT_ISSUER,
+        description="`iss` of every token issued; other services set their TOKEN_ISSUER to it",
+    )
+    token_lifetime_s: int = Field(
+        default=300, ge=30, le=3600,
+        description="Lifetime of access tokens; also the longest a disabled account's token can still be "
+        "accepted by a service that checks only scopes",
+    )
+    token_leeway_s: int = Field(default=30, ge=0, le=300, description="Clock skew verifiers accept")
+    signing_alg: Literal["RS256", "ES256"] = Field(
+        default="RS256",
+        description="Algorithm of new signing keys; RS256 verifies several times faster than ES256, and every "
+        "request of every service verifies",
+    )
+    signing_key_publish_ahead_s: float = Field(
+        default=60, ge=0,
+        description="A rotated-in key is published in the JWKS this long before it signs; keep it at least "
+        "the verifiers' JWKS refresh interval (30 s in the kit)",
+    )
+    signing_key_passphrase: SecretStr | None = Field(
+        default=None,
+        description="Encrypts signing keys' private halves at rest (PKCS#8, best available encryption); "
+        "unset = stored unencrypted, which only development should do",
+    )
+    password_grant_enabled: bool = Field(
+        default=False,
+        description="Accept the OAuth2 password grant for local accounts (development and test only; "
+        "production federates with the municipality's identity provider)",
+    )
+    person_audiences: list[str] = Field(
+        default=["journal", "access"], description="Audience of a person's token when none is asked for"
+    )
+    seed_demo: bool = Field(
+        default=False,
+        description="At start-up, seed a small demo municipality (idempotent); never in production",
+    )
+    demo_password: SecretStr = Field(
+        default=SecretStr("demo-password"), description="Password of every seeded demo account"
+    )
+    demo_client_secret: SecretStr = Field(
+        default=SecretStr("demo-client-secret"), description="Secret of every seeded demo client"
+    )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from arkiv5_kit.messaging import messaging_metadata
 
@@ -14,6 +18,69 @@ class ConversionTable(SQLModel, registry=registry()):
     Its own registry keeps these tables out of SQLModel's global metadata, so services
     sharing one process never see each other's tables.
     """
+
+
+def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class JournalfoertJournalpost(ConversionTable, table=True):
+    """A journalpost that reached status J: the nightly batch's list of what to convert."""
+
+    __tablename__ = "conversion_journalpost"
+
+    journalpost_id: UUID = Field(primary_key=True)
+    saksmappe_id: UUID | None = None
+    reached_j_date: date = Field(index=True, description="Local (Europe/Oslo) date it reached J")
+    reached_j_at: datetime = Field(sa_column=_ts(False))
+    queued_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class ConversionJob(ConversionTable, table=True):
+    """One source dokumentobjekt (at one checksum) and what became of it."""
+
+    __tablename__ = "conversion_job"
+    __table_args__ = (UniqueConstraint("dokumentobjekt_id", "source_sha256", name="uq_conversion_job_source"),)
+
+    id: UUID = Field(primary_key=True)
+    dokumentobjekt_id: UUID = Field(index=True)
+    source_sha256: str = Field(max_length=64)
+    journalpost_id: UUID | None = Field(default=None, index=True)
+    saksmappe_id: UUID | None = None
+    parent_job_id: UUID | None = Field(default=None, description="The e-mail this attachment came from")
+    trigger: str = Field(max_length=20, description="event | nightly | api | attachment")
+    status: str = Field(max_length=20, index=True, description="queued | running | done | failed")
+    attempts: int = 0
+    claim: UUID | None = None
+    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    not_before: datetime | None = Field(default=None, sa_column=_ts())
+    format: str | None = Field(default=None, max_length=40)
+    source_puid: str | None = Field(default=None, max_length=40)
+    source_media_type: str | None = Field(default=None, max_length=255)
+    archival_dokumentobjekt_id: UUID | None = None
+    archival_puid: str | None = Field(default=None, max_length=40)
+    archival_media_type: str | None = Field(default=None, max_length=255)
+    kept: bool | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    size: int | None = None
+    pages: int | None = None
+    reason_code: str | None = Field(default=None, max_length=60)
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_ts(False))
+    started_at: datetime | None = Field(default=None, sa_column=_ts())
+    finished_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class NightlyBatch(ConversionTable, table=True):
+    """One nightly run for one J date; a run that did not finish is resumed."""
+
+    __tablename__ = "conversion_batch"
+
+    j_date: date = Field(primary_key=True)
+    status: str = Field(max_length=20, description="running | done")
+    started_at: datetime = Field(sa_column=_ts(False))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts())
+    runs: int = 1
 
 
 metadata = ConversionTable.metadata

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
-from jose import jwt
+from jose import jwk, jwt
 from jose.exceptions import JOSEError
 from pydantic import ValidationError
 
@@ -83,6 +83,15 @@ class TokenVerifier:
         self.issuer = issuer
         self.audience = audience
         self.leeway_s = leeway_s
+        # Building the public key object is most of a verification's cost: keep it per JWK.
+        self._parsed: dict[str, tuple[dict[str, Any], Any]] = {}
+
+    def _parsed_key(self, kid: str, key: dict[str, Any], alg: str) -> Any:
+        cached = self._parsed.get(kid)
+        if cached is None or cached[0] is not key:
+            cached = (key, jwk.construct(key, alg))
+            self._parsed[kid] = cached
+        return cached[1]
 
     async def verify(self, token: str) -> TokenClaims:
         try:
@@ -98,7 +107,7 @@ class TokenVerifier:
         try:
             payload = jwt.decode(
                 token,
-                key,
+                self._parsed_key(kid, key, alg),
                 algorithms=[alg],
                 audience=self.audience,
                 issuer=self.issuer,

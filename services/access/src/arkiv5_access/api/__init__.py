@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from . import decisions, rights, tokens
+
+routers: list[APIRouter] = [tokens.router, rights.router, decisions.router]

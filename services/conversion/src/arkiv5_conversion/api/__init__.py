@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from .conversions import router as conversions_router
+
+routers: list[APIRouter] = [conversions_router]

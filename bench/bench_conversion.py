@@ -1,0 +1,189 @@
+"""Benchmark: office documents per minute with the persistent LibreOffice listener pool versus a
+cold ``soffice --convert-to`` per document, in the same run, per document type; and peak memory.
+
+Run: ``uv run python bench/bench_conversion.py [documents_per_type]`` (default 20).
+
+* **pool** — ``arkiv5_conversion``'s ``ListenerPool`` (one listener per core, UNO over a pipe),
+  fed by as many concurrent workers as listeners; PDF/A-2b export, as the service does it.
+* **cold** — what a naive converter does: one ``soffice --headless --convert-to
+  pdf:<filter>:{"SelectPdfVersion":...}`` process per document, as many in parallel as cores
+  (each with its own profile, since one profile cannot be shared by two soffice processes).
+* **peak memory** — the highest summed RSS of the listener process trees while the pool ran.
+
+Target: pool ≥ 5× cold over office documents on 2 cores. Needs LibreOffice and python3-uno.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "services" / "conversion" / "tests"))
+
+import corpus  # noqa: E402
+
+from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available  # noqa: E402
+
+TYPES = {
+    "docx": ("docx", corpus.docx, "writer_pdf_Export"),
+    "docx-40p": ("docx", lambda: corpus.docx(40), "writer_pdf_Export"),
+    "odt": ("odt", corpus.odt, "writer_pdf_Export"),
+    "rtf": ("rtf", corpus.rtf, "writer_pdf_Export"),
+    "xlsx": ("xlsx", corpus.xlsx, "calc_pdf_Export"),
+    "pptx": ("pptx", corpus.pptx, "impress_pdf_Export"),
+}
+
+
+def _rss_tree_mb(pids: list[int]) -> float:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(stat[1]), []).append(pid)
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss[pid] = int(line.split()[1])
+    total, stack = 0, list(pids)
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total / 1024
+
+
+async def run_pool(pool: ListenerPool, files: list[Path], out: Path, workers: int) -> tuple[float, list[float]]:
+    queue: asyncio.Queue[Path] = asyncio.Queue()
+    for f in files:
+        queue.put_nowait(f)
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        while not queue.empty():
+            f = queue.get_nowait()
+            t = time.perf_counter()
+            answer = await pool.convert({"op": "convert", "src": str(f), "dst": str(out / (f.stem + ".pdf")),
+                                         "pdfa": 2}, 120)
+            assert answer.ok, answer.reason
+            latencies.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return time.perf_counter() - started, latencies
+
+
+async def run_cold(files: list[Path], out: Path, export_filter: str, workers: int, tmp: Path) -> tuple[float, list[float]]:
+    queue: asyncio.Queue[Path] = asyncio.Queue()
+    for f in files:
+        queue.put_nowait(f)
+    latencies: list[float] = []
+
+    async def worker(n: int) -> None:
+        profile = tmp / f"cold-profile-{n}"
+        while not queue.empty():
+            f = queue.get_nowait()
+            t = time.perf_counter()
+            process = await asyncio.create_subprocess_exec(
+                "soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                "--convert-to", f'pdf:{export_filter}:{{"SelectPdfVersion":{{"type":"long","value":"2"}}}}',
+                "--outdir", str(out), str(f), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )
+            await process.wait()
+            latencies.append(time.perf_counter() - t)
+
+    # One warm-up so the profile creation is not counted against the cold path.
+    for n in range(workers):
+        process = await asyncio.create_subprocess_exec(
+            "soffice", f"-env:UserInstallation=file://{tmp}/cold-profile-{n}", "--headless", "--terminate_after_init",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        await process.wait()
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(workers)))
+    return time.perf_counter() - started, latencies
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+async def main() -> None:
+    per_type = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    cores = os.cpu_count() or 1
+    print(f"cpu_count: {cores}")
+    problem = libreoffice_available("soffice", "/usr/bin/python3")
+    if problem:
+        print(f"skipped: {problem}")
+        return
+    rows = []
+    total_pool = total_cold = 0.0
+    total_docs = 0
+    peak = 0.0
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        pool = ListenerPool(cores, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100)
+        await pool.warm_up()
+        sampling = True
+
+        async def sample() -> None:
+            nonlocal peak
+            while sampling:
+                pids = [lst.process.pid for lst in pool.listeners if lst.process is not None]
+                peak = max(peak, _rss_tree_mb(pids))
+                await asyncio.sleep(0.1)
+
+        sampler = asyncio.create_task(sample())
+        try:
+            for name, (suffix, make, export_filter) in TYPES.items():
+                src = tmp / name
+                src.mkdir()
+                data = make()
+                files = []
+                for i in range(per_type):
+                    path = src / f"{name}-{i}.{suffix}"
+                    path.write_bytes(data)
+                    files.append(path)
+                (tmp / f"{name}-pool").mkdir()
+                (tmp / f"{name}-cold").mkdir()
+                pool_s, pool_lat = await run_pool(pool, files, tmp / f"{name}-pool", cores)
+                cold_s, cold_lat = await run_cold(files, tmp / f"{name}-cold", export_filter, cores, tmp)
+                assert len(list((tmp / f"{name}-cold").iterdir())) == per_type, "cold conversions failed"
+                pool_rate, cold_rate = 60 * per_type / pool_s, 60 * per_type / cold_s
+                total_pool += pool_s
+                total_cold += cold_s
+                total_docs += per_type
+                rows.append((f"{name} docs/min (pool vs cold)", pool_rate, p99(pool_lat), "docs/min", cold_rate))
+                rows.append((f"{name} latency (pool)", statistics.median(pool_lat), p99(pool_lat), "s",
+                             statistics.median(cold_lat)))
+        finally:
+            sampling = False
+            await sampler
+            await pool.close()
+    print()
+    print("| benchmark | median | p99 | unit | baseline | ratio | target |")
+    print("|---|---|---|---|---|---|---|")
+    for name, value, tail, unit, baseline in rows:
+        if unit == "docs/min":
+            print(f"| {name} | {value:.0f} | – | {unit} | {baseline:.0f} | {value / baseline:.1f}× | |")
+        else:
+            print(f"| {name} | {value:.3f} | {tail:.3f} | {unit} | {baseline:.3f} | {baseline / value:.1f}× faster | |")
+    overall_pool, overall_cold = 60 * total_docs / total_pool, 60 * total_docs / total_cold
+    print(f"| office documents, all types | {overall_pool:.0f} | – | docs/min | {overall_cold:.0f} | "
+          f"{overall_pool / overall_cold:.1f}× | ≥ 5× |")
+    print(f"| peak memory, {cores} listeners | {peak:.0f} | – | MB RSS | – | – | |")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

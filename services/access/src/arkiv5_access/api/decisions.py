@@ -1,0 +1,48 @@
+"""The decision API (policy.decide for other systems) and the sporingslogg."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from .. import schemas
+from ..auth import Caller, caller
+from ..domain import audit, service
+from .deps import SessionDep
+
+router = APIRouter(tags=["decisions and audit"])
+
+
+@router.post("/decisions", summary="May this person do this action to this record on this date? (policy.decide)")
+async def decide(
+    body: schemas.DecisionRequest, session: SessionDep, who: Annotated[Caller, Depends(caller("access.decisions"))]
+) -> schemas.DecisionRead:
+    decision, day = await service.decision(session, body=body)
+    return schemas.DecisionRead(**decision.model_dump(), at=day)
+
+
+@router.post("/audit", status_code=201, summary="Post a sporingslogg entry (services, e.g. a denied screened read)")
+async def post_audit(
+    body: schemas.AuditCreate, session: SessionDep, who: Annotated[Caller, Depends(caller("access.audit.write"))]
+) -> schemas.AuditRead:
+    if not who.is_service:
+        raise service.Forbidden("Only services post audit entries.")
+    service_name = who.claims.client_id or "unknown"
+    entry = await audit.record(session, service=service_name[:40], **body.model_dump())
+    return schemas.AuditRead.model_validate(entry)
+
+
+@router.get("/audit", summary="List the sporingslogg, newest first")
+async def list_audit(
+    session: SessionDep, who: Annotated[Caller, Depends(caller("access.audit.read"))],
+    actor_id: UUID | None = None, subject_id: UUID | None = None, object_id: UUID | None = None,
+    action: str | None = None, outcome: str | None = None, since: datetime | None = None,
+    until: datetime | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[schemas.AuditRead]:
+    rows = await audit.entries(session, actor_id=actor_id, subject_id=subject_id, object_id=object_id, action=action,
+                               outcome=outcome, since=since, until=until, limit=limit, offset=offset)
+    return [schemas.AuditRead.model_validate(r) for r in rows]

@@ -1,0 +1,125 @@
+"""OAuth2 token endpoint, JWKS, and signing-key rotation."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse
+
+from arkiv5_kit.errors import Forbidden
+
+from ..auth import Caller, caller
+from ..domain import audit, signing, tokens
+from ..domain.clock import as_utc, now
+from ..domain.service import Role
+from ..schemas import SigningKeyRead
+from .deps import SessionDep, actor
+
+router = APIRouter(tags=["tokens"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _basic_auth(request: Request) -> tuple[str, str] | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        user, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise tokens.InvalidClient() from None
+    if not sep:
+        raise tokens.InvalidClient()
+    # RFC 6749 §2.3.1: both halves are form-urlencoded before base64.
+    return unquote(user), unquote(secret)
+
+
+@router.post(
+    "/oauth2/token",
+    summary="OAuth2 token endpoint: client_credentials (systems, services); password (local accounts, development)",
+)
+async def token(
+    request: Request,
+    session: SessionDep,
+    grant_type: Annotated[str, Form()],
+    scope: Annotated[str | None, Form()] = None,
+    audience: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
+    username: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form()] = None,
+) -> JSONResponse:
+    state = request.app.state
+    if grant_type == "client_credentials":
+        credentials = _basic_auth(request) or (
+            (client_id, client_secret) if client_id is not None and client_secret is not None else None
+        )
+        if credentials is None:
+            raise tokens.InvalidClient()
+        issued = await tokens.client_credentials(
+            session, signer=state.signer, policy=state.token_policy, client_id=credentials[0],
+            client_secret=credentials[1], audience=audience, scope=scope,
+        )
+    elif grant_type == "password" and state.settings.password_grant_enabled:
+        if not username or password is None:
+            raise tokens.InvalidRequest("The password grant needs username and password.")
+        issued = await tokens.password(
+            session, signer=state.signer, policy=state.token_policy, username=username, secret=password,
+            audience=audience, scope=scope,
+        )
+    else:
+        raise tokens.UnsupportedGrantType()
+    body = {"access_token": issued.access_token, "token_type": issued.token_type, "expires_in": issued.expires_in,
+            "scope": issued.scope}
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.get("/.well-known/jwks.json", summary="The public keys that verify access tokens (JWKS)")
+async def jwks(request: Request, session: SessionDep) -> JSONResponse:
+    policy: signing.KeyPolicy = request.app.state.key_policy
+    keys = signing.published(await signing.all_keys(session), policy, now())
+    # Short cache: a rotated-in key must reach verifiers within the publish-ahead time.
+    return JSONResponse({"keys": [k.public_jwk for k in keys]}, headers={"Cache-Control": "public, max-age=30"})
+
+
+def _key_read(key: Any, keys: list[Any], published: list[Any]) -> SigningKeyRead:
+    at = now()
+    current = signing.signing_key(keys, at)
+    return SigningKeyRead(
+        kid=key.kid, alg=key.alg, created_at=as_utc(key.created_at), activates_at=as_utc(key.activates_at),
+        is_encrypted=key.is_encrypted, is_signing=current is not None and current.kid == key.kid,
+        is_published=key in published,
+    )
+
+
+@router.get("/admin/signing-keys", summary="Signing keys: which signs, which are published")
+async def list_keys(
+    request: Request, session: SessionDep, who: Annotated[Caller, Depends(caller("access.rights.admin"))]
+) -> list[SigningKeyRead]:
+    keys = await signing.all_keys(session)
+    published = signing.published(keys, request.app.state.key_policy, now())
+    return [_key_read(k, keys, published) for k in keys]
+
+
+@router.post(
+    "/admin/signing-keys/rotate", status_code=201,
+    summary="Rotate: a new key is published now and signs after the publish-ahead time",
+)
+async def rotate(
+    request: Request, session: SessionDep, who: Annotated[Caller, Depends(caller("access.rights.admin"))]
+) -> SigningKeyRead:
+    me = await actor(session, who)
+    if not me.has(Role.ARKIVLEDER, Role.SYSTEMANSVARLIG):
+        raise Forbidden("Key rotation needs the role arkivleder or systemansvarlig.")
+    key = await signing.rotate(session, request.app.state.key_policy)
+    jwks = getattr(request.app.state.token_verifier, "jwks", None)
+    if hasattr(jwks, "invalidate"):
+        jwks.invalidate()
+    await audit.record(session, action="signing-key.rotated", outcome="allowed", actor_id=who.subject_id,
+                       details={"kid": key.kid})
+    keys = await signing.all_keys(session)
+    return _key_read(key, keys, signing.published(keys, request.app.state.key_policy, now()))

@@ -1,0 +1,1 @@
+"""The access service's domain: rights, change requests, tokens, audit (services decide)."""

@@ -1,0 +1,130 @@
+"""Token signing keys: generation, encryption at rest, the JWKS, rotation, and signing.
+
+Behind one module: cryptography makes and protects the keys, python-jose signs. A key is
+in the JWKS from its creation and signs from `activates_at`, so a rotated-in key is
+published before its first token (verifiers that cached the old JWKS find it on their
+next refresh). The newest active key signs; an older key stays in the JWKS until every
+token it signed has expired (its successor's activation + token lifetime + leeway).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jose import jwk, jwt
+from jose.backends.base import Key
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import SigningKey
+from .clock import as_utc, now
+
+
+class SigningUnavailable(RuntimeError):
+    """No key is active yet (only at the very first start, before `ensure_signing_key`)."""
+
+
+@dataclass(frozen=True)
+class KeyPolicy:
+    alg: str
+    passphrase: bytes | None
+    token_lifetime_s: int
+    leeway_s: int
+    publish_ahead_s: float
+
+
+def _generate(alg: str) -> Any:
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _pem(private_key: Any, passphrase: bytes | None) -> str:
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
+    return private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    ).decode()
+
+
+async def create_key(session: AsyncSession, policy: KeyPolicy, *, activates_at: datetime) -> SigningKey:
+    private_key = _generate(policy.alg)
+    plain_pem = _pem(private_key, None)
+    kid = f"{now():%Y%m%d}-{secrets.token_hex(6)}"
+    public = jwk.construct(plain_pem, policy.alg).public_key().to_dict()
+    public.update(kid=kid, alg=policy.alg, use="sig")
+    row = SigningKey(
+        kid=kid,
+        alg=policy.alg,
+        public_jwk=public,
+        private_pem=_pem(private_key, policy.passphrase),
+        is_encrypted=policy.passphrase is not None,
+        activates_at=activates_at,
+        created_at=now(),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def all_keys(session: AsyncSession) -> list[SigningKey]:
+    return list((await session.scalars(select(SigningKey).order_by(SigningKey.activates_at))).all())
+
+
+def published(keys: list[SigningKey], policy: KeyPolicy, at: datetime) -> list[SigningKey]:
+    """Keys in the JWKS at `at`: every key until its successor has been active long
+    enough for the last token it signed to expire."""
+    grace = timedelta(seconds=policy.token_lifetime_s + policy.leeway_s)
+    active = [k for k in keys if as_utc(k.activates_at) <= at]
+    result = []
+    for key in keys:
+        successors = [k for k in active if as_utc(k.activates_at) > as_utc(key.activates_at)]
+        retired_at = min((as_utc(k.activates_at) for k in successors), default=None)
+        if retired_at is None or at < retired_at + grace:
+            result.append(key)
+    return result
+
+
+def signing_key(keys: list[SigningKey], at: datetime) -> SigningKey | None:
+    active = [k for k in keys if as_utc(k.activates_at) <= at]
+    return max(active, key=lambda k: as_utc(k.activates_at), default=None)
+
+
+async def ensure_signing_key(session: AsyncSession, policy: KeyPolicy) -> None:
+    """The first start makes a key that signs at once (nothing can have cached a JWKS)."""
+    if not await all_keys(session):
+        await create_key(session, policy, activates_at=now())
+
+
+async def rotate(session: AsyncSession, policy: KeyPolicy) -> SigningKey:
+    return await create_key(session, policy, activates_at=now() + timedelta(seconds=policy.publish_ahead_s))
+
+
+class Signer:
+    """Signs tokens with the newest active key; decrypted keys are kept in memory by kid."""
+
+    def __init__(self, policy: KeyPolicy) -> None:
+        self.policy = policy
+        self._keys: dict[str, Key] = {}
+
+    def _key(self, row: SigningKey) -> Key:
+        key = self._keys.get(row.kid)
+        if key is None:
+            private = serialization.load_pem_private_key(
+                row.private_pem.encode(), password=self.policy.passphrase if row.is_encrypted else None
+            )
+            key = jwk.construct(_pem(private, None), row.alg)
+            self._keys[row.kid] = key
+        return key
+
+    def sign(self, claims: dict[str, Any], keys: list[SigningKey], at: datetime) -> str:
+        row = signing_key(keys, at)
+        if row is None:
+            raise SigningUnavailable("no active signing key")
+        return jwt.encode(claims, self._key(row), algorithm=row.alg, headers={"kid": row.kid, "typ": "JWT"})

@@ -1,0 +1,93 @@
+"""Internal API: on-demand conversion, job status, re-runs, the morning report. Translates only."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from arkiv5_kit.auth import Principal, require_scopes
+from arkiv5_kit.errors import DomainError, NotFound
+
+from ..journal_client import JournalUnavailable, SourceMissing
+from ..service import ConversionService, JobView
+
+router = APIRouter(prefix="/internal", tags=["conversion"])
+CONVERT = "conversion.convert"
+REPORT = "conversion.report"
+
+
+class JournalUnreachable(DomainError):
+    status, slug, title = 503, "journal-unavailable", "The journal is unavailable"
+
+
+class ConversionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dokumentobjekt_id: UUID = Field(description="The source dokumentobjekt (systemID)")
+    journalpost_id: UUID | None = Field(default=None, description="Its journalpost, for the report")
+    target_media_type: str | None = Field(
+        default=None, max_length=255,
+        description="What the caller wants (application/pdf); the format policy decides, and the answer says",
+    )
+    wait: bool = Field(default=True, description="Convert now and answer with the result (else 202, queued)")
+
+
+class RerunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job_ids: list[UUID] | None = Field(default=None, max_length=10000)
+    since: datetime | None = Field(default=None, description="Only failures that finished at or after this")
+
+
+def _service(request: Request) -> ConversionService:
+    return request.app.state.conversion
+
+
+@router.post("/conversions", summary="Convert one document now (or queue it)")
+async def convert(
+    body: ConversionRequest, request: Request,
+    _: Annotated[Principal, Depends(require_scopes(CONVERT))],
+) -> JSONResponse:
+    try:
+        job, created = await _service(request).convert_on_demand(
+            dokumentobjekt_id=body.dokumentobjekt_id, journalpost_id=body.journalpost_id, wait=body.wait,
+        )
+    except SourceMissing:
+        raise NotFound("The journal has no dokumentobjekt with that id.") from None
+    except JournalUnavailable:
+        raise JournalUnreachable("The journal did not answer; nothing was changed. Try again later.") from None
+    status = 202 if job.status in ("queued", "running") else (201 if created else 200)
+    return JSONResponse(JobView(job).as_dict(), status_code=status)
+
+
+@router.get("/conversions/{job_id}", summary="One conversion job")
+async def get_job(
+    job_id: UUID, request: Request, _: Annotated[Principal, Depends(require_scopes(CONVERT))],
+) -> dict[str, Any]:
+    return JobView(await _service(request).get_job(job_id)).as_dict()
+
+
+@router.post("/conversions/rerun-failed", summary="Queue failed jobs again")
+async def rerun_failed(
+    body: RerunRequest, request: Request, _: Annotated[Principal, Depends(require_scopes(CONVERT))],
+) -> dict[str, int]:
+    count = await _service(request).rerun_failed(job_ids=body.job_ids, since=body.since)
+    return {"requeued": count}
+
+
+@router.get("/reports/morning", summary="Last night's failures (document, case, format, reason)")
+async def morning_report(
+    request: Request, _: Annotated[Principal, Depends(require_scopes(REPORT))],
+    day: Annotated[date | None, Query(alias="date", description="The morning to report on (local date)")] = None,
+) -> dict[str, Any]:
+    return await _service(request).morning_report(day)
+
+
+@router.get("/engines", summary="Which converters are installed")
+async def engines(request: Request, _: Annotated[Principal, Depends(require_scopes(REPORT))]) -> dict[str, Any]:
+    return request.app.state.engines

@@ -1,0 +1,1 @@
+"""The converters: a pool of LibreOffice listeners, Ghostscript, and bounded PDF checks."""

@@ -1,0 +1,184 @@
+"""A LibreOffice listener and the UNO calls that convert with it.
+
+Runs under the *system* Python (`/usr/bin/python3`), the only interpreter Debian's
+`python3-uno` serves; it uses the standard library and `uno` only. The service starts one
+driver per listener and talks JSON lines over stdin/stdout:
+
+    {"op": "convert", "src": "/abs/in.docx", "dst": "/abs/out.pdf", "pdfa": 2,
+     "import_filter": null, "filter_options": null, "max_pages": 500}
+    -> {"ok": true, "pages": 3, "kind": "writer"}  |  {"ok": false, "code": "...", "reason": "..."}
+
+The driver starts its own headless soffice with a private, locked-down profile (macros
+off at the highest security level, no external links) and keeps it for many documents;
+the service kills the whole process group on a timeout and starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import uno  # type: ignore[import-not-found]
+from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
+
+LOCKDOWN_XCU = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="RemovePersonalInfoOnSaving" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+</oor:items>
+"""
+
+EXPORT_FILTERS = {
+    "writer": "writer_pdf_Export",
+    "calc": "calc_pdf_Export",
+    "impress": "impress_pdf_Export",
+    "draw": "draw_pdf_Export",
+}
+
+
+def _props(**values):  # type: ignore[no-untyped-def]
+    out = []
+    for name, value in values.items():
+        prop = PropertyValue()
+        prop.Name = name
+        prop.Value = value
+        out.append(prop)
+    return tuple(out)
+
+
+def _write_profile(profile: str) -> None:
+    user = os.path.join(profile, "user")
+    os.makedirs(user, exist_ok=True)
+    with open(os.path.join(user, "registrymodifications.xcu"), "w", encoding="utf-8") as handle:
+        handle.write(LOCKDOWN_XCU)
+
+
+def _start_office(soffice: str, profile: str, pipe: str) -> subprocess.Popen:  # type: ignore[type-arg]
+    return subprocess.Popen(
+        [
+            soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
+            "--nolockcheck", "--nofirststartwizard",
+            f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}",
+            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
+        ],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def _connect(pipe: str, office: subprocess.Popen, timeout_s: float):  # type: ignore[no-untyped-def,type-arg]
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+            return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        except Exception:
+            if office.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _kind(doc) -> str:  # type: ignore[no-untyped-def]
+    if doc.supportsService("com.sun.star.sheet.SpreadsheetDocument"):
+        return "calc"
+    if doc.supportsService("com.sun.star.presentation.PresentationDocument"):
+        return "impress"
+    if doc.supportsService("com.sun.star.drawing.DrawingDocument"):
+        return "draw"
+    if doc.supportsService("com.sun.star.text.TextDocument"):
+        return "writer"
+    return "unknown"
+
+
+def _page_count(doc, kind: str):  # type: ignore[no-untyped-def]
+    try:
+        if kind == "writer":
+            return int(doc.getCurrentController().getPropertyValue("PageCount"))
+        if kind in ("impress", "draw"):
+            return int(doc.getDrawPages().getCount())
+    except Exception:
+        return None
+    return None  # Calc's pages depend on print ranges; the validator counts them afterwards
+
+
+def convert(desktop, request: dict) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    load = {"Hidden": True, "ReadOnly": True, "MacroExecutionMode": 0, "UpdateDocMode": 0}
+    if request.get("import_filter"):
+        load["FilterName"] = request["import_filter"]
+    if request.get("filter_options"):
+        load["FilterOptions"] = request["filter_options"]
+    try:
+        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(request["src"]), "_blank", 0, _props(**load))
+    except Exception as exc:
+        return {"ok": False, "code": "load-failed", "reason": f"LibreOffice could not load the file ({type(exc).__name__})"}
+    if doc is None:
+        return {"ok": False, "code": "load-failed", "reason": "LibreOffice could not load the file"}
+    try:
+        kind = _kind(doc)
+        if kind not in EXPORT_FILTERS:
+            return {"ok": False, "code": "load-failed", "reason": "LibreOffice opened the file as an unknown kind"}
+        if request.get("expect_kind") and request["expect_kind"] != kind:
+            return {"ok": False, "code": "wrong-kind",
+                    "reason": f"LibreOffice read the file as {kind}, expected {request['expect_kind']}"}
+        pages = _page_count(doc, kind)
+        max_pages = request.get("max_pages")
+        if pages is not None and max_pages and pages > max_pages:
+            return {"ok": False, "code": "too-many-pages", "reason": f"{pages} pages, the limit is {max_pages}"}
+        filter_data = uno.Any(
+            "[]com.sun.star.beans.PropertyValue",
+            _props(SelectPdfVersion=int(request.get("pdfa", 2)), UseTaggedPDF=True, ExportNotes=False),
+        )
+        doc.storeToURL(
+            uno.systemPathToFileUrl(request["dst"]),
+            _props(FilterName=EXPORT_FILTERS[kind], FilterData=filter_data, Overwrite=True),
+        )
+        return {"ok": True, "pages": pages, "kind": kind}
+    except Exception as exc:
+        return {"ok": False, "code": "export-failed", "reason": f"LibreOffice could not export PDF/A ({type(exc).__name__})"}
+    finally:
+        try:
+            doc.close(True)
+        except Exception:
+            try:
+                doc.dispose()
+            except Exception:
+                pass
+
+
+def main() -> int:
+    soffice, profile, pipe = sys.argv[1], sys.argv[2], sys.argv[3]
+    _write_profile(profile)
+    office = _start_office(soffice, profile, pipe)
+    try:
+        desktop = _connect(pipe, office, timeout_s=60)
+        print(json.dumps({"ok": True, "ready": True}), flush=True)
+        for line in sys.stdin:
+            request = json.loads(line)
+            if request.get("op") == "ping":
+                answer = {"ok": True}
+            else:
+                answer = convert(desktop, request)
+            print(json.dumps(answer), flush=True)
+    finally:
+        try:
+            desktop.terminate()  # type: ignore[possibly-undefined]
+        except Exception:
+            pass
+        try:
+            office.wait(timeout=10)
+        except Exception:
+            office.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""One document through identification, the format policy, its converter and validation.
+
+Everything here treats the input as hostile: sizes, zip declarations and page counts are
+checked before a converter sees the file, converters run in bounded child processes, and
+every failure ends as a `Result` with a machine code and a reason — never an exception
+and never document content in the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import io
+import re
+import sys
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from charset_normalizer import from_bytes
+
+from .engine import ghostscript
+from .engine.listeners import ListenerError, OfficeResult
+from .engine.sandbox import run_limited
+from .identify import FORMATS, PDFA_PUIDS, Identification, identify
+from .policy import FormatPolicy, FormatRule
+from .settings import ConversionSettings
+from .validate import Validator, checksum
+
+MAX_ATTACHMENT_DEPTH = 2
+MAX_ATTACHMENTS = 50
+
+
+class OfficeEngine(Protocol):
+    async def convert(self, request: dict[str, Any], timeout_s: float) -> OfficeResult: ...
+
+
+@dataclass
+class Output:
+    kept: bool                   # the source itself is the archival variant
+    path: Path | None
+    media_type: str
+    puid: str | None
+    sha256: str
+    size: int
+    pages: int | None = None
+
+
+@dataclass
+class Result:
+    format: str                  # bounded format label (docx, pdf, unknown, ...)
+    source_puid: str | None
+    source_media_type: str
+    output: Output | None = None
+    code: str | None = None
+    reason: str | None = None
+    attachments: list[Result] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.output is not None
+
+
+def failed(ident: Identification | None, code: str, reason: str) -> Result:
+    if ident is None:
+        return Result("unknown", None, "application/octet-stream", code=code, reason=reason[:500])
+    return Result(ident.label, ident.puid, ident.media_type, code=code, reason=reason[:500])
+
+
+class Converter:
+    def __init__(
+        self, settings: ConversionSettings, policy: FormatPolicy, office: OfficeEngine | None,
+        validator: Validator, *, office_missing: str | None = None, ghostscript_missing: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.office = office
+        self.validator = validator
+        self.office_missing = office_missing
+        self.ghostscript_missing = ghostscript_missing
+
+    async def convert(self, data: bytes, workdir: Path, *, depth: int = 0) -> Result:
+        workdir.mkdir(parents=True, exist_ok=True)
+        if len(data) > self.settings.max_input_mb * 1024 * 1024:
+            return failed(None, "too-large", f"the file is larger than {self.settings.max_input_mb} MB")
+        ident = await asyncio.to_thread(identify, data)
+        rule = self.policy.rule(ident.format)
+        if rule is None:
+            return failed(ident, "unsupported-format", f"no archival rule for the format {ident.media_type}"
+                          + (f" ({ident.puid})" if ident.puid else ""))
+        if ident.encrypted:
+            return failed(ident, "password-protected", "the document is password-protected")
+        if rule.action == "reject":
+            return failed(ident, "rejected-format", rule.reason or f"the format {ident.label} is not accepted")
+        handler = {
+            "libreoffice": self._office, "ghostscript": self._pdf, "keep": self._keep_image,
+            "utf8": self._text, "eml": self._eml,
+        }[rule.action]
+        try:
+            return await handler(data, ident, rule, workdir, depth)  # type: ignore[operator]
+        except OSError as exc:
+            return failed(ident, "converter-error", f"the converter could not run ({type(exc).__name__})")
+
+    # -- office documents -----------------------------------------------------------------
+
+    def _zip_problem(self, data: bytes) -> tuple[str, str] | None:
+        """Check a package's declared sizes before LibreOffice inflates it."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as package:
+                entries = package.infolist()
+        except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, RuntimeError):
+            return ("corrupt", "the file is damaged (not a readable zip package)")
+        if len(entries) > self.settings.max_zip_entries:
+            return ("zip-bomb", f"the package has more than {self.settings.max_zip_entries} entries")
+        total = sum(e.file_size for e in entries)
+        if total > self.settings.max_unzipped_mb * 1024 * 1024:
+            return ("zip-bomb", f"the package unpacks to more than {self.settings.max_unzipped_mb} MB")
+        for entry in entries:
+            if entry.file_size > 1 << 20 and entry.file_size > self.settings.max_zip_ratio * max(entry.compress_size, 1):
+                return ("zip-bomb", f"a package entry is compressed more than {self.settings.max_zip_ratio}:1")
+        return None
+
+    async def _office(
+        self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int,
+        *, import_filter: str | None = None, filter_options: str | None = None,
+    ) -> Result:
+        if data[:4] == b"PK\x03\x04" or ident.format in ("docx", "xlsx", "pptx", "odt", "ods", "odp"):
+            problem = self._zip_problem(data)
+            if problem:
+                return failed(ident, *problem)
+        if self.office is None:
+            return failed(ident, "engine-missing", self.office_missing or "LibreOffice is not installed")
+        src = workdir / f"source.{ident.format}"
+        dst = workdir / "archival.pdf"
+        src.write_bytes(data)
+        request = {
+            "op": "convert", "src": str(src), "dst": str(dst), "pdfa": self.policy.pdfa_part,
+            "import_filter": import_filter or rule.import_filter, "filter_options": filter_options,
+            "max_pages": self.settings.max_pages, "expect_kind": rule.kind,
+        }
+        try:
+            answer = await self.office.convert(request, self.settings.job_timeout_s)
+        except ListenerError as exc:
+            return failed(ident, "engine-missing", str(exc))
+        if not answer.ok:
+            code = {"load-failed": "corrupt"}.get(answer.code or "", answer.code or "converter-error")
+            reason = answer.reason or "LibreOffice could not convert the file"
+            if code == "corrupt":
+                reason = "the file is damaged or cannot be read (LibreOffice could not load it)"
+            return failed(ident, code, reason)
+        return await self._validated(ident, dst, expected_pages=answer.pages)
+
+    async def _validated(self, ident: Identification, dst: Path, *, expected_pages: int | None) -> Result:
+        check = await self.validator.validate(dst, pdfa_part=self.policy.pdfa_part, expected_pages=expected_pages)
+        if not check.ok:
+            return failed(ident, "validation-failed", check.reason or "the output failed validation")
+        if check.pages is not None and check.pages > self.settings.max_pages:
+            return failed(ident, "too-many-pages", f"{check.pages} pages, the limit is {self.settings.max_pages}")
+        assert check.sha256 is not None and check.size is not None
+        part_conf = (str(self.policy.pdfa_part), (check.pdfa or "B")[-1:])
+        output = Output(
+            kept=False, path=dst, media_type="application/pdf", puid=PDFA_PUIDS.get(part_conf),
+            sha256=check.sha256, size=check.size, pages=check.pages,
+        )
+        return Result(ident.label, ident.puid, ident.media_type, output=output)
+
+    # -- PDF ------------------------------------------------------------------------------
+
+    async def _pdf(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int) -> Result:
+        src = workdir / "source.pdf"
+        src.write_bytes(data)
+        probe = await run_limited(
+            [sys.executable, "-m", "arkiv5_conversion.engine.pdfcheck", str(src)],
+            timeout_s=min(self.settings.job_timeout_s, 60), memory_mb=self.settings.memory_limit_mb,
+        )
+        if probe.timed_out:
+            return failed(ident, "timeout", "reading the PDF did not finish in time")
+        try:
+            import json
+
+            facts = json.loads(probe.stdout or b"{}")
+        except ValueError:
+            facts = {}
+        if facts.get("needs_password"):
+            return failed(ident, "password-protected", "the PDF is password-protected")
+        if not facts.get("opens"):
+            return failed(ident, "corrupt", "the PDF is damaged and cannot be read")
+        pages = int(facts.get("pages") or 0)
+        if pages > self.settings.max_pages:
+            return failed(ident, "too-many-pages", f"{pages} pages, the limit is {self.settings.max_pages}")
+        if rule.keep_if_valid and self.validator.full:
+            check = await self.validator.validate(src, pdfa_part=self.policy.pdfa_part, expected_pages=pages)
+            if check.ok and check.sha256 and check.size is not None:
+                output = Output(True, None, "application/pdf", ident.puid, check.sha256, check.size, pages)
+                return Result(ident.label, ident.puid, ident.media_type, output=output)
+        if self.ghostscript_missing:
+            return failed(ident, "engine-missing", self.ghostscript_missing)
+        dst = workdir / "archival.pdf"
+        done = await ghostscript.to_pdfa(
+            self.settings.ghostscript_path, src, dst, part=self.policy.pdfa_part,
+            timeout_s=self.settings.job_timeout_s, memory_mb=self.settings.memory_limit_mb,
+        )
+        if done.timed_out:
+            return failed(ident, "timeout", f"the conversion did not finish in {self.settings.job_timeout_s:g} s")
+        if done.returncode != 0:
+            return failed(ident, "converter-error", f"Ghostscript failed (exit {done.returncode})")
+        return await self._validated(ident, dst, expected_pages=pages)
+
+    # -- images ---------------------------------------------------------------------------
+
+    async def _keep_image(
+        self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int
+    ) -> Result:
+        problem = await asyncio.to_thread(self._image_problem, data)
+        if problem:
+            return failed(ident, *problem)
+        sha256, size = _digest(data)
+        output = Output(True, None, ident.media_type, ident.puid, sha256, size)
+        return Result(ident.label, ident.puid, ident.media_type, output=output)
+
+    def _image_problem(self, data: bytes) -> tuple[str, str] | None:
+        from PIL import Image
+
+        Image.MAX_IMAGE_PIXELS = self.settings.max_image_pixels
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    image.verify()
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                return ("image-bomb", "the image has more pixels than allowed")
+            except Exception:
+                return ("corrupt", "the image is damaged and cannot be read")
+        return None
+
+    # -- text -----------------------------------------------------------------------------
+
+    async def _text(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int) -> Result:
+        puid, media_type = FORMATS[ident.format or "txt"]
+        try:
+            data.decode("utf-8")
+            sha256, size = _digest(data)
+            return Result(ident.label, ident.puid, ident.media_type,
+                          output=Output(True, None, f"{media_type}; charset=utf-8", puid, sha256, size))
+        except UnicodeDecodeError:
+            pass
+        text = decode_legacy(data)
+        if text is None:
+            return failed(ident, "unknown-charset", "the text's character set could not be determined")
+        if ident.format == "xml":
+            text = _XML_DECL_ENCODING.sub(r"\1UTF-8\2", text, count=1)
+        out = workdir / "archival.txt"
+        encoded = text.encode("utf-8")
+        out.write_bytes(encoded)
+        sha256, size = _digest(encoded)
+        return Result(ident.label, ident.puid, ident.media_type,
+                      output=Output(False, out, f"{media_type}; charset=utf-8", puid, sha256, size))
+
+    # -- e-mail ---------------------------------------------------------------------------
+
+    async def _eml(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, depth: int) -> Result:
+        try:
+            message = email.message_from_bytes(data, policy=email.policy.default)
+            body_part = message.get_body(preferencelist=("plain", "html"))
+            body = body_part.get_content() if body_part is not None else ""
+            is_html = body_part is not None and body_part.get_content_subtype() == "html"
+            attachments = list(message.iter_attachments())
+        except Exception:
+            return failed(ident, "corrupt", "the e-mail message cannot be parsed")
+        if len(attachments) > MAX_ATTACHMENTS:
+            return failed(ident, "too-many-attachments", f"more than {MAX_ATTACHMENTS} attachments")
+        names = [a.get_filename() or f"vedlegg {i + 1}" for i, a in enumerate(attachments)]
+        header_lines = [f"{label}: {message.get(name, '')}" for label, name in
+                        (("Fra", "From"), ("Til", "To"), ("Kopi", "Cc"), ("Dato", "Date"), ("Emne", "Subject"))
+                        if message.get(name)]
+        if names:
+            header_lines.append("Vedlegg: " + ", ".join(names))
+        if is_html:
+            import html
+
+            head = "".join(f"<p>{html.escape(line)}</p>" for line in header_lines)
+            document = f"<html><head><meta charset=\"utf-8\"></head><body>{head}<hr/>{body}</body></html>"
+            filter_name, options, suffix = "HTML (StarWriter)", None, "html"
+        else:
+            document = "\n".join(header_lines) + "\n\n" + body
+            filter_name, options, suffix = "Text (encoded)", "UTF8,LF,,,", "txt"
+        rendered = Identification(suffix, ident.puid, ident.media_type)
+        writer = FormatRule(action="libreoffice", kind="writer")
+        result = await self._office(document.encode("utf-8"), rendered, writer, workdir, depth,
+                                    import_filter=filter_name, filter_options=options)
+        result.format, result.source_puid, result.source_media_type = ident.label, ident.puid, ident.media_type
+        if not result.ok:
+            return result
+        if depth >= MAX_ATTACHMENT_DEPTH:
+            return result
+        for index, attachment in enumerate(attachments):
+            try:
+                content = attachment.get_content()
+                payload = content if isinstance(content, bytes) else str(content).encode("utf-8")
+            except Exception:
+                result.attachments.append(failed(None, "corrupt", f"attachment {index + 1} cannot be decoded"))
+                continue
+            result.attachments.append(await self.convert(payload, workdir / f"vedlegg-{index + 1}", depth=depth + 1))
+        return result
+
+
+_XML_DECL_ENCODING = re.compile(r"""(<\?xml[^>]*encoding\s*=\s*["'])[^"']+(["'])""")
+
+
+def decode_legacy(data: bytes) -> str | None:
+    """Decode text that is not UTF-8. ISO 8859-1/Windows-1252 are by far the most common here."""
+    best = from_bytes(data, cp_isolation=["cp1252", "latin_1", "iso8859_15", "utf_16", "cp850", "mac_roman"]).best()
+    if best is None:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return None
+    return str(best)
+
+
+def _digest(data: bytes) -> tuple[str, int]:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+__all__ = ["Converter", "Output", "Result", "checksum"]

@@ -1,0 +1,493 @@
+"""Conversion jobs: queueing, the worker, the nightly batch, re-runs and the morning report.
+
+The conversion itself runs outside any transaction (it may take minutes); a job is
+claimed with a lease in one short transaction and finished in another, together with its
+outbox event. A job whose worker died is taken again when its lease has run out, and a
+finished job is never converted again: the (dokumentobjekt, source checksum) pair is
+unique, so a second nightly run or a repeated event finds it done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from arkiv5_contracts.envelope import Envelope
+from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
+from arkiv5_contracts.events.journal import JournalpostStatusChanged
+from arkiv5_kit.db import Database
+from arkiv5_kit.errors import NotFound
+from arkiv5_kit.outbox import Outbox
+
+from .journal_client import JournalClient, JournalUnavailable, SourceMissing
+from .metrics import DURATION, FAILED_LAST_NIGHT, JOBS
+from .models import ConversionJob, JournalfoertJournalpost, NightlyBatch
+from .pipeline import Converter, Result
+from .settings import ConversionSettings
+
+log = logging.getLogger(__name__)
+SERVICE = "conversion"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back; everything here is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+# -- recording that a journalpost reached J -------------------------------------------------
+
+
+async def record_journalfoert(
+    session: AsyncSession, *, settings: ConversionSettings, journalpost_id: UUID, saksmappe_id: UUID | None,
+    at: datetime,
+) -> bool:
+    """Remember the journalpost for the nightly batch (and the worker). False if already known."""
+    if await session.get(JournalfoertJournalpost, journalpost_id) is not None:
+        return False
+    local = at.astimezone(ZoneInfo(settings.timezone)).date()
+    session.add(JournalfoertJournalpost(
+        journalpost_id=journalpost_id, saksmappe_id=saksmappe_id, reached_j_date=local, reached_j_at=at,
+    ))
+    await session.flush()
+    return True
+
+
+def status_changed_handler(settings: ConversionSettings):  # type: ignore[no-untyped-def]
+    async def handle(session: AsyncSession, envelope: Envelope[JournalpostStatusChanged]) -> None:
+        data = envelope.data
+        if data.to_status.value != "J":
+            return
+        await record_journalfoert(
+            session, settings=settings, journalpost_id=data.journalpost_id, saksmappe_id=data.saksmappe_id,
+            at=envelope.time,
+        )
+
+    return handle
+
+
+# -- the job engine -------------------------------------------------------------------------
+
+
+@dataclass
+class JobView:
+    job: ConversionJob
+
+    def as_dict(self) -> dict[str, object]:
+        j = self.job
+        return {
+            "job_id": str(j.id), "dokumentobjekt_id": str(j.dokumentobjekt_id),
+            "journalpost_id": str(j.journalpost_id) if j.journalpost_id else None,
+            "saksmappe_id": str(j.saksmappe_id) if j.saksmappe_id else None,
+            "status": j.status, "trigger": j.trigger, "attempts": j.attempts,
+            "format": j.format, "source_puid": j.source_puid, "source_media_type": j.source_media_type,
+            "source_sha256": j.source_sha256,
+            "archival_dokumentobjekt_id": str(j.archival_dokumentobjekt_id) if j.archival_dokumentobjekt_id else None,
+            "archival_puid": j.archival_puid, "archival_media_type": j.archival_media_type, "kept": j.kept,
+            "sha256": j.sha256, "size": j.size, "pages": j.pages,
+            "reason_code": j.reason_code, "reason": j.reason,
+            "created_at": _iso(j.created_at), "finished_at": _iso(j.finished_at),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = _aware(value)
+    return value.isoformat() if value else None
+
+
+class ConversionService:
+    def __init__(
+        self, *, settings: ConversionSettings, database: Database, outbox: Outbox, journal: JournalClient,
+        converter: Converter,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.outbox = outbox
+        self.journal = journal
+        self.converter = converter
+        self.zone = ZoneInfo(settings.timezone)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # queueing ---------------------------------------------------------------------------
+
+    async def ensure_job(
+        self, session: AsyncSession, *, dokumentobjekt_id: UUID, source_sha256: str, journalpost_id: UUID | None,
+        saksmappe_id: UUID | None, trigger: str,
+    ) -> tuple[ConversionJob, bool]:
+        existing = (await session.execute(select(ConversionJob).where(
+            ConversionJob.dokumentobjekt_id == dokumentobjekt_id, ConversionJob.source_sha256 == source_sha256,
+        ))).scalar_one_or_none()
+        if existing is not None:
+            if existing.journalpost_id is None and journalpost_id is not None:
+                existing.journalpost_id, existing.saksmappe_id = journalpost_id, saksmappe_id
+            return existing, False
+        job = ConversionJob(
+            id=uuid.uuid4(), dokumentobjekt_id=dokumentobjekt_id, source_sha256=source_sha256,
+            journalpost_id=journalpost_id, saksmappe_id=saksmappe_id, trigger=trigger, status="queued",
+            created_at=utcnow(),
+        )
+        session.add(job)
+        await session.flush()
+        return job, True
+
+    async def queue_journalpost(self, journalpost: JournalfoertJournalpost, *, trigger: str) -> int:
+        """Ask the journal for the journalpost's documents and make sure each has a job."""
+        documents = await self.journal.list_dokumentobjekter(journalpost.journalpost_id)
+        created = 0
+        async with self.database.unit_of_work() as session:
+            for document in documents:
+                _, new = await self.ensure_job(
+                    session, dokumentobjekt_id=document.dokumentobjekt_id, source_sha256=document.sha256,
+                    journalpost_id=journalpost.journalpost_id, saksmappe_id=journalpost.saksmappe_id,
+                    trigger=trigger,
+                )
+                created += new
+            await session.execute(update(JournalfoertJournalpost).where(
+                JournalfoertJournalpost.journalpost_id == journalpost.journalpost_id,
+            ).values(queued_at=utcnow()))
+        return created
+
+    async def queue_pending_journalposts(self, *, limit: int = 50) -> int:
+        async with self.database.sessions() as session:
+            pending = (await session.execute(
+                select(JournalfoertJournalpost).where(JournalfoertJournalpost.queued_at.is_(None))  # type: ignore[union-attr]
+                .order_by(JournalfoertJournalpost.reached_j_at).limit(limit)
+            )).scalars().all()
+        created = 0
+        for journalpost in pending:
+            try:
+                created += await self.queue_journalpost(journalpost, trigger="event")
+            except (JournalUnavailable, SourceMissing):
+                log.warning("journal unavailable while listing documents; will retry")
+                break
+        return created
+
+    # claiming and running ------------------------------------------------------------------
+
+    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+        return or_(
+            and_(ConversionJob.status == "queued",
+                 or_(ConversionJob.not_before.is_(None), ConversionJob.not_before <= now)),  # type: ignore[union-attr,operator]
+            and_(ConversionJob.status == "running", ConversionJob.lease_until < now),  # type: ignore[operator]
+        )
+
+    async def claim(self, job_id: UUID | None = None, *, journalpost_ids: list[UUID] | None = None) -> ConversionJob | None:
+        """Take one job (a given one, or the oldest claimable) with a lease; None if there is none."""
+        now = utcnow()
+        claim = uuid.uuid4()
+        async with self.database.unit_of_work() as session:
+            if job_id is None:
+                query = select(ConversionJob.id).where(self._claimable(now))
+                if journalpost_ids is not None:
+                    query = query.where(ConversionJob.journalpost_id.in_(journalpost_ids))  # type: ignore[union-attr]
+                job_id = (await session.execute(query.order_by(ConversionJob.created_at).limit(1))).scalar()
+                if job_id is None:
+                    return None
+            result = await session.execute(
+                update(ConversionJob).where(ConversionJob.id == job_id, self._claimable(now)).values(
+                    status="running", claim=claim, attempts=ConversionJob.attempts + 1, started_at=now,
+                    lease_until=now + timedelta(seconds=self.settings.resolved_lease_s()),
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            job = await session.get(ConversionJob, job_id)
+            assert job is not None
+            return job
+
+    async def run_job(self, job: ConversionJob) -> ConversionJob:
+        """Fetch, convert, put back, record — for a job this worker has claimed."""
+        started = time.perf_counter()
+        workdir = Path(tempfile.mkdtemp(prefix="arkiv5-conv-"))
+        try:
+            try:
+                data = await self.journal.download(job.dokumentobjekt_id)
+            except SourceMissing:
+                return await self._finish_failed(job, None, "source-missing", "the journal does not have the document")
+            if hashlib.sha256(data).hexdigest() != job.source_sha256:
+                return await self._finish_failed(job, None, "checksum-mismatch",
+                                                 "the document's bytes do not match the recorded checksum")
+            result = await self.converter.convert(data, workdir)
+            if not result.ok:
+                return await self._finish_failed(job, result, result.code or "failed", result.reason or "failed")
+            output = result.output
+            assert output is not None
+            if output.kept:
+                archival_id = job.dokumentobjekt_id
+            else:
+                assert output.path is not None
+                archival_id = await self.journal.put_arkivvariant(
+                    job.dokumentobjekt_id, output.path.read_bytes(), source_sha256=job.source_sha256,
+                    archival_sha256=output.sha256, archival_puid=output.puid, media_type=output.media_type,
+                )
+            return await self._finish_done(job, result, archival_id)
+        except JournalUnavailable:
+            # Not the document's fault: back to the queue, try again later.
+            async with self.database.unit_of_work() as session:
+                await session.execute(update(ConversionJob).where(
+                    ConversionJob.id == job.id, ConversionJob.claim == job.claim,
+                ).values(status="queued", claim=None, lease_until=None,
+                         not_before=utcnow() + timedelta(seconds=self.settings.retry_after_s)))
+            return job
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            DURATION.labels(SERVICE, job.format or "unknown").observe(time.perf_counter() - started)
+
+    async def _finish_done(self, job: ConversionJob, result: Result, archival_id: UUID) -> ConversionJob:
+        output = result.output
+        assert output is not None
+        async with self.database.unit_of_work() as session:
+            current = await session.get(ConversionJob, job.id)
+            if current is None or current.claim != job.claim:
+                return current or job  # another worker took over after our lease ran out
+            current.status, current.finished_at = "done", utcnow()
+            current.claim, current.lease_until = None, None
+            current.format, current.source_puid, current.source_media_type = (
+                result.format, result.source_puid, result.source_media_type)
+            current.archival_dokumentobjekt_id, current.archival_puid = archival_id, output.puid
+            current.archival_media_type, current.kept = output.media_type, output.kept
+            current.sha256, current.size, current.pages = output.sha256, output.size, output.pages
+            current.reason_code = current.reason = None
+            await self.outbox.add(session, ConversionDone(
+                job_id=current.id, journalpost_id=current.journalpost_id or uuid.UUID(int=0),
+                source_dokumentobjekt_id=current.dokumentobjekt_id, archival_dokumentobjekt_id=archival_id,
+                source_puid=result.source_puid, archival_puid=output.puid or "unknown",
+                sha256=output.sha256, size=output.size,
+            ))
+        JOBS.labels(SERVICE, result.format, "done").inc()
+        log.info("conversion done", extra={"job_id": str(job.id), "format": result.format})
+        return current
+
+    async def _finish_failed(self, job: ConversionJob, result: Result | None, code: str, reason: str) -> ConversionJob:
+        async with self.database.unit_of_work() as session:
+            current = await session.get(ConversionJob, job.id)
+            if current is None or current.claim != job.claim:
+                return current or job
+            current.status, current.finished_at = "failed", utcnow()
+            current.claim, current.lease_until = None, None
+            if result is not None:
+                current.format, current.source_puid, current.source_media_type = (
+                    result.format, result.source_puid, result.source_media_type)
+            current.reason_code, current.reason = code[:60], reason[:500]
+            await self.outbox.add(session, ConversionFailed(
+                job_id=current.id, journalpost_id=current.journalpost_id or uuid.UUID(int=0),
+                source_dokumentobjekt_id=current.dokumentobjekt_id, source_puid=current.source_puid,
+                reason_code=current.reason_code, reason=current.reason,
+            ))
+        JOBS.labels(SERVICE, current.format or "unknown", "failed").inc()
+        await self.refresh_report_gauge()
+        log.warning("conversion failed", extra={"job_id": str(job.id), "reason_code": code})
+        return current
+
+    async def work_once(self, *, journalpost_ids: list[UUID] | None = None) -> bool:
+        job = await self.claim(journalpost_ids=journalpost_ids)
+        if job is None:
+            return False
+        await self.run_job(job)
+        return True
+
+    async def drain(self, *, journalpost_ids: list[UUID] | None = None) -> None:
+        """Run claimable jobs with the configured concurrency until none is left."""
+
+        async def worker() -> None:
+            while await self.work_once(journalpost_ids=journalpost_ids):
+                pass
+
+        await asyncio.gather(*(worker() for _ in range(self.settings.resolved_workers())))
+
+    async def worker_loop(self, stopping: asyncio.Event) -> None:
+        """The background worker: queue what reached J, then convert, until stopped."""
+        while not stopping.is_set():
+            try:
+                if self.settings.convert_on_event:
+                    await self.queue_pending_journalposts()
+                    await self.drain()
+            except Exception as exc:  # the loop must survive anything a job throws
+                log.error("conversion worker error", extra={"error_type": type(exc).__name__})
+            self._wake.clear()
+            stop = asyncio.ensure_future(stopping.wait())
+            wake = asyncio.ensure_future(self._wake.wait())
+            await asyncio.wait({stop, wake}, timeout=self.settings.poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            wake.cancel()
+
+    # nightly --------------------------------------------------------------------------------
+
+    async def run_nightly(self, j_date: date) -> dict[str, int]:
+        """Convert everything that reached J on `j_date` and is not converted yet.
+
+        Safe to run twice (done jobs are never redone) and after a crash (the batch row
+        stays 'running', stale running jobs are taken again when their lease runs out).
+        """
+        async with self.database.unit_of_work() as session:
+            batch = await session.get(NightlyBatch, j_date)
+            if batch is None:
+                session.add(NightlyBatch(j_date=j_date, status="running", started_at=utcnow()))
+            else:
+                batch.runs += 1
+                batch.status = "running"
+        async with self.database.sessions() as session:
+            journalposts = (await session.execute(select(JournalfoertJournalpost).where(
+                JournalfoertJournalpost.reached_j_date == j_date))).scalars().all()
+        for journalpost in journalposts:
+            await self.queue_journalpost(journalpost, trigger="nightly")
+        ids = [jp.journalpost_id for jp in journalposts]
+        if ids:
+            await self.drain(journalpost_ids=ids)
+        async with self.database.unit_of_work() as session:
+            counts = dict((await session.execute(
+                select(ConversionJob.status, func.count()).where(ConversionJob.journalpost_id.in_(ids))  # type: ignore[union-attr]
+                .group_by(ConversionJob.status))).all()) if ids else {}
+            batch = await session.get(NightlyBatch, j_date)
+            assert batch is not None
+            if not counts.get("queued") and not counts.get("running"):
+                batch.status, batch.finished_at = "done", utcnow()
+        await self.refresh_report_gauge()
+        return {str(k): int(v) for k, v in counts.items()}
+
+    def next_run(self, after: datetime) -> datetime:
+        hour, minute = (int(p) for p in self.settings.nightly_time.split(":"))
+        local = after.astimezone(self.zone)
+        candidate = datetime.combine(local.date(), dtime(hour, minute), self.zone)
+        if candidate <= local:
+            candidate = datetime.combine(local.date() + timedelta(days=1), dtime(hour, minute), self.zone)
+        return candidate
+
+    async def nightly_loop(self, stopping: asyncio.Event) -> None:
+        """At the scheduled local time, run the batch for yesterday; catch up a missed or crashed run."""
+        while not stopping.is_set():
+            try:
+                await self._catch_up()
+            except Exception as exc:
+                log.error("nightly batch error", extra={"error_type": type(exc).__name__})
+            wait = (self.next_run(utcnow()) - utcnow()).total_seconds()
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=max(1.0, min(wait, 3600)))
+            except TimeoutError:
+                pass
+
+    async def _catch_up(self) -> None:
+        now = utcnow().astimezone(self.zone)
+        hour, minute = (int(p) for p in self.settings.nightly_time.split(":"))
+        today_run = datetime.combine(now.date(), dtime(hour, minute), self.zone)
+        if now < today_run:
+            return
+        j_date = now.date() - timedelta(days=1)
+        async with self.database.sessions() as session:
+            batch = await session.get(NightlyBatch, j_date)
+        if batch is None or batch.status != "done":
+            await self.run_nightly(j_date)
+
+    # on demand ------------------------------------------------------------------------------
+
+    async def convert_on_demand(
+        self, *, dokumentobjekt_id: UUID, journalpost_id: UUID | None, wait: bool,
+    ) -> tuple[ConversionJob, bool]:
+        """A single document now (SvarUt's outgoing letters): returns the job and whether it is new."""
+        data = await self.journal.download(dokumentobjekt_id)
+        sha256 = hashlib.sha256(data).hexdigest()
+        async with self.database.unit_of_work() as session:
+            job, created = await self.ensure_job(
+                session, dokumentobjekt_id=dokumentobjekt_id, source_sha256=sha256, journalpost_id=journalpost_id,
+                saksmappe_id=None, trigger="api",
+            )
+        if wait and job.status in ("queued", "running"):
+            claimed = await self.claim(job.id)
+            if claimed is not None:
+                job = await self.run_job(claimed)
+            else:
+                job = await self._wait_for(job.id)
+        elif not wait:
+            self.wake()
+        return job, created
+
+    async def _wait_for(self, job_id: UUID) -> ConversionJob:
+        deadline = time.monotonic() + self.settings.job_timeout_s + 30
+        while True:
+            job = await self.get_job(job_id)
+            if job.status in ("done", "failed") or time.monotonic() > deadline:
+                return job
+            await asyncio.sleep(0.2)
+
+    async def get_job(self, job_id: UUID) -> ConversionJob:
+        async with self.database.sessions() as session:
+            job = await session.get(ConversionJob, job_id)
+        if job is None:
+            raise NotFound("No conversion job with that id.")
+        return job
+
+    async def rerun_failed(self, *, job_ids: list[UUID] | None, since: datetime | None) -> int:
+        async with self.database.unit_of_work() as session:
+            query = update(ConversionJob).where(ConversionJob.status == "failed")
+            if job_ids:
+                query = query.where(ConversionJob.id.in_(job_ids))  # type: ignore[attr-defined]
+            if since is not None:
+                since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+                query = query.where(ConversionJob.finished_at >= since)  # type: ignore[operator]
+            result = await session.execute(query.values(
+                status="queued", not_before=None, claim=None, lease_until=None, started_at=None))
+            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        self.wake()
+        await self.refresh_report_gauge()
+        return count
+
+    # the morning report ---------------------------------------------------------------------
+
+    def report_window(self, day: date) -> tuple[datetime, datetime]:
+        """'Last night' for the morning of `day`: from noon the day before to noon on `day` (local)."""
+        cutoff = dtime(self.settings.report_cutoff_hour)
+        end = datetime.combine(day, cutoff, self.zone)
+        return end - timedelta(days=1), end
+
+    async def morning_report(self, day: date | None = None) -> dict[str, object]:
+        day = day or utcnow().astimezone(self.zone).date()
+        start, end = self.report_window(day)
+        # Compare in UTC: SQLite keeps the wall-clock value and drops the offset.
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        async with self.database.sessions() as session:
+            failures = (await session.execute(select(ConversionJob).where(
+                ConversionJob.status == "failed", ConversionJob.finished_at >= start,  # type: ignore[operator]
+                ConversionJob.finished_at < end,  # type: ignore[operator]
+            ).order_by(ConversionJob.finished_at))).scalars().all()
+            done = (await session.execute(select(func.count()).select_from(ConversionJob).where(
+                ConversionJob.status == "done", ConversionJob.finished_at >= start,  # type: ignore[operator]
+                ConversionJob.finished_at < end,  # type: ignore[operator]
+            ))).scalar_one()
+        return {
+            "date": day.isoformat(), "from": _iso(start), "to": _iso(end),
+            "converted": int(done), "failed": len(failures),
+            "failures": [
+                {"job_id": str(j.id), "dokumentobjekt_id": str(j.dokumentobjekt_id),
+                 "journalpost_id": str(j.journalpost_id) if j.journalpost_id else None,
+                 "saksmappe_id": str(j.saksmappe_id) if j.saksmappe_id else None,
+                 "format": j.format, "source_puid": j.source_puid, "source_media_type": j.source_media_type,
+                 "reason_code": j.reason_code, "reason": j.reason, "finished_at": _iso(j.finished_at)}
+                for j in failures
+            ],
+        }
+
+    async def refresh_report_gauge(self) -> None:
+        report = await self.morning_report()
+        FAILED_LAST_NIGHT.labels(SERVICE).set(int(report["failed"]))  # type: ignore[call-overload]

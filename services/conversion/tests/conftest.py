@@ -1,0 +1,108 @@
+"""Fixtures of the conversion tests: the listener pool, a converter, an app with a fake journal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from arkiv5_conversion.app import create_app  # noqa: E402
+from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available  # noqa: E402
+from arkiv5_conversion.journal_client import FakeJournal  # noqa: E402
+from arkiv5_conversion.pipeline import Converter  # noqa: E402
+from arkiv5_conversion.policy import load_policy  # noqa: E402
+from arkiv5_conversion.settings import ConversionSettings  # noqa: E402
+from arkiv5_conversion.validate import BasicPdfaValidator  # noqa: E402
+from arkiv5_kit.testing import TestTokenIssuer  # noqa: E402
+from arkiv5_kit.transport.embedded import EmbeddedTransport  # noqa: E402
+
+
+def _require_services() -> bool:
+    return os.environ.get("ARKIV5_REQUIRE_SERVICES", "").lower() in ("1", "true", "yes")
+
+
+def _missing(what: str) -> None:
+    """Skip locally, FAIL in CI (the same rule as the root conftest)."""
+    if _require_services():
+        pytest.fail(f"{what} is required (ARKIV5_REQUIRE_SERVICES=1) but not installed")
+    pytest.skip(f"{what} not installed")
+
+
+@pytest.fixture
+def libreoffice() -> None:
+    problem = libreoffice_available("soffice", "/usr/bin/python3")
+    if problem:
+        _missing(problem)
+
+
+@pytest.fixture
+def ghostscript_installed() -> None:
+    from arkiv5_conversion.engine import ghostscript
+
+    if not ghostscript.available("gs"):
+        _missing("Ghostscript")
+
+
+def test_settings(tmp_path: Path, **overrides) -> ConversionSettings:  # type: ignore[no-untyped-def]
+    values = dict(var_dir=tmp_path, environment="test", listeners=2, job_timeout_s=60, max_unzipped_mb=20,
+                  nightly_enabled=False, poll_interval_s=0.05)
+    values.update(overrides)
+    return ConversionSettings(**values)
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def pool(libreoffice: None) -> AsyncIterator[ListenerPool]:
+    pool = ListenerPool(2, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=50)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def converter(pool: ListenerPool, ghostscript_installed: None, tmp_path: Path) -> Converter:
+    return Converter(test_settings(tmp_path), load_policy(), pool, BasicPdfaValidator())
+
+
+class AppHarness:
+    def __init__(self, app, journal: FakeJournal, issuer: TestTokenIssuer) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.journal = journal
+        self.issuer = issuer
+        self.service = app.state.conversion
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+    def headers(self, *scopes: str) -> dict[str, str]:
+        return self.issuer.headers(sub="svarut-gateway", audience="conversion", scopes=list(scopes))
+
+
+@pytest.fixture
+async def make_app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    made: list[AppHarness] = []
+
+    async def factory(  # type: ignore[no-untyped-def]
+        journal: FakeJournal | None = None, *, start: bool = True, office=None, **overrides
+    ) -> AppHarness:
+        journal = journal or FakeJournal()
+        settings = test_settings(tmp_path, **overrides)
+        bus = EmbeddedTransport(f"sqlite+aiosqlite:///{tmp_path}/bus.sqlite")
+        app = create_app(settings, bus=bus, journal=journal, office=office)
+        issuer = TestTokenIssuer()
+        app.state.token_verifier = issuer.verifier("conversion")
+        harness = AppHarness(app, journal, issuer)
+        if start:
+            await app.state.runtime.start()
+        made.append(harness)
+        return harness
+
+    yield factory
+    for harness in made:
+        await harness.client.aclose()
+        await harness.app.state.runtime.stop()
