@@ -60,6 +60,10 @@ kafka-down: ## Stop the local Kafka broker
 contracts: install ## Export every event's JSON Schema and the AsyncAPI document to docs/contracts/
 	$(UV) run python -m arkiv5_contracts.export docs/contracts
 
+.PHONY: settings-doc
+settings-doc: install ## Regenerate the service-specific settings table in docs/operations.md
+	$(UV) run python scripts/settings_reference.py
+
 .PHONY: bench
 bench: install pg-up kafka-up ## Run the benchmarks (full size) and print their figures
 	$(UV) run python bench/run.py --pg-state-dir $(PG_STATE_DIR) --kafka-state-dir $(KAFKA_STATE_DIR)

@@ -134,6 +134,8 @@ json.dump({cls.model_config["env_prefix"]: {"common": sorted(set(cls.model_field
 ' >"$WORK/settings.json" || die "cannot read the services' settings"
 "$PY" deploy/tools/deploytool.py settings-documented "$WORK/settings.json" docs/operations.md \
     || die "docs/operations.md misses settings"
+uv run --frozen --no-sync python scripts/settings_reference.py --check \
+    || die "the generated settings table in docs/operations.md is stale: run 'make settings-doc'"
 done_step
 
 # --- 8. real scrape -----------------------------------------------------------------------------

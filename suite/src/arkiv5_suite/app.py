@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
@@ -22,6 +23,7 @@ from arkiv5_journal.app import create_app as create_journal_app
 from arkiv5_journal.settings import JournalSettings
 from arkiv5_kit.metrics import metrics_response
 from arkiv5_kit.service import ServiceRuntime
+from arkiv5_kit.settings import ServiceSettings
 from arkiv5_kit.transport.embedded import EmbeddedTransport
 from arkiv5_svarut_gateway.app import create_app as create_svarut_gateway_app
 from arkiv5_svarut_gateway.settings import SvarutGatewaySettings
@@ -38,17 +40,56 @@ class MountedService:
         return self.app.state.runtime
 
 
-def create_suite_app(var_dir: Path = Path("var")) -> FastAPI:
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+DEMO_CLIENT_SECRET = "demo-client-secret"
+
+
+def configured(cls: type[SettingsT], **values: Any) -> SettingsT:
+    """Settings for one mounted service; a misspelt name fails here, not silently later."""
+    unknown = set(values) - set(cls.model_fields)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no setting(s) {sorted(unknown)}")
+    return cls(**values)
+
+
+def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
+    """How the services find each other in one process: over HTTP on the suite's own port,
+    with the demo municipality's client credentials — the same wiring as distributed."""
+    access = configured(AccessSettings, var_dir=var_dir, bus="embedded", seed_demo=True,
+                        password_grant_enabled=True, demo_client_secret=DEMO_CLIENT_SECRET)
+
+    def common(name: str) -> dict[str, Any]:
+        return {
+            "var_dir": var_dir,
+            "bus": "embedded",
+            "jwks_url": f"{base_url}/access/.well-known/jwks.json",
+            "token_issuer": access.issuer,
+            "token_url": f"{base_url}/access/oauth2/token",
+            "client_id": name,
+            "client_secret": DEMO_CLIENT_SECRET,
+        }
+
+    return {
+        "journal": configured(JournalSettings, **common("journal")),
+        "access": access,
+        "conversion": configured(ConversionSettings, **common("conversion"), journal_url=f"{base_url}/journal"),
+        "svarut-gateway": configured(SvarutGatewaySettings, **common("svarut-gateway")),
+    }
+
+
+def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.0.1:8000") -> FastAPI:
     var_dir.mkdir(parents=True, exist_ok=True)
     bus = EmbeddedTransport(f"sqlite+aiosqlite:///{var_dir}/bus.sqlite")
-    common = {"var_dir": var_dir, "bus": "embedded"}
+    settings = suite_settings(var_dir, base_url)
+    factories = {
+        "journal": create_journal_app,
+        "access": create_access_app,
+        "conversion": create_conversion_app,
+        "svarut-gateway": create_svarut_gateway_app,
+    }
     services = [
-        MountedService("journal", "/journal", create_journal_app(JournalSettings(**common), bus)),
-        MountedService("access", "/access", create_access_app(AccessSettings(**common), bus)),
-        MountedService("conversion", "/conversion", create_conversion_app(ConversionSettings(**common), bus)),
-        MountedService(
-            "svarut-gateway", "/svarut-gateway", create_svarut_gateway_app(SvarutGatewaySettings(**common), bus)
-        ),
+        MountedService(name, f"/{name}", factory(settings[name], bus)) for name, factory in factories.items()
     ]
 
     @asynccontextmanager

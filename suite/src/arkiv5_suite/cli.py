@@ -10,7 +10,7 @@ import uvicorn
 
 from arkiv5_kit.logs import configure_logging
 
-from .app import create_suite_app
+from .app import DEMO_CLIENT_SECRET, create_suite_app
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,12 +24,18 @@ def main(argv: list[str] | None = None) -> None:
 
     configure_logging("suite", level=os.environ.get("ARKIV5_LOG_LEVEL", "INFO"),
                       json_lines=os.environ.get("ARKIV5_LOG_JSON", "false").lower() == "true")
-    app = create_suite_app(args.var_dir)
     base = f"http://{args.host}:{args.port}"
+    app = create_suite_app(args.var_dir, base_url=base)
     print(f"Arkiv5 on the embedded default (data in {args.var_dir}/):", flush=True)
     for service in app.state.services:
         print(f"  {service.name:<15} {base}{service.prefix}/   docs {base}{service.prefix}/docs", flush=True)
     print("  health          /<service>/healthz/ready   metrics /<service>/metrics", flush=True)
+    print("A demo municipality is seeded: one account per role (arkivleder, arkivtjeneste, leder,", flush=True)
+    print("saksbehandler, systemansvarlig, lesetilgang; password demo-password). A token for one:", flush=True)
+    print(f"  curl -s {base}/access/oauth2/token -d grant_type=password -d username=saksbehandler "
+          "-d password=demo-password", flush=True)
+    print(f"  (a fagsystem: curl -s -u demo-fagsystem:{DEMO_CLIENT_SECRET} {base}/access/oauth2/token "
+          "-d grant_type=client_credentials -d audience=journal)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, timeout_graceful_shutdown=20)
 
 
