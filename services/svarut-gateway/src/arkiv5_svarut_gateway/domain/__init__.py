@@ -1,0 +1,1 @@
+"""Pure domain rules of the gateway: addressing and building the forsendelse."""

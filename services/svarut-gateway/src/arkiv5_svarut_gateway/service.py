@@ -1,0 +1,394 @@
+"""The dispatch state machine: never twice, never lost.
+
+    DispatchRequested ─► PENDING ─(persist)─► SENDING ─(id)──────────────► ACCEPTED ─► COMPLETED
+                          ▲   │                  │ (surely not sent)          ▲   (terminal status)
+                          │   │                  ▼                            │
+                          │   │               PENDING (backoff)               │
+                          │   │                  │ (timeout / reset / 5xx / crash)
+                          │   ▼                  ▼                            │
+                          │ REJECTED ◄──(4xx)  UNCERTAIN ──(eksternRef found)─┘
+                          └──(not found through the whole look-up window)──┘
+
+The row is committed as SENDING *before* the HTTP call, so after a crash we know a send may
+be in flight. Whatever leaves its outcome unknown moves the row to UNCERTAIN, where the
+eksternRef (unique per letter: `<dispatch id>:<recipient id>`) is looked up repeatedly
+through SvarUt's processing window before the letter may be sent again. On start-up every
+SENDING row is reconciled the same way. Transitions are conditional updates, so two
+workers can never both send the same PENDING row. Events go through the outbox in the
+transaction of the transition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from arkiv5_contracts.envelope import Envelope
+from arkiv5_contracts.events.dispatch import DispatchAccepted, DispatchRejected, DispatchStatusChanged
+from arkiv5_contracts.events.journal import DispatchRequested
+from arkiv5_kit.db import Database
+from arkiv5_kit.outbox import Outbox
+
+from . import metrics
+from .conversion_client import ConversionClient, ConversionFailed, ConversionPending
+from .domain.addressing import Refusal, route
+from .domain.forsendelse import PDF, Document, build_forsendelse, check_pdf, check_size, valid_unique_filenames
+from .domain.material import DispatchMaterial
+from .journal_client import JournalClient, JournalNotFound, JournalUnavailable
+from .models import DispatchState as S
+from .models import Forsendelse
+from .settings import SvarutGatewaySettings
+from .svarut.client import Ambiguous, NotSent, QueryFailed, SendRefused, SvarutClient
+from .svarut.crypto import encrypt_for_svarut
+from .svarut.spec import SchemaViolation
+
+log = logging.getLogger(__name__)
+
+TERMINAL_STATUSES = frozenset({
+    "LEST", "LEVERT_SDP", "PRINTET", "IKKE_LEVERT", "AVVIST", "FEILET_UNDER_MOTTAK",
+    "MANUELT_HANDTERT", "SLETTET", "LEVERT_NHN_MOTTAKER",
+})
+_NAMESPACE = uuid.UUID("0b7f0d8e-3f3c-4c1e-9a55-5a7e6d2f9c01")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without their (UTC) zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def forsendelse_id(dispatch_id: UUID, recipient_id: UUID) -> UUID:
+    return uuid.uuid5(_NAMESPACE, f"{dispatch_id}:{recipient_id}")
+
+
+def ekstern_referanse(dispatch_id: UUID, recipient_id: UUID) -> str:
+    return f"{dispatch_id}:{recipient_id}"
+
+
+# --- consuming DispatchRequested ----------------------------------------------------------
+
+
+async def record_dispatch_requested(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    """One PENDING row per recipient; a redelivered event changes nothing."""
+    event: DispatchRequested = envelope.data
+    at = now()
+    for recipient_id in dict.fromkeys(event.recipient_ids):
+        row_id = forsendelse_id(event.dispatch_id, recipient_id)
+        if await session.get(Forsendelse, row_id) is not None:
+            continue
+        session.add(Forsendelse(
+            id=row_id, dispatch_id=event.dispatch_id, journalpost_id=event.journalpost_id,
+            recipient_id=recipient_id, dokumentobjekt_ids=[str(d) for d in event.dokumentobjekt_ids],
+            ekstern_ref=ekstern_referanse(event.dispatch_id, recipient_id), state=S.PENDING,
+            due_at=at, created_at=at, updated_at=at,
+        ))
+    await session.flush()
+
+
+# --- transitions (each in the caller's transaction) ---------------------------------------
+
+
+async def _transition(session: AsyncSession, row_id: UUID, from_states: Sequence[str], **values: Any) -> bool:
+    result = await session.execute(
+        update(Forsendelse)
+        .where(Forsendelse.id == row_id, Forsendelse.state.in_(from_states))  # type: ignore[attr-defined]
+        .values(updated_at=now(), **values)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def reject(session: AsyncSession, outbox: Outbox, *, row: Forsendelse, refusal: Refusal,
+                 from_states: Sequence[str] = (S.PENDING, S.SENDING)) -> bool:
+    if not await _transition(session, row.id, from_states, state=S.REJECTED, reason_code=refusal.reason_code,
+                             last_error=refusal.reason[:300]):
+        return False
+    await outbox.add(session, DispatchRejected(
+        dispatch_id=row.dispatch_id, journalpost_id=row.journalpost_id, recipient_id=row.recipient_id,
+        svarut_id=row.svarut_id, reason_code=refusal.reason_code, reason=refusal.reason[:500],
+    ))
+    metrics.DISPATCHES.labels(metrics.SERVICE, "rejected").inc()
+    return True
+
+
+async def accept(session: AsyncSession, outbox: Outbox, *, row: Forsendelse, svarut_id: UUID,
+                 poll_after_s: float) -> bool:
+    at = now()
+    if not await _transition(session, row.id, (S.SENDING, S.UNCERTAIN, S.PENDING), state=S.ACCEPTED,
+                             svarut_id=svarut_id, accepted_at=at, uncertain_since=None, last_error=None,
+                             due_at=at + timedelta(seconds=poll_after_s)):
+        return False
+    await outbox.add(session, DispatchAccepted(
+        dispatch_id=row.dispatch_id, journalpost_id=row.journalpost_id, recipient_id=row.recipient_id,
+        svarut_id=svarut_id, accepted_at=at,
+    ))
+    metrics.DISPATCHES.labels(metrics.SERVICE, "accepted").inc()
+    return True
+
+
+async def reconcile_in_flight(session: AsyncSession, *, older_than: datetime | None = None) -> int:
+    """SENDING rows (a send may have been in flight when we stopped) → UNCERTAIN, looked up now."""
+    at = now()
+    condition = [Forsendelse.state == S.SENDING]
+    if older_than is not None:
+        condition.append(Forsendelse.send_started_at < older_than)  # type: ignore[operator]
+    result = await session.execute(
+        update(Forsendelse).where(*condition).values(state=S.UNCERTAIN, uncertain_since=at, due_at=at,
+                                                     updated_at=at, last_error="reconciled after restart")
+    )
+    if older_than is None:
+        # At start-up, work claimed by a worker that stopped is due again at once.
+        await session.execute(
+            update(Forsendelse)
+            .where(Forsendelse.state.in_((S.PENDING, S.UNCERTAIN)), Forsendelse.due_at > at)  # type: ignore[attr-defined]
+            .values(due_at=at)
+        )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+# --- the worker ---------------------------------------------------------------------------
+
+
+@dataclass
+class Gateway:
+    settings: SvarutGatewaySettings
+    database: Database
+    outbox: Outbox
+    svarut: SvarutClient
+    journal: JournalClient
+    conversion: ConversionClient
+
+    def __post_init__(self) -> None:
+        self._semaphore = asyncio.Semaphore(self.settings.worker_concurrency)
+        self._in_flight: set[UUID] = set()
+        self.wake = asyncio.Event()
+
+    def _backoff(self, attempts: int) -> timedelta:
+        s = self.settings
+        return timedelta(seconds=min(s.send_retry_max_s, s.send_retry_initial_s * 2 ** max(0, attempts - 1)))
+
+    async def _claim(self, states: Sequence[str], limit: int, lease_s: float) -> list[Forsendelse]:
+        """Due rows, pushed `lease_s` into the future so the next round does not pick them again."""
+        at = now()
+        async with self.database.unit_of_work() as session:
+            query = (select(Forsendelse)
+                     .where(Forsendelse.state.in_(states), Forsendelse.due_at <= at)  # type: ignore[attr-defined]
+                     .order_by(Forsendelse.due_at).limit(limit))  # type: ignore[arg-type]
+            if self.database.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = [r for r in (await session.execute(query)).scalars() if r.id not in self._in_flight]
+            if rows:
+                await session.execute(update(Forsendelse)
+                                      .where(Forsendelse.id.in_([r.id for r in rows]))  # type: ignore[attr-defined]
+                                      .values(due_at=at + timedelta(seconds=lease_s)))
+            return rows
+
+    async def run_dispatch_round(self) -> int:
+        """Claim due PENDING and UNCERTAIN rows and work them concurrently; returns how many."""
+        s = self.settings
+        rows = await self._claim((S.PENDING, S.UNCERTAIN), s.worker_batch_size, s.resolved_stale_sending_s())
+        if not rows:
+            return 0
+        self._in_flight.update(r.id for r in rows)
+
+        async def one(row: Forsendelse) -> None:
+            async with self._semaphore:
+                try:
+                    if row.state == S.PENDING:
+                        await self.send_one(row)
+                    else:
+                        await self.look_up_one(row)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # never let one letter stop the worker
+                    log.error("dispatch step failed", extra={"forsendelse_id": str(row.id),
+                                                            "error_type": type(exc).__name__})
+                    await self._retry_later(row, f"unexpected {type(exc).__name__}", self._backoff(1))
+                finally:
+                    self._in_flight.discard(row.id)
+
+        await asyncio.gather(*(one(r) for r in rows))
+        return len(rows)
+
+    async def _retry_later(self, row: Forsendelse, error: str, delay: timedelta) -> None:
+        async with self.database.unit_of_work() as session:
+            await _transition(session, row.id, (S.PENDING, S.UNCERTAIN), due_at=now() + delay, last_error=error[:300])
+
+    async def _reject(self, row: Forsendelse, refusal: Refusal) -> None:
+        async with self.database.unit_of_work() as session:
+            await reject(session, self.outbox, row=row, refusal=refusal)
+
+    async def _documents(self, row: Forsendelse, material: DispatchMaterial) -> list[Document] | Refusal:
+        """The archival PDF of each document, hoveddokument first; converted on demand."""
+        by_id = {d.dokumentobjekt_id: d for d in material.documents}
+        wanted = [UUID(i) for i in row.dokumentobjekt_ids]
+        missing = [i for i in wanted if i not in by_id]
+        if missing:
+            return Refusal("document-not-found", "A document to be sent is not part of the journalpost.")
+        refs = sorted((by_id[i] for i in wanted), key=lambda d: not d.hoveddokument)  # stable: order kept
+        names = valid_unique_filenames([d.filnavn or d.tittel for d in refs])
+        documents = []
+        for ref, name in zip(refs, names, strict=True):
+            source = ref.archival_pdf_dokumentobjekt_id
+            if source is None and ref.media_type == PDF:
+                source = ref.dokumentobjekt_id
+            if source is None:
+                try:
+                    source = await self.conversion.convert(ref.dokumentobjekt_id)
+                except ConversionFailed:
+                    return Refusal("conversion-failed",
+                                   "A document could not be converted to PDF; attach it as PDF and send again.")
+            content = await self.journal.download(source)
+            if (problem := check_pdf(content)) is not None:
+                return problem
+            documents.append(Document(name, content, PDF))
+        if (problem := check_size(documents, max_total_bytes=self.settings.svarut_max_total_bytes)) is not None:
+            return problem
+        return documents
+
+    async def send_one(self, row: Forsendelse) -> None:
+        s = self.settings
+        try:
+            material = await self.journal.get_dispatch_material(row.journalpost_id)
+            recipient = material.recipient(row.recipient_id)
+            if recipient is None:
+                return await self._reject(row, Refusal("recipient-not-found",
+                                                       "The recipient is no longer a korrespondansepart of the journalpost."))
+            decided = route(recipient, screened=material.skjermet)
+            if isinstance(decided, Refusal):
+                return await self._reject(row, decided)
+            documents = await self._documents(row, material)
+        except (JournalUnavailable, ConversionPending) as exc:
+            return await self._retry_later(row, f"waiting for journal/conversion: {exc}", self._backoff(row.send_attempts + 1))
+        except JournalNotFound:
+            return await self._reject(row, Refusal("journalpost-not-found",
+                                                   "The journalpost or a document was not found in the journal."))
+        if isinstance(documents, Refusal):
+            return await self._reject(row, documents)
+        encrypted = False
+        if decided.high_security:
+            if not s.svarut_encryption_certificate_pem:
+                return await self._retry_later(row, "screened letter: SvarUt's encryption certificate is not configured",
+                                               timedelta(seconds=s.send_retry_max_s))
+            documents = [Document(d.filnavn, encrypt_for_svarut(d.content, s.svarut_encryption_certificate_pem),
+                                  d.mime_type) for d in documents]
+            encrypted = True
+        forsendelse = build_forsendelse(
+            material=material, navn=(recipient.navn or "").strip(), route=decided, documents=documents,
+            ekstern_referanse=row.ekstern_ref, avgivende_system=s.svarut_avgivende_system, encrypted=encrypted,
+        )
+
+        # Persist "a send may be in flight" before the call: a crash after this point is reconciled.
+        started = now()
+        async with self.database.unit_of_work() as session:
+            if not await _transition(session, row.id, (S.PENDING,), state=S.SENDING, channel=decided.channel.value,
+                                     send_attempts=row.send_attempts + 1, send_started_at=started,
+                                     due_at=started + timedelta(seconds=s.resolved_stale_sending_s())):
+                return  # someone else moved it on
+        try:
+            svarut_id = await self.svarut.send(forsendelse.channel.value, forsendelse.metadata, forsendelse.files)
+        except SendRefused as exc:
+            metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "refused").inc()
+            async with self.database.unit_of_work() as session:
+                await reject(session, self.outbox, row=row, refusal=Refusal(
+                    "avvist", f"SvarUt refused the letter ({exc.status} {exc.code or 'validation error'}); "
+                              "check the recipient and the documents and send again."))
+            return
+        except SchemaViolation as exc:
+            # Our forsendelse breaks KS's schema: nothing was sent. A defect, not the case handler's.
+            log.error("forsendelse fails KS's schema", extra={"forsendelse_id": str(row.id), "error": str(exc)})
+            async with self.database.unit_of_work() as session:
+                await reject(session, self.outbox, row=row, refusal=Refusal(
+                    "invalid-forsendelse", "The letter could not be built for SvarUt; contact the system administrator."))
+            return
+        except NotSent as exc:
+            metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "not_sent").inc()
+            async with self.database.unit_of_work() as session:
+                await _transition(session, row.id, (S.SENDING,), state=S.PENDING, last_error=str(exc)[:300],
+                                  due_at=now() + self._backoff(row.send_attempts + 1))
+            return
+        except (Exception, asyncio.CancelledError) as exc:  # Ambiguous, or anything else mid-call
+            metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "ambiguous").inc()
+            async with self.database.unit_of_work() as session:
+                at = now()
+                await _transition(session, row.id, (S.SENDING,), state=S.UNCERTAIN, uncertain_since=at, due_at=at,
+                                  last_error=(str(exc) if isinstance(exc, Ambiguous) else type(exc).__name__)[:300])
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "ok").inc()
+        async with self.database.unit_of_work() as session:
+            await accept(session, self.outbox, row=row, svarut_id=svarut_id, poll_after_s=s.status_poll_interval_s)
+
+    async def look_up_one(self, row: Forsendelse) -> None:
+        """UNCERTAIN: did SvarUt get it? Ask until the processing window has passed."""
+        s = self.settings
+        try:
+            ids = await self.svarut.lookup(row.ekstern_ref)
+        except QueryFailed as exc:
+            metrics.SVARUT_CALLS.labels(metrics.SERVICE, "lookup", "failed").inc()
+            return await self._retry_later(row, str(exc), timedelta(seconds=s.lookup_interval_s))
+        metrics.SVARUT_CALLS.labels(metrics.SERVICE, "lookup", "ok").inc()
+        async with self.database.unit_of_work() as session:
+            if ids:
+                if len(ids) > 1:
+                    log.error("eksternRef found more than once", extra={"forsendelse_id": str(row.id), "count": len(ids)})
+                await accept(session, self.outbox, row=row, svarut_id=ids[0], poll_after_s=s.status_poll_interval_s)
+                return
+            at = now()
+            since = aware(row.uncertain_since) or at
+            if at - since >= timedelta(seconds=s.lookup_window_s):
+                # Not there through SvarUt's whole processing window: it was never taken.
+                await _transition(session, row.id, (S.UNCERTAIN,), state=S.PENDING, uncertain_since=None, due_at=at,
+                                  lookups=row.lookups + 1, last_error="not found after the look-up window; sending again")
+            else:
+                await _transition(session, row.id, (S.UNCERTAIN,), lookups=row.lookups + 1,
+                                  due_at=at + timedelta(seconds=s.lookup_interval_s))
+
+    # --- status tracking ----------------------------------------------------------------
+
+    async def run_status_round(self) -> int:
+        """Poll one batch of accepted letters; publish changes; returns how many were polled."""
+        s = self.settings
+        rows = await self._claim((S.ACCEPTED,), s.status_batch_size, s.status_poll_interval_s)
+        rows = [r for r in rows if r.svarut_id is not None]
+        if not rows:
+            return 0
+        try:
+            statuses = await self.svarut.statuses([r.svarut_id for r in rows])  # type: ignore[misc]
+        except QueryFailed:
+            metrics.SVARUT_CALLS.labels(metrics.SERVICE, "status", "failed").inc()
+            return len(rows)  # the claim already moved them to the next poll
+        metrics.SVARUT_CALLS.labels(metrics.SERVICE, "status", "ok").inc()
+        by_id = {st.id: st for st in statuses}
+        async with self.database.unit_of_work() as session:
+            for row in rows:
+                st = by_id.get(row.svarut_id)  # type: ignore[arg-type]
+                if st is None or st.status == row.svarut_status:
+                    continue
+                terminal = st.status in TERMINAL_STATUSES
+                values: dict[str, Any] = {"svarut_status": st.status, "status_changed_at": st.changed_at}
+                if terminal:
+                    values["state"] = S.COMPLETED
+                if not await _transition(session, row.id, (S.ACCEPTED,), **values):
+                    continue
+                await self.outbox.add(session, DispatchStatusChanged(
+                    dispatch_id=row.dispatch_id, journalpost_id=row.journalpost_id, recipient_id=row.recipient_id,
+                    svarut_id=st.id, status=st.status, is_terminal=terminal, changed_at=st.changed_at,
+                ))
+                if terminal:
+                    metrics.DISPATCHES.labels(metrics.SERVICE, "completed").inc()
+        return len(rows)
