@@ -27,6 +27,7 @@ from arkiv5_kit.settings import ServiceSettings
 from arkiv5_kit.transport.embedded import EmbeddedTransport
 from arkiv5_svarut_gateway.app import create_app as create_svarut_gateway_app
 from arkiv5_svarut_gateway.settings import SvarutGatewaySettings
+from arkiv5_svarut_gateway.simulator import create_simulator_app
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class MountedService:
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
 DEMO_CLIENT_SECRET = "demo-client-secret"
+# KS SvarUt is played by the simulator on one machine; production points the gateway at KS.
+SIMULATOR_PREFIX = "/svarut-simulator"
 
 
 def configured(cls: type[SettingsT], **values: Any) -> SettingsT:
@@ -74,7 +77,14 @@ def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
         "journal": configured(JournalSettings, **common("journal")),
         "access": access,
         "conversion": configured(ConversionSettings, **common("conversion"), journal_url=f"{base_url}/journal"),
-        "svarut-gateway": configured(SvarutGatewaySettings, **common("svarut-gateway")),
+        "svarut-gateway": configured(
+            SvarutGatewaySettings,
+            **common("svarut-gateway"),
+            journal_base_url=f"{base_url}/journal",
+            conversion_base_url=f"{base_url}/conversion",
+            svarut_base_url=f"{base_url}{SIMULATOR_PREFIX}/api",
+            maskinporten_token_url=f"{base_url}{SIMULATOR_PREFIX}/maskinporten/token",
+        ),
     }
 
 
@@ -115,7 +125,8 @@ def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.
             "services": {
                 s.name: {"base": s.prefix, "docs": f"{s.prefix}/docs", "openapi": f"{s.prefix}/openapi.json"}
                 for s in services
-            }
+            },
+            "simulators": {"svarut": {"base": f"{SIMULATOR_PREFIX}/api"}},
         }
 
     @app.get("/metrics", include_in_schema=False)
@@ -124,4 +135,5 @@ def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.
 
     for service in services:
         app.mount(service.prefix, service.app)
+    app.mount(SIMULATOR_PREFIX, create_simulator_app())
     return app

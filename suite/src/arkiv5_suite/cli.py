@@ -10,7 +10,7 @@ import uvicorn
 
 from arkiv5_kit.logs import configure_logging
 
-from .app import DEMO_CLIENT_SECRET, create_suite_app
+from .app import DEMO_CLIENT_SECRET, SIMULATOR_PREFIX, create_suite_app
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Arkiv5 on the embedded default (data in {args.var_dir}/):", flush=True)
     for service in app.state.services:
         print(f"  {service.name:<15} {base}{service.prefix}/   docs {base}{service.prefix}/docs", flush=True)
+    print(f"  svarut (sim.)   {base}{SIMULATOR_PREFIX}/api   (KS SvarUt simulator, for the gateway)", flush=True)
     print("  health          /<service>/healthz/ready   metrics /<service>/metrics", flush=True)
     print("A demo municipality is seeded: one account per role (arkivleder, arkivtjeneste, leder,", flush=True)
     print("saksbehandler, systemansvarlig, lesetilgang; password demo-password). A token for one:", flush=True)
