@@ -33,7 +33,7 @@ test: install ## Run the tests (integration tests too when PostgreSQL and Kafka 
 	bash scripts/run_tests.sh
 
 .PHONY: test-integration
-test-integration: install pg-up kafka-up ## Start PostgreSQL and Kafka, then run every test with no skips allowed
+test-integration: install pg-up kafka-up verapdf ## Start PostgreSQL and Kafka, then run every test with no skips allowed
 	ARKIV5_REQUIRE_SERVICES=1 bash scripts/run_tests.sh
 
 .PHONY: lint
@@ -56,6 +56,10 @@ kafka-up: ## Fetch Kafka 3.9 from Maven Central (once) and start a single-node K
 kafka-down: ## Stop the local Kafka broker
 	python3 scripts/kafka_broker.py stop --state-dir $(KAFKA_STATE_DIR)
 
+.PHONY: verapdf
+verapdf: ## Fetch veraPDF (the full PDF/A validator) from Maven Central into ~/.cache/arkiv5 (once)
+	python3 scripts/verapdf.py fetch
+
 .PHONY: contracts
 contracts: install ## Export every event's JSON Schema and the AsyncAPI document to docs/contracts/
 	$(UV) run python -m arkiv5_contracts.export docs/contracts
@@ -65,7 +69,7 @@ settings-doc: install ## Regenerate the service-specific settings table in docs/
 	$(UV) run python scripts/settings_reference.py
 
 .PHONY: bench
-bench: install pg-up kafka-up ## Run the benchmarks (full size) and print their figures
+bench: install pg-up kafka-up verapdf ## Run the benchmarks (full size) and print their figures
 	$(UV) run python bench/run.py --pg-state-dir $(PG_STATE_DIR) --kafka-state-dir $(KAFKA_STATE_DIR)
 
 .PHONY: deploy-tools

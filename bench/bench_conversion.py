@@ -9,6 +9,9 @@ Run: ``uv run python bench/bench_conversion.py [documents_per_type]`` (default 2
   pdf:<filter>:{"SelectPdfVersion":...}`` process per document, as many in parallel as cores
   (each with its own profile, since one profile cannot be shared by two soffice processes).
 * **peak memory** — the highest summed RSS of the listener process trees while the pool ran.
+* **veraPDF** — validating the pool's PDF/A files with one long-lived veraPDF process (server
+  mode, as the service runs it) versus a JVM per file, and the JVM's start-up and peak RSS
+  (skipped when veraPDF is not fetched: ``python3 scripts/verapdf.py fetch``).
 
 Target: pool ≥ 5× cold over office documents on 2 cores. Needs LibreOffice and python3-uno.
 """
@@ -29,6 +32,7 @@ sys.path.insert(0, str(ROOT / "services" / "conversion" / "tests"))
 import corpus  # noqa: E402
 
 from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available  # noqa: E402
+from arkiv5_conversion.engine.verapdf import MAIN_CLASS, VeraPdf, default_classpath, verapdf_available  # noqa: E402
 
 TYPES = {
     "docx": ("docx", corpus.docx, "writer_pdf_Export"),
@@ -114,6 +118,42 @@ async def run_cold(files: list[Path], out: Path, export_filter: str, workers: in
     return time.perf_counter() - started, latencies
 
 
+async def run_verapdf(files: list[Path], cold_files: int) -> list[tuple[str, float, float, str, float]] | None:
+    """Server-mode validation per file vs a JVM per file; start-up time; peak RSS of the JVM."""
+    if verapdf_available("java", default_classpath()):
+        return None
+    engine = VeraPdf()
+    started = time.perf_counter()
+    await engine.start()
+    startup = time.perf_counter() - started
+    warm: list[float] = []
+    peak = 0.0
+    try:
+        for f in files:
+            t = time.perf_counter()
+            report = await engine.validate(f)
+            warm.append(time.perf_counter() - t)
+            assert report.compliant, (f, report)
+            if engine.process is not None:
+                peak = max(peak, _rss_tree_mb([engine.process.pid]))
+    finally:
+        await engine.stop()
+    cold: list[float] = []
+    for f in files[:cold_files]:
+        t = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            "java", "-cp", default_classpath(), MAIN_CLASS, "--format", "json", "-f", "0", "-df", "2b", str(f),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        await process.wait()
+        cold.append(time.perf_counter() - t)
+    return [
+        ("veraPDF validation per file (server mode vs a JVM per file)", statistics.median(warm), p99(warm), "s",
+         statistics.median(cold)),
+        ("veraPDF JVM start-up (server mode, once)", startup, startup, "s", 0.0),
+        ("veraPDF peak memory", peak, peak, "MB RSS", 0.0),
+    ]
+
+
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
@@ -171,6 +211,8 @@ async def main() -> None:
             sampling = False
             await sampler
             await pool.close()
+        pdfs = sorted((tmp / "docx-pool").glob("*.pdf")) + sorted((tmp / "xlsx-pool").glob("*.pdf"))
+        vera_rows = await run_verapdf(pdfs, cold_files=min(5, len(pdfs)))
     print()
     print("| benchmark | median | p99 | unit | baseline | ratio | target |")
     print("|---|---|---|---|---|---|---|")
@@ -183,6 +225,14 @@ async def main() -> None:
     print(f"| office documents, all types | {overall_pool:.0f} | – | docs/min | {overall_cold:.0f} | "
           f"{overall_pool / overall_cold:.1f}× | ≥ 5× |")
     print(f"| peak memory, {cores} listeners | {peak:.0f} | – | MB RSS | – | – | |")
+    if vera_rows is None:
+        print("| veraPDF | skipped: not fetched (python3 scripts/verapdf.py fetch) | | | | | |")
+    else:
+        for name, value, tail, unit, baseline in vera_rows:
+            if baseline:
+                print(f"| {name} | {value:.3f} | {tail:.3f} | {unit} | {baseline:.3f} | {baseline / value:.0f}× faster | |")
+            else:
+                print(f"| {name} | {value:.2f} | – | {unit} | – | – | |")
 
 
 if __name__ == "__main__":

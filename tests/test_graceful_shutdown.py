@@ -64,7 +64,10 @@ async def load(base: str, stop_after_s: float, sigterm: asyncio.Event) -> tuple[
                     return
 
     async def terminate_soon() -> None:
-        await asyncio.sleep(stop_after_s)
+        # SIGTERM once the service is busy, however slow this machine is today.
+        deadline = asyncio.get_running_loop().time() + stop_after_s
+        while len(accepted) < 30 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
         sigterm.set()
 
     await asyncio.gather(terminate_soon(), *(client() for _ in range(16)))
@@ -87,14 +90,14 @@ async def test_sigterm_under_load_loses_nothing(postgres_database: str, kafka_bo
     await asyncio.to_thread(wait_until_up, f"{base}/healthz/ready", process)
 
     sigterm = asyncio.Event()
-    load_task = asyncio.create_task(load(base, 2.0, sigterm))
+    load_task = asyncio.create_task(load(base, 20.0, sigterm))
     await sigterm.wait()
     process.send_signal(signal.SIGTERM)
     accepted, refused, broken = await load_task
     code = await asyncio.to_thread(process.wait, 60)
     output = log.read_text()
     assert code in CLEAN_EXIT, output
-    assert len(accepted) > 50 and refused, "the load did not straddle the shutdown"
+    assert len(accepted) >= 30 and refused, "the load did not straddle the shutdown"
 
     engine = create_async_engine(postgres_database)
     async with engine.connect() as connection:

@@ -410,8 +410,6 @@ def compose() -> None:
         for key in (svc.get("environment") or {}):
             if not re.fullmatch(r"[A-Z][A-Z0-9_]*", str(key)):
                 fail(f"compose service {name}: odd environment variable name {key}")
-    for name in doc.get("volumes") or {}:
-        pass
     print(f"compose.yaml: {len(services)} services, every build target and mounted file exists")
 
 

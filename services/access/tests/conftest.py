@@ -111,9 +111,9 @@ async def make_access(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     """Builds and starts access apps (several may share one database); stops them all."""
     started: list[Access] = []
 
-    async def make(**overrides: Any) -> Access:
+    async def make(http_client: httpx.AsyncClient | None = None, **overrides: Any) -> Access:
         bus = RecordingTransport()
-        app = create_app(settings(tmp_path, **overrides), bus=bus)  # type: ignore[arg-type]
+        app = create_app(settings(tmp_path, **overrides), bus=bus, http_client=http_client)  # type: ignore[arg-type]
         await app.state.runtime.start()
         made = Access(app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"), bus)
         started.append(made)

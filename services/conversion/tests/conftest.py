@@ -10,14 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from arkiv5_conversion.testing import settings_for_tests as test_settings
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from arkiv5_conversion.app import create_app  # noqa: E402
 from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available  # noqa: E402
+from arkiv5_conversion.engine.verapdf import VeraPdf, default_classpath, verapdf_available  # noqa: E402
 from arkiv5_conversion.journal_client import FakeJournal  # noqa: E402
 from arkiv5_conversion.pipeline import Converter  # noqa: E402
 from arkiv5_conversion.policy import load_policy  # noqa: E402
-from arkiv5_conversion.settings import ConversionSettings  # noqa: E402
 from arkiv5_conversion.validate import BasicPdfaValidator  # noqa: E402
 from arkiv5_kit.testing import TestTokenIssuer  # noqa: E402
 from arkiv5_kit.transport.embedded import EmbeddedTransport  # noqa: E402
@@ -42,6 +44,16 @@ def libreoffice() -> None:
 
 
 @pytest.fixture
+async def verapdf() -> AsyncIterator[VeraPdf]:
+    """veraPDF's long-lived process (fetch it once: `python3 scripts/verapdf.py fetch`)."""
+    if verapdf_available("java", default_classpath()):
+        _missing("veraPDF (fetch it: python3 scripts/verapdf.py fetch)")
+    engine = VeraPdf(timeout_s=120)
+    yield engine
+    await engine.stop()
+
+
+@pytest.fixture
 def ghostscript_installed() -> None:
     from arkiv5_conversion.engine import ghostscript
 
@@ -49,14 +61,6 @@ def ghostscript_installed() -> None:
         _missing("Ghostscript")
 
 
-def test_settings(tmp_path: Path, **overrides) -> ConversionSettings:  # type: ignore[no-untyped-def]
-    values = dict(var_dir=tmp_path, environment="test", listeners=2, job_timeout_s=60, max_unzipped_mb=20,
-                  nightly_enabled=False, poll_interval_s=0.05)
-    values.update(overrides)
-    return ConversionSettings(**values)
-
-
-test_settings.__test__ = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -88,12 +92,16 @@ async def make_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     made: list[AppHarness] = []
 
     async def factory(  # type: ignore[no-untyped-def]
-        journal: FakeJournal | None = None, *, start: bool = True, office=None, **overrides
+        journal: FakeJournal | None = None, *, start: bool = True, office=None, validator_impl=None, **overrides
     ) -> AppHarness:
         journal = journal or FakeJournal()
         settings = test_settings(tmp_path, **overrides)
         bus = EmbeddedTransport(f"sqlite+aiosqlite:///{tmp_path}/bus.sqlite")
-        app = create_app(settings, bus=bus, journal=journal, office=office)
+        # The job tests use the basic validator unless they ask otherwise (no JVM per test);
+        # the validator setting itself is tested in test_verapdf.py.
+        if validator_impl is None and "validator" not in overrides:
+            validator_impl = BasicPdfaValidator()
+        app = create_app(settings, bus=bus, journal=journal, office=office, validator=validator_impl)
         issuer = TestTokenIssuer()
         app.state.token_verifier = issuer.verifier("conversion")
         harness = AppHarness(app, journal, issuer)

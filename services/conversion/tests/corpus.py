@@ -105,6 +105,24 @@ def tiff() -> bytes:
     return _image("TIFF")
 
 
+def tiff_multipage(pages: int = 3) -> bytes:
+    """A scanned letter: one TIFF, several pages (frames), each its own colour."""
+    from PIL import Image
+
+    frames = [Image.new("RGB", (120, 160), (40 * n, 100, 255 - 40 * n)) for n in range(pages)]
+    out = io.BytesIO()
+    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:], compression="tiff_lzw")
+    return out.getvalue()
+
+
+def png_with_alpha() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (64, 48), (10, 120, 200, 128)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def pdf(pages: int = 3) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -140,6 +158,24 @@ def eml(attachments: bool = True) -> bytes:
                                filename="søknad.docx")
         message.add_attachment(png(), maintype="image", subtype="png", filename="kart.png")
     return message.as_bytes()
+
+
+def encrypted_docx(password: str = "hemmelig") -> bytes:
+    """A password-protected DOCX (ECMA-376 agile encryption, as Word writes it)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(docx())).encrypt(password, out)
+    return out.getvalue()
+
+
+def big_alpha_png(side: int = 8000) -> bytes:
+    """Small on disk, `side`² × 4 bytes once decoded (for the memory cap)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (side, side), (1, 2, 3, 100)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def corrupt_docx() -> bytes:

@@ -11,6 +11,7 @@ import pikepdf
 import pytest
 
 from arkiv5_conversion.engine.listeners import ListenerPool
+from arkiv5_conversion.identify import identify
 from arkiv5_conversion.pipeline import Converter
 
 
@@ -114,11 +115,23 @@ async def test_utf8_text_is_kept(converter: Converter, tmp_path: Path) -> None:
     assert result.ok and result.output and result.output.kept
 
 
-async def test_eml_becomes_pdfa_with_attachments_as_own_documents(converter: Converter, tmp_path: Path) -> None:
+async def test_eml_becomes_pdfa_and_its_attachments_are_taken_out_as_sent(converter: Converter,
+                                                                          tmp_path: Path) -> None:
     result = await converter.convert(corpus.eml(), tmp_path / "eml")
     assert result.format == "eml" and result.ok and result.output and result.output.puid == "fmt/477"
-    assert [(a.format, a.ok) for a in result.attachments] == [("docx", True), ("png", True)]
-    assert result.attachments[0].output and result.attachments[0].output.puid == "fmt/477"
+    assert [(a.index, a.filename, a.declared_media_type) for a in result.attachments] == [
+        (0, "søknad.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (1, "kart.png", "image/png"),
+    ]
+    # byte for byte what was attached: each becomes its own document and its own job
+    assert identify(result.attachments[0].content).format == "docx"
+    assert result.attachments[1].content == corpus.png()
+    assert result.output.path and "Vedlegg: søknad.docx, kart.png" in _pdf_text(result.output.path)
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=txtwrite", "-o", "-", str(path)],
+                          capture_output=True, timeout=60).stdout.decode("utf-8", "replace")
 
 
 @pytest.mark.parametrize(
@@ -144,8 +157,8 @@ async def test_unknown_format_reason_names_the_format(converter: Converter, tmp_
 
 async def test_page_limit(pool: ListenerPool, tmp_path: Path, ghostscript_installed: None) -> None:
     from arkiv5_conversion.policy import load_policy
+    from arkiv5_conversion.testing import settings_for_tests as test_settings
     from arkiv5_conversion.validate import BasicPdfaValidator
-    from conftest import test_settings
 
     strict = Converter(test_settings(tmp_path, max_pages=10), load_policy(), pool, BasicPdfaValidator())
     for data in (corpus.docx(40), corpus.pdf(12)):

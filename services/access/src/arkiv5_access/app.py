@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from arkiv5_kit.auth import TokenVerifier
 from arkiv5_kit.service import ServiceRuntime, create_service_app
@@ -13,7 +15,8 @@ from arkiv5_kit.transport.base import Transport
 
 from .api import routers
 from .auth import LocalJwks
-from .domain import signing, tokens
+from .domain import federation, signing, tokens
+from .limits import BodyLimit
 from .seed import seed_demo
 from .settings import AccessSettings
 
@@ -49,8 +52,14 @@ class AccessRuntime(ServiceRuntime):
                     )
 
 
-def create_app(settings: AccessSettings | None = None, bus: Transport | None = None) -> FastAPI:
-    """Build the app; `bus` is shared when several services run in one process."""
+def create_app(
+    settings: AccessSettings | None = None, bus: Transport | None = None, *, http_client: httpx.AsyncClient | None = None
+) -> FastAPI:
+    """Build the app; `bus` is shared when several services run in one process.
+
+    `http_client` fetches the trusted issuers' JWKS (default: a short-lived client per fetch);
+    tests pass one that answers for a fake identity provider.
+    """
     settings = settings or AccessSettings()
     passphrase = settings.signing_key_passphrase
     if passphrase is None and settings.environment == "production":
@@ -69,11 +78,16 @@ def create_app(settings: AccessSettings | None = None, bus: Transport | None = N
         description="Rights management as the archive plan prescribes: roles, units, access codes, groups, change requests and tokens.",
         routers=routers,
     )
+    # Innermost of the middleware, inside the kit's correlation id: a 413 carries it too.
+    app.user_middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes))
     app.state.settings = settings
     app.state.key_policy = key_policy
     app.state.signer = signing.Signer(key_policy)
     app.state.token_policy = tokens.TokenPolicy(
         issuer=settings.issuer, lifetime_s=settings.token_lifetime_s, person_audiences=tuple(settings.person_audiences)
+    )
+    app.state.federation = federation.Federation(
+        settings.trusted_issuers, leeway_s=settings.token_leeway_s, client=http_client
     )
     # Access verifies its own callers against its own key table (no HTTP round trip to itself).
     app.state.token_verifier = TokenVerifier(

@@ -72,7 +72,8 @@ class Person(AccessTable, table=True):
 
 
 class Account(AccessTable, table=True):
-    """A login: a local account of a person (password) or a system client (client secret).
+    """A login: a local account of a person (password), a federated one (the person signs in
+    with a trusted identity provider; see `ExternalIdentity`), or a system client (client secret).
 
     `client_roles` and `allowed_scopes` belong to system clients; a person's roles are
     rights entries. Secrets are stored only as argon2 hashes.
@@ -81,12 +82,31 @@ class Account(AccessTable, table=True):
     __tablename__ = "account"
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    kind: str = Field(max_length=20, description="local | client")
+    kind: str = Field(max_length=20, description="local | federated | client")
     person_id: UUID | None = Field(default=None, foreign_key="person.id", index=True)
     username: str | None = Field(default=None, max_length=100, unique=True)
     client_id: str | None = Field(default=None, max_length=100, unique=True)
     secret_hash: str = Field(max_length=500)
     allowed_scopes: list[str] = _json()
+    created_at: datetime = _timestamp()
+
+
+class ExternalIdentity(AccessTable, table=True):
+    """Links a person's identity at a trusted issuer (the value of the issuer's identifier
+    claim, e.g. `sub`, `oid`, `pid` or `email`) to the federated account it signs in to.
+
+    The subject may be personal data (ID-porten's `pid` is a fødselsnummer): it stays in
+    this table and the link API, never in events, logs or errors.
+    """
+
+    __tablename__ = "external_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    issuer: str = Field(max_length=500)
+    subject: str = Field(max_length=255)
+    account_id: UUID = Field(foreign_key="account.id", unique=True)
+    linked_by: UUID | None = None
     created_at: datetime = _timestamp()
 
 

@@ -4,18 +4,56 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from arkiv5_contracts.policy import Action, Decision, Grant, Resource, Role
 
 _IN = ConfigDict(extra="forbid")
 _OUT = ConfigDict(from_attributes=True)
 
-Name = Field(min_length=1, max_length=200)
-Code = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9æøåÆØÅ._-]+$")
+# Dates far outside any archive's life are typing errors, and at the edges of Python's
+# calendar (year 1, year 9999) the day-before/day-after arithmetic of the rights overflows.
+MIN_DAY, MAX_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _sane_day(value: date) -> date:
+    if not MIN_DAY <= value <= MAX_DAY:
+        raise ValueError(f"must be between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}")
+    return value
+
+
+def _sane_moment(value: datetime) -> datetime:
+    _sane_day(value.date())
+    return value
+
+
+_CONTROL = {chr(c) for c in (*range(0x00, 0x20), 0x7F)}
+_LINE_BREAKS = {"\n", "\r", "\t"}
+
+
+def _single_line(value: str) -> str:
+    # PostgreSQL refuses NUL in text, and no name or code holds a control character.
+    if any(c in _CONTROL for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _free_text(value: str) -> str:
+    if any(c in _CONTROL and c not in _LINE_BREAKS for c in value):
+        raise ValueError("must not contain control characters other than line breaks and tabs")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_sane_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(_sane_moment)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
+Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_free_text)]
+CODE_PATTERN = r"^[A-Za-z0-9æøåÆØÅ._-]+$"
+Code = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=CODE_PATTERN)]
+Scope = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9._-]*$")]
 
 
 class _Period(BaseModel):
@@ -33,11 +71,11 @@ class _Period(BaseModel):
 
 class UnitCreate(_Period):
     model_config = _IN
-    code: str = Field(min_length=1, max_length=40)
-    name: str = Name
+    code: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=CODE_PATTERN)]
+    name: Name
     parent_id: UUID | None = None
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
 
 
 class UnitRead(BaseModel):
@@ -52,8 +90,8 @@ class UnitRead(BaseModel):
 
 class AccessCodeCreate(BaseModel):
     model_config = _IN
-    code: str = Code
-    name: str = Name
+    code: Code
+    name: Name
 
 
 class AccessCodeRead(BaseModel):
@@ -65,12 +103,12 @@ class AccessCodeRead(BaseModel):
 
 class GroupCreate(_Period):
     model_config = _IN
-    name: str = Name
+    name: Name
     is_ad_hoc: bool = False
     saksmappe_id: UUID | None = None
     journalpost_id: UUID | None = None
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
     member_person_ids: list[UUID] = Field(default_factory=list, max_length=1000)
 
     @model_validator(mode="after")
@@ -98,9 +136,9 @@ class ClientCreate(BaseModel):
     model_config = _IN
     client_id: str = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]+$")
     role: Role = Role.FAGSYSTEM
-    allowed_scopes: list[str] = Field(default_factory=list, max_length=100)
-    access_codes: list[str] = Field(default_factory=list, max_length=100)
-    valid_from: date
+    allowed_scopes: list[Scope] = Field(default_factory=list, max_length=100)
+    access_codes: list[Code] = Field(default_factory=list, max_length=100)
+    valid_from: Day
 
     @model_validator(mode="after")
     def _system_role(self) -> Self:
@@ -117,7 +155,25 @@ class ClientCreated(BaseModel):
 
 class AccountDisable(BaseModel):
     model_config = _IN
-    disabled_from: date
+    disabled_from: Day
+
+
+class ExternalIdentityCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # the subject may be a fødselsnummer
+    person_id: UUID
+    issuer: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_single_line)]
+    subject: Annotated[
+        str, StringConstraints(min_length=1, max_length=255), AfterValidator(_single_line)
+    ] = Field(description="The value of the issuer's identifier claim for this person (e.g. its sub, oid or email)")
+
+
+class ExternalIdentityRead(BaseModel):
+    id: UUID
+    person_id: UUID
+    account_id: UUID = Field(description="The federated account; disable it to stop this sign-in")
+    issuer: str
+    subject: str
+    created_at: datetime
 
 
 # --- rights --------------------------------------------------------------------------------
@@ -191,14 +247,14 @@ class ChangeRequestCreate(_Period):
     model_config = _IN
     kind: ChangeKind
     person_id: UUID | None = Field(default=None, description="The person; not for a new user")
-    full_name: str = Name
-    job_title: str = Name
-    effective_date: date
-    valid_to: date | None = Field(default=None, description="Last day of the rights, if they are temporary")
+    full_name: Name
+    job_title: Name
+    effective_date: Day
+    valid_to: Day | None = Field(default=None, description="Last day of the rights, if they are temporary")
     unit_id: UUID | None = None
     roles: list[Role] = Field(default_factory=list, max_length=10)
     led_unit_ids: list[UUID] = Field(default_factory=list, max_length=100)
-    access_codes: list[str] = Field(default_factory=list, max_length=100)
+    access_codes: list[Code] = Field(default_factory=list, max_length=100)
     group_ids: list[UUID] = Field(default_factory=list, max_length=500)
     username: str | None = Field(
         default=None, min_length=3, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]+$",
@@ -225,7 +281,7 @@ class ChangeRequestCreate(_Period):
 class ChangeRequestDecide(BaseModel):
     model_config = _IN
     outcome: str = Field(pattern="^(approved|rejected)$")
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = None
 
 
 class ChangeRequestRead(BaseModel):
@@ -254,10 +310,10 @@ class AuthorisationCreate(_Period):
 
     model_config = _IN
     roles: list[Role] = Field(default_factory=list, max_length=10)
-    access_codes: list[str] = Field(default_factory=list, max_length=100)
+    access_codes: list[Code] = Field(default_factory=list, max_length=100)
     group_ids: list[UUID] = Field(default_factory=list, max_length=500)
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
 
     @model_validator(mode="after")
     def _grants_something(self) -> Self:
@@ -286,7 +342,7 @@ class AuthorisationRead(BaseModel):
 class ReviewCreate(BaseModel):
     model_config = _IN
     outcome: str = Field(pattern="^(accepted|revoked)$")
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = None
 
 
 # --- decisions, audit ----------------------------------------------------------------------
@@ -298,7 +354,7 @@ class DecisionRequest(BaseModel):
     action: Action
     resource: Resource | None = None
     grant: Grant | None = None
-    at: date | None = Field(default=None, description="Date in Europe/Oslo; default today")
+    at: Day | None = Field(default=None, description="Date in Europe/Oslo; default today")
 
     @model_validator(mode="after")
     def _has_what_the_action_needs(self) -> Self:
@@ -321,9 +377,9 @@ class AuditCreate(BaseModel):
     subject_id: UUID | None = None
     object_type: str | None = Field(default=None, pattern="^(saksmappe|journalpost|dokumentobjekt|person|group)$")
     object_id: UUID | None = None
-    access_code: str | None = Field(default=None, max_length=20)
-    rule: str | None = Field(default=None, max_length=100)
-    occurred_at: datetime | None = None
+    access_code: Code | None = None
+    rule: Annotated[str, StringConstraints(max_length=100), AfterValidator(_single_line)] | None = None
+    occurred_at: Moment | None = None
     correlation_id: UUID | None = None
 
 

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from arkiv5_kit.settings import ServiceSettings
 
 DEFAULT_ISSUER = "https://access.arkiv5.local"
+
+
+class TrustedIssuer(BaseModel):
+    """An identity provider whose ID or access tokens are exchanged for Arkiv5 tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(min_length=1, max_length=500, description="`iss` of its tokens, exactly")
+    jwks_url: str = Field(min_length=1, description="Its JWKS (the `jwks_uri` of its OpenID configuration)")
+    audience: str = Field(min_length=1, description="`aud` its tokens carry for Arkiv5 (our client id there)")
+    subject_claim: str = Field(
+        default="sub", min_length=1, max_length=100,
+        description="The claim that identifies the person, as linked: e.g. sub, oid, pid or email",
+    )
 
 
 class AccessSettings(ServiceSettings):
@@ -60,3 +74,20 @@ class AccessSettings(ServiceSettings):
     demo_client_secret: SecretStr = Field(
         default=SecretStr("demo-client-secret"), description="Secret of every seeded demo client"
     )
+    trusted_issuers: list[TrustedIssuer] = Field(
+        default_factory=list,
+        description="Identity providers whose tokens the token exchange accepts (JSON list of objects with "
+        "issuer, jwks_url, audience, subject_claim)",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024,
+        description="Largest request body accepted; a larger one is refused with 413 before it is read",
+    )
+
+    @field_validator("trusted_issuers")
+    @classmethod
+    def _one_entry_per_issuer(cls, value: list[TrustedIssuer]) -> list[TrustedIssuer]:
+        issuers = [entry.issuer for entry in value]
+        if len(set(issuers)) != len(issuers):
+            raise ValueError("each trusted issuer is listed once")
+        return value

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import tempfile
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,14 +17,16 @@ from arkiv5_kit.transport.base import Transport
 from .api import routers
 from .engine import ghostscript
 from .engine.listeners import ListenerPool, libreoffice_available
+from .engine.verapdf import VeraPdf, default_classpath, verapdf_available
 from .journal_client import HttpJournalClient, JournalClient
 from .metrics import ENGINE_AVAILABLE
 from .pipeline import Converter, OfficeEngine
 from .policy import load_policy
 from .service import ConversionService, status_changed_handler
 from .settings import ConversionSettings
-from .validate import BasicPdfaValidator, Validator
+from .validate import BasicPdfaValidator, UnavailableValidator, Validator, VeraPdfValidator
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 INSTALL_HINT = (
     "apt-get install -y --no-install-recommends libreoffice-writer-nogui libreoffice-calc-nogui "
@@ -45,6 +49,10 @@ def create_app(
         title="Arkiv5 conversion",
         description="Identifies document formats and converts them to archival formats (PDF/A), nightly and on demand.",
         routers=routers,
+        # A missing converter is not a readiness failure: everything else still converts, and
+        # /internal/engines, the engine metric and the alert say what is missing. Without a
+        # writable work directory nothing can be converted at all.
+        readiness={"workspace": workspace_check(settings)},
     )
     office_missing = None if office is not None else libreoffice_available(settings.soffice_path, settings.uno_python)
     pool: ListenerPool | None = None
@@ -56,12 +64,24 @@ def create_app(
         )
         office = pool
     gs_missing = None if ghostscript.available(settings.ghostscript_path) else "Ghostscript is not installed"
+    verapdf: VeraPdf | None = None
+    verapdf_state = "not used (CONVERSION_VALIDATOR=basic)"
+    if validator is None:
+        validator, verapdf, verapdf_state = _make_validator(settings)
+    else:
+        verapdf_state = f"ok ({type(validator).__name__})" if validator.full else verapdf_state
     app.state.engines = {
-        "libreoffice": office_missing or "ok", "ghostscript": gs_missing or "ok",
+        "libreoffice": office_missing or "ok", "ghostscript": gs_missing or "ok", "verapdf": verapdf_state,
+        "validator": "verapdf" if validator.full else "basic",
         "install": INSTALL_HINT if (office_missing or gs_missing) else None,
     }
     ENGINE_AVAILABLE.labels("conversion", "libreoffice").set(0 if office_missing else 1)
     ENGINE_AVAILABLE.labels("conversion", "ghostscript").set(0 if gs_missing else 1)
+    if settings.validator != "basic":
+        ENGINE_AVAILABLE.labels("conversion", "verapdf").set(1 if validator.full else 0)
+    for engine, state in app.state.engines.items():
+        if engine in ("libreoffice", "ghostscript", "verapdf") and not str(state).startswith(("ok", "not used")):
+            log.warning("conversion engine missing", extra={"engine": engine, "detail": state})
 
     if journal is None:
         auth = None
@@ -73,7 +93,7 @@ def create_app(
         journal = HttpJournalClient(settings.journal_url, auth=auth, timeout_s=settings.journal_timeout_s)
 
     converter = Converter(
-        settings, load_policy(settings.format_policy_file), office, validator or BasicPdfaValidator(),
+        settings, load_policy(settings.format_policy_file), office, validator,
         office_missing=office_missing, ghostscript_missing=gs_missing,
     )
     conversion = ConversionService(
@@ -89,8 +109,40 @@ def create_app(
         await stopping.wait()
         if pool is not None:
             await pool.close()
+        if verapdf is not None:
+            await verapdf.stop()
         if isinstance(journal, HttpJournalClient):
             await journal.aclose()
 
     runtime.add_job("engines", close_engines)
     return app
+
+
+def _make_validator(settings: ConversionSettings) -> tuple[Validator, VeraPdf | None, str]:
+    """The validator the setting asks for: veraPDF when installed (auto) or demanded (verapdf)."""
+    if settings.validator == "basic":
+        return BasicPdfaValidator(), None, "not used (CONVERSION_VALIDATOR=basic)"
+    classpath = settings.verapdf_classpath or default_classpath()
+    missing = verapdf_available(settings.java_path, classpath)
+    if missing is None:
+        verapdf = VeraPdf(
+            java=settings.java_path, classpath=classpath, heap_mb=settings.verapdf_heap_mb,
+            timeout_s=settings.verapdf_timeout_s, restart_after=settings.verapdf_restart_after,
+        )
+        return VeraPdfValidator(verapdf), verapdf, "ok"
+    if settings.validator == "verapdf":
+        return UnavailableValidator(f"{missing}; CONVERSION_VALIDATOR=verapdf requires it"), None, missing
+    return BasicPdfaValidator(), None, f"{missing}; basic validation only"
+
+
+def workspace_check(settings: ConversionSettings):  # type: ignore[no-untyped-def]
+    """Readiness: a conversion needs a writable work directory, whatever engines there are."""
+
+    async def check() -> None:
+        def probe() -> None:
+            with tempfile.TemporaryFile(dir=settings.work_dir):
+                pass
+
+        await asyncio.to_thread(probe)
+
+    return check

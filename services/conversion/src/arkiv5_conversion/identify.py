@@ -74,8 +74,10 @@ _ODF_MIMETYPES = {
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_OOXML_STREAM = "EncryptionInfo".encode("utf-16-le")
 _PDF_HEADER = re.compile(rb"%PDF-(\d\.\d)")
-_PDFAID_PART = re.compile(rb"pdfaid:part\s*(?:=\s*[\"']|>)\s*(\d)")
-_PDFAID_CONF = re.compile(rb"pdfaid:conformance\s*(?:=\s*[\"']|>)\s*([ABUabu])")
+# Attribute form (pdfaid:part="2") or element form, with or without attributes on the
+# element (<pdfaid:part xmlns:pdfaid="...">2</pdfaid:part>, as pikepdf and others write it).
+_PDFAID_PART = re.compile(rb"pdfaid:part(?:\s*=\s*[\"']|(?:\s[^<>]*)?>)\s*(\d)")
+_PDFAID_CONF = re.compile(rb"pdfaid:conformance(?:\s*=\s*[\"']|(?:\s[^<>]*)?>)\s*([ABUabu])")
 _EML_HEADERS = re.compile(rb"^(?:Received|Return-Path|From|To|Subject|Date|Message-ID|MIME-Version):", re.I | re.M)
 
 

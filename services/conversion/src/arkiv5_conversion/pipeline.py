@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.message
 import email.policy
 import io
 import re
@@ -30,7 +31,6 @@ from .policy import FormatPolicy, FormatRule
 from .settings import ConversionSettings
 from .validate import Validator, checksum
 
-MAX_ATTACHMENT_DEPTH = 2
 MAX_ATTACHMENTS = 50
 
 
@@ -50,6 +50,22 @@ class Output:
 
 
 @dataclass
+class Attachment:
+    """One attachment of an e-mail, as sent: it becomes its own document and its own job."""
+
+    index: int                   # 0-based position in the message: with the source checksum, its identity
+    filename: str
+    declared_media_type: str     # what the sender declared (never trusted: the job identifies the bytes)
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass
 class Result:
     format: str                  # bounded format label (docx, pdf, unknown, ...)
     source_puid: str | None
@@ -57,7 +73,7 @@ class Result:
     output: Output | None = None
     code: str | None = None
     reason: str | None = None
-    attachments: list[Result] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)  # of an e-mail, taken out as sent
 
     @property
     def ok(self) -> bool:
@@ -97,7 +113,7 @@ class Converter:
             return failed(ident, "rejected-format", rule.reason or f"the format {ident.label} is not accepted")
         handler = {
             "libreoffice": self._office, "ghostscript": self._pdf, "keep": self._keep_image,
-            "utf8": self._text, "eml": self._eml,
+            "image-pdfa": self._image_pdfa, "utf8": self._text, "eml": self._eml,
         }[rule.action]
         try:
             return await handler(data, ident, rule, workdir, depth)  # type: ignore[operator]
@@ -156,7 +172,7 @@ class Converter:
     async def _validated(self, ident: Identification, dst: Path, *, expected_pages: int | None) -> Result:
         check = await self.validator.validate(dst, pdfa_part=self.policy.pdfa_part, expected_pages=expected_pages)
         if not check.ok:
-            return failed(ident, "validation-failed", check.reason or "the output failed validation")
+            return failed(ident, check.code or "validation-failed", check.reason or "the output failed validation")
         if check.pages is not None and check.pages > self.settings.max_pages:
             return failed(ident, "too-many-pages", f"{check.pages} pages, the limit is {self.settings.max_pages}")
         assert check.sha256 is not None and check.size is not None
@@ -214,14 +230,17 @@ class Converter:
     async def _keep_image(
         self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int
     ) -> Result:
-        problem = await asyncio.to_thread(self._image_problem, data)
+        problem, frames = await asyncio.to_thread(self._image_problem, data)
         if problem:
             return failed(ident, *problem)
+        if frames > 1 and rule.multipage_action == "image-pdfa":
+            return await self._image_pdfa(data, ident, rule, workdir, _depth)
         sha256, size = _digest(data)
         output = Output(True, None, ident.media_type, ident.puid, sha256, size)
         return Result(ident.label, ident.puid, ident.media_type, output=output)
 
-    def _image_problem(self, data: bytes) -> tuple[str, str] | None:
+    def _image_problem(self, data: bytes) -> tuple[tuple[str, str] | None, int]:
+        """(a problem, or None; the number of pages/frames)."""
         from PIL import Image
 
         Image.MAX_IMAGE_PIXELS = self.settings.max_image_pixels
@@ -229,12 +248,56 @@ class Converter:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             try:
                 with Image.open(io.BytesIO(data)) as image:
+                    frames = int(getattr(image, "n_frames", 1) or 1)
                     image.verify()
             except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-                return ("image-bomb", "the image has more pixels than allowed")
+                return ("image-bomb", "the image has more pixels than allowed"), 0
             except Exception:
-                return ("corrupt", "the image is damaged and cannot be read")
-        return None
+                return ("corrupt", "the image is damaged and cannot be read"), 0
+        if frames > self.settings.max_pages:
+            return ("too-many-pages", f"{frames} pages, the limit is {self.settings.max_pages}"), frames
+        return None, frames
+
+    async def _image_pdfa(
+        self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int
+    ) -> Result:
+        """Image -> PDF (img2pdf, lossless, bounded child) -> PDF/A (Ghostscript) -> validated."""
+        problem, frames = await asyncio.to_thread(self._image_problem, data)
+        if problem:
+            return failed(ident, *problem)
+        if self.ghostscript_missing:
+            return failed(ident, "engine-missing", self.ghostscript_missing)
+        src = workdir / f"source.{ident.format or 'img'}"
+        mid = workdir / "image.pdf"
+        src.write_bytes(data)
+        made = await run_limited(
+            [sys.executable, "-m", "arkiv5_conversion.engine.images", str(src), str(mid),
+             str(self.settings.max_image_pixels)],
+            timeout_s=self.settings.job_timeout_s, memory_mb=self.settings.memory_limit_mb,
+        )
+        if made.timed_out:
+            return failed(ident, "timeout", f"the conversion did not finish in {self.settings.job_timeout_s:g} s")
+        try:
+            import json
+
+            answer = json.loads(made.stdout or b"{}")
+        except ValueError:
+            answer = {}
+        if not answer.get("ok"):
+            if made.returncode not in (0, None) and not answer:
+                return failed(ident, "converter-crashed", f"the image converter stopped (exit {made.returncode})")
+            return failed(ident, str(answer.get("code") or "converter-error"),
+                          str(answer.get("reason") or "the image could not be converted"))
+        dst = workdir / "archival.pdf"
+        done = await ghostscript.to_pdfa(
+            self.settings.ghostscript_path, mid, dst, part=self.policy.pdfa_part,
+            timeout_s=self.settings.job_timeout_s, memory_mb=self.settings.memory_limit_mb, lossless=True,
+        )
+        if done.timed_out:
+            return failed(ident, "timeout", f"the conversion did not finish in {self.settings.job_timeout_s:g} s")
+        if done.returncode != 0:
+            return failed(ident, "converter-error", f"Ghostscript failed (exit {done.returncode})")
+        return await self._validated(ident, dst, expected_pages=frames)
 
     # -- text -----------------------------------------------------------------------------
 
@@ -294,17 +357,30 @@ class Converter:
         result.format, result.source_puid, result.source_media_type = ident.label, ident.puid, ident.media_type
         if not result.ok:
             return result
-        if depth >= MAX_ATTACHMENT_DEPTH:
-            return result
+        # Each attachment becomes its own document in the journal and its own conversion job
+        # (service.py); here it is only taken out of the message, as it was sent.
         for index, attachment in enumerate(attachments):
-            try:
-                content = attachment.get_content()
-                payload = content if isinstance(content, bytes) else str(content).encode("utf-8")
-            except Exception:
-                result.attachments.append(failed(None, "corrupt", f"attachment {index + 1} cannot be decoded"))
-                continue
-            result.attachments.append(await self.convert(payload, workdir / f"vedlegg-{index + 1}", depth=depth + 1))
+            result.attachments.append(_extract(attachment, index))
         return result
+
+
+def _extract(part: email.message.EmailMessage, index: int) -> Attachment:
+    filename = part.get_filename() or f"vedlegg-{index + 1}"
+    try:
+        content = part.get_content()
+        if isinstance(content, email.message.Message):  # a forwarded message (message/rfc822)
+            payload = content.as_bytes()
+        elif isinstance(content, bytes):
+            payload = content
+        else:
+            payload = str(content).encode("utf-8")
+    except Exception:
+        # Undecodable transfer encoding: keep what was sent, so nothing is lost; its own job
+        # will then fail with a reason the morning report shows.
+        raw = part.get_payload(decode=False)
+        payload = raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
+    return Attachment(index=index, filename=filename[:255], declared_media_type=part.get_content_type(),
+                      content=payload)
 
 
 _XML_DECL_ENCODING = re.compile(r"""(<\?xml[^>]*encoding\s*=\s*["'])[^"']+(["'])""")
@@ -327,4 +403,4 @@ def _digest(data: bytes) -> tuple[str, int]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
-__all__ = ["Converter", "Output", "Result", "checksum"]
+__all__ = ["Attachment", "Converter", "Output", "Result", "checksum"]

@@ -13,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 class FormatRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["libreoffice", "ghostscript", "keep", "utf8", "eml", "reject"]
+    action: Literal["libreoffice", "ghostscript", "keep", "image-pdfa", "utf8", "eml", "reject"]
     kind: Literal["writer", "calc", "impress", "draw"] | None = None
     import_filter: str | None = None
     keep_if_valid: bool = False
+    multipage_action: Literal["image-pdfa"] | None = Field(
+        default=None, description="For a kept image: what an image with more than one page (frame) becomes instead",
+    )
     reason: str | None = Field(default=None, max_length=300)
 
 

@@ -33,7 +33,7 @@ from arkiv5_kit.db import Database
 from arkiv5_kit.errors import NotFound
 from arkiv5_kit.outbox import Outbox
 
-from .journal_client import JournalClient, JournalUnavailable, SourceMissing
+from .journal_client import FiledAttachment, JournalClient, JournalUnavailable, SourceMissing
 from .metrics import DURATION, FAILED_LAST_NIGHT, JOBS
 from .models import ConversionJob, JournalfoertJournalpost, NightlyBatch
 from .pipeline import Converter, Result
@@ -134,7 +134,7 @@ class ConversionService:
 
     async def ensure_job(
         self, session: AsyncSession, *, dokumentobjekt_id: UUID, source_sha256: str, journalpost_id: UUID | None,
-        saksmappe_id: UUID | None, trigger: str,
+        saksmappe_id: UUID | None, trigger: str, parent_job_id: UUID | None = None,
     ) -> tuple[ConversionJob, bool]:
         existing = (await session.execute(select(ConversionJob).where(
             ConversionJob.dokumentobjekt_id == dokumentobjekt_id, ConversionJob.source_sha256 == source_sha256,
@@ -146,7 +146,7 @@ class ConversionService:
         job = ConversionJob(
             id=uuid.uuid4(), dokumentobjekt_id=dokumentobjekt_id, source_sha256=source_sha256,
             journalpost_id=journalpost_id, saksmappe_id=saksmappe_id, trigger=trigger, status="queued",
-            created_at=utcnow(),
+            parent_job_id=parent_job_id, created_at=utcnow(),
         )
         session.add(job)
         await session.flush()
@@ -220,7 +220,7 @@ class ConversionService:
     async def run_job(self, job: ConversionJob) -> ConversionJob:
         """Fetch, convert, put back, record — for a job this worker has claimed."""
         started = time.perf_counter()
-        workdir = Path(tempfile.mkdtemp(prefix="arkiv5-conv-"))
+        workdir = Path(tempfile.mkdtemp(prefix="arkiv5-conv-", dir=self.settings.work_dir))
         try:
             try:
                 data = await self.journal.download(job.dokumentobjekt_id)
@@ -242,7 +242,8 @@ class ConversionService:
                     job.dokumentobjekt_id, output.path.read_bytes(), source_sha256=job.source_sha256,
                     archival_sha256=output.sha256, archival_puid=output.puid, media_type=output.media_type,
                 )
-            return await self._finish_done(job, result, archival_id)
+            filed = await self._file_attachments(job, result)
+            return await self._finish_done(job, result, archival_id, filed)
         except JournalUnavailable:
             # Not the document's fault: back to the queue, try again later.
             async with self.database.unit_of_work() as session:
@@ -255,7 +256,32 @@ class ConversionService:
             shutil.rmtree(workdir, ignore_errors=True)
             DURATION.labels(SERVICE, job.format or "unknown").observe(time.perf_counter() - started)
 
-    async def _finish_done(self, job: ConversionJob, result: Result, archival_id: UUID) -> ConversionJob:
+    async def _file_attachments(self, job: ConversionJob, result: Result) -> list[tuple[FiledAttachment, str]]:
+        """An e-mail's attachments become their own documents in the journal (idempotent there).
+
+        Each then gets its own job (queued in `_finish_done`), converted, validated, reported
+        and re-run like any other document. Without a journalpost (an on-demand conversion of
+        an outgoing message) there is nowhere to file them: the message's PDF lists them.
+        """
+        if not result.attachments:
+            return []
+        if job.journalpost_id is None:
+            log.info("attachments not filed: the job has no journalpost", extra={"job_id": str(job.id)})
+            return []
+        filed = []
+        for attachment in result.attachments:
+            answer = await self.journal.add_dokumentbeskrivelse(
+                job.journalpost_id, attachment.content, source_dokumentobjekt_id=job.dokumentobjekt_id,
+                source_sha256=job.source_sha256, attachment_index=attachment.index, filename=attachment.filename,
+                declared_media_type=attachment.declared_media_type,
+            )
+            filed.append((answer, attachment.sha256))
+        return filed
+
+    async def _finish_done(
+        self, job: ConversionJob, result: Result, archival_id: UUID,
+        attachments: list[tuple[FiledAttachment, str]] | None = None,
+    ) -> ConversionJob:
         output = result.output
         assert output is not None
         async with self.database.unit_of_work() as session:
@@ -270,12 +296,21 @@ class ConversionService:
             current.archival_media_type, current.kept = output.media_type, output.kept
             current.sha256, current.size, current.pages = output.sha256, output.size, output.pages
             current.reason_code = current.reason = None
+            for filed, sha256 in attachments or []:
+                await self.ensure_job(
+                    session, dokumentobjekt_id=filed.dokumentobjekt_id, source_sha256=sha256,
+                    journalpost_id=current.journalpost_id, saksmappe_id=current.saksmappe_id, trigger="attachment",
+                    parent_job_id=current.id,
+                )
             await self.outbox.add(session, ConversionDone(
                 job_id=current.id, journalpost_id=current.journalpost_id or uuid.UUID(int=0),
                 source_dokumentobjekt_id=current.dokumentobjekt_id, archival_dokumentobjekt_id=archival_id,
                 source_puid=result.source_puid, archival_puid=output.puid or "unknown",
                 sha256=output.sha256, size=output.size,
+                attachment_dokumentobjekt_ids=[filed.dokumentobjekt_id for filed, _ in attachments or []],
             ))
+        if attachments:
+            self.wake()
         JOBS.labels(SERVICE, result.format, "done").inc()
         log.info("conversion done", extra={"job_id": str(job.id), "format": result.format})
         return current

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -36,6 +36,21 @@ class ConversionSettings(ServiceSettings):
     listener_restart_after: int = Field(default=100, ge=1, description="Restart a listener after this many jobs")
     listener_start_timeout_s: float = Field(default=60.0, gt=0)
 
+    validator: Literal["auto", "verapdf", "basic"] = Field(
+        default="auto",
+        description="PDF/A validator: verapdf (required: without it every PDF output fails), basic (structure and "
+        "XMP claim only; an existing PDF/A is never kept), auto (veraPDF when installed, else basic)",
+    )
+    java_path: str = Field(default="java", description="Java (17+) for veraPDF")
+    verapdf_classpath: str | None = Field(
+        default=None,
+        description="veraPDF's jars as a Java class path; default: the cache of `scripts/verapdf.py fetch` "
+        "(~/.cache/arkiv5/verapdf-<version>/libs/*)",
+    )
+    verapdf_heap_mb: int = Field(default=1024, ge=128, description="veraPDF's Java heap (-Xmx)")
+    verapdf_timeout_s: float = Field(default=120.0, gt=0, description="Limit of one veraPDF validation")
+    verapdf_restart_after: int = Field(default=500, ge=1, description="Restart veraPDF after this many files")
+
     job_timeout_s: float = Field(default=120.0, gt=0, description="Wall-clock limit of one conversion")
     memory_limit_mb: int = Field(
         default=4096, ge=256, description="Address-space cap of every converter process (LibreOffice, Ghostscript, checks)"
@@ -52,6 +67,10 @@ class ConversionSettings(ServiceSettings):
     workers: int | None = Field(default=None, ge=1, description="Concurrent jobs; default = listeners")
     convert_on_event: bool = Field(
         default=True, description="Convert as soon as a journalpost reaches J (else only in the nightly batch)"
+    )
+    work_dir: Path | None = Field(
+        default=None, description="Where conversions unpack and write (default: the system temp dir); readiness "
+        "fails when it is not writable",
     )
     poll_interval_s: float = Field(default=1.0, gt=0, description="Idle poll of the job queue")
     job_lease_s: float | None = Field(

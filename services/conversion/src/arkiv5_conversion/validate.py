@@ -1,9 +1,11 @@
-"""Validation of every archival output, behind one interface so veraPDF can plug in.
+"""Validation of every archival output, behind one interface.
 
 `BasicPdfaValidator` checks what can be checked without a full PDF/A validator: the
 output exists, is a PDF, opens with pikepdf, declares the expected PDF/A part in its XMP,
-and has the expected page count. A full validator (veraPDF) implements the same
-`Validator` protocol; `full=True` tells the policy it may keep an existing PDF/A as is.
+and has the expected page count. `VeraPdfValidator` does all of that and then has
+veraPDF validate the file against the PDF/A profile; `full=True` tells the policy it may
+keep an existing PDF/A as is. `UnavailableValidator` stands in when the operator demands
+veraPDF (`CONVERSION_VALIDATOR=verapdf`) and it is not installed: nothing passes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .engine.pdfcheck import inspect
+from .engine.verapdf import VeraPdf
 
 
 @dataclass
@@ -25,6 +28,8 @@ class Validation:
     pdfa: str | None = None  # e.g. "2B"
     sha256: str | None = None
     size: int | None = None
+    code: str | None = None  # the failure's reason code when it is not "validation-failed"
+    validator: str = "basic"
 
 
 class Validator(Protocol):
@@ -58,6 +63,49 @@ class BasicPdfaValidator:
             )
         sha256, size = checksum(path)
         return Validation(True, pages=facts.pages, pdfa=declared, sha256=sha256, size=size)
+
+
+class VeraPdfValidator:
+    """The basic checks, then veraPDF against the PDF/A part the policy wants."""
+
+    full = True
+
+    def __init__(self, verapdf: VeraPdf, basic: Validator | None = None) -> None:
+        self.verapdf = verapdf
+        self.basic = basic or BasicPdfaValidator()
+
+    async def validate(self, path: Path, *, pdfa_part: int, expected_pages: int | None) -> Validation:
+        check = await self.basic.validate(path, pdfa_part=pdfa_part, expected_pages=expected_pages)
+        if not check.ok:
+            return check
+        report = await self.verapdf.validate(path)
+        if report.error:
+            code = report.code if report.code in ("timeout", "password-protected", "corrupt") else "validator-error"
+            return Validation(False, f"veraPDF: {report.error}", pages=check.pages, code=code, validator="verapdf")
+        if report.part != str(pdfa_part):
+            return Validation(False, f"veraPDF validated it as PDF/A-{report.flavour or '?'}, "
+                              f"the policy wants PDF/A-{pdfa_part}", pages=check.pages, validator="verapdf")
+        if not report.compliant:
+            clauses = ", ".join(report.clauses[:5])
+            return Validation(
+                False, f"veraPDF: not compliant with PDF/A-{report.flavour} "
+                f"({report.failed_rules} rules failed{': ' + clauses if clauses else ''})",
+                pages=check.pages, validator="verapdf",
+            )
+        check.pdfa, check.validator = report.flavour, "verapdf"
+        return check
+
+
+class UnavailableValidator:
+    """A full validator is required but missing: every validation fails with the reason."""
+
+    full = False
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def validate(self, path: Path, *, pdfa_part: int, expected_pages: int | None) -> Validation:
+        return Validation(False, self.reason, code="engine-missing")
 
 
 def checksum(path: Path) -> tuple[str, int]:

@@ -10,6 +10,9 @@ from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
+from .blobstore import FilesystemBlobStore
+from .consumers import register_consumers
+from .service import Context
 from .settings import JournalSettings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -19,9 +22,14 @@ def create_app(settings: JournalSettings | None = None, bus: Transport | None = 
     """Build the app; `bus` is shared when several services run in one process."""
     settings = settings or JournalSettings()
     runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
-    return create_service_app(
+    context = Context(settings=settings, outbox=runtime.outbox)
+    register_consumers(runtime, context)
+    app = create_service_app(
         runtime,
         title="Arkiv5 journal",
         description="The Noark 5 archive: saksmappe, journalpost, dokumenter, numbering, workflow, public journal, reports and search.",
         routers=routers,
     )
+    app.state.journal_context = context
+    app.state.blob_store = FilesystemBlobStore(settings.resolved_blob_dir())
+    return app

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from arkiv5_kit.settings import ServiceSettings
@@ -13,3 +15,35 @@ class JournalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="JOURNAL_", extra="ignore")
 
     service_name: ClassVar[str] = "journal"
+
+    blob_dir: Path | None = Field(
+        default=None, description="Folder of the content-addressed document store; default <var_dir>/blobs"
+    )
+    max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1, description="Largest document accepted in one upload (bytes)"
+    )
+    default_arkiv_tittel: str = Field(
+        default="Arkiv", description="Title of the arkiv created on first use when none is named"
+    )
+    default_arkivdel_tittel: str = Field(
+        default="Sakarkiv", description="Title of the default arkivdel created on first use"
+    )
+    public_journal_types: list[str] = Field(
+        default=["I", "U", "N"], description="Journalposttype codes the public journal lists"
+    )
+    public_journal_statuses: list[str] = Field(
+        default=["J", "E", "A"], description="Journalstatus codes the public journal lists"
+    )
+    client_case_tilgangsrestriksjon: str = Field(
+        default="KL", description="Access code put on every client case (klientsak)"
+    )
+    client_case_skjermingshjemmel: str = Field(
+        default="Offl. § 13 jf. fvl. § 13 første ledd nr. 1",
+        description="Legal basis put on every client case",
+    )
+    restanse_default_days: int = Field(
+        default=21, ge=0, description="Days after journaldato an incoming document is due when no forfallsdato is set"
+    )
+
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or self.var_dir / "blobs"

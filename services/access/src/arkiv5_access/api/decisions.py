@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -39,9 +38,10 @@ async def post_audit(
 async def list_audit(
     session: SessionDep, who: Annotated[Caller, Depends(caller("access.audit.read"))],
     actor_id: UUID | None = None, subject_id: UUID | None = None, object_id: UUID | None = None,
-    action: str | None = None, outcome: str | None = None, since: datetime | None = None,
-    until: datetime | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    action: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z][a-z0-9.-]*$")] = None,
+    outcome: Annotated[str | None, Query(pattern="^(allowed|denied|failed)$")] = None,
+    since: Annotated[schemas.Moment | None, Query()] = None, until: Annotated[schemas.Moment | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[schemas.AuditRead]:
     rows = await audit.entries(session, actor_id=actor_id, subject_id=subject_id, object_id=object_id, action=action,
                                outcome=outcome, since=since, until=until, limit=limit, offset=offset)

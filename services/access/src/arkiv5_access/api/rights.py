@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from .. import schemas
 from ..auth import Caller, caller
@@ -57,7 +56,8 @@ async def create_access_code(body: schemas.AccessCodeCreate, session: SessionDep
 
 
 @router.get("/access-codes/{code}/history", summary="Who was cleared for this code, when, by whom, on whose request")
-async def access_code_history(code: str, session: SessionDep, who: Reader) -> list[schemas.HistoryEntry]:
+async def access_code_history(
+    code: Annotated[str, Path(max_length=20, pattern=schemas.CODE_PATTERN)], session: SessionDep, who: Reader) -> list[schemas.HistoryEntry]:
     return await service.history(session, access_code=code)
 
 
@@ -102,7 +102,7 @@ async def list_persons(session: SessionDep, who: Reader) -> list[schemas.PersonR
 
 @router.get("/persons/{person_id}/rights", summary="A person's (or client's) rights on a date")
 async def person_rights(
-    person_id: UUID, session: SessionDep, who: Reader, at: Annotated[date | None, Query()] = None
+    person_id: UUID, session: SessionDep, who: Reader, at: Annotated[schemas.Day | None, Query()] = None
 ) -> schemas.RightsRead:
     return await service.rights_on(session, person_id=person_id, day=at or today())
 

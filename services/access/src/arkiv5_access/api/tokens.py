@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from arkiv5_kit.errors import Forbidden
 
 from ..auth import Caller, caller
-from ..domain import audit, signing, tokens
+from ..domain import audit, federation, signing, tokens
 from ..domain.clock import as_utc, now
 from ..domain.service import Role
 from ..schemas import SigningKeyRead
@@ -38,9 +38,17 @@ def _basic_auth(request: Request) -> tuple[str, str] | None:
     return unquote(user), unquote(secret)
 
 
+def _printable(*values: str | None) -> None:
+    # PostgreSQL refuses NUL in text, and no username, client id or scope has a control character.
+    for value in values:
+        if value is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise tokens.InvalidRequest("A parameter contains a control character.")
+
+
 @router.post(
     "/oauth2/token",
-    summary="OAuth2 token endpoint: client_credentials (systems, services); password (local accounts, development)",
+    summary="OAuth2 token endpoint: client_credentials (systems, services); token exchange (RFC 8693: a person "
+    "signed in at a trusted identity provider); password (local accounts, development)",
 )
 async def token(
     request: Request,
@@ -52,18 +60,37 @@ async def token(
     client_secret: Annotated[str | None, Form()] = None,
     username: Annotated[str | None, Form()] = None,
     password: Annotated[str | None, Form()] = None,
+    subject_token: Annotated[str | None, Form(max_length=16384)] = None,
+    subject_token_type: Annotated[str | None, Form()] = None,
+    requested_token_type: Annotated[str | None, Form()] = None,
 ) -> JSONResponse:
     state = request.app.state
+    _printable(grant_type, scope, audience, client_id, username, subject_token, subject_token_type,
+               requested_token_type)
+    extra: dict[str, str] = {}
     if grant_type == "client_credentials":
         credentials = _basic_auth(request) or (
             (client_id, client_secret) if client_id is not None and client_secret is not None else None
         )
         if credentials is None:
             raise tokens.InvalidClient()
+        _printable(credentials[0])
         issued = await tokens.client_credentials(
             session, signer=state.signer, policy=state.token_policy, client_id=credentials[0],
             client_secret=credentials[1], audience=audience, scope=scope,
         )
+    elif grant_type == federation.GRANT_TYPE:
+        if not subject_token or subject_token_type is None:
+            raise tokens.InvalidRequest("The token exchange needs subject_token and subject_token_type.")
+        if subject_token_type not in federation.SUBJECT_TOKEN_TYPES:
+            raise tokens.InvalidRequest("subject_token_type is an ID token, an access token or a JWT.")
+        if requested_token_type not in (None, federation.ACCESS_TOKEN_TYPE):
+            raise tokens.InvalidRequest("Only an access token is issued here.")
+        issued = await federation.exchange(
+            session, federation=state.federation, signer=state.signer, policy=state.token_policy,
+            subject_token=subject_token, audience=audience, scope=scope,
+        )
+        extra["issued_token_type"] = federation.ACCESS_TOKEN_TYPE
     elif grant_type == "password" and state.settings.password_grant_enabled:
         if not username or password is None:
             raise tokens.InvalidRequest("The password grant needs username and password.")
@@ -74,7 +101,7 @@ async def token(
     else:
         raise tokens.UnsupportedGrantType()
     body = {"access_token": issued.access_token, "token_type": issued.token_type, "expires_in": issued.expires_in,
-            "scope": issued.scope}
+            "scope": issued.scope, **extra}
     return JSONResponse(body, headers=NO_STORE)
 
 

@@ -32,6 +32,7 @@ from ..models import (
     Account,
     AccountStatus,
     GroupSnapshot,
+    Person,
     RightsEnd,
     RightsEntry,
     RightsSnapshot,
@@ -278,6 +279,26 @@ async def principal_at(session: AsyncSession, person_id: UUID, day: date) -> Pri
 # --- changing rights (services call these; they never commit) ---------------------------
 
 
+async def lock_subject(session: AsyncSession, subject_id: UUID) -> None:
+    """Serialises every change of one person's (or client account's) rights.
+
+    Call it before reading the rights that a change builds on. The row lock lasts to the end
+    of the transaction, so a concurrent change of the same person waits, then reads what
+    this one committed and numbers its snapshots after ours: no collision on the version,
+    no change computed from stale rights. FOR NO KEY UPDATE still lets other transactions
+    insert rows that refer to the person. SQLite ignores the clause; there BEGIN IMMEDIATE
+    already serialises every writer.
+    """
+    locked = await session.scalar(select(Person.id).where(Person.id == subject_id).with_for_update(key_share=True))
+    if locked is None:
+        await session.scalar(select(Account.id).where(Account.id == subject_id).with_for_update(key_share=True))
+
+
+async def lock_group(session: AsyncSession, group_id: UUID) -> None:
+    """Serialises the version numbering of one group's `GroupChanged` (see `lock_subject`)."""
+    await session.scalar(select(AccessGroup.id).where(AccessGroup.id == group_id).with_for_update(key_share=True))
+
+
 @dataclass(frozen=True)
 class Granter:
     """Who grants, and on what authority (for the history)."""
@@ -373,6 +394,7 @@ async def publish_rights(
     session: AsyncSession, outbox: Outbox, *, person_id: UUID, change_request_id: UUID | None = None
 ) -> list[RightsChanged]:
     """Publishes the person's whole timeline as snapshots with new, higher versions."""
+    await lock_subject(session, person_id)  # normally held already; numbering needs it
     line = await timeline(session, person_id)
     last = await session.scalar(
         select(func.max(RightsSnapshot.version)).where(RightsSnapshot.person_id == person_id)
@@ -407,6 +429,7 @@ async def publish_rights(
 
 async def publish_group(session: AsyncSession, outbox: Outbox, *, group: AccessGroup, day: date) -> GroupChanged:
     """A group's members: everyone whose membership holds on `day` or starts later."""
+    await lock_group(session, group.id)
     members = sorted(
         {
             h.entry.person_id

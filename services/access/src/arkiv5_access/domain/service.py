@@ -116,6 +116,19 @@ async def _person(session: AsyncSession, person_id: UUID) -> Person:
     return person
 
 
+async def _named_person(session: AsyncSession, person_id: UUID) -> Person:
+    """A person named in a request body: unknown is 422 (the URL itself exists)."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise Unprocessable("A person named in the request does not exist.")
+    return person
+
+
+async def _subject_exists(session: AsyncSession, subject_id: UUID) -> bool:
+    """A person, or a client account (whose id is its subject)."""
+    return (await session.get(Person, subject_id) or await session.get(Account, subject_id)) is not None
+
+
 async def create_group(
     session: AsyncSession, *, outbox: Outbox, actor: Actor, is_service: bool, body: schemas.GroupCreate
 ) -> AccessGroup:
@@ -126,13 +139,15 @@ async def create_group(
             raise Forbidden("Ad hoc groups are created through the journal, on the record they belong to.")
     else:
         _require(actor, Role.ARKIVLEDER)
-    for person_id in set(body.member_person_ids):
-        await _person(session, person_id)
+    members = sorted(set(body.member_person_ids), key=str)  # one lock order for everyone: no deadlock
+    for person_id in members:
+        await _named_person(session, person_id)
+        await rights.lock_subject(session, person_id)
     group = AccessGroup(**body.model_dump(exclude={"member_person_ids"}), created_by=actor.subject_id, created_at=now())
     session.add(group)
     await session.flush()
     by = rights.Granter(granted_by=actor.subject_id, source="admin")
-    for person_id in sorted(set(body.member_person_ids), key=str):
+    for person_id in members:
         await rights.add_rights(session, person_id=person_id, pairs={(rights.GROUP, str(group.id))},
                                 valid_from=body.valid_from, valid_to=body.valid_to, by=by)
         await rights.publish_rights(session, outbox, person_id=person_id)
@@ -190,6 +205,8 @@ async def list_persons(session: AsyncSession) -> list[Person]:
 
 
 async def rights_on(session: AsyncSession, *, person_id: UUID, day: date) -> schemas.RightsRead:
+    if not await _subject_exists(session, person_id):
+        raise NotFound("No such person or client account.")
     principal = await rights.principal_at(session, person_id, day)
     return schemas.RightsRead(
         person_id=person_id, at=day, valid_from=principal.valid_from, valid_to=principal.valid_to,
@@ -208,6 +225,9 @@ async def history(
             raise NotFound("No such access code.")
         held = await rights.held_rights(session, kind=rights.ACCESS_CODE, value=access_code)
     else:
+        assert person_id is not None
+        if not await _subject_exists(session, person_id):
+            raise NotFound("No such person or client account.")
         held = await rights.held_rights(session, person_id=person_id)
     request_ids = {h.entry.change_request_id for h in held if h.entry.change_request_id}
     requested_by: dict[UUID, UUID] = {}
@@ -265,7 +285,7 @@ async def submit_change_request(
     await _check_references(session, unit_ids=[*([body.unit_id] if body.unit_id else []), *body.led_unit_ids],
                             access_codes=body.access_codes, group_ids=body.group_ids)
     if body.person_id is not None:
-        await _person(session, body.person_id)
+        await _named_person(session, body.person_id)
     if body.username is not None and await session.scalar(
         select(Account.id).where(Account.username == body.username)
     ) is not None:
@@ -311,8 +331,13 @@ async def decide_change_request(
     session: AsyncSession, *, outbox: Outbox, actor: Actor, request_id: UUID, body: schemas.ChangeRequestDecide,
     initial_password_hash: str | None = None,
 ) -> schemas.ChangeRequestRead:
-    """The arkivleder approves (the rights are recorded with their dates and published) or rejects."""
-    request = await session.get(ChangeRequest, request_id)
+    """The arkivleder approves (the rights are recorded with their dates and published) or rejects.
+
+    The request row is locked first, so of two concurrent decisions the second waits and
+    then finds the first one's decision (409), and the person's row next (see
+    `rights.lock_subject`), always in this order.
+    """
+    request = await session.get(ChangeRequest, request_id, with_for_update={"key_share": True})
     if request is None:
         raise NotFound("No such change request.")
     if not actor.has(Role.ARKIVLEDER):
@@ -323,6 +348,11 @@ async def decide_change_request(
         raise Conflict("This change request has already been decided.")
     if request.submitted_by == actor.subject_id and request.person_id == actor.subject_id:
         raise PolicyRefused("Nobody may authorise themselves.")
+    if body.outcome == "approved" and request.kind == "new-user" and request.username and await session.scalar(
+        select(Account.id).where(Account.username == request.username)
+    ) is not None:
+        raise Conflict("The username of this request has been taken since it was submitted; reject it and submit "
+                       "a new one.")
     decision = ChangeRequestDecision(change_request_id=request.id, outcome=body.outcome, decided_by=actor.subject_id,
                                      note=body.note, decided_at=now())
     session.add(decision)
@@ -350,6 +380,7 @@ async def _carry_out(
             session.add(Account(kind="local", person_id=person.id, username=request.username,
                                 secret_hash=password_hash or hash_secret(secrets.token_urlsafe(32)), created_at=now()))
     assert request.person_id is not None
+    await rights.lock_subject(session, request.person_id)
     person = await _person(session, request.person_id)
     person.full_name, person.job_title = request.full_name, request.job_title
     if request.kind == "leaver":
@@ -365,7 +396,7 @@ async def _carry_out(
         await rights.replace_rights(session, person_id=person.id, desired=desired,
                                     valid_from=request.effective_date, valid_to=request.valid_to, by=by)
     await rights.publish_rights(session, outbox, person_id=person.id, change_request_id=request.id)
-    for group_id in request.group_ids:
+    for group_id in sorted(request.group_ids):
         group = await session.get(AccessGroup, UUID(group_id))
         if group is not None:
             await rights.publish_group(session, outbox, group=group, day=today())
@@ -380,6 +411,7 @@ async def authorise(
     """Grant within the policy (`authorise`); a leader's grant is put on the arkivleder's review list."""
     await _person(session, person_id)
     await _check_references(session, access_codes=body.access_codes, group_ids=body.group_ids)
+    await rights.lock_subject(session, person_id)
     grantee = await rights.principal_at(session, person_id, body.valid_from)
     if grantee.unit_id is None:
         raise Unprocessable("The person has no unit on that date; a written change request comes first.")
@@ -406,7 +438,7 @@ async def authorise(
     await rights.add_rights(session, person_id=person_id, pairs=pairs, valid_from=body.valid_from,
                             valid_to=body.valid_to, by=by)
     await rights.publish_rights(session, outbox, person_id=person_id)
-    for group_id in authorisation.group_ids:
+    for group_id in sorted(authorisation.group_ids):
         group = await session.get(AccessGroup, UUID(group_id))
         if group is not None:
             await rights.publish_group(session, outbox, group=group, day=today())
@@ -446,7 +478,8 @@ async def review(
 ) -> schemas.AuthorisationRead:
     """Accept, or revoke: the authorisation's rights stop from today (or never start)."""
     _require(actor, Role.ARKIVLEDER)
-    authorisation = await session.get(Authorisation, authorisation_id)
+    # Locked like a change request: of two concurrent reviews the second finds the first's.
+    authorisation = await session.get(Authorisation, authorisation_id, with_for_update={"key_share": True})
     if authorisation is None or not authorisation.needs_review:
         raise NotFound("No such authorisation awaiting review.")
     if await session.scalar(
@@ -458,6 +491,7 @@ async def review(
     session.add(result)
     await session.flush()
     if body.outcome == "revoked":
+        await rights.lock_subject(session, authorisation.person_id)
         held = [h for h in await rights.held_rights(session, person_id=authorisation.person_id)
                 if h.entry.authorisation_id == authorisation.id]
         by = rights.Granter(granted_by=actor.subject_id, source="review-revoked")
@@ -475,6 +509,8 @@ async def review(
 async def decision(session: AsyncSession, *, body: schemas.DecisionRequest) -> tuple[Decision, date]:
     """policy.decide for another system, with the principal from the stored rights on `at`."""
     day = body.at or today()
+    if not await _subject_exists(session, body.person_id):
+        raise Unprocessable("person_id names no person or client account known here.")
     principal = await rights.principal_at(session, body.person_id, day)
     try:
         return decide(principal, body.action, body.resource, day, body.grant), day

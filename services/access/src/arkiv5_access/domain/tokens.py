@@ -163,18 +163,30 @@ async def password(
     account = await session.scalar(select(Account).where(Account.username == username, Account.kind == "local"))
     if not verify_secret(account.secret_hash if account else None, secret) or account is None:
         raise InvalidGrant()
-    day = today()
-    if account.person_id is None or await rights.is_account_disabled(session, account.id, day):
+    if account.person_id is None or await rights.is_account_disabled(session, account.id, today()):
         raise InvalidGrant()
-    principal = await rights.principal_at(session, account.person_id, day)
-    if not principal.roles:
+    token = await person_token(session, signer=signer, policy=policy, person_id=account.person_id,
+                               audience=audience, scope=scope)
+    if token is None:
         raise InvalidGrant()  # no rights today: a leaver, or not started yet
+    return token
+
+
+async def person_token(
+    session: AsyncSession, *, signer: signing.Signer, policy: TokenPolicy, person_id: UUID, audience: str | None,
+    scope: str | None,
+) -> IssuedToken | None:
+    """A person's token with the roles valid today and the scopes they carry; None when the
+    person holds no role today. The caller has checked the account."""
+    principal = await rights.principal_at(session, person_id, today())
+    if not principal.roles:
+        return None
     allowed = frozenset().union(*(PERSON_SCOPES.get(role, frozenset()) for role in principal.roles))
     audiences = _audiences(audience, policy.person_audiences)
     scopes = _grant_scopes(scope, allowed, audiences)
     claims = _claims(
-        policy, sub=str(account.person_id), audiences=audiences, scopes=scopes,
-        person_id=str(account.person_id), roles=sorted(r.value for r in principal.roles),
+        policy, sub=str(person_id), audiences=audiences, scopes=scopes,
+        person_id=str(person_id), roles=sorted(r.value for r in principal.roles),
     )
     return IssuedToken(await _sign(session, signer, claims), policy.lifetime_s, " ".join(scopes))
 

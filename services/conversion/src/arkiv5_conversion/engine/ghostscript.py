@@ -40,8 +40,10 @@ def available(executable: str) -> bool:
 
 
 async def to_pdfa(
-    executable: str, src: Path, dst: Path, *, part: int, timeout_s: float, memory_mb: int
+    executable: str, src: Path, dst: Path, *, part: int, timeout_s: float, memory_mb: int, lossless: bool = False,
 ) -> Completed:
+    """`lossless`: keep raster images exactly (Flate, JPEGs passed through, no downsampling) —
+    for scanned images, where the image is the document."""
     icc = find_icc()
     if icc is None:
         raise FileNotFoundError("no sRGB ICC profile for the PDF/A OutputIntent")
@@ -52,6 +54,12 @@ async def to_pdfa(
         f"--permit-file-read={icc}", f"--permit-file-read={definition}",
         f"-dPDFA={part}", "-dPDFACompatibilityPolicy=1", "-sColorConversionStrategy=RGB",
         "-sProcessColorModel=DeviceRGB", "-sDEVICE=pdfwrite", f"-sOutputFile={dst}",
-        str(definition), str(src),
     ]
+    if lossless:
+        argv += [
+            "-dAutoFilterColorImages=false", "-dAutoFilterGrayImages=false", "-sColorImageFilter=FlateEncode",
+            "-sGrayImageFilter=FlateEncode", "-dDownsampleColorImages=false", "-dDownsampleGrayImages=false",
+            "-dDownsampleMonoImages=false", "-dPassThroughJPEGImages=true",
+        ]
+    argv += [str(definition), str(src)]
     return await run_limited(argv, timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(dst.parent))

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from .routes import internal, router
+
+routers: list[APIRouter] = [router, internal]

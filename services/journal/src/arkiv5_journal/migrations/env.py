@@ -1,7 +1,6 @@
 """Alembic environment of the journal service (see arkiv5_kit.migrations)."""
 
-from arkiv5_kit.migrations import run_env
-
 from arkiv5_journal.models import migration_metadata
+from arkiv5_kit.migrations import run_env
 
 run_env(migration_metadata)

@@ -29,6 +29,10 @@ class ConversionDone(_ConversionEvent):
     archival_puid: str = Field(description="PRONOM id of the result, e.g. fmt/477 (PDF/A-2b)")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(ge=0)
+    attachment_dokumentobjekt_ids: list[UUID] = Field(
+        default_factory=list,
+        description="An e-mail's attachments, filed as their own documents (each converted by its own job)",
+    )
 
     def key(self) -> str:
         return str(self.source_dokumentobjekt_id)

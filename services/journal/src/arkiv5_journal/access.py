@@ -1,0 +1,235 @@
+"""Authorisation: every case-level check goes through `authorize`, which asks the shared policy.
+
+The principal comes from the local read model of the access service's events
+(`RightsChanged`, `GroupChanged`, `AccountDisabled`), so a request never waits on the
+access service. A system client without rights in the read model acts with the role its
+token names (fagsystem or intern-tjeneste) and no access codes; its scopes were checked
+before we get here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from arkiv5_contracts.codelists import Journalstatus, Saksstatus
+from arkiv5_contracts.envelope import Envelope
+from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
+from arkiv5_contracts.policy import Action, Principal, Resource, ResourceKind, Role, decide
+from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.errors import Forbidden
+
+from .domain.numbering import today_in_oslo
+from .models import Journalpost, KontoSperre, Rettighet, Saksmappe, Tilgangsgruppe
+
+_SYSTEM_ROLES = {Role.FAGSYSTEM.value, Role.INTERN_TJENESTE.value}
+_CLOSED = {Saksstatus.A.kode, Saksstatus.U.kode}
+
+
+def actor(caller: Caller) -> str:
+    """What opprettetAv / endretAv records: the person id, else the client's subject."""
+    return str(caller.claims.person_id) if caller.claims.person_id else caller.claims.sub
+
+
+async def principal_for(session: AsyncSession, caller: Caller, at: date) -> Principal:
+    """The caller's principal on `at`, read once per transaction (lists check many records)."""
+    key = ("arkiv5.journal.principal", caller.claims.sub, caller.claims.person_id, at)
+    cached = session.info.get(key)
+    if cached is None:
+        cached = await _load_principal(session, caller, at)
+        session.info[key] = cached
+    return cached
+
+
+async def _load_principal(session: AsyncSession, caller: Caller, at: date) -> Principal:
+    claims = caller.claims
+    person_id = claims.person_id
+    if person_id is None:
+        try:
+            person_id = UUID(claims.sub)
+        except ValueError:
+            person_id = None
+    rights = None
+    if person_id is not None:
+        rights = (
+            await session.execute(
+                select(Rettighet)
+                .where(Rettighet.person_id == person_id, Rettighet.valid_from <= at)
+                .order_by(Rettighet.valid_from.desc())  # type: ignore[attr-defined]
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+    if rights is None:
+        if claims.person_id is not None:
+            raise Forbidden("No rights are registered for this person on this date.")
+        roles = frozenset(Role(r) for r in claims.roles if r in _SYSTEM_ROLES) or frozenset({Role.FAGSYSTEM})
+        return Principal(person_id=person_id or UUID(int=0), roles=roles, valid_from=date(1900, 1, 1))
+    sperre = await session.get(KontoSperre, rights.person_id)
+    disabled = sperre is not None and sperre.disabled_from <= at
+    groups = set(rights.group_ids)
+    rows = (await session.execute(select(Tilgangsgruppe).where(Tilgangsgruppe.valid_from <= at))).scalars()
+    for group in rows:
+        if (group.valid_to is None or group.valid_to >= at) and str(rights.person_id) in group.member_person_ids:
+            groups.add(str(group.group_id))
+    known = {role.value for role in Role}
+    return Principal(
+        person_id=rights.person_id,
+        roles=frozenset(Role(r) for r in rights.roles if r in known),
+        unit_id=rights.unit_id,
+        led_unit_ids=frozenset(UUID(u) for u in rights.led_unit_ids),
+        access_codes=frozenset(rights.access_codes),
+        group_ids=frozenset(UUID(g) for g in groups),
+        valid_from=rights.valid_from,
+        valid_to=rights.valid_to,
+        is_disabled=disabled,
+    )
+
+
+_GROUPS = "arkiv5.journal.groups"
+
+
+async def prefetch_groups(session: AsyncSession, *, saksmappe_ids: set[UUID], journalpost_ids: set[UUID]) -> None:
+    """Load the access groups of a page of records in one query (lists check every record)."""
+    rows = (await session.execute(select(Tilgangsgruppe.group_id, Tilgangsgruppe.saksmappe_id,
+                                         Tilgangsgruppe.journalpost_id).where(
+        Tilgangsgruppe.saksmappe_id.in_(saksmappe_ids) | Tilgangsgruppe.journalpost_id.in_(journalpost_ids)  # type: ignore[union-attr]
+    ))).all()
+    cache: dict[UUID, set[UUID]] = {i: set() for i in saksmappe_ids | journalpost_ids}
+    for group_id, saksmappe_id, journalpost_id in rows:
+        for owner in (saksmappe_id, journalpost_id):
+            if owner is not None:
+                cache.setdefault(owner, set()).add(group_id)
+    session.info.setdefault(_GROUPS, {}).update(cache)
+
+
+async def _group_ids_of(session: AsyncSession, *, saksmappe_id: UUID, journalpost_id: UUID | None) -> frozenset[UUID]:
+    cache = session.info.get(_GROUPS, {})
+    if saksmappe_id in cache and (journalpost_id is None or journalpost_id in cache):
+        return frozenset(cache[saksmappe_id] | (cache[journalpost_id] if journalpost_id else set()))
+    query = select(Tilgangsgruppe.group_id).where(Tilgangsgruppe.saksmappe_id == saksmappe_id)
+    ids = set((await session.execute(query)).scalars())
+    if journalpost_id is not None:
+        query = select(Tilgangsgruppe.group_id).where(Tilgangsgruppe.journalpost_id == journalpost_id)
+        ids |= set((await session.execute(query)).scalars())
+    return frozenset(ids)
+
+
+def _active_code(code: str | None, opphoerer: date | None, at: date) -> str | None:
+    return code if code and (opphoerer is None or opphoerer >= at) else None
+
+
+async def saksmappe_resource(session: AsyncSession, saksmappe: Saksmappe, at: date) -> Resource:
+    handlers = (
+        await session.execute(
+            select(Journalpost.saksbehandler_id).where(
+                Journalpost.saksmappe_id == saksmappe.system_id, Journalpost.saksbehandler_id.is_not(None)  # type: ignore[union-attr]
+            )
+        )
+    ).scalars()
+    return Resource(
+        kind=ResourceKind.SAKSMAPPE,
+        id=saksmappe.system_id,
+        unit_id=saksmappe.administrativ_enhet_id,
+        saksansvarlig_id=saksmappe.saksansvarlig_id,
+        journalpost_saksbehandler_ids=frozenset(h for h in handlers if h is not None),
+        access_code=_active_code(saksmappe.tilgangsrestriksjon, saksmappe.skjerming_opphoerer_dato, at),
+        group_ids=await _group_ids_of(session, saksmappe_id=saksmappe.system_id, journalpost_id=None),
+        saksstatus=Saksstatus(saksmappe.saksstatus),
+        is_closed=saksmappe.saksstatus in _CLOSED,
+    )
+
+
+async def journalpost_resource(
+    session: AsyncSession, journalpost: Journalpost, saksmappe: Saksmappe, at: date
+) -> Resource:
+    # The journalpost's own screening, else its case's: a screened case screens its posts.
+    code = _active_code(journalpost.tilgangsrestriksjon, journalpost.skjerming_opphoerer_dato, at) or _active_code(
+        saksmappe.tilgangsrestriksjon, saksmappe.skjerming_opphoerer_dato, at
+    )
+    return Resource(
+        kind=ResourceKind.JOURNALPOST,
+        id=journalpost.system_id,
+        unit_id=journalpost.administrativ_enhet_id,
+        saksansvarlig_id=saksmappe.saksansvarlig_id,
+        saksbehandler_id=journalpost.saksbehandler_id,
+        access_code=code,
+        group_ids=await _group_ids_of(
+            session, saksmappe_id=saksmappe.system_id, journalpost_id=journalpost.system_id
+        ),
+        journalstatus=Journalstatus(journalpost.journalstatus),
+        is_closed=saksmappe.saksstatus in _CLOSED,
+    )
+
+
+async def authorize(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> None:
+    """Raise Forbidden unless the policy allows `action`; the reason names the rule, never data."""
+    at = today_in_oslo()
+    decision = decide(await principal_for(session, caller, at), action, resource, at)
+    if not decision.allowed:
+        raise Forbidden(decision.reason, rule=decision.rule)
+
+
+async def is_allowed(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> bool:
+    at = today_in_oslo()
+    try:
+        principal = await principal_for(session, caller, at)
+    except Forbidden:
+        return False
+    return decide(principal, action, resource, at).allowed
+
+
+# --- read model consumers ---------------------------------------------------------------
+
+
+async def on_rights_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: RightsChanged = envelope.data
+    row = await session.get(Rettighet, (event.person_id, event.valid_from))
+    if row is not None and row.version >= event.version:
+        return  # an older snapshot arriving late changes nothing
+    values = dict(
+        version=event.version,
+        valid_to=event.valid_to,
+        roles=list(event.roles),
+        unit_id=event.unit_id,
+        led_unit_ids=[str(u) for u in event.led_unit_ids],
+        access_codes=list(event.access_codes),
+        group_ids=[str(g) for g in event.group_ids],
+    )
+    if row is None:
+        session.add(Rettighet(person_id=event.person_id, valid_from=event.valid_from, **values))
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    await session.flush()
+
+
+async def on_group_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: GroupChanged = envelope.data
+    row = await session.get(Tilgangsgruppe, event.group_id)
+    if row is not None and row.version >= event.version:
+        return
+    values = dict(
+        version=event.version, is_ad_hoc=event.is_ad_hoc, saksmappe_id=event.saksmappe_id,
+        journalpost_id=event.journalpost_id, member_person_ids=[str(p) for p in event.member_person_ids],
+        valid_from=event.valid_from, valid_to=event.valid_to,
+    )
+    if row is None:
+        session.add(Tilgangsgruppe(group_id=event.group_id, **values))
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    await session.flush()
+
+
+async def on_account_disabled(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    event: AccountDisabled = envelope.data
+    row = await session.get(KontoSperre, event.person_id)
+    if row is None:
+        session.add(KontoSperre(person_id=event.person_id, disabled_from=event.disabled_from))
+    elif event.disabled_from < row.disabled_from:
+        row.disabled_from = event.disabled_from
+    await session.flush()

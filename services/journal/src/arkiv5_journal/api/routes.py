@@ -1,0 +1,469 @@
+"""HTTP routes: translate requests into service calls, one unit of work each, and answers into JSON."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from arkiv5_contracts.codelists import (
+    CodeList,
+    Dokumenttype,
+    Journalposttype,
+    Journalstatus,
+    TilknyttetRegistreringSom,
+    Variantformat,
+)
+from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.auth import require_scopes
+from arkiv5_kit.errors import PayloadTooLarge
+
+from .. import documents, reports, search, service, views
+from ..blobstore import BlobStore
+from ..models import Journalpost, Saksmappe
+from ..schemas import (
+    AvskrivningIn,
+    AvskrivningOut,
+    AvsluttSaksmappe,
+    DokumentbeskrivelseOut,
+    DokumentobjektOut,
+    EndringsloggOut,
+    FordelingIn,
+    FordelingOut,
+    JournalpostCreate,
+    JournalpostOut,
+    KlasseIn,
+    KlasseOut,
+    KlientAvslutning,
+    MerknadIn,
+    MerknadOut,
+    OffentligJournalpost,
+    Page,
+    RestanseOut,
+    SaksmappeCreate,
+    SaksmappeOut,
+    StatusChange,
+)
+
+READ = "journal.read"
+WRITE = "journal.write"
+ADMIN = "journal.admin"
+DOCUMENTS_READ = "journal.documents.read"
+DOCUMENTS_WRITE_ARCHIVAL = "journal.documents.write-archival"
+
+Reader = Annotated[Caller, Depends(require_scopes(READ))]
+Writer = Annotated[Caller, Depends(require_scopes(WRITE))]
+Admin = Annotated[Caller, Depends(require_scopes(ADMIN))]
+
+router = APIRouter(tags=["journal"])
+internal = APIRouter(prefix="/internal", tags=["internal"])
+
+
+def _ctx(request: Request) -> service.Context:
+    return request.app.state.journal_context
+
+
+def _db(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.runtime.database
+
+
+def _blobs(request: Request) -> BlobStore:
+    return request.app.state.blob_store
+
+
+def _code(code_list: type[CodeList], value: str | None, name: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return code_list(value)
+    except ValueError as exc:
+        raise service.UnknownCode(str(exc), field=name) from None
+
+
+# --- arkivstruktur ---------------------------------------------------------------------
+
+
+@router.post("/klasser", status_code=201, response_model=KlasseOut)
+async def create_klasse(body: KlasseIn, request: Request, caller: Admin) -> KlasseOut:
+    async with _db(request).unit_of_work() as session:
+        klasse = await service.create_klasse(session, ctx=_ctx(request), caller=caller, body=body)
+        return KlasseOut(system_id=klasse.system_id, klasse_id=klasse.klasse_id, tittel=klasse.tittel)
+
+
+@router.get("/klasser", response_model=list[KlasseOut])
+async def list_klasser(request: Request, caller: Reader) -> list[KlasseOut]:
+    async with _db(request).unit_of_work() as session:
+        return [KlasseOut(system_id=k.system_id, klasse_id=k.klasse_id, tittel=k.tittel)
+                for k in await service.list_klasser(session)]
+
+
+# --- saksmappe -------------------------------------------------------------------------
+
+
+@router.post("/saksmapper", status_code=201, response_model=SaksmappeOut)
+async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Response, caller: Writer) -> SaksmappeOut:
+    async with _db(request).unit_of_work() as session:
+        saksmappe = await service.create_saksmappe(session, ctx=_ctx(request), caller=caller, body=body)
+        out = await views.saksmappe_out(session, saksmappe, masked=False)
+    response.headers["Location"] = f"/saksmapper/{saksmappe.system_id}"
+    return out
+
+
+@router.get("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
+async def get_saksmappe(saksmappe_id: UUID, request: Request, caller: Reader) -> SaksmappeOut:
+    async with _db(request).unit_of_work() as session:
+        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
+        return await views.saksmappe_out(session, saksmappe, masked=not full)
+
+
+@router.post("/saksmapper/{saksmappe_id}/avslutt", response_model=SaksmappeOut)
+async def close_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer,
+                          body: AvsluttSaksmappe | None = None) -> SaksmappeOut:
+    body = body or AvsluttSaksmappe()
+    async with _db(request).unit_of_work() as session:
+        saksmappe = await service.close_saksmappe(session, ctx=_ctx(request), caller=caller,
+                                                  saksmappe_id=saksmappe_id, saksstatus=body.saksstatus)
+        return await views.saksmappe_out(session, saksmappe, masked=False)
+
+
+@router.post("/klientsaker/avslutt", response_model=list[SaksmappeOut])
+async def close_client_cases(body: KlientAvslutning, request: Request, caller: Writer) -> list[SaksmappeOut]:
+    """The client moved away or the service ended: close all the client's open cases, or none."""
+    async with _db(request).unit_of_work() as session:
+        closed = await service.close_client_cases(session, ctx=_ctx(request), caller=caller,
+                                                  foedselsnummer=body.foedselsnummer)
+        return [await views.saksmappe_out(session, c, masked=False) for c in closed]
+
+
+@router.get("/saksmapper/{saksmappe_id}/journalposter", response_model=Page[JournalpostOut])
+async def list_case_journalposter(saksmappe_id: UUID, request: Request, caller: Reader) -> Page[JournalpostOut]:
+    async with _db(request).unit_of_work() as session:
+        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        rows = list((await session.execute(select(Journalpost).where(Journalpost.saksmappe_id == saksmappe_id)
+                                           .order_by(Journalpost.journalpostnummer))).scalars())
+        masked = set()
+        for journalpost in rows:
+            if not await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe):
+                masked.add(journalpost.system_id)
+        results = await views.journalposter_out(session, [(j, saksmappe) for j in rows], masked_ids=masked)
+        return Page[JournalpostOut](count=len(results), results=results)
+
+
+# --- journalpost -----------------------------------------------------------------------
+
+
+@router.post("/saksmapper/{saksmappe_id}/journalposter", status_code=201, response_model=JournalpostOut)
+async def register_journalpost(saksmappe_id: UUID, body: JournalpostCreate, request: Request, response: Response,
+                               caller: Writer) -> JournalpostOut:
+    async with _db(request).unit_of_work() as session:
+        journalpost = await service.register_journalpost(session, ctx=_ctx(request), caller=caller,
+                                                         saksmappe_id=saksmappe_id, body=body)
+        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        [out] = await views.journalposter_out(session, [(journalpost, saksmappe)], masked_ids=set(), detail=False)
+    response.headers["Location"] = f"/journalposter/{journalpost.system_id}"
+    return out
+
+
+async def _journalpost_view(session: Any, caller: Caller, journalpost_id: UUID) -> JournalpostOut:
+    journalpost = await service.get_journalpost(session, journalpost_id)
+    saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
+    full = await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
+    [out] = await views.journalposter_out(session, [(journalpost, saksmappe)],
+                                          masked_ids=set() if full else {journalpost.system_id})
+    return out
+
+
+@router.get("/journalposter/{journalpost_id}", response_model=JournalpostOut)
+async def get_journalpost(journalpost_id: UUID, request: Request, caller: Reader) -> JournalpostOut:
+    async with _db(request).unit_of_work() as session:
+        return await _journalpost_view(session, caller, journalpost_id)
+
+
+@router.post("/journalposter/{journalpost_id}/journalstatus", response_model=JournalpostOut)
+async def change_status(journalpost_id: UUID, body: StatusChange, request: Request, caller: Writer) -> JournalpostOut:
+    async with _db(request).unit_of_work() as session:
+        await service.change_status(session, ctx=_ctx(request), caller=caller, journalpost_id=journalpost_id,
+                                    to=body.journalstatus)
+        return await _journalpost_view(session, caller, journalpost_id)
+
+
+@router.post("/journalposter/{journalpost_id}/ekspedere", status_code=202, response_model=JournalpostOut)
+async def ekspedere(journalpost_id: UUID, request: Request, caller: Writer,
+                    dokumentobjekt: Annotated[list[UUID] | None, Query()] = None) -> JournalpostOut:
+    async with _db(request).unit_of_work() as session:
+        await service.ekspedere(session, ctx=_ctx(request), caller=caller, journalpost_id=journalpost_id,
+                                dokumentobjekt_ids=dokumentobjekt or [])
+        return await _journalpost_view(session, caller, journalpost_id)
+
+
+@router.post("/journalposter/{journalpost_id}/avskrivninger", status_code=201, response_model=AvskrivningOut)
+async def avskriv(journalpost_id: UUID, body: AvskrivningIn, request: Request, caller: Writer) -> AvskrivningOut:
+    async with _db(request).unit_of_work() as session:
+        a = await service.avskriv(session, ctx=_ctx(request), caller=caller, journalpost_id=journalpost_id, body=body)
+        return AvskrivningOut(system_id=a.system_id, avskrivningsdato=a.avskrivningsdato, avskrevet_av=a.avskrevet_av,
+                              avskrivningsmaate=body.avskrivningsmaate,
+                              referanse_avskrives_av_journalpost=a.referanse_avskrives_av_journalpost)
+
+
+@router.post("/journalposter/{journalpost_id}/merknader", status_code=201, response_model=MerknadOut)
+async def add_merknad(journalpost_id: UUID, body: MerknadIn, request: Request, caller: Writer) -> MerknadOut:
+    async with _db(request).unit_of_work() as session:
+        m = await service.add_merknad(session, caller=caller, journalpost_id=journalpost_id, body=body)
+        return MerknadOut(system_id=m.system_id, merknadstekst=m.merknadstekst, merknadstype=m.merknadstype,
+                          merknadsdato=m.merknadsdato, merknad_registrert_av=m.merknad_registrert_av)
+
+
+@router.post("/journalposter/{journalpost_id}/fordeling", status_code=201, response_model=FordelingOut)
+async def fordel(journalpost_id: UUID, body: FordelingIn, request: Request, caller: Writer) -> FordelingOut:
+    async with _db(request).unit_of_work() as session:
+        f = await service.fordel(session, caller=caller, journalpost_id=journalpost_id, body=body)
+        return _fordeling_out(f)
+
+
+@router.get("/journalposter/{journalpost_id}/fordeling", response_model=list[FordelingOut])
+async def fordelinger(journalpost_id: UUID, request: Request, caller: Reader) -> list[FordelingOut]:
+    async with _db(request).unit_of_work() as session:
+        await _journalpost_view(session, caller, journalpost_id)  # the same read check as the record
+        return [_fordeling_out(f) for f in await service.fordelinger(session, journalpost_id)]
+
+
+def _fordeling_out(f: Any) -> FordelingOut:
+    return FordelingOut(fra_saksbehandler=f.fra_saksbehandler_id, til_saksbehandler=f.til_saksbehandler_id,
+                        til_administrativ_enhet=f.til_administrativ_enhet_id, fordelt_at=f.fordelt_at,
+                        fordelt_av=f.fordelt_av)
+
+
+@router.get("/journalposter", response_model=Page[JournalpostOut])
+async def list_journalposter(
+    request: Request, caller: Reader,
+    journalaar: int | None = None, journalstatus: str | None = None, journalposttype: str | None = None,
+    administrativ_enhet: Annotated[UUID | None, Query(alias="administrativEnhet")] = None,
+    saksbehandler: UUID | None = None,
+    fra: date | None = None, til: date | None = None,
+    top: Annotated[int, Query(alias="$top", ge=1, le=100)] = 25,
+    skip: Annotated[int, Query(alias="$skip", ge=0)] = 0,
+) -> Page[JournalpostOut]:
+    status = _code(Journalstatus, journalstatus, "journalstatus")
+    kind = _code(Journalposttype, journalposttype, "journalposttype")
+    async with _db(request).unit_of_work() as session:
+        query = select(Journalpost, Saksmappe).join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
+        if journalaar is not None:
+            query = query.where(Journalpost.journalaar == journalaar)
+        if status is not None:
+            query = query.where(Journalpost.journalstatus == status.kode)
+        if kind is not None:
+            query = query.where(Journalpost.journalposttype == kind.kode)
+        if administrativ_enhet is not None:
+            query = query.where(Journalpost.administrativ_enhet_id == administrativ_enhet)
+        if saksbehandler is not None:
+            query = query.where(Journalpost.saksbehandler_id == saksbehandler)
+        if fra is not None:
+            query = query.where(Journalpost.journaldato >= fra)
+        if til is not None:
+            query = query.where(Journalpost.journaldato <= til)
+        query = query.order_by(Journalpost.journalaar.desc(), Journalpost.journalsekvensnummer.desc())  # type: ignore[attr-defined]
+        rows = [(j, s) for j, s in (await session.execute(query.offset(skip).limit(top))).all()]
+        masked = set()
+        for journalpost, saksmappe in rows:
+            if not await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe):
+                masked.add(journalpost.system_id)
+        results = await views.journalposter_out(session, rows, masked_ids=masked, detail=False)
+        return Page[JournalpostOut](count=len(results), results=results)
+
+
+@router.get("/sok", response_model=Page[JournalpostOut])
+async def sok(
+    request: Request, caller: Reader, q: Annotated[str, Query(min_length=1, max_length=500)],
+    journalaar: int | None = None, journalstatus: str | None = None, journalposttype: str | None = None,
+    administrativ_enhet: Annotated[UUID | None, Query(alias="administrativEnhet")] = None,
+    saksbehandler: UUID | None = None, fra: date | None = None, til: date | None = None,
+    sort: Annotated[str, Query(pattern="^-?journaldato$")] = "-journaldato",
+    top: Annotated[int, Query(alias="$top", ge=1, le=100)] = 25,
+    skip: Annotated[int, Query(alias="$skip", ge=0, le=1000)] = 0,
+) -> Page[JournalpostOut]:
+    """Full text over titles and parties with filters; screened words match only for those cleared."""
+    status = _code(Journalstatus, journalstatus, "journalstatus")
+    kind = _code(Journalposttype, journalposttype, "journalposttype")
+    filters = search.Filters(journalaar=journalaar, journalstatus=status.kode if status else None,
+                             journalposttype=kind.kode if kind else None, administrativ_enhet=administrativ_enhet,
+                             saksbehandler=saksbehandler, fra=fra, til=til)
+    async with _db(request).unit_of_work() as session:
+        rows, masked = await search.search(session, caller=caller, q=q, filters=filters, top=top, skip=skip,
+                                           newest_first=sort.startswith("-"),
+                                           may_read_screened=views.may_see_screened_journalpost)
+        results = await views.journalposter_out(session, rows, masked_ids=masked, detail=False)
+        return Page[JournalpostOut](count=len(results), results=results)
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+def _check_length(request: Request, limit: int) -> None:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"The document is larger than the limit of {limit} bytes.")
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        yield chunk
+
+
+@router.post("/journalposter/{journalpost_id}/dokumenter", status_code=201, response_model=DokumentbeskrivelseOut)
+async def upload_document(
+    journalpost_id: UUID, request: Request, caller: Writer,
+    tittel: Annotated[str, Query(min_length=1, max_length=2000)],
+    tilknyttet_registrering_som: Annotated[str | None, Query(alias="tilknyttetRegistreringSom")] = None,
+    dokumenttype: str | None = None,
+    filnavn: Annotated[str | None, Query(max_length=255)] = None,
+    skanning_kontrollert: Annotated[bool | None, Query(alias="skanningKontrollert")] = None,
+    sjekksum: Annotated[str | None, Query(description="Expected SHA-256 (hex) of the bytes")] = None,
+) -> DokumentbeskrivelseOut:
+    """The request body is the document itself, streamed; metadata travels as query parameters."""
+    settings = _ctx(request).settings
+    rolle = _code(TilknyttetRegistreringSom, tilknyttet_registrering_som, "tilknyttetRegistreringSom")
+    doktype = _code(Dokumenttype, dokumenttype, "dokumenttype")
+    expected = documents.check_expected_sha256(sjekksum)
+    _check_length(request, settings.max_upload_bytes)
+    async with _db(request).unit_of_work() as session:
+        await service.get_journalpost(session, journalpost_id)  # 404 before reading a large body
+    blob = await documents.store(_blobs(request), _body(request), max_bytes=settings.max_upload_bytes,
+                                 expected_sha256=expected)
+    async with _db(request).unit_of_work() as session:
+        beskrivelse, objekt = await documents.add_document(
+            session, ctx=_ctx(request), caller=caller, journalpost_id=journalpost_id, blob=blob,
+            declared_type=request.headers.get("content-type"), tittel=tittel, tilknyttet_registrering_som=rolle,
+            dokumenttype=doktype, filnavn=filnavn, skanning_kontrollert=skanning_kontrollert)
+        return DokumentbeskrivelseOut(
+            system_id=beskrivelse.system_id, dokumentnummer=beskrivelse.dokumentnummer, tittel=beskrivelse.tittel,
+            dokumenttype=doktype, tilknyttet_registrering_som=TilknyttetRegistreringSom(beskrivelse.tilknyttet_registrering_som),
+            tilknyttet_dato=beskrivelse.tilknyttet_dato, skanning_kontrollert=beskrivelse.skanning_kontrollert,
+            dokumentobjekt=[_objekt_out(objekt)])
+
+
+def _objekt_out(o: Any) -> DokumentobjektOut:
+    return DokumentobjektOut(system_id=o.system_id, versjonsnummer=o.versjonsnummer,
+                             variantformat=Variantformat(o.variantformat), format=o.format,
+                             format_detaljer=o.format_detaljer, sjekksum=o.sjekksum,
+                             sjekksum_algoritme=o.sjekksum_algoritme, filstoerrelse=o.filstoerrelse, filnavn=o.filnavn)
+
+
+def _file_response(request: Request, objekt: Any) -> StreamingResponse:
+    return StreamingResponse(
+        _blobs(request).open_stream(objekt.sjekksum), media_type=objekt.format,
+        headers={"Content-Length": str(objekt.filstoerrelse), "ETag": f'"{objekt.sjekksum}"',
+                 "Digest": f"sha-256={objekt.sjekksum}", "X-Content-Type-Options": "nosniff",
+                 "Content-Disposition": "attachment"})
+
+
+@router.get("/dokumentobjekter/{dokumentobjekt_id}/fil")
+async def download(dokumentobjekt_id: UUID, request: Request, caller: Reader) -> StreamingResponse:
+    async with _db(request).unit_of_work() as session:
+        objekt = await documents.authorize_download(session, caller=caller, dokumentobjekt_id=dokumentobjekt_id)
+    return _file_response(request, objekt)
+
+
+@internal.get("/dokumentobjekter/{dokumentobjekt_id}/fil")
+async def internal_download(dokumentobjekt_id: UUID, request: Request,
+                            caller: Annotated[Caller, Depends(require_scopes(DOCUMENTS_READ))]) -> StreamingResponse:
+    """For the conversion service and the SvarUt gateway: the scope is the permission."""
+    async with _db(request).unit_of_work() as session:
+        objekt, *_ = await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
+    return _file_response(request, objekt)
+
+
+@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivformat", response_model=DokumentobjektOut)
+async def attach_archival(
+    dokumentobjekt_id: UUID, request: Request, response: Response,
+    caller: Annotated[Caller, Depends(require_scopes(DOCUMENTS_WRITE_ARCHIVAL))],
+    format_detaljer: Annotated[str | None, Query(alias="formatDetaljer", max_length=255)] = None,
+    sjekksum: str | None = None,
+) -> DokumentobjektOut:
+    """Idempotent: the archival variant (A) of a production dokumentobjekt; 201 first time, 200 after."""
+    settings = _ctx(request).settings
+    expected = documents.check_expected_sha256(sjekksum)
+    _check_length(request, settings.max_upload_bytes)
+    async with _db(request).unit_of_work() as session:
+        await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
+    blob = await documents.store(_blobs(request), _body(request), max_bytes=settings.max_upload_bytes,
+                                 expected_sha256=expected)
+    for attempt in (1, 2):
+        try:
+            async with _db(request).unit_of_work() as session:
+                objekt, created = await documents.attach_archival_variant(
+                    session, ctx=_ctx(request), caller=caller, source_id=dokumentobjekt_id, blob=blob,
+                    format_detaljer=format_detaljer)
+            break
+        except IntegrityError:
+            # Two deliveries of the same result raced; the second attempt finds the first's variant.
+            if attempt == 2:
+                raise
+    response.status_code = 201 if created else 200
+    return _objekt_out(objekt)
+
+
+# --- change log and reports ------------------------------------------------------------
+
+
+@router.get("/endringslogg/{system_id}", response_model=list[EndringsloggOut])
+async def endringslogg(system_id: UUID, request: Request, caller: Reader) -> list[EndringsloggOut]:
+    async with _db(request).unit_of_work() as session:
+        return await reports.endringslogg(session, caller=caller, system_id=system_id)
+
+
+def _csv_or_json(request: Request, format_: str | None, rows: list[Any], csv_name: str) -> Any:
+    wants_csv = format_ == "csv" or "text/csv" in request.headers.get("accept", "")
+    if not wants_csv:
+        return rows
+    return Response(reports.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{csv_name}.csv"'})
+
+
+@router.get("/rapporter/restanseliste", response_model=list[RestanseOut])
+async def restanseliste(request: Request, caller: Reader,
+                        format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
+    async with _db(request).unit_of_work() as session:
+        rows = await reports.restanseliste(session, ctx=_ctx(request), caller=caller)
+    return _csv_or_json(request, format, rows, "restanseliste")
+
+
+@router.get("/rapporter/offentlig-journal", response_model=list[OffentligJournalpost])
+async def offentlig_journal(request: Request, caller: Reader, fra: date, til: date,
+                            format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
+    reports.check_range(fra, til)
+    async with _db(request).unit_of_work() as session:
+        rows = await reports.offentlig_journal(session, ctx=_ctx(request), fra=fra, til=til)
+    return _csv_or_json(request, format, rows, "offentlig-journal")
+
+
+@router.get("/rapporter/oppfolging", response_model=list[JournalpostOut])
+async def oppfolging(request: Request, caller: Reader) -> list[JournalpostOut]:
+    """Registered incoming post not yet processed (journalstatus M or S)."""
+    async with _db(request).unit_of_work() as session:
+        return await reports.oppfolging(session, caller=caller)
+
+
+@router.get("/rapporter/kvalitet", response_model=list[reports.QualityFinding])
+async def kvalitet(request: Request, caller: Reader, fra: date, til: date,
+                   format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
+    """The weekly quality report: one line per finding (check, record ids and numbers; no titles)."""
+    reports.check_range(fra, til)
+    async with _db(request).unit_of_work() as session:
+        rows = await reports.quality_report(session, fra=fra, til=til)
+    return _csv_or_json(request, format, rows, "kvalitetsrapport")
+
+
+@router.get("/rapporter/postjournal", response_model=list[JournalpostOut])
+async def postjournal(request: Request, caller: Reader, fra: date, til: date,
+                      format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
+    reports.check_range(fra, til)
+    async with _db(request).unit_of_work() as session:
+        rows = await reports.postjournal(session, caller=caller, fra=fra, til=til)
+    return _csv_or_json(request, format, rows, "postjournal")

@@ -1,0 +1,65 @@
+"""The change log (endringslogg): who changed which field of which record, when, from what to what.
+
+A record's creation is logged field by field (old value empty), so the log holds every
+value from the first version on. Rows are added to the caller's transaction: a change
+that rolls back leaves no log row, and a committed change always has one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic.alias_generators import to_camel
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Endringslogg
+
+_NOT_LOGGED = {"system_id", "opprettet_dato", "opprettet_av", "siste_journalpostnummer"}
+_NAMES = {"mappe_id": "mappeID", "klasse_id": "klasseID"}
+
+
+def _noark_name(column: str) -> str:
+    return _NAMES.get(column, to_camel(column.removesuffix("_id")) if column.endswith("_id") else to_camel(column))
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == []:
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _row(record_id: UUID, kind: str, field: str, now: datetime, who: str, old: str | None, new: str | None) -> dict[str, Any]:
+    return {"id": uuid4(), "referanse_arkivenhet": record_id, "arkivenhet_type": kind, "referanse_metadata": field,
+            "endret_dato": now, "endret_av": who, "tidligere_verdi": old, "ny_verdi": new}
+
+
+async def created(session: AsyncSession, *records: tuple[Any, str], who: str) -> None:
+    """Log the creation of each (record, kind): one row per field that has a value, in one insert."""
+    now = datetime.now(UTC)
+    rows = []
+    for record, kind in records:
+        for column in record.__table__.columns.keys():  # type: ignore[attr-defined]
+            if column in _NOT_LOGGED:
+                continue
+            value = _text(getattr(record, column))
+            if value is not None:
+                rows.append(_row(record.system_id, kind, _noark_name(column), now, who, None, value))
+    if rows:
+        await session.execute(insert(Endringslogg.__table__), rows)  # type: ignore[attr-defined]
+
+
+async def changed(
+    session: AsyncSession, record: Any, kind: str, *, who: str, changes: dict[str, tuple[Any, Any]]
+) -> None:
+    now = datetime.now(UTC)
+    rows = [_row(record.system_id, kind, field, now, who, _text(old), _text(new))
+            for field, (old, new) in changes.items() if _text(old) != _text(new)]
+    if rows:
+        await session.execute(insert(Endringslogg.__table__), rows)  # type: ignore[attr-defined]

@@ -1,0 +1,183 @@
+"""Documents: streaming upload into the blob store, dokumentbeskrivelse/dokumentobjekt, the archival variant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from arkiv5_contracts.codelists import Dokumenttype, Journalstatus, TilknyttetRegistreringSom, Variantformat
+from arkiv5_contracts.events.journal import DokumentAdded
+from arkiv5_contracts.policy import Action
+from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable
+
+from . import access, changelog
+from .blobstore import BlobStore, BlobTooLarge, StoredBlob
+from .domain.numbering import today_in_oslo
+from .models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Saksmappe
+from .service import Context, WrongStatus, get_journalpost, get_saksmappe, now_utc
+from .sniffing import sniff
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ChecksumMismatch(DomainError):
+    status, slug, title = 422, "checksum-mismatch", "The document's checksum does not match"
+
+
+def check_expected_sha256(expected: str | None) -> str | None:
+    if expected is None:
+        return None
+    expected = expected.strip().lower()
+    if not _SHA256.match(expected):
+        raise Unprocessable("The expected SHA-256 must be 64 hexadecimal digits.")
+    return expected
+
+
+async def store(blobs: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: int, expected_sha256: str | None) -> StoredBlob:
+    """Stream the body into the store; refuse oversized or mismatching bodies before any row is written."""
+    try:
+        blob = await blobs.put_stream(chunks, max_bytes=max_bytes)
+    except BlobTooLarge:
+        raise PayloadTooLarge(f"The document is larger than the limit of {max_bytes} bytes.") from None
+    if blob.size == 0:
+        raise Unprocessable("The document is empty.")
+    if expected_sha256 is not None and blob.sha256 != expected_sha256:
+        # The blob may stay (content-addressed, unreferenced): no record points at it.
+        raise ChecksumMismatch("The SHA-256 of the received bytes differs from the one given; nothing was registered.")
+    return blob
+
+
+async def add_document(
+    session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID, blob: StoredBlob,
+    declared_type: str | None, tittel: str, tilknyttet_registrering_som: TilknyttetRegistreringSom | None,
+    dokumenttype: Dokumenttype | None, filnavn: str | None, skanning_kontrollert: bool | None,
+) -> tuple[Dokumentbeskrivelse, Dokumentobjekt]:
+    journalpost = await get_journalpost(session, journalpost_id)
+    saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
+    if journalpost.journalstatus in (Journalstatus.U.kode, Journalstatus.A.kode):
+        raise WrongStatus(f"No documents can be added in journalstatus {journalpost.journalstatus}.")
+    await access.authorize(session, caller, Action.UPDATE,
+                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+    count = (await session.execute(select(func.count()).select_from(Dokumentbeskrivelse).where(
+        Dokumentbeskrivelse.journalpost_id == journalpost_id))).scalar_one()
+    role = tilknyttet_registrering_som or (TilknyttetRegistreringSom.H if count == 0 else TilknyttetRegistreringSom.V)
+    who = access.actor(caller)
+    now = now_utc()
+    beskrivelse = Dokumentbeskrivelse(
+        journalpost_id=journalpost_id, dokumentnummer=count + 1, dokumenttype=dokumenttype.kode if dokumenttype else None,
+        tittel=tittel, tilknyttet_registrering_som=role.kode, tilknyttet_dato=today_in_oslo(), tilknyttet_av=who,
+        skanning_kontrollert=skanning_kontrollert, opprettet_dato=now, opprettet_av=who)
+    session.add(beskrivelse)
+    await session.flush()
+    objekt = Dokumentobjekt(
+        dokumentbeskrivelse_id=beskrivelse.system_id, versjonsnummer=1, variantformat=Variantformat.P.kode,
+        format=sniff(blob.head, declared_type), sjekksum=blob.sha256, filstoerrelse=blob.size, filnavn=filnavn,
+        opprettet_dato=now, opprettet_av=who)
+    session.add(objekt)
+    await session.flush()
+    await changelog.created(session, (beskrivelse, "dokumentbeskrivelse"), (objekt, "dokumentobjekt"), who=who)
+    await ctx.outbox.add(session, _added(journalpost_id, beskrivelse, objekt))
+    return beskrivelse, objekt
+
+
+def _added(journalpost_id: UUID, beskrivelse: Dokumentbeskrivelse, objekt: Dokumentobjekt) -> DokumentAdded:
+    return DokumentAdded(
+        journalpost_id=journalpost_id, dokumentbeskrivelse_id=beskrivelse.system_id, dokumentobjekt_id=objekt.system_id,
+        versjonsnummer=objekt.versjonsnummer, variantformat=Variantformat(objekt.variantformat),
+        sha256=objekt.sjekksum, size=objekt.filstoerrelse, media_type=objekt.format[:255])
+
+
+async def dokumentobjekt_with_record(
+    session: AsyncSession, dokumentobjekt_id: UUID
+) -> tuple[Dokumentobjekt, Dokumentbeskrivelse, Journalpost, Saksmappe]:
+    objekt = await session.get(Dokumentobjekt, dokumentobjekt_id)
+    if objekt is None:
+        raise NotFound("No dokumentobjekt has this systemID.")
+    beskrivelse = await session.get(Dokumentbeskrivelse, objekt.dokumentbeskrivelse_id)
+    assert beskrivelse is not None
+    journalpost = await get_journalpost(session, beskrivelse.journalpost_id)
+    return objekt, beskrivelse, journalpost, await get_saksmappe(session, journalpost.saksmappe_id)
+
+
+async def authorize_download(session: AsyncSession, *, caller: Caller, dokumentobjekt_id: UUID) -> Dokumentobjekt:
+    """A person or system reads a document's bytes only with clearance when the record is screened."""
+    objekt, _beskrivelse, journalpost, saksmappe = await dokumentobjekt_with_record(session, dokumentobjekt_id)
+    resource = await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo())
+    action = Action.READ_SCREENED if resource.access_code else Action.READ
+    await access.authorize(session, caller, action, resource)
+    return objekt
+
+
+async def attach_archival_variant(
+    session: AsyncSession, *, ctx: Context, caller: Caller, source_id: UUID, blob: StoredBlob,
+    format_detaljer: str | None,
+) -> tuple[Dokumentobjekt, bool]:
+    """Idempotent: the same source gets one archival variant; a repeat returns it (False = not new)."""
+    source, beskrivelse, journalpost, _saksmappe = await dokumentobjekt_with_record(session, source_id)
+    if source.variantformat != Variantformat.P.kode:
+        raise Unprocessable("The archival variant is made from a production-format (P) dokumentobjekt.")
+    existing = (await session.execute(select(Dokumentobjekt).where(
+        Dokumentobjekt.dokumentbeskrivelse_id == beskrivelse.system_id,
+        Dokumentobjekt.versjonsnummer == source.versjonsnummer,
+        Dokumentobjekt.variantformat == Variantformat.A.kode))).scalar_one_or_none()
+    if existing is not None:
+        # PDF bytes differ on every run, so a repeat may carry other bytes: the first result stands.
+        return existing, False
+    who = access.actor(caller)
+    objekt = Dokumentobjekt(
+        dokumentbeskrivelse_id=beskrivelse.system_id, versjonsnummer=source.versjonsnummer,
+        variantformat=Variantformat.A.kode, format=sniff(blob.head, "application/pdf"), format_detaljer=format_detaljer,
+        sjekksum=blob.sha256, filstoerrelse=blob.size, filnavn=None, konvertert_fra_id=source.system_id,
+        opprettet_dato=now_utc(), opprettet_av=who)
+    session.add(objekt)
+    await session.flush()
+    await changelog.created(session, (objekt, "dokumentobjekt"), who=who)
+    await ctx.outbox.add(session, _added(journalpost.system_id, beskrivelse, objekt))
+    return objekt, True
+
+
+async def documents_for_dispatch(session: AsyncSession, *, journalpost_id: UUID, chosen: list[UUID]) -> list[UUID]:
+    """The dokumentobjekt ids to send, hoveddokument first; the archival variant when there is one."""
+    rows = (await session.execute(
+        select(Dokumentbeskrivelse, Dokumentobjekt)
+        .join(Dokumentobjekt, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
+        .where(Dokumentbeskrivelse.journalpost_id == journalpost_id)
+        .order_by(Dokumentbeskrivelse.dokumentnummer, Dokumentobjekt.versjonsnummer.desc())  # type: ignore[attr-defined]
+    )).all()
+    best: dict[UUID, Dokumentobjekt] = {}
+    order: list[UUID] = []
+    for beskrivelse, objekt in rows:
+        current = best.get(beskrivelse.system_id)
+        if current is None:
+            order.append(beskrivelse.system_id)
+            best[beskrivelse.system_id] = objekt
+        elif objekt.versjonsnummer == current.versjonsnummer and objekt.variantformat == Variantformat.A.kode:
+            best[beskrivelse.system_id] = objekt
+    ids = [best[b].system_id for b in order]
+    if chosen:
+        unknown = set(chosen) - {o.system_id for _b, o in rows}
+        if unknown:
+            raise Unprocessable("dokumentobjekt ids given that do not belong to this journalpost.")
+        ids = [i for i in ids if i in set(chosen)] or list(chosen)
+    return ids
+
+
+async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:
+    if not journalpost_ids:
+        return {}
+    beskrivelser = list((await session.execute(select(Dokumentbeskrivelse).where(
+        Dokumentbeskrivelse.journalpost_id.in_(journalpost_ids))  # type: ignore[attr-defined]
+        .order_by(Dokumentbeskrivelse.dokumentnummer))).scalars())
+    objekter = list((await session.execute(select(Dokumentobjekt).where(
+        Dokumentobjekt.dokumentbeskrivelse_id.in_([b.system_id for b in beskrivelser]))  # type: ignore[attr-defined]
+        .order_by(Dokumentobjekt.versjonsnummer, Dokumentobjekt.variantformat))).scalars()) if beskrivelser else []
+    result: dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]] = {}
+    for beskrivelse in beskrivelser:
+        result.setdefault(beskrivelse.journalpost_id, []).append(
+            (beskrivelse, [o for o in objekter if o.dokumentbeskrivelse_id == beskrivelse.system_id]))
+    return result

@@ -1,0 +1,1 @@
+"""Domain rules of the journal: numbering, screening and the journalstatus routine."""

@@ -1,0 +1,628 @@
+"""The journal's routines: cases, journalposts, status, sending, sign-off and closing.
+
+Keyword-only functions over an explicit session; the request (or consumed event) owns the
+transaction and commits. Every check that can refuse runs before anything is written, and
+numbers are taken last, because their row lock is held until commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from arkiv5_contracts.codelists import Journalposttype, Journalstatus, Korrespondanseparttype, Saksstatus
+from arkiv5_contracts.events.journal import (
+    DispatchRequested,
+    JournalpostRegistered,
+    JournalpostStatusChanged,
+    SaksmappeClosed,
+    SaksmappeOpened,
+)
+from arkiv5_contracts.policy import Action, Resource, ResourceKind
+from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.errors import Conflict, DomainError, NotFound, Unprocessable
+from arkiv5_kit.outbox import Outbox
+
+from . import access, changelog, search
+from .domain import screening, workflow
+from .domain.numbering import SAKSNUMMER, assign_journalsekvensnummer, next_number, today_in_oslo
+from .models import (
+    Arkiv,
+    Arkivdel,
+    Avskrivning,
+    Fordeling,
+    Forsendelse,
+    Journalpost,
+    Klasse,
+    Klassifikasjonssystem,
+    Korrespondansepart,
+    Merknad,
+    Part,
+    Saksmappe,
+)
+from .schemas import (
+    AvskrivningIn,
+    FordelingIn,
+    JournalpostCreate,
+    KlasseIn,
+    KorrespondansepartIn,
+    MerknadIn,
+    SaksmappeCreate,
+    SkjermingIn,
+)
+from .settings import JournalSettings
+
+# Fixed ids of the structure created on first use, so concurrent first requests (or
+# replicas) create it once.
+_NS = uuid.UUID("6f3c1d0e-5a4b-4c2d-9e8f-0a1b2c3d4e5f")
+DEFAULT_ARKIV_ID = uuid.uuid5(_NS, "arkiv")
+DEFAULT_ARKIVDEL_ID = uuid.uuid5(_NS, "arkivdel")
+DEFAULT_KLASSIFIKASJONSSYSTEM_ID = uuid.uuid5(_NS, "klassifikasjonssystem")
+
+EXTERNAL_RECIPIENTS = {Korrespondanseparttype.EM.kode, Korrespondanseparttype.EK.kode, Korrespondanseparttype.GM.kode}
+INTERNAL_RECIPIENTS = {Korrespondanseparttype.IM.kode, Korrespondanseparttype.IK.kode}
+
+
+class InvalidTransition(DomainError):
+    status, slug, title = 409, "invalid-journalstatus-transition", "This journalstatus change is not allowed"
+
+
+class UnknownCode(DomainError):
+    status, slug, title = 422, "unknown-code", "Unknown code"
+
+
+class WrongStatus(DomainError):
+    status, slug, title = 409, "wrong-status", "Not possible in the record's current status"
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: JournalSettings
+    outbox: Outbox
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- structure --------------------------------------------------------------------------
+
+
+async def _insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any]) -> None:
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+async def ensure_default_structure(session: AsyncSession, *, ctx: Context) -> Arkivdel:
+    arkivdel = await session.get(Arkivdel, DEFAULT_ARKIVDEL_ID)
+    if arkivdel is not None:
+        return arkivdel
+    now = now_utc()
+    common = {"opprettet_dato": now, "opprettet_av": "journal"}
+    await _insert_ignore(session, Arkiv, {"system_id": DEFAULT_ARKIV_ID, "tittel": ctx.settings.default_arkiv_tittel,
+                                          "arkivstatus": "O", **common})
+    await _insert_ignore(session, Klassifikasjonssystem, {
+        "system_id": DEFAULT_KLASSIFIKASJONSSYSTEM_ID, "tittel": "Arkivnøkkel", "klassifikasjonstype": "K-kode", **common})
+    await _insert_ignore(session, Arkivdel, {
+        "system_id": DEFAULT_ARKIVDEL_ID, "arkiv_id": DEFAULT_ARKIV_ID, "tittel": ctx.settings.default_arkivdel_tittel,
+        "arkivdelstatus": "A", "klassifikasjonssystem_id": DEFAULT_KLASSIFIKASJONSSYSTEM_ID, **common})
+    arkivdel = await session.get(Arkivdel, DEFAULT_ARKIVDEL_ID)
+    assert arkivdel is not None
+    return arkivdel
+
+
+async def create_klasse(session: AsyncSession, *, ctx: Context, caller: Caller, body: KlasseIn) -> Klasse:
+    arkivdel = await ensure_default_structure(session, ctx=ctx)
+    assert arkivdel.klassifikasjonssystem_id is not None
+    existing = await _klasse_by_id(session, arkivdel.klassifikasjonssystem_id, body.klasse_id)
+    if existing is not None:
+        raise Conflict(f"klasseID {body.klasse_id!r} already exists in the klassifikasjonssystem.")
+    klasse = Klasse(klassifikasjonssystem_id=arkivdel.klassifikasjonssystem_id, klasse_id=body.klasse_id,
+                    tittel=body.tittel, opprettet_dato=now_utc(), opprettet_av=access.actor(caller))
+    session.add(klasse)
+    await session.flush()
+    return klasse
+
+
+async def list_klasser(session: AsyncSession) -> list[Klasse]:
+    return list((await session.execute(select(Klasse).order_by(Klasse.klasse_id))).scalars())
+
+
+async def _klasse_by_id(session: AsyncSession, system_id: UUID, klasse_id: str) -> Klasse | None:
+    query = select(Klasse).where(Klasse.klassifikasjonssystem_id == system_id, Klasse.klasse_id == klasse_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+# --- saksmappe --------------------------------------------------------------------------
+
+
+def _skjerming_values(skjerming: SkjermingIn | None) -> dict[str, Any]:
+    if skjerming is None:
+        return {"tilgangsrestriksjon": None, "skjermingshjemmel": None, "skjerming_metadata": [],
+                "skjerming_opphoerer_dato": None}
+    return {
+        "tilgangsrestriksjon": skjerming.tilgangsrestriksjon.kode,
+        "skjermingshjemmel": skjerming.skjermingshjemmel,
+        "skjerming_metadata": sorted({code.kode for code in skjerming.skjerming_metadata}),
+        "skjerming_opphoerer_dato": skjerming.skjerming_opphoerer_dato,
+    }
+
+
+def _public_title(tittel: str, offentlig: str | None, ord_: list[str], metadata: list[str], title_codes: frozenset[str]) -> str:
+    if offentlig is not None:
+        return offentlig
+    first_line = bool({"TM1", "TR1"} & set(metadata)) and bool(title_codes & set(metadata))
+    return screening.public_title(tittel, ord_, first_line_only=first_line)
+
+
+async def create_saksmappe(
+    session: AsyncSession, *, ctx: Context, caller: Caller, body: SaksmappeCreate
+) -> Saksmappe:
+    today = today_in_oslo()
+    if body.arkivdel is None:
+        arkivdel = await ensure_default_structure(session, ctx=ctx)
+    else:
+        arkivdel = await session.get(Arkivdel, body.arkivdel)
+        if arkivdel is None:
+            raise UnknownCode("No arkivdel has this systemID.", field="arkivdel")
+    klasse = None
+    if body.klasse is not None:
+        if arkivdel.klassifikasjonssystem_id is not None:
+            klasse = await _klasse_by_id(session, arkivdel.klassifikasjonssystem_id, body.klasse)
+        if klasse is None:
+            raise UnknownCode(f"klasse {body.klasse!r} is not a klasseID of the arkivdel's klassifikasjonssystem.",
+                              field="klasse")
+    skjerming = _skjerming_values(body.skjerming)
+    skjermede_ord = list(body.skjermede_ord)
+    if body.klient is not None:
+        # A client's case is always screened; the name is never in the public title.
+        skjerming = {
+            "tilgangsrestriksjon": skjerming["tilgangsrestriksjon"] or ctx.settings.client_case_tilgangsrestriksjon,
+            "skjermingshjemmel": skjerming["skjermingshjemmel"] or ctx.settings.client_case_skjermingshjemmel,
+            "skjerming_metadata": sorted(set(skjerming["skjerming_metadata"]) | {"TMO", "NPS", "KID"}),
+            "skjerming_opphoerer_dato": skjerming["skjerming_opphoerer_dato"],
+        }
+        skjermede_ord += [body.klient.part_navn, *body.klient.part_navn.split()]
+    offentlig_tittel = _public_title(body.tittel, body.offentlig_tittel, skjermede_ord,
+                                     skjerming["skjerming_metadata"], screening.TITLE_CODES_MAPPE)
+    system_id = uuid.uuid4()
+    # Creating a case is creating its first registration: the policy's create-journalpost
+    # rule for the case about to exist.
+    await access.authorize(session, caller, Action.CREATE_JOURNALPOST, Resource(
+        kind=ResourceKind.SAKSMAPPE, id=system_id, unit_id=body.administrativ_enhet,
+        saksansvarlig_id=body.saksansvarlig, access_code=skjerming["tilgangsrestriksjon"],
+        saksstatus=Saksstatus.B))
+    saksaar = today.year
+    sakssekvensnummer = await next_number(session, serie=SAKSNUMMER, aar=saksaar)
+    saksmappe = Saksmappe(
+        system_id=system_id, arkivdel_id=arkivdel.system_id, klasse_id=klasse.system_id if klasse else None,
+        mappe_id=f"{saksaar}/{sakssekvensnummer}", saksaar=saksaar, sakssekvensnummer=sakssekvensnummer,
+        saksdato=body.saksdato or today, tittel=body.tittel, offentlig_tittel=offentlig_tittel,
+        administrativ_enhet_id=body.administrativ_enhet, saksansvarlig_id=body.saksansvarlig,
+        saksstatus=Saksstatus.B.kode,
+        sekundaer_klassifikasjon=body.klient.foedselsnummer if body.klient else None,
+        opprettet_dato=now_utc(), opprettet_av=access.actor(caller), **skjerming,
+    )
+    session.add(saksmappe)
+    await session.flush()  # no ORM relationships: insert the parent before its parts
+    if body.klient is not None:
+        session.add(Part(saksmappe_id=system_id, part_navn=body.klient.part_navn, part_rolle="KLI",
+                         foedselsnummer=body.klient.foedselsnummer))
+    await session.flush()
+    await changelog.created(session, (saksmappe, "saksmappe"), who=access.actor(caller))
+    await ctx.outbox.add(session, SaksmappeOpened(
+        saksmappe_id=system_id, saksaar=saksaar, sakssekvensnummer=sakssekvensnummer,
+        administrativ_enhet_id=body.administrativ_enhet, saksstatus=Saksstatus.B))
+    return saksmappe
+
+
+async def get_saksmappe(session: AsyncSession, saksmappe_id: UUID) -> Saksmappe:
+    saksmappe = await session.get(Saksmappe, saksmappe_id)
+    if saksmappe is None:
+        raise NotFound("No saksmappe has this systemID.")
+    return saksmappe
+
+
+async def close_saksmappe(
+    session: AsyncSession, *, ctx: Context, caller: Caller, saksmappe_id: UUID, saksstatus: Saksstatus
+) -> Saksmappe:
+    if saksstatus not in (Saksstatus.A, Saksstatus.S):
+        raise Unprocessable("A case is closed with saksstatus A (Avsluttet) or S (Avsluttet av saksbehandler).")
+    saksmappe = await get_saksmappe(session, saksmappe_id)
+    if saksmappe.saksstatus in (Saksstatus.A.kode, Saksstatus.U.kode):
+        raise WrongStatus(f"The case is already closed (saksstatus {saksmappe.saksstatus}).")
+    await access.authorize(session, caller, Action.CLOSE_CASE,
+                           await access.saksmappe_resource(session, saksmappe, today_in_oslo()))
+    outstanding = await _unsigned_in_case(session, saksmappe_id)
+    if outstanding:
+        raise WrongStatus(
+            f"The case has {len(outstanding)} incoming document(s) not signed off (avskrevet): "
+            f"journalpostnummer {', '.join(str(n) for n in outstanding)}.",
+            journalpostnummer=outstanding,
+        )
+    today = today_in_oslo()
+    await changelog.changed(session, saksmappe, "saksmappe", who=access.actor(caller), changes={
+        "saksstatus": (saksmappe.saksstatus, saksstatus.kode), "avsluttetDato": (None, today.isoformat())})
+    saksmappe.saksstatus = saksstatus.kode
+    saksmappe.avsluttet_dato = today
+    saksmappe.avsluttet_av = access.actor(caller)
+    await ctx.outbox.add(session, SaksmappeClosed(
+        saksmappe_id=saksmappe.system_id, saksaar=saksmappe.saksaar, sakssekvensnummer=saksmappe.sakssekvensnummer,
+        administrativ_enhet_id=saksmappe.administrativ_enhet_id, saksstatus=saksstatus, avsluttet_dato=today))
+    await session.flush()
+    return saksmappe
+
+
+async def close_client_cases(
+    session: AsyncSession, *, ctx: Context, caller: Caller, foedselsnummer: str
+) -> list[Saksmappe]:
+    """Close every open case of a client who moved away or whose service ended — all or none.
+
+    If any case cannot close (documents not signed off, or not allowed), nothing closes and
+    the answer names the cases (by mappeID) that hold it up.
+    """
+    query = select(Saksmappe).where(
+        Saksmappe.sekundaer_klassifikasjon == foedselsnummer,
+        Saksmappe.saksstatus.not_in([Saksstatus.A.kode, Saksstatus.U.kode]),  # type: ignore[attr-defined]
+    ).order_by(Saksmappe.saksaar, Saksmappe.sakssekvensnummer)
+    cases = list((await session.execute(query)).scalars())
+    if not cases:
+        raise NotFound("The client has no open case.")
+    blocked = [c.mappe_id for c in cases if await _unsigned_in_case(session, c.system_id)]
+    if blocked:
+        raise WrongStatus(f"Cases with incoming documents not signed off: {', '.join(blocked)}; no case was closed.",
+                          mappeID=blocked)
+    return [await close_saksmappe(session, ctx=ctx, caller=caller, saksmappe_id=c.system_id,
+                                  saksstatus=Saksstatus.A) for c in cases]
+
+
+def _needs_sign_off():  # type: ignore[no-untyped-def]
+    """Journalposts that must be signed off: incoming, and internal notes needing follow-up."""
+    signed = select(Avskrivning.journalpost_id)
+    return (
+        Journalpost.journalposttype.in_([Journalposttype.I.kode, Journalposttype.N.kode]),  # type: ignore[attr-defined]
+        Journalpost.journalstatus != Journalstatus.U.kode,
+        Journalpost.system_id.not_in(signed),  # type: ignore[attr-defined]
+    )
+
+
+async def _unsigned_in_case(session: AsyncSession, saksmappe_id: UUID) -> list[int]:
+    query = select(Journalpost.journalpostnummer).where(Journalpost.saksmappe_id == saksmappe_id, *_needs_sign_off())
+    return sorted((await session.execute(query)).scalars())
+
+
+# --- journalpost ------------------------------------------------------------------------
+
+
+def _check_dates(body: JournalpostCreate, today: date) -> None:
+    if body.journalposttype is Journalposttype.I and body.mottatt_dato is None:
+        raise Unprocessable("An incoming journalpost (I) needs mottattDato, the date it was received.",
+                            errors=[{"field": "body.mottattDato", "message": "Field required", "code": "missing"}])
+    for name, value in (("mottattDato", body.mottatt_dato), ("dokumentetsDato", body.dokumentets_dato),
+                        ("sendtDato", body.sendt_dato)):
+        if value is not None and value > today:
+            raise Unprocessable(f"{name} is in the future.",
+                                errors=[{"field": f"body.{name}", "message": "in the future", "code": "future_date"}])
+
+
+async def register_journalpost(
+    session: AsyncSession, *, ctx: Context, caller: Caller, saksmappe_id: UUID, body: JournalpostCreate
+) -> Journalpost:
+    today = today_in_oslo()
+    _check_dates(body, today)
+    default_status, allowed = workflow.INITIAL_STATUSES[body.journalposttype]
+    if body.etterregistrering:
+        allowed = allowed | workflow.BACK_REGISTRATION_STATUSES[body.journalposttype]
+    status = body.journalstatus or default_status
+    if status not in allowed:
+        raise InvalidTransition(
+            f"A journalpost of type {body.journalposttype.kode} cannot be registered with journalstatus "
+            f"{status.kode}; allowed: {workflow.describe(allowed)}.",
+            allowed=sorted(s.kode for s in allowed))
+    saksmappe = await get_saksmappe(session, saksmappe_id)
+    resource = await access.saksmappe_resource(session, saksmappe, today)
+    if saksmappe.saksstatus in (Saksstatus.A.kode, Saksstatus.U.kode):
+        raise WrongStatus(f"The case is closed (saksstatus {saksmappe.saksstatus}); it takes no new journalposts.")
+    await access.authorize(session, caller, Action.CREATE_JOURNALPOST, resource)
+    skjerming = _skjerming_values(body.skjerming)
+    skjermede_ord = list(body.skjermede_ord)
+    if screening.screens(skjerming["skjerming_metadata"], screening.SENDER_CODES | screening.RECIPIENT_CODES):
+        # A screened correspondent's name must not survive in the public title either.
+        skjermede_ord += [p.korrespondansepart_navn for p in body.korrespondansepart]
+    offentlig_tittel = _public_title(body.tittel, body.offentlig_tittel, skjermede_ord,
+                                     skjerming["skjerming_metadata"], screening.TITLE_CODES_REGISTRERING)
+    # Numbers: the case row now (its lock only queues registrations in the same case), the
+    # journal series last, after everything else is written (always this order: no deadlock).
+    journalpostnummer = (
+        await session.execute(
+            update(Saksmappe).where(Saksmappe.system_id == saksmappe_id)
+            .values(siste_journalpostnummer=Saksmappe.siste_journalpostnummer + 1)
+            .returning(Saksmappe.siste_journalpostnummer)
+        )
+    ).scalar_one()
+    journalaar = today.year
+    who = access.actor(caller)
+    journalpost = Journalpost(
+        saksmappe_id=saksmappe_id, journalaar=journalaar, journalsekvensnummer=None,
+        journalpostnummer=journalpostnummer, journalposttype=body.journalposttype.kode, journalstatus=status.kode,
+        journaldato=today, tittel=body.tittel, offentlig_tittel=offentlig_tittel, er_vedtak=body.er_vedtak,
+        dokumentets_dato=body.dokumentets_dato, mottatt_dato=body.mottatt_dato, sendt_dato=body.sendt_dato,
+        forfallsdato=body.forfallsdato, offentlighetsvurdert_dato=body.offentlighetsvurdert_dato,
+        administrativ_enhet_id=body.administrativ_enhet or saksmappe.administrativ_enhet_id,
+        saksbehandler_id=body.saksbehandler or saksmappe.saksansvarlig_id,
+        er_etterregistrert=body.etterregistrering,
+        opprettet_dato=now_utc(), opprettet_av=who, **skjerming,
+    )
+    session.add(journalpost)
+    await session.flush()
+    parts = [_korrespondansepart(journalpost.system_id, p) for p in body.korrespondansepart]
+    session.add_all(parts)
+    if journalpost.saksbehandler_id is not None:
+        session.add(Fordeling(journalpost_id=journalpost.system_id, til_saksbehandler_id=journalpost.saksbehandler_id,
+                              til_administrativ_enhet_id=journalpost.administrativ_enhet_id,
+                              fordelt_at=now_utc(), fordelt_av=who))
+    await session.flush()
+    await changelog.created(session, (journalpost, "journalpost"), *[(p, "korrespondansepart") for p in parts], who=who)
+    await search.index(session, journalpost, saksmappe, parts)
+    journalsekvensnummer = await assign_journalsekvensnummer(
+        session, journalpost_id=journalpost.system_id, aar=journalaar, who=who)
+    set_committed_value(journalpost, "journalsekvensnummer", journalsekvensnummer)
+    await ctx.outbox.add(session, JournalpostRegistered(
+        journalpost_id=journalpost.system_id, saksmappe_id=saksmappe_id, journalaar=journalaar,
+        journalsekvensnummer=journalsekvensnummer, journalpostnummer=journalpostnummer,
+        journalposttype=body.journalposttype, journalstatus=status, journaldato=today,
+        administrativ_enhet_id=journalpost.administrativ_enhet_id))
+    return journalpost
+
+
+def _korrespondansepart(journalpost_id: UUID, body: KorrespondansepartIn) -> Korrespondansepart:
+    return Korrespondansepart(
+        journalpost_id=journalpost_id, korrespondanseparttype=body.korrespondanseparttype.kode,
+        korrespondansepart_navn=body.korrespondansepart_navn, foedselsnummer=body.foedselsnummer,
+        organisasjonsnummer=body.organisasjonsnummer, postadresse=list(body.postadresse),
+        postnummer=body.postnummer, poststed=body.poststed, land=body.land, epostadresse=body.epostadresse,
+        telefonnummer=body.telefonnummer, kontaktperson=body.kontaktperson,
+        administrativ_enhet_id=body.administrativ_enhet, saksbehandler_id=body.saksbehandler,
+    )
+
+
+async def get_journalpost(session: AsyncSession, journalpost_id: UUID) -> Journalpost:
+    journalpost = await session.get(Journalpost, journalpost_id)
+    if journalpost is None:
+        raise NotFound("No journalpost has this systemID.")
+    return journalpost
+
+
+async def _journalpost_and_resource(session: AsyncSession, journalpost_id: UUID) -> tuple[Journalpost, Saksmappe, Resource]:
+    journalpost = await get_journalpost(session, journalpost_id)
+    saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
+    return journalpost, saksmappe, await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo())
+
+
+async def _set_status(
+    session: AsyncSession, *, ctx: Context, journalpost: Journalpost, to: Journalstatus, who: str
+) -> None:
+    before = Journalstatus(journalpost.journalstatus)
+    await changelog.changed(session, journalpost, "journalpost", who=who, changes={"journalstatus": (before.kode, to.kode)})
+    journalpost.journalstatus = to.kode
+    await search.refresh(session, journalpost)
+    await ctx.outbox.add(session, JournalpostStatusChanged(
+        journalpost_id=journalpost.system_id, saksmappe_id=journalpost.saksmappe_id,
+        journalposttype=Journalposttype(journalpost.journalposttype), from_status=before, to_status=to,
+        journaldato=journalpost.journaldato))
+
+
+async def change_status(
+    session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID, to: Journalstatus
+) -> Journalpost:
+    journalpost, _saksmappe, resource = await _journalpost_and_resource(session, journalpost_id)
+    current = Journalstatus(journalpost.journalstatus)
+    kind = Journalposttype(journalpost.journalposttype)
+    allowed = workflow.allowed_next(kind, current)
+    if to is Journalstatus.E:
+        raise InvalidTransition(
+            "Journalstatus E (Ekspedert) is set by sending: use the ekspedere command "
+            f"(POST /journalposter/{journalpost_id}/ekspedere). Allowed changes now: {workflow.describe(allowed)}.",
+            allowed=sorted(s.kode for s in allowed))
+    if to not in allowed:
+        raise InvalidTransition(
+            f"journalstatus {current.kode} ({current.kodenavn}) cannot change to {to.kode} ({to.kodenavn}) for a "
+            f"journalpost of type {kind.kode}; allowed: {workflow.describe(allowed)}.",
+            allowed=sorted(s.kode for s in allowed))
+    action = Action.APPROVE if to is Journalstatus.G else Action.UPDATE
+    await access.authorize(session, caller, action, resource)
+    await _set_status(session, ctx=ctx, journalpost=journalpost, to=to, who=access.actor(caller))
+    await session.flush()
+    return journalpost
+
+
+# --- sending (ekspedering) --------------------------------------------------------------
+
+
+async def ekspedere(
+    session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID, dokumentobjekt_ids: list[UUID]
+) -> Forsendelse | None:
+    """Request dispatch to the external recipients; internal-only letters are sent at once."""
+    journalpost, _saksmappe, resource = await _journalpost_and_resource(session, journalpost_id)
+    kind = Journalposttype(journalpost.journalposttype)
+    current = Journalstatus(journalpost.journalstatus)
+    er_vedtak = journalpost.er_vedtak
+    if not workflow.may_send(kind, current, er_vedtak=er_vedtak):
+        need = "G (Godkjent av leder): a decision (vedtak) is sent only after the leader's approval" if er_vedtak \
+            else "F (Ferdigstilt fra saksbehandler) or G (Godkjent av leder)"
+        if kind is not Journalposttype.U:
+            need = "an outgoing journalpost (type U)"
+        raise WrongStatus(f"Cannot send a journalpost of type {kind.kode} in journalstatus {current.kode}; "
+                          f"sending needs {need}.")
+    await access.authorize(session, caller, Action.SEND, resource)
+    parts = list((await session.execute(
+        select(Korrespondansepart).where(Korrespondansepart.journalpost_id == journalpost_id))).scalars())
+    external = [p for p in parts if p.korrespondanseparttype in EXTERNAL_RECIPIENTS]
+    if not external and not [p for p in parts if p.korrespondanseparttype in INTERNAL_RECIPIENTS]:
+        raise Unprocessable("The journalpost has no recipient (korrespondanseparttype EM, EK, GM, IM or IK).")
+    who = access.actor(caller)
+    if not external:
+        journalpost.sendt_dato = today_in_oslo()
+        await _set_status(session, ctx=ctx, journalpost=journalpost, to=Journalstatus.E, who=who)
+        await session.flush()
+        return None
+    from .documents import documents_for_dispatch  # documents imports this module: import at call time
+
+    dokumenter = await documents_for_dispatch(session, journalpost_id=journalpost_id, chosen=dokumentobjekt_ids)
+    if not dokumenter:
+        raise Unprocessable("The journalpost has no document to send; upload the letter first.")
+    forsendelse = Forsendelse(journalpost_id=journalpost_id, requested_at=now_utc(), requested_by=who)
+    session.add(forsendelse)
+    for part in external:
+        part.forsendelse_status = "requested"
+        part.forsendelse_feilkode = None
+        part.forsendelse_feil = None
+    journalpost.har_forsendelsesfeil = False
+    await session.flush()
+    await ctx.outbox.add(session, DispatchRequested(
+        dispatch_id=forsendelse.dispatch_id, journalpost_id=journalpost_id,
+        recipient_ids=[p.system_id for p in external], dokumentobjekt_ids=dokumenter))
+    return forsendelse
+
+
+async def on_dispatch_accepted(session: AsyncSession, *, ctx: Context, journalpost_id: UUID, recipient_id: UUID,
+                               accepted_on: date) -> None:
+    part = await session.get(Korrespondansepart, recipient_id)
+    journalpost = await session.get(Journalpost, journalpost_id)
+    if part is None or journalpost is None or part.journalpost_id != journalpost_id:
+        return  # not ours (or a test message): nothing to record
+    if part.forsendelse_status not in ("delivered",):
+        part.forsendelse_status = "accepted"
+    await session.flush()
+    parts = (await session.execute(select(Korrespondansepart).where(
+        Korrespondansepart.journalpost_id == journalpost_id,
+        Korrespondansepart.korrespondanseparttype.in_(EXTERNAL_RECIPIENTS)))).scalars()  # type: ignore[attr-defined]
+    if all(p.forsendelse_status in ("accepted", "delivered") for p in parts) and journalpost.journalstatus in (
+        Journalstatus.F.kode, Journalstatus.G.kode
+    ):
+        journalpost.sendt_dato = accepted_on
+        await _set_status(session, ctx=ctx, journalpost=journalpost, to=Journalstatus.E, who="svarut-gateway")
+        await session.flush()
+
+
+async def on_dispatch_failed(session: AsyncSession, *, journalpost_id: UUID, recipient_id: UUID, code: str,
+                             reason: str) -> None:
+    part = await session.get(Korrespondansepart, recipient_id)
+    journalpost = await session.get(Journalpost, journalpost_id)
+    if part is None or journalpost is None or part.journalpost_id != journalpost_id:
+        return
+    part.forsendelse_status = "rejected"
+    part.forsendelse_feilkode = code[:100]
+    part.forsendelse_feil = reason[:500]
+    journalpost.har_forsendelsesfeil = True
+    await changelog.changed(session, journalpost, "journalpost", who="svarut-gateway",
+                      changes={"forsendelse": (None, f"rejected: {code}")})
+    await session.flush()
+
+
+async def on_dispatch_status(session: AsyncSession, *, journalpost_id: UUID, recipient_id: UUID, status: str,
+                             is_terminal: bool) -> None:
+    part = await session.get(Korrespondansepart, recipient_id)
+    if part is None or part.journalpost_id != journalpost_id:
+        return
+    if status.upper().startswith("IKKE_LEVERT"):
+        await on_dispatch_failed(session, journalpost_id=journalpost_id, recipient_id=recipient_id,
+                                 code=status[:100], reason="SvarUt could not deliver the letter.")
+    elif is_terminal:
+        part.forsendelse_status = "delivered"
+        await session.flush()
+
+
+# --- sign-off, remarks, distribution ----------------------------------------------------
+
+
+async def avskriv(
+    session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID, body: AvskrivningIn
+) -> Avskrivning:
+    journalpost, saksmappe, resource = await _journalpost_and_resource(session, journalpost_id)
+    if journalpost.journalposttype not in (Journalposttype.I.kode, Journalposttype.N.kode):
+        raise WrongStatus("Only incoming documents (I) and notes needing follow-up (N) are signed off.")
+    if journalpost.journalstatus == Journalstatus.U.kode:
+        raise WrongStatus("A cancelled journalpost (U) is not signed off.")
+    if body.referanse_avskrives_av_journalpost is not None:
+        answer = await session.get(Journalpost, body.referanse_avskrives_av_journalpost)
+        if answer is None:
+            raise UnknownCode("referanseAvskrivesAvJournalpost names no journalpost.",
+                              field="referanseAvskrivesAvJournalpost")
+    await access.authorize(session, caller, Action.UPDATE, resource)
+    avskrivning = Avskrivning(
+        journalpost_id=journalpost_id, avskrivningsdato=body.avskrivningsdato or today_in_oslo(),
+        avskrevet_av=access.actor(caller), avskrivningsmaate=body.avskrivningsmaate.kode,
+        referanse_avskrives_av_journalpost=body.referanse_avskrives_av_journalpost)
+    session.add(avskrivning)
+    await session.flush()
+    await changelog.created(session, (avskrivning, "avskrivning"), who=access.actor(caller))
+    return avskrivning
+
+
+async def add_merknad(
+    session: AsyncSession, *, caller: Caller, journalpost_id: UUID, body: MerknadIn
+) -> Merknad:
+    _journalpost, _saksmappe, resource = await _journalpost_and_resource(session, journalpost_id)
+    await access.authorize(session, caller, Action.ADD_REMARK, resource)
+    merknad = Merknad(journalpost_id=journalpost_id, merknadstekst=body.merknadstekst, merknadstype=body.merknadstype,
+                      merknadsdato=now_utc(), merknad_registrert_av=access.actor(caller))
+    session.add(merknad)
+    await session.flush()
+    await changelog.created(session, (merknad, "merknad"), who=access.actor(caller))
+    return merknad
+
+
+async def fordel(
+    session: AsyncSession, *, caller: Caller, journalpost_id: UUID, body: FordelingIn
+) -> Fordeling:
+    journalpost, _saksmappe, resource = await _journalpost_and_resource(session, journalpost_id)
+    await access.authorize(session, caller, Action.DISTRIBUTE, resource)
+    if journalpost.saksbehandler_id == body.saksbehandler and (
+        body.administrativ_enhet is None or body.administrativ_enhet == journalpost.administrativ_enhet_id
+    ):
+        raise Conflict("The journalpost is already distributed to this case handler.")
+    fordeling = Fordeling(journalpost_id=journalpost_id, fra_saksbehandler_id=journalpost.saksbehandler_id,
+                          til_saksbehandler_id=body.saksbehandler,
+                          til_administrativ_enhet_id=body.administrativ_enhet or journalpost.administrativ_enhet_id,
+                          fordelt_at=now_utc(), fordelt_av=access.actor(caller))
+    changes = {"saksbehandler": (str(journalpost.saksbehandler_id) if journalpost.saksbehandler_id else None,
+                                 str(body.saksbehandler))}
+    if body.administrativ_enhet is not None and body.administrativ_enhet != journalpost.administrativ_enhet_id:
+        changes["administrativEnhet"] = (str(journalpost.administrativ_enhet_id), str(body.administrativ_enhet))
+        journalpost.administrativ_enhet_id = body.administrativ_enhet
+    await changelog.changed(session, journalpost, "journalpost", who=access.actor(caller), changes=changes)
+    journalpost.saksbehandler_id = body.saksbehandler
+    await search.refresh(session, journalpost)
+    session.add(fordeling)
+    await session.flush()
+    return fordeling
+
+
+async def fordelinger(session: AsyncSession, journalpost_id: UUID) -> list[Fordeling]:
+    query = select(Fordeling).where(Fordeling.journalpost_id == journalpost_id).order_by(Fordeling.fordelt_at)
+    return list((await session.execute(query)).scalars())
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+async def restanser(session: AsyncSession, *, ctx: Context, today: date) -> list[tuple[Journalpost, Saksmappe, date]]:
+    """Incoming documents (and N notes) not signed off, past due first."""
+    query = (select(Journalpost, Saksmappe).join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
+             .where(*_needs_sign_off()))
+    rows = []
+    for journalpost, saksmappe in (await session.execute(query)).all():
+        due = journalpost.forfallsdato or journalpost.journaldato + timedelta(days=ctx.settings.restanse_default_days)
+        rows.append((journalpost, saksmappe, due))
+    rows.sort(key=lambda r: (r[2], r[0].journalaar, r[0].journalsekvensnummer))
+    return rows

@@ -1,0 +1,200 @@
+"""Records as the caller may see them: full, or with every screened field replaced.
+
+One place decides what a reader without clearance sees, and the public journal uses the
+same rules: titles become offentligTittel, screened names and addresses become *****,
+and a fødselsnummer never leaves unmasked.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from arkiv5_contracts.codelists import (
+    Avskrivningsmaate,
+    Dokumenttype,
+    Journalposttype,
+    Journalstatus,
+    Korrespondanseparttype,
+    PartRolle,
+    Saksstatus,
+    SkjermingMetadata,
+    Tilgangsrestriksjon,
+    TilknyttetRegistreringSom,
+    Variantformat,
+)
+from arkiv5_contracts.policy import Action
+from arkiv5_kit.auth import Principal as Caller
+
+from . import access
+from .documents import dokumentbeskrivelser
+from .domain import screening
+from .domain.numbering import today_in_oslo
+from .models import Avskrivning, Journalpost, Klasse, Korrespondansepart, Merknad, Part, Saksmappe
+from .schemas import (
+    AvskrivningOut,
+    DokumentbeskrivelseOut,
+    DokumentobjektOut,
+    JournalpostOut,
+    KorrespondansepartOut,
+    MerknadOut,
+    PartOut,
+    SaksmappeOut,
+    SkjermingOut,
+)
+
+MASK = screening.MASK
+active_codes = screening.active_codes
+journalpost_codes = screening.journalpost_codes
+
+
+def _skjerming(row: Saksmappe | Journalpost) -> SkjermingOut | None:
+    if not row.tilgangsrestriksjon:
+        return None
+    return SkjermingOut(
+        tilgangsrestriksjon=Tilgangsrestriksjon(row.tilgangsrestriksjon),
+        skjermingshjemmel=row.skjermingshjemmel or "",
+        skjerming_metadata=[SkjermingMetadata(c) for c in row.skjerming_metadata],
+        skjerming_opphoerer_dato=row.skjerming_opphoerer_dato,
+    )
+
+
+async def saksmappe_out(session: AsyncSession, saksmappe: Saksmappe, *, masked: bool) -> SaksmappeOut:
+    today = today_in_oslo()
+    codes = active_codes(saksmappe, today) if masked else []
+    klasse = await session.get(Klasse, saksmappe.klasse_id) if saksmappe.klasse_id else None
+    parts = (await session.execute(select(Part).where(Part.saksmappe_id == saksmappe.system_id))).scalars()
+    hide_parts = screening.screens(codes, screening.PARTY_CODES)
+    return SaksmappeOut(
+        system_id=saksmappe.system_id, mappe_id=saksmappe.mappe_id, saksaar=saksmappe.saksaar,
+        sakssekvensnummer=saksmappe.sakssekvensnummer, saksdato=saksmappe.saksdato,
+        tittel=saksmappe.offentlig_tittel if screening.screens(codes, screening.TITLE_CODES_MAPPE) else saksmappe.tittel,
+        offentlig_tittel=saksmappe.offentlig_tittel, administrativ_enhet=saksmappe.administrativ_enhet_id,
+        saksansvarlig=saksmappe.saksansvarlig_id, saksstatus=Saksstatus(saksmappe.saksstatus),
+        klasse=(MASK if screening.screens(codes, screening.CLASS_CODES) else klasse.klasse_id) if klasse else None,
+        sekundaerklassifikasjon=(MASK if masked and saksmappe.sekundaer_klassifikasjon else saksmappe.sekundaer_klassifikasjon),
+        avsluttet_dato=saksmappe.avsluttet_dato, skjerming=_skjerming(saksmappe),
+        part=[PartOut(system_id=p.system_id, part_navn=MASK if hide_parts else p.part_navn,
+                      part_rolle=PartRolle(p.part_rolle),
+                      foedselsnummer=(MASK if p.foedselsnummer else None) if masked else p.foedselsnummer)
+              for p in parts],
+        opprettet_dato=saksmappe.opprettet_dato, opprettet_av=saksmappe.opprettet_av, er_skjermet_for_deg=bool(codes),
+    )
+
+
+def korrespondansepart_out(part: Korrespondansepart, codes: list[str], *, masked: bool) -> KorrespondansepartOut:
+    wanted = screening.SENDER_CODES if part.korrespondanseparttype in screening.SENDER_TYPES else screening.RECIPIENT_CODES
+    hide = screening.screens(codes, wanted)
+    return KorrespondansepartOut(
+        system_id=part.system_id, korrespondanseparttype=Korrespondanseparttype(part.korrespondanseparttype),
+        korrespondansepart_navn=MASK if hide else part.korrespondansepart_navn,
+        # Identity numbers and addresses are for authorised case work only.
+        foedselsnummer=None if masked else part.foedselsnummer,
+        organisasjonsnummer=None if hide else part.organisasjonsnummer,
+        postadresse=[] if hide or masked else part.postadresse,
+        postnummer=None if hide or masked else part.postnummer,
+        poststed=None if hide or masked else part.poststed,
+        land=None if hide or masked else part.land,
+        epostadresse=None if hide or masked else part.epostadresse,
+        telefonnummer=None if hide or masked else part.telefonnummer,
+        kontaktperson=None if hide or masked else part.kontaktperson,
+        administrativ_enhet=part.administrativ_enhet_id, saksbehandler=part.saksbehandler_id,
+        forsendelse_status=part.forsendelse_status, forsendelse_feilkode=part.forsendelse_feilkode,
+        forsendelse_feil=None if masked else part.forsendelse_feil,
+    )
+
+
+async def journalposter_out(
+    session: AsyncSession, rows: list[tuple[Journalpost, Saksmappe]], *, masked_ids: set[UUID], detail: bool = True
+) -> list[JournalpostOut]:
+    today = today_in_oslo()
+    ids = [j.system_id for j, _ in rows]
+    parts: dict[UUID, list[Korrespondansepart]] = {}
+    avskrivninger: dict[UUID, list[Avskrivning]] = {}
+    merknader: dict[UUID, list[Merknad]] = {}
+    documents = {}
+    if ids:
+        for p in (await session.execute(select(Korrespondansepart).where(
+                Korrespondansepart.journalpost_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+            parts.setdefault(p.journalpost_id, []).append(p)
+        if detail:
+            for a in (await session.execute(select(Avskrivning).where(
+                    Avskrivning.journalpost_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+                avskrivninger.setdefault(a.journalpost_id, []).append(a)
+            for m in (await session.execute(select(Merknad).where(
+                    Merknad.journalpost_id.in_(ids)).order_by(Merknad.merknadsdato))).scalars():  # type: ignore[attr-defined]
+                if m.journalpost_id is not None:
+                    merknader.setdefault(m.journalpost_id, []).append(m)
+            documents = await dokumentbeskrivelser(session, ids)
+    result = []
+    for journalpost, saksmappe in rows:
+        masked = journalpost.system_id in masked_ids
+        codes = journalpost_codes(journalpost, saksmappe, today) if masked else []
+        hide_title = screening.screens(codes, screening.TITLE_CODES_REGISTRERING)
+        hide_doc_titles = screening.screens(codes, screening.DOCUMENT_TITLE_CODES) or hide_title
+        hide_remarks = screening.screens(codes, screening.REMARK_CODES)
+        result.append(JournalpostOut(
+            system_id=journalpost.system_id, saksmappe=saksmappe.system_id, mappe_id=saksmappe.mappe_id,
+            journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
+            journalpostnummer=journalpost.journalpostnummer,
+            journalposttype=Journalposttype(journalpost.journalposttype),
+            journalstatus=Journalstatus(journalpost.journalstatus), journaldato=journalpost.journaldato,
+            tittel=journalpost.offentlig_tittel if hide_title else journalpost.tittel,
+            offentlig_tittel=journalpost.offentlig_tittel, er_vedtak=journalpost.er_vedtak,
+            dokumentets_dato=journalpost.dokumentets_dato, mottatt_dato=journalpost.mottatt_dato,
+            sendt_dato=journalpost.sendt_dato, forfallsdato=journalpost.forfallsdato,
+            offentlighetsvurdert_dato=journalpost.offentlighetsvurdert_dato,
+            administrativ_enhet=journalpost.administrativ_enhet_id, saksbehandler=journalpost.saksbehandler_id,
+            skjerming=_skjerming(journalpost), er_etterregistrert=journalpost.er_etterregistrert,
+            har_forsendelsesfeil=journalpost.har_forsendelsesfeil,
+            korrespondansepart=[korrespondansepart_out(p, codes, masked=masked)
+                                for p in parts.get(journalpost.system_id, [])],
+            avskrivning=[AvskrivningOut(
+                system_id=a.system_id, avskrivningsdato=a.avskrivningsdato, avskrevet_av=a.avskrevet_av,
+                avskrivningsmaate=Avskrivningsmaate(a.avskrivningsmaate),
+                referanse_avskrives_av_journalpost=a.referanse_avskrives_av_journalpost)
+                for a in avskrivninger.get(journalpost.system_id, [])],
+            merknad=[MerknadOut(system_id=m.system_id, merknadstekst=MASK if hide_remarks else m.merknadstekst,
+                                merknadstype=m.merknadstype, merknadsdato=m.merknadsdato,
+                                merknad_registrert_av=m.merknad_registrert_av)
+                     for m in merknader.get(journalpost.system_id, [])],
+            dokumentbeskrivelse=[DokumentbeskrivelseOut(
+                system_id=b.system_id, dokumentnummer=b.dokumentnummer,
+                tittel=MASK if hide_doc_titles else b.tittel,
+                dokumenttype=Dokumenttype(b.dokumenttype) if b.dokumenttype else None,
+                tilknyttet_registrering_som=TilknyttetRegistreringSom(b.tilknyttet_registrering_som),
+                tilknyttet_dato=b.tilknyttet_dato, skanning_kontrollert=b.skanning_kontrollert,
+                dokumentobjekt=[DokumentobjektOut(
+                    system_id=o.system_id, versjonsnummer=o.versjonsnummer,
+                    variantformat=Variantformat(o.variantformat), format=o.format, format_detaljer=o.format_detaljer,
+                    sjekksum=o.sjekksum, sjekksum_algoritme=o.sjekksum_algoritme, filstoerrelse=o.filstoerrelse,
+                    filnavn=None if masked else o.filnavn) for o in objekter])
+                for b, objekter in documents.get(journalpost.system_id, [])],
+            opprettet_dato=journalpost.opprettet_dato, opprettet_av=journalpost.opprettet_av,
+            er_skjermet_for_deg=bool(codes),
+        ))
+    return result
+
+
+async def may_see_screened_journalpost(
+    session: AsyncSession, caller: Caller, journalpost: Journalpost, saksmappe: Saksmappe
+) -> bool:
+    """Whether the caller may read the journalpost at all (True) — raises Forbidden otherwise —
+    and, through the return value, whether screened fields may be shown."""
+    today = today_in_oslo()
+    resource = await access.journalpost_resource(session, journalpost, saksmappe, today)
+    await access.authorize(session, caller, Action.READ, resource)
+    if not journalpost_codes(journalpost, saksmappe, today):
+        return True
+    return await access.is_allowed(session, caller, Action.READ_SCREENED, resource)
+
+
+async def may_see_screened_saksmappe(session: AsyncSession, caller: Caller, saksmappe: Saksmappe) -> bool:
+    today = today_in_oslo()
+    resource = await access.saksmappe_resource(session, saksmappe, today)
+    await access.authorize(session, caller, Action.READ, resource)
+    if not active_codes(saksmappe, today) and not saksmappe.sekundaer_klassifikasjon:
+        return True
+    return await access.is_allowed(session, caller, Action.READ_SCREENED, resource)

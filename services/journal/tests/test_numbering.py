@@ -1,0 +1,86 @@
+"""Case and journal numbers: unique and gapless per year under concurrent registration."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from arkiv5_journal.domain.numbering import today_in_oslo
+from arkiv5_journal.models import Journalpost
+from arkiv5_kit.messaging import outbox_table
+
+from .conftest import Journal, case, incoming
+
+
+def test_the_year_is_the_norwegian_one() -> None:
+    # 23:30 UTC on 31 December is 00:30 on 1 January in Oslo: the new series.
+    assert today_in_oslo(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)).isoformat() == "2027-01-01"
+    assert today_in_oslo(datetime(2026, 6, 30, 21, 59, tzinfo=UTC)).isoformat() == "2026-06-30"
+
+
+async def _register_concurrently(journal: Journal, *, clients: int, total: int, cases: int) -> list[dict[str, Any]]:
+    headers = journal.fagsystem()
+    case_ids = []
+    for _ in range(cases):
+        response = await journal.client.post("/saksmapper", json=case(), headers=headers)
+        assert response.status_code == 201, response.text
+        case_ids.append(response.json()["systemID"])
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait(i)
+    results: list[dict[str, Any]] = []
+
+    async def client() -> None:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            response = await journal.client.post(f"/saksmapper/{case_ids[i % cases]}/journalposter",
+                                                 json=incoming(), headers=headers)
+            assert response.status_code == 201, response.text
+            results.append(response.json())
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return results
+
+
+async def _assert_gapless(journal: Journal, total: int) -> None:
+    async with journal.runtime.database.unit_of_work() as session:
+        rows = (await session.execute(select(Journalpost))).scalars().all()
+        payloads = (await session.execute(select(outbox_table.c.payload).where(
+            outbox_table.c.event_type.like("%journalpost.registered%")))).scalars().all()
+    assert len(rows) == total
+    by_year: dict[int, list[int]] = {}
+    for row in rows:
+        by_year.setdefault(row.journalaar, []).append(row.journalsekvensnummer)
+    for numbers in by_year.values():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    by_case: dict[Any, list[int]] = {}
+    for row in rows:
+        by_case.setdefault(row.saksmappe_id, []).append(row.journalpostnummer)
+    for numbers in by_case.values():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    events = Counter(json.loads(p)["journalpost_id"] for p in payloads)
+    assert set(events) == {str(row.system_id) for row in rows}
+    assert set(events.values()) == {1}
+
+
+async def test_concurrent_registration_on_sqlite_is_gapless(journal: Journal) -> None:
+    await _register_concurrently(journal, clients=10, total=60, cases=3)
+    await _assert_gapless(journal, 60)
+
+
+@pytest.mark.postgres
+async def test_fifty_concurrent_clients_on_postgres_get_unique_gapless_numbers(
+    journal_factory: Any, postgres_database: str
+) -> None:
+    async for journal in journal_factory(database_url=postgres_database, database_pool_size=25):
+        await _register_concurrently(journal, clients=50, total=500, cases=10)
+        await _assert_gapless(journal, 500)
