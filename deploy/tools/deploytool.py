@@ -7,8 +7,9 @@
     deploytool.py dashboards-check       ... and fail if a committed dashboard differs
     deploytool.py promql-rules OUT       every dashboard expression as a recording rule (for promtool)
     deploytool.py alerts-tested          fail unless every alert has a promtool unit test
-    deploytool.py crds RENDERED...       validate the custom resources kubernetes-validate has no schema for
-    deploytool.py compose                structural check of deploy/compose.yaml (files, images, ports)
+    deploytool.py crds RENDERED...       validate the custom resources kubernetes-validate has no schema for,
+                                         and the services' wiring in each rendered overlay's ConfigMaps
+    deploytool.py compose                structural check of deploy/compose.yaml (files, images, ports, wiring)
     deploytool.py topics TOPICS_JSON     KafkaTopic objects == the contracts' topic registry
     deploytool.py settings-documented SETTINGS_JSON DOC   every setting of every service is in DOC
 
@@ -219,17 +220,38 @@ def service_board(service: str) -> Board:
         b.row("Conversion")
         b.panel("Conversion jobs by outcome", [(
             f"sum by (outcome) (increase(arkiv5_conversion_jobs_total{{{sel}}}[$__rate_interval]))", "{{outcome}}")],
-            stack=True, description="Alert Arkiv5ConversionFailuresLastNight on any failure in 12 hours.")
-        b.panel("Failed conversions, last 12 hours", [(
-            f'sum(increase(arkiv5_conversion_jobs_total{{{sel},outcome="failed"}}[12h]))', "failed")], kind="stat")
+            stack=True)
+        b.panel("Failed jobs by source format", [(
+            f'sum by (format) (increase(arkiv5_conversion_jobs_total{{{sel},outcome="failed"}}[$__rate_interval]))',
+            "{{format}}")], stack=True)
+        b.panel("On the morning report (failed last night)", [(
+            f"max(arkiv5_conversion_failed_last_night{{{sel}}})", "failed")], kind="stat",
+            description="Alert Arkiv5ConversionFailedLastNight above 0.")
+        b.panel("Engines available", [(
+            f"min by (engine) (arkiv5_conversion_engine_available{{{sel}}})", "{{engine}}")], kind="stat",
+            description="1 = installed and usable. Alert Arkiv5ConversionEngineMissing on 0 for 10 minutes.")
+        b.panel("Conversion time p50 / p95 by format", [
+            (f"histogram_quantile({q}, sum by (le, format) "
+             f"(rate(arkiv5_conversion_duration_seconds_bucket{{{sel}}}[$__rate_interval])))",
+             f"p{int(q * 100)} {{{{format}}}}") for q in (0.5, 0.95)], unit="s", width=24)
     if service == "svarut-gateway":
         b.row("Dispatch (SvarUt)")
-        b.panel("Dispatches by status", [(
-            f"sum by (status) (increase(arkiv5_dispatches_total{{{sel}}}[$__rate_interval]))", "{{status}}")],
-            stack=True, description="Alert Arkiv5DispatchFailures on rejected or undelivered letters.")
-        b.panel("Failed dispatches, last 24 hours", [(
-            f'sum by (status) (increase(arkiv5_dispatches_total{{{sel},status=~"(?i)avvist|feilet_under_mottak|ikke_levert|rejected|failed"}}[24h]))',
-            "{{status}}")], kind="stat")
+        b.panel("Letters by outcome", [(
+            f"sum by (outcome) (increase(arkiv5_svarut_dispatches_total{{{sel}}}[$__rate_interval]))",
+            "{{outcome}}")], stack=True,
+            description="accepted by SvarUt, rejected by the gateway, completed (a terminal SvarUt status). "
+                        "Alert Arkiv5DispatchFailures on any rejected letter.")
+        b.panel("Rejected letters, last 24 hours", [(
+            f'sum(increase(arkiv5_svarut_dispatches_total{{{sel},outcome="rejected"}}[24h]))', "rejected")],
+            kind="stat")
+        b.panel("SvarUt calls by operation and outcome", [(
+            f"sum by (operation, outcome) (rate(arkiv5_svarut_calls_total{{{sel}}}[$__rate_interval]))",
+            "{{operation}} {{outcome}}")], unit="ops", stack=True,
+            description="Alert Arkiv5SvarUtCallsFailing when most calls of an operation fail for 15 minutes.")
+        b.panel("Failing SvarUt calls share", [(
+            f'sum by (operation) (rate(arkiv5_svarut_calls_total{{{sel},outcome=~"failed|not_sent|ambiguous"}}[$__rate_interval]))'
+            f" / sum by (operation) (rate(arkiv5_svarut_calls_total{{{sel}}}[$__rate_interval]))",
+            "{{operation}}")], unit="percentunit")
     process_panels(b, service)
     return b
 
@@ -254,10 +276,11 @@ def overview_board() -> Board:
         f"sum by (service, topic) (increase(arkiv5_events_dead_lettered_total{{{sel}}}[24h]))",
         "{{service}} {{topic}}")], kind="stat")
     b.row("Business")
-    b.panel("Failed conversions, last 12 hours", [(
-        'sum(increase(arkiv5_conversion_jobs_total{outcome="failed"}[12h]))', "failed")], kind="stat")
-    b.panel("Dispatches by status, last 24 hours", [(
-        "sum by (status) (increase(arkiv5_dispatches_total[24h]))", "{{status}}")], kind="stat")
+    b.panel("Failed conversions last night (morning report)", [(
+        'max(arkiv5_conversion_failed_last_night{service="conversion"})', "failed")], kind="stat")
+    b.panel("Letters by outcome, last 24 hours", [(
+        'sum by (outcome) (increase(arkiv5_svarut_dispatches_total{service="svarut-gateway"}[24h]))',
+        "{{outcome}}")], kind="stat")
     b.panel("Versions", [("count by (service, version) (arkiv5_build_info)", "{{service}} {{version}}")],
             kind="table", width=24)
     return b
@@ -355,9 +378,9 @@ def crds(files: list[str]) -> None:
                             "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1")
     checked = 0
     for file in files:
-        for doc in yaml.safe_load_all(Path(file).read_text()):
-            if not doc:
-                continue
+        docs = [d for d in yaml.safe_load_all(Path(file).read_text()) if d]
+        rendered_wiring(file, docs)
+        for doc in docs:
             key = (doc.get("apiVersion"), doc.get("kind"))
             if key[0] in known_builtin_groups:
                 continue
@@ -372,6 +395,61 @@ def crds(files: list[str]) -> None:
                 fail("custom resources do not match their schemas")
             checked += 1
     print(f"{checked} custom resources match deploy/k8s/crd-schemas")
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+PREFIXES = {"journal": "JOURNAL_", "access": "ACCESS_", "conversion": "CONVERSION_",
+            "svarut-gateway": "SVARUT_GATEWAY_"}
+DEFAULT_ISSUER = "https://access.arkiv5.local"  # AccessSettings.issuer's default
+
+
+def wiring(where: str, env: dict[str, dict[str, str]], access_url: str) -> None:
+    """How the services find each other, as the suite wires them (suite/src/arkiv5_suite/app.py):
+    every verifier trusts access's issuer and JWKS, conversion and the gateway reach the journal,
+    and the demo municipality is never seeded in production."""
+    problems = []
+    access = env.get("access", {})
+    issuer = access.get("ACCESS_ISSUER", DEFAULT_ISSUER)
+    for svc in ("journal", "conversion", "svarut-gateway"):
+        p, e = PREFIXES[svc], env.get(svc, {})
+        if e.get(f"{p}TOKEN_ISSUER") != issuer:
+            problems.append(f"{p}TOKEN_ISSUER={e.get(f'{p}TOKEN_ISSUER')!r} but ACCESS_ISSUER={issuer!r}")
+        if e.get(f"{p}JWKS_URL") != f"{access_url}/.well-known/jwks.json":
+            problems.append(f"{p}JWKS_URL={e.get(f'{p}JWKS_URL')!r}")
+        if e.get(f"{p}TOKEN_URL") != f"{access_url}/oauth2/token":
+            problems.append(f"{p}TOKEN_URL={e.get(f'{p}TOKEN_URL')!r}")
+        if e.get(f"{p}CLIENT_ID") != svc:
+            problems.append(f"{p}CLIENT_ID={e.get(f'{p}CLIENT_ID')!r} (the seeded/registered client is {svc!r})")
+    if not env.get("conversion", {}).get("CONVERSION_JOURNAL_URL", "").startswith("http://journal:"):
+        problems.append("CONVERSION_JOURNAL_URL does not point at the journal")
+    gateway = env.get("svarut-gateway", {})
+    for key, target in (("JOURNAL_BASE_URL", "journal"), ("CONVERSION_BASE_URL", "conversion")):
+        if not gateway.get(f"SVARUT_GATEWAY_{key}", "").startswith(f"http://{target}:"):
+            problems.append(f"SVARUT_GATEWAY_{key} does not point at {target}")
+    production = access.get("ACCESS_ENVIRONMENT", "development") == "production"
+    for key in ("ACCESS_SEED_DEMO", "ACCESS_PASSWORD_GRANT_ENABLED"):
+        if production and str(access.get(key, "false")).lower() == "true":
+            problems.append(f"{key}=true in production")
+    if production and "svarut-simulator" in gateway.get("SVARUT_GATEWAY_SVARUT_BASE_URL", ""):
+        problems.append("the production gateway points at the simulator")
+    if problems:
+        fail(f"{where}: services wired wrong: " + "; ".join(problems))
+
+
+def rendered_wiring(file: str, docs: list[dict]) -> None:
+    env: dict[str, dict[str, str]] = {}
+    for doc in docs:
+        if doc.get("kind") != "ConfigMap":
+            continue
+        name = doc["metadata"]["name"]
+        for svc in SERVICES:
+            if re.fullmatch(rf"{re.escape(svc)}-config(-[a-z0-9]+)?", name):
+                env[svc] = {k: str(v) for k, v in (doc.get("data") or {}).items()}
+    if set(env) != set(SERVICES):
+        fail(f"{file}: ConfigMaps of {sorted(set(SERVICES) - set(env))} missing")
+    wiring(file, env, "http://access:8000")
+    print(f"{file}: services wired consistently (issuer {env['access'].get('ACCESS_ISSUER', DEFAULT_ISSUER)})")
 
 
 # --- compose ---------------------------------------------------------------------------------
@@ -410,7 +488,9 @@ def compose() -> None:
         for key in (svc.get("environment") or {}):
             if not re.fullmatch(r"[A-Z][A-Z0-9_]*", str(key)):
                 fail(f"compose service {name}: odd environment variable name {key}")
-    print(f"compose.yaml: {len(services)} services, every build target and mounted file exists")
+    wiring("compose.yaml", {svc: {k: str(v) for k, v in (services[svc].get("environment") or {}).items()}
+                            for svc in SERVICES}, "http://access:8000")
+    print(f"compose.yaml: {len(services)} services, every build target and mounted file exists, wired consistently")
 
 
 # --- topics ------------------------------------------------------------------------------------
