@@ -62,7 +62,8 @@ CLIENTS = {  # client id: (role, allowed scopes, access codes)
     "access": (Role.INTERN_TJENESTE, ("journal.read",), ()),
     "conversion": (Role.INTERN_TJENESTE, ("journal.documents.read", "journal.documents.write-archival",
                                           "access.audit.write"), ()),
-    "svarut-gateway": (Role.INTERN_TJENESTE, ("journal.read", "journal.write", "access.audit.write"), ()),
+    "svarut-gateway": (Role.INTERN_TJENESTE, ("journal.read", "journal.write", "journal.dispatch",
+                                              "conversion.convert", "access.audit.write"), ()),
     "demo-fagsystem": (Role.FAGSYSTEM, ("journal.read", "journal.write", "access.decisions"), ()),
 }
 

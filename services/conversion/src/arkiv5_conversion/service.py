@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
-from arkiv5_contracts.events.journal import JournalpostStatusChanged
+from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered, JournalpostStatusChanged
 from arkiv5_kit.db import Database
 from arkiv5_kit.errors import NotFound
 from arkiv5_kit.outbox import Outbox
@@ -81,6 +81,44 @@ def status_changed_handler(settings: ConversionSettings):  # type: ignore[no-unt
             session, settings=settings, journalpost_id=data.journalpost_id, saksmappe_id=data.saksmappe_id,
             at=envelope.time,
         )
+
+    return handle
+
+
+def registered_handler(settings: ConversionSettings):  # type: ignore[no-untyped-def]
+    """Incoming post is usually registered directly as J: that is reaching J too (no status change follows)."""
+
+    async def handle(session: AsyncSession, envelope: Envelope[JournalpostRegistered]) -> None:
+        data = envelope.data
+        if data.journalstatus.value != "J":
+            return
+        await record_journalfoert(
+            session, settings=settings, journalpost_id=data.journalpost_id, saksmappe_id=data.saksmappe_id,
+            at=envelope.time,
+        )
+
+    return handle
+
+
+def dokument_added_handler(settings: ConversionSettings, conversion: ConversionService):  # type: ignore[no-untyped-def]
+    """A document added after its journalpost reached J (the usual order for incoming post: register,
+    then upload) gets its job at once. A document whose journalpost is not (yet) known as J is left to
+    the J event, which lists the journalpost's documents when it is queued — either order ends in one
+    job (the (dokumentobjekt, checksum) pair is unique)."""
+
+    async def handle(session: AsyncSession, envelope: Envelope[DokumentAdded]) -> None:
+        data = envelope.data
+        if data.variantformat.value != "P" or not settings.convert_on_event:
+            return
+        journalpost = await session.get(JournalfoertJournalpost, data.journalpost_id)
+        if journalpost is None:
+            return
+        _, created = await conversion.ensure_job(
+            session, dokumentobjekt_id=data.dokumentobjekt_id, source_sha256=data.sha256,
+            journalpost_id=data.journalpost_id, saksmappe_id=journalpost.saksmappe_id, trigger="event",
+        )
+        if created:
+            conversion.wake()
 
     return handle
 

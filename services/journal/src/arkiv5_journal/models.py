@@ -204,7 +204,10 @@ class Forsendelse(JournalTable, table=True):
 
 class Dokumentbeskrivelse(JournalTable, table=True):
     __tablename__ = "dokumentbeskrivelse"
-    __table_args__ = (UniqueConstraint("journalpost_id", "dokumentnummer", name="uq_dokumentnummer"),)
+    __table_args__ = (
+        UniqueConstraint("journalpost_id", "dokumentnummer", name="uq_dokumentnummer"),
+        UniqueConstraint("kilde_noekkel", name="uq_dokumentbeskrivelse_kilde"),
+    )
 
     system_id: UUID = Field(default_factory=uuid4, primary_key=True)
     journalpost_id: UUID = Field(foreign_key="journalpost.system_id", index=True)
@@ -217,6 +220,10 @@ class Dokumentbeskrivelse(JournalTable, table=True):
     tilknyttet_av: str = Field(max_length=255)
     skanning_kontrollert: bool | None = Field(
         default=None, description="Scanner confirmed the document legible and complete (None: not scanned)"
+    )
+    kilde_noekkel: str | None = Field(
+        default=None, max_length=200,
+        description="Idempotency key of a document filed by another service (an e-mail's attachment)",
     )
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
