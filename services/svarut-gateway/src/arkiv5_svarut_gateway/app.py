@@ -17,9 +17,10 @@ from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
+from .batch_consumer import BatchEventConsumer
 from .conversion_client import ConversionClient, HttpConversionClient
 from .journal_client import HttpJournalClient, JournalClient
-from .service import Gateway, now, reconcile_in_flight, record_dispatch_requested
+from .service import Gateway, now, reconcile_in_flight, record_dispatch_requested, record_dispatches_requested
 from .settings import SvarutGatewaySettings
 from .svarut.breaker import CircuitBreaker
 from .svarut.client import SvarutClient
@@ -94,7 +95,14 @@ def create_app(
         conversion=conversion or HttpConversionClient(internal_http, base_url=settings.conversion_base_url,
                                                       timeout_s=settings.internal_timeout_s),
     )
-    runtime.add_consumer("dispatch-requests", {DispatchRequested: record_dispatch_requested})
+    # The kit's consumer with the runtime's settings, taking each fetched batch in one transaction.
+    runtime.consumers.append(BatchEventConsumer(
+        service=runtime.name, name="dispatch-requests", database=runtime.database, transport=runtime.transport,
+        handlers={DispatchRequested: record_dispatch_requested},
+        batch_handlers={DispatchRequested: record_dispatches_requested},
+        batch_size=settings.consumer_batch_size, max_attempts=settings.consumer_max_attempts,
+        retry_initial_s=settings.consumer_retry_initial_s, retry_max_s=settings.consumer_retry_max_s,
+    ))
 
     async def idle(stopping: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
@@ -107,20 +115,29 @@ def create_app(
             log.warning("reconciling sends that were in flight at the last stop", extra={"count": reconciled})
         next_stale_check = 0.0
         loop = asyncio.get_running_loop()
-        while not stopping.is_set():
-            try:
-                if loop.time() >= next_stale_check:
-                    next_stale_check = loop.time() + settings.worker_interval_s * 10
-                    older = now() - timedelta(seconds=settings.resolved_stale_sending_s())
-                    async with runtime.database.unit_of_work() as session:
-                        await reconcile_in_flight(session, older_than=older)
-                if await gateway.run_dispatch_round() == 0:
+        try:
+            while not stopping.is_set():
+                try:
+                    if loop.time() >= next_stale_check:
+                        next_stale_check = loop.time() + settings.worker_interval_s * 10
+                        older = now() - timedelta(seconds=settings.resolved_stale_sending_s())
+                        async with runtime.database.unit_of_work() as session:
+                            await reconcile_in_flight(session, older_than=older)
+                    if await gateway.run_dispatch_round() == 0:
+                        await idle(stopping)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the database is away: wait and go on
+                    log.warning("dispatch round failed", extra={"error_type": type(exc).__name__})
                     await idle(stopping)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database is away: wait and go on
-                log.warning("dispatch round failed", extra={"error_type": type(exc).__name__})
-                await idle(stopping)
+        except asyncio.CancelledError:
+            # Cancelled before the letters in flight were awaited: cut them now; each records
+            # that its send may have gone (UNCERTAIN) before the database is closed.
+            await gateway.finish_in_flight(cancel=True)
+            raise
+        # A graceful stop lets the letters in flight finish; if the stop runs out of time and
+        # cancels this wait, the gather cancels them and they record the same.
+        await gateway.finish_in_flight()
 
     async def status_loop(stopping: asyncio.Event) -> None:
         while not stopping.is_set():

@@ -12,6 +12,8 @@ from uuid import UUID
 
 import httpx
 
+from .journal_client import scoped_auth
+
 
 class ConversionPending(Exception):
     """Not converted yet (or the conversion service is away): ask again later."""
@@ -26,17 +28,19 @@ class ConversionClient(Protocol):
 
 
 class HttpConversionClient:
-    def __init__(self, http: httpx.AsyncClient, *, base_url: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, base_url: str, timeout_s: float = 60.0,
+                 auth: httpx.Auth | None = None) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.auth = auth or scoped_auth(http, audience="conversion", scopes=["conversion.convert"])
 
     async def convert(self, dokumentobjekt_id: UUID) -> UUID:
         try:
             response = await self.http.post(
                 f"{self.base_url}/internal/conversions",
                 json={"dokumentobjekt_id": str(dokumentobjekt_id), "target_media_type": "application/pdf"},
-                timeout=self.timeout_s,
+                timeout=self.timeout_s, auth=self.auth or httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
             raise ConversionPending(type(exc).__name__) from None

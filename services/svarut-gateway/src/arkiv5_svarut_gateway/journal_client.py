@@ -1,6 +1,7 @@
 """What the gateway needs from the journal, as an interface, and its HTTP implementation.
 
-The journal serves (service token, scope `journal.dispatch`):
+The journal serves (service token with audience `journal`; scope `journal.dispatch`, or
+`journal.read` for one of Arkiv5's own services — what the access service grants this client):
 
 * `GET /internal/journalposter/{journalpost_id}/dispatch-material` → `DispatchMaterial` JSON
 * `GET /internal/dokumentobjekter/{dokumentobjekt_id}/content` → the document's bytes
@@ -15,6 +16,8 @@ from uuid import UUID
 
 import httpx
 from pydantic import ValidationError
+
+from arkiv5_kit.auth import ClientCredentials
 
 from .domain.material import DispatchMaterial
 
@@ -33,15 +36,31 @@ class JournalClient(Protocol):
     async def download(self, dokumentobjekt_id: UUID) -> bytes: ...
 
 
+JOURNAL_SCOPES = ["journal.read"]
+
+
+def scoped_auth(http: httpx.AsyncClient, *, audience: str, scopes: list[str]) -> httpx.Auth | None:
+    """The shared client's credentials, as a token for one service: each service takes only tokens
+    with its own audience, and the access service grants only the scopes it lists for the client."""
+    auth = http.auth
+    if not isinstance(auth, ClientCredentials):
+        return None
+    return ClientCredentials(auth.token_url, client_id=auth.client_id, client_secret=auth.client_secret,
+                             audience=audience, scopes=scopes, client=auth._client)
+
+
 class HttpJournalClient:
-    def __init__(self, http: httpx.AsyncClient, *, base_url: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, base_url: str, timeout_s: float = 60.0,
+                 auth: httpx.Auth | None = None) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.auth = auth or scoped_auth(http, audience="journal", scopes=JOURNAL_SCOPES)
 
     async def _get(self, path: str) -> httpx.Response:
         try:
-            response = await self.http.get(f"{self.base_url}{path}", timeout=self.timeout_s)
+            response = await self.http.get(f"{self.base_url}{path}", timeout=self.timeout_s,
+                                           auth=self.auth or httpx.USE_CLIENT_DEFAULT)
         except httpx.HTTPError as exc:
             raise JournalUnavailable(type(exc).__name__) from None
         if response.status_code in (404, 410):

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from .dispatches import router as dispatches_router
+
+routers: list[APIRouter] = [dispatches_router]

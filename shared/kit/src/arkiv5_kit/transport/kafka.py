@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    CommitFailedError,
+    InvalidProducerIdMapping,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
 
 from arkiv5_contracts.topics import TOPICS, dead_letter_topic
 
 from .base import IncomingRecord, OutgoingMessage
 
 log = logging.getLogger(__name__)
+
+# After a broker restart mid-batch the idempotent producer can come back out of step with
+# the broker and never recover by itself (every later publish fails the same way). A new
+# producer (a new producer id) cures it; the unacknowledged batch is published again.
+PRODUCER_OUT_OF_STEP = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerIdMapping)
 
 
 class KafkaTransport:
@@ -125,11 +138,28 @@ class KafkaTransport:
             await asyncio.wait([self._connecting], timeout=self.request_timeout_ms / 1000)
         if self._producer is None:
             raise ConnectionError("not connected to Kafka yet")
-        # send() only enqueues into the batch accumulator; the futures resolve on broker ack.
-        pending = [
-            await self._producer.send(self.topic_prefix + m.topic, value=m.value, key=m.key, headers=list(m.headers)) for m in messages
-        ]
-        await asyncio.gather(*pending)
+        producer = self._producer
+        try:
+            # send() only enqueues into the batch accumulator; the futures resolve on broker ack.
+            pending = [
+                await producer.send(self.topic_prefix + m.topic, value=m.value, key=m.key, headers=list(m.headers))
+                for m in messages
+            ]
+            await asyncio.gather(*pending)
+        except PRODUCER_OUT_OF_STEP as exc:
+            log.warning("kafka producer out of step with the broker (%s); starting a new one", type(exc).__name__)
+            await self._replace_producer(producer)
+            raise
+
+    async def _replace_producer(self, failed: AIOKafkaProducer) -> None:
+        async with self._lock:
+            if self._producer is not failed:
+                return  # another publish replaced it already
+            self._producer = None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(failed.stop(), timeout=10)
+            if self._users and (self._connecting is None or self._connecting.done()):
+                self._connecting = asyncio.create_task(self._connect(), name="kafka-connect")
 
     def subscriber(self, group: str, topics: Sequence[str]) -> KafkaSubscriber:
         return KafkaSubscriber(self, group, list(topics))

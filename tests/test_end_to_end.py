@@ -1,0 +1,331 @@
+"""The four services working together over HTTP in the one-process suite.
+
+`create_suite_app` is served by a real uvicorn on a free port (a background thread), so the
+journal, conversion and the SvarUt gateway call each other on that port with the demo
+municipality's client credentials, exactly as `make run` wires them; the SvarUt simulator
+plays KS. Rights come from the access service's own events (seed and change requests)
+through the suite's embedded bus into the journal's read model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import shutil
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import uvicorn
+
+from arkiv5_suite.app import SIMULATOR_PREFIX, create_suite_app
+from processes import free_port
+
+SECRET = "demo-client-secret"
+PASSWORD = "demo-password"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+OSLO = ZoneInfo("Europe/Oslo")
+
+needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+
+
+def docx_bytes(text: str) -> bytes:
+    from docx import Document
+
+    document = Document()
+    document.add_heading("Vedtak", level=1)
+    document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def pdf_bytes() -> bytes:
+    """A minimal valid one-page PDF (the gateway sends a PDF as it is)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+class Suite:
+    """The running suite and the calls a municipality's people and systems make to it."""
+
+    def __init__(self, base: str, http: httpx.AsyncClient) -> None:
+        self.base = base
+        self.http = http
+        self.units: dict[str, str] = {}
+        self.person_ids: dict[str, str] = {}
+
+    async def client_token(self, client_id: str, scope: str, audience: str = "journal") -> str:
+        response = await self.http.post(f"{self.base}/access/oauth2/token", auth=(client_id, SECRET), data={
+            "grant_type": "client_credentials", "audience": audience, "scope": scope})
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    async def person_token(self, username: str, audience: str = "journal") -> str:
+        response = await self.http.post(f"{self.base}/access/oauth2/token", data={
+            "grant_type": "password", "username": username, "password": PASSWORD, "audience": audience})
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        self.person_ids[username] = _claims(token)["person_id"]
+        return token
+
+    async def call(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        return await self.http.request(method, f"{self.base}{path}", headers=headers, **kwargs)
+
+    async def journal(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        return await self.call(method, f"/journal{path}", token, **kwargs)
+
+
+def _claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 60, what: str = "") -> Any:
+    """Poll until `check` returns something truthy: events cross the bus asynchronously."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}: {last!r}")
+
+
+@pytest.fixture
+async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_suite_app(var_dir=tmp_path / "var", base_url=base)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="suite", daemon=True)
+    thread.start()
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            deadline = time.monotonic() + 60
+            while not server.started:
+                assert thread.is_alive(), "the suite stopped while starting"
+                assert time.monotonic() < deadline, "the suite did not start"
+                await asyncio.sleep(0.1)
+            s = Suite(base, http)
+            arkivleder = await s.person_token("arkivleder", audience="access")
+            units = (await s.call("GET", "/access/units", arkivleder)).json()
+            s.units = {u["code"]: u["id"] for u in units}
+            yield s
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+
+
+async def _until_allowed(send: Callable[[], Awaitable[httpx.Response]], expected: int, what: str) -> httpx.Response:
+    """A person's first call may come before the seed's RightsChanged reached the journal."""
+
+    async def attempt() -> httpx.Response | None:
+        response = await send()
+        return response if response.status_code == expected else None
+
+    return await eventually(attempt, what=what)
+
+
+async def _register_case(s: Suite, token: str, **body: Any) -> dict[str, Any]:
+    response = await s.journal("POST", "/saksmapper", token, json={
+        "tittel": "Tildeling av tjenester", "administrativEnhet": s.units["HO-BV"], **body})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _outgoing_letter(s: Suite, document: bytes, media_type: str, filnavn: str) -> tuple[str, str, str, str]:
+    """A fagsystem registers a case and an outgoing decision to an organisation; the handler and
+    the leader finish and approve it. Returns (journalpost id, handler, leader, fagsystem) tokens."""
+    saksbehandler = await s.person_token("saksbehandler")
+    leder = await s.person_token("leder")
+    fagsystem = await s.client_token("demo-fagsystem", "journal.read journal.write")
+    case = await _register_case(s, fagsystem, saksansvarlig=s.person_ids["saksbehandler"])
+    registered = await s.journal("POST", f"/saksmapper/{case['systemID']}/journalposter", fagsystem, json={
+        "journalposttype": "U", "tittel": "Vedtak om tildeling", "erVedtak": True,
+        "saksbehandler": s.person_ids["saksbehandler"], "dokumentetsDato": datetime.now(OSLO).date().isoformat(),
+        "korrespondansepart": [{
+            "korrespondanseparttype": "EM", "korrespondansepartNavn": "Lindesnes Bygg AS",
+            "organisasjonsnummer": "974760673", "postadresse": ["Storgata 1"], "postnummer": "4514",
+            "poststed": "Mandal"}]})
+    assert registered.status_code == 201, registered.text
+    jp = registered.json()["systemID"]
+    uploaded = await s.journal("POST", f"/journalposter/{jp}/dokumenter", fagsystem, params={
+        "tittel": "Vedtak", "filnavn": filnavn}, content=document, headers={"Content-Type": media_type})
+    assert uploaded.status_code == 201, uploaded.text
+    await _until_allowed(lambda: s.journal("POST", f"/journalposter/{jp}/journalstatus", saksbehandler,
+                                           json={"journalstatus": "F"}), 200, "the handler's rights in the journal")
+    await _until_allowed(lambda: s.journal("POST", f"/journalposter/{jp}/journalstatus", leder,
+                                           json={"journalstatus": "G"}), 200, "the leader's rights in the journal")
+    return jp, saksbehandler, leder, fagsystem
+
+
+async def _sent(s: Suite, jp: str, leder: str) -> None:
+    ekspedert = await s.journal("POST", f"/journalposter/{jp}/ekspedere", leder)
+    assert ekspedert.status_code == 202, ekspedert.text
+
+    async def is_e() -> dict[str, Any] | None:
+        body = (await s.journal("GET", f"/journalposter/{jp}", leder)).json()
+        return body if body["journalstatus"]["kode"] == "E" else None
+
+    body = await eventually(is_e, timeout_s=90, what="journalstatus E")
+    assert body["sendtDato"] == datetime.now(OSLO).date().isoformat()
+    assert body["harForsendelsesfeil"] is False
+    assert body["korrespondansepart"][0]["forsendelseStatus"] in ("accepted", "delivered")
+    deliveries = (await s.http.get(f"{s.base}{SIMULATOR_PREFIX}/_simulator/deliveries")).json()["deliveries"]
+    [recipient] = body["korrespondansepart"]
+    # eksternReferanse is <dispatch_id>:<recipient_id>: one letter, delivered exactly once.
+    assert len(deliveries) == 1 and list(deliveries.values()) == [1], deliveries
+    assert next(iter(deliveries)).endswith(f":{recipient['systemID']}")
+
+
+async def test_outgoing_pdf_letter_is_sent_through_svarut_and_becomes_e(suite: Suite) -> None:
+    jp, _saksbehandler, leder, _fagsystem = await _outgoing_letter(suite, pdf_bytes(), "application/pdf", "vedtak.pdf")
+    await _sent(suite, jp, leder)
+
+
+@needs_libreoffice
+async def test_outgoing_docx_letter_is_converted_sent_through_svarut_and_becomes_e(suite: Suite) -> None:
+    jp, _saksbehandler, leder, _fagsystem = await _outgoing_letter(
+        suite, docx_bytes("Du får tildelt tjenesten."), DOCX, "vedtak.docx")
+    await _sent(suite, jp, leder)
+
+
+@needs_libreoffice
+async def test_incoming_journalpost_registered_as_j_gets_its_archival_pdfa_variant(suite: Suite) -> None:
+    fagsystem = await suite.client_token("demo-fagsystem", "journal.read journal.write")
+    case = await _register_case(suite, fagsystem)
+    registered = await suite.journal("POST", f"/saksmapper/{case['systemID']}/journalposter", fagsystem, json={
+        "journalposttype": "I", "tittel": "Søknad om tjenester", "mottattDato": datetime.now(OSLO).date().isoformat(),
+        "korrespondansepart": [{"korrespondanseparttype": "EA", "korrespondansepartNavn": "Lindesnes Bygg AS",
+                                "organisasjonsnummer": "974760673"}]})
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["journalstatus"]["kode"] == "J"
+    jp = registered.json()["systemID"]
+    uploaded = await suite.journal("POST", f"/journalposter/{jp}/dokumenter", fagsystem,
+                                   params={"tittel": "Søknad", "filnavn": "soknad.docx"},
+                                   content=docx_bytes("Jeg søker om tjenester."), headers={"Content-Type": DOCX})
+    assert uploaded.status_code == 201, uploaded.text
+    source = uploaded.json()["dokumentobjekt"][0]["systemID"]
+
+    async def archival() -> dict[str, Any] | None:
+        body = (await suite.journal("GET", f"/journalposter/{jp}", fagsystem)).json()
+        [beskrivelse] = body["dokumentbeskrivelse"]
+        variants = {o["variantformat"]["kode"]: o for o in beskrivelse["dokumentobjekt"]}
+        return variants if "A" in variants else None
+
+    variants = await eventually(archival, timeout_s=180, what="the archival variant")
+    assert variants["P"]["systemID"] == source
+    assert variants["A"]["format"] == "application/pdf"
+    assert variants["A"]["formatDetaljer"] in ("fmt/477", "fmt/476", "fmt/478")
+    content = await suite.journal("GET", f"/dokumentobjekter/{variants['A']['systemID']}/fil", fagsystem)
+    assert content.status_code == 200 and content.content.startswith(b"%PDF-")
+
+
+async def _change_rights(s: Suite, username: str, body: dict[str, Any]) -> None:
+    """The leader's written request, approved by the arkivleder: the access service publishes
+    RightsChanged (and AccountDisabled for a leaver), which the journal reads from the bus."""
+    leder = await s.person_token("leder", audience="access")
+    arkivleder = await s.person_token("arkivleder", audience="access")
+    submitted = await s.call("POST", "/access/change-requests", leder, json={
+        "person_id": s.person_ids[username], "full_name": "Barnevern Saksbehandler",
+        "job_title": "Barnevernskonsulent", "effective_date": datetime.now(OSLO).date().isoformat(), **body})
+    assert submitted.status_code == 201, submitted.text
+    decided = await s.call("POST", f"/access/change-requests/{submitted.json()['id']}/decision", arkivleder,
+                           json={"outcome": "approved"})
+    assert decided.status_code == 200, decided.text
+
+
+async def test_authorisation_matrix_is_enforced_by_the_journal_with_rights_from_access_events(suite: Suite) -> None:
+    s = suite
+    arkivleder = await s.person_token("arkivleder")
+    leder = await s.person_token("leder")
+    saksbehandler = await s.person_token("saksbehandler")
+    lesetilgang = await s.person_token("lesetilgang")
+    # A colleague's (the leader's) case in Barnevern, screened with access code 6.
+    case = await _until_allowed(lambda: s.journal("POST", "/saksmapper", arkivleder, json={
+        "tittel": "Undersøkelse", "administrativEnhet": s.units["HO-BV"], "saksansvarlig": s.person_ids["leder"],
+        "skjerming": {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13 jf. bvl. § 13-1",
+                      "skjermingMetadata": ["TRO"]}}), 201, "the arkivleder's rights in the journal")
+    case_id = case.json()["systemID"]
+    jp = await s.journal("POST", f"/saksmapper/{case_id}/journalposter", arkivleder, json={
+        "journalposttype": "I", "tittel": "Bekymringsmelding om Kari Nordmann", "skjermedeOrd": ["Kari Nordmann"],
+        "mottattDato": datetime.now(OSLO).date().isoformat(),
+        "skjerming": {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13 jf. bvl. § 13-1",
+                      "skjermingMetadata": ["TRO", "NA"]},
+        "korrespondansepart": [{"korrespondanseparttype": "EA", "korrespondansepartNavn": "Ola Melder"}]})
+    assert jp.status_code == 201, jp.text
+    jp_id = jp.json()["systemID"]
+    document = await s.journal("POST", f"/journalposter/{jp_id}/dokumenter", arkivleder, params={"tittel": "Melding"},
+                               content=pdf_bytes(), headers={"Content-Type": "application/pdf"})
+    assert document.status_code == 201, document.text
+    document_id = document.json()["dokumentobjekt"][0]["systemID"]
+
+    # Reading a screened journalpost without clearance: the screened fields are replaced,
+    # and the document itself is refused.
+    seen = await s.journal("GET", f"/journalposter/{jp_id}", lesetilgang)
+    assert seen.status_code == 200
+    assert seen.json()["erSkjermetForDeg"] is True
+    assert "Kari Nordmann" not in seen.text and "Ola Melder" not in seen.text
+    assert (await s.journal("GET", f"/dokumentobjekter/{document_id}/fil", lesetilgang)).status_code == 403
+    # The handler is cleared for KL only (seed): masked as well.
+    assert (await s.journal("GET", f"/journalposter/{jp_id}", saksbehandler)).json()["erSkjermetForDeg"] is True
+
+    # The leader registers in a restricted case of the own unit tree.
+    led = await s.journal("POST", f"/saksmapper/{case_id}/journalposter", leder, json={
+        "journalposttype": "N", "tittel": "Notat fra leder"})
+    assert led.status_code == 201, led.text
+
+    # A change request clears the handler for code 6; RightsChanged reaches the journal.
+    await _change_rights(s, "saksbehandler", {
+        "kind": "change", "unit_id": s.units["HO-BV"], "roles": ["saksbehandler"], "access_codes": ["KL", "6"]})
+
+    async def cleared() -> bool:
+        body = (await s.journal("GET", f"/journalposter/{jp_id}", saksbehandler)).json()
+        return body["erSkjermetForDeg"] is False and "Kari Nordmann" in body["tittel"]
+
+    await eventually(cleared, what="the handler's new clearance in the journal")
+    # Cleared to read, but the case is a colleague's: the handler may not write to it.
+    refused = await s.journal("POST", f"/saksmapper/{case_id}/journalposter", saksbehandler, json={
+        "journalposttype": "N", "tittel": "Notat"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json().get("rule") == "saksbehandler.create-journalpost.restricted-not-member"
+    merknad = await s.journal("POST", f"/journalposter/{jp_id}/merknader", saksbehandler,
+                              json={"merknadstekst": "Ringt melder"})
+    assert merknad.status_code == 403, merknad.text
+
+    # The handler leaves from today: the token issued before still verifies, but the journal
+    # refuses every action once AccountDisabled and the ended rights are in its read model.
+    await _change_rights(s, "saksbehandler", {"kind": "leaver"})
+
+    async def refused_after_leaving() -> httpx.Response | None:
+        response = await s.journal("GET", f"/journalposter/{jp_id}", saksbehandler)
+        return response if response.status_code == 403 else None
+
+    gone = await eventually(refused_after_leaving, what="the leaver refused by the journal")
+    assert gone.json().get("rule") in ("account.disabled", "validity.ended")
+    token = await s.http.post(f"{s.base}/access/oauth2/token", data={
+        "grant_type": "password", "username": "saksbehandler", "password": PASSWORD, "audience": "journal"})
+    assert token.status_code == 400
