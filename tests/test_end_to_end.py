@@ -13,6 +13,7 @@ import asyncio
 import base64
 import io
 import json
+import os
 import shutil
 import threading
 import time
@@ -34,7 +35,13 @@ PASSWORD = "demo-password"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OSLO = ZoneInfo("Europe/Oslo")
 
-needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+# Skipped only on a developer machine without LibreOffice; with ARKIV5_REQUIRE_SERVICES=1
+# (CI) the tests run and fail, so a missing converter can never hide behind a skip.
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None
+    and os.environ.get("ARKIV5_REQUIRE_SERVICES", "").lower() not in ("1", "true", "yes"),
+    reason="LibreOffice (soffice) is not installed",
+)
 
 
 def docx_bytes(text: str) -> bytes:
