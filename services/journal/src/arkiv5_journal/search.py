@@ -25,6 +25,7 @@ from sqlalchemy import (
     Uuid,
     bindparam,
     column,
+    delete,
     func,
     insert,
     literal,
@@ -74,6 +75,10 @@ _SQLITE_INSERT = text(
 ).bindparams(bindparam("id", type_=Uuid()))
 
 
+_SQLITE_DELETE = text("DELETE FROM journalpost_sok WHERE journalpost_id = :id").bindparams(
+    bindparam("id", type_=Uuid()))
+
+
 def _copies(journalpost: Journalpost) -> dict[str, object]:
     return {"journaldato": journalpost.journaldato, "opprettet_dato": journalpost.opprettet_dato,
             "journalaar": journalpost.journalaar, "journalstatus": journalpost.journalstatus,
@@ -103,6 +108,14 @@ async def refresh(session: AsyncSession, journalpost: Journalpost) -> None:
     if _postgres(session):
         await session.execute(update(_SOK).where(_SOK.c.journalpost_id == journalpost.system_id)
                               .values(**_copies(journalpost)))
+
+
+async def remove(session: AsyncSession, journalpost_id: UUID) -> None:
+    """Drop a journalpost's row before indexing it anew (after a corrected title or screening)."""
+    if _postgres(session):
+        await session.execute(delete(_SOK).where(_SOK.c.journalpost_id == journalpost_id))
+    else:
+        await session.execute(_SQLITE_DELETE, {"id": journalpost_id})
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.auth import require_scopes
 from arkiv5_kit.errors import PayloadTooLarge
 
-from .. import documents, reports, search, service, views
+from .. import corrections, documents, reports, search, service, views
 from ..blobstore import BlobStore
 from ..models import Journalpost, Saksmappe
 from ..schemas import (
@@ -116,11 +116,27 @@ async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Re
 
 
 @router.get("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
-async def get_saksmappe(saksmappe_id: UUID, request: Request, caller: Reader) -> SaksmappeOut:
+async def get_saksmappe(saksmappe_id: UUID, request: Request, response: Response, caller: Reader) -> SaksmappeOut:
     async with _db(request).unit_of_work() as session:
         saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        response.headers["ETag"] = corrections.etag(saksmappe)
         full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
         return await views.saksmappe_out(session, saksmappe, masked=not full)
+
+
+@router.patch("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
+async def correct_saksmappe(saksmappe_id: UUID, request: Request, response: Response, caller: Writer) -> SaksmappeOut:
+    """JSON merge-patch of the correctable fields; If-Match with the ETag as read is required."""
+    if_match = request.headers.get("if-match")
+    if if_match is None:
+        raise corrections.PreconditionRequired("A correction needs the If-Match header with the ETag as read.")
+    patch = corrections.parse_patch(await request.body(), request.headers.get("content-type"),
+                                    corrections.SaksmappePatch, corrections._IMMUTABLE_SAKSMAPPE)
+    async with _db(request).unit_of_work() as session:
+        saksmappe = await corrections.correct_saksmappe(session, caller=caller, saksmappe_id=saksmappe_id,
+                                                        patch=patch, if_match=if_match)  # type: ignore[arg-type]
+        response.headers["ETag"] = corrections.etag(saksmappe)
+        return await views.saksmappe_out(session, saksmappe, masked=False)
 
 
 @router.post("/saksmapper/{saksmappe_id}/avslutt", response_model=SaksmappeOut)
@@ -181,8 +197,27 @@ async def _journalpost_view(session: Any, caller: Caller, journalpost_id: UUID) 
 
 
 @router.get("/journalposter/{journalpost_id}", response_model=JournalpostOut)
-async def get_journalpost(journalpost_id: UUID, request: Request, caller: Reader) -> JournalpostOut:
+async def get_journalpost(journalpost_id: UUID, request: Request, response: Response,
+                          caller: Reader) -> JournalpostOut:
     async with _db(request).unit_of_work() as session:
+        out = await _journalpost_view(session, caller, journalpost_id)
+        response.headers["ETag"] = corrections.etag(await service.get_journalpost(session, journalpost_id))
+        return out
+
+
+@router.patch("/journalposter/{journalpost_id}", response_model=JournalpostOut)
+async def correct_journalpost(journalpost_id: UUID, request: Request, response: Response,
+                              caller: Writer) -> JournalpostOut:
+    """JSON merge-patch of the correctable fields; numbers, journaldato and journalposttype never change."""
+    if_match = request.headers.get("if-match")
+    if if_match is None:
+        raise corrections.PreconditionRequired("A correction needs the If-Match header with the ETag as read.")
+    patch = corrections.parse_patch(await request.body(), request.headers.get("content-type"),
+                                    corrections.JournalpostPatch, corrections._IMMUTABLE_JOURNALPOST)
+    async with _db(request).unit_of_work() as session:
+        journalpost = await corrections.correct_journalpost(session, caller=caller, journalpost_id=journalpost_id,
+                                                            patch=patch, if_match=if_match)  # type: ignore[arg-type]
+        response.headers["ETag"] = corrections.etag(journalpost)
         return await _journalpost_view(session, caller, journalpost_id)
 
 

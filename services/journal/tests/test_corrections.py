@@ -1,0 +1,138 @@
+"""Corrections (retting) of registered saksmapper and journalposter: merge-patch with If-Match."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .conftest import Journal, case, incoming
+
+PATCH = {"Content-Type": "application/merge-patch+json"}
+
+
+async def _registered(journal: Journal) -> tuple[str, str, dict[str, str]]:
+    handler_id = await journal.grant("saksbehandler", roles=["saksbehandler"])
+    handler = journal.person("saksbehandler")
+    saksmappe = (await journal.client.post("/saksmapper", json=case(saksansvarlig=str(handler_id)),
+                                           headers=handler)).json()
+    response = await journal.client.post(f"/saksmapper/{saksmappe['systemID']}/journalposter",
+                                         json=incoming(saksbehandler=str(handler_id)), headers=handler)
+    assert response.status_code == 201, response.text
+    return saksmappe["systemID"], response.json()["systemID"], handler
+
+
+async def _etag(journal: Journal, path: str, headers: dict[str, str]) -> str:
+    response = await journal.client.get(path, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.headers["ETag"]
+
+
+async def _log(journal: Journal, system_id: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    response = await journal.client.get(f"/endringslogg/{system_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _fields(log: list[dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
+    return {row["referanseMetadata"]: (row["tidligereVerdi"], row["nyVerdi"]) for row in log
+            if row["tidligereVerdi"] is not None}
+
+
+async def _corrects_journalpost_with_etag(journal: Journal) -> None:
+    _case, jp, handler = await _registered(journal)
+    tag = await _etag(journal, f"/journalposter/{jp}", handler)
+    response = await journal.client.patch(f"/journalposter/{jp}", headers={**handler, **PATCH, "If-Match": tag},
+                                          json={"tittel": "Melding om bostøtte", "forfallsdato": "2026-12-01"})
+    assert response.status_code == 200, response.text
+    assert response.json()["tittel"] == "Melding om bostøtte"
+    assert response.json()["forfallsdato"] == "2026-12-01"
+    assert response.headers["ETag"] != tag
+    changes = _fields(await _log(journal, jp, handler))
+    assert changes["tittel"] == ("Søknad om økonomisk sosialhjelp", "Melding om bostøtte")
+    assert changes["offentligTittel"] == ("Søknad om økonomisk sosialhjelp", "Melding om bostøtte")
+    search = await journal.client.get("/sok", params={"q": "bostøtte"}, headers=handler)
+    assert [r["systemID"] for r in search.json()["results"]] == [jp]
+    assert (await journal.client.get("/sok", params={"q": "søknad"}, headers=handler)).json()["count"] == 0
+
+
+async def test_correction_with_the_right_etag_changes_fields_and_logs_old_and_new(journal: Journal) -> None:
+    await _corrects_journalpost_with_etag(journal)
+
+
+@pytest.mark.postgres
+async def test_correction_on_postgresql(journal_factory: Callable[..., Any], postgres_database: str) -> None:
+    async for journal in journal_factory(database_url=postgres_database):
+        await _corrects_journalpost_with_etag(journal)
+
+
+async def test_stale_etag_is_412_and_writes_nothing(journal: Journal) -> None:
+    _case, jp, handler = await _registered(journal)
+    tag = await _etag(journal, f"/journalposter/{jp}", handler)
+    first = await journal.client.patch(f"/journalposter/{jp}", headers={**handler, **PATCH, "If-Match": tag},
+                                       json={"tittel": "Første retting"})
+    assert first.status_code == 200, first.text
+    log_before = await _log(journal, jp, handler)
+    stale = await journal.client.patch(f"/journalposter/{jp}", headers={**handler, **PATCH, "If-Match": tag},
+                                       json={"tittel": "Andre retting"})
+    assert stale.status_code == 412
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    assert (await journal.client.get(f"/journalposter/{jp}", headers=handler)).json()["tittel"] == "Første retting"
+    assert await _log(journal, jp, handler) == log_before
+
+
+async def test_without_if_match_is_428(journal: Journal) -> None:
+    saksmappe, jp, handler = await _registered(journal)
+    for path in (f"/journalposter/{jp}", f"/saksmapper/{saksmappe}"):
+        response = await journal.client.patch(path, headers={**handler, **PATCH}, json={"tittel": "Ny"})
+        assert response.status_code == 428
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_handler_may_not_correct_a_colleagues_journalpost_but_the_archive_may(journal: Journal) -> None:
+    _case, jp, _handler = await _registered(journal)
+    await journal.grant("kollega", roles=["saksbehandler"])
+    await journal.grant("arkivar", roles=["arkivtjeneste"])
+    colleague, archive = journal.person("kollega"), journal.person("arkivar")
+    tag = await _etag(journal, f"/journalposter/{jp}", colleague)
+    refused = await journal.client.patch(f"/journalposter/{jp}", headers={**colleague, **PATCH, "If-Match": tag},
+                                         json={"tittel": "Kollegaens retting"})
+    assert refused.status_code == 403
+    assert refused.json()["rule"] == "saksbehandler.write.not-responsible"
+    allowed = await journal.client.patch(f"/journalposter/{jp}", headers={**archive, "If-Match": tag},
+                                         json={"tittel": "Arkivets retting"})
+    assert allowed.status_code == 200, allowed.text
+    log = [r for r in await _log(journal, jp, archive) if r["referanseMetadata"] == "tittel"]
+    assert log[-1]["nyVerdi"] == "Arkivets retting"
+    assert log[-1]["endretAv"] == str(journal.persons["arkivar"])
+
+
+async def test_numbers_journaldato_and_type_are_immutable(journal: Journal) -> None:
+    _case, jp, handler = await _registered(journal)
+    tag = await _etag(journal, f"/journalposter/{jp}", handler)
+    for field, value in (("journalpostnummer", 7), ("journalsekvensnummer", 99), ("journaldato", "2026-01-01"),
+                         ("journalposttype", "U")):
+        response = await journal.client.patch(f"/journalposter/{jp}", headers={**handler, **PATCH, "If-Match": tag},
+                                              json={"tittel": "Ny", field: value})
+        assert response.status_code == 422
+        assert response.json()["field"] == field
+    assert (await _etag(journal, f"/journalposter/{jp}", handler)) == tag
+
+
+async def test_public_title_follows_the_title(journal: Journal) -> None:
+    saksmappe, _jp, handler = await _registered(journal)
+    tag = await _etag(journal, f"/saksmapper/{saksmappe}", handler)
+    response = await journal.client.patch(
+        f"/saksmapper/{saksmappe}", headers={**handler, "Content-Type": "application/json", "If-Match": tag},
+        json={"tittel": "Sosialhjelp til Ola Nordmann", "skjermedeOrd": ["Ola Nordmann"]})
+    assert response.status_code == 200, response.text
+    assert response.json()["offentligTittel"] == "Sosialhjelp til *****"
+    changes = _fields(await _log(journal, saksmappe, handler))
+    assert changes["offentligTittel"] == ("Økonomisk sosialhjelp 2026", "Sosialhjelp til *****")
+    # The public title now hides words: a new title without them is refused, and nothing changes.
+    tag = response.headers["ETag"]
+    refused = await journal.client.patch(f"/saksmapper/{saksmappe}", headers={**handler, **PATCH, "If-Match": tag},
+                                         json={"tittel": "Sosialhjelp til Ola Nordmann, 2027"})
+    assert refused.status_code == 422
+    assert (await _etag(journal, f"/saksmapper/{saksmappe}", handler)) == tag
