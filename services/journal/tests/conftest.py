@@ -70,7 +70,8 @@ class Journal:
 
     async def outbox_payloads(self, event_type_suffix: str) -> list[str]:
         async with self.runtime.database.unit_of_work() as session:
-            rows = (await session.execute(select(outbox_table.c.event_type, outbox_table.c.payload))).all()
+            query = select(outbox_table.c.event_type, outbox_table.c.payload).order_by(outbox_table.c.id)
+            rows = (await session.execute(query)).all()
         return [payload for kind, payload in rows if kind.endswith(event_type_suffix)]
 
 
