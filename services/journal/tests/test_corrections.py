@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -55,6 +57,14 @@ async def _corrects_journalpost_with_etag(journal: Journal) -> None:
     search = await journal.client.get("/sok", params={"q": "bostøtte"}, headers=handler)
     assert [r["systemID"] for r in search.json()["results"]] == [jp]
     assert (await journal.client.get("/sok", params={"q": "søknad"}, headers=handler)).json()["count"] == 0
+    # One event through the outbox: the changed fields' names, who and when; never the values.
+    [raw] = await journal.outbox_payloads("journalpost.corrected.v1")
+    event = json.loads(raw)
+    assert event["journalpost_id"] == jp and event["saksmappe_id"] == _case
+    assert event["changed_fields"] == ["forfallsdato", "offentligTittel", "tittel"]
+    assert event["endret_av"] == str(journal.persons["saksbehandler"])
+    assert datetime.fromisoformat(event["endret_dato"]).tzinfo is not None
+    assert "bostøtte" not in raw and "sosialhjelp" not in raw.lower() and "2026-12-01" not in raw
 
 
 async def test_correction_with_the_right_etag_changes_fields_and_logs_old_and_new(journal: Journal) -> None:
@@ -136,3 +146,36 @@ async def test_public_title_follows_the_title(journal: Journal) -> None:
                                          json={"tittel": "Sosialhjelp til Ola Nordmann, 2027"})
     assert refused.status_code == 422
     assert (await _etag(journal, f"/saksmapper/{saksmappe}", handler)) == tag
+
+
+async def test_saksmappe_correction_publishes_the_changed_field_names_only(journal: Journal) -> None:
+    saksmappe, _jp, handler = await _registered(journal)
+    other = await journal.grant("kollega", roles=["saksbehandler"])
+    tag = await _etag(journal, f"/saksmapper/{saksmappe}", handler)
+    response = await journal.client.patch(
+        f"/saksmapper/{saksmappe}", headers={**handler, **PATCH, "If-Match": tag},
+        json={"tittel": "Sosialhjelp til Ola Nordmann", "skjermedeOrd": ["Ola Nordmann"], "saksansvarlig": str(other)})
+    assert response.status_code == 200, response.text
+    [raw] = await journal.outbox_payloads("saksmappe.corrected.v1")
+    event = json.loads(raw)
+    assert event["saksmappe_id"] == saksmappe
+    assert event["changed_fields"] == ["offentligTittel", "saksansvarlig", "tittel"]
+    assert event["endret_av"] == str(journal.persons["saksbehandler"])
+    assert "Ola" not in raw and "Sosialhjelp" not in raw and str(other) not in raw
+    assert await journal.outbox_payloads("journalpost.corrected.v1") == []
+
+
+async def test_correction_that_changes_nothing_or_is_refused_publishes_nothing(journal: Journal) -> None:
+    saksmappe, jp, handler = await _registered(journal)
+    before = await journal.outbox_types()
+    tag = await _etag(journal, f"/journalposter/{jp}", handler)
+    same = await journal.client.patch(f"/journalposter/{jp}", headers={**handler, **PATCH, "If-Match": tag},
+                                      json={"mottattDato": "2026-11-20"})
+    assert same.status_code == 200, same.text
+    stale = await journal.client.patch(f"/saksmapper/{saksmappe}", headers={**handler, **PATCH, "If-Match": '"x"'},
+                                       json={"tittel": "Ny tittel"})
+    assert stale.status_code == 412
+    immutable = await journal.client.patch(f"/journalposter/{jp}", headers={**handler, **PATCH, "If-Match": tag},
+                                           json={"tittel": "Ny", "journalaar": 2020})
+    assert immutable.status_code == 422
+    assert await journal.outbox_types() == before

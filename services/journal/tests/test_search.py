@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
-from .conftest import FNR, Journal, case, incoming
+from arkiv5_journal import search
+from arkiv5_journal.domain.numbering import today_in_oslo
+
+from .conftest import FNR, OTHER_UNIT, Journal, case, incoming
 
 
 async def _register(journal: Journal, headers: dict[str, str], **overrides: Any) -> str:
@@ -66,3 +70,93 @@ async def test_search_pages_newest_first(journal: Journal) -> None:
 async def test_search_on_postgres(journal_factory: Any, postgres_database: str) -> None:
     async for journal in journal_factory(database_url=postgres_database):
         await test_search_finds_titles_and_parties_and_hides_screened_words(journal)
+
+
+async def _ids(journal: Journal, headers: dict[str, str], **params: Any) -> list[str]:
+    response = await journal.client.get("/sok", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [r["systemID"] for r in response.json()["results"]]
+
+
+async def test_search_filters_sorts_and_pages(journal: Journal) -> None:
+    headers = journal.fagsystem()
+    handler = uuid4()
+    here = [await _register(journal, headers, tittel=f"Referat fra tilsyn {i}") for i in range(3)]
+    there = [await _register(journal, headers, tittel=f"Referat fra tilsyn {i}", administrativEnhet=str(OTHER_UNIT),
+                             saksbehandler=str(handler)) for i in range(2)]
+    await _register(journal, headers, tittel="Melding om vedtak")
+    newest_first = (here + there)[::-1]
+
+    assert await _ids(journal, headers, q="referat tilsyn") == newest_first
+    assert await _ids(journal, headers, q="tilsyn referat", sort="journaldato") == here + there
+    assert await _ids(journal, headers, q="referat", administrativEnhet=str(OTHER_UNIT)) == there[::-1]
+    assert await _ids(journal, headers, q="referat", saksbehandler=str(handler)) == there[::-1]
+    assert await _ids(journal, headers, q="referat", saksbehandler=str(uuid4())) == []
+    assert await _ids(journal, headers, q="referat vedtak") == []  # every word must match
+    today = today_in_oslo()
+    assert await _ids(journal, headers, q="referat", fra=today.isoformat(), til=today.isoformat()) == newest_first
+    assert await _ids(journal, headers, q="referat", fra=(today + timedelta(days=1)).isoformat()) == []
+    assert await _ids(journal, headers, q="referat", til=(today - timedelta(days=1)).isoformat()) == []
+    assert await _ids(journal, headers, q="referat", journalaar=today.year - 1) == []
+    # Pages of two, oldest first, add up to the whole list: nothing twice, nothing missing.
+    pages = [await _ids(journal, headers, q="referat", sort="journaldato", **{"$top": 2, "$skip": skip})
+             for skip in (0, 2, 4)]
+    assert pages[0] + pages[1] + pages[2] == here + there and len(pages[2]) == 1
+
+
+@pytest.mark.postgres
+async def test_search_filters_sorts_and_pages_on_postgres(journal_factory: Any, postgres_database: str) -> None:
+    async for journal in journal_factory(database_url=postgres_database):
+        await test_search_filters_sorts_and_pages(journal)
+
+
+@pytest.mark.postgres
+async def test_search_window_and_all_hits_give_the_same_pages(
+    journal_factory: Any, postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page comes from a walk of the newest WINDOW rows while it holds enough hits, else from
+    all hits (GIN): both give the same pages, and neither shows a hit on screened words only."""
+    windows: list[int | None] = []
+    query = search._postgres_query
+
+    def spy(*args: Any, window: int | None) -> Any:
+        windows.append(window)
+        return query(*args, window=window)
+
+    async for journal in journal_factory(database_url=postgres_database):
+        await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
+        await journal.grant("leser", roles=["lesetilgang"])
+        arkivar, leser = journal.person("arkivar"), journal.person("leser")
+        oldest = await _register(journal, arkivar, tittel="Referat om sjelden sak")
+        common = [await _register(journal, arkivar, tittel=f"Referat {i}") for i in range(13)]
+        screened = await _register(journal, arkivar, tittel="Referat om Ola Hemmelig", skjermedeOrd=["Ola Hemmelig"],
+                                   skjerming={"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13",
+                                              "skjermingMetadata": ["TRO"]})
+        newest_first = [screened, *common[::-1], oldest]
+
+        monkeypatch.setattr(search, "_postgres_query", spy)
+        monkeypatch.setattr(search, "WINDOW", 12)  # the 12 newest journalposts
+
+        # $top=1 asks for 11 hits (the page and ten spare): the window holds 12.
+        assert await _ids(journal, arkivar, q="referat", **{"$top": 1}) == newest_first[:1]
+        assert windows == [12]
+        windows.clear()
+        assert await _ids(journal, arkivar, q="referat", **{"$top": 1, "$skip": 1}) == newest_first[1:2]
+        assert windows == [12]
+        windows.clear()
+        # Deeper than the window: all hits.
+        assert await _ids(journal, arkivar, q="referat", **{"$top": 3, "$skip": 12}) == newest_first[12:15]
+        assert windows == [12, None]
+        windows.clear()
+        # A word outside the window: all hits.
+        assert await _ids(journal, arkivar, q="sjelden referat", **{"$top": 1}) == [oldest]
+        assert windows == [12, None]
+        # The same for the reader: the screened journalpost is found by its public words
+        # (masked), never by its screened ones, on either path.
+        response = await journal.client.get("/sok", params={"q": "referat", "$top": 1}, headers=leser)
+        assert [r["systemID"] for r in response.json()["results"]] == [screened]
+        assert "Hemmelig" not in response.text
+        assert await _ids(journal, leser, q="hemmelig") == []
+        assert await _ids(journal, arkivar, q="hemmelig") == [screened]
+        monkeypatch.setattr(search, "WINDOW", 100)
+        assert await _ids(journal, leser, q="referat", **{"$top": 100}) == newest_first

@@ -106,46 +106,78 @@ async def prefetch_groups(session: AsyncSession, *, saksmappe_ids: set[UUID], jo
     session.info.setdefault(_GROUPS, {}).update(cache)
 
 
-async def _group_ids_of(session: AsyncSession, *, saksmappe_id: UUID, journalpost_id: UUID | None) -> frozenset[UUID]:
+async def _group_ids_of(
+    session: AsyncSession, *, saksmappe_id: UUID, journalpost_id: UUID | None, principal: Principal | None
+) -> frozenset[UUID]:
+    """The record's access groups; with a principal, only those the principal belongs to.
+
+    The policy asks only whether the principal shares a group with the record, so for a
+    decision about one caller the narrowed set decides exactly as the whole set would, and
+    a caller in no group needs no query at all.
+    """
+    if principal is not None and not principal.group_ids:
+        return frozenset()
     cache = session.info.get(_GROUPS, {})
     if saksmappe_id in cache and (journalpost_id is None or journalpost_id in cache):
-        return frozenset(cache[saksmappe_id] | (cache[journalpost_id] if journalpost_id else set()))
-    query = select(Tilgangsgruppe.group_id).where(Tilgangsgruppe.saksmappe_id == saksmappe_id)
-    ids = set((await session.execute(query)).scalars())
-    if journalpost_id is not None:
-        query = select(Tilgangsgruppe.group_id).where(Tilgangsgruppe.journalpost_id == journalpost_id)
-        ids |= set((await session.execute(query)).scalars())
-    return frozenset(ids)
+        ids = cache[saksmappe_id] | (cache[journalpost_id] if journalpost_id else set())
+    else:
+        owner = Tilgangsgruppe.saksmappe_id == saksmappe_id
+        if journalpost_id is not None:
+            owner = owner | (Tilgangsgruppe.journalpost_id == journalpost_id)  # type: ignore[assignment]
+        query = select(Tilgangsgruppe.group_id).where(owner)
+        if principal is not None:
+            query = query.where(Tilgangsgruppe.group_id.in_(principal.group_ids))  # type: ignore[attr-defined]
+        ids = set((await session.execute(query)).scalars())
+    return frozenset(ids if principal is None else ids & principal.group_ids)
+
+
+async def _handlers_of(session: AsyncSession, saksmappe_id: UUID, principal: Principal | None) -> frozenset[UUID]:
+    """Case handlers of the case's journalposts; with a principal, only whether it is one of them."""
+    query = select(Journalpost.saksbehandler_id).where(
+        Journalpost.saksmappe_id == saksmappe_id, Journalpost.saksbehandler_id.is_not(None))  # type: ignore[union-attr]
+    if principal is not None:
+        if principal.person_id.int == 0:  # a system client is nobody's case handler
+            return frozenset()
+        query = query.where(Journalpost.saksbehandler_id == principal.person_id).limit(1)
+    return frozenset(h for h in (await session.execute(query)).scalars() if h is not None)
 
 
 def _active_code(code: str | None, opphoerer: date | None, at: date) -> str | None:
     return code if code and (opphoerer is None or opphoerer >= at) else None
 
 
-async def saksmappe_resource(session: AsyncSession, saksmappe: Saksmappe, at: date) -> Resource:
-    handlers = (
-        await session.execute(
-            select(Journalpost.saksbehandler_id).where(
-                Journalpost.saksmappe_id == saksmappe.system_id, Journalpost.saksbehandler_id.is_not(None)  # type: ignore[union-attr]
-            )
-        )
-    ).scalars()
+async def _principal_or_none(session: AsyncSession, caller: Caller | None, at: date) -> Principal | None:
+    if caller is None:
+        return None
+    try:
+        return await principal_for(session, caller, at)
+    except Forbidden:
+        return None  # the decision will refuse; the full resource costs nothing extra then
+
+
+async def saksmappe_resource(session: AsyncSession, saksmappe: Saksmappe, at: date, *,
+                             caller: Caller | None = None) -> Resource:
+    """The case as the policy sees it; with `caller`, narrowed to what that caller's decision reads."""
+    principal = await _principal_or_none(session, caller, at)
     return Resource(
         kind=ResourceKind.SAKSMAPPE,
         id=saksmappe.system_id,
         unit_id=saksmappe.administrativ_enhet_id,
         saksansvarlig_id=saksmappe.saksansvarlig_id,
-        journalpost_saksbehandler_ids=frozenset(h for h in handlers if h is not None),
+        journalpost_saksbehandler_ids=await _handlers_of(session, saksmappe.system_id, principal),
         access_code=_active_code(saksmappe.tilgangsrestriksjon, saksmappe.skjerming_opphoerer_dato, at),
-        group_ids=await _group_ids_of(session, saksmappe_id=saksmappe.system_id, journalpost_id=None),
+        group_ids=await _group_ids_of(session, saksmappe_id=saksmappe.system_id, journalpost_id=None,
+                                      principal=principal),
         saksstatus=Saksstatus(saksmappe.saksstatus),
         is_closed=saksmappe.saksstatus in _CLOSED,
     )
 
 
 async def journalpost_resource(
-    session: AsyncSession, journalpost: Journalpost, saksmappe: Saksmappe, at: date
+    session: AsyncSession, journalpost: Journalpost, saksmappe: Saksmappe, at: date, *, caller: Caller | None = None
 ) -> Resource:
+    """The journalpost as the policy sees it; with `caller`, its groups narrowed to that caller's."""
+    principal = await _principal_or_none(session, caller, at)
     # The journalpost's own screening, else its case's: a screened case screens its posts.
     code = _active_code(journalpost.tilgangsrestriksjon, journalpost.skjerming_opphoerer_dato, at) or _active_code(
         saksmappe.tilgangsrestriksjon, saksmappe.skjerming_opphoerer_dato, at
@@ -157,9 +189,8 @@ async def journalpost_resource(
         saksansvarlig_id=saksmappe.saksansvarlig_id,
         saksbehandler_id=journalpost.saksbehandler_id,
         access_code=code,
-        group_ids=await _group_ids_of(
-            session, saksmappe_id=saksmappe.system_id, journalpost_id=journalpost.system_id
-        ),
+        group_ids=await _group_ids_of(session, saksmappe_id=saksmappe.system_id,
+                                      journalpost_id=journalpost.system_id, principal=principal),
         journalstatus=Journalstatus(journalpost.journalstatus),
         is_closed=saksmappe.saksstatus in _CLOSED,
     )

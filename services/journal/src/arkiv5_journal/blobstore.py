@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Protocol
 
 CHUNK = 256 * 1024
+HEAD_BYTES = 8192
+THREAD_WRITE_BYTES = 1024 * 1024
+"""Chunks at least this large are written in a thread; smaller ones directly."""
 
 
 class BlobTooLarge(Exception):
@@ -32,12 +35,70 @@ class StoredBlob:
     """The first bytes, for media-type sniffing."""
 
 
+class BlobWriter(Protocol):
+    """One blob being written: `write` the chunks, then `commit` (or `discard` on failure)."""
+
+    async def write(self, chunk: bytes) -> None: ...
+
+    async def commit(self) -> StoredBlob: ...
+
+    def discard(self) -> None: ...
+
+
 class BlobStore(Protocol):
     async def put_stream(self, chunks: AsyncIterator[bytes], *, max_bytes: int) -> StoredBlob: ...
+
+    def writer(self, *, max_bytes: int) -> BlobWriter: ...
 
     async def exists(self, sha256: str) -> bool: ...
 
     def open_stream(self, sha256: str) -> AsyncIterator[bytes]: ...
+
+
+class _FileWriter:
+    """Writes into a temporary file beside the store, hashing as it goes; `commit` moves it into place."""
+
+    def __init__(self, store: FilesystemBlobStore, max_bytes: int) -> None:
+        self._store = store
+        self._max_bytes = max_bytes
+        tmp_dir = store.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        self._file = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self._head = b""
+
+    async def write(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self._size += len(chunk)
+        if self._size > self._max_bytes:
+            self.discard()
+            raise BlobTooLarge()
+        if len(self._head) < HEAD_BYTES:
+            self._head += chunk[: HEAD_BYTES - len(self._head)]
+        self._digest.update(chunk)
+        if len(chunk) >= THREAD_WRITE_BYTES:
+            await asyncio.to_thread(self._file.write, chunk)
+        else:
+            self._file.write(chunk)  # a small write into the page cache costs less than a thread hop
+
+    async def commit(self) -> StoredBlob:
+        self._file.close()
+        sha = self._digest.hexdigest()
+        target = self._store.path_of(sha)
+        await asyncio.to_thread(_move_into_place, self._tmp_name, target)
+        return StoredBlob(sha256=sha, size=self._size, head=self._head)
+
+    def discard(self) -> None:
+        self._file.close()
+        Path(self._tmp_name).unlink(missing_ok=True)
+
+
+def _move_into_place(tmp_name: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp_name, target)
 
 
 class FilesystemBlobStore:
@@ -47,32 +108,17 @@ class FilesystemBlobStore:
     def path_of(self, sha256: str) -> Path:
         return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
 
+    def writer(self, *, max_bytes: int) -> BlobWriter:
+        return _FileWriter(self, max_bytes)
+
     async def put_stream(self, chunks: AsyncIterator[bytes], *, max_bytes: int) -> StoredBlob:
-        tmp_dir = self.root / "tmp"
-        await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
+        writer = self.writer(max_bytes=max_bytes)
         try:
-            with os.fdopen(fd, "wb") as out:
-                async for chunk in chunks:
-                    if not chunk:
-                        continue
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise BlobTooLarge()
-                    if len(head) < 8192:
-                        head += chunk[: 8192 - len(head)]
-                    digest.update(chunk)
-                    await asyncio.to_thread(out.write, chunk)
-            sha = digest.hexdigest()
-            target = self.path_of(sha)
-            await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-            await asyncio.to_thread(os.replace, tmp_name, target)
-            return StoredBlob(sha256=sha, size=size, head=head)
+            async for chunk in chunks:
+                await writer.write(chunk)
+            return await writer.commit()
         except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
+            writer.discard()
             raise
 
     async def exists(self, sha256: str) -> bool:

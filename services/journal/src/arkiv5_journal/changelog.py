@@ -7,9 +7,11 @@ that rolls back leaves no log row, and a committed change always has one.
 
 from __future__ import annotations
 
+import functools
+import os
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic.alias_generators import to_camel
 from sqlalchemy import insert
@@ -21,6 +23,7 @@ _NOT_LOGGED = {"system_id", "opprettet_dato", "opprettet_av", "siste_journalpost
 _NAMES = {"mappe_id": "mappeID", "klasse_id": "klasseID"}
 
 
+@functools.cache
 def _noark_name(column: str) -> str:
     return _NAMES.get(column, to_camel(column.removesuffix("_id")) if column.endswith("_id") else to_camel(column))
 
@@ -35,13 +38,25 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _ids(count: int) -> list[UUID]:
+    """Random (version 4) ids for log rows, from one read of the system's random source."""
+    random = os.urandom(16 * count)
+    return [UUID(bytes=random[i * 16:(i + 1) * 16], version=4) for i in range(count)]
+
+
 def _row(record_id: UUID, kind: str, field: str, now: datetime, who: str, old: str | None, new: str | None) -> dict[str, Any]:
-    return {"id": uuid4(), "referanse_arkivenhet": record_id, "arkivenhet_type": kind, "referanse_metadata": field,
+    return {"referanse_arkivenhet": record_id, "arkivenhet_type": kind, "referanse_metadata": field,
             "endret_dato": now, "endret_av": who, "tidligere_verdi": old, "ny_verdi": new}
 
 
-async def created(session: AsyncSession, *records: tuple[Any, str], who: str) -> None:
-    """Log the creation of each (record, kind): one row per field that has a value, in one insert."""
+def _with_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row, row_id in zip(rows, _ids(len(rows)), strict=True):
+        row["id"] = row_id
+    return rows
+
+
+def creation_rows(*records: tuple[Any, str], who: str) -> list[dict[str, Any]]:
+    """Log rows for the creation of each (record, kind): one per field that has a value."""
     now = datetime.now(UTC)
     rows = []
     for record, kind in records:
@@ -51,6 +66,12 @@ async def created(session: AsyncSession, *records: tuple[Any, str], who: str) ->
             value = _text(getattr(record, column))
             if value is not None:
                 rows.append(_row(record.system_id, kind, _noark_name(column), now, who, None, value))
+    return _with_ids(rows)
+
+
+async def created(session: AsyncSession, *records: tuple[Any, str], who: str) -> None:
+    """Log the creation of each (record, kind), in one insert."""
+    rows = creation_rows(*records, who=who)
     if rows:
         await session.execute(insert(Endringslogg.__table__), rows)  # type: ignore[attr-defined]
 
@@ -62,4 +83,4 @@ async def changed(
     rows = [_row(record.system_id, kind, field, now, who, _text(old), _text(new))
             for field, (old, new) in changes.items() if _text(old) != _text(new)]
     if rows:
-        await session.execute(insert(Endringslogg.__table__), rows)  # type: ignore[attr-defined]
+        await session.execute(insert(Endringslogg.__table__), _with_ids(rows))  # type: ignore[attr-defined]

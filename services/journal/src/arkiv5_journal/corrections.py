@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_contracts.codelists import Journalposttype
+from arkiv5_contracts.events.journal import JournalpostCorrected, SaksmappeCorrected
 from arkiv5_contracts.policy import Action, Resource
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import DomainError, Forbidden, Unprocessable
@@ -149,31 +150,32 @@ def _new_public_title(record: Any, patch: ApiModel, extra_words: list[str], titl
                             errors=[{"field": "body.skjermedeOrd", "message": "Field required", "code": "missing"}])
     tittel = patch.tittel if "tittel" in fields else record.tittel  # type: ignore[attr-defined]
     words = list(patch.skjermede_ord or []) + extra_words  # type: ignore[attr-defined]
-    return service._public_title(tittel, None, words, metadata, title_codes)
+    return service.public_title(tittel, None, words, metadata, title_codes)
 
 
 def _skjerming_changes(record: Any, patch: ApiModel) -> dict[str, Any]:
     if "skjerming" not in patch.model_fields_set:
         return {}
-    return service._skjerming_values(patch.skjerming)  # type: ignore[attr-defined]
+    return service.skjerming_values(patch.skjerming)  # type: ignore[attr-defined]
 
 
 async def _apply(session: AsyncSession, record: Any, kind: str, who: str,
-                 values: dict[str, Any], names: dict[str, str]) -> bool:
+                 values: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """Set the values and log them; answers the Noark names of the fields that really changed."""
     changes = {names.get(column, changelog._noark_name(column)): (getattr(record, column), value)
                for column, value in values.items()}
     await changelog.changed(session, record, kind, who=who, changes=changes)
-    changed = False
+    changed = []
     for column, value in values.items():
         if getattr(record, column) != value:
             setattr(record, column, value)
-            changed = True
+            changed.append(names.get(column, changelog._noark_name(column)))
     await session.flush()
     return changed
 
 
-async def correct_saksmappe(session: AsyncSession, *, caller: Caller, saksmappe_id: UUID, patch: SaksmappePatch,
-                            if_match: str | None) -> Saksmappe:
+async def correct_saksmappe(session: AsyncSession, *, ctx: service.Context, caller: Caller, saksmappe_id: UUID,
+                            patch: SaksmappePatch, if_match: str | None) -> Saksmappe:
     if if_match is None:
         _matches(None, "")
     saksmappe = await session.get(Saksmappe, saksmappe_id, with_for_update=True)
@@ -226,14 +228,17 @@ async def correct_saksmappe(session: AsyncSession, *, caller: Caller, saksmappe_
     changed = await _apply(session, saksmappe, "saksmappe", who, values, {"saksansvarlig_id": "saksansvarlig"})
     if klasse_value != saksmappe.klasse_id:
         saksmappe.klasse_id = klasse_value
-        changed = True
+        changed.append("klasse")
         await session.flush()
     if changed and ({"tittel", "offentlig_tittel"} & values.keys() or skjerming):
         await _reindex_case(session, saksmappe)
+    if changed:
+        await ctx.outbox.add(session, SaksmappeCorrected(
+            saksmappe_id=saksmappe.system_id, changed_fields=sorted(changed), endret_av=who, endret_dato=service.now_utc()))
     return saksmappe
 
 
-async def correct_journalpost(session: AsyncSession, *, caller: Caller, journalpost_id: UUID,
+async def correct_journalpost(session: AsyncSession, *, ctx: service.Context, caller: Caller, journalpost_id: UUID,
                               patch: JournalpostPatch, if_match: str | None) -> Journalpost:
     if if_match is None:
         _matches(None, "")
@@ -270,9 +275,13 @@ async def correct_journalpost(session: AsyncSession, *, caller: Caller, journalp
     public = _new_public_title(journalpost, patch, words, screening.TITLE_CODES_REGISTRERING, metadata)
     if public is not None:
         values["offentlig_tittel"] = public
-    changed = await _apply(session, journalpost, "journalpost", access.actor(caller), values, {})
+    who = access.actor(caller)
+    changed = await _apply(session, journalpost, "journalpost", who, values, {})
     if changed:
         await _reindex(session, journalpost, saksmappe, parts)
+        await ctx.outbox.add(session, JournalpostCorrected(
+            journalpost_id=journalpost.system_id, saksmappe_id=journalpost.saksmappe_id,
+            changed_fields=sorted(changed), endret_av=who, endret_dato=service.now_utc()))
     return journalpost
 
 

@@ -9,7 +9,13 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from arkiv5_contracts.codelists import Dokumenttype, Journalstatus, TilknyttetRegistreringSom, Variantformat
+from arkiv5_contracts.codelists import (
+    Dokumenttype,
+    Journalposttype,
+    Journalstatus,
+    TilknyttetRegistreringSom,
+    Variantformat,
+)
 from arkiv5_contracts.events.journal import DokumentAdded
 from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
@@ -18,7 +24,7 @@ from arkiv5_kit.errors import DomainError, NotFound, PayloadTooLarge, Unprocessa
 from . import access, changelog
 from .blobstore import BlobStore, BlobTooLarge, StoredBlob
 from .domain.numbering import today_in_oslo
-from .models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Saksmappe
+from .models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
 from .service import Context, WrongStatus, get_journalpost, get_saksmappe, now_utc
 from .sniffing import sniff
 
@@ -83,6 +89,91 @@ async def add_document(
     await changelog.created(session, (beskrivelse, "dokumentbeskrivelse"), (objekt, "dokumentobjekt"), who=who)
     await ctx.outbox.add(session, _added(journalpost_id, beskrivelse, objekt))
     return beskrivelse, objekt
+
+
+class VersionRefused(WrongStatus):
+    slug, title = "no-new-version", "No new version of this document can be added"
+
+
+def _refuse_new_version(journalpost: Journalpost) -> None:
+    """A new version changes the record's content, so only while the registration is open.
+
+    Sent (E), archived (A) and cancelled (U) registrations are final, and so is an outgoing
+    letter in J, which it reaches only after sending: the archive must hold what was sent.
+    An incoming letter in J (its usual status from registration on) may still get a
+    better scan; the conversion service converts such a version at once.
+    """
+    status = Journalstatus(journalpost.journalstatus)
+    sent = journalpost.journalposttype == Journalposttype.U.kode and status is Journalstatus.J
+    if status in (Journalstatus.E, Journalstatus.A, Journalstatus.U) or sent:
+        raise VersionRefused(
+            f"The journalpost has journalstatus {status.kode} ({status.kodenavn}); its documents are final "
+            "and get no new versions. Register a new journalpost for changed content.",
+            journalstatus=status.kode)
+
+
+async def _dispatch_underway(session: AsyncSession, journalpost_id: UUID) -> bool:
+    query = select(func.count()).select_from(Korrespondansepart).where(
+        Korrespondansepart.journalpost_id == journalpost_id, Korrespondansepart.forsendelse_status == "requested")
+    return bool((await session.execute(query)).scalar_one())
+
+
+async def check_new_version(
+    session: AsyncSession, *, caller: Caller, dokumentbeskrivelse_id: UUID, lock: bool = False
+) -> tuple[Dokumentbeskrivelse, Journalpost]:
+    """Every refusal of a new version, before any byte is read or row written.
+
+    With `lock`, the journalpost row is share-locked (a status change or sending waits for
+    this transaction) and the dokumentbeskrivelse row locked for update, so concurrent
+    versions of one document queue and each sees the last one's number (PostgreSQL; SQLite
+    writers are serialised by the kit).
+    """
+    beskrivelse = (await session.execute(
+        select(Dokumentbeskrivelse).where(Dokumentbeskrivelse.system_id == dokumentbeskrivelse_id))).scalar_one_or_none()
+    if beskrivelse is None:
+        raise NotFound("No dokumentbeskrivelse has this systemID.")
+    query = select(Journalpost).where(Journalpost.system_id == beskrivelse.journalpost_id)
+    if lock:
+        query = query.with_for_update(read=True).execution_options(populate_existing=True)
+    journalpost = (await session.execute(query)).scalar_one()
+    saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
+    _refuse_new_version(journalpost)
+    await access.authorize(session, caller, Action.UPDATE,
+                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+    if await _dispatch_underway(session, journalpost.system_id):
+        raise VersionRefused("The journalpost is being sent; a new version can be added when the sending has "
+                             "ended (accepted or failed).", journalstatus=journalpost.journalstatus)
+    if lock:
+        await session.execute(select(Dokumentbeskrivelse.system_id).where(
+            Dokumentbeskrivelse.system_id == dokumentbeskrivelse_id).with_for_update())
+    return beskrivelse, journalpost
+
+
+async def add_version(
+    session: AsyncSession, *, ctx: Context, caller: Caller, dokumentbeskrivelse_id: UUID, blob: StoredBlob,
+    declared_type: str | None, filnavn: str | None,
+) -> tuple[Dokumentbeskrivelse, Dokumentobjekt]:
+    """A new production-format (P) version: versjonsnummer = the highest so far + 1, gapless."""
+    beskrivelse, journalpost = await check_new_version(
+        session, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, lock=True)
+    highest = (await session.execute(select(func.max(Dokumentobjekt.versjonsnummer)).where(
+        Dokumentobjekt.dokumentbeskrivelse_id == dokumentbeskrivelse_id))).scalar_one()
+    who = access.actor(caller)
+    objekt = Dokumentobjekt(
+        dokumentbeskrivelse_id=dokumentbeskrivelse_id, versjonsnummer=(highest or 0) + 1,
+        variantformat=Variantformat.P.kode, format=sniff(blob.head, declared_type), sjekksum=blob.sha256,
+        filstoerrelse=blob.size, filnavn=filnavn, opprettet_dato=now_utc(), opprettet_av=who)
+    session.add(objekt)
+    await session.flush()
+    await changelog.created(session, (objekt, "dokumentobjekt"), who=who)
+    await ctx.outbox.add(session, _added(journalpost.system_id, beskrivelse, objekt))
+    return beskrivelse, objekt
+
+
+async def objekter_of(session: AsyncSession, dokumentbeskrivelse_id: UUID) -> list[Dokumentobjekt]:
+    query = (select(Dokumentobjekt).where(Dokumentobjekt.dokumentbeskrivelse_id == dokumentbeskrivelse_id)
+             .order_by(Dokumentobjekt.versjonsnummer, Dokumentobjekt.variantformat))
+    return list((await session.execute(query)).scalars())
 
 
 def _added(journalpost_id: UUID, beskrivelse: Dokumentbeskrivelse, objekt: Dokumentobjekt) -> DokumentAdded:

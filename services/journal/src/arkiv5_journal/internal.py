@@ -116,8 +116,11 @@ async def dispatch_material(session: AsyncSession, *, journalpost_id: UUID) -> d
     )).all()
     by_beskrivelse: dict[UUID, tuple[Dokumentbeskrivelse, dict[str, Dokumentobjekt]]] = {}
     for beskrivelse, objekt in rows:
-        # The newest version wins; within it, one object per variant.
+        # The newest version wins; within it, one object per variant (never an older version's
+        # archival variant beside a newer production variant).
         entry = by_beskrivelse.setdefault(beskrivelse.system_id, (beskrivelse, {}))
+        if any(o.versjonsnummer < objekt.versjonsnummer for o in entry[1].values()):
+            entry[1].clear()
         entry[1][objekt.variantformat] = objekt
     documents = []
     for beskrivelse, variants in sorted(by_beskrivelse.values(),

@@ -195,6 +195,9 @@ class SaksmappeOut(ApiModel):
     avsluttet_dato: date | None = None
     skjerming: SkjermingOut | None = None
     part: list[PartOut] = []
+    merknad: list[MerknadOut] = Field(
+        default_factory=list, description="The case's own remarks (in the single-case read only)"
+    )
     opprettet_dato: datetime
     opprettet_av: str
     er_skjermet_for_deg: bool = Field(
@@ -203,6 +206,20 @@ class SaksmappeOut(ApiModel):
 
 
 # --- journalpost -----------------------------------------------------------------------
+
+
+class DokumentIn(ApiModel):
+    """A document sent as a file part of the same multipart request as its journalpost."""
+
+    fil: str = Field(min_length=1, max_length=200, description="Name of the form part that holds the file")
+    tittel: str | None = Field(
+        default=None, min_length=1, max_length=2000,
+        description="Default: the journalpost's title for the main document, the file name for attachments",
+    )
+    dokumenttype: Code(Dokumenttype) | None = None  # type: ignore[valid-type]
+    tilknyttet_registrering_som: Code(TilknyttetRegistreringSom) | None = None  # type: ignore[valid-type]
+    skanning_kontrollert: bool | None = None
+    sjekksum: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$", description="Expected SHA-256 (hex)")
 
 
 class JournalpostCreate(ApiModel):
@@ -223,6 +240,11 @@ class JournalpostCreate(ApiModel):
     korrespondansepart: list[KorrespondansepartIn] = Field(default_factory=list, max_length=500)
     etterregistrering: bool = Field(
         default=False, description="Back-registration after an outage: the given dates are kept as they are"
+    )
+    dokumentbeskrivelse: list[DokumentIn] = Field(
+        default_factory=list, max_length=50,
+        description="Metadata of the documents sent as file parts (multipart/form-data); files not named here "
+                    "get the defaults",
     )
 
 

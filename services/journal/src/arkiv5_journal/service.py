@@ -13,16 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from arkiv5_contracts.codelists import Journalposttype, Journalstatus, Korrespondanseparttype, Saksstatus
 from arkiv5_contracts.events.journal import (
     DispatchRequested,
-    JournalpostRegistered,
     JournalpostStatusChanged,
     SaksmappeClosed,
     SaksmappeOpened,
@@ -34,7 +32,7 @@ from arkiv5_kit.outbox import Outbox
 
 from . import access, changelog, search
 from .domain import screening, workflow
-from .domain.numbering import SAKSNUMMER, assign_journalsekvensnummer, next_number, today_in_oslo
+from .domain.numbering import SAKSNUMMER, next_number, today_in_oslo
 from .models import (
     Arkiv,
     Arkivdel,
@@ -54,7 +52,6 @@ from .schemas import (
     FordelingIn,
     JournalpostCreate,
     KlasseIn,
-    KorrespondansepartIn,
     MerknadIn,
     SaksmappeCreate,
     SkjermingIn,
@@ -145,7 +142,7 @@ async def _klasse_by_id(session: AsyncSession, system_id: UUID, klasse_id: str) 
 # --- saksmappe --------------------------------------------------------------------------
 
 
-def _skjerming_values(skjerming: SkjermingIn | None) -> dict[str, Any]:
+def skjerming_values(skjerming: SkjermingIn | None) -> dict[str, Any]:
     if skjerming is None:
         return {"tilgangsrestriksjon": None, "skjermingshjemmel": None, "skjerming_metadata": [],
                 "skjerming_opphoerer_dato": None}
@@ -157,7 +154,7 @@ def _skjerming_values(skjerming: SkjermingIn | None) -> dict[str, Any]:
     }
 
 
-def _public_title(tittel: str, offentlig: str | None, ord_: list[str], metadata: list[str], title_codes: frozenset[str]) -> str:
+def public_title(tittel: str, offentlig: str | None, ord_: list[str], metadata: list[str], title_codes: frozenset[str]) -> str:
     if offentlig is not None:
         return offentlig
     first_line = bool({"TM1", "TR1"} & set(metadata)) and bool(title_codes & set(metadata))
@@ -181,7 +178,7 @@ async def create_saksmappe(
         if klasse is None:
             raise UnknownCode(f"klasse {body.klasse!r} is not a klasseID of the arkivdel's klassifikasjonssystem.",
                               field="klasse")
-    skjerming = _skjerming_values(body.skjerming)
+    skjerming = skjerming_values(body.skjerming)
     skjermede_ord = list(body.skjermede_ord)
     if body.klient is not None:
         # A client's case is always screened; the name is never in the public title.
@@ -192,7 +189,7 @@ async def create_saksmappe(
             "skjerming_opphoerer_dato": skjerming["skjerming_opphoerer_dato"],
         }
         skjermede_ord += [body.klient.part_navn, *body.klient.part_navn.split()]
-    offentlig_tittel = _public_title(body.tittel, body.offentlig_tittel, skjermede_ord,
+    offentlig_tittel = public_title(body.tittel, body.offentlig_tittel, skjermede_ord,
                                      skjerming["skjerming_metadata"], screening.TITLE_CODES_MAPPE)
     system_id = uuid.uuid4()
     # Creating a case is creating its first registration: the policy's create-journalpost
@@ -303,7 +300,7 @@ async def _unsigned_in_case(session: AsyncSession, saksmappe_id: UUID) -> list[i
 # --- journalpost ------------------------------------------------------------------------
 
 
-def _check_dates(body: JournalpostCreate, today: date) -> None:
+def check_dates(body: JournalpostCreate, today: date) -> None:
     if body.journalposttype is Journalposttype.I and body.mottatt_dato is None:
         raise Unprocessable("An incoming journalpost (I) needs mottattDato, the date it was received.",
                             errors=[{"field": "body.mottattDato", "message": "Field required", "code": "missing"}])
@@ -312,87 +309,6 @@ def _check_dates(body: JournalpostCreate, today: date) -> None:
         if value is not None and value > today:
             raise Unprocessable(f"{name} is in the future.",
                                 errors=[{"field": f"body.{name}", "message": "in the future", "code": "future_date"}])
-
-
-async def register_journalpost(
-    session: AsyncSession, *, ctx: Context, caller: Caller, saksmappe_id: UUID, body: JournalpostCreate
-) -> Journalpost:
-    today = today_in_oslo()
-    _check_dates(body, today)
-    default_status, allowed = workflow.INITIAL_STATUSES[body.journalposttype]
-    if body.etterregistrering:
-        allowed = allowed | workflow.BACK_REGISTRATION_STATUSES[body.journalposttype]
-    status = body.journalstatus or default_status
-    if status not in allowed:
-        raise InvalidTransition(
-            f"A journalpost of type {body.journalposttype.kode} cannot be registered with journalstatus "
-            f"{status.kode}; allowed: {workflow.describe(allowed)}.",
-            allowed=sorted(s.kode for s in allowed))
-    saksmappe = await get_saksmappe(session, saksmappe_id)
-    resource = await access.saksmappe_resource(session, saksmappe, today)
-    if saksmappe.saksstatus in (Saksstatus.A.kode, Saksstatus.U.kode):
-        raise WrongStatus(f"The case is closed (saksstatus {saksmappe.saksstatus}); it takes no new journalposts.")
-    await access.authorize(session, caller, Action.CREATE_JOURNALPOST, resource)
-    skjerming = _skjerming_values(body.skjerming)
-    skjermede_ord = list(body.skjermede_ord)
-    if screening.screens(skjerming["skjerming_metadata"], screening.SENDER_CODES | screening.RECIPIENT_CODES):
-        # A screened correspondent's name must not survive in the public title either.
-        skjermede_ord += [p.korrespondansepart_navn for p in body.korrespondansepart]
-    offentlig_tittel = _public_title(body.tittel, body.offentlig_tittel, skjermede_ord,
-                                     skjerming["skjerming_metadata"], screening.TITLE_CODES_REGISTRERING)
-    # Numbers: the case row now (its lock only queues registrations in the same case), the
-    # journal series last, after everything else is written (always this order: no deadlock).
-    journalpostnummer = (
-        await session.execute(
-            update(Saksmappe).where(Saksmappe.system_id == saksmappe_id)
-            .values(siste_journalpostnummer=Saksmappe.siste_journalpostnummer + 1)
-            .returning(Saksmappe.siste_journalpostnummer)
-        )
-    ).scalar_one()
-    journalaar = today.year
-    who = access.actor(caller)
-    journalpost = Journalpost(
-        saksmappe_id=saksmappe_id, journalaar=journalaar, journalsekvensnummer=None,
-        journalpostnummer=journalpostnummer, journalposttype=body.journalposttype.kode, journalstatus=status.kode,
-        journaldato=today, tittel=body.tittel, offentlig_tittel=offentlig_tittel, er_vedtak=body.er_vedtak,
-        dokumentets_dato=body.dokumentets_dato, mottatt_dato=body.mottatt_dato, sendt_dato=body.sendt_dato,
-        forfallsdato=body.forfallsdato, offentlighetsvurdert_dato=body.offentlighetsvurdert_dato,
-        administrativ_enhet_id=body.administrativ_enhet or saksmappe.administrativ_enhet_id,
-        saksbehandler_id=body.saksbehandler or saksmappe.saksansvarlig_id,
-        er_etterregistrert=body.etterregistrering,
-        opprettet_dato=now_utc(), opprettet_av=who, **skjerming,
-    )
-    session.add(journalpost)
-    await session.flush()
-    parts = [_korrespondansepart(journalpost.system_id, p) for p in body.korrespondansepart]
-    session.add_all(parts)
-    if journalpost.saksbehandler_id is not None:
-        session.add(Fordeling(journalpost_id=journalpost.system_id, til_saksbehandler_id=journalpost.saksbehandler_id,
-                              til_administrativ_enhet_id=journalpost.administrativ_enhet_id,
-                              fordelt_at=now_utc(), fordelt_av=who))
-    await session.flush()
-    await changelog.created(session, (journalpost, "journalpost"), *[(p, "korrespondansepart") for p in parts], who=who)
-    await search.index(session, journalpost, saksmappe, parts)
-    journalsekvensnummer = await assign_journalsekvensnummer(
-        session, journalpost_id=journalpost.system_id, aar=journalaar, who=who)
-    set_committed_value(journalpost, "journalsekvensnummer", journalsekvensnummer)
-    await ctx.outbox.add(session, JournalpostRegistered(
-        journalpost_id=journalpost.system_id, saksmappe_id=saksmappe_id, journalaar=journalaar,
-        journalsekvensnummer=journalsekvensnummer, journalpostnummer=journalpostnummer,
-        journalposttype=body.journalposttype, journalstatus=status, journaldato=today,
-        administrativ_enhet_id=journalpost.administrativ_enhet_id))
-    return journalpost
-
-
-def _korrespondansepart(journalpost_id: UUID, body: KorrespondansepartIn) -> Korrespondansepart:
-    return Korrespondansepart(
-        journalpost_id=journalpost_id, korrespondanseparttype=body.korrespondanseparttype.kode,
-        korrespondansepart_navn=body.korrespondansepart_navn, foedselsnummer=body.foedselsnummer,
-        organisasjonsnummer=body.organisasjonsnummer, postadresse=list(body.postadresse),
-        postnummer=body.postnummer, poststed=body.poststed, land=body.land, epostadresse=body.epostadresse,
-        telefonnummer=body.telefonnummer, kontaktperson=body.kontaktperson,
-        administrativ_enhet_id=body.administrativ_enhet, saksbehandler_id=body.saksbehandler,
-    )
 
 
 async def get_journalpost(session: AsyncSession, journalpost_id: UUID) -> Journalpost:
@@ -580,6 +496,29 @@ async def add_merknad(
     await session.flush()
     await changelog.created(session, (merknad, "merknad"), who=access.actor(caller))
     return merknad
+
+
+async def add_saksmappe_merknad(
+    session: AsyncSession, *, caller: Caller, saksmappe_id: UUID, body: MerknadIn
+) -> Merknad:
+    """A remark on the case itself. Its text may be personal: it goes to the change log only."""
+    saksmappe = await get_saksmappe(session, saksmappe_id)
+    await access.authorize(session, caller, Action.ADD_REMARK,
+                           await access.saksmappe_resource(session, saksmappe, today_in_oslo()))
+    merknad = Merknad(saksmappe_id=saksmappe_id, merknadstekst=body.merknadstekst, merknadstype=body.merknadstype,
+                      merknadsdato=now_utc(), merknad_registrert_av=access.actor(caller))
+    session.add(merknad)
+    await session.flush()
+    await changelog.created(session, (merknad, "merknad"), who=access.actor(caller))
+    return merknad
+
+
+async def merknader(session: AsyncSession, *, saksmappe_id: UUID | None = None,
+                    journalpost_id: UUID | None = None) -> list[Merknad]:
+    """The remarks of one saksmappe (its own, not its journalposts') or of one journalpost, oldest first."""
+    column = Merknad.saksmappe_id if saksmappe_id is not None else Merknad.journalpost_id
+    query = select(Merknad).where(column == (saksmappe_id or journalpost_id)).order_by(Merknad.merknadsdato)
+    return list((await session.execute(query)).scalars())
 
 
 async def fordel(

@@ -22,6 +22,9 @@ class JournalSettings(ServiceSettings):
     max_upload_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1, description="Largest document accepted in one upload (bytes)"
     )
+    max_documents_per_registration: int = Field(
+        default=20, ge=1, le=50, description="Most documents sent with one journalpost in a multipart registration"
+    )
     default_arkiv_tittel: str = Field(
         default="Arkiv", description="Title of the arkiv created on first use when none is named"
     )

@@ -7,6 +7,7 @@ and a fødselsnummer never leaves unmasked.
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy import select
@@ -32,7 +33,17 @@ from . import access
 from .documents import dokumentbeskrivelser
 from .domain import screening
 from .domain.numbering import today_in_oslo
-from .models import Avskrivning, Journalpost, Klasse, Korrespondansepart, Merknad, Part, Saksmappe
+from .models import (
+    Avskrivning,
+    Dokumentbeskrivelse,
+    Dokumentobjekt,
+    Journalpost,
+    Klasse,
+    Korrespondansepart,
+    Merknad,
+    Part,
+    Saksmappe,
+)
 from .schemas import (
     AvskrivningOut,
     DokumentbeskrivelseOut,
@@ -128,54 +139,63 @@ async def journalposter_out(
                 if m.journalpost_id is not None:
                     merknader.setdefault(m.journalpost_id, []).append(m)
             documents = await dokumentbeskrivelser(session, ids)
-    result = []
-    for journalpost, saksmappe in rows:
-        masked = journalpost.system_id in masked_ids
-        codes = journalpost_codes(journalpost, saksmappe, today) if masked else []
-        hide_title = screening.screens(codes, screening.TITLE_CODES_REGISTRERING)
-        hide_doc_titles = screening.screens(codes, screening.DOCUMENT_TITLE_CODES) or hide_title
-        hide_remarks = screening.screens(codes, screening.REMARK_CODES)
-        result.append(JournalpostOut(
-            system_id=journalpost.system_id, saksmappe=saksmappe.system_id, mappe_id=saksmappe.mappe_id,
-            journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
-            journalpostnummer=journalpost.journalpostnummer,
-            journalposttype=Journalposttype(journalpost.journalposttype),
-            journalstatus=Journalstatus(journalpost.journalstatus), journaldato=journalpost.journaldato,
-            tittel=journalpost.offentlig_tittel if hide_title else journalpost.tittel,
-            offentlig_tittel=journalpost.offentlig_tittel, er_vedtak=journalpost.er_vedtak,
-            dokumentets_dato=journalpost.dokumentets_dato, mottatt_dato=journalpost.mottatt_dato,
-            sendt_dato=journalpost.sendt_dato, forfallsdato=journalpost.forfallsdato,
-            offentlighetsvurdert_dato=journalpost.offentlighetsvurdert_dato,
-            administrativ_enhet=journalpost.administrativ_enhet_id, saksbehandler=journalpost.saksbehandler_id,
-            skjerming=_skjerming(journalpost), er_etterregistrert=journalpost.er_etterregistrert,
-            har_forsendelsesfeil=journalpost.har_forsendelsesfeil,
-            korrespondansepart=[korrespondansepart_out(p, codes, masked=masked)
-                                for p in parts.get(journalpost.system_id, [])],
-            avskrivning=[AvskrivningOut(
-                system_id=a.system_id, avskrivningsdato=a.avskrivningsdato, avskrevet_av=a.avskrevet_av,
-                avskrivningsmaate=Avskrivningsmaate(a.avskrivningsmaate),
-                referanse_avskrives_av_journalpost=a.referanse_avskrives_av_journalpost)
-                for a in avskrivninger.get(journalpost.system_id, [])],
-            merknad=[MerknadOut(system_id=m.system_id, merknadstekst=MASK if hide_remarks else m.merknadstekst,
-                                merknadstype=m.merknadstype, merknadsdato=m.merknadsdato,
-                                merknad_registrert_av=m.merknad_registrert_av)
-                     for m in merknader.get(journalpost.system_id, [])],
-            dokumentbeskrivelse=[DokumentbeskrivelseOut(
-                system_id=b.system_id, dokumentnummer=b.dokumentnummer,
-                tittel=MASK if hide_doc_titles else b.tittel,
-                dokumenttype=Dokumenttype(b.dokumenttype) if b.dokumenttype else None,
-                tilknyttet_registrering_som=TilknyttetRegistreringSom(b.tilknyttet_registrering_som),
-                tilknyttet_dato=b.tilknyttet_dato, skanning_kontrollert=b.skanning_kontrollert,
-                dokumentobjekt=[DokumentobjektOut(
-                    system_id=o.system_id, versjonsnummer=o.versjonsnummer,
-                    variantformat=Variantformat(o.variantformat), format=o.format, format_detaljer=o.format_detaljer,
-                    sjekksum=o.sjekksum, sjekksum_algoritme=o.sjekksum_algoritme, filstoerrelse=o.filstoerrelse,
-                    filnavn=None if masked else o.filnavn) for o in objekter])
-                for b, objekter in documents.get(journalpost.system_id, [])],
-            opprettet_dato=journalpost.opprettet_dato, opprettet_av=journalpost.opprettet_av,
-            er_skjermet_for_deg=bool(codes),
-        ))
-    return result
+    return [journalpost_out(journalpost, saksmappe, today=today, masked=journalpost.system_id in masked_ids,
+                            parts=parts.get(journalpost.system_id, []),
+                            avskrivninger=avskrivninger.get(journalpost.system_id, []),
+                            merknader=merknader.get(journalpost.system_id, []),
+                            documents=documents.get(journalpost.system_id, []))
+            for journalpost, saksmappe in rows]
+
+
+def journalpost_out(
+    journalpost: Journalpost, saksmappe: Saksmappe, *, today: date, masked: bool, parts: list[Korrespondansepart],
+    avskrivninger: list[Avskrivning], merknader: list[Merknad],
+    documents: list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]],
+) -> JournalpostOut:
+    """One journalpost with its parts, as a caller who may (masked=False) or may not see screened fields."""
+    codes = journalpost_codes(journalpost, saksmappe, today) if masked else []
+    hide_title = screening.screens(codes, screening.TITLE_CODES_REGISTRERING)
+    hide_doc_titles = screening.screens(codes, screening.DOCUMENT_TITLE_CODES) or hide_title
+    hide_remarks = screening.screens(codes, screening.REMARK_CODES)
+    return JournalpostOut(
+        system_id=journalpost.system_id, saksmappe=saksmappe.system_id, mappe_id=saksmappe.mappe_id,
+        journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
+        journalpostnummer=journalpost.journalpostnummer,
+        journalposttype=Journalposttype(journalpost.journalposttype),
+        journalstatus=Journalstatus(journalpost.journalstatus), journaldato=journalpost.journaldato,
+        tittel=journalpost.offentlig_tittel if hide_title else journalpost.tittel,
+        offentlig_tittel=journalpost.offentlig_tittel, er_vedtak=journalpost.er_vedtak,
+        dokumentets_dato=journalpost.dokumentets_dato, mottatt_dato=journalpost.mottatt_dato,
+        sendt_dato=journalpost.sendt_dato, forfallsdato=journalpost.forfallsdato,
+        offentlighetsvurdert_dato=journalpost.offentlighetsvurdert_dato,
+        administrativ_enhet=journalpost.administrativ_enhet_id, saksbehandler=journalpost.saksbehandler_id,
+        skjerming=_skjerming(journalpost), er_etterregistrert=journalpost.er_etterregistrert,
+        har_forsendelsesfeil=journalpost.har_forsendelsesfeil,
+        korrespondansepart=[korrespondansepart_out(p, codes, masked=masked) for p in parts],
+        avskrivning=[AvskrivningOut(
+            system_id=a.system_id, avskrivningsdato=a.avskrivningsdato, avskrevet_av=a.avskrevet_av,
+            avskrivningsmaate=Avskrivningsmaate(a.avskrivningsmaate),
+            referanse_avskrives_av_journalpost=a.referanse_avskrives_av_journalpost)
+            for a in avskrivninger],
+        merknad=[MerknadOut(system_id=m.system_id, merknadstekst=MASK if hide_remarks else m.merknadstekst,
+                            merknadstype=m.merknadstype, merknadsdato=m.merknadsdato,
+                            merknad_registrert_av=m.merknad_registrert_av)
+                 for m in merknader],
+        dokumentbeskrivelse=[DokumentbeskrivelseOut(
+            system_id=b.system_id, dokumentnummer=b.dokumentnummer,
+            tittel=MASK if hide_doc_titles else b.tittel,
+            dokumenttype=Dokumenttype(b.dokumenttype) if b.dokumenttype else None,
+            tilknyttet_registrering_som=TilknyttetRegistreringSom(b.tilknyttet_registrering_som),
+            tilknyttet_dato=b.tilknyttet_dato, skanning_kontrollert=b.skanning_kontrollert,
+            dokumentobjekt=[DokumentobjektOut(
+                system_id=o.system_id, versjonsnummer=o.versjonsnummer,
+                variantformat=Variantformat(o.variantformat), format=o.format, format_detaljer=o.format_detaljer,
+                sjekksum=o.sjekksum, sjekksum_algoritme=o.sjekksum_algoritme, filstoerrelse=o.filstoerrelse,
+                filnavn=None if masked else o.filnavn) for o in objekter])
+            for b, objekter in documents],
+        opprettet_dato=journalpost.opprettet_dato, opprettet_av=journalpost.opprettet_av,
+        er_skjermet_for_deg=bool(codes),
+    )
 
 
 async def may_see_screened_journalpost(

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,10 +24,12 @@ from arkiv5_contracts.codelists import (
 )
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.auth import require_scopes
-from arkiv5_kit.errors import PayloadTooLarge
+from arkiv5_kit.errors import DomainError, PayloadTooLarge, Unprocessable
 
-from .. import corrections, documents, reports, search, service, views
+from .. import corrections, documents, formdata, registration, reports, search, service, views
 from ..blobstore import BlobStore
+from ..domain import screening
+from ..domain.numbering import today_in_oslo
 from ..models import Journalpost, Saksmappe
 from ..schemas import (
     AvskrivningIn,
@@ -62,6 +66,10 @@ Writer = Annotated[Caller, Depends(require_scopes(WRITE))]
 Admin = Annotated[Caller, Depends(require_scopes(ADMIN))]
 
 router = APIRouter(tags=["journal"])
+
+
+class UnsupportedMediaType(DomainError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 internal = APIRouter(prefix="/internal", tags=["internal"])
 
 
@@ -121,7 +129,9 @@ async def get_saksmappe(saksmappe_id: UUID, request: Request, response: Response
         saksmappe = await service.get_saksmappe(session, saksmappe_id)
         response.headers["ETag"] = corrections.etag(saksmappe)
         full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
-        return await views.saksmappe_out(session, saksmappe, masked=not full)
+        out = await views.saksmappe_out(session, saksmappe, masked=not full)
+        out.merknad = await _saksmappe_merknader(session, caller, saksmappe)
+        return out
 
 
 @router.patch("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
@@ -133,7 +143,8 @@ async def correct_saksmappe(saksmappe_id: UUID, request: Request, response: Resp
     patch = corrections.parse_patch(await request.body(), request.headers.get("content-type"),
                                     corrections.SaksmappePatch, corrections._IMMUTABLE_SAKSMAPPE)
     async with _db(request).unit_of_work() as session:
-        saksmappe = await corrections.correct_saksmappe(session, caller=caller, saksmappe_id=saksmappe_id,
+        saksmappe = await corrections.correct_saksmappe(session, ctx=_ctx(request), caller=caller,
+                                                        saksmappe_id=saksmappe_id,
                                                         patch=patch, if_match=if_match)  # type: ignore[arg-type]
         response.headers["ETag"] = corrections.etag(saksmappe)
         return await views.saksmappe_out(session, saksmappe, masked=False)
@@ -175,16 +186,69 @@ async def list_case_journalposter(saksmappe_id: UUID, request: Request, caller: 
 # --- journalpost -----------------------------------------------------------------------
 
 
-@router.post("/saksmapper/{saksmappe_id}/journalposter", status_code=201, response_model=JournalpostOut)
-async def register_journalpost(saksmappe_id: UUID, body: JournalpostCreate, request: Request, response: Response,
-                               caller: Writer) -> JournalpostOut:
+_REGISTRATION_BODY = {
+    "requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/JournalpostCreate"}},
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["journalpost"],
+            "properties": {
+                "journalpost": {"type": "string", "description": "The JournalpostCreate JSON (Content-Type "
+                                "application/json); its dokumentbeskrivelse entries name the file parts"},
+            },
+            "additionalProperties": {"type": "string", "format": "binary",
+                                     "description": "A document: one file part per document, in order"},
+        }},
+    }},
+}
+METADATA_PART = "journalpost"
+MAX_METADATA_BYTES = 1024 * 1024
+
+
+def _validated(raw: bytes, *, location: tuple[str, ...]) -> JournalpostCreate:
+    try:
+        return JournalpostCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": (*location, *e["loc"])} for e in exc.errors(include_input=False)]) from None
+
+
+async def _registration_request(request: Request) -> tuple[JournalpostCreate, list[registration.NewDocument]]:
+    """The journalpost from a JSON body, or from a multipart body with its documents as file parts."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        if content_type and not content_type.lower().startswith("application/json"):
+            raise UnsupportedMediaType("Send the journalpost as application/json, or with its documents as "
+                                       "multipart/form-data.")
+        _check_length(request, MAX_METADATA_BYTES)
+        return _validated(await request.body(), location=("body",)), []
+    settings = _ctx(request).settings
+    _check_length(request, settings.max_documents_per_registration * settings.max_upload_bytes + MAX_METADATA_BYTES)
+    form = await formdata.read_form(
+        _body(request), content_type, blobs=_blobs(request), max_file_bytes=settings.max_upload_bytes,
+        max_files=settings.max_documents_per_registration, max_field_bytes=MAX_METADATA_BYTES)
+    if METADATA_PART not in form.fields:
+        raise Unprocessable(f"The multipart body needs a {METADATA_PART!r} part with the journalpost as JSON.",
+                            errors=[{"field": f"body.{METADATA_PART}", "message": "Field required", "code": "missing"}])
+    body = _validated(form.fields[METADATA_PART], location=("body", METADATA_PART))
+    documents = registration.match_documents(
+        body, [(f.name, f.filename, f.content_type, f.blob) for f in form.files])
+    return body, documents
+
+
+@router.post("/saksmapper/{saksmappe_id}/journalposter", status_code=201, response_model=JournalpostOut,
+             openapi_extra=_REGISTRATION_BODY)
+async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Writer) -> Response:
+    """Register a journalpost in the case; as multipart/form-data, with its documents in the same transaction."""
+    body, new_documents = await _registration_request(request)
     async with _db(request).unit_of_work() as session:
-        journalpost = await service.register_journalpost(session, ctx=_ctx(request), caller=caller,
-                                                         saksmappe_id=saksmappe_id, body=body)
-        saksmappe = await service.get_saksmappe(session, saksmappe_id)
-        [out] = await views.journalposter_out(session, [(journalpost, saksmappe)], masked_ids=set(), detail=False)
-    response.headers["Location"] = f"/journalposter/{journalpost.system_id}"
-    return out
+        registered = await registration.register(session, ctx=_ctx(request), caller=caller,
+                                                 saksmappe_id=saksmappe_id, body=body, documents=new_documents)
+    out = views.journalpost_out(registered.journalpost, registered.saksmappe, today=registered.journalpost.journaldato,
+                                masked=False, parts=registered.korrespondanseparter, avskrivninger=[], merknader=[],
+                                documents=registered.dokumenter)
+    # Serialised once here; returning the model would have FastAPI validate it a second time.
+    return Response(out.model_dump_json(), status_code=201, media_type="application/json",
+                    headers={"Location": f"/journalposter/{registered.journalpost.system_id}"})
 
 
 async def _journalpost_view(session: Any, caller: Caller, journalpost_id: UUID) -> JournalpostOut:
@@ -215,7 +279,8 @@ async def correct_journalpost(journalpost_id: UUID, request: Request, response: 
     patch = corrections.parse_patch(await request.body(), request.headers.get("content-type"),
                                     corrections.JournalpostPatch, corrections._IMMUTABLE_JOURNALPOST)
     async with _db(request).unit_of_work() as session:
-        journalpost = await corrections.correct_journalpost(session, caller=caller, journalpost_id=journalpost_id,
+        journalpost = await corrections.correct_journalpost(session, ctx=_ctx(request), caller=caller,
+                                                            journalpost_id=journalpost_id,
                                                             patch=patch, if_match=if_match)  # type: ignore[arg-type]
         response.headers["ETag"] = corrections.etag(journalpost)
         return await _journalpost_view(session, caller, journalpost_id)
@@ -251,8 +316,42 @@ async def avskriv(journalpost_id: UUID, body: AvskrivningIn, request: Request, c
 async def add_merknad(journalpost_id: UUID, body: MerknadIn, request: Request, caller: Writer) -> MerknadOut:
     async with _db(request).unit_of_work() as session:
         m = await service.add_merknad(session, caller=caller, journalpost_id=journalpost_id, body=body)
-        return MerknadOut(system_id=m.system_id, merknadstekst=m.merknadstekst, merknadstype=m.merknadstype,
-                          merknadsdato=m.merknadsdato, merknad_registrert_av=m.merknad_registrert_av)
+        return _merknad_out(m, hide=False)
+
+
+@router.get("/journalposter/{journalpost_id}/merknader", response_model=list[MerknadOut])
+async def journalpost_merknader(journalpost_id: UUID, request: Request, caller: Reader) -> list[MerknadOut]:
+    """The journalpost's remarks, masked as in the journalpost itself."""
+    async with _db(request).unit_of_work() as session:
+        return (await _journalpost_view(session, caller, journalpost_id)).merknad
+
+
+@router.post("/saksmapper/{saksmappe_id}/merknader", status_code=201, response_model=MerknadOut)
+async def add_saksmappe_merknad(saksmappe_id: UUID, body: MerknadIn, request: Request, response: Response,
+                                caller: Writer) -> MerknadOut:
+    async with _db(request).unit_of_work() as session:
+        m = await service.add_saksmappe_merknad(session, caller=caller, saksmappe_id=saksmappe_id, body=body)
+    response.headers["Location"] = f"/saksmapper/{saksmappe_id}/merknader"
+    return _merknad_out(m, hide=False)
+
+
+@router.get("/saksmapper/{saksmappe_id}/merknader", response_model=list[MerknadOut])
+async def saksmappe_merknader(saksmappe_id: UUID, request: Request, caller: Reader) -> list[MerknadOut]:
+    async with _db(request).unit_of_work() as session:
+        return await _saksmappe_merknader(session, caller, await service.get_saksmappe(session, saksmappe_id))
+
+
+async def _saksmappe_merknader(session: Any, caller: Caller, saksmappe: Saksmappe) -> list[MerknadOut]:
+    # The same read check as the case; the text is masked where the case screens remarks (MT).
+    full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
+    hide = not full and screening.screens(screening.active_codes(saksmappe, today_in_oslo()), screening.REMARK_CODES)
+    return [_merknad_out(m, hide=hide) for m in await service.merknader(session, saksmappe_id=saksmappe.system_id)]
+
+
+def _merknad_out(m: Any, *, hide: bool) -> MerknadOut:
+    return MerknadOut(system_id=m.system_id, merknadstekst=screening.MASK if hide else m.merknadstekst,
+                      merknadstype=m.merknadstype, merknadsdato=m.merknadsdato,
+                      merknad_registrert_av=m.merknad_registrert_av)
 
 
 @router.post("/journalposter/{journalpost_id}/fordeling", status_code=201, response_model=FordelingOut)
@@ -381,6 +480,47 @@ async def upload_document(
             dokumenttype=doktype, tilknyttet_registrering_som=TilknyttetRegistreringSom(beskrivelse.tilknyttet_registrering_som),
             tilknyttet_dato=beskrivelse.tilknyttet_dato, skanning_kontrollert=beskrivelse.skanning_kontrollert,
             dokumentobjekt=[_objekt_out(objekt)])
+
+
+@router.post("/dokumentbeskrivelser/{dokumentbeskrivelse_id}/versjoner", status_code=201,
+             response_model=DokumentbeskrivelseOut)
+async def upload_version(
+    dokumentbeskrivelse_id: UUID, request: Request, response: Response, caller: Writer,
+    filnavn: Annotated[str | None, Query(max_length=255)] = None,
+    sjekksum: Annotated[str | None, Query(description="Expected SHA-256 (hex) of the bytes")] = None,
+) -> DokumentbeskrivelseOut:
+    """A new version (variantformat P) of a document; the body is the document itself, streamed."""
+    settings = _ctx(request).settings
+    expected = documents.check_expected_sha256(sjekksum)
+    _check_length(request, settings.max_upload_bytes)
+    async with _db(request).unit_of_work() as session:
+        # 404, 403 and a final journalstatus before reading a large body.
+        await documents.check_new_version(session, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id)
+    blob = await documents.store(_blobs(request), _body(request), max_bytes=settings.max_upload_bytes,
+                                 expected_sha256=expected)
+    async with _db(request).unit_of_work() as session:
+        beskrivelse, objekt = await documents.add_version(
+            session, ctx=_ctx(request), caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, blob=blob,
+            declared_type=request.headers.get("content-type"), filnavn=filnavn)
+        objekter = await documents.objekter_of(session, dokumentbeskrivelse_id)
+    response.headers["Location"] = f"/dokumentobjekter/{objekt.system_id}/fil"
+    return _beskrivelse_out(beskrivelse, objekter)
+
+
+@router.get("/journalposter/{journalpost_id}/dokumenter", response_model=list[DokumentbeskrivelseOut])
+async def list_documents(journalpost_id: UUID, request: Request, caller: Reader) -> list[DokumentbeskrivelseOut]:
+    """Every dokumentbeskrivelse with all its versions and variants, masked as the journalpost is."""
+    async with _db(request).unit_of_work() as session:
+        return (await _journalpost_view(session, caller, journalpost_id)).dokumentbeskrivelse
+
+
+def _beskrivelse_out(b: Any, objekter: list[Any]) -> DokumentbeskrivelseOut:
+    return DokumentbeskrivelseOut(
+        system_id=b.system_id, dokumentnummer=b.dokumentnummer, tittel=b.tittel,
+        dokumenttype=Dokumenttype(b.dokumenttype) if b.dokumenttype else None,
+        tilknyttet_registrering_som=TilknyttetRegistreringSom(b.tilknyttet_registrering_som),
+        tilknyttet_dato=b.tilknyttet_dato, skanning_kontrollert=b.skanning_kontrollert,
+        dokumentobjekt=[_objekt_out(o) for o in objekter])
 
 
 def _objekt_out(o: Any) -> DokumentobjektOut:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import ClassVar
+from datetime import date, datetime
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import Field
@@ -111,6 +111,42 @@ class DispatchRequested(_JournalEvent):
         return str(self.journalpost_id)
 
 
+# A changed field's Noark name (`tittel`, `offentligTittel`, `skjermingMetadata`): the name
+# only, never the value, which may be personal.
+FieldName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
+
+
+class SaksmappeCorrected(_JournalEvent):
+    """A registered saksmappe was corrected (retting): which fields changed, by whom, when."""
+
+    event_type: ClassVar[str] = f"{_PREFIX}.saksmappe.corrected.v1"
+    topic: ClassVar[str] = JOURNAL_SAKSMAPPE
+
+    saksmappe_id: UUID
+    changed_fields: list[FieldName] = Field(min_length=1, description="Noark names of the changed fields; no values")
+    endret_av: str = Field(max_length=255, description="The actor: a person id (UUID) or a system client's id")
+    endret_dato: datetime
+
+    def key(self) -> str:
+        return str(self.saksmappe_id)
+
+
+class JournalpostCorrected(_JournalEvent):
+    """A registered journalpost was corrected (retting): which fields changed, by whom, when."""
+
+    event_type: ClassVar[str] = f"{_PREFIX}.journalpost.corrected.v1"
+    topic: ClassVar[str] = JOURNAL_JOURNALPOST
+
+    journalpost_id: UUID
+    saksmappe_id: UUID
+    changed_fields: list[FieldName] = Field(min_length=1, description="Noark names of the changed fields; no values")
+    endret_av: str = Field(max_length=255, description="The actor: a person id (UUID) or a system client's id")
+    endret_dato: datetime
+
+    def key(self) -> str:
+        return str(self.journalpost_id)
+
+
 EVENTS: list[type[EventData]] = [
     SaksmappeOpened,
     SaksmappeClosed,
@@ -118,4 +154,6 @@ EVENTS: list[type[EventData]] = [
     JournalpostStatusChanged,
     DokumentAdded,
     DispatchRequested,
+    SaksmappeCorrected,
+    JournalpostCorrected,
 ]
