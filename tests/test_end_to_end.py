@@ -220,6 +220,35 @@ async def test_outgoing_docx_letter_is_converted_sent_through_svarut_and_becomes
     await _sent(suite, jp, leder)
 
 
+async def test_outgoing_letter_whose_archival_pdfa_exists_before_sending_is_sent(suite: Suite) -> None:
+    """The archival variant made before ekspedere must not stop the letter: the journal names the
+    document, the gateway finds it in the dispatch material and sends its archival PDF."""
+    jp, _saksbehandler, leder, fagsystem = await _outgoing_letter(suite, pdf_bytes(), "application/pdf", "vedtak.pdf")
+    [beskrivelse] = (await suite.journal("GET", f"/journalposter/{jp}", fagsystem)).json()["dokumentbeskrivelse"]
+    [source] = beskrivelse["dokumentobjekt"]
+    converter = await suite.client_token("svarut-gateway", "conversion.convert", audience="conversion")
+    converted = await suite.call("POST", "/conversion/internal/conversions", converter, json={
+        "dokumentobjekt_id": source["systemID"], "journalpost_id": jp, "target_media_type": "application/pdf"})
+    assert converted.status_code in (200, 201), converted.text
+    archival = converted.json()["archival_dokumentobjekt_id"]
+    assert archival and archival != source["systemID"]
+
+    ekspedert = await suite.journal("POST", f"/journalposter/{jp}/ekspedere", leder)
+    assert ekspedert.status_code == 202, ekspedert.text
+
+    async def settled() -> dict[str, Any] | None:
+        body = (await suite.journal("GET", f"/journalposter/{jp}", leder)).json()
+        return body if body["journalstatus"]["kode"] == "E" or body["harForsendelsesfeil"] else None
+
+    body = await eventually(settled, timeout_s=90, what="the letter sent or refused")
+    [recipient] = body["korrespondansepart"]
+    outcome = {k: v for k, v in recipient.items() if k.startswith("forsendelse")}
+    assert body["journalstatus"]["kode"] == "E", outcome
+    assert recipient["forsendelseStatus"] in ("accepted", "delivered"), outcome
+    deliveries = (await suite.http.get(f"{suite.base}{SIMULATOR_PREFIX}/_simulator/deliveries")).json()["deliveries"]
+    assert list(deliveries.values()) == [1], deliveries
+
+
 @needs_libreoffice
 async def test_incoming_journalpost_registered_as_j_gets_its_archival_pdfa_variant(suite: Suite) -> None:
     fagsystem = await suite.client_token("demo-fagsystem", "journal.read journal.write")

@@ -165,11 +165,22 @@ async def test_version_2_gets_its_archival_variant_and_is_what_is_sent(journal: 
     added = await _added_events(journal)
     assert [(e["versjonsnummer"], e["variantformat"]) for e in added] == [(1, "P"), (1, "A"), (2, "P"), (2, "A")]
 
+    # Dispatch names the document by version 2's production variant, whichever of its objects is
+    # chosen; the material lists version 2's archival PDF beside it, and that is what the gateway sends.
+    async with journal.runtime.database.unit_of_work() as session:
+        for chosen in ([], [archival_v2], [v1["systemID"]], [v2["systemID"], archival_v2]):
+            assert await documents_for_dispatch(session, journalpost_id=UUID(jp), chosen=[UUID(c) for c in chosen]) \
+                == [UUID(v2["systemID"])], chosen
+    material = await journal.client.get(f"/internal/journalposter/{jp}/dispatch-material",
+                                        headers=journal.service("journal.dispatch"))
+    [document] = material.json()["documents"]
+    assert (document["dokumentobjekt_id"], document["archival_pdf_dokumentobjekt_id"]) == (v2["systemID"], archival_v2)
+
     await _status(journal, jp, "F")
     sent = await journal.client.post(f"/journalposter/{jp}/ekspedere", headers=journal.fagsystem())
     assert sent.status_code == 202, sent.text
     [requested] = [json.loads(p) for p in await journal.outbox_payloads("dispatch.requested.v1")]
-    assert requested["dokumentobjekt_ids"] == [archival_v2]
+    assert requested["dokumentobjekt_ids"] == [v2["systemID"]]
 
 
 @pytest.mark.parametrize(("kind", "statuses"), [

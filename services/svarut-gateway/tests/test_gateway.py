@@ -33,7 +33,7 @@ from arkiv5_svarut_gateway.app import create_app
 from arkiv5_svarut_gateway.domain.material import Recipient
 from arkiv5_svarut_gateway.models import DispatchState, Forsendelse
 from arkiv5_svarut_gateway.simulator import SimulatorConfig, create_simulator_app
-from arkiv5_svarut_gateway.testing import FakeConversion, FakeJournal
+from arkiv5_svarut_gateway.testing import FakeConversion, FakeJournal, minimal_pdf
 
 RNG = random.Random(7)
 
@@ -170,3 +170,49 @@ async def test_redelivered_request_creates_no_second_letter(harness: Harness) ->
     await publish(harness.bus, event)
     await harness.run(event)
     assert list(harness.sim.deliveries.values()) == [1]
+
+
+def _record_downloads(harness: Harness) -> list[uuid.UUID]:
+    downloaded: list[uuid.UUID] = []
+    download = harness.journal.download
+
+    async def recording(dokumentobjekt_id: uuid.UUID) -> bytes:
+        downloaded.append(dokumentobjekt_id)
+        return await download(dokumentobjekt_id)
+
+    harness.journal.download = recording  # type: ignore[method-assign]
+    return downloaded
+
+
+def _with_archival_variant(harness: Harness, material) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """The hoveddokument becomes a DOCX whose archival PDF the journal already holds."""
+    document = material.documents[0]
+    document.media_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    document.filnavn = "Vedtak.docx"
+    harness.journal.content[document.dokumentobjekt_id] = b"PK\x03\x04 not a pdf"
+    archival = uuid.uuid4()
+    document.archival_pdf_dokumentobjekt_id = archival
+    harness.journal.add(material, {archival: minimal_pdf("Arkivversjon")})
+    return archival
+
+
+async def test_the_journals_archival_pdf_is_sent_and_nothing_is_converted(harness: Harness) -> None:
+    event, material = await harness.dispatch([person(postadresse=address())], documents=1)
+    archival = _with_archival_variant(harness, material)
+    downloaded = _record_downloads(harness)
+    events = await harness.run(event)
+    assert any(isinstance(e, DispatchAccepted) for e in events)
+    assert downloaded == [archival] and not harness.conversion.converted
+
+
+async def test_a_request_naming_the_archival_variant_sends_that_document(harness: Harness) -> None:
+    # DispatchRequested names each document by its production (P) dokumentobjekt; requests that
+    # name the archival variant (A) instead still mean the same document and are sent, not refused.
+    event, material = await harness.dispatch([person(postadresse=address())], documents=1)
+    archival = _with_archival_variant(harness, material)
+    event = event.model_copy(update={"dokumentobjekt_ids": [archival]})
+    downloaded = _record_downloads(harness)
+    events = await harness.run(event)
+    assert not [e for e in events if isinstance(e, DispatchRejected)]
+    assert any(isinstance(e, DispatchAccepted) for e in events)
+    assert downloaded == [archival] and not harness.conversion.converted

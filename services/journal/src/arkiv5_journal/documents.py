@@ -233,29 +233,38 @@ async def attach_archival_variant(
 
 
 async def documents_for_dispatch(session: AsyncSession, *, journalpost_id: UUID, chosen: list[UUID]) -> list[UUID]:
-    """The dokumentobjekt ids to send, hoveddokument first; the archival variant when there is one."""
+    """The documents to send, hoveddokument first, each named by its newest version's production (P)
+    dokumentobjekt: the id the dispatch material lists the document under. The SvarUt gateway sends
+    the archival PDF the material names beside it, or converts on demand when there is none yet, so
+    a conversion finishing between this request and the sending is still used.
+
+    `chosen` (any dokumentobjekt ids of this journalpost: either variant, any version) narrows the
+    documents; an older version's id still means its document, whose newest version is sent.
+    """
     rows = (await session.execute(
         select(Dokumentbeskrivelse, Dokumentobjekt)
         .join(Dokumentobjekt, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
         .where(Dokumentbeskrivelse.journalpost_id == journalpost_id)
         .order_by(Dokumentbeskrivelse.dokumentnummer, Dokumentobjekt.versjonsnummer.desc())  # type: ignore[attr-defined]
     )).all()
-    best: dict[UUID, Dokumentobjekt] = {}
-    order: list[UUID] = []
+    beskrivelser: dict[UUID, Dokumentbeskrivelse] = {}
+    newest: dict[UUID, dict[str, Dokumentobjekt]] = {}  # dokumentbeskrivelse -> variantformat -> objekt
+    owner: dict[UUID, UUID] = {}  # every dokumentobjekt -> its dokumentbeskrivelse
     for beskrivelse, objekt in rows:
-        current = best.get(beskrivelse.system_id)
-        if current is None:
-            order.append(beskrivelse.system_id)
-            best[beskrivelse.system_id] = objekt
-        elif objekt.versjonsnummer == current.versjonsnummer and objekt.variantformat == Variantformat.A.kode:
-            best[beskrivelse.system_id] = objekt
-    ids = [best[b].system_id for b in order]
+        owner[objekt.system_id] = beskrivelse.system_id
+        variants = newest.setdefault(beskrivelse.system_id, {})
+        beskrivelser[beskrivelse.system_id] = beskrivelse
+        if all(o.versjonsnummer == objekt.versjonsnummer for o in variants.values()):  # newest come first
+            variants[objekt.variantformat] = objekt
+    wanted = set(beskrivelser)
     if chosen:
-        unknown = set(chosen) - {o.system_id for _b, o in rows}
-        if unknown:
+        if set(chosen) - owner.keys():
             raise Unprocessable("dokumentobjekt ids given that do not belong to this journalpost.")
-        ids = [i for i in ids if i in set(chosen)] or list(chosen)
-    return ids
+        wanted = {owner[i] for i in chosen}
+    ordered = sorted((beskrivelser[b] for b in wanted), key=lambda b: (
+        b.tilknyttet_registrering_som != TilknyttetRegistreringSom.H.kode, b.dokumentnummer))
+    return [(newest[b.system_id].get(Variantformat.P.kode) or next(iter(newest[b.system_id].values()))).system_id
+            for b in ordered]
 
 
 async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:

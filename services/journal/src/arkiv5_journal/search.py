@@ -226,7 +226,10 @@ async def search(
 
 
 def _tsquery(terms: list[str]) -> Any:
-    return func.to_tsquery(literal("norwegian", type_=REGCONFIG), " & ".join(terms))
+    # A scalar subquery (an InitPlan): parsed and stemmed once per statement. As a plain
+    # expression of a bind parameter, a reused (generic) plan of the prepared statement
+    # evaluates it for every row the window walks — 180 ms instead of 5 ms for 10,000 rows.
+    return select(func.to_tsquery(literal("norwegian", type_=REGCONFIG), " & ".join(terms))).scalar_subquery()
 
 
 def _order(source: Any, newest_first: bool) -> list[Any]:

@@ -295,13 +295,19 @@ class Gateway:
             metrics.DISPATCHES.labels(metrics.SERVICE, "accepted").inc()
 
     async def _documents(self, row: Forsendelse, material: DispatchMaterial) -> list[Document] | Refusal:
-        """The archival PDF of each document, hoveddokument first; converted on demand."""
-        by_id = {d.dokumentobjekt_id: d for d in material.documents}
+        """The archival PDF of each document, hoveddokument first; converted on demand.
+
+        The request names each document by its production dokumentobjekt, the id the material lists
+        it under; the archival variant's id names the same document (older requests used it).
+        """
+        by_id = {d.archival_pdf_dokumentobjekt_id: d for d in material.documents if d.archival_pdf_dokumentobjekt_id}
+        by_id.update({d.dokumentobjekt_id: d for d in material.documents})
         wanted = [UUID(i) for i in row.dokumentobjekt_ids]
         missing = [i for i in wanted if i not in by_id]
         if missing:
             return Refusal("document-not-found", "A document to be sent is not part of the journalpost.")
-        refs = sorted((by_id[i] for i in wanted), key=lambda d: not d.hoveddokument)  # stable: order kept
+        unique = list({by_id[i].dokumentobjekt_id: by_id[i] for i in wanted}.values())  # each document once
+        refs = sorted(unique, key=lambda d: not d.hoveddokument)  # stable: order kept
         names = valid_unique_filenames([d.filnavn or d.tittel for d in refs])
         documents = []
         for ref, name in zip(refs, names, strict=True):

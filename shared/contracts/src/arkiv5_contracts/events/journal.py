@@ -105,7 +105,10 @@ class DispatchRequested(_JournalEvent):
     dispatch_id: UUID
     journalpost_id: UUID
     recipient_ids: list[UUID] = Field(min_length=1, description="korrespondansepart systemIDs")
-    dokumentobjekt_ids: list[UUID] = Field(min_length=1, description="hoveddokument first")
+    dokumentobjekt_ids: list[UUID] = Field(min_length=1, description=(
+        "The documents to send, hoveddokument first, each named by its newest version's production (P) "
+        "dokumentobjekt. The SvarUt gateway sends each document's archival PDF (A) when the journal has it "
+        "at sending time, and has it converted on demand otherwise."))
 
     def key(self) -> str:
         return str(self.journalpost_id)
