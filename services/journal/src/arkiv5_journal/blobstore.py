@@ -2,7 +2,7 @@
 
 `BlobStore` is what the service uses; `FilesystemBlobStore` keeps each blob once under
 `<root>/sha256/ab/cd/<digest>`. A blob is written to a temporary file while its digest
-and size are computed, then moved into place atomically, so a half-written upload never
+and size are computed, made durable (fsync), then moved into place atomically, so a half-written upload never
 appears under a digest and the same bytes uploaded twice are stored once.
 """
 
@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 CHUNK = 256 * 1024
 HEAD_BYTES = 8192
@@ -85,10 +85,8 @@ class _FileWriter:
             self._file.write(chunk)  # a small write into the page cache costs less than a thread hop
 
     async def commit(self) -> StoredBlob:
-        self._file.close()
         sha = self._digest.hexdigest()
-        target = self._store.path_of(sha)
-        await asyncio.to_thread(_move_into_place, self._tmp_name, target)
+        await asyncio.to_thread(_move_into_place, self._file, self._tmp_name, self._store.path_of(sha))
         return StoredBlob(sha256=sha, size=self._size, head=self._head)
 
     def discard(self) -> None:
@@ -96,9 +94,19 @@ class _FileWriter:
         Path(self._tmp_name).unlink(missing_ok=True)
 
 
-def _move_into_place(tmp_name: str, target: Path) -> None:
+def _move_into_place(file: BinaryIO, tmp_name: str, target: Path) -> None:
+    """Make the bytes durable, then give them their name: a record committed after this never
+    points at a blob a crash could lose."""
+    file.flush()
+    os.fsync(file.fileno())
+    file.close()
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp_name, target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself
+    finally:
+        os.close(directory)
 
 
 class FilesystemBlobStore:

@@ -26,7 +26,6 @@ from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered
 from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import NotFound, Unprocessable
-from arkiv5_kit.outbox import Outbox
 
 from . import access, changelog, search
 from .blobstore import StoredBlob
@@ -213,11 +212,11 @@ async def register(
         Fordeling: [_values(f) for f in fordelinger], Dokumentbeskrivelse: [_values(b) for b in beskrivelser],
         Dokumentobjekt: [_values(o) for o in objekter], Endringslogg: logged,
     }, journalpost, saksmappe, parts)
-    nummer = await assign_journalsekvensnummer(session, journalpost_id=journalpost.system_id,
-                                               aar=journalpost.journalaar, who=who)
+    nummer = await assign_journalsekvensnummer(
+        session, journalpost_id=journalpost.system_id, aar=journalpost.journalaar, who=who, outbox=ctx.outbox,
+        events=lambda number: _events(journalpost, number, dokumenter))
     # A constructed record is not tracked by the ORM, so it takes the number as a new copy.
     journalpost = Journalpost.model_construct(**{**_values(journalpost), "journalsekvensnummer": nummer})
-    await _publish(session, ctx.outbox, journalpost, dokumenter)
     return Registered(journalpost=journalpost, saksmappe=saksmappe, korrespondanseparter=parts,
                       dokumenter=[(b, [o]) for b, o in dokumenter])
 
@@ -255,16 +254,16 @@ def _document(journalpost: Journalpost, number: int, document: NewDocument, *, w
     return beskrivelse, objekt
 
 
-async def _publish(session: AsyncSession, outbox: Outbox, journalpost: Journalpost,
-                   dokumenter: list[tuple[Dokumentbeskrivelse, Dokumentobjekt]]) -> None:
-    events: list[Any] = [JournalpostRegistered(
+def _events(journalpost: Journalpost, journalsekvensnummer: int,
+            dokumenter: list[tuple[Dokumentbeskrivelse, Dokumentobjekt]]) -> list[Any]:
+    """JournalpostRegistered, then one DokumentAdded per document: the order they are published in."""
+    registered = JournalpostRegistered(
         journalpost_id=journalpost.system_id, saksmappe_id=journalpost.saksmappe_id,
-        journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
+        journalaar=journalpost.journalaar, journalsekvensnummer=journalsekvensnummer,
         journalpostnummer=journalpost.journalpostnummer, journalposttype=Journalposttype(journalpost.journalposttype),
         journalstatus=journalpost.journalstatus, journaldato=journalpost.journaldato,
-        administrativ_enhet_id=journalpost.administrativ_enhet_id)]
-    events += [DokumentAdded(
+        administrativ_enhet_id=journalpost.administrativ_enhet_id)
+    return [registered, *(DokumentAdded(
         journalpost_id=journalpost.system_id, dokumentbeskrivelse_id=b.system_id, dokumentobjekt_id=o.system_id,
         versjonsnummer=o.versjonsnummer, variantformat=Variantformat(o.variantformat), sha256=o.sjekksum,
-        size=o.filstoerrelse, media_type=o.format[:255]) for b, o in dokumenter]
-    await outbox.add_many(session, events)
+        size=o.filstoerrelse, media_type=o.format[:255]) for b, o in dokumenter)]

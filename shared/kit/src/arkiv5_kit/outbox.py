@@ -52,6 +52,16 @@ class Outbox:
         session.info[OUTBOX_DIRTY] = True
         return envelope
 
+    def rows(self, session: AsyncSession, events: list[EventData]) -> list[dict[str, Any]]:
+        """Outbox rows for a caller that inserts them with its own statement in this transaction.
+
+        For a write that must put its events in the same statement as the change (see the
+        journal's numbering); the session is marked so the relay is woken after the commit.
+        """
+        now = datetime.now(UTC)
+        session.info[OUTBOX_DIRTY] = True
+        return [outbox_row(envelope_for(data), now) for data in events]
+
     async def add_many(self, session: AsyncSession, events: list[EventData]) -> list[Envelope[Any]]:
         envelopes = [envelope_for(data) for data in events]
         if envelopes:
