@@ -1,15 +1,17 @@
 """Registering a journalpost — with its korrespondanseparter and documents — in one transaction.
 
-This is the journal's busiest write, so it is written for few round trips: the case is
-read once, every record is built in memory (`model_construct`: the models' defaults
-without the ORM's bookkeeping) and inserted with one statement per table, the change log
-and the events are one statement each, and the journal number is taken last in a single
-statement that also sets it and logs it (see numbering), so the series row is locked for
-as short a time as possible. Every check that can refuse runs before the first write.
+This is the journal's busiest write, so it is written for few round trips: taking the
+case's next journalpostnummer also reads the case, every record is built in memory
+(`model_construct`: the models' defaults without the ORM's bookkeeping), and on PostgreSQL
+all rows and events go in one statement. The gapless journal number is the one lock every
+registration shares: PostgreSQL takes it inside the COMMIT (migration journal_0006) and it
+is read back afterwards; on SQLite it is taken last, in the transaction. Every check that
+can refuse runs before the first insert, and a refusal rolls back the counter.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,9 +19,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-import pydantic_core
+from pydantic_core import to_json
 from sqlalchemy import insert, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from arkiv5_contracts.codelists import Journalposttype, Saksstatus, TilknyttetRegistreringSom, Variantformat
 from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered
@@ -30,8 +32,8 @@ from arkiv5_kit.errors import NotFound, Unprocessable
 from . import access, changelog, search
 from .blobstore import StoredBlob
 from .documents import ChecksumMismatch
-from .domain import screening, workflow
-from .domain.numbering import assign_journalsekvensnummer, today_in_oslo
+from .domain import numbering, screening, workflow
+from .domain.numbering import today_in_oslo
 from .models import (
     Dokumentbeskrivelse,
     Dokumentobjekt,
@@ -108,37 +110,40 @@ _TABLES = (Journalpost, Korrespondansepart, Fordeling, Dokumentbeskrivelse, Doku
 
 @functools.cache
 def _postgres_insert() -> Any:
-    """One statement that inserts the rows of every table of a registration, each given as a JSON array.
+    """One statement that writes every row of a registration and its events, each table's rows as one JSON array.
 
     Data-modifying CTEs send everything in one round trip (the foreign keys are checked at
     the end of the statement, when every row is in), and since the rows travel as one
     parameter per table the statement has the same text for any number of rows: compiled
-    once, prepared once per connection.
+    once, prepared once per connection. The events keep their order (outbox ids are the
+    publishing order).
     """
     targets = [(model.__table__.name, list(model.__table__.columns.keys())) for model in _TABLES]  # type: ignore[attr-defined]
     targets.append(("journalpost_sok", list(search.POSTGRES_INDEX_COLUMNS)))
     ctes = [f"insert_{name} AS (INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
             f"FROM jsonb_populate_recordset(NULL::{name}, CAST(:{name} AS jsonb)))" for name, columns in targets]
+    ctes.append(
+        "insert_outbox AS (INSERT INTO outbox (event_id, topic, message_key, event_type, headers, payload, created_at) "
+        "SELECT CAST(e.row->>'event_id' AS uuid), e.row->>'topic', e.row->>'message_key', e.row->>'event_type', "
+        "CAST(e.row->'headers' AS json), e.row->>'payload', CAST(e.row->>'created_at' AS timestamptz) "
+        "FROM jsonb_array_elements(CAST(:outbox AS jsonb)) WITH ORDINALITY AS e(row, position) ORDER BY e.position)")
     return text("WITH " + ", ".join(ctes) + " SELECT 1")
 
 
-async def _insert_together(session: AsyncSession, rows: dict[Any, list[dict[str, Any]]], journalpost: Journalpost,
-                           saksmappe: Saksmappe, parts: list[Korrespondansepart]) -> None:
-    """Insert the rows of every table of a registration, and index the journalpost for search.
+async def _write_postgres(session: AsyncSession, rows: dict[Any, list[dict[str, Any]]], index: dict[str, Any],
+                          events: list[dict[str, Any]]) -> None:
+    parameters = {model.__table__.name: to_json(rows.get(model, [])).decode()  # type: ignore[attr-defined]
+                  for model in _TABLES}
+    parameters["journalpost_sok"] = to_json([index]).decode()
+    parameters["outbox"] = to_json(events).decode()
+    await session.execute(_postgres_insert(), parameters)
 
-    SQLite has no INSERT in a CTE: there, one statement per table, parents first.
-    """
-    if session.bind.dialect.name == "postgresql":
-        parameters = {model.__table__.name: pydantic_core.to_json(rows.get(model, [])).decode()  # type: ignore[attr-defined]
-                      for model in _TABLES}
-        parameters["journalpost_sok"] = pydantic_core.to_json(
-            [search.postgres_index_row(journalpost, saksmappe, parts)]).decode()
-        await session.execute(_postgres_insert(), parameters)
-        return
+
+async def _write_sqlite(session: AsyncSession, rows: dict[Any, list[dict[str, Any]]]) -> None:
+    """SQLite has no INSERT in a CTE: one statement per table, parents first."""
     for model in _TABLES:
         if rows.get(model):
             await session.execute(insert(model.__table__), rows[model])  # type: ignore[attr-defined]
-    await search.index(session, journalpost, saksmappe, parts)
 
 
 async def register(
@@ -207,18 +212,35 @@ async def register(
     logged = changelog.creation_rows((journalpost, "journalpost"), *[(p, "korrespondansepart") for p in parts],
                                      *[(b, "dokumentbeskrivelse") for b in beskrivelser],
                                      *[(o, "dokumentobjekt") for o in objekter], who=who)
-    await _insert_together(session, {
-        Journalpost: [_values(journalpost)], Korrespondansepart: [_values(p) for p in parts],
-        Fordeling: [_values(f) for f in fordelinger], Dokumentbeskrivelse: [_values(b) for b in beskrivelser],
-        Dokumentobjekt: [_values(o) for o in objekter], Endringslogg: logged,
-    }, journalpost, saksmappe, parts)
-    nummer = await assign_journalsekvensnummer(
-        session, journalpost_id=journalpost.system_id, aar=journalpost.journalaar, who=who, outbox=ctx.outbox,
-        events=lambda number: _events(journalpost, number, dokumenter))
-    # A constructed record is not tracked by the ORM, so it takes the number as a new copy.
-    journalpost = Journalpost.model_construct(**{**_values(journalpost), "journalsekvensnummer": nummer})
+    rows = {Journalpost: [_values(journalpost)], Korrespondansepart: [_values(p) for p in parts],
+            Fordeling: [_values(f) for f in fordelinger], Dokumentbeskrivelse: [_values(b) for b in beskrivelser],
+            Dokumentobjekt: [_values(o) for o in objekter], Endringslogg: logged}
+    if numbering.taken_at_commit(session):
+        # The commit gives the number and sets it into the events (migration journal_0006).
+        events = ctx.outbox.rows(session, _events(journalpost, numbering.PLACEHOLDER, dokumenter))
+        await _write_postgres(session, rows, search.postgres_index_row(journalpost, saksmappe, parts), events)
+    else:
+        await _write_sqlite(session, rows)
+        await search.index(session, journalpost, saksmappe, parts)
+        nummer = await numbering.assign_journalsekvensnummer(
+            session, journalpost_id=journalpost.system_id, aar=journalpost.journalaar, who=who, outbox=ctx.outbox,
+            events=lambda number: _events(journalpost, number, dokumenter))
+        journalpost = with_number(journalpost, nummer)
     return Registered(journalpost=journalpost, saksmappe=saksmappe, korrespondanseparter=parts,
                       dokumenter=[(b, [o]) for b, o in dokumenter])
+
+
+def with_number(journalpost: Journalpost, journalsekvensnummer: int) -> Journalpost:
+    # A constructed record is not tracked by the ORM, so it takes the number as a new copy.
+    return Journalpost.model_construct(**{**_values(journalpost), "journalsekvensnummer": journalsekvensnummer})
+
+
+async def after_commit(engine: AsyncEngine, registered: Registered) -> Registered:
+    """The registration with its journal number, which on PostgreSQL the commit gave."""
+    if registered.journalpost.journalsekvensnummer is not None:
+        return registered
+    nummer = await numbering.committed_journalsekvensnummer(engine, registered.journalpost.system_id)
+    return dataclasses.replace(registered, journalpost=with_number(registered.journalpost, nummer))
 
 
 def korrespondansepart(journalpost_id: UUID, body: KorrespondansepartIn) -> Korrespondansepart:

@@ -243,6 +243,7 @@ async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Wri
     async with _db(request).unit_of_work() as session:
         registered = await registration.register(session, ctx=_ctx(request), caller=caller,
                                                  saksmappe_id=saksmappe_id, body=body, documents=new_documents)
+    registered = await registration.after_commit(_db(request).engine, registered)
     out = views.journalpost_out(registered.journalpost, registered.saksmappe, today=registered.journalpost.journaldato,
                                 masked=False, parts=registered.korrespondanseparter, avskrivninger=[], merknader=[],
                                 documents=registered.dokumenter)
