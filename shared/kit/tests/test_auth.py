@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -191,3 +192,45 @@ async def test_client_credentials_caches_and_renews_on_401() -> None:
         assert (await client.get("https://journal/x")).status_code == 200  # 401 with t1, retried with t2
     assert issued == 2
     assert seen == ["Bearer t1", "Bearer t1", "Bearer t2"]
+
+
+async def test_a_verified_token_is_recognised_without_checking_its_signature_again(
+    verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = token()
+    first = await verifier.verify(good)
+    decoded: list[str] = []
+    original = jwt.decode
+    monkeypatch.setattr("arkiv5_kit.auth.jwt.decode", lambda *a, **k: decoded.append("x") or original(*a, **k))
+    assert await verifier.verify(good) == first
+    assert decoded == []
+    # Another token is verified in full, and a tampered copy of a cached token is a new token.
+    await verifier.verify(token(claims(sub="svc-gateway")))
+    assert decoded == ["x"]
+    header, payload, signature = good.split(".")
+    with pytest.raises(Unauthorized):
+        await verifier.verify(f"{header}.{payload}.{signature[:-4]}AAAA")
+
+
+async def test_a_recognised_token_is_refused_once_it_expires() -> None:
+    verifier = TokenVerifier(JwksCache(keys=[RSA_PUBLIC]), issuer=ISSUER, audience=AUDIENCE, leeway_s=0)
+    short = token(claims(exp=int(time.time()) + 1))
+    await verifier.verify(short)
+    await asyncio.sleep(2.1)
+    with pytest.raises(Unauthorized):
+        await verifier.verify(short)
+
+
+async def test_a_recognised_token_is_refused_once_its_key_leaves_the_jwks() -> None:
+    _new_pem, new_public = rsa_key("k3")
+    served = {"keys": [RSA_PUBLIC]}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=served))
+    async with httpx.AsyncClient(transport=transport) as client:
+        jwks = JwksCache("http://access/jwks", client=client, max_age_s=3600, min_refresh_s=0)
+        verifier = TokenVerifier(jwks, issuer=ISSUER, audience=AUDIENCE)
+        old = token()
+        await verifier.verify(old)
+        served["keys"] = [new_public]  # k1 rotated out
+        await jwks._refresh()
+        with pytest.raises(Unauthorized):
+            await verifier.verify(old)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.orm import configure_mappers
 
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
@@ -21,6 +22,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def create_app(settings: JournalSettings | None = None, bus: Transport | None = None) -> FastAPI:
     """Build the app; `bus` is shared when several services run in one process."""
     settings = settings or JournalSettings()
+    # Mappers are otherwise set up by the first ORM query; records built with model_construct
+    # (registration) need them before that.
+    configure_mappers()
     runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
     context = Context(settings=settings, outbox=runtime.outbox)
     register_consumers(runtime, context)

@@ -20,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic_core import to_json
-from sqlalchemy import insert, text, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from arkiv5_contracts.codelists import Journalposttype, Saksstatus, TilknyttetRegistreringSom, Variantformat
@@ -105,6 +105,13 @@ def _values(record: Any) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__table__.columns.keys()}
 
 
+_SAKSMAPPE = Saksmappe.__table__  # type: ignore[attr-defined]
+# Core, not the ORM's bulk update: the row comes back as values, with no identity map to keep.
+_TAKE_JOURNALPOSTNUMMER = (
+    update(_SAKSMAPPE).where(_SAKSMAPPE.c.system_id == bindparam("saksmappe_id"))
+    .values(siste_journalpostnummer=_SAKSMAPPE.c.siste_journalpostnummer + 1)
+    .returning(*_SAKSMAPPE.columns)
+)
 _TABLES = (Journalpost, Korrespondansepart, Fordeling, Dokumentbeskrivelse, Dokumentobjekt, Endringslogg)
 
 
@@ -166,10 +173,7 @@ async def register(
                             "journalpost and its files as multipart/form-data.")
     # Taking the case's next journalpostnummer reads the case too. Its row lock queues only
     # registrations in the same case (and a closing of it); a refusal below rolls it back.
-    row = (await session.execute(
-        update(Saksmappe).where(Saksmappe.system_id == saksmappe_id)
-        .values(siste_journalpostnummer=Saksmappe.siste_journalpostnummer + 1)
-        .returning(*Saksmappe.__table__.columns))).one_or_none()  # type: ignore[attr-defined]
+    row = (await session.execute(_TAKE_JOURNALPOSTNUMMER, {"saksmappe_id": saksmappe_id})).one_or_none()
     if row is None:
         raise NotFound("No saksmappe has this systemID.")
     saksmappe = Saksmappe.model_construct(**row._mapping)

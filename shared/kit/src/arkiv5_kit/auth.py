@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -49,6 +50,12 @@ class JwksCache:
         self.min_refresh_s = min_refresh_s
         self._lock = asyncio.Lock()
 
+    def current(self, kid: str) -> dict[str, Any] | None:
+        """The key held now for `kid`, without fetching (None when unknown or due a refresh)."""
+        if time.monotonic() - self._fetched_at >= self.max_age_s:
+            return None
+        return self._keys.get(kid)
+
     async def key(self, kid: str) -> dict[str, Any] | None:
         now = time.monotonic()
         if kid in self._keys and now - self._fetched_at < self.max_age_s:
@@ -78,6 +85,16 @@ class JwksCache:
 
 
 class TokenVerifier:
+    """Verifies bearer tokens; a token already verified is recognised until it expires.
+
+    A client sends the same token with every request for its lifetime, and checking the
+    signature again each time is most of the cost of a request's authentication. A cached
+    token is still refused once it expires, and as soon as its signing key is no longer
+    the one in the JWKS (a key taken out at rotation).
+    """
+
+    CACHE_SIZE = 10_000
+
     def __init__(self, jwks: JwksCache, *, issuer: str, audience: str, leeway_s: int = 30) -> None:
         self.jwks = jwks
         self.issuer = issuer
@@ -85,6 +102,23 @@ class TokenVerifier:
         self.leeway_s = leeway_s
         # Building the public key object is most of a verification's cost: keep it per JWK.
         self._parsed: dict[str, tuple[dict[str, Any], Any]] = {}
+        self._verified: OrderedDict[str, tuple[TokenClaims, float, str, dict[str, Any]]] = OrderedDict()
+
+    def _recognised(self, token: str) -> TokenClaims | None:
+        entry = self._verified.get(token)
+        if entry is None:
+            return None
+        claims, expires_at, kid, key = entry
+        if time.time() > expires_at + self.leeway_s or self.jwks.current(kid) is not key:
+            del self._verified[token]
+            return None
+        self._verified.move_to_end(token)
+        return claims
+
+    def _remember(self, token: str, claims: TokenClaims, kid: str, key: dict[str, Any]) -> None:
+        self._verified[token] = (claims, float(claims.exp), kid, key)
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
 
     def _parsed_key(self, kid: str, key: dict[str, Any], alg: str) -> Any:
         cached = self._parsed.get(kid)
@@ -94,6 +128,9 @@ class TokenVerifier:
         return cached[1]
 
     async def verify(self, token: str) -> TokenClaims:
+        recognised = self._recognised(token)
+        if recognised is not None:
+            return recognised
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError:
@@ -113,9 +150,11 @@ class TokenVerifier:
                 issuer=self.issuer,
                 options={"require_exp": True, "require_iat": True, "require_sub": True, "leeway": self.leeway_s},
             )
-            return TokenClaims.model_validate(payload)
+            claims = TokenClaims.model_validate(payload)
         except (JOSEError, ValidationError):
             raise Unauthorized(INVALID_TOKEN) from None
+        self._remember(token, claims, kid, key)
+        return claims
 
 
 @dataclass
