@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from arkiv5_conversion.testing import settings_for_tests as test_settings
+from arkiv5_conversion.testing import settings_for_tests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -72,7 +72,7 @@ async def pool(libreoffice: None) -> AsyncIterator[ListenerPool]:
 
 @pytest.fixture
 async def converter(pool: ListenerPool, ghostscript_installed: None, tmp_path: Path) -> Converter:
-    return Converter(test_settings(tmp_path), load_policy(), pool, BasicPdfaValidator())
+    return Converter(settings_for_tests(tmp_path), load_policy(), pool, BasicPdfaValidator())
 
 
 class AppHarness:
@@ -95,7 +95,7 @@ async def make_app(tmp_path: Path):  # type: ignore[no-untyped-def]
         journal: FakeJournal | None = None, *, start: bool = True, office=None, validator_impl=None, **overrides
     ) -> AppHarness:
         journal = journal or FakeJournal()
-        settings = test_settings(tmp_path, **overrides)
+        settings = settings_for_tests(tmp_path, **overrides)
         bus = EmbeddedTransport(f"sqlite+aiosqlite:///{tmp_path}/bus.sqlite")
         # The job tests use the basic validator unless they ask otherwise (no JVM per test);
         # the validator setting itself is tested in test_verapdf.py.

@@ -157,10 +157,10 @@ async def test_unknown_format_reason_names_the_format(converter: Converter, tmp_
 
 async def test_page_limit(pool: ListenerPool, tmp_path: Path, ghostscript_installed: None) -> None:
     from arkiv5_conversion.policy import load_policy
-    from arkiv5_conversion.testing import settings_for_tests as test_settings
+    from arkiv5_conversion.testing import settings_for_tests
     from arkiv5_conversion.validate import BasicPdfaValidator
 
-    strict = Converter(test_settings(tmp_path, max_pages=10), load_policy(), pool, BasicPdfaValidator())
+    strict = Converter(settings_for_tests(tmp_path, max_pages=10), load_policy(), pool, BasicPdfaValidator())
     for data in (corpus.docx(40), corpus.pdf(12)):
         result = await strict.convert(data, tmp_path / "p")
         assert result.code == "too-many-pages", result.reason

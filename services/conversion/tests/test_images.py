@@ -11,14 +11,14 @@ import pytest
 from arkiv5_conversion.engine.verapdf import VeraPdf
 from arkiv5_conversion.pipeline import Converter
 from arkiv5_conversion.policy import FormatPolicy, FormatRule, load_policy
-from arkiv5_conversion.testing import settings_for_tests as test_settings
+from arkiv5_conversion.testing import settings_for_tests
 from arkiv5_conversion.validate import BasicPdfaValidator, VeraPdfValidator
 
 
 @pytest.fixture
 def image_converter(ghostscript_installed: None, tmp_path: Path) -> Converter:
     """Images need no LibreOffice: Ghostscript and img2pdf only."""
-    return Converter(test_settings(tmp_path), load_policy(), None, BasicPdfaValidator())
+    return Converter(settings_for_tests(tmp_path), load_policy(), None, BasicPdfaValidator())
 
 
 async def test_multipage_tiff_becomes_one_pdfa_2b(image_converter: Converter, tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ async def test_single_page_tiff_is_still_kept(image_converter: Converter, tmp_pa
 async def test_policy_can_send_every_png_to_pdfa(ghostscript_installed: None, tmp_path: Path) -> None:
     policy = load_policy()
     policy = FormatPolicy(pdfa_part=2, formats={**policy.formats, "png": FormatRule(action="image-pdfa")})
-    converter = Converter(test_settings(tmp_path), policy, None, BasicPdfaValidator())
+    converter = Converter(settings_for_tests(tmp_path), policy, None, BasicPdfaValidator())
     for name, data in (("plain", corpus.png()), ("alpha", corpus.png_with_alpha())):
         result = await converter.convert(data, tmp_path / name)
         assert result.ok, (name, result.reason)
@@ -54,7 +54,7 @@ async def test_policy_can_send_every_png_to_pdfa(ghostscript_installed: None, tm
 
 
 async def test_image_pdfa_passes_verapdf(ghostscript_installed: None, verapdf: VeraPdf, tmp_path: Path) -> None:
-    converter = Converter(test_settings(tmp_path), load_policy(), None, VeraPdfValidator(verapdf))
+    converter = Converter(settings_for_tests(tmp_path), load_policy(), None, VeraPdfValidator(verapdf))
     result = await converter.convert(corpus.tiff_multipage(2), tmp_path / "v")
     assert result.ok, result.reason
     assert result.output and result.output.path

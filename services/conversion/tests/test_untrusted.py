@@ -13,7 +13,7 @@ import pytest
 from arkiv5_conversion.journal_client import FakeJournal
 from arkiv5_conversion.pipeline import Converter
 from arkiv5_conversion.policy import FormatPolicy, FormatRule, load_policy
-from arkiv5_conversion.testing import settings_for_tests as test_settings
+from arkiv5_conversion.testing import settings_for_tests
 from arkiv5_conversion.validate import BasicPdfaValidator
 
 
@@ -52,7 +52,7 @@ async def test_password_protected_docx_fails_the_job_without_touching_libreoffic
 
 async def test_norwegian_letters_survive_the_ghostscript_pdf_to_pdfa_path(ghostscript_installed: None,
                                                                           tmp_path: Path) -> None:
-    converter = Converter(test_settings(tmp_path), load_policy(), None, BasicPdfaValidator())
+    converter = Converter(settings_for_tests(tmp_path), load_policy(), None, BasicPdfaValidator())
     source = tmp_path / "source.pdf"
     source.write_bytes(corpus.pdf(2))
     result = await converter.convert(source.read_bytes(), tmp_path / "gs")
@@ -69,7 +69,7 @@ async def test_memory_cap_kills_a_converter_that_exceeds_it_and_the_next_job_con
     policy = load_policy()
     policy = FormatPolicy(pdfa_part=2, formats={**policy.formats, "png": FormatRule(action="image-pdfa")})
     # 256 MB address space; the bomb check is lifted so the decoder itself meets the cap.
-    settings = test_settings(tmp_path, memory_limit_mb=256, max_image_pixels=10**9)
+    settings = settings_for_tests(tmp_path, memory_limit_mb=256, max_image_pixels=10**9)
     converter = Converter(settings, policy, None, BasicPdfaValidator())
     hungry = await converter.convert(corpus.big_alpha_png(8000), tmp_path / "big")  # 256 MB of pixels decoded
     assert not hungry.ok and hungry.code == "too-large", hungry.reason

@@ -20,7 +20,7 @@ from arkiv5_conversion.engine.verapdf import VeraPdf, parse_report
 from arkiv5_conversion.journal_client import FakeJournal
 from arkiv5_conversion.pipeline import Converter
 from arkiv5_conversion.policy import load_policy
-from arkiv5_conversion.testing import settings_for_tests as test_settings
+from arkiv5_conversion.testing import settings_for_tests
 from arkiv5_conversion.validate import VeraPdfValidator
 
 
@@ -37,7 +37,7 @@ def claims_pdfa(data: bytes) -> bytes:
 
 @pytest.fixture
 async def full_converter(pool: ListenerPool, ghostscript_installed: None, verapdf: VeraPdf, tmp_path: Path) -> Converter:
-    return Converter(test_settings(tmp_path), load_policy(), pool, VeraPdfValidator(verapdf))
+    return Converter(settings_for_tests(tmp_path), load_policy(), pool, VeraPdfValidator(verapdf))
 
 
 async def test_libreoffice_output_passes_verapdf(full_converter: Converter, verapdf: VeraPdf, tmp_path: Path) -> None:
