@@ -33,12 +33,12 @@ DISPATCH_STATUS = "dispatch.status"
 TOPICS: dict[str, TopicSpec] = {
     spec.name: spec
     for spec in [
-        TopicSpec(JOURNAL_SAKSMAPPE, "journal", "saksmappe systemID", "Cases opened and closed"),
+        TopicSpec(JOURNAL_SAKSMAPPE, "journal", "saksmappe systemID", "Cases opened, corrected and closed"),
         TopicSpec(
             JOURNAL_JOURNALPOST,
             "journal",
             "journalpost systemID",
-            "Registrations and their journalstatus changes (J starts conversion)",
+            "Registrations, their corrections and journalstatus changes (J starts conversion)",
         ),
         TopicSpec(JOURNAL_DOKUMENT, "journal", "journalpost systemID", "Documents (dokumentobjekt) added"),
         TopicSpec(JOURNAL_DISPATCH, "journal", "journalpost systemID", "Dispatch through SvarUt requested"),
