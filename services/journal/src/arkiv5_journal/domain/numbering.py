@@ -5,7 +5,8 @@ upsert that increments the row and returns the new value; the row stays locked u
 registering transaction ends, so a concurrent registration waits, and a rollback returns
 the number. That makes the series unique and without gaps on PostgreSQL (row lock) and on
 SQLite (whose writers the kit serialises with BEGIN IMMEDIATE). Take numbers as late as
-possible in a transaction: the lock is held until commit.
+possible in a transaction: the lock is held until commit. The journal number, which every
+registration takes, is on PostgreSQL taken inside the COMMIT itself (see below).
 """
 
 from __future__ import annotations
