@@ -12,6 +12,7 @@ from arkiv5_kit.transport.base import Transport
 
 from .api import routers
 from .blobstore import FilesystemBlobStore
+from .blobsweep import sweep_job
 from .consumers import register_consumers
 from .service import Context
 from .settings import JournalSettings
@@ -36,4 +37,6 @@ def create_app(settings: JournalSettings | None = None, bus: Transport | None = 
     )
     app.state.journal_context = context
     app.state.blob_store = FilesystemBlobStore(settings.resolved_blob_dir())
+    if settings.blob_sweep_interval_hours > 0:
+        runtime.add_job("blob-sweep", sweep_job(settings, runtime.database, app.state.blob_store))
     return app

@@ -12,13 +12,14 @@ import asyncio
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 CHUNK = 256 * 1024
 HEAD_BYTES = 8192
+SET_ASIDE_PREFIX = "swept-"
 THREAD_WRITE_BYTES = 1024 * 1024
 """Chunks at least this large are written in a thread; smaller ones directly."""
 
@@ -53,6 +54,14 @@ class BlobStore(Protocol):
     async def exists(self, sha256: str) -> bool: ...
 
     def open_stream(self, sha256: str) -> AsyncIterator[bytes]: ...
+
+    async def written_before(self, cutoff: float) -> list[str]: ...
+
+    async def remove_if_not_rewritten(self, sha256: str, cutoff: float) -> bool: ...
+
+    async def restore_set_aside(self, is_referenced: Callable[[list[str]], Awaitable[set[str]]]) -> int: ...
+
+    async def remove_stale_temporary(self, cutoff: float) -> int: ...
 
 
 class _FileWriter:
@@ -131,6 +140,83 @@ class FilesystemBlobStore:
 
     async def exists(self, sha256: str) -> bool:
         return await asyncio.to_thread(self.path_of(sha256).is_file)
+
+    # --- sweeping (see blobsweep.py) ------------------------------------------------------
+    # Every upload writes its file anew and moves it into place (a fresh modification time),
+    # even when the same bytes are stored already; a record is committed only after that.
+    # So a blob last written before the cutoff that no record names is an orphan, and one
+    # rewritten since is not — which `remove_if_not_rewritten` checks after setting it aside.
+
+    async def written_before(self, cutoff: float) -> list[str]:
+        """Digests of the blobs last written before `cutoff` (a Unix time)."""
+        return await asyncio.to_thread(self._written_before, cutoff)
+
+    def _written_before(self, cutoff: float) -> list[str]:
+        digests = []
+        for path in (self.root / "sha256").glob("*/*/*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    digests.append(path.name)
+            except FileNotFoundError:
+                continue
+        return digests
+
+    def _set_aside_path(self, sha256: str) -> Path:
+        return self.root / "tmp" / f"{SET_ASIDE_PREFIX}{sha256}"
+
+    async def remove_if_not_rewritten(self, sha256: str, cutoff: float) -> bool:
+        """Delete an orphan blob, unless an upload wrote the same bytes again meanwhile.
+
+        The blob is first moved aside (atomically), then its time is checked on the moved
+        file: a file rewritten by an upload since the caller looked goes back into place,
+        so an upload racing with the sweep never loses its bytes.
+        """
+        return await asyncio.to_thread(self._remove_if_not_rewritten, sha256, cutoff)
+
+    def _remove_if_not_rewritten(self, sha256: str, cutoff: float) -> bool:
+        target, aside = self.path_of(sha256), self._set_aside_path(sha256)
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(target, aside)
+        except FileNotFoundError:
+            return False
+        if aside.stat().st_mtime >= cutoff:
+            os.replace(aside, target)  # rewritten by an upload since it was listed: keep it
+            return False
+        aside.unlink()
+        return True
+
+    async def restore_set_aside(self, is_referenced: Callable[[list[str]], Awaitable[set[str]]]) -> int:
+        """After a crash mid-sweep: put back every set-aside blob a record names (none is lost)."""
+        aside = await asyncio.to_thread(lambda: list((self.root / "tmp").glob(f"{SET_ASIDE_PREFIX}*")))
+        digests = [path.name.removeprefix(SET_ASIDE_PREFIX) for path in aside]
+        referenced = await is_referenced(digests) if digests else set()
+        for digest in referenced:
+            await asyncio.to_thread(self._restore, digest)
+        return len(referenced)
+
+    def _restore(self, sha256: str) -> None:
+        target = self.path_of(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            self._set_aside_path(sha256).unlink(missing_ok=True)  # the same bytes are in place
+        else:
+            os.replace(self._set_aside_path(sha256), target)
+
+    async def remove_stale_temporary(self, cutoff: float) -> int:
+        """Delete unfinished uploads (and set-aside orphans) left behind before `cutoff`."""
+        return await asyncio.to_thread(self._remove_stale_temporary, cutoff)
+
+    def _remove_stale_temporary(self, cutoff: float) -> int:
+        removed = 0
+        for path in (self.root / "tmp").glob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     async def open_stream(self, sha256: str) -> AsyncIterator[bytes]:  # type: ignore[override]
         with open(self.path_of(sha256), "rb") as source:  # noqa: ASYNC230 - chunks are read in a thread

@@ -22,6 +22,12 @@ class JournalSettings(ServiceSettings):
     max_upload_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1, description="Largest document accepted in one upload (bytes)"
     )
+    blob_sweep_interval_hours: float = Field(
+        default=24, ge=0, description="How often orphan blobs and unfinished uploads are swept; 0 turns it off"
+    )
+    blob_orphan_grace_hours: float = Field(
+        default=24, ge=1, description="A blob no dokumentobjekt names is removed only when older than this"
+    )
     max_documents_per_registration: int = Field(
         default=20, ge=1, le=50, description="Most documents sent with one journalpost in a multipart registration"
     )

@@ -1,0 +1,95 @@
+"""Sweeping the document store: orphans and unfinished uploads go after the grace period, nothing named ever."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from typing import Any
+
+import pytest
+
+from arkiv5_journal.blobstore import SET_ASIDE_PREFIX, FilesystemBlobStore
+from arkiv5_journal.blobsweep import sweep
+
+from .conftest import Journal, case, incoming
+
+DAY = 24 * 3600
+PDF = b"%PDF-1.7\nregistered\n%%EOF\n"
+
+
+async def _stored(blobs: FilesystemBlobStore, data: bytes, *, age_s: float = 0) -> str:
+    async def chunks() -> Any:
+        yield data
+
+    blob = await blobs.put_stream(chunks(), max_bytes=1 << 20)
+    if age_s:
+        then = time.time() - age_s
+        os.utime(blobs.path_of(blob.sha256), (then, then))
+    return blob.sha256
+
+
+async def _register_document(journal: Journal) -> str:
+    headers = journal.fagsystem()
+    saksmappe = (await journal.client.post("/saksmapper", json=case(), headers=headers)).json()
+    jp = (await journal.client.post(f"/saksmapper/{saksmappe['systemID']}/journalposter", json=incoming(),
+                                    headers=headers)).json()
+    upload = await journal.client.post(f"/journalposter/{jp['systemID']}/dokumenter", params={"tittel": "Søknad"},
+                                       content=PDF, headers={**headers, "Content-Type": "application/pdf"})
+    assert upload.status_code == 201, upload.text
+    return upload.json()["dokumentobjekt"][0]["sjekksum"]
+
+
+async def test_old_orphans_and_unfinished_uploads_go_and_everything_named_or_young_stays(journal: Journal) -> None:
+    blobs: FilesystemBlobStore = journal.app.state.blob_store
+    named = await _register_document(journal)
+    os.utime(blobs.path_of(named), (time.time() - 3 * DAY, time.time() - 3 * DAY))
+    old_orphan = await _stored(blobs, b"refused upload", age_s=3 * DAY)
+    young_orphan = await _stored(blobs, b"upload whose record is being committed", age_s=60)
+    stale_tmp = blobs.root / "tmp" / "tmpcrashed"
+    stale_tmp.write_bytes(b"half an upload")
+    os.utime(stale_tmp, (time.time() - 3 * DAY, time.time() - 3 * DAY))
+    fresh_tmp = blobs.root / "tmp" / "tmpwriting"
+    fresh_tmp.write_bytes(b"an upload in progress")
+
+    result = await sweep(journal.runtime.database, blobs, grace_s=DAY)
+
+    assert (result.orphans_removed, result.referenced_kept, result.temporary_removed) == (1, 1, 1)
+    assert not blobs.path_of(old_orphan).exists()
+    assert blobs.path_of(named).read_bytes() == PDF
+    assert blobs.path_of(young_orphan).exists()
+    assert not stale_tmp.exists() and fresh_tmp.exists()
+    # The document still downloads; a second sweep finds nothing more to do.
+    assert (await sweep(journal.runtime.database, blobs, grace_s=DAY)).orphans_removed == 0
+
+
+async def test_an_orphan_uploaded_again_during_the_sweep_is_kept(tmp_path: Any) -> None:
+    blobs = FilesystemBlobStore(tmp_path)
+    digest = await _stored(blobs, b"the same bytes twice", age_s=3 * DAY)
+    cutoff = time.time() - DAY
+    assert digest in await blobs.written_before(cutoff)
+    await _stored(blobs, b"the same bytes twice")  # an upload writes them again before the sweep acts
+    assert await blobs.remove_if_not_rewritten(digest, cutoff) is False
+    assert blobs.path_of(digest).read_bytes() == b"the same bytes twice"
+    assert not any((tmp_path / "tmp").glob(f"{SET_ASIDE_PREFIX}*"))
+
+
+async def test_a_blob_set_aside_by_a_crashed_sweep_comes_back_when_a_record_names_it(journal: Journal) -> None:
+    blobs: FilesystemBlobStore = journal.app.state.blob_store
+    named = await _register_document(journal)
+    aside = blobs.root / "tmp" / f"{SET_ASIDE_PREFIX}{named}"
+    os.replace(blobs.path_of(named), aside)  # the sweep crashed between setting aside and checking
+    orphan = hashlib.sha256(b"nobody's").hexdigest()
+    (blobs.root / "tmp" / f"{SET_ASIDE_PREFIX}{orphan}").write_bytes(b"nobody's")
+
+    result = await sweep(journal.runtime.database, blobs, grace_s=DAY)
+
+    assert result.restored == 1
+    assert blobs.path_of(named).read_bytes() == PDF and not aside.exists()
+    assert not blobs.path_of(orphan).exists()
+
+
+@pytest.mark.postgres
+async def test_sweep_on_postgres(journal_factory: Any, postgres_database: str) -> None:
+    async for journal in journal_factory(database_url=postgres_database):
+        await test_old_orphans_and_unfinished_uploads_go_and_everything_named_or_young_stays(journal)
