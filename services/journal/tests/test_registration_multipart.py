@@ -171,3 +171,19 @@ async def test_multipart_registration_on_postgres(journal_factory: Any, postgres
     async for journal in journal_factory(database_url=postgres_database):
         await test_journalpost_and_its_documents_are_registered_in_one_request(journal)
         await test_every_bad_multipart_request_is_refused_precisely_and_writes_nothing(journal)
+
+
+async def test_an_oversized_json_body_is_refused_without_a_content_length(journal: Journal) -> None:
+    url = await _case(journal)
+    before = await _rows(journal)
+
+    async def chunked() -> Any:
+        yield b'{"journalposttype": "I", "tittel": "'
+        for _ in range(1100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = await journal.client.post(url, content=chunked(), headers={
+        **journal.fagsystem(), "Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["type"].endswith("payload-too-large")
+    assert await _rows(journal) == before

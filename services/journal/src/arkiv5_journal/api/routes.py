@@ -204,6 +204,16 @@ METADATA_PART = "journalpost"
 MAX_METADATA_BYTES = 1024 * 1024
 
 
+async def _capped_body(request: Request, limit: int) -> bytes:
+    """The body, refused at the chunk that passes `limit` (a chunked body has no Content-Length)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The journalpost JSON is larger than the limit of {limit} bytes.")
+    return bytes(body)
+
+
 def _validated(raw: bytes, *, location: tuple[str, ...]) -> JournalpostCreate:
     try:
         return JournalpostCreate.model_validate_json(raw)
@@ -220,7 +230,7 @@ async def _registration_request(request: Request) -> tuple[JournalpostCreate, li
             raise UnsupportedMediaType("Send the journalpost as application/json, or with its documents as "
                                        "multipart/form-data.")
         _check_length(request, MAX_METADATA_BYTES)
-        return _validated(await request.body(), location=("body",)), []
+        return _validated(await _capped_body(request, MAX_METADATA_BYTES), location=("body",)), []
     settings = _ctx(request).settings
     _check_length(request, settings.max_documents_per_registration * settings.max_upload_bytes + MAX_METADATA_BYTES)
     form = await formdata.read_form(
