@@ -24,24 +24,16 @@ import pytest
 # Helpers for the cross-service tests (processes, support apps) import as plain modules.
 sys.path.insert(0, str(Path(__file__).parent / "tests" / "support"))
 
+from required import missing  # noqa: E402
+
 from project import load_script  # noqa: E402
-
-
-def _require_services() -> bool:
-    return os.environ.get("ARKIV5_REQUIRE_SERVICES", "").lower() in ("1", "true", "yes")
-
-
-def _missing(what: str) -> None:
-    if _require_services():
-        pytest.fail(f"{what} is required (ARKIV5_REQUIRE_SERVICES=1) but not configured")
-    pytest.skip(f"{what} not configured")
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     url = os.environ.get("ARKIV5_TEST_POSTGRES_URL")
     if not url:
-        _missing("PostgreSQL (ARKIV5_TEST_POSTGRES_URL)")
+        missing("PostgreSQL (ARKIV5_TEST_POSTGRES_URL)")
     assert url
     return url
 
@@ -73,7 +65,7 @@ def kafka_broker():  # type: ignore[no-untyped-def]
     """The real broker, as an object the test can stop, kill and start again."""
     state_dir = os.environ.get("ARKIV5_TEST_KAFKA_STATE_DIR")
     if not state_dir:
-        _missing("Kafka (ARKIV5_TEST_KAFKA_STATE_DIR)")
+        missing("Kafka (ARKIV5_TEST_KAFKA_STATE_DIR)")
     broker = load_script("kafka_broker").KafkaBroker(Path(state_dir))
     if not broker.is_running():
         broker.start()

@@ -13,7 +13,6 @@ import asyncio
 import base64
 import io
 import json
-import os
 import shutil
 import threading
 import time
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import uvicorn
+from required import services_required
 
 from arkiv5_suite.app import SIMULATOR_PREFIX, create_suite_app
 from processes import free_port
@@ -39,7 +39,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 # (CI) the tests run and fail, so a missing converter can never hide behind a skip.
 needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None
-    and os.environ.get("ARKIV5_REQUIRE_SERVICES", "").lower() not in ("1", "true", "yes"),
+    and not services_required(),
     reason="LibreOffice (soffice) is not installed",
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +12,8 @@ import pytest
 from arkiv5_conversion.testing import settings_for_tests
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+from required import missing  # noqa: E402
 
 from arkiv5_conversion.app import create_app  # noqa: E402
 from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available  # noqa: E402
@@ -25,15 +26,8 @@ from arkiv5_kit.testing import TestTokenIssuer  # noqa: E402
 from arkiv5_kit.transport.embedded import EmbeddedTransport  # noqa: E402
 
 
-def _require_services() -> bool:
-    return os.environ.get("ARKIV5_REQUIRE_SERVICES", "").lower() in ("1", "true", "yes")
-
-
 def _missing(what: str) -> None:
-    """Skip locally, FAIL in CI (the same rule as the root conftest)."""
-    if _require_services():
-        pytest.fail(f"{what} is required (ARKIV5_REQUIRE_SERVICES=1) but not installed")
-    pytest.skip(f"{what} not installed")
+    missing(what, state="not installed")
 
 
 @pytest.fixture

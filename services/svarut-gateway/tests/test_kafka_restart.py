@@ -10,13 +10,14 @@ that stopping it disturbs nobody else's tests.
 from __future__ import annotations
 
 import asyncio
-import socket
+import os
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from required import missing
 from sqlalchemy import func, select
 from svarut_helpers import gateway_settings
 from test_never_twice import requests_for, states
@@ -35,6 +36,7 @@ from arkiv5_svarut_gateway.models import DispatchState
 from arkiv5_svarut_gateway.simulator import SimulatorConfig, create_simulator_app
 from arkiv5_svarut_gateway.testing import FakeConversion, FakeJournal
 from conftest import serve
+from processes import free_port
 from project import load_script
 
 # The must-show is 1,000 dispatches; the test runs 200 to stay within a CI minute or two
@@ -42,21 +44,11 @@ from project import load_script
 N = 200
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def own_kafka_broker(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A broker of this test's own (never the shared one): stopping it disturbs nobody."""
-    import os
-
     if not os.environ.get("ARKIV5_TEST_KAFKA_STATE_DIR"):
-        if os.environ.get("ARKIV5_REQUIRE_SERVICES", "").lower() in ("1", "true", "yes"):
-            pytest.fail("Kafka is required (ARKIV5_REQUIRE_SERVICES=1) but not configured")
-        pytest.skip("Kafka (ARKIV5_TEST_KAFKA_STATE_DIR) not configured")
+        missing("Kafka (ARKIV5_TEST_KAFKA_STATE_DIR)")
     ports = free_port(), free_port()
     while ports[0] == ports[1]:
         ports = free_port(), free_port()

@@ -55,8 +55,8 @@ class Outbox:
     def rows(self, session: AsyncSession, events: list[EventData]) -> list[dict[str, Any]]:
         """Outbox rows for a caller that inserts them with its own statement in this transaction.
 
-        For a write that must put its events in the same statement as the change (see the
-        journal's numbering); the session is marked so the relay is woken after the commit.
+        For a write that puts its events in the same statement as the change (the journal's
+        registration on PostgreSQL); the session is marked so the relay is woken after the commit.
         """
         now = datetime.now(UTC)
         session.info[OUTBOX_DIRTY] = True
