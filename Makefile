@@ -37,8 +37,9 @@ test-integration: install pg-up kafka-up verapdf ## Start PostgreSQL and Kafka, 
 	ARKIV5_REQUIRE_SERVICES=1 bash scripts/run_tests.sh
 
 .PHONY: lint
-lint: install ## Lint and check formatting-independent style with ruff
+lint: install ## Lint with ruff and type-check every package with mypy (zero errors, no unused ignores)
 	$(UV) run ruff check .
+	bash scripts/typecheck.sh
 
 .PHONY: pg-up
 pg-up: ## Start a local PostgreSQL server for tests (127.0.0.1:55432)

@@ -17,6 +17,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,41 @@ def postgres_url() -> str:
 @pytest.fixture
 async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
     """A brand-new, empty database for one test, dropped afterwards."""
+    async for url in _fresh_postgres_database(postgres_url):
+        yield url
+
+
+@dataclass(frozen=True)
+class DatabaseBackend:
+    """The database a test runs on: `name` is "sqlite" or "postgresql", `url` an async SQLAlchemy URL."""
+
+    name: str
+    url: str
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.name == "postgresql"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DatabaseBackend]:
+    """Run the test once on SQLite (the embedded default) and once on a fresh PostgreSQL database.
+
+    A test that touches the database takes this fixture instead of being written twice; the
+    PostgreSQL run skips without a server on a developer machine and fails in CI.
+    """
+    if request.param == "sqlite":
+        yield DatabaseBackend("sqlite", f"sqlite+aiosqlite:///{tmp_path}/db_backend.sqlite")
+        return
+    url = os.environ.get("ARKIV5_TEST_POSTGRES_URL")
+    if not url:
+        missing("PostgreSQL (ARKIV5_TEST_POSTGRES_URL)")
+    assert url
+    async for database_url in _fresh_postgres_database(url):
+        yield DatabaseBackend("postgresql", database_url)
+
+
+async def _fresh_postgres_database(postgres_url: str) -> AsyncIterator[str]:
     import asyncpg
     from sqlalchemy.engine import make_url
 
