@@ -61,6 +61,10 @@ kafka-down: ## Stop the local Kafka broker
 verapdf: ## Fetch veraPDF (the full PDF/A validator) from Maven Central into ~/.cache/arkiv5 (once)
 	python3 scripts/verapdf.py fetch
 
+.PHONY: reference-check
+reference-check: install ## Verify the reference folder (ARKIV5_REFERENCE_DIR, default ../shared/reference) against the manifest
+	$(UV) run python -m arkiv5_kit.reference
+
 .PHONY: contracts
 contracts: install ## Export every event's JSON Schema and the AsyncAPI document to docs/contracts/
 	$(UV) run python -m arkiv5_contracts.export docs/contracts
