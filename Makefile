@@ -4,6 +4,8 @@ SHELL := bash
 
 export UV_PYTHON_DOWNLOADS ?= never
 UV ?= uv
+# uv installed by scripts/ensure_uv.sh when the machine has none (see `make install`)
+export PATH := $(CURDIR)/.cache/uv/bin:$(PATH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_STATE_DIR ?= .cache/postgres
@@ -17,7 +19,7 @@ help: ## List the targets
 
 .PHONY: install
 install: ## Create the environment (uv; Python packages from uv.lock)
-	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	@bash scripts/ensure_uv.sh
 	$(UV) sync --all-packages --frozen
 
 .PHONY: run
