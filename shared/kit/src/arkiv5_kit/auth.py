@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jose import jwk, jwt
 from jose.exceptions import JOSEError
 from pydantic import ValidationError
@@ -168,6 +169,14 @@ class Principal:
         return self.claims.sub
 
 
+# Declares the bearer token in every operation's OpenAPI (the Authorize button of /docs);
+# the token itself is read and verified below, so one refusal text serves every failure.
+BEARER_SCHEME = HTTPBearer(
+    auto_error=False, bearerFormat="JWT",
+    description="An access token from the access service's /oauth2/token endpoint",
+)
+
+
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -179,7 +188,10 @@ def bearer_token(request: Request) -> str:
 def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
     """FastAPI dependency: a valid token for this service with every one of `scopes`."""
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(
+        request: Request,
+        _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)] = None,
+    ) -> Principal:
         verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
         if verifier is None:
             raise Unauthorized(INVALID_TOKEN)

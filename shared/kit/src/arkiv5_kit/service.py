@@ -23,6 +23,7 @@ from arkiv5_contracts.envelope import EventData
 from arkiv5_contracts.identifiers import allow_synthetic_identifiers
 
 from . import migrations
+from .apidocs import documented_app
 from .auth import JwksCache, TokenVerifier
 from .bus import create_transport
 from .consumer import EventConsumer, Handler
@@ -210,7 +211,7 @@ def create_service_app(
 ) -> FastAPI:
     """The FastAPI app of one service with everything every service has."""
     settings = runtime.settings
-    app = FastAPI(title=title, description=description, version=runtime.version, lifespan=runtime.lifespan)
+    app = documented_app(title=title, description=description, version=runtime.version, lifespan=runtime.lifespan)
     app.state.service_name = runtime.name
     app.state.runtime = runtime
     if settings.jwks_url and settings.token_issuer:
