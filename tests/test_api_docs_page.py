@@ -16,13 +16,12 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from required import missing
 
 from processes import free_port, get, wait_until_up
 from project import ROOT
-from required import missing
 
 SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
 ARTIFACTS = ROOT / "test-artifacts" / "api-docs"
