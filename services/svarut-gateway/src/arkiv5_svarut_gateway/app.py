@@ -19,6 +19,7 @@ from arkiv5_kit.transport.base import Transport
 from .api import routers
 from .batch_consumer import BatchEventConsumer
 from .conversion_client import ConversionClient, HttpConversionClient
+from .dispatch_status import refresh_waiting_gauges
 from .journal_client import HttpJournalClient, JournalClient
 from .service import Gateway, now, reconcile_in_flight, record_dispatch_requested, record_dispatches_requested
 from .settings import SvarutGatewaySettings
@@ -150,9 +151,22 @@ def create_app(
                 log.warning("status round failed", extra={"error_type": type(exc).__name__})
                 await idle(stopping)
 
+    async def gauge_loop(stopping: asyncio.Event) -> None:
+        # Counted in the database (one GROUP BY), so every replica exports the same truth.
+        while not stopping.is_set():
+            try:
+                async with runtime.database.unit_of_work() as session:
+                    await refresh_waiting_gauges(session)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("waiting gauges not refreshed", extra={"error_type": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=settings.waiting_gauge_interval_s)
+
     async def svarut_jobs(stopping: asyncio.Event) -> None:
         try:
-            await asyncio.gather(dispatch_loop(stopping), status_loop(stopping))
+            await asyncio.gather(dispatch_loop(stopping), status_loop(stopping), gauge_loop(stopping))
         finally:
             await internal_http.aclose()
             if owns_http:

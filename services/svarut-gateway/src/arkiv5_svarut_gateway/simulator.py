@@ -354,7 +354,8 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> FastAPI:
     @app.put("/_simulator/faults")
     async def set_faults(request: Request) -> dict[str, Any]:
         body = await request.json()
-        state.set_faults(Faults(**{k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}))
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}
+        state.set_faults(Faults(**values))
         return {"rate": state.faults.rate, "kinds": list(state.faults.kinds)}
 
     return app
