@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -54,15 +54,20 @@ def self_signed_certificate() -> str:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path) -> None:
-        self.sim_app = create_simulator_app(SimulatorConfig(status_step_s=0.05))
+    def __init__(self, tmp_path: Path, *, sim_config: SimulatorConfig | None = None,
+                 wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+                 **settings: object) -> None:
+        self.sim_app = create_simulator_app(sim_config or SimulatorConfig(status_step_s=0.05))
         self.sim = self.sim_app.state.simulator
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.sim_app))
+        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=self.sim_app)
+        self.http = httpx.AsyncClient(transport=wrap(transport) if wrap else transport)
         self.bus = EmbeddedTransport(f"sqlite+aiosqlite:///{tmp_path}/bus.sqlite")
         self.journal = FakeJournal()
         self.conversion = FakeConversion(self.journal)
+        values: dict[str, object] = {"svarut_encryption_certificate_pem": self_signed_certificate()}
+        values.update(settings)
         self.app = create_app(
-            gateway_settings(tmp_path, "http://sim", svarut_encryption_certificate_pem=self_signed_certificate()),
+            gateway_settings(tmp_path, "http://sim", **values),
             bus=self.bus, journal=self.journal, conversion=self.conversion, svarut_http=self.http,
         )
 
