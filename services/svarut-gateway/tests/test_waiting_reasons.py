@@ -12,6 +12,7 @@ import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ class Api:
         return recipient
 
 
+@asynccontextmanager
 async def started(harness: Harness) -> AsyncIterator[Api]:
     await harness.app.state.runtime.start()
     api = Api(harness)
@@ -78,7 +80,7 @@ def gauge(reason: str) -> float | None:
 async def no_certificate(tmp_path: Path) -> AsyncIterator[Api]:
     harness = Harness(tmp_path, svarut_encryption_certificate_pem=None, waiting_gauge_interval_s=0.1,
                       send_retry_max_s=600.0)
-    async for api in started(harness):
+    async with started(harness) as api:
         yield api
 
 
@@ -145,7 +147,7 @@ async def test_svarut_down_shows_unreachable_then_the_open_circuit_and_clears_on
     harness = Harness(tmp_path, wrap=wrap, breaker_failure_threshold=2, breaker_reset_s=0.3,
                       send_retry_initial_s=0.05, send_retry_max_s=0.1)
     [down] = wrapped
-    async for api in started(harness):
+    async with started(harness) as api:
         event, _ = await harness.dispatch([person(fodselsnummer=make_fnr(RNG))])
         await publish(harness.bus, event)
 
@@ -194,7 +196,7 @@ async def test_a_send_that_timed_out_waits_uncertain_while_the_gateway_checks_wi
                                  faults=Faults(rate=1.0, kinds=("timeout_after_accept",), hold_s=0.0,
                                                endpoints=("send",)))
     harness = Harness(tmp_path, sim_config=sim_config, wrap=AnswerLost, lookup_window_s=600.0)
-    async for api in started(harness):
+    async with started(harness) as api:
         event, _ = await harness.dispatch([person(fodselsnummer=make_fnr(RNG))])
         await publish(harness.bus, event)
 
