@@ -80,7 +80,7 @@ class SvarutGatewaySettings(ServiceSettings):
     status_batch_size: int = Field(default=200, ge=1, le=1000, description="Ids per status search")
 
     waiting_gauge_interval_s: float = Field(
-        default=15.0, gt=0, description="Between two counts of waiting letters per reason (the waiting gauges)"
+        default=5.0, gt=0, description="Between two counts of waiting letters per reason (the waiting gauges)"
     )
 
     # --- The journal and conversion services (internal APIs) ------------------------------
