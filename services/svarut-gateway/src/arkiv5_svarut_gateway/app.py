@@ -13,15 +13,15 @@ from fastapi import FastAPI
 
 from arkiv5_contracts.events.journal import DispatchRequested
 from arkiv5_kit.auth import ClientCredentials
+from arkiv5_kit.consumer import EventConsumer
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
-from .batch_consumer import BatchEventConsumer
 from .conversion_client import ConversionClient, HttpConversionClient
 from .dispatch_status import refresh_waiting_gauges
 from .journal_client import HttpJournalClient, JournalClient
-from .service import Gateway, now, reconcile_in_flight, record_dispatch_requested, record_dispatches_requested
+from .service import Gateway, now, reconcile_in_flight, record_dispatches_requested
 from .settings import SvarutGatewaySettings
 from .svarut.breaker import CircuitBreaker
 from .svarut.client import SvarutClient
@@ -96,10 +96,9 @@ def create_app(
         conversion=conversion or HttpConversionClient(internal_http, base_url=settings.conversion_base_url,
                                                       timeout_s=settings.internal_timeout_s),
     )
-    # The kit's consumer with the runtime's settings, taking each fetched batch in one transaction.
-    runtime.consumers.append(BatchEventConsumer(
+    # The kit's consumer in batch mode: each fetched batch of requests in one transaction.
+    runtime.consumers.append(EventConsumer(
         service=runtime.name, name="dispatch-requests", database=runtime.database, transport=runtime.transport,
-        handlers={DispatchRequested: record_dispatch_requested},
         batch_handlers={DispatchRequested: record_dispatches_requested},
         batch_size=settings.consumer_batch_size, max_attempts=settings.consumer_max_attempts,
         retry_initial_s=settings.consumer_retry_initial_s, retry_max_s=settings.consumer_retry_max_s,

@@ -32,8 +32,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -46,6 +44,7 @@ from arkiv5_contracts.events.dispatch import (
 )
 from arkiv5_contracts.events.journal import DispatchRequested
 from arkiv5_kit.db import Database
+from arkiv5_kit.dml import insert_ignore
 from arkiv5_kit.outbox import Outbox
 
 from . import metrics
@@ -96,16 +95,12 @@ def ekstern_referanse(dispatch_id: UUID, recipient_id: UUID) -> str:
 # --- consuming DispatchRequested ----------------------------------------------------------
 
 
-async def record_dispatch_requested(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    """One PENDING row per recipient; a redelivered event changes nothing."""
-    await record_dispatches_requested(session, [envelope])
-
-
 async def record_dispatches_requested(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
     """The rows of many DispatchRequested in one statement; rows that exist are left alone.
 
-    INSERT … ON CONFLICT DO NOTHING on the primary key (derived from dispatch and recipient)
-    instead of a look-up per recipient: one round trip for a whole batch of events.
+    One PENDING row per recipient; a redelivered event changes nothing: rows whose primary key
+    (derived from dispatch and recipient) exists are skipped by the insert itself, instead of
+    a look-up per recipient — one round trip for a whole batch of events.
     """
     at = now()
     rows: dict[UUID, dict[str, Any]] = {}
@@ -121,10 +116,7 @@ async def record_dispatches_requested(session: AsyncSession, envelopes: Sequence
             })
     if not rows:
         return
-    table = Forsendelse.__table__  # type: ignore[attr-defined]
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    statement = (postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)).on_conflict_do_nothing()
-    await session.execute(statement, list(rows.values()))
+    await session.execute(insert_ignore(Forsendelse), list(rows.values()))
 
 
 # --- transitions (each in the caller's transaction) ---------------------------------------
