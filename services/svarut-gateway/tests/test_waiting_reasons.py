@@ -77,9 +77,9 @@ def gauge(reason: str) -> float | None:
 
 
 @pytest.fixture
-async def no_certificate(tmp_path: Path) -> AsyncIterator[Api]:
+async def no_certificate(tmp_path: Path, db_backend: Any) -> AsyncIterator[Api]:
     harness = Harness(tmp_path, svarut_encryption_certificate_pem=None, waiting_gauge_interval_s=0.1,
-                      send_retry_max_s=600.0)
+                      send_retry_max_s=600.0, database_url=db_backend.url)
     async with started(harness) as api:
         yield api
 
@@ -137,7 +137,9 @@ class SvarutDown(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-async def test_svarut_down_shows_unreachable_then_the_open_circuit_and_clears_once_delivered(tmp_path: Path) -> None:
+async def test_svarut_down_shows_unreachable_then_the_open_circuit_and_clears_once_delivered(
+    tmp_path: Path, db_backend: Any
+) -> None:
     wrapped: list[SvarutDown] = []
 
     def wrap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
@@ -145,7 +147,7 @@ async def test_svarut_down_shows_unreachable_then_the_open_circuit_and_clears_on
         return wrapped[0]
 
     harness = Harness(tmp_path, wrap=wrap, breaker_failure_threshold=2, breaker_reset_s=0.3,
-                      send_retry_initial_s=0.05, send_retry_max_s=0.1)
+                      send_retry_initial_s=0.05, send_retry_max_s=0.1, database_url=db_backend.url)
     [down] = wrapped
     async with started(harness) as api:
         event, _ = await harness.dispatch([person(fodselsnummer=make_fnr(RNG))])
