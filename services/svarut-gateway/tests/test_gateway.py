@@ -221,3 +221,19 @@ async def test_a_request_naming_the_archival_variant_sends_that_document(harness
     assert not [e for e in events if isinstance(e, DispatchRejected)]
     assert any(isinstance(e, DispatchAccepted) for e in events)
     assert downloaded == [archival] and not harness.conversion.converted
+
+
+@pytest.mark.parametrize("saksbehandler", ["Ola Saksbehandler", None])
+async def test_metadata_fra_avleverende_system_carries_the_saksbehandler_when_the_journal_gives_one(
+    harness: Harness, saksbehandler: str | None
+) -> None:
+    event, material = await harness.dispatch([person(organisasjonsnummer=make_orgnr(RNG))])
+    material.metadata.saksbehandler = saksbehandler  # type: ignore[attr-defined]
+    await harness.run(event)
+    [received] = [f.record for f in harness.sim.forsendelser.values()]
+    meta = received["forsendelse"]["metadataFraAvleverendeSystem"]
+    assert (meta["journalaar"], meta["journalsekvensnummer"], meta["journalposttype"]) == (2026, 345, "U")
+    if saksbehandler:
+        assert meta["saksbehandler"] == saksbehandler
+    else:
+        assert "saksbehandler" not in meta  # the journal sends none today: left out, not invented
