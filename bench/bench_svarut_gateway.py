@@ -42,7 +42,7 @@ from arkiv5_svarut_gateway.domain.addressing import Route, route
 from arkiv5_svarut_gateway.domain.forsendelse import Document, build_forsendelse
 from arkiv5_svarut_gateway.domain.material import DispatchMaterial, DocumentRef, PostalAddress, Recipient
 from arkiv5_svarut_gateway.models import DispatchState, Forsendelse
-from arkiv5_svarut_gateway.service import record_dispatch_requested
+from arkiv5_svarut_gateway.service import record_dispatches_requested
 from arkiv5_svarut_gateway.settings import SvarutGatewaySettings
 from arkiv5_svarut_gateway.simulator import SimulatorConfig
 from arkiv5_svarut_gateway.testing import FakeConversion, FakeJournal, minimal_pdf
@@ -179,7 +179,7 @@ async def one_run(sim_url: str, fault_rate: float, tag: str, *, via_bus: bool) -
             await runtime.migrate()
             async with runtime.database.unit_of_work() as session:
                 for event in events:
-                    await record_dispatch_requested(session, Envelope.wrap(event))
+                    await record_dispatches_requested(session, [Envelope.wrap(event)])
         started = time.perf_counter()
         cpu_started = time.process_time()
         await runtime.start()

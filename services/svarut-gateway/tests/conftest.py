@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
-from arkiv5_svarut_gateway.simulator import SimulatorConfig, create_simulator_app  # noqa: E402
+from arkiv5_svarut_gateway.simulator import ManualClock, SimulatorConfig, create_simulator_app  # noqa: E402
 
 
 class Served:
@@ -52,7 +52,9 @@ async def simulator_server() -> AsyncIterator[Served]:
 
 @pytest.fixture
 def simulator_app() -> FastAPI:
-    return create_simulator_app(SimulatorConfig(status_step_s=0.05))
+    # Statuses advance only when a test moves this clock (`app.state.simulator.config.clock.advance(s)`),
+    # so no assertion depends on how fast a loaded machine gets from one call to the next.
+    return create_simulator_app(SimulatorConfig(status_step_s=1.0, clock=ManualClock()))
 
 
 @pytest.fixture

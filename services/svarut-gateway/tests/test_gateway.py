@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -54,15 +54,20 @@ def self_signed_certificate() -> str:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path) -> None:
-        self.sim_app = create_simulator_app(SimulatorConfig(status_step_s=0.05))
+    def __init__(self, tmp_path: Path, *, sim_config: SimulatorConfig | None = None,
+                 wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+                 **settings: object) -> None:
+        self.sim_app = create_simulator_app(sim_config or SimulatorConfig(status_step_s=0.05))
         self.sim = self.sim_app.state.simulator
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.sim_app))
+        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=self.sim_app)
+        self.http = httpx.AsyncClient(transport=wrap(transport) if wrap else transport)
         self.bus = EmbeddedTransport(f"sqlite+aiosqlite:///{tmp_path}/bus.sqlite")
         self.journal = FakeJournal()
         self.conversion = FakeConversion(self.journal)
+        values: dict[str, object] = {"svarut_encryption_certificate_pem": self_signed_certificate()}
+        values.update(settings)
         self.app = create_app(
-            gateway_settings(tmp_path, "http://sim", svarut_encryption_certificate_pem=self_signed_certificate()),
+            gateway_settings(tmp_path, "http://sim", **values),
             bus=self.bus, journal=self.journal, conversion=self.conversion, svarut_http=self.http,
         )
 
@@ -123,11 +128,11 @@ async def test_one_forsendelse_per_recipient_each_reported(harness: Harness) -> 
 
 async def test_unaddressable_recipient_is_refused_back_to_the_journal_without_personal_data(harness: Harness) -> None:
     fnr = break_check_digit(make_fnr(RNG))
-    event, _ = await harness.dispatch([person(fodselsnummer=fnr, postadresse=address(postnummer=None))])
+    event, _ = await harness.dispatch([person(fodselsnummer=fnr, postadresse=address())])
     events = await harness.run(event)
     [rejected] = [e for e in events if isinstance(e, DispatchRejected)]
-    assert rejected.reason_code == "no-valid-address" and rejected.dispatch_id == event.dispatch_id
-    assert "check digits" in rejected.reason and "postnummer" in rejected.reason
+    assert rejected.reason_code == "invalid-fodselsnummer" and rejected.dispatch_id == event.dispatch_id
+    assert "check digits" in rejected.reason
     assert fnr not in rejected.model_dump_json() and "Kari" not in rejected.model_dump_json()
     assert not harness.sim.deliveries
 
@@ -216,3 +221,19 @@ async def test_a_request_naming_the_archival_variant_sends_that_document(harness
     assert not [e for e in events if isinstance(e, DispatchRejected)]
     assert any(isinstance(e, DispatchAccepted) for e in events)
     assert downloaded == [archival] and not harness.conversion.converted
+
+
+@pytest.mark.parametrize("saksbehandler", ["Ola Saksbehandler", None])
+async def test_metadata_fra_avleverende_system_carries_the_saksbehandler_when_the_journal_gives_one(
+    harness: Harness, saksbehandler: str | None
+) -> None:
+    event, material = await harness.dispatch([person(organisasjonsnummer=make_orgnr(RNG))])
+    material.metadata.saksbehandler = saksbehandler  # type: ignore[attr-defined]
+    await harness.run(event)
+    [received] = [f.record for f in harness.sim.forsendelser.values()]
+    meta = received["forsendelse"]["metadataFraAvleverendeSystem"]
+    assert (meta["journalaar"], meta["journalsekvensnummer"], meta["journalposttype"]) == (2026, 345, "U")
+    if saksbehandler:
+        assert meta["saksbehandler"] == saksbehandler
+    else:
+        assert "saksbehandler" not in meta  # the journal sends none today: left out, not invented

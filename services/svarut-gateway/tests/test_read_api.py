@@ -74,8 +74,8 @@ async def test_a_dispatch_shows_each_recipient_state_svarut_id_status_and_refusa
 
     view = by_recipient[str(refused.korrespondansepart_id)]
     assert view["state"] == DispatchState.REJECTED and view["svarut_id"] is None
-    assert view["reason_code"] == "no-valid-address"
-    assert "check digits" in view["rejection_reason"] and "postnummer" in view["rejection_reason"]
+    assert view["reason_code"] == "invalid-fodselsnummer" and view["reason"] == view["rejection_reason"]
+    assert "check digits" in view["rejection_reason"]
     assert refused.fodselsnummer not in response.text and "Kari" not in response.text  # no personal data
 
 

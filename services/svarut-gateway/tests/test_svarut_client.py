@@ -48,7 +48,10 @@ async def test_each_channel_is_accepted_counted_found_and_tracked_to_a_terminal_
     assert await client.lookup("unknown-ref") == []
     first = (await client.statuses([svarut_id]))[0]
     assert first.status == "MOTTATT"
-    await asyncio.sleep(0.2)
+    assert (await client.statuses([svarut_id]))[0].status == "MOTTATT"  # time stands still
+    sim.config.clock.advance(1.0)
+    assert (await client.statuses([svarut_id]))[0].status == "AKSEPTERT"
+    sim.config.clock.advance(10.0)
     final = (await client.statuses([svarut_id]))[0]
     assert final.status in {"LEVERT_SDP", "LEST", "PRINTET"}
     assert final.changed_at > first.changed_at
@@ -183,3 +186,50 @@ async def test_query_calls_are_retried_through_faults(asgi_http: httpx.AsyncClie
     for _ in range(10):
         assert len(await client.lookup("retried")) == 1
     assert sim.injected["5xx"] > 0
+
+
+async def test_the_simulator_records_what_it_received_and_decrypts_screened_documents() -> None:
+    import hashlib
+
+    from arkiv5_svarut_gateway.domain.addressing import Channel
+    from arkiv5_svarut_gateway.simulator import encryption_keypair
+    from arkiv5_svarut_gateway.svarut.crypto import encrypt_for_svarut
+
+    key_pem, cert_pem = encryption_keypair()
+    app = create_simulator_app(SimulatorConfig(encryption_key_pem=key_pem, encryption_certificate_pem=cert_pem))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as http:
+        client = make_svarut_client(http)
+        recipient = Recipient(korrespondansepart_id=uuid.uuid4(), navn="Kari Nordmann", fodselsnummer=make_fnr(RNG))
+        material, _ = material_for([recipient], skjermet=True)
+        decided = route(recipient, screened=True)
+        assert isinstance(decided, Route) and decided.channel is Channel.PERSON and decided.high_security
+        plain = minimal_pdf("Vedtak")
+        docs = [Document("Vedtak.pdf", encrypt_for_svarut(plain, cert_pem))]
+        f = build_forsendelse(material=material, navn="Kari Nordmann", route=decided, documents=docs,
+                              ekstern_referanse="ref-screened", avgivende_system="Arkiv5", encrypted=True)
+        svarut_id = await client.send(f.channel.value, f.metadata, f.files)
+
+        listing = (await http.get("/_simulator/forsendelser", params={"eksternRef": "ref-screened"})).json()
+        [item] = listing["items"]
+        assert item["id"] == str(svarut_id) and "forsendelse" not in item
+        assert (item["channel"], item["sikkerhetsniva"], item["kryptert"]) == ("person", "HOYESTE", True)
+        [document] = item["documents"]
+        assert document["filnavn"] == "Vedtak.pdf" and document["mimeType"] == "application/pdf"
+        assert document["size"] == len(docs[0].content)
+        assert document["sha256"] == hashlib.sha256(docs[0].content).hexdigest()
+        assert document["decrypted"] is True and document["decrypted_is_pdf"] is True
+        assert document["decrypted_sha256"] == hashlib.sha256(plain).hexdigest()
+
+        one = (await http.get(f"/_simulator/forsendelser/{svarut_id}")).json()
+        assert one["forsendelse"]["mottaker"]["digitalId"] == recipient.fodselsnummer
+        assert one["status"] in ("MOTTATT", "AKSEPTERT", "SENDT_SDP", "LEVERT_SDP")
+        assert (await http.get(f"/_simulator/forsendelser/{uuid.uuid4()}")).status_code == 404
+
+        # Encrypted to some other certificate: SvarUt could not read it, and says so.
+        _, other_cert = encryption_keypair()
+        wrong = [Document("Vedtak.pdf", encrypt_for_svarut(plain, other_cert))]
+        f = build_forsendelse(material=material, navn="Kari Nordmann", route=decided, documents=wrong,
+                              ekstern_referanse="ref-wrong-key", avgivende_system="Arkiv5", encrypted=True)
+        with pytest.raises(SendRefused):
+            await client.send(f.channel.value, f.metadata, f.files)
+        assert (await http.get("/_simulator/forsendelser", params={"eksternRef": "ref-wrong-key"})).json() == {"items": []}

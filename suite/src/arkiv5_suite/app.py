@@ -27,7 +27,7 @@ from arkiv5_kit.settings import ServiceSettings
 from arkiv5_kit.transport.embedded import EmbeddedTransport
 from arkiv5_svarut_gateway.app import create_app as create_svarut_gateway_app
 from arkiv5_svarut_gateway.settings import SvarutGatewaySettings
-from arkiv5_svarut_gateway.simulator import create_simulator_app
+from arkiv5_svarut_gateway.simulator import SimulatorConfig, create_simulator_app, encryption_keypair
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ def configured(cls: type[SettingsT], **values: Any) -> SettingsT:
     if unknown:
         raise TypeError(f"{cls.__name__} has no setting(s) {sorted(unknown)}")
     return cls(**values)
+
+
+def simulator_keys(var_dir: Path) -> tuple[str, str]:
+    """The simulator's encryption key pair (kept under var/), so screened letters go out on one machine."""
+    return encryption_keypair(var_dir / "svarut-simulator")
 
 
 def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
@@ -84,6 +89,8 @@ def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
             conversion_base_url=f"{base_url}/conversion",
             svarut_base_url=f"{base_url}{SIMULATOR_PREFIX}/api",
             maskinporten_token_url=f"{base_url}{SIMULATOR_PREFIX}/maskinporten/token",
+            # The simulator's certificate: screened letters are encrypted to it as to KS's in production.
+            svarut_encryption_certificate_pem=simulator_keys(var_dir)[1],
         ),
     }
 
@@ -135,5 +142,7 @@ def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.
 
     for service in services:
         app.mount(service.prefix, service.app)
-    app.mount(SIMULATOR_PREFIX, create_simulator_app())
+    key_pem, cert_pem = simulator_keys(var_dir)
+    app.mount(SIMULATOR_PREFIX, create_simulator_app(SimulatorConfig(
+        encryption_key_pem=key_pem, encryption_certificate_pem=cert_pem)))
     return app

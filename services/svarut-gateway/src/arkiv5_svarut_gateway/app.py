@@ -13,14 +13,15 @@ from fastapi import FastAPI
 
 from arkiv5_contracts.events.journal import DispatchRequested
 from arkiv5_kit.auth import ClientCredentials
+from arkiv5_kit.consumer import EventConsumer
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
-from .batch_consumer import BatchEventConsumer
 from .conversion_client import ConversionClient, HttpConversionClient
+from .dispatch_status import refresh_waiting_gauges
 from .journal_client import HttpJournalClient, JournalClient
-from .service import Gateway, now, reconcile_in_flight, record_dispatch_requested, record_dispatches_requested
+from .service import Gateway, now, reconcile_in_flight, record_dispatches_requested
 from .settings import SvarutGatewaySettings
 from .svarut.breaker import CircuitBreaker
 from .svarut.client import SvarutClient
@@ -95,10 +96,9 @@ def create_app(
         conversion=conversion or HttpConversionClient(internal_http, base_url=settings.conversion_base_url,
                                                       timeout_s=settings.internal_timeout_s),
     )
-    # The kit's consumer with the runtime's settings, taking each fetched batch in one transaction.
-    runtime.consumers.append(BatchEventConsumer(
+    # The kit's consumer in batch mode: each fetched batch of requests in one transaction.
+    runtime.consumers.append(EventConsumer(
         service=runtime.name, name="dispatch-requests", database=runtime.database, transport=runtime.transport,
-        handlers={DispatchRequested: record_dispatch_requested},
         batch_handlers={DispatchRequested: record_dispatches_requested},
         batch_size=settings.consumer_batch_size, max_attempts=settings.consumer_max_attempts,
         retry_initial_s=settings.consumer_retry_initial_s, retry_max_s=settings.consumer_retry_max_s,
@@ -150,9 +150,22 @@ def create_app(
                 log.warning("status round failed", extra={"error_type": type(exc).__name__})
                 await idle(stopping)
 
+    async def gauge_loop(stopping: asyncio.Event) -> None:
+        # Counted in the database (one GROUP BY), so every replica exports the same truth.
+        while not stopping.is_set():
+            try:
+                async with runtime.database.unit_of_work() as session:
+                    await refresh_waiting_gauges(session)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("waiting gauges not refreshed", extra={"error_type": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=settings.waiting_gauge_interval_s)
+
     async def svarut_jobs(stopping: asyncio.Event) -> None:
         try:
-            await asyncio.gather(dispatch_loop(stopping), status_loop(stopping))
+            await asyncio.gather(dispatch_loop(stopping), status_loop(stopping), gauge_loop(stopping))
         finally:
             await internal_http.aclose()
             if owns_http:

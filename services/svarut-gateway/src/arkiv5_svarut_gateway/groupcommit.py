@@ -114,7 +114,8 @@ class GroupCommit:
 
     async def _transaction(self, units: list[Work]) -> list[Any]:
         async with self.database.unit_of_work() as session:
-            session.info[_DEFERRED] = events = []
+            events: list[EventData] = []
+            session.info[_DEFERRED] = events
             results = [await work(session) for work in units]
             del session.info[_DEFERRED]
             await self._outbox.add_many(session, events)

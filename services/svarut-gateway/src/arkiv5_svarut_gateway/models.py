@@ -45,6 +45,7 @@ class Forsendelse(SvarutGatewayTable, table=True):
         UniqueConstraint("dispatch_id", "recipient_id", name="uq_forsendelse_dispatch_recipient"),
         Index("ix_forsendelse_state_due", "state", "due_at"),
         Index("ix_forsendelse_ekstern_ref", "ekstern_ref"),
+        Index("ix_forsendelse_reason_code", "reason_code"),
     )
 
     id: UUID = Field(primary_key=True)
@@ -64,8 +65,10 @@ class Forsendelse(SvarutGatewayTable, table=True):
     uncertain_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     status_changed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # While waiting or refused: the cause (domain/reasons.py or a Refusal) and its sentence for a person.
     last_error: str | None = Field(default=None, max_length=300)
     reason_code: str | None = Field(default=None, max_length=60)
+    reason_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 

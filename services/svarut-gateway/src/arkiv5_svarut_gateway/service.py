@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,21 +32,28 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.envelope import Envelope, EventData
-from arkiv5_contracts.events.dispatch import DispatchAccepted, DispatchRejected, DispatchStatusChanged
+from arkiv5_contracts.events.dispatch import (
+    DispatchAccepted,
+    DispatchRejected,
+    DispatchStatusChanged,
+    DispatchWaiting,
+)
 from arkiv5_contracts.events.journal import DispatchRequested
 from arkiv5_kit.db import Database
+from arkiv5_kit.dml import insert_ignore
 from arkiv5_kit.outbox import Outbox
 
 from . import metrics
 from .conversion_client import ConversionClient, ConversionFailed, ConversionPending
+from .domain import reasons
 from .domain.addressing import Refusal, route
 from .domain.forsendelse import PDF, Document, build_forsendelse, check_pdf, check_size, valid_unique_filenames
 from .domain.material import DispatchMaterial
+from .domain.reasons import Waiting
 from .groupcommit import DeferredOutbox, GroupCommit
 from .journal_client import JournalClient, JournalNotFound, JournalUnavailable
 from .models import DispatchState as S
@@ -61,6 +69,7 @@ TERMINAL_STATUSES = frozenset({
     "LEST", "LEVERT_SDP", "PRINTET", "IKKE_LEVERT", "AVVIST", "FEILET_UNDER_MOTTAK",
     "MANUELT_HANDTERT", "SLETTET", "LEVERT_NHN_MOTTAKER",
 })
+_DIGITS = re.compile(r"\d{6,}")
 _NAMESPACE = uuid.UUID("0b7f0d8e-3f3c-4c1e-9a55-5a7e6d2f9c01")
 
 
@@ -86,16 +95,12 @@ def ekstern_referanse(dispatch_id: UUID, recipient_id: UUID) -> str:
 # --- consuming DispatchRequested ----------------------------------------------------------
 
 
-async def record_dispatch_requested(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    """One PENDING row per recipient; a redelivered event changes nothing."""
-    await record_dispatches_requested(session, [envelope])
-
-
 async def record_dispatches_requested(session: AsyncSession, envelopes: Sequence[Envelope[Any]]) -> None:
     """The rows of many DispatchRequested in one statement; rows that exist are left alone.
 
-    INSERT … ON CONFLICT DO NOTHING on the primary key (derived from dispatch and recipient)
-    instead of a look-up per recipient: one round trip for a whole batch of events.
+    One PENDING row per recipient; a redelivered event changes nothing: rows whose primary key
+    (derived from dispatch and recipient) exists are skipped by the insert itself, instead of
+    a look-up per recipient — one round trip for a whole batch of events.
     """
     at = now()
     rows: dict[UUID, dict[str, Any]] = {}
@@ -111,10 +116,7 @@ async def record_dispatches_requested(session: AsyncSession, envelopes: Sequence
             })
     if not rows:
         return
-    table = Forsendelse.__table__  # type: ignore[attr-defined]
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    statement = (postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)).on_conflict_do_nothing()
-    await session.execute(statement, list(rows.values()))
+    await session.execute(insert_ignore(Forsendelse), list(rows.values()))
 
 
 # --- transitions (each in the caller's transaction) ---------------------------------------
@@ -123,19 +125,47 @@ async def record_dispatches_requested(session: AsyncSession, envelopes: Sequence
 async def _transition(session: AsyncSession, row_id: UUID, from_states: Sequence[str], **values: Any) -> bool:
     result = await session.execute(
         update(Forsendelse)
-        .where(Forsendelse.id == row_id, Forsendelse.state.in_(from_states))  # type: ignore[attr-defined]
+        .where(col(Forsendelse.id) == row_id, col(Forsendelse.state).in_(from_states))
         .values(updated_at=now(), **values)
         # Rows are plain snapshots here, never loaded into this session: nothing to synchronise,
         # and skipping the ORM's evaluation of the WHERE clause halves the cost of a transition.
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # CursorResult, typed as Result
+
+
+async def wait(session: AsyncSession, outbox: Outbox | DeferredOutbox, *, row: Forsendelse, waiting: Waiting,
+               from_states: Sequence[str], due_at: datetime, **values: Any) -> bool:
+    """Keep the letter waiting for `waiting`'s cause; True when the cause is new (the caller logs it).
+
+    A new cause is published to the journal (`DispatchWaiting`); the same cause again only
+    moves the next attempt, so a letter retried every minute does not repeat itself.
+    """
+    at = now()
+    changed = row.reason_code != waiting.code
+    since = at if changed or row.reason_since is None else aware(row.reason_since)
+    if not await _transition(session, row.id, from_states, due_at=due_at, reason_code=waiting.code,
+                             last_error=waiting.sentence, reason_since=since, **values):
+        return False
+    if changed:
+        assert since is not None
+        await outbox.add(session, DispatchWaiting(
+            dispatch_id=row.dispatch_id, journalpost_id=row.journalpost_id, recipient_id=row.recipient_id,
+            reason_code=waiting.code, reason=waiting.sentence, since=since, next_attempt_at=due_at,
+        ))
+    return changed
+
+
+def log_waiting(row: Forsendelse, waiting: Waiting) -> None:
+    """One line per new cause; ids and the code only, never the recipient."""
+    log.warning("letter waiting: %s", waiting.code, extra={
+        "forsendelse_id": str(row.id), "dispatch_id": str(row.dispatch_id), "reason_code": waiting.code})
 
 
 async def reject(session: AsyncSession, outbox: Outbox | DeferredOutbox, *, row: Forsendelse, refusal: Refusal,
                  from_states: Sequence[str] = (S.PENDING, S.SENDING)) -> bool:
     if not await _transition(session, row.id, from_states, state=S.REJECTED, reason_code=refusal.reason_code,
-                             last_error=refusal.reason[:300]):
+                             last_error=refusal.reason[:300], reason_since=now()):
         return False
     await outbox.add(session, DispatchRejected(
         dispatch_id=row.dispatch_id, journalpost_id=row.journalpost_id, recipient_id=row.recipient_id,
@@ -149,6 +179,7 @@ async def accept(session: AsyncSession, outbox: Outbox | DeferredOutbox, *, row:
     at = now()
     if not await _transition(session, row.id, (S.SENDING, S.UNCERTAIN, S.PENDING), state=S.ACCEPTED,
                              svarut_id=svarut_id, accepted_at=at, uncertain_since=None, last_error=None,
+                             reason_code=None, reason_since=None,
                              due_at=at + timedelta(seconds=poll_after_s)):
         return False
     await outbox.add(session, DispatchAccepted(
@@ -158,30 +189,40 @@ async def accept(session: AsyncSession, outbox: Outbox | DeferredOutbox, *, row:
     return True
 
 
-async def _uncertain(session: AsyncSession, row: Forsendelse, error: str) -> bool:
+async def _uncertain(session: AsyncSession, outbox: Outbox | DeferredOutbox, row: Forsendelse,
+                     waiting: Waiting) -> bool:
     at = now()
-    return await _transition(session, row.id, (S.SENDING,), state=S.UNCERTAIN, uncertain_since=at, due_at=at,
-                             last_error=error)
+    return await wait(session, outbox, row=row, waiting=waiting, from_states=(S.SENDING,), due_at=at,
+                      state=S.UNCERTAIN, uncertain_since=at)
 
 
 async def reconcile_in_flight(session: AsyncSession, *, older_than: datetime | None = None) -> int:
     """SENDING rows (a send may have been in flight when we stopped) → UNCERTAIN, looked up now."""
     at = now()
-    condition = [Forsendelse.state == S.SENDING]
+    condition = [col(Forsendelse.state) == S.SENDING]
     if older_than is not None:
-        condition.append(Forsendelse.send_started_at < older_than)  # type: ignore[operator]
+        condition.append(col(Forsendelse.send_started_at) < older_than)
     result = await session.execute(
-        update(Forsendelse).where(*condition).values(state=S.UNCERTAIN, uncertain_since=at, due_at=at,
-                                                     updated_at=at, last_error="reconciled after restart")
+        update(Forsendelse).where(*condition).values(
+            state=S.UNCERTAIN, uncertain_since=at, due_at=at, updated_at=at,
+            reason_code=reasons.INTERRUPTED.code, last_error=reasons.INTERRUPTED.sentence, reason_since=at)
     )
     if older_than is None:
         # At start-up, work claimed by a worker that stopped is due again at once.
         await session.execute(
             update(Forsendelse)
-            .where(Forsendelse.state.in_((S.PENDING, S.UNCERTAIN)), Forsendelse.due_at > at)  # type: ignore[attr-defined]
+            .where(col(Forsendelse.state).in_((S.PENDING, S.UNCERTAIN)), col(Forsendelse.due_at) > at)
             .values(due_at=at)
         )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def refused_by_svarut(exc: SendRefused) -> str:
+    """SvarUt's own message, for the case handler; long digit runs (a number it echoed) are cut out."""
+    message = _DIGITS.sub("…", " ".join(exc.message.split()))[:150].rstrip(" .")
+    said = f": «{message}»" if message else ""
+    return (f"SvarUt refused the letter ({exc.status} {exc.code or 'validation error'}){said}. "
+            "Nothing was sent; check the recipient and the documents and send again.")
 
 
 # --- the worker ---------------------------------------------------------------------------
@@ -212,14 +253,14 @@ class Gateway:
         at = now()
         async with self.database.unit_of_work() as session:
             query = (select(Forsendelse)
-                     .where(Forsendelse.state.in_(states), Forsendelse.due_at <= at)  # type: ignore[attr-defined]
-                     .order_by(Forsendelse.due_at).limit(limit))  # type: ignore[arg-type]
+                     .where(col(Forsendelse.state).in_(states), col(Forsendelse.due_at) <= at)
+                     .order_by(col(Forsendelse.due_at)).limit(limit))
             if self.database.is_postgres:
                 query = query.with_for_update(skip_locked=True)
             rows = [r for r in (await session.execute(query)).scalars() if r.id not in self._in_flight]
             if rows:
                 await session.execute(update(Forsendelse)
-                                      .where(Forsendelse.id.in_([r.id for r in rows]))  # type: ignore[attr-defined]
+                                      .where(col(Forsendelse.id).in_([r.id for r in rows]))
                                       .values(due_at=at + timedelta(seconds=lease_s))
                                       .execution_options(synchronize_session=False))
             return rows
@@ -275,13 +316,16 @@ class Gateway:
                 log.error("dispatch step failed", extra={"forsendelse_id": str(row.id),
                                                         "error_type": type(exc).__name__})
                 with contextlib.suppress(Exception):
-                    await self._retry_later(row, f"unexpected {type(exc).__name__}", self._backoff(1))
+                    await self._retry_later(row, reasons.UNEXPECTED, self._backoff(1))
             finally:
                 self._in_flight.discard(row.id)
 
-    async def _retry_later(self, row: Forsendelse, error: str, delay: timedelta) -> None:
-        await self.commits.run(lambda session: _transition(
-            session, row.id, (S.PENDING, S.UNCERTAIN), due_at=now() + delay, last_error=error[:300]))
+    async def _retry_later(self, row: Forsendelse, waiting: Waiting, delay: timedelta, *,
+                           from_states: Sequence[str] = (S.PENDING, S.UNCERTAIN), **values: Any) -> None:
+        due_at = now() + delay
+        if await self.commits.run(lambda session: wait(session, self.commits.outbox, row=row, waiting=waiting,
+                                                       from_states=from_states, due_at=due_at, **values)):
+            log_waiting(row, waiting)
 
     async def _reject(self, row: Forsendelse, refusal: Refusal) -> None:
         # Counted after the commit: a batch retried unit by unit runs its units twice.
@@ -341,7 +385,8 @@ class Gateway:
                 return await self._reject(row, decided)
             documents = await self._documents(row, material)
         except (JournalUnavailable, ConversionPending) as exc:
-            return await self._retry_later(row, f"waiting for journal/conversion: {exc}", self._backoff(row.send_attempts + 1))
+            waiting = reasons.CONVERSION_PENDING if isinstance(exc, ConversionPending) else reasons.JOURNAL_UNAVAILABLE
+            return await self._retry_later(row, waiting, self._backoff(row.send_attempts + 1))
         except JournalNotFound:
             return await self._reject(row, Refusal("journalpost-not-found",
                                                    "The journalpost or a document was not found in the journal."))
@@ -350,7 +395,8 @@ class Gateway:
         encrypted = False
         if decided.high_security:
             if not s.svarut_encryption_certificate_pem:
-                return await self._retry_later(row, "screened letter: SvarUt's encryption certificate is not configured",
+                # Nothing changes until an administrator acts: look again only at the longest backoff.
+                return await self._retry_later(row, reasons.ENCRYPTION_CERTIFICATE_MISSING,
                                                timedelta(seconds=s.send_retry_max_s))
             documents = [Document(d.filnavn, encrypt_for_svarut(d.content, s.svarut_encryption_certificate_pem),
                                   d.mime_type) for d in documents]
@@ -372,9 +418,7 @@ class Gateway:
             svarut_id = await self.svarut.send(forsendelse.channel.value, forsendelse.metadata, forsendelse.files)
         except SendRefused as exc:
             metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "refused").inc()
-            return await self._reject(row, Refusal(
-                "avvist", f"SvarUt refused the letter ({exc.status} {exc.code or 'validation error'}); "
-                          "check the recipient and the documents and send again."))
+            return await self._reject(row, Refusal("avvist", refused_by_svarut(exc)))
         except SchemaViolation as exc:
             # Our forsendelse breaks KS's schema: nothing was sent. A defect, not the case handler's.
             log.error("forsendelse fails KS's schema", extra={"forsendelse_id": str(row.id), "error": str(exc)})
@@ -382,22 +426,23 @@ class Gateway:
                 "invalid-forsendelse", "The letter could not be built for SvarUt; contact the system administrator."))
         except NotSent as exc:
             metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "not_sent").inc()
-            not_sent = str(exc)[:300]
-            await self.commits.run(lambda session: _transition(
-                session, row.id, (S.SENDING,), state=S.PENDING, last_error=not_sent,
-                due_at=now() + self._backoff(row.send_attempts + 1)))
-            return
+            waiting = reasons.BY_CODE.get(exc.reason, reasons.SVARUT_UNREACHABLE)
+            return await self._retry_later(row, waiting, self._backoff(row.send_attempts + 1),
+                                           from_states=(S.SENDING,), state=S.PENDING)
         except asyncio.CancelledError:
             # Stopped mid-call: the letter may have gone. Recorded directly (not via the group
             # commit) so it is written before the stop goes on to close the database.
             metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "ambiguous").inc()
             async with self.database.unit_of_work() as session:
-                await _uncertain(session, row, "CancelledError")
+                await _uncertain(session, self.outbox, row, reasons.INTERRUPTED)
+            log_waiting(row, reasons.INTERRUPTED)
             raise
         except Exception as exc:  # Ambiguous, or anything else mid-call
             metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "ambiguous").inc()
-            error = (str(exc) if isinstance(exc, Ambiguous) else type(exc).__name__)[:300]
-            await self.commits.run(lambda session: _uncertain(session, row, error))
+            waiting = reasons.BY_CODE.get(exc.reason, reasons.SVARUT_TIMEOUT) if isinstance(exc, Ambiguous) \
+                else reasons.UNEXPECTED
+            if await self.commits.run(lambda session: _uncertain(session, self.commits.outbox, row, waiting)):
+                log_waiting(row, waiting)
             return
         metrics.SVARUT_CALLS.labels(metrics.SERVICE, "send", "ok").inc()
         await self._accept(row, svarut_id)
@@ -407,9 +452,10 @@ class Gateway:
         s = self.settings
         try:
             ids = await self.svarut.lookup(row.ekstern_ref)
-        except QueryFailed as exc:
+        except QueryFailed:
             metrics.SVARUT_CALLS.labels(metrics.SERVICE, "lookup", "failed").inc()
-            return await self._retry_later(row, str(exc), timedelta(seconds=s.lookup_interval_s))
+            return await self._retry_later(row, reasons.LOOKUP_FAILED, timedelta(seconds=s.lookup_interval_s),
+                                           from_states=(S.UNCERTAIN,))
         metrics.SVARUT_CALLS.labels(metrics.SERVICE, "lookup", "ok").inc()
         if ids:
             if len(ids) > 1:
@@ -422,13 +468,15 @@ class Gateway:
             since = aware(row.uncertain_since) or at
             if at - since >= timedelta(seconds=s.lookup_window_s):
                 # Not there through SvarUt's whole processing window: it was never taken.
-                return await _transition(session, row.id, (S.UNCERTAIN,), state=S.PENDING, uncertain_since=None,
-                                         due_at=at, lookups=row.lookups + 1,
-                                         last_error="not found after the look-up window; sending again")
-            return await _transition(session, row.id, (S.UNCERTAIN,), lookups=row.lookups + 1,
-                                     due_at=at + timedelta(seconds=s.lookup_interval_s))
+                return await wait(session, self.commits.outbox, row=row, waiting=reasons.NOT_FOUND_SENDING_AGAIN,
+                                  from_states=(S.UNCERTAIN,), due_at=at, state=S.PENDING, uncertain_since=None,
+                                  lookups=row.lookups + 1)
+            await _transition(session, row.id, (S.UNCERTAIN,), lookups=row.lookups + 1,
+                              due_at=at + timedelta(seconds=s.lookup_interval_s))
+            return False
 
-        await self.commits.run(not_found)
+        if await self.commits.run(not_found):
+            log_waiting(row, reasons.NOT_FOUND_SENDING_AGAIN)
 
     # --- status tracking ----------------------------------------------------------------
 
@@ -457,11 +505,15 @@ class Gateway:
                 values: dict[str, Any] = {"svarut_status": st.status, "status_changed_at": st.changed_at}
                 if terminal:
                     values["state"] = S.COMPLETED
+                attention = reasons.STATUS_NEEDS_ATTENTION.get(st.status)
+                if attention is not None:
+                    values.update(reason_code=attention.code, last_error=attention.sentence, reason_since=now())
                 if not await _transition(session, row.id, (S.ACCEPTED,), **values):
                     continue
                 changes.append(DispatchStatusChanged(
                     dispatch_id=row.dispatch_id, journalpost_id=row.journalpost_id, recipient_id=row.recipient_id,
                     svarut_id=st.id, status=st.status, is_terminal=terminal, changed_at=st.changed_at,
+                    reason_code=attention.code if attention else None, reason=attention.sentence if attention else None,
                 ))
                 completed += terminal
             await self.outbox.add_many(session, changes)  # one INSERT for the batch's events

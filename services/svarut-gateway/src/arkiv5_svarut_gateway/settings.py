@@ -79,6 +79,10 @@ class SvarutGatewaySettings(ServiceSettings):
     status_poll_interval_s: float = Field(default=300.0, gt=0, description="Between two status polls of a letter")
     status_batch_size: int = Field(default=200, ge=1, le=1000, description="Ids per status search")
 
+    waiting_gauge_interval_s: float = Field(
+        default=5.0, gt=0, description="Between two counts of waiting letters per reason (the waiting gauges)"
+    )
+
     # --- The journal and conversion services (internal APIs) ------------------------------
     journal_base_url: str = Field(default="http://127.0.0.1:8000/journal")
     conversion_base_url: str = Field(default="http://127.0.0.1:8000/conversion")

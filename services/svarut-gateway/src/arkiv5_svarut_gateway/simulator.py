@@ -12,6 +12,16 @@ the answer comes too late), slow answers, and connection resets — before or af
 letter was accepted. A letter accepted during a fault becomes visible to the eksternRef
 look-up only after `registration_delay_s`, like SvarUt still processing what it received.
 
+It keeps a record of every forsendelse it accepted — the metadata as received, security
+level, encryption, and per document its name, media type, size and SHA-256 (of the
+decrypted PDF too, when it holds the private key of the certificate the gateway encrypts
+to): `GET /_simulator/forsendelser` (`?eksternRef=…`) and `GET /_simulator/forsendelser/{id}`.
+The records hold what a real SvarUt would hold, names and numbers included: the simulator is
+for development and tests only.
+
+Statuses advance by `status_step_s` on the simulator's clock (`SimulatorConfig.clock`, a
+monotonic clock unless a test passes its own and moves it).
+
 Run it: `python -m arkiv5_svarut_gateway.simulator --host 127.0.0.1 --port 8089`.
 """
 
@@ -19,14 +29,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import random
 import secrets
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -73,6 +86,11 @@ class SimulatorConfig:
     registration_delay_s: float = 0.0  # letters accepted during a fault turn up in the look-up this late
     max_total_bytes: int = 350 * 1024 * 1024
     faults: Faults = field(default_factory=Faults)
+    # The key pair whose certificate the gateway encrypts screened letters to (see
+    # `encryption_keypair`); with it the records show the decrypted documents' SHA-256.
+    encryption_key_pem: str | None = None
+    encryption_certificate_pem: str | None = None
+    clock: Callable[[], float] = time.monotonic
 
 
 @dataclass
@@ -83,6 +101,68 @@ class StoredForsendelse:
     accepted_at: float  # monotonic
     accepted_wall: datetime
     visible_at: float
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+class ManualClock:
+    """A clock a test moves by hand: statuses advance only when it does (independent of machine load)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def encryption_keypair(directory: Path | None = None) -> tuple[str, str]:
+    """(private key PEM, self-signed certificate PEM) for the simulator's encryption.
+
+    With a directory, the pair is kept there and read back on the next start, so letters
+    encrypted before a restart can still be decrypted.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key_file = directory / "svarut-simulator-key.pem" if directory else None
+    cert_file = directory / "svarut-simulator-cert.pem" if directory else None
+    if key_file and cert_file and key_file.exists() and cert_file.exists():
+        return key_file.read_text(), cert_file.read_text()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "KS SvarUt simulator")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                   .not_valid_after(now + timedelta(days=3650)).sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    if key_file and cert_file:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_text(key_pem)
+        cert_file.write_text(cert_pem)
+    return key_pem, cert_pem
+
+
+def _decrypt(content: bytes, key_pem: str, certificate_pem: str) -> bytes | None:
+    """The CMS EnvelopedData's content, or None when it is not for this key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs7
+
+    key = load_pem_private_key(key_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return None
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    try:
+        return pkcs7.pkcs7_decrypt_der(content, certificate, key, [])
+    except ValueError:
+        return None
 
 
 class ResetConnection(ConnectionResetError):
@@ -118,11 +198,12 @@ class SimulatorState:
     def coin(self) -> bool:
         return self._random.random() < 0.5
 
-    def accept(self, channel: str, ekstern_ref: str | None, *, delayed: bool) -> StoredForsendelse:
-        now = time.monotonic()
+    def accept(self, channel: str, ekstern_ref: str | None, *, delayed: bool,
+               record: dict[str, Any] | None = None) -> StoredForsendelse:
+        now = self.config.clock()
         stored = StoredForsendelse(
             uuid.uuid4(), ekstern_ref, channel, now, datetime.now(UTC),
-            now + (self.config.registration_delay_s if delayed else 0.0),
+            now + (self.config.registration_delay_s if delayed else 0.0), record or {},
         )
         self.forsendelser[stored.id] = stored
         if ekstern_ref is not None:
@@ -133,9 +214,25 @@ class SimulatorState:
     def status_of(self, stored: StoredForsendelse) -> tuple[str, datetime]:
         steps = PROGRESSION[stored.channel]
         step_s = self.config.status_step_s
-        elapsed = time.monotonic() - stored.accepted_at
+        elapsed = self.config.clock() - stored.accepted_at
         index = min(len(steps) - 1, int(elapsed / step_s) if step_s > 0 else len(steps) - 1)
         return steps[index], stored.accepted_wall + timedelta(seconds=index * step_s)
+
+
+def _document_record(dokument: dict[str, Any], content: bytes, config: SimulatorConfig, *,
+                     encrypted: bool) -> dict[str, Any]:
+    """Name, media type, size and SHA-256 as received; decrypted too when the simulator holds the key."""
+    entry: dict[str, Any] = {
+        "filnavn": dokument.get("filnavn"), "mimeType": dokument.get("mimeType"),
+        "size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "decrypted": None,
+    }
+    if encrypted and config.encryption_key_pem and config.encryption_certificate_pem:
+        plain = _decrypt(content, config.encryption_key_pem, config.encryption_certificate_pem)
+        entry["decrypted"] = plain is not None
+        if plain is not None:
+            entry.update(decrypted_size=len(plain), decrypted_sha256=hashlib.sha256(plain).hexdigest(),
+                         decrypted_is_pdf=plain.startswith(b"%PDF"))
+    return entry
 
 
 def _error(status: int, error: str, message: str, path: str, code: str | None = None) -> JSONResponse:
@@ -273,12 +370,16 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> FastAPI:
         if [f.filename for f in files] != names:
             return reject(request, "Filene samsvarer ikke med dokumenter (filename og rekkefølge)", "VALIDERINGSFEIL")
         total = 0
-        for f in files:
+        received: list[dict[str, Any]] = []
+        for f, dokument in zip(files, dokumenter, strict=True):
             content = await f.read()
             total += len(content)
+            received.append(_document_record(dokument, content, config, encrypted=bool(forsendelse.get("kryptert"))))
             if forsendelse.get("kryptert"):
                 if content[:1] != b"\x30":  # DER SEQUENCE: CMS EnvelopedData
                     return reject(request, "Kryptert forsendelse med ukrypterte filer", "VALIDERINGSFEIL")
+                if received[-1]["decrypted"] is False:
+                    return reject(request, "Dokumentet er ikke kryptert til SvarUts sertifikat", "VALIDERINGSFEIL")
             elif not content.startswith(b"%PDF") and channel == "print":
                 return reject(request, "Kun PDF kan printes", "VALIDERINGSFEIL")
         if total > config.max_total_bytes:
@@ -296,7 +397,12 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> FastAPI:
                     validate_orgnr(digital_id)
             except IdentifierError:
                 return reject(request, "Ugyldig digitalId for mottaker", "UGYLDIG_DIGITAL_ID")
-        stored = state.accept(channel, forsendelse.get("eksternReferanse"), delayed=kind is not None)
+        record = {
+            "channel": channel, "eksternReferanse": forsendelse.get("eksternReferanse"),
+            "sikkerhetsniva": forsendelse.get("sikkerhetsniva"), "kryptert": bool(forsendelse.get("kryptert")),
+            "received_at": datetime.now(UTC).isoformat(), "forsendelse": forsendelse, "documents": received,
+        }
+        stored = state.accept(channel, forsendelse.get("eksternReferanse"), delayed=kind is not None, record=record)
         body = {"id": str(stored.id)}
         spec.validate_send_response(body)
         return await apply_fault_after(kind, request, JSONResponse(body))
@@ -340,7 +446,7 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> FastAPI:
             return early
         if not eksternRef:
             return reject(request, "eksternRef mangler", "VALIDERINGSFEIL")
-        now = time.monotonic()
+        now = config.clock()
         ids = [str(i) for i in state.by_ref.get(eksternRef, []) if state.forsendelser[i].visible_at <= now]
         answer = {"forsendelseIds": ids}
         spec.validate_eksternref_response(answer)
@@ -351,10 +457,31 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> FastAPI:
         return {"deliveries": dict(state.deliveries), "calls": dict(state.calls), "injected": dict(state.injected),
                 "rejected": len(state.rejected)}
 
+    def describe(stored: StoredForsendelse, *, full: bool) -> dict[str, Any]:
+        status, changed = state.status_of(stored)
+        summary = {"id": str(stored.id), "status": status, "status_changed_at": changed.isoformat(),
+                   **{k: v for k, v in stored.record.items() if full or k != "forsendelse"}}
+        return summary
+
+    @app.get("/_simulator/forsendelser")
+    async def received_list(eksternRef: str | None = None) -> dict[str, Any]:  # noqa: N803
+        """Every forsendelse accepted, oldest first (documents included, the metadata JSON left out)."""
+        chosen = [f for f in state.forsendelser.values() if eksternRef is None or f.ekstern_ref == eksternRef]
+        return {"items": [describe(f, full=False) for f in chosen]}
+
+    @app.get("/_simulator/forsendelser/{forsendelse_id}")
+    async def received_one(forsendelse_id: uuid.UUID, request: Request) -> Response:
+        """One accepted forsendelse with the metadata JSON exactly as received."""
+        stored = state.forsendelser.get(forsendelse_id)
+        if stored is None:
+            return _error(404, "Not Found", "Ukjent forsendelse", request.url.path)
+        return JSONResponse(describe(stored, full=True))
+
     @app.put("/_simulator/faults")
     async def set_faults(request: Request) -> dict[str, Any]:
         body = await request.json()
-        state.set_faults(Faults(**{k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}))
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}
+        state.set_faults(Faults(**values))
         return {"rate": state.faults.rate, "kinds": list(state.faults.kinds)}
 
     return app
@@ -371,9 +498,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--status-step-s", type=float, default=2.0, help="Time between status steps")
     parser.add_argument("--registration-delay-s", type=float, default=0.0,
                         help="Letters accepted during a fault show up in the eksternRef look-up this late")
+    parser.add_argument("--keys-dir", type=Path, default=None,
+                        help="Keep the encryption key pair here (made on first start); give the gateway "
+                             "svarut-simulator-cert.pem as SVARUT_GATEWAY_SVARUT_ENCRYPTION_CERTIFICATE_PEM")
     args = parser.parse_args(argv)
     config = SimulatorConfig(status_step_s=args.status_step_s, registration_delay_s=args.registration_delay_s,
                              faults=Faults(rate=args.fault_rate))
+    if args.keys_dir is not None:
+        config.encryption_key_pem, config.encryption_certificate_pem = encryption_keypair(args.keys_dir)
     if args.konto_id:
         config.konto_id = args.konto_id
     # Injected resets are logged by uvicorn as errors; keep the console for real problems.

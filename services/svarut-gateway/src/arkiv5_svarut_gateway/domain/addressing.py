@@ -3,8 +3,13 @@
 * a person with a valid fødselsnummer or D-nummer → the person endpoint (digital delivery,
   SvarUt prints if digital delivery fails);
 * an organisation with a valid organisasjonsnummer → the organisation endpoint;
-* neither, but a sensible postal address → print (PDF only);
+* neither number, but a sensible postal address → print (PDF only);
 * otherwise the dispatch is refused with a reason a case handler can act on.
+
+A number that is present but invalid is refused (`invalid-fodselsnummer`,
+`invalid-organisasjonsnummer`), never printed instead: the journal registers no party with
+an invalid number, so one reaching the gateway was changed outside Arkiv5, and a letter
+whose recipient is in doubt must not go out on paper to whatever address is on file.
 
 Screened (exempt) letters go to persons with SvarUt's highest security level (encrypted
 documents) and to organisations as confidential post (taushetsbelagt post); paper post is
@@ -57,34 +62,36 @@ def route(recipient: Recipient, *, screened: bool) -> Route | Refusal:
         return Refusal("name-too-long", f"The recipient's name is longer than {MAX_NAME} characters.")
 
     address, address_problem = _sensible_address(recipient.postadresse)
-    problems: list[str] = []
 
     if recipient.fodselsnummer:
         try:
             fnr = validate_fodselsnummer(recipient.fodselsnummer)
         except IdentifierError as exc:
-            problems.append(f"the fødselsnummer is not valid ({_why(exc)})")
-        else:
-            return Route(Channel.PERSON, fnr, address, high_security=screened)
+            return _invalid_number("invalid-fodselsnummer", "fødselsnummer", exc)
+        return Route(Channel.PERSON, fnr, address, high_security=screened)
 
     if recipient.organisasjonsnummer:
         try:
             orgnr = validate_orgnr(recipient.organisasjonsnummer)
         except IdentifierError as exc:
-            problems.append(f"the organisasjonsnummer is not valid ({_why(exc)})")
-        else:
-            return Route(Channel.ORGANISASJON, orgnr, address, confidential=screened)
+            return _invalid_number("invalid-organisasjonsnummer", "organisasjonsnummer", exc)
+        return Route(Channel.ORGANISASJON, orgnr, address, confidential=screened)
 
     if address is not None:
         return Route(Channel.PRINT, None, address)
 
-    if not recipient.fodselsnummer and not recipient.organisasjonsnummer:
-        problems.append("it has neither a fødselsnummer nor an organisasjonsnummer")
-    problems.append(f"the postal address {address_problem}")
     return Refusal(
         "no-valid-address",
-        "The letter cannot be sent to this recipient: " + "; ".join(problems)
-        + ". Correct the korrespondansepart and send again.",
+        "The letter cannot be sent to this recipient: it has neither a fødselsnummer nor an organisasjonsnummer, "
+        f"and the postal address {address_problem}. Correct the korrespondansepart and send again.",
+    )
+
+
+def _invalid_number(code: str, what: str, exc: IdentifierError) -> Refusal:
+    return Refusal(
+        code,
+        f"The recipient's {what} is not valid ({_why(exc)}); nothing was sent. Correct the korrespondansepart "
+        "(a valid number, or no number and a full postal address for paper post) and send again.",
     )
 
 

@@ -35,12 +35,16 @@ log = logging.getLogger(__name__)
 
 
 class SvarutError(Exception):
-    """Messages name the kind of failure, never personal data."""
+    """Messages name the kind of failure, never personal data; `reason` is its code (domain/reasons.py)."""
+
+    def __init__(self, message: str, reason: str = "unexpected-error") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class SendRefused(SvarutError):
     def __init__(self, status: int, code: str | None, message: str) -> None:
-        super().__init__(f"SvarUt refused the forsendelse ({status} {code or ''})".strip())
+        super().__init__(f"SvarUt refused the forsendelse ({status} {code or ''})".strip(), "avvist")
         self.status = status
         self.code = code
         self.message = message
@@ -113,12 +117,12 @@ class SvarutClient:
         try:
             self.breaker.before_call()
         except CircuitOpen as exc:
-            raise NotSent(str(exc)) from None
+            raise NotSent(str(exc), "circuit-open") from None
         try:
             headers = await self._headers()
         except TokenError as exc:
             self.breaker.neutral()
-            raise NotSent(str(exc)) from None
+            raise NotSent(str(exc), "maskinporten-unavailable") from None
         parts: list[tuple[str, tuple[str | None, bytes, str]]] = [
             ("forsendelse", (None, json.dumps(forsendelse, ensure_ascii=False).encode(), "application/json"))
         ]
@@ -134,17 +138,17 @@ class SvarutClient:
             response = await self.http.send(request)
         except _SURELY_NOT_SENT as exc:
             self.breaker.failure()
-            raise NotSent(f"no connection to SvarUt ({type(exc).__name__})") from None
+            raise NotSent(f"no connection to SvarUt ({type(exc).__name__})", "svarut-unreachable") from None
         except (httpx.HTTPError, OSError) as exc:
             self.breaker.failure()
-            raise Ambiguous(f"send interrupted ({type(exc).__name__})") from None
+            raise Ambiguous(f"send interrupted ({type(exc).__name__})", "svarut-timeout") from None
         if response.status_code >= 500:
             self.breaker.failure()
-            raise Ambiguous(f"SvarUt answered {response.status_code}")
+            raise Ambiguous(f"SvarUt answered {response.status_code}", "svarut-server-error")
         self.breaker.success()
         if response.status_code in (401, 403):
             self.token.invalidate()
-            raise NotSent(f"SvarUt refused our credentials ({response.status_code})")
+            raise NotSent(f"SvarUt refused our credentials ({response.status_code})", "svarut-credentials-refused")
         if response.status_code >= 400:
             error = _error_body(response)
             raise SendRefused(response.status_code, error.get("errorCode"), str(error.get("message", "")))
@@ -153,7 +157,7 @@ class SvarutClient:
             spec.validate_send_response(body)
             return UUID(body["id"])
         except (ValueError, spec.SchemaViolation):
-            raise Ambiguous("SvarUt answered 2xx without a valid id") from None
+            raise Ambiguous("SvarUt answered 2xx without a valid id", "svarut-server-error") from None
 
     # --- read-only calls, retried -------------------------------------------------------
 
