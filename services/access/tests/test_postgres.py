@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from jose import jwt
 
-from arkiv5_access.domain.clock import today
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 
 pytestmark = pytest.mark.postgres
 
@@ -28,7 +28,7 @@ async def test_tokens_rotation_and_disabled_account_on_postgres(make_access, pos
 
 async def test_change_request_approval_history_and_decision_on_postgres(make_access, postgres_database):
     access = await make_access(database_url=postgres_database)
-    start = today() + timedelta(days=2)
+    start = clock.today() + timedelta(days=2)
     person_id = (await access.new_user(effective=start))["person_id"]
     arkivleder = await access.as_user("arkivleder")
     on = (await access.client.get(f"/persons/{person_id}/rights", params={"at": start.isoformat()},
@@ -79,7 +79,7 @@ async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_v
     requests = []
     for i in range(16):
         body = {"kind": "change", "person_id": person_id, "full_name": "Barnevern Saksbehandler",
-                "job_title": "Barnevernskonsulent", "effective_date": (today() + timedelta(days=1 + i)).isoformat(),
+                "job_title": "Barnevernskonsulent", "effective_date": (clock.today() + timedelta(days=1 + i)).isoformat(),
                 "unit_id": unit_id, "roles": ["saksbehandler"], "access_codes": code_sets[i % 4]}
         submitted = await access.client.post("/change-requests", json=body, headers=arkivleder)
         assert submitted.status_code == 201, submitted.text
@@ -91,7 +91,7 @@ async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_v
 
     def authorise(code: str):
         return access.client.post(f"/persons/{person_id}/authorisations", headers=arkivleder,
-                                  json={"access_codes": [code], "valid_from": today().isoformat()})
+                                  json={"access_codes": [code], "valid_from": clock.today().isoformat()})
 
     # 16 approvals, the first two a second time, and two direct authorisations: 20 at once.
     calls = [approve(r) for r in requests] + [approve(requests[0]), approve(requests[1])]
@@ -119,7 +119,7 @@ async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_v
     assert published == [v for v, _ in versions]
     # Each change was computed from everything committed before it: on every date, the
     # covering snapshot with the highest version is what the tables hold.
-    for day in [today(), *(today() + timedelta(days=1 + i) for i in range(16))]:
+    for day in [clock.today(), *(clock.today() + timedelta(days=1 + i) for i in range(16))]:
         stored = (await access.client.get(f"/persons/{person_id}/rights", params={"at": day.isoformat()},
                                           headers=arkivleder)).json()
         covering = max((e for e in access.rights_events(person_id)
@@ -130,7 +130,7 @@ async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_v
 async def test_concurrent_creations_with_one_natural_key_give_one_201_and_409s(make_access, postgres_database):
     access = await make_access(database_url=postgres_database)
     admin = await access.as_user("arkivleder")
-    body = {"code": "HO-PLO", "name": "Pleie og omsorg", "valid_from": today().isoformat()}
+    body = {"code": "HO-PLO", "name": "Pleie og omsorg", "valid_from": clock.today().isoformat()}
     responses = await asyncio.gather(*(access.client.post("/units", json=body, headers=admin) for _ in range(6)))
     assert sorted(r.status_code for r in responses) == [201] + [409] * 5
     assert all(_is_problem(r, 409, "concurrent-change") or _is_problem(r, 409, "conflict")

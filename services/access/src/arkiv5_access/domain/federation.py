@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_contracts.policy import Role
 from arkiv5_kit.auth import JwksCache, TokenVerifier
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.errors import Conflict, Forbidden, Unauthorized, Unprocessable
 
 from ..models import Account, ExternalIdentity, Person
 from ..settings import TrustedIssuer
 from . import audit, rights, signing, tokens
-from .clock import now, today
 from .service import Actor
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ async def exchange(
     )
     if account is None or account.person_id is None:
         raise UnlinkedIdentity()
-    if await rights.is_account_disabled(session, account.id, today()):
+    if await rights.is_account_disabled(session, account.id, clock.today()):
         raise AccountDisabled()
     issued = await tokens.person_token(session, signer=signer, policy=policy, person_id=account.person_id,
                                        audience=audience, scope=scope)
@@ -171,11 +171,11 @@ async def link(
         select(ExternalIdentity.id).where(ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject)
     ) is not None:
         raise Conflict("This identity is linked already.")
-    account = Account(kind="federated", person_id=person_id, secret_hash="", allowed_scopes=[], created_at=now())
+    account = Account(kind="federated", person_id=person_id, secret_hash="", allowed_scopes=[], created_at=clock.now())
     session.add(account)
     await session.flush()
     identity = ExternalIdentity(issuer=issuer, subject=subject, account_id=account.id, linked_by=actor.subject_id,
-                                created_at=now())
+                                created_at=clock.now())
     session.add(identity)
     await session.flush()
     await audit.record(session, action="external-identity.linked", outcome="allowed", actor_id=actor.subject_id,

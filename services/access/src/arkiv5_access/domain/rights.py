@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
 from arkiv5_contracts.policy import Principal, Role
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.outbox import Outbox
 
 from ..models import (
@@ -38,7 +39,6 @@ from ..models import (
     RightsSnapshot,
     Unit,
 )
-from .clock import now
 
 ROLE, UNIT, LEADS_UNIT, ACCESS_CODE, GROUP = "role", "unit", "leads-unit", "access-code", "group"
 KINDS = (ROLE, UNIT, LEADS_UNIT, ACCESS_CODE, GROUP)
@@ -313,14 +313,14 @@ def _entry(person_id: UUID, kind: str, value: str, valid_from: date, valid_to: d
     return RightsEntry(
         person_id=person_id, kind=kind, value=value, valid_from=valid_from, valid_to=valid_to,
         granted_by=by.granted_by, source=by.source, change_request_id=by.change_request_id,
-        authorisation_id=by.authorisation_id, created_at=now(),
+        authorisation_id=by.authorisation_id, created_at=clock.now(),
     )
 
 
 def _end(right: HeldRight, ends_on: date, by: Granter, reason: str) -> RightsEnd:
     return RightsEnd(
         entry_id=right.entry.id, ends_on=ends_on, ended_by=by.granted_by,
-        change_request_id=by.change_request_id, reason=reason, created_at=now(),
+        change_request_id=by.change_request_id, reason=reason, created_at=clock.now(),
     )
 
 
@@ -418,7 +418,7 @@ async def publish_rights(
         session.add(
             RightsSnapshot(
                 person_id=person_id, version=version, valid_from=start, valid_to=end,
-                payload=event.model_dump(mode="json"), created_at=now(),
+                payload=event.model_dump(mode="json"), created_at=clock.now(),
             )
         )
         await outbox.add(session, event)
@@ -440,7 +440,7 @@ async def publish_group(session: AsyncSession, outbox: Outbox, *, group: AccessG
     )
     last = await session.scalar(select(func.max(GroupSnapshot.version)).where(GroupSnapshot.group_id == group.id))
     version = (last or 0) + 1
-    session.add(GroupSnapshot(group_id=group.id, version=version, created_at=now()))
+    session.add(GroupSnapshot(group_id=group.id, version=version, created_at=clock.now()))
     event = GroupChanged(
         group_id=group.id, version=version, is_ad_hoc=group.is_ad_hoc, saksmappe_id=group.saksmappe_id,
         journalpost_id=group.journalpost_id, member_person_ids=members, valid_from=group.valid_from,
@@ -455,7 +455,7 @@ async def disable_account(
     session: AsyncSession, outbox: Outbox, *, account: Account, disabled_from: date, by: UUID | None
 ) -> None:
     session.add(
-        AccountStatus(account_id=account.id, is_disabled=True, effective_from=disabled_from, changed_by=by, created_at=now())
+        AccountStatus(account_id=account.id, is_disabled=True, effective_from=disabled_from, changed_by=by, created_at=clock.now())
     )
     await outbox.add(
         session,
