@@ -1,6 +1,6 @@
 """Every way to send the access API something it cannot carry out is a precise problem+json
 4xx that writes nothing: bad types and values, unknown ids, conflicting state, oversized
-bodies. (Concurrency, the other way to a 500, is tested on PostgreSQL in test_postgres.)"""
+bodies. (Concurrency, the other way to a 500, is tested on PostgreSQL in test_concurrency.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from sqlalchemy import func, select
 
 from arkiv5_access.models import metadata
@@ -45,15 +44,8 @@ async def _chunks(total: int) -> AsyncIterator[bytes]:
 
 
 async def test_every_bad_request_is_a_precise_4xx_problem_and_writes_nothing(access):
+    # On both backends: PostgreSQL refuses NUL in text and integers beyond 64 bits, where SQLite shrugs.
     await _every_bad_request(access)
-
-
-@pytest.mark.postgres
-async def test_every_bad_request_is_a_precise_4xx_problem_and_writes_nothing_on_postgres(
-    make_access, postgres_database
-):
-    # PostgreSQL refuses NUL in text and integers beyond 64 bits, where SQLite shrugs.
-    await _every_bad_request(await make_access(database_url=postgres_database))
 
 
 async def _every_bad_request(access) -> None:
