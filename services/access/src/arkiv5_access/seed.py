@@ -13,6 +13,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.policy import Role
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
@@ -72,7 +73,7 @@ async def seed_demo(session: AsyncSession, outbox: Outbox, *, password: str, cli
     """Seeds what is missing; returns the id of every demo subject by username or client id."""
     units: dict[str, UUID] = {}
     for code, name, parent in UNITS:
-        unit = await session.scalar(select(Unit).where(Unit.code == code))
+        unit = await session.scalar(select(Unit).where(col(Unit.code) == code))
         if unit is None:
             unit = Unit(code=code, name=name, parent_id=units.get(parent) if parent else None, valid_from=SINCE,
                         created_at=clock.now())
@@ -82,7 +83,7 @@ async def seed_demo(session: AsyncSession, outbox: Outbox, *, password: str, cli
     ids: dict[str, UUID] = {}
     password_hash: str | None = None
     for demo in PEOPLE:
-        account = await session.scalar(select(Account).where(Account.username == demo.username))
+        account = await session.scalar(select(Account).where(col(Account.username) == demo.username))
         if account is not None and account.person_id is not None:
             ids[demo.username] = account.person_id
             continue
@@ -99,7 +100,7 @@ async def seed_demo(session: AsyncSession, outbox: Outbox, *, password: str, cli
         ids[demo.username] = person.id
     secret_hash: str | None = None
     for client_id, (role, scopes, codes) in CLIENTS.items():
-        account = await session.scalar(select(Account).where(Account.client_id == client_id))
+        account = await session.scalar(select(Account).where(col(Account.client_id) == client_id))
         if account is not None:
             ids[client_id] = account.id
             continue

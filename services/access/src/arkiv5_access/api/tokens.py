@@ -14,6 +14,7 @@ from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.clock import as_utc
 from arkiv5_kit.errors import Forbidden
 
+from ..auth import LocalJwks
 from ..domain import audit, federation, signing, tokens
 from ..domain.service import Role
 from ..schemas import SigningKeyRead
@@ -144,7 +145,7 @@ async def rotate(
         raise Forbidden("Key rotation needs the role arkivleder or systemansvarlig.")
     key = await signing.rotate(session, request.app.state.key_policy)
     jwks = getattr(request.app.state.token_verifier, "jwks", None)
-    if hasattr(jwks, "invalidate"):
+    if isinstance(jwks, LocalJwks):
         jwks.invalidate()
     await audit.record(session, action="signing-key.rotated", outcome="allowed", actor_id=who.subject_id,
                        details={"kid": key.kid})

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.context import correlation_id_var
@@ -57,14 +58,14 @@ async def entries(
 ) -> list[AuditEntry]:
     query = select(AuditEntry)
     for column, value in (
-        (AuditEntry.actor_id, actor_id), (AuditEntry.subject_id, subject_id), (AuditEntry.object_id, object_id),
-        (AuditEntry.action, action), (AuditEntry.outcome, outcome),
+        (col(AuditEntry.actor_id), actor_id), (col(AuditEntry.subject_id), subject_id), (col(AuditEntry.object_id), object_id),
+        (col(AuditEntry.action), action), (col(AuditEntry.outcome), outcome),
     ):
         if value is not None:
             query = query.where(column == value)
     if since is not None:
-        query = query.where(AuditEntry.occurred_at >= since)
+        query = query.where(col(AuditEntry.occurred_at) >= since)
     if until is not None:
-        query = query.where(AuditEntry.occurred_at < until)
-    query = query.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id).limit(limit).offset(offset)
+        query = query.where(col(AuditEntry.occurred_at) < until)
+    query = query.order_by(col(AuditEntry.occurred_at).desc(), col(AuditEntry.id)).limit(limit).offset(offset)
     return list((await session.scalars(query)).all())

@@ -22,6 +22,7 @@ from jose import jwt
 from jose.exceptions import JOSEError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.policy import Role
 from arkiv5_kit.auth import JwksCache, TokenVerifier
@@ -135,8 +136,8 @@ async def exchange(
 ) -> tokens.IssuedToken:
     issuer, subject = await federation.identify(subject_token)
     account = await session.scalar(
-        select(Account).join(ExternalIdentity, ExternalIdentity.account_id == Account.id)
-        .where(ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject)
+        select(Account).join(ExternalIdentity, col(ExternalIdentity.account_id) == col(Account.id))
+        .where(col(ExternalIdentity.issuer) == issuer, col(ExternalIdentity.subject) == subject)
     )
     if account is None or account.person_id is None:
         raise UnlinkedIdentity()
@@ -168,7 +169,7 @@ async def link(
     if await rights.accounts_of(session, person_id) and await rights.is_disabled(session, person_id, _END_OF_TIME):
         raise Conflict("Every account of this person is disabled (a leaver); no identity is linked to them.")
     if await session.scalar(
-        select(ExternalIdentity.id).where(ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject)
+        select(col(ExternalIdentity.id)).where(col(ExternalIdentity.issuer) == issuer, col(ExternalIdentity.subject) == subject)
     ) is not None:
         raise Conflict("This identity is linked already.")
     account = Account(kind="federated", person_id=person_id, secret_hash="", allowed_scopes=[], created_at=clock.now())
@@ -185,8 +186,8 @@ async def link(
 
 
 async def links(session: AsyncSession, *, person_id: UUID | None) -> list[tuple[ExternalIdentity, Account]]:
-    query = select(ExternalIdentity, Account).join(Account, ExternalIdentity.account_id == Account.id)
+    query = select(ExternalIdentity, Account).join(Account, col(ExternalIdentity.account_id) == col(Account.id))
     if person_id is not None:
-        query = query.where(Account.person_id == person_id)
-    rows = await session.execute(query.order_by(ExternalIdentity.created_at))
+        query = query.where(col(Account.person_id) == person_id)
+    rows = await session.execute(query.order_by(col(ExternalIdentity.created_at)))
     return [(identity, account) for identity, account in rows.all()]

@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.policy import Action, Decision, Grant, Principal, Resource, Role, decide
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
@@ -64,7 +65,7 @@ async def create_unit(session: AsyncSession, *, actor: Actor, body: schemas.Unit
     _require(actor, Role.ARKIVLEDER, Role.SYSTEMANSVARLIG)
     if body.parent_id is not None and await session.get(Unit, body.parent_id) is None:
         raise Unprocessable("The parent unit does not exist.")
-    if await session.scalar(select(Unit.id).where(Unit.code == body.code)) is not None:
+    if await session.scalar(select(col(Unit.id)).where(col(Unit.code) == body.code)) is not None:
         raise Conflict("A unit with this code exists.")
     unit = Unit(**body.model_dump(), created_at=clock.now())
     session.add(unit)
@@ -75,7 +76,7 @@ async def create_unit(session: AsyncSession, *, actor: Actor, body: schemas.Unit
 
 
 async def list_units(session: AsyncSession) -> list[Unit]:
-    return list((await session.scalars(select(Unit).order_by(Unit.code))).all())
+    return list((await session.scalars(select(Unit).order_by(col(Unit.code)))).all())
 
 
 async def create_access_code(session: AsyncSession, *, actor: Actor, body: schemas.AccessCodeCreate) -> AccessCode:
@@ -91,7 +92,7 @@ async def create_access_code(session: AsyncSession, *, actor: Actor, body: schem
 
 
 async def list_access_codes(session: AsyncSession) -> list[AccessCode]:
-    return list((await session.scalars(select(AccessCode).order_by(AccessCode.is_local, AccessCode.code))).all())
+    return list((await session.scalars(select(AccessCode).order_by(col(AccessCode.is_local), col(AccessCode.code)))).all())
 
 
 async def _check_references(
@@ -126,7 +127,9 @@ async def _named_person(session: AsyncSession, person_id: UUID) -> Person:
 
 async def _subject_exists(session: AsyncSession, subject_id: UUID) -> bool:
     """A person, or a client account (whose id is its subject)."""
-    return (await session.get(Person, subject_id) or await session.get(Account, subject_id)) is not None
+    if await session.get(Person, subject_id) is not None:
+        return True
+    return await session.get(Account, subject_id) is not None
 
 
 async def create_group(
@@ -159,7 +162,7 @@ async def create_group(
 
 
 async def list_groups(session: AsyncSession) -> list[AccessGroup]:
-    return list((await session.scalars(select(AccessGroup).order_by(AccessGroup.created_at))).all())
+    return list((await session.scalars(select(AccessGroup).order_by(col(AccessGroup.created_at)))).all())
 
 
 async def create_client(
@@ -168,7 +171,7 @@ async def create_client(
     """A system client (fagsystem) or one of our services; the secret is returned once."""
     _require(actor, Role.ARKIVLEDER, Role.SYSTEMANSVARLIG)
     await _check_references(session, access_codes=body.access_codes)
-    if await session.scalar(select(Account.id).where(Account.client_id == body.client_id)) is not None:
+    if await session.scalar(select(col(Account.id)).where(col(Account.client_id) == body.client_id)) is not None:
         raise Conflict("A client with this client_id exists.")
     secret = secret or secrets.token_urlsafe(32)
     account = Account(kind="client", client_id=body.client_id, secret_hash=hash_secret(secret),
@@ -198,7 +201,7 @@ async def disable_account(
 
 
 async def list_persons(session: AsyncSession) -> list[Person]:
-    return list((await session.scalars(select(Person).order_by(Person.created_at))).all())
+    return list((await session.scalars(select(Person).order_by(col(Person.created_at)))).all())
 
 
 # --- rights, history -------------------------------------------------------------------------
@@ -233,7 +236,7 @@ async def history(
     requested_by: dict[UUID, UUID] = {}
     if request_ids:
         rows = await session.execute(
-            select(ChangeRequest.id, ChangeRequest.submitted_by).where(ChangeRequest.id.in_(request_ids))
+            select(col(ChangeRequest.id), col(ChangeRequest.submitted_by)).where(col(ChangeRequest.id).in_(request_ids))
         )
         requested_by = {request_id: submitter for request_id, submitter in rows.all()}
     return [
@@ -255,7 +258,7 @@ async def history(
 
 async def _decision_of(session: AsyncSession, request_id: UUID) -> ChangeRequestDecision | None:
     return await session.scalar(
-        select(ChangeRequestDecision).where(ChangeRequestDecision.change_request_id == request_id)
+        select(ChangeRequestDecision).where(col(ChangeRequestDecision.change_request_id) == request_id)
     )
 
 
@@ -287,7 +290,7 @@ async def submit_change_request(
     if body.person_id is not None:
         await _named_person(session, body.person_id)
     if body.username is not None and await session.scalar(
-        select(Account.id).where(Account.username == body.username)
+        select(col(Account.id)).where(col(Account.username) == body.username)
     ) is not None:
         raise Conflict("This username is taken.")
     if not actor.has(Role.ARKIVLEDER):
@@ -314,7 +317,7 @@ async def submit_change_request(
 
 
 async def list_change_requests(session: AsyncSession, *, status: str | None = None) -> list[schemas.ChangeRequestRead]:
-    requests = (await session.scalars(select(ChangeRequest).order_by(ChangeRequest.submitted_at))).all()
+    requests = (await session.scalars(select(ChangeRequest).order_by(col(ChangeRequest.submitted_at)))).all()
     decisions = {d.change_request_id: d for d in (await session.scalars(select(ChangeRequestDecision))).all()}
     result = [_request_read(r, decisions.get(r.id)) for r in requests]
     return [r for r in result if status is None or r.status == status]
@@ -349,7 +352,7 @@ async def decide_change_request(
     if request.submitted_by == actor.subject_id and request.person_id == actor.subject_id:
         raise PolicyRefused("Nobody may authorise themselves.")
     if body.outcome == "approved" and request.kind == "new-user" and request.username and await session.scalar(
-        select(Account.id).where(Account.username == request.username)
+        select(col(Account.id)).where(col(Account.username) == request.username)
     ) is not None:
         raise Conflict("The username of this request has been taken since it was submitted; reject it and submit "
                        "a new one.")
@@ -466,7 +469,7 @@ def _authorisation_read(a: Authorisation, review: AuthorisationReview | None) ->
 async def review_list(session: AsyncSession, *, pending_only: bool) -> list[schemas.AuthorisationRead]:
     """The arkivleder's notifications: leaders' direct authorisations, newest first."""
     authorisations = (await session.scalars(
-        select(Authorisation).where(Authorisation.needs_review.is_(True)).order_by(Authorisation.created_at.desc())
+        select(Authorisation).where(col(Authorisation.needs_review).is_(True)).order_by(col(Authorisation.created_at).desc())
     )).all()
     reviews = {r.authorisation_id: r for r in (await session.scalars(select(AuthorisationReview))).all()}
     result = [_authorisation_read(a, reviews.get(a.id)) for a in authorisations]
@@ -483,7 +486,7 @@ async def review(
     if authorisation is None or not authorisation.needs_review:
         raise NotFound("No such authorisation awaiting review.")
     if await session.scalar(
-        select(AuthorisationReview.id).where(AuthorisationReview.authorisation_id == authorisation_id)
+        select(col(AuthorisationReview.id)).where(col(AuthorisationReview.authorisation_id) == authorisation_id)
     ) is not None:
         raise Conflict("This authorisation has already been reviewed.")
     result = AuthorisationReview(authorisation_id=authorisation_id, outcome=body.outcome, reviewed_by=actor.subject_id,

@@ -20,6 +20,7 @@ from jose import jwk, jwt
 from jose.backends.base import Key
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.clock import as_utc
@@ -76,7 +77,7 @@ async def create_key(session: AsyncSession, policy: KeyPolicy, *, activates_at: 
 
 
 async def all_keys(session: AsyncSession) -> list[SigningKey]:
-    return list((await session.scalars(select(SigningKey).order_by(SigningKey.activates_at))).all())
+    return list((await session.scalars(select(SigningKey).order_by(col(SigningKey.activates_at)))).all())
 
 
 def published(keys: list[SigningKey], policy: KeyPolicy, at: datetime) -> list[SigningKey]:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.policy import Role
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
@@ -141,7 +142,7 @@ async def client_credentials(
     session: AsyncSession, *, signer: signing.Signer, policy: TokenPolicy, client_id: str, client_secret: str,
     audience: str | None, scope: str | None,
 ) -> IssuedToken:
-    account = await session.scalar(select(Account).where(Account.client_id == client_id, Account.kind == "client"))
+    account = await session.scalar(select(Account).where(col(Account.client_id) == client_id, col(Account.kind) == "client"))
     if not verify_secret(account.secret_hash if account else None, client_secret, remember=True) or account is None:
         raise InvalidClient()
     day = clock.today()
@@ -160,7 +161,7 @@ async def password(
     session: AsyncSession, *, signer: signing.Signer, policy: TokenPolicy, username: str, secret: str,
     audience: str | None, scope: str | None,
 ) -> IssuedToken:
-    account = await session.scalar(select(Account).where(Account.username == username, Account.kind == "local"))
+    account = await session.scalar(select(Account).where(col(Account.username) == username, col(Account.kind) == "local"))
     if not verify_secret(account.secret_hash if account else None, secret) or account is None:
         raise InvalidGrant()
     if account.person_id is None or await rights.is_account_disabled(session, account.id, clock.today()):
