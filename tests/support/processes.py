@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from typing import Any
 
+from arkiv5_kit.testing import free_port
+
+__all__ = ["CLEAN_EXIT", "free_port", "get", "wait_until_up"]
+
 # uvicorn finishes its graceful shutdown, then re-raises the signal so a supervisor sees
 # why the process ended: -SIGTERM is the clean ending, with the shutdown lines in the log.
 CLEAN_EXIT = (0, -signal.SIGTERM)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -106,23 +107,40 @@ def settings(tmp_path: Path, **overrides: Any) -> AccessSettings:
     return AccessSettings(**values)
 
 
-@pytest.fixture
-async def make_access(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    """Builds and starts access apps (several may share one database); stops them all."""
+@asynccontextmanager
+async def _access_factory(tmp_path: Path, database_url: str) -> AsyncIterator[Callable[..., Any]]:
+    """Builds and starts access apps on `database_url` (several may share it); stops them all."""
     started: list[Access] = []
 
     async def make(http_client: httpx.AsyncClient | None = None, **overrides: Any) -> Access:
         bus = RecordingTransport()
-        app = create_app(settings(tmp_path, **overrides), bus=bus, http_client=http_client)  # type: ignore[arg-type]
+        overrides.setdefault("database_url", database_url)
+        app = create_app(settings(tmp_path, **overrides), bus=bus, http_client=http_client)
         await app.state.runtime.start()
         made = Access(app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"), bus)
         started.append(made)
         return made
 
-    yield make
-    for made in reversed(started):
-        await made.client.aclose()
-        await made.app.state.runtime.stop()
+    try:
+        yield make
+    finally:
+        for made in reversed(started):
+            await made.client.aclose()
+            await made.app.state.runtime.stop()
+
+
+@pytest.fixture
+async def make_access(tmp_path: Path, db_backend: Any) -> AsyncIterator[Callable[..., Any]]:
+    """Access apps on the test's backend: every test that takes it runs on SQLite and on PostgreSQL."""
+    async with _access_factory(tmp_path, db_backend.url) as make:
+        yield make
+
+
+@pytest.fixture
+async def make_access_on_postgres(tmp_path: Path, postgres_database: str) -> AsyncIterator[Callable[..., Any]]:
+    """For what only PostgreSQL can show (concurrent transactions racing on row locks)."""
+    async with _access_factory(tmp_path, postgres_database) as make:
+        yield make
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from arkiv5_access.domain.clock import today
 from arkiv5_access.settings import AccessSettings
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.testing import TestTokenIssuer
 
 from .test_refusals import assert_problem, table_counts
@@ -161,12 +161,12 @@ async def test_a_disabled_account_a_person_not_started_and_a_leaver_get_no_token
     linked = await link(federated, "saksbehandler", KEYCLOAK, EMAIL)
     admin = await federated.as_user("systemansvarlig")
     disabled = await federated.client.post(f"/accounts/{linked['account_id']}/disable", headers=admin,
-                                           json={"disabled_from": today().isoformat()})
+                                           json={"disabled_from": clock.today().isoformat()})
     assert disabled.status_code == 200
     assert_problem(await exchange(federated, keycloak_token(idps)), 400, "account-disabled", "disabled")
 
     # Approved, but the rights start in ten days: no role today, no token yet.
-    request = await federated.new_user(effective=today() + timedelta(days=10), username="ola.n")
+    request = await federated.new_user(effective=clock.today() + timedelta(days=10), username="ola.n")
     identity = await federated.client.post("/external-identities", headers=admin, json={
         "person_id": request["person_id"], "issuer": IDPORTEN, "subject": "02028000071"})
     assert identity.status_code == 201, identity.text
@@ -177,7 +177,7 @@ async def test_a_disabled_account_a_person_not_started_and_a_leaver_get_no_token
     arkivleder = await federated.as_user("arkivleder")
     leaver = await federated.client.post("/change-requests", headers=arkivleder, json={
         "kind": "leaver", "person_id": request["person_id"], "full_name": "Kari Nordmann",
-        "job_title": "Konsulent", "effective_date": today().isoformat()})
+        "job_title": "Konsulent", "effective_date": clock.today().isoformat()})
     decided = await federated.client.post(f"/change-requests/{leaver.json()['id']}/decision", headers=arkivleder,
                                           json={"outcome": "approved"})
     assert decided.status_code == 200, decided.text

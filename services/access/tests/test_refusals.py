@@ -1,6 +1,6 @@
 """Every way to send the access API something it cannot carry out is a precise problem+json
 4xx that writes nothing: bad types and values, unknown ids, conflicting state, oversized
-bodies. (Concurrency, the other way to a 500, is tested on PostgreSQL in test_postgres.)"""
+bodies. (Concurrency, the other way to a 500, is tested on PostgreSQL in test_concurrency.)"""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from sqlalchemy import func, select
 
-from arkiv5_access.domain.clock import today
 from arkiv5_access.models import metadata
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.messaging import messaging_metadata
 
 UNKNOWN = str(uuid4())
@@ -45,15 +44,8 @@ async def _chunks(total: int) -> AsyncIterator[bytes]:
 
 
 async def test_every_bad_request_is_a_precise_4xx_problem_and_writes_nothing(access):
+    # On both backends: PostgreSQL refuses NUL in text and integers beyond 64 bits, where SQLite shrugs.
     await _every_bad_request(access)
-
-
-@pytest.mark.postgres
-async def test_every_bad_request_is_a_precise_4xx_problem_and_writes_nothing_on_postgres(
-    make_access, postgres_database
-):
-    # PostgreSQL refuses NUL in text and integers beyond 64 bits, where SQLite shrugs.
-    await _every_bad_request(await make_access(database_url=postgres_database))
 
 
 async def _every_bad_request(access) -> None:
@@ -62,8 +54,8 @@ async def _every_bad_request(access) -> None:
     journal = await access.as_client("journal", "access.audit.write access.decisions")
     person_id = await access.person_id("saksbehandler")
     unit_id = await access.unit_id("HO-BV")
-    day = today().isoformat()
-    submitted = await access.new_user(effective=today() + timedelta(days=5), approve=False)
+    day = clock.today().isoformat()
+    submitted = await access.new_user(effective=clock.today() + timedelta(days=5), approve=False)
     change = {"kind": "change", "person_id": person_id, "full_name": "Kari Nordmann", "job_title": "Konsulent",
               "effective_date": day, "unit_id": unit_id, "roles": ["saksbehandler"]}
     resource = {"kind": "saksmappe", "id": str(uuid4()), "unit_id": unit_id, "access_code": "KL"}
@@ -171,8 +163,8 @@ async def _every_bad_request(access) -> None:
 
 
 async def test_approving_a_new_user_whose_username_was_taken_meanwhile_is_a_409_that_writes_nothing(access):
-    first = await access.new_user(effective=today(), username="kari.n", approve=False)
-    second = await access.new_user(effective=today(), username="kari.n", approve=False)
+    first = await access.new_user(effective=clock.today(), username="kari.n", approve=False)
+    second = await access.new_user(effective=clock.today(), username="kari.n", approve=False)
     arkivleder = await access.as_user("arkivleder")
     approved = await access.client.post(f"/change-requests/{first['id']}/decision", json={"outcome": "approved"},
                                         headers=arkivleder)
@@ -193,7 +185,7 @@ async def test_reviewing_an_authorisation_twice_is_a_409_that_writes_nothing(acc
     person_id = await access.person_id("saksbehandler")
     leader = await access.as_user("leder")
     granted = await access.client.post(f"/persons/{person_id}/authorisations", headers=leader,
-                                       json={"access_codes": ["P"], "valid_from": today().isoformat()})
+                                       json={"access_codes": ["P"], "valid_from": clock.today().isoformat()})
     assert granted.status_code == 201, granted.text
     arkivleder = await access.as_user("arkivleder")
     path = f"/reviews/{granted.json()['id']}"
@@ -207,9 +199,9 @@ async def test_reviewing_an_authorisation_twice_is_a_409_that_writes_nothing(acc
 async def test_the_body_limit_is_a_setting(make_access):
     access = await make_access(max_body_bytes=2048)
     arkivleder = await access.as_user("arkivleder")
-    body = {"code": "X", "name": "n" * 190, "valid_from": today().isoformat()}
+    body = {"code": "X", "name": "n" * 190, "valid_from": clock.today().isoformat()}
     assert (await access.client.post("/units", json=body, headers=arkivleder)).status_code == 201
-    big = {"name": "g", "valid_from": today().isoformat(), "member_person_ids": [str(uuid4()) for _ in range(80)]}
+    big = {"name": "g", "valid_from": clock.today().isoformat(), "member_person_ids": [str(uuid4()) for _ in range(80)]}
     response = await access.client.post("/groups", json=big, headers=arkivleder)
     assert_problem(response, 413, "payload-too-large", "group over 2 KiB")
     assert response.headers["x-correlation-id"] == response.json()["correlation_id"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from arkiv5_access.domain.clock import today
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 
 
 async def test_approved_new_user_gets_rights_from_the_exact_date_and_an_event_with_it(access):
-    start = today() + timedelta(days=10)
+    start = clock.today() + timedelta(days=10)
     request = await access.new_user(effective=start)
     person_id = request["person_id"]
     assert request["status"] == "approved" and person_id
@@ -29,7 +29,7 @@ async def test_approved_new_user_gets_rights_from_the_exact_date_and_an_event_wi
 
 
 async def test_submitted_request_changes_nothing_until_approved_and_rejection_grants_nothing(access):
-    request = await access.new_user(effective=today(), approve=False)
+    request = await access.new_user(effective=clock.today(), approve=False)
     arkivleder = await access.as_user("arkivleder")
     pending = (await access.client.get("/change-requests", params={"status": "submitted"}, headers=arkivleder)).json()
     assert [r["id"] for r in pending] == [request["id"]]
@@ -42,7 +42,7 @@ async def test_submitted_request_changes_nothing_until_approved_and_rejection_gr
 
 
 async def test_only_the_arkivleder_approves(access):
-    request = await access.new_user(effective=today(), approve=False)
+    request = await access.new_user(effective=clock.today(), approve=False)
     leader = await access.as_user("leder")
     refused = await access.client.post(f"/change-requests/{request['id']}/decision", json={"outcome": "approved"},
                                        headers=leader)
@@ -54,7 +54,7 @@ async def test_only_the_arkivleder_approves(access):
 
 async def test_leader_may_not_request_for_a_person_outside_the_own_unit_tree(access):
     leader = await access.as_user("leder")
-    body = {"kind": "new-user", "full_name": "Ola", "job_title": "Konsulent", "effective_date": today().isoformat(),
+    body = {"kind": "new-user", "full_name": "Ola", "job_title": "Konsulent", "effective_date": clock.today().isoformat(),
             "unit_id": await access.unit_id("ARK"), "roles": ["saksbehandler"]}
     response = await access.client.post("/change-requests", json=body, headers=leader)
     assert response.status_code == 403
@@ -63,7 +63,7 @@ async def test_leader_may_not_request_for_a_person_outside_the_own_unit_tree(acc
 
 async def test_invalid_request_is_a_precise_422_and_writes_nothing(access):
     leader = await access.as_user("leder")
-    body = {"kind": "change", "full_name": "Ola", "job_title": "K", "effective_date": today().isoformat(),
+    body = {"kind": "change", "full_name": "Ola", "job_title": "K", "effective_date": clock.today().isoformat(),
             "unit_id": await access.unit_id("HO"), "roles": ["saksbehandler"]}
     response = await access.client.post("/change-requests", json=body, headers=leader)
     assert response.status_code == 422 and "person_id" in response.json()["detail"]
@@ -76,9 +76,9 @@ async def test_invalid_request_is_a_precise_422_and_writes_nothing(access):
 
 
 async def test_leaver_rights_stop_on_the_date_without_anyone_acting_and_history_keeps_everything(access):
-    request = await access.new_user(effective=today() - timedelta(days=30))
+    request = await access.new_user(effective=clock.today() - timedelta(days=30))
     person_id = request["person_id"]
-    stop = today() + timedelta(days=5)
+    stop = clock.today() + timedelta(days=5)
     leader = await access.as_user("leder")
     leaver = await access.client.post("/change-requests", headers=leader, json={
         "kind": "leaver", "person_id": person_id, "full_name": "Kari Nordmann", "job_title": "Barnevernskonsulent",
@@ -108,9 +108,9 @@ async def test_leaver_rights_stop_on_the_date_without_anyone_acting_and_history_
 
 
 async def test_changed_roles_keep_the_unchanged_rights_and_end_the_rest(access):
-    person_id = (await access.new_user(effective=today() - timedelta(days=10), codes=("KL", "6")))["person_id"]
+    person_id = (await access.new_user(effective=clock.today() - timedelta(days=10), codes=("KL", "6")))["person_id"]
     leader = await access.as_user("leder")
-    change_on = today() + timedelta(days=3)
+    change_on = clock.today() + timedelta(days=3)
     submitted = await access.client.post("/change-requests", headers=leader, json={
         "kind": "change", "person_id": person_id, "full_name": "Kari Nordmann", "job_title": "Teamleder",
         "effective_date": change_on.isoformat(), "unit_id": await access.unit_id("HO-BV"),
@@ -132,7 +132,7 @@ async def test_leader_authorises_within_own_codes_and_the_arkivleder_reviews(acc
     handler_id = await access.person_id("saksbehandler")
     leader = await access.as_user("leder")
     granted = await access.client.post(f"/persons/{handler_id}/authorisations", headers=leader,
-                                       json={"access_codes": ["P"], "valid_from": today().isoformat()})
+                                       json={"access_codes": ["P"], "valid_from": clock.today().isoformat()})
     assert granted.status_code == 201, granted.text
     assert granted.json()["rule"] == "leader.authorise.own-codes" and granted.json()["needs_review"]
     arkivleder = await access.as_user("arkivleder")
@@ -154,10 +154,10 @@ async def test_leader_may_not_grant_a_code_not_held_nor_a_role_beyond_case_handl
     handler_id = await access.person_id("saksbehandler")
     leader = await access.as_user("leder")
     code = await access.client.post(f"/persons/{handler_id}/authorisations", headers=leader,
-                                    json={"access_codes": ["5"], "valid_from": today().isoformat()})
+                                    json={"access_codes": ["5"], "valid_from": clock.today().isoformat()})
     assert code.status_code == 403 and code.json()["rule"] == "leader.authorise.code-not-held"
     role = await access.client.post(f"/persons/{handler_id}/authorisations", headers=leader,
-                                    json={"roles": ["leder"], "valid_from": today().isoformat()})
+                                    json={"roles": ["leder"], "valid_from": clock.today().isoformat()})
     assert role.status_code == 403 and role.json()["rule"] == "leader.authorise.role-needs-request"
     arkivleder = await access.as_user("arkivleder")
     rights_now = (await access.client.get(f"/persons/{handler_id}/rights", headers=arkivleder)).json()
@@ -212,7 +212,7 @@ async def test_ad_hoc_group_tied_to_one_record_publishes_group_and_rights(access
     handler_id = await access.person_id("saksbehandler")
     journal = await access.as_client("journal", "access.groups.write")
     body = {"name": "Sak 2026/12", "is_ad_hoc": True, "saksmappe_id": handler_id,
-            "valid_from": today().isoformat(), "member_person_ids": [handler_id]}
+            "valid_from": clock.today().isoformat(), "member_person_ids": [handler_id]}
     created = await access.client.post("/groups", headers=journal, json=body)
     assert created.status_code == 201, created.text
     both = {**body, "journalpost_id": handler_id}

@@ -25,33 +25,6 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
 
 
-class AccessRuntime(ServiceRuntime):
-    """The kit's runtime, plus what must exist before the first token: a signing key and,
-    when asked for, the demo municipality."""
-
-    settings: AccessSettings
-
-    def __init__(self, settings: AccessSettings, transport: Transport | None, key_policy: signing.KeyPolicy) -> None:
-        super().__init__(settings, transport, migrations_dir=MIGRATIONS_DIR)
-        self.key_policy = key_policy
-
-    async def start(self) -> None:
-        if self.started:
-            return
-        await super().start()
-        async with self.database.unit_of_work() as session:
-            await signing.ensure_signing_key(session, self.key_policy)
-        if self.settings.seed_demo:
-            if self.settings.environment == "production":
-                log.warning("seed_demo is ignored in production")
-            else:
-                async with self.database.unit_of_work() as session:
-                    await seed_demo(
-                        session, self.outbox, password=self.settings.demo_password.get_secret_value(),
-                        client_secret=self.settings.demo_client_secret.get_secret_value(),
-                    )
-
-
 def create_app(
     settings: AccessSettings | None = None, bus: Transport | None = None, *, http_client: httpx.AsyncClient | None = None
 ) -> FastAPI:
@@ -71,7 +44,24 @@ def create_app(
         leeway_s=settings.token_leeway_s,
         publish_ahead_s=settings.signing_key_publish_ahead_s,
     )
-    runtime = AccessRuntime(settings, bus, key_policy)
+    runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
+
+    @runtime.on_start
+    async def signing_key_and_demo() -> None:
+        """What must exist before the first token: a signing key and, when asked for, the demo municipality."""
+        async with runtime.database.unit_of_work() as session:
+            await signing.ensure_signing_key(session, key_policy)
+        if not settings.seed_demo:
+            return
+        if settings.environment == "production":
+            log.warning("seed_demo is ignored in production")
+            return
+        async with runtime.database.unit_of_work() as session:
+            await seed_demo(
+                session, runtime.outbox, password=settings.demo_password.get_secret_value(),
+                client_secret=settings.demo_client_secret.get_secret_value(),
+            )
+
     app = create_service_app(
         runtime,
         title="Arkiv5 access",

@@ -18,11 +18,12 @@ from fastapi import Request
 
 from arkiv5_contracts.claims import TokenClaims
 from arkiv5_kit.auth import INVALID_TOKEN, JwksCache, require_scopes
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.db import Database
 from arkiv5_kit.errors import Forbidden, Unauthorized
+from arkiv5_kit.sessions import read_session
 
 from .domain import rights, signing
-from .domain.clock import now, today
 
 
 class LocalJwks(JwksCache):
@@ -44,8 +45,8 @@ class LocalJwks(JwksCache):
         self._loaded_at = 0.0
 
     async def reload(self) -> None:
-        async with self.database.sessions() as session:
-            keys = signing.published(await signing.all_keys(session), self.policy, now())
+        async with read_session(self.database) as session:
+            keys = signing.published(await signing.all_keys(session), self.policy, clock.now())
         self._keys = {k.kid: k.public_jwk for k in keys}
         self._loaded_at = time.monotonic()
 
@@ -72,8 +73,8 @@ def caller(*scopes: str) -> Callable[[Request], Awaitable[Caller]]:
         except ValueError:
             raise Unauthorized(INVALID_TOKEN) from None
         database: Database = request.app.state.runtime.database
-        async with database.sessions() as session:
-            if await rights.is_disabled(session, subject_id, today()):
+        async with read_session(database) as session:
+            if await rights.is_disabled(session, subject_id, clock.today()):
                 raise Unauthorized(INVALID_TOKEN)
         if not claims.has_scopes(*scopes):
             raise Forbidden(f"This call needs the scope(s): {' '.join(scopes)}.")

@@ -13,12 +13,13 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.policy import Role
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.outbox import Outbox
 
 from .domain import rights
-from .domain.clock import now
 from .domain.secrets import hash_secret
 from .models import Account, Person, Unit
 
@@ -72,26 +73,26 @@ async def seed_demo(session: AsyncSession, outbox: Outbox, *, password: str, cli
     """Seeds what is missing; returns the id of every demo subject by username or client id."""
     units: dict[str, UUID] = {}
     for code, name, parent in UNITS:
-        unit = await session.scalar(select(Unit).where(Unit.code == code))
+        unit = await session.scalar(select(Unit).where(col(Unit.code) == code))
         if unit is None:
             unit = Unit(code=code, name=name, parent_id=units.get(parent) if parent else None, valid_from=SINCE,
-                        created_at=now())
+                        created_at=clock.now())
             session.add(unit)
             await session.flush()
         units[code] = unit.id
     ids: dict[str, UUID] = {}
     password_hash: str | None = None
     for demo in PEOPLE:
-        account = await session.scalar(select(Account).where(Account.username == demo.username))
+        account = await session.scalar(select(Account).where(col(Account.username) == demo.username))
         if account is not None and account.person_id is not None:
             ids[demo.username] = account.person_id
             continue
         password_hash = password_hash or hash_secret(password)
-        person = Person(full_name=demo.full_name, job_title=demo.job_title, created_at=now())
+        person = Person(full_name=demo.full_name, job_title=demo.job_title, created_at=clock.now())
         session.add(person)
         await session.flush()
         session.add(Account(kind="local", person_id=person.id, username=demo.username, secret_hash=password_hash,
-                            created_at=now()))
+                            created_at=clock.now()))
         pairs = rights.desired_pairs(roles=[r.value for r in demo.roles], unit_id=units[demo.unit],
                                      led_unit_ids=[units[u] for u in demo.leads], access_codes=demo.access_codes)
         await rights.add_rights(session, person_id=person.id, pairs=pairs, valid_from=SINCE, valid_to=None, by=SEEDED)
@@ -99,13 +100,13 @@ async def seed_demo(session: AsyncSession, outbox: Outbox, *, password: str, cli
         ids[demo.username] = person.id
     secret_hash: str | None = None
     for client_id, (role, scopes, codes) in CLIENTS.items():
-        account = await session.scalar(select(Account).where(Account.client_id == client_id))
+        account = await session.scalar(select(Account).where(col(Account.client_id) == client_id))
         if account is not None:
             ids[client_id] = account.id
             continue
         secret_hash = secret_hash or hash_secret(client_secret)
         account = Account(kind="client", client_id=client_id, secret_hash=secret_hash, allowed_scopes=list(scopes),
-                          created_at=now())
+                          created_at=clock.now())
         session.add(account)
         await session.flush()
         pairs = rights.desired_pairs(roles=[role.value], access_codes=codes)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from .envelope import DATA_CONTENT_TYPE, Envelope
+from .envelope import DATA_CONTENT_TYPE, Envelope, envelope_class
 from .events import UnknownEventType, model_for
 
 CONTENT_TYPE_HEADER = "content-type"
@@ -73,8 +73,8 @@ def from_binary(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
     try:
         model = model_for(attrs["type"])
         data = model.model_validate_json(value)
-        extra = {"time": datetime.fromisoformat(attrs["time"])} if "time" in attrs else {}
-        return Envelope[model](  # type: ignore[valid-type]
+        extra: dict[str, Any] = {"time": datetime.fromisoformat(attrs["time"])} if "time" in attrs else {}
+        return envelope_class(model)(
             id=UUID(attrs["id"]),
             source=attrs["source"],
             type=attrs["type"],

@@ -69,7 +69,15 @@ NOARK5_METADATA_RELATION_BASE = "https://rel.arkivverket.no/noark5/v5/api/metada
 """Prefix of every code list's relation URL; the list name follows, then a slash."""
 
 
-class CodeList(str, Enum):
+class _CodeAttributes:
+    """What every code carries besides its value (declared outside the Enum, where a type
+    checker would take an annotation for a member)."""
+
+    kodenavn: str
+    merknad: str | None
+
+
+class CodeList(str, _CodeAttributes, Enum):
     """Base class of the Noark 5 code lists.
 
     Subclasses declare each member as ``CODE = "kode", "kodenavn"`` or
@@ -89,8 +97,6 @@ class CodeList(str, Enum):
     """The list's relation URL in the REST interface standard."""
 
     _value_: str
-    kodenavn: str
-    merknad: str | None
 
     def __new__(cls, kode: str, kodenavn: str, merknad: str | None = None) -> Self:
         member = str.__new__(cls, kode)
@@ -108,12 +114,19 @@ class CodeList(str, Enum):
     # Behave like the plain code in str() and f-strings (as StrEnum does), so a member can
     # go wherever the code string is expected without ".value".
     __str__ = str.__str__
-    __format__ = str.__format__
+    def __format__(self, format_spec: str) -> str:
+        return str.__format__(self, format_spec)
 
     @property
     def kode(self) -> str:
         """The code, e.g. ``"J"`` (the same as the member's value)."""
         return self._value_
+
+    @classmethod
+    def of(cls, kode: str) -> Self:
+        """The member with this code, as ``cls(kode)`` (raises ``ValueError`` naming the valid codes)."""
+        member = cls._value2member_map_.get(kode)
+        return member if isinstance(member, cls) else cls._missing_(kode)
 
     @classmethod
     def _missing_(cls, value: object) -> Self:
@@ -150,7 +163,7 @@ class CodeList(str, Enum):
     @classmethod
     def as_api(cls, value: str) -> dict[str, str]:
         """The REST form of a code or member: ``Journalstatus.as_api("J")``."""
-        return cls(value).to_api()
+        return cls.of(value).to_api()
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
@@ -164,7 +177,7 @@ class CodeList(str, Enum):
             raise ValueError(  # noqa: TRY004
                 f"a {cls.list_name} value must be an object with a string 'kode'"
             )
-        member = cls(data["kode"])
+        member = cls.of(data["kode"])
         kodenavn = data.get("kodenavn")
         if kodenavn is not None and kodenavn != member.kodenavn:
             raise ValueError(

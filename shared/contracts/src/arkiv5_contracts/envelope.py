@@ -10,7 +10,7 @@ only, as CloudEvents requires.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,14 +66,14 @@ class Envelope(BaseModel, Generic[D]):
         time: datetime | None = None,
     ) -> Envelope[Any]:
         """Put `data` into a fresh envelope; a new flow gets a new correlation id."""
-        return Envelope[type(data)](  # type: ignore[valid-type]
+        return envelope_class(type(data))(
             source=source_of(data.source_service),
             type=data.event_type,
             subject=data.key(),
             correlationid=correlationid or uuid4(),
             causationid=causationid,
             data=data,
-            **({"time": time} if time is not None else {}),
+            time=time if time is not None else datetime.now(UTC),
         )
 
     @property
@@ -83,3 +83,12 @@ class Envelope(BaseModel, Generic[D]):
 
 def source_of(service: str) -> str:
     return f"/arkiv5/{service}"
+
+
+def envelope_class(model: type[EventData]) -> type[Envelope[Any]]:
+    """`Envelope[model]`: the envelope that validates and serialises `model` as its data.
+
+    Written as a call because the data model is known only at run time, which a type
+    checker cannot see through `Envelope[...]` with a variable.
+    """
+    return cast("type[Envelope[Any]]", Envelope.__class_getitem__(model))

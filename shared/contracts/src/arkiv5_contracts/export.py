@@ -11,15 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .envelope import Envelope
+from .envelope import EventData, envelope_class
 from .events import ALL_EVENTS
 from .topics import TOPICS
 
 ASYNCAPI_VERSION = "3.0.0"
 
 
-def event_schema(model: type) -> dict[str, Any]:
-    schema = Envelope[model].model_json_schema(mode="serialization")  # type: ignore[valid-type]
+def event_schema(model: type[EventData]) -> dict[str, Any]:
+    schema = envelope_class(model).model_json_schema(mode="serialization")
     schema["title"] = model.event_type
     schema["description"] = (model.__doc__ or model.__name__).strip()
     schema["properties"]["type"]["const"] = model.event_type

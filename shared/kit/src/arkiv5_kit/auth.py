@@ -270,7 +270,7 @@ class ClientCredentials(httpx.Auth):
             scopes=list(scopes), client=self._client, refresh_margin_s=self.refresh_margin_s,
         )
 
-    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def,override]
+    async def async_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
         request.headers["Authorization"] = f"Bearer {await self.token()}"
         response = yield request
         if response.status_code == 401:

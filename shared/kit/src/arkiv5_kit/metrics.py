@@ -68,7 +68,7 @@ class _ServiceView:
 
 
 def metrics_response(service: str) -> Response:
-    return Response(generate_latest(_ServiceView(service)), media_type=CONTENT_TYPE_LATEST)  # type: ignore[arg-type]
+    return Response(generate_latest(_ServiceView(service)), media_type=CONTENT_TYPE_LATEST)
 
 
 class HttpMetricsMiddleware:

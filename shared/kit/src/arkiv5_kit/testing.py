@@ -75,7 +75,7 @@ class RecordingSubscriber:
                 await asyncio.wait_for(self.transport._published.wait(), timeout=timeout_s)
             except TimeoutError:
                 return []
-        records = []
+        records: list[IncomingRecord] = []
         while self._position < len(self.transport.messages) and len(records) < max_records:
             message = self.transport.messages[self._position]
             if message.topic in self.topics:

@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from .. import schemas
-from ..auth import Caller, caller
 from ..domain import audit, service
-from .deps import SessionDep
+from .deps import AuditReaderDep, AuditWriterDep, DeciderDep, ReadSessionDep, SessionDep
 
 router = APIRouter(tags=["decisions and audit"])
 
 
 @router.post("/decisions", summary="May this person do this action to this record on this date? (policy.decide)")
 async def decide(
-    body: schemas.DecisionRequest, session: SessionDep, who: Annotated[Caller, Depends(caller("access.decisions"))]
+    body: schemas.DecisionRequest, session: SessionDep, who: DeciderDep
 ) -> schemas.DecisionRead:
     decision, day = await service.decision(session, body=body)
     return schemas.DecisionRead(**decision.model_dump(), at=day)
@@ -25,7 +24,7 @@ async def decide(
 
 @router.post("/audit", status_code=201, summary="Post a sporingslogg entry (services, e.g. a denied screened read)")
 async def post_audit(
-    body: schemas.AuditCreate, session: SessionDep, who: Annotated[Caller, Depends(caller("access.audit.write"))]
+    body: schemas.AuditCreate, session: SessionDep, who: AuditWriterDep
 ) -> schemas.AuditRead:
     if not who.is_service:
         raise service.Forbidden("Only services post audit entries.")
@@ -36,7 +35,7 @@ async def post_audit(
 
 @router.get("/audit", summary="List the sporingslogg, newest first")
 async def list_audit(
-    session: SessionDep, who: Annotated[Caller, Depends(caller("access.audit.read"))],
+    session: ReadSessionDep, who: AuditReaderDep,
     actor_id: UUID | None = None, subject_id: UUID | None = None, object_id: UUID | None = None,
     action: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z][a-z0-9.-]*$")] = None,
     outcome: Annotated[str | None, Query(pattern="^(allowed|denied|failed)$")] = None,

@@ -1,18 +1,30 @@
-"""Request-scoped dependencies: the unit of work, the outbox, the acting caller."""
+"""What every access handler takes: its session, the outbox, and the verified caller.
+
+The sessions are the kit's (`arkiv5_kit.sessions`) with one rule of this service added:
+a refused request changes nothing, but its refusal is still audited — denials the use
+cases noted on the session are written in a transaction of their own after the rollback.
+
+The caller is one dependency form for every route: `<Role>Dep = Annotated[Caller,
+Depends(caller(<scope>))]`, declared here once, with the scope names of the contracts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from arkiv5_contracts import scopes
+from arkiv5_kit.db import Database
 from arkiv5_kit.errors import Conflict, DomainError
 from arkiv5_kit.outbox import Outbox
+from arkiv5_kit.sessions import database_of, read_session
 
-from ..auth import Caller
+from ..auth import Caller, caller
 from ..domain import audit
 from ..domain.service import Actor, actor_for
 
@@ -31,30 +43,28 @@ class ConcurrentChange(Conflict):
 
 def _sqlstate(error: DBAPIError) -> str | None:
     orig = error.orig
-    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state if isinstance(state, str) else None
 
 
-async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed when the handler returns normally.
+@asynccontextmanager
+async def _audited(database: Database, opened: AbstractAsyncContextManager[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """The session, with refusals audited after the rollback and lost races answered 409.
 
-    A refused request changes nothing, but its refusal is still audited: denials the
-    services noted are written in a transaction of their own after the rollback.
-
-    The services check uniqueness and serialise changes of one person with row locks, so
-    a constraint violation here means a concurrent request won a race the checks could
-    not see (two new units with one code at once): a 409, never a 500.
+    The use cases check uniqueness and serialise changes of one person with row locks, so a
+    constraint violation here means a concurrent request won a race the checks could not
+    see (two new units with one code at once): a 409, never a 500.
     """
-    database = request.app.state.runtime.database
     session_info: dict[str, object] = {}
     try:
-        async with database.unit_of_work() as session:
+        async with opened as session:
             session_info = session.info
             yield session
     except DomainError:
         denials = session_info.pop(audit.DENIALS, None)
-        if denials:
+        if isinstance(denials, list) and denials:
             async with database.unit_of_work() as audit_session:
-                await audit.write_denials(audit_session, denials)  # type: ignore[arg-type]
+                await audit.write_denials(audit_session, denials)
         raise
     except IntegrityError:
         raise ConcurrentChange() from None
@@ -64,15 +74,38 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
         raise
 
 
+async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    database = database_of(request)
+    async with _audited(database, database.unit_of_work()) as session:
+        yield session
+
+
+async def reading(request: Request) -> AsyncIterator[AsyncSession]:
+    database = database_of(request)
+    async with _audited(database, read_session(database)) as session:
+        yield session
+
+
 # scope="function": commit before the response is sent, so a failed commit is the answer.
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(reading, scope="function")]
 
 
 def outbox(request: Request) -> Outbox:
-    return request.app.state.runtime.outbox
+    runtime_outbox: Outbox = request.app.state.runtime.outbox
+    return runtime_outbox
 
 
 OutboxDep = Annotated[Outbox, Depends(outbox)]
+
+AnyoneDep = Annotated[Caller, Depends(caller())]
+ReaderDep = Annotated[Caller, Depends(caller(scopes.ACCESS_RIGHTS_READ))]
+RequesterDep = Annotated[Caller, Depends(caller(scopes.ACCESS_RIGHTS_REQUEST))]
+ApproverDep = Annotated[Caller, Depends(caller(scopes.ACCESS_RIGHTS_APPROVE))]
+AdminDep = Annotated[Caller, Depends(caller(scopes.ACCESS_RIGHTS_ADMIN))]
+DeciderDep = Annotated[Caller, Depends(caller(scopes.ACCESS_DECISIONS))]
+AuditWriterDep = Annotated[Caller, Depends(caller(scopes.ACCESS_AUDIT_WRITE))]
+AuditReaderDep = Annotated[Caller, Depends(caller(scopes.ACCESS_AUDIT_READ))]
 
 
 async def actor(session: AsyncSession, who: Caller) -> Actor:

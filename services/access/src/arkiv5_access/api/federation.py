@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
+
+from arkiv5_kit.clock import as_utc
 
 from .. import schemas
-from ..auth import Caller, caller
 from ..domain import federation
-from ..domain.clock import as_utc
-from .deps import SessionDep, actor
+from .deps import AdminDep, ReaderDep, ReadSessionDep, SessionDep, actor
 
 router = APIRouter(tags=["federation"])
 
@@ -26,7 +25,7 @@ def _read(identity, account) -> schemas.ExternalIdentityRead:  # type: ignore[no
              summary="Link a person's identity at a trusted issuer (a new federated account)")
 async def link(
     request: Request, body: schemas.ExternalIdentityCreate, session: SessionDep,
-    who: Annotated[Caller, Depends(caller("access.rights.admin"))],
+    who: AdminDep,
 ) -> schemas.ExternalIdentityRead:
     identity, account = await federation.link(
         session, federation=request.app.state.federation, actor=await actor(session, who), person_id=body.person_id,
@@ -37,6 +36,6 @@ async def link(
 
 @router.get("/external-identities", summary="Linked identities, optionally of one person")
 async def list_links(
-    session: SessionDep, who: Annotated[Caller, Depends(caller("access.rights.read"))], person_id: UUID | None = None
+    session: ReadSessionDep, who: ReaderDep, person_id: UUID | None = None
 ) -> list[schemas.ExternalIdentityRead]:
     return [_read(identity, account) for identity, account in await federation.links(session, person_id=person_id)]

@@ -7,17 +7,18 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
+from arkiv5_kit.clock import as_utc
 from arkiv5_kit.errors import Forbidden
 
-from ..auth import Caller, caller
+from ..auth import LocalJwks
 from ..domain import audit, federation, signing, tokens
-from ..domain.clock import as_utc, now
 from ..domain.service import Role
 from ..schemas import SigningKeyRead
-from .deps import SessionDep, actor
+from .deps import AdminDep, ReadSessionDep, SessionDep, actor
 
 router = APIRouter(tags=["tokens"])
 
@@ -106,15 +107,15 @@ async def token(
 
 
 @router.get("/.well-known/jwks.json", summary="The public keys that verify access tokens (JWKS)")
-async def jwks(request: Request, session: SessionDep) -> JSONResponse:
+async def jwks(request: Request, session: ReadSessionDep) -> JSONResponse:
     policy: signing.KeyPolicy = request.app.state.key_policy
-    keys = signing.published(await signing.all_keys(session), policy, now())
+    keys = signing.published(await signing.all_keys(session), policy, clock.now())
     # Short cache: a rotated-in key must reach verifiers within the publish-ahead time.
     return JSONResponse({"keys": [k.public_jwk for k in keys]}, headers={"Cache-Control": "public, max-age=30"})
 
 
 def _key_read(key: Any, keys: list[Any], published: list[Any]) -> SigningKeyRead:
-    at = now()
+    at = clock.now()
     current = signing.signing_key(keys, at)
     return SigningKeyRead(
         kid=key.kid, alg=key.alg, created_at=as_utc(key.created_at), activates_at=as_utc(key.activates_at),
@@ -125,10 +126,10 @@ def _key_read(key: Any, keys: list[Any], published: list[Any]) -> SigningKeyRead
 
 @router.get("/admin/signing-keys", summary="Signing keys: which signs, which are published")
 async def list_keys(
-    request: Request, session: SessionDep, who: Annotated[Caller, Depends(caller("access.rights.admin"))]
+    request: Request, session: ReadSessionDep, who: AdminDep
 ) -> list[SigningKeyRead]:
     keys = await signing.all_keys(session)
-    published = signing.published(keys, request.app.state.key_policy, now())
+    published = signing.published(keys, request.app.state.key_policy, clock.now())
     return [_key_read(k, keys, published) for k in keys]
 
 
@@ -137,16 +138,16 @@ async def list_keys(
     summary="Rotate: a new key is published now and signs after the publish-ahead time",
 )
 async def rotate(
-    request: Request, session: SessionDep, who: Annotated[Caller, Depends(caller("access.rights.admin"))]
+    request: Request, session: SessionDep, who: AdminDep
 ) -> SigningKeyRead:
     me = await actor(session, who)
     if not me.has(Role.ARKIVLEDER, Role.SYSTEMANSVARLIG):
         raise Forbidden("Key rotation needs the role arkivleder or systemansvarlig.")
     key = await signing.rotate(session, request.app.state.key_policy)
     jwks = getattr(request.app.state.token_verifier, "jwks", None)
-    if hasattr(jwks, "invalidate"):
+    if isinstance(jwks, LocalJwks):
         jwks.invalidate()
     await audit.record(session, action="signing-key.rotated", outcome="allowed", actor_id=who.subject_id,
                        details={"kid": key.kid})
     keys = await signing.all_keys(session)
-    return _key_read(key, keys, signing.published(keys, request.app.state.key_policy, now()))
+    return _key_read(key, keys, signing.published(keys, request.app.state.key_policy, clock.now()))

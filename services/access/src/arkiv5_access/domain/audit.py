@@ -11,11 +11,12 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.context import correlation_id_var
 
 from ..models import AuditEntry
-from .clock import now
 
 
 async def record(
@@ -25,7 +26,7 @@ async def record(
     correlation_id: UUID | None = None, details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     entry = AuditEntry(
-        occurred_at=occurred_at or now(), service=service, action=action, outcome=outcome, actor_id=actor_id,
+        occurred_at=occurred_at or clock.now(), service=service, action=action, outcome=outcome, actor_id=actor_id,
         subject_id=subject_id, object_type=object_type, object_id=object_id, access_code=access_code, rule=rule,
         correlation_id=correlation_id or correlation_id_var.get(), details=details or {},
     )
@@ -40,7 +41,7 @@ DENIALS = "arkiv5.access.audit_denials"
 def record_denial(session: AsyncSession, **fields: Any) -> None:
     """A refusal is logged even though the refused request rolls back: the entry is kept
     on the session and written in its own transaction after the rollback (see api.deps)."""
-    fields.setdefault("occurred_at", now())
+    fields.setdefault("occurred_at", clock.now())
     fields.setdefault("correlation_id", correlation_id_var.get())
     session.info.setdefault(DENIALS, []).append({"outcome": "denied", **fields})
 
@@ -57,14 +58,14 @@ async def entries(
 ) -> list[AuditEntry]:
     query = select(AuditEntry)
     for column, value in (
-        (AuditEntry.actor_id, actor_id), (AuditEntry.subject_id, subject_id), (AuditEntry.object_id, object_id),
-        (AuditEntry.action, action), (AuditEntry.outcome, outcome),
+        (col(AuditEntry.actor_id), actor_id), (col(AuditEntry.subject_id), subject_id), (col(AuditEntry.object_id), object_id),
+        (col(AuditEntry.action), action), (col(AuditEntry.outcome), outcome),
     ):
         if value is not None:
             query = query.where(column == value)
     if since is not None:
-        query = query.where(AuditEntry.occurred_at >= since)
+        query = query.where(col(AuditEntry.occurred_at) >= since)
     if until is not None:
-        query = query.where(AuditEntry.occurred_at < until)
-    query = query.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id).limit(limit).offset(offset)
+        query = query.where(col(AuditEntry.occurred_at) < until)
+    query = query.order_by(col(AuditEntry.occurred_at).desc(), col(AuditEntry.id)).limit(limit).offset(offset)
     return list((await session.scalars(query)).all())

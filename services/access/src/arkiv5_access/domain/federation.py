@@ -22,15 +22,16 @@ from jose import jwt
 from jose.exceptions import JOSEError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.policy import Role
 from arkiv5_kit.auth import JwksCache, TokenVerifier
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.errors import Conflict, Forbidden, Unauthorized, Unprocessable
 
 from ..models import Account, ExternalIdentity, Person
 from ..settings import TrustedIssuer
 from . import audit, rights, signing, tokens
-from .clock import now, today
 from .service import Actor
 
 log = logging.getLogger(__name__)
@@ -135,12 +136,12 @@ async def exchange(
 ) -> tokens.IssuedToken:
     issuer, subject = await federation.identify(subject_token)
     account = await session.scalar(
-        select(Account).join(ExternalIdentity, ExternalIdentity.account_id == Account.id)
-        .where(ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject)
+        select(Account).join(ExternalIdentity, col(ExternalIdentity.account_id) == col(Account.id))
+        .where(col(ExternalIdentity.issuer) == issuer, col(ExternalIdentity.subject) == subject)
     )
     if account is None or account.person_id is None:
         raise UnlinkedIdentity()
-    if await rights.is_account_disabled(session, account.id, today()):
+    if await rights.is_account_disabled(session, account.id, clock.today()):
         raise AccountDisabled()
     issued = await tokens.person_token(session, signer=signer, policy=policy, person_id=account.person_id,
                                        audience=audience, scope=scope)
@@ -168,14 +169,14 @@ async def link(
     if await rights.accounts_of(session, person_id) and await rights.is_disabled(session, person_id, _END_OF_TIME):
         raise Conflict("Every account of this person is disabled (a leaver); no identity is linked to them.")
     if await session.scalar(
-        select(ExternalIdentity.id).where(ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject)
+        select(col(ExternalIdentity.id)).where(col(ExternalIdentity.issuer) == issuer, col(ExternalIdentity.subject) == subject)
     ) is not None:
         raise Conflict("This identity is linked already.")
-    account = Account(kind="federated", person_id=person_id, secret_hash="", allowed_scopes=[], created_at=now())
+    account = Account(kind="federated", person_id=person_id, secret_hash="", allowed_scopes=[], created_at=clock.now())
     session.add(account)
     await session.flush()
     identity = ExternalIdentity(issuer=issuer, subject=subject, account_id=account.id, linked_by=actor.subject_id,
-                                created_at=now())
+                                created_at=clock.now())
     session.add(identity)
     await session.flush()
     await audit.record(session, action="external-identity.linked", outcome="allowed", actor_id=actor.subject_id,
@@ -185,8 +186,8 @@ async def link(
 
 
 async def links(session: AsyncSession, *, person_id: UUID | None) -> list[tuple[ExternalIdentity, Account]]:
-    query = select(ExternalIdentity, Account).join(Account, ExternalIdentity.account_id == Account.id)
+    query = select(ExternalIdentity, Account).join(Account, col(ExternalIdentity.account_id) == col(Account.id))
     if person_id is not None:
-        query = query.where(Account.person_id == person_id)
-    rows = await session.execute(query.order_by(ExternalIdentity.created_at))
+        query = query.where(col(Account.person_id) == person_id)
+    rows = await session.execute(query.order_by(col(ExternalIdentity.created_at)))
     return [(identity, account) for identity, account in rows.all()]

@@ -22,9 +22,11 @@ from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
 from arkiv5_contracts.policy import Principal, Role
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.outbox import Outbox
 
 from ..models import (
@@ -38,7 +40,6 @@ from ..models import (
     RightsSnapshot,
     Unit,
 )
-from .clock import now
 
 ROLE, UNIT, LEADS_UNIT, ACCESS_CODE, GROUP = "role", "unit", "leads-unit", "access-code", "group"
 KINDS = (ROLE, UNIT, LEADS_UNIT, ACCESS_CODE, GROUP)
@@ -99,16 +100,16 @@ async def held_rights(
 ) -> list[HeldRight]:
     query = select(RightsEntry)
     if person_id is not None:
-        query = query.where(RightsEntry.person_id == person_id)
+        query = query.where(col(RightsEntry.person_id) == person_id)
     if kind is not None:
-        query = query.where(RightsEntry.kind == kind)
+        query = query.where(col(RightsEntry.kind) == kind)
     if value is not None:
-        query = query.where(RightsEntry.value == value)
-    entries = list((await session.scalars(query.order_by(RightsEntry.valid_from, RightsEntry.created_at))).all())
+        query = query.where(col(RightsEntry.value) == value)
+    entries = list((await session.scalars(query.order_by(col(RightsEntry.valid_from), col(RightsEntry.created_at)))).all())
     if not entries:
         return []
     ends_by_entry: dict[UUID, list[RightsEnd]] = {}
-    ends = await session.scalars(select(RightsEnd).where(RightsEnd.entry_id.in_([e.id for e in entries])))
+    ends = await session.scalars(select(RightsEnd).where(col(RightsEnd.entry_id).in_([e.id for e in entries])))
     for end in ends:
         ends_by_entry.setdefault(end.entry_id, []).append(end)
     result = []
@@ -123,13 +124,13 @@ async def _groups(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Acce
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = await session.scalars(select(AccessGroup).where(AccessGroup.id.in_(wanted)))
+    rows = await session.scalars(select(AccessGroup).where(col(AccessGroup.id).in_(wanted)))
     return {g.id: g for g in rows}
 
 
 async def unit_children(session: AsyncSession) -> dict[UUID, list[UUID]]:
     children: dict[UUID, list[UUID]] = {}
-    for unit_id, parent_id in (await session.execute(select(Unit.id, Unit.parent_id))).all():
+    for unit_id, parent_id in (await session.execute(select(col(Unit.id), col(Unit.parent_id)))).all():
         if parent_id is not None:
             children.setdefault(parent_id, []).append(unit_id)
     return children
@@ -227,7 +228,7 @@ async def timeline(session: AsyncSession, person_id: UUID) -> Timeline:
 async def accounts_of(session: AsyncSession, subject_id: UUID) -> list[Account]:
     """A person's accounts, or the client account whose id is the subject."""
     rows = await session.scalars(
-        select(Account).where((Account.person_id == subject_id) | (Account.id == subject_id))
+        select(Account).where((col(Account.person_id) == subject_id) | (col(Account.id) == subject_id))
     )
     return list(rows)
 
@@ -235,8 +236,8 @@ async def accounts_of(session: AsyncSession, subject_id: UUID) -> list[Account]:
 async def is_account_disabled(session: AsyncSession, account_id: UUID, day: date) -> bool:
     status = await session.scalar(
         select(AccountStatus)
-        .where(AccountStatus.account_id == account_id, AccountStatus.effective_from <= day)
-        .order_by(AccountStatus.effective_from.desc(), AccountStatus.created_at.desc())
+        .where(col(AccountStatus.account_id) == account_id, col(AccountStatus.effective_from) <= day)
+        .order_by(col(AccountStatus.effective_from).desc(), col(AccountStatus.created_at).desc())
         .limit(1)
     )
     return bool(status and status.is_disabled)
@@ -289,14 +290,14 @@ async def lock_subject(session: AsyncSession, subject_id: UUID) -> None:
     insert rows that refer to the person. SQLite ignores the clause; there BEGIN IMMEDIATE
     already serialises every writer.
     """
-    locked = await session.scalar(select(Person.id).where(Person.id == subject_id).with_for_update(key_share=True))
+    locked = await session.scalar(select(col(Person.id)).where(col(Person.id) == subject_id).with_for_update(key_share=True))
     if locked is None:
-        await session.scalar(select(Account.id).where(Account.id == subject_id).with_for_update(key_share=True))
+        await session.scalar(select(col(Account.id)).where(col(Account.id) == subject_id).with_for_update(key_share=True))
 
 
 async def lock_group(session: AsyncSession, group_id: UUID) -> None:
     """Serialises the version numbering of one group's `GroupChanged` (see `lock_subject`)."""
-    await session.scalar(select(AccessGroup.id).where(AccessGroup.id == group_id).with_for_update(key_share=True))
+    await session.scalar(select(col(AccessGroup.id)).where(col(AccessGroup.id) == group_id).with_for_update(key_share=True))
 
 
 @dataclass(frozen=True)
@@ -313,14 +314,14 @@ def _entry(person_id: UUID, kind: str, value: str, valid_from: date, valid_to: d
     return RightsEntry(
         person_id=person_id, kind=kind, value=value, valid_from=valid_from, valid_to=valid_to,
         granted_by=by.granted_by, source=by.source, change_request_id=by.change_request_id,
-        authorisation_id=by.authorisation_id, created_at=now(),
+        authorisation_id=by.authorisation_id, created_at=clock.now(),
     )
 
 
 def _end(right: HeldRight, ends_on: date, by: Granter, reason: str) -> RightsEnd:
     return RightsEnd(
         entry_id=right.entry.id, ends_on=ends_on, ended_by=by.granted_by,
-        change_request_id=by.change_request_id, reason=reason, created_at=now(),
+        change_request_id=by.change_request_id, reason=reason, created_at=clock.now(),
     )
 
 
@@ -397,7 +398,7 @@ async def publish_rights(
     await lock_subject(session, person_id)  # normally held already; numbering needs it
     line = await timeline(session, person_id)
     last = await session.scalar(
-        select(func.max(RightsSnapshot.version)).where(RightsSnapshot.person_id == person_id)
+        select(func.max(col(RightsSnapshot.version))).where(col(RightsSnapshot.person_id) == person_id)
     )
     version = last or 0
     events = []
@@ -418,7 +419,7 @@ async def publish_rights(
         session.add(
             RightsSnapshot(
                 person_id=person_id, version=version, valid_from=start, valid_to=end,
-                payload=event.model_dump(mode="json"), created_at=now(),
+                payload=event.model_dump(mode="json"), created_at=clock.now(),
             )
         )
         await outbox.add(session, event)
@@ -438,9 +439,9 @@ async def publish_group(session: AsyncSession, outbox: Outbox, *, group: AccessG
         },
         key=str,
     )
-    last = await session.scalar(select(func.max(GroupSnapshot.version)).where(GroupSnapshot.group_id == group.id))
+    last = await session.scalar(select(func.max(col(GroupSnapshot.version))).where(col(GroupSnapshot.group_id) == group.id))
     version = (last or 0) + 1
-    session.add(GroupSnapshot(group_id=group.id, version=version, created_at=now()))
+    session.add(GroupSnapshot(group_id=group.id, version=version, created_at=clock.now()))
     event = GroupChanged(
         group_id=group.id, version=version, is_ad_hoc=group.is_ad_hoc, saksmappe_id=group.saksmappe_id,
         journalpost_id=group.journalpost_id, member_person_ids=members, valid_from=group.valid_from,
@@ -455,7 +456,7 @@ async def disable_account(
     session: AsyncSession, outbox: Outbox, *, account: Account, disabled_from: date, by: UUID | None
 ) -> None:
     session.add(
-        AccountStatus(account_id=account.id, is_disabled=True, effective_from=disabled_from, changed_by=by, created_at=now())
+        AccountStatus(account_id=account.id, is_disabled=True, effective_from=disabled_from, changed_by=by, created_at=clock.now())
     )
     await outbox.add(
         session,

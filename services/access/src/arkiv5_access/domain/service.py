@@ -15,8 +15,10 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.policy import Action, Decision, Grant, Principal, Resource, Role, decide
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from arkiv5_kit.outbox import Outbox
 
@@ -33,7 +35,6 @@ from ..models import (
     Unit,
 )
 from . import audit, rights
-from .clock import now, today
 from .secrets import hash_secret
 
 
@@ -64,9 +65,9 @@ async def create_unit(session: AsyncSession, *, actor: Actor, body: schemas.Unit
     _require(actor, Role.ARKIVLEDER, Role.SYSTEMANSVARLIG)
     if body.parent_id is not None and await session.get(Unit, body.parent_id) is None:
         raise Unprocessable("The parent unit does not exist.")
-    if await session.scalar(select(Unit.id).where(Unit.code == body.code)) is not None:
+    if await session.scalar(select(col(Unit.id)).where(col(Unit.code) == body.code)) is not None:
         raise Conflict("A unit with this code exists.")
-    unit = Unit(**body.model_dump(), created_at=now())
+    unit = Unit(**body.model_dump(), created_at=clock.now())
     session.add(unit)
     await session.flush()
     await audit.record(session, action="unit.created", outcome="allowed", actor_id=actor.subject_id,
@@ -75,14 +76,14 @@ async def create_unit(session: AsyncSession, *, actor: Actor, body: schemas.Unit
 
 
 async def list_units(session: AsyncSession) -> list[Unit]:
-    return list((await session.scalars(select(Unit).order_by(Unit.code))).all())
+    return list((await session.scalars(select(Unit).order_by(col(Unit.code)))).all())
 
 
 async def create_access_code(session: AsyncSession, *, actor: Actor, body: schemas.AccessCodeCreate) -> AccessCode:
     _require(actor, Role.ARKIVLEDER)
     if await session.get(AccessCode, body.code) is not None:
         raise Conflict("This access code exists.")
-    code = AccessCode(code=body.code, name=body.name, is_local=True, created_at=now())
+    code = AccessCode(code=body.code, name=body.name, is_local=True, created_at=clock.now())
     session.add(code)
     await session.flush()
     await audit.record(session, action="access-code.created", outcome="allowed", actor_id=actor.subject_id,
@@ -91,7 +92,7 @@ async def create_access_code(session: AsyncSession, *, actor: Actor, body: schem
 
 
 async def list_access_codes(session: AsyncSession) -> list[AccessCode]:
-    return list((await session.scalars(select(AccessCode).order_by(AccessCode.is_local, AccessCode.code))).all())
+    return list((await session.scalars(select(AccessCode).order_by(col(AccessCode.is_local), col(AccessCode.code)))).all())
 
 
 async def _check_references(
@@ -126,7 +127,9 @@ async def _named_person(session: AsyncSession, person_id: UUID) -> Person:
 
 async def _subject_exists(session: AsyncSession, subject_id: UUID) -> bool:
     """A person, or a client account (whose id is its subject)."""
-    return (await session.get(Person, subject_id) or await session.get(Account, subject_id)) is not None
+    if await session.get(Person, subject_id) is not None:
+        return True
+    return await session.get(Account, subject_id) is not None
 
 
 async def create_group(
@@ -143,7 +146,7 @@ async def create_group(
     for person_id in members:
         await _named_person(session, person_id)
         await rights.lock_subject(session, person_id)
-    group = AccessGroup(**body.model_dump(exclude={"member_person_ids"}), created_by=actor.subject_id, created_at=now())
+    group = AccessGroup(**body.model_dump(exclude={"member_person_ids"}), created_by=actor.subject_id, created_at=clock.now())
     session.add(group)
     await session.flush()
     by = rights.Granter(granted_by=actor.subject_id, source="admin")
@@ -151,7 +154,7 @@ async def create_group(
         await rights.add_rights(session, person_id=person_id, pairs={(rights.GROUP, str(group.id))},
                                 valid_from=body.valid_from, valid_to=body.valid_to, by=by)
         await rights.publish_rights(session, outbox, person_id=person_id)
-    await rights.publish_group(session, outbox, group=group, day=today())
+    await rights.publish_group(session, outbox, group=group, day=clock.today())
     await audit.record(session, action="group.created", outcome="allowed", actor_id=actor.subject_id,
                        object_type="group", object_id=group.id,
                        details={"is_ad_hoc": group.is_ad_hoc, "members": len(body.member_person_ids)})
@@ -159,7 +162,7 @@ async def create_group(
 
 
 async def list_groups(session: AsyncSession) -> list[AccessGroup]:
-    return list((await session.scalars(select(AccessGroup).order_by(AccessGroup.created_at))).all())
+    return list((await session.scalars(select(AccessGroup).order_by(col(AccessGroup.created_at)))).all())
 
 
 async def create_client(
@@ -168,11 +171,11 @@ async def create_client(
     """A system client (fagsystem) or one of our services; the secret is returned once."""
     _require(actor, Role.ARKIVLEDER, Role.SYSTEMANSVARLIG)
     await _check_references(session, access_codes=body.access_codes)
-    if await session.scalar(select(Account.id).where(Account.client_id == body.client_id)) is not None:
+    if await session.scalar(select(col(Account.id)).where(col(Account.client_id) == body.client_id)) is not None:
         raise Conflict("A client with this client_id exists.")
     secret = secret or secrets.token_urlsafe(32)
     account = Account(kind="client", client_id=body.client_id, secret_hash=hash_secret(secret),
-                      allowed_scopes=sorted(set(body.allowed_scopes)), created_at=now())
+                      allowed_scopes=sorted(set(body.allowed_scopes)), created_at=clock.now())
     session.add(account)
     await session.flush()
     pairs = rights.desired_pairs(roles=[body.role.value], access_codes=body.access_codes)
@@ -198,7 +201,7 @@ async def disable_account(
 
 
 async def list_persons(session: AsyncSession) -> list[Person]:
-    return list((await session.scalars(select(Person).order_by(Person.created_at))).all())
+    return list((await session.scalars(select(Person).order_by(col(Person.created_at)))).all())
 
 
 # --- rights, history -------------------------------------------------------------------------
@@ -233,7 +236,7 @@ async def history(
     requested_by: dict[UUID, UUID] = {}
     if request_ids:
         rows = await session.execute(
-            select(ChangeRequest.id, ChangeRequest.submitted_by).where(ChangeRequest.id.in_(request_ids))
+            select(col(ChangeRequest.id), col(ChangeRequest.submitted_by)).where(col(ChangeRequest.id).in_(request_ids))
         )
         requested_by = {request_id: submitter for request_id, submitter in rows.all()}
     return [
@@ -255,7 +258,7 @@ async def history(
 
 async def _decision_of(session: AsyncSession, request_id: UUID) -> ChangeRequestDecision | None:
     return await session.scalar(
-        select(ChangeRequestDecision).where(ChangeRequestDecision.change_request_id == request_id)
+        select(ChangeRequestDecision).where(col(ChangeRequestDecision.change_request_id) == request_id)
     )
 
 
@@ -287,13 +290,13 @@ async def submit_change_request(
     if body.person_id is not None:
         await _named_person(session, body.person_id)
     if body.username is not None and await session.scalar(
-        select(Account.id).where(Account.username == body.username)
+        select(col(Account.id)).where(col(Account.username) == body.username)
     ) is not None:
         raise Conflict("This username is taken.")
     if not actor.has(Role.ARKIVLEDER):
         unit_id = body.unit_id
         if body.kind is schemas.ChangeKind.LEAVER and body.person_id is not None:
-            unit_id = (await rights.principal_at(session, body.person_id, today())).unit_id
+            unit_id = (await rights.principal_at(session, body.person_id, clock.today())).unit_id
         if not _in_unit_tree(actor, unit_id):
             audit.record_denial(session, action="change-request.submitted", outcome="denied",
                                actor_id=actor.subject_id, subject_id=body.person_id, rule="leader.not-subordinate")
@@ -303,7 +306,7 @@ async def submit_change_request(
         effective_date=body.effective_date, valid_to=body.valid_to, unit_id=body.unit_id,
         roles=sorted({r.value for r in body.roles}), led_unit_ids=sorted({str(u) for u in body.led_unit_ids}),
         access_codes=sorted(set(body.access_codes)), group_ids=sorted({str(g) for g in body.group_ids}),
-        username=body.username, submitted_by=actor.subject_id, submitted_at=now(),
+        username=body.username, submitted_by=actor.subject_id, submitted_at=clock.now(),
     )
     session.add(request)
     await session.flush()
@@ -314,7 +317,7 @@ async def submit_change_request(
 
 
 async def list_change_requests(session: AsyncSession, *, status: str | None = None) -> list[schemas.ChangeRequestRead]:
-    requests = (await session.scalars(select(ChangeRequest).order_by(ChangeRequest.submitted_at))).all()
+    requests = (await session.scalars(select(ChangeRequest).order_by(col(ChangeRequest.submitted_at)))).all()
     decisions = {d.change_request_id: d for d in (await session.scalars(select(ChangeRequestDecision))).all()}
     result = [_request_read(r, decisions.get(r.id)) for r in requests]
     return [r for r in result if status is None or r.status == status]
@@ -349,12 +352,12 @@ async def decide_change_request(
     if request.submitted_by == actor.subject_id and request.person_id == actor.subject_id:
         raise PolicyRefused("Nobody may authorise themselves.")
     if body.outcome == "approved" and request.kind == "new-user" and request.username and await session.scalar(
-        select(Account.id).where(Account.username == request.username)
+        select(col(Account.id)).where(col(Account.username) == request.username)
     ) is not None:
         raise Conflict("The username of this request has been taken since it was submitted; reject it and submit "
                        "a new one.")
     decision = ChangeRequestDecision(change_request_id=request.id, outcome=body.outcome, decided_by=actor.subject_id,
-                                     note=body.note, decided_at=now())
+                                     note=body.note, decided_at=clock.now())
     session.add(decision)
     try:
         await session.flush()
@@ -372,13 +375,13 @@ async def _carry_out(
 ) -> None:
     by = rights.Granter(granted_by=actor.subject_id, source="change-request", change_request_id=request.id)
     if request.kind == "new-user":
-        person = Person(full_name=request.full_name, job_title=request.job_title, created_at=now())
+        person = Person(full_name=request.full_name, job_title=request.job_title, created_at=clock.now())
         session.add(person)
         await session.flush()
         request.person_id = person.id  # the one update: the request learns whom it created
         if request.username:
             session.add(Account(kind="local", person_id=person.id, username=request.username,
-                                secret_hash=password_hash or hash_secret(secrets.token_urlsafe(32)), created_at=now()))
+                                secret_hash=password_hash or hash_secret(secrets.token_urlsafe(32)), created_at=clock.now()))
     assert request.person_id is not None
     await rights.lock_subject(session, request.person_id)
     person = await _person(session, request.person_id)
@@ -399,7 +402,7 @@ async def _carry_out(
     for group_id in sorted(request.group_ids):
         group = await session.get(AccessGroup, UUID(group_id))
         if group is not None:
-            await rights.publish_group(session, outbox, group=group, day=today())
+            await rights.publish_group(session, outbox, group=group, day=clock.today())
 
 
 # --- direct authorisation by a leader (seed 004 §2) and its review ---------------------------
@@ -417,7 +420,7 @@ async def authorise(
         raise Unprocessable("The person has no unit on that date; a written change request comes first.")
     grant = Grant(person_id=person_id, unit_id=grantee.unit_id, roles=frozenset(body.roles),
                   access_codes=frozenset(body.access_codes), group_ids=frozenset(body.group_ids))
-    decision = decide(actor.principal, Action.AUTHORISE, None, today(), grant)
+    decision = decide(actor.principal, Action.AUTHORISE, None, clock.today(), grant)
     if not decision.allowed:
         audit.record_denial(session, action="rights.authorised", outcome="denied", actor_id=actor.subject_id,
                            subject_id=person_id, rule=decision.rule,
@@ -428,7 +431,7 @@ async def authorise(
         person_id=person_id, granted_by=actor.subject_id, needs_review=needs_review,
         roles=sorted({r.value for r in body.roles}), access_codes=sorted(set(body.access_codes)),
         group_ids=sorted({str(g) for g in body.group_ids}), valid_from=body.valid_from, valid_to=body.valid_to,
-        rule=decision.rule, created_at=now(),
+        rule=decision.rule, created_at=clock.now(),
     )
     session.add(authorisation)
     await session.flush()
@@ -441,7 +444,7 @@ async def authorise(
     for group_id in sorted(authorisation.group_ids):
         group = await session.get(AccessGroup, UUID(group_id))
         if group is not None:
-            await rights.publish_group(session, outbox, group=group, day=today())
+            await rights.publish_group(session, outbox, group=group, day=clock.today())
     for code in authorisation.access_codes:
         await audit.record(session, action="rights.authorised", outcome="allowed", actor_id=actor.subject_id,
                            subject_id=person_id, object_type="authorisation", object_id=authorisation.id,
@@ -466,7 +469,7 @@ def _authorisation_read(a: Authorisation, review: AuthorisationReview | None) ->
 async def review_list(session: AsyncSession, *, pending_only: bool) -> list[schemas.AuthorisationRead]:
     """The arkivleder's notifications: leaders' direct authorisations, newest first."""
     authorisations = (await session.scalars(
-        select(Authorisation).where(Authorisation.needs_review.is_(True)).order_by(Authorisation.created_at.desc())
+        select(Authorisation).where(col(Authorisation.needs_review).is_(True)).order_by(col(Authorisation.created_at).desc())
     )).all()
     reviews = {r.authorisation_id: r for r in (await session.scalars(select(AuthorisationReview))).all()}
     result = [_authorisation_read(a, reviews.get(a.id)) for a in authorisations]
@@ -483,11 +486,11 @@ async def review(
     if authorisation is None or not authorisation.needs_review:
         raise NotFound("No such authorisation awaiting review.")
     if await session.scalar(
-        select(AuthorisationReview.id).where(AuthorisationReview.authorisation_id == authorisation_id)
+        select(col(AuthorisationReview.id)).where(col(AuthorisationReview.authorisation_id) == authorisation_id)
     ) is not None:
         raise Conflict("This authorisation has already been reviewed.")
     result = AuthorisationReview(authorisation_id=authorisation_id, outcome=body.outcome, reviewed_by=actor.subject_id,
-                                 note=body.note, reviewed_at=now())
+                                 note=body.note, reviewed_at=clock.now())
     session.add(result)
     await session.flush()
     if body.outcome == "revoked":
@@ -495,7 +498,7 @@ async def review(
         held = [h for h in await rights.held_rights(session, person_id=authorisation.person_id)
                 if h.entry.authorisation_id == authorisation.id]
         by = rights.Granter(granted_by=actor.subject_id, source="review-revoked")
-        await rights.end_entries(session, entries=held, ends_on=today() - timedelta(days=1), by=by,
+        await rights.end_entries(session, entries=held, ends_on=clock.today() - timedelta(days=1), by=by,
                                  reason="review-revoked")
         await rights.publish_rights(session, outbox, person_id=authorisation.person_id)
     await audit.record(session, action=f"authorisation.{body.outcome}", outcome="allowed", actor_id=actor.subject_id,
@@ -508,7 +511,7 @@ async def review(
 
 async def decision(session: AsyncSession, *, body: schemas.DecisionRequest) -> tuple[Decision, date]:
     """policy.decide for another system, with the principal from the stored rights on `at`."""
-    day = body.at or today()
+    day = body.at or clock.today()
     if not await _subject_exists(session, body.person_id):
         raise Unprocessable("person_id names no person or client account known here.")
     principal = await rights.principal_at(session, body.person_id, day)
@@ -519,7 +522,7 @@ async def decision(session: AsyncSession, *, body: schemas.DecisionRequest) -> t
 
 
 async def actor_for(session: AsyncSession, *, subject_id: UUID) -> Actor:
-    return Actor(subject_id=subject_id, principal=await rights.principal_at(session, subject_id, today()))
+    return Actor(subject_id=subject_id, principal=await rights.principal_at(session, subject_id, clock.today()))
 
 
 __all__ = ["Actor", "PolicyRefused", "Resource"]

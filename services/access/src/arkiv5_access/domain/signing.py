@@ -20,9 +20,12 @@ from jose import jwk, jwt
 from jose.backends.base import Key
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
+from arkiv5_kit.clock import as_utc
 
 from ..models import SigningKey
-from .clock import as_utc, now
 
 
 class SigningUnavailable(RuntimeError):
@@ -56,7 +59,7 @@ def _pem(private_key: Any, passphrase: bytes | None) -> str:
 async def create_key(session: AsyncSession, policy: KeyPolicy, *, activates_at: datetime) -> SigningKey:
     private_key = _generate(policy.alg)
     plain_pem = _pem(private_key, None)
-    kid = f"{now():%Y%m%d}-{secrets.token_hex(6)}"
+    kid = f"{clock.now():%Y%m%d}-{secrets.token_hex(6)}"
     public = jwk.construct(plain_pem, policy.alg).public_key().to_dict()
     public.update(kid=kid, alg=policy.alg, use="sig")
     row = SigningKey(
@@ -66,7 +69,7 @@ async def create_key(session: AsyncSession, policy: KeyPolicy, *, activates_at: 
         private_pem=_pem(private_key, policy.passphrase),
         is_encrypted=policy.passphrase is not None,
         activates_at=activates_at,
-        created_at=now(),
+        created_at=clock.now(),
     )
     session.add(row)
     await session.flush()
@@ -74,7 +77,7 @@ async def create_key(session: AsyncSession, policy: KeyPolicy, *, activates_at: 
 
 
 async def all_keys(session: AsyncSession) -> list[SigningKey]:
-    return list((await session.scalars(select(SigningKey).order_by(SigningKey.activates_at))).all())
+    return list((await session.scalars(select(SigningKey).order_by(col(SigningKey.activates_at)))).all())
 
 
 def published(keys: list[SigningKey], policy: KeyPolicy, at: datetime) -> list[SigningKey]:
@@ -99,11 +102,11 @@ def signing_key(keys: list[SigningKey], at: datetime) -> SigningKey | None:
 async def ensure_signing_key(session: AsyncSession, policy: KeyPolicy) -> None:
     """The first start makes a key that signs at once (nothing can have cached a JWKS)."""
     if not await all_keys(session):
-        await create_key(session, policy, activates_at=now())
+        await create_key(session, policy, activates_at=clock.now())
 
 
 async def rotate(session: AsyncSession, policy: KeyPolicy) -> SigningKey:
-    return await create_key(session, policy, activates_at=now() + timedelta(seconds=policy.publish_ahead_s))
+    return await create_key(session, policy, activates_at=clock.now() + timedelta(seconds=policy.publish_ahead_s))
 
 
 class Signer:

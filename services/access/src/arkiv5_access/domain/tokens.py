@@ -16,13 +16,14 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.policy import Role
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.errors import DomainError
 
 from ..models import Account
 from . import rights, signing
-from .clock import now, today
 from .secrets import verify_secret
 
 SERVICES = ("journal", "access", "conversion", "svarut-gateway")
@@ -119,7 +120,7 @@ def _grant_scopes(requested: str | None, allowed: frozenset[str], audiences: lis
 
 
 def _claims(policy: TokenPolicy, *, sub: str, audiences: list[str], scopes: list[str], **extra: Any) -> dict[str, Any]:
-    issued = now()
+    issued = clock.now()
     return {
         "iss": policy.issuer,
         "sub": sub,
@@ -134,17 +135,17 @@ def _claims(policy: TokenPolicy, *, sub: str, audiences: list[str], scopes: list
 
 
 async def _sign(session: AsyncSession, signer: signing.Signer, claims: dict[str, Any]) -> str:
-    return signer.sign(claims, await signing.all_keys(session), now())
+    return signer.sign(claims, await signing.all_keys(session), clock.now())
 
 
 async def client_credentials(
     session: AsyncSession, *, signer: signing.Signer, policy: TokenPolicy, client_id: str, client_secret: str,
     audience: str | None, scope: str | None,
 ) -> IssuedToken:
-    account = await session.scalar(select(Account).where(Account.client_id == client_id, Account.kind == "client"))
+    account = await session.scalar(select(Account).where(col(Account.client_id) == client_id, col(Account.kind) == "client"))
     if not verify_secret(account.secret_hash if account else None, client_secret, remember=True) or account is None:
         raise InvalidClient()
-    day = today()
+    day = clock.today()
     if await rights.is_account_disabled(session, account.id, day):
         raise InvalidClient()
     if not audience:
@@ -160,10 +161,10 @@ async def password(
     session: AsyncSession, *, signer: signing.Signer, policy: TokenPolicy, username: str, secret: str,
     audience: str | None, scope: str | None,
 ) -> IssuedToken:
-    account = await session.scalar(select(Account).where(Account.username == username, Account.kind == "local"))
+    account = await session.scalar(select(Account).where(col(Account.username) == username, col(Account.kind) == "local"))
     if not verify_secret(account.secret_hash if account else None, secret) or account is None:
         raise InvalidGrant()
-    if account.person_id is None or await rights.is_account_disabled(session, account.id, today()):
+    if account.person_id is None or await rights.is_account_disabled(session, account.id, clock.today()):
         raise InvalidGrant()
     token = await person_token(session, signer=signer, policy=policy, person_id=account.person_id,
                                audience=audience, scope=scope)
@@ -178,7 +179,7 @@ async def person_token(
 ) -> IssuedToken | None:
     """A person's token with the roles valid today and the scopes they carry; None when the
     person holds no role today. The caller has checked the account."""
-    principal = await rights.principal_at(session, person_id, today())
+    principal = await rights.principal_at(session, person_id, clock.today())
     if not principal.roles:
         return None
     allowed = frozenset().union(*(PERSON_SCOPES.get(role, frozenset()) for role in principal.roles))

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..envelope import Envelope, EventData
+from ..envelope import Envelope, EventData, envelope_class
 from ..topics import TOPICS
 from . import access, conversion, dispatch, journal
 
@@ -41,7 +41,7 @@ def model_for(event_type: str) -> type[EventData]:
 
 
 def envelope_model(event_type: str) -> type[BaseModel]:
-    return Envelope[model_for(event_type)]  # type: ignore[valid-type]
+    return envelope_class(model_for(event_type))
 
 
 def parse_envelope(raw: dict[str, Any] | str | bytes) -> Envelope[Any]:

@@ -152,12 +152,13 @@ class KafkaTransport:
             raise
 
     async def _replace_producer(self, failed: AIOKafkaProducer) -> None:
+        stop_failed = failed.stop
         async with self._lock:
             if self._producer is not failed:
                 return  # another publish replaced it already
             self._producer = None
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(failed.stop(), timeout=10)
+                await asyncio.wait_for(stop_failed(), timeout=10)
             if self._users and (self._connecting is None or self._connecting.done()):
                 self._connecting = asyncio.create_task(self._connect(), name="kafka-connect")
 

@@ -1,4 +1,4 @@
-"""The key routines on PostgreSQL: migrations, seeding, tokens, approval, decisions."""
+"""What only PostgreSQL can show: concurrent transactions racing for one person or one key."""
 
 from __future__ import annotations
 
@@ -6,47 +6,10 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from jose import jwt
 
-from arkiv5_access.domain.clock import today
+from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 
 pytestmark = pytest.mark.postgres
-
-
-async def test_tokens_rotation_and_disabled_account_on_postgres(make_access, postgres_database):
-    access = await make_access(database_url=postgres_database)
-    token = await access.token("systemansvarlig")
-    claims = await (await access.verifier("access")).verify(token)
-    assert claims.roles == {"systemansvarlig"}
-    headers = {"Authorization": f"Bearer {token}"}
-    new_kid = (await access.client.post("/admin/signing-keys/rotate", headers=headers)).json()["kid"]
-    assert jwt.get_unverified_header(await access.token("arkivleder"))["kid"] == new_kid
-    assert (await access.client.get("/me", headers=headers)).status_code == 200
-    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    assert (await access.client.get("/me", headers={"Authorization": f"Bearer {tampered}"})).status_code == 401
-
-
-async def test_change_request_approval_history_and_decision_on_postgres(make_access, postgres_database):
-    access = await make_access(database_url=postgres_database)
-    start = today() + timedelta(days=2)
-    person_id = (await access.new_user(effective=start))["person_id"]
-    arkivleder = await access.as_user("arkivleder")
-    on = (await access.client.get(f"/persons/{person_id}/rights", params={"at": start.isoformat()},
-                                  headers=arkivleder)).json()
-    assert on["roles"] == ["saksbehandler"]
-    history = (await access.client.get("/access-codes/KL/history", headers=arkivleder)).json()
-    assert person_id in {h["person_id"] for h in history}
-    journal = await access.as_client("journal", "access.decisions")
-    resource = {"kind": "saksmappe", "id": person_id, "unit_id": await access.unit_id("HO-BV"), "access_code": "KL"}
-    decision = await access.client.post("/decisions", headers=journal, json={
-        "person_id": person_id, "action": "read-screened", "resource": resource, "at": start.isoformat()})
-    assert decision.json()["allowed"] and decision.json()["rule"] == "read-screened.cleared"
-    await access.flushed()
-    assert [e.valid_from for e in access.rights_events(person_id)] == [start]
-    # Seeding again on the same database adds nothing.
-    await access.app.state.runtime.stop()
-    again = await make_access(database_url=postgres_database)
-    assert len((await again.client.get("/units", headers=await again.as_user("arkivleder"))).json()) == 6
 
 
 def _is_problem(response, status: int, slug: str) -> bool:
@@ -69,8 +32,8 @@ async def _snapshot_versions(access, person_id: str) -> list[tuple[int, str | No
         return [(row.version, row.payload.get("change_request_id")) for row in rows]
 
 
-async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_versions(make_access, postgres_database):
-    access = await make_access(database_url=postgres_database, database_pool_size=12)
+async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_versions(make_access_on_postgres):
+    access = await make_access_on_postgres(database_pool_size=12)
     arkivleder = await access.as_user("arkivleder")
     person_id = await access.person_id("saksbehandler")
     unit_id = await access.unit_id("HO-BV")
@@ -79,7 +42,7 @@ async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_v
     requests = []
     for i in range(16):
         body = {"kind": "change", "person_id": person_id, "full_name": "Barnevern Saksbehandler",
-                "job_title": "Barnevernskonsulent", "effective_date": (today() + timedelta(days=1 + i)).isoformat(),
+                "job_title": "Barnevernskonsulent", "effective_date": (clock.today() + timedelta(days=1 + i)).isoformat(),
                 "unit_id": unit_id, "roles": ["saksbehandler"], "access_codes": code_sets[i % 4]}
         submitted = await access.client.post("/change-requests", json=body, headers=arkivleder)
         assert submitted.status_code == 201, submitted.text
@@ -91,7 +54,7 @@ async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_v
 
     def authorise(code: str):
         return access.client.post(f"/persons/{person_id}/authorisations", headers=arkivleder,
-                                  json={"access_codes": [code], "valid_from": today().isoformat()})
+                                  json={"access_codes": [code], "valid_from": clock.today().isoformat()})
 
     # 16 approvals, the first two a second time, and two direct authorisations: 20 at once.
     calls = [approve(r) for r in requests] + [approve(requests[0]), approve(requests[1])]
@@ -119,7 +82,7 @@ async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_v
     assert published == [v for v, _ in versions]
     # Each change was computed from everything committed before it: on every date, the
     # covering snapshot with the highest version is what the tables hold.
-    for day in [today(), *(today() + timedelta(days=1 + i) for i in range(16))]:
+    for day in [clock.today(), *(clock.today() + timedelta(days=1 + i) for i in range(16))]:
         stored = (await access.client.get(f"/persons/{person_id}/rights", params={"at": day.isoformat()},
                                           headers=arkivleder)).json()
         covering = max((e for e in access.rights_events(person_id)
@@ -127,10 +90,10 @@ async def test_twenty_concurrent_changes_to_one_person_give_no_500_and_gapless_v
         assert sorted(stored["access_codes"]) == covering.access_codes, day
 
 
-async def test_concurrent_creations_with_one_natural_key_give_one_201_and_409s(make_access, postgres_database):
-    access = await make_access(database_url=postgres_database)
+async def test_concurrent_creations_with_one_natural_key_give_one_201_and_409s(make_access_on_postgres):
+    access = await make_access_on_postgres()
     admin = await access.as_user("arkivleder")
-    body = {"code": "HO-PLO", "name": "Pleie og omsorg", "valid_from": today().isoformat()}
+    body = {"code": "HO-PLO", "name": "Pleie og omsorg", "valid_from": clock.today().isoformat()}
     responses = await asyncio.gather(*(access.client.post("/units", json=body, headers=admin) for _ in range(6)))
     assert sorted(r.status_code for r in responses) == [201] + [409] * 5
     assert all(_is_problem(r, 409, "concurrent-change") or _is_problem(r, 409, "conflict")
