@@ -343,6 +343,24 @@ class Tilgangsgruppe(JournalTable, table=True):
     valid_to: date | None = None
 
 
+class IdempotencyKey(JournalTable, table=True):
+    """A creating request's Idempotency-Key, per calling client: what it asked and what it made.
+
+    The primary key is the uniqueness that lets two concurrent requests with one key create
+    one object; the fingerprint (SHA-256 of the canonical request) tells a retry from a
+    different request reusing the key.
+    """
+
+    __tablename__ = "idempotency_key"
+
+    client: str = Field(primary_key=True, max_length=255)
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64)
+    resource_id: UUID
+    status_code: int
+    created_at: datetime = Field(sa_type=_ts())
+
+
 metadata = JournalTable.metadata
 
 # Everything Alembic compares against: the service's tables and the kit's outbox and inbox.

@@ -26,7 +26,7 @@ from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.auth import require_scopes
 from arkiv5_kit.errors import DomainError, PayloadTooLarge, Unprocessable
 
-from .. import corrections, documents, formdata, registration, reports, search, service, views
+from .. import corrections, documents, formdata, idempotency, registration, reports, search, service, views
 from ..blobstore import BlobStore
 from ..domain import screening
 from ..domain.numbering import today_in_oslo
@@ -114,12 +114,36 @@ async def list_klasser(request: Request, caller: Reader) -> list[KlasseOut]:
 # --- saksmappe -------------------------------------------------------------------------
 
 
-@router.post("/saksmapper", status_code=201, response_model=SaksmappeOut)
+_IDEMPOTENCY_KEY = {"parameters": [{
+    "name": idempotency.HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
+    "description": "Makes a retry safe: the same key with the same request answers the first result, "
+                   "the same key with a different request 409 idempotency-key-reused.",
+}]}
+
+
+@router.post("/saksmapper", status_code=201, response_model=SaksmappeOut, openapi_extra=_IDEMPOTENCY_KEY)
 async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Response, caller: Writer) -> SaksmappeOut:
-    async with _db(request).unit_of_work() as session:
+    key = idempotency.requested(request.headers.get(idempotency.HEADER), caller,
+                                idempotency.fingerprint("POST /saksmapper", body.model_dump(mode="json")))
+
+    async def create(session: Any) -> tuple[SaksmappeOut, UUID]:
         saksmappe = await service.create_saksmappe(session, ctx=_ctx(request), caller=caller, body=body)
-        out = await views.saksmappe_out(session, saksmappe, masked=False)
-    response.headers["Location"] = f"/saksmapper/{saksmappe.system_id}"
+        return await views.saksmappe_out(session, saksmappe, masked=False), saksmappe.system_id
+
+    result = await idempotency.create_once(_db(request), key, 201, create)
+    if isinstance(result, idempotency.Replayed):
+        response.status_code = result.status_code
+        async with _db(request).unit_of_work() as session:
+            result = await _saksmappe_view(session, caller, await service.get_saksmappe(session, result.resource_id))
+    response.headers["Location"] = f"/saksmapper/{result.system_id}"
+    return result
+
+
+async def _saksmappe_view(session: Any, caller: Caller, saksmappe: Saksmappe) -> SaksmappeOut:
+    full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
+    out = await views.saksmappe_out(session, saksmappe, masked=not full)
+    out.merknad = await _saksmappe_merknader(session, caller, saksmappe)
     return out
 
 
@@ -128,10 +152,7 @@ async def get_saksmappe(saksmappe_id: UUID, request: Request, response: Response
     async with _db(request).unit_of_work() as session:
         saksmappe = await service.get_saksmappe(session, saksmappe_id)
         response.headers["ETag"] = corrections.etag(saksmappe)
-        full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
-        out = await views.saksmappe_out(session, saksmappe, masked=not full)
-        out.merknad = await _saksmappe_merknader(session, caller, saksmappe)
-        return out
+        return await _saksmappe_view(session, caller, saksmappe)
 
 
 @router.patch("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
@@ -222,15 +243,20 @@ def _validated(raw: bytes, *, location: tuple[str, ...]) -> JournalpostCreate:
             [{**e, "loc": (*location, *e["loc"])} for e in exc.errors(include_input=False)]) from None
 
 
-async def _registration_request(request: Request) -> tuple[JournalpostCreate, list[registration.NewDocument]]:
-    """The journalpost from a JSON body, or from a multipart body with its documents as file parts."""
+async def _registration_request(
+    request: Request,
+) -> tuple[JournalpostCreate, list[registration.NewDocument], list[tuple[str, str]]]:
+    """The journalpost from a JSON body, or from a multipart body with its documents as file parts.
+
+    Also each file part's name and SHA-256, which the idempotency fingerprint covers.
+    """
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
         if content_type and not content_type.lower().startswith("application/json"):
             raise UnsupportedMediaType("Send the journalpost as application/json, or with its documents as "
                                        "multipart/form-data.")
         _check_length(request, MAX_METADATA_BYTES)
-        return _validated(await _capped_body(request, MAX_METADATA_BYTES), location=("body",)), []
+        return _validated(await _capped_body(request, MAX_METADATA_BYTES), location=("body",)), [], []
     settings = _ctx(request).settings
     _check_length(request, settings.max_documents_per_registration * settings.max_upload_bytes + MAX_METADATA_BYTES)
     form = await formdata.read_form(
@@ -242,18 +268,30 @@ async def _registration_request(request: Request) -> tuple[JournalpostCreate, li
     body = _validated(form.fields[METADATA_PART], location=("body", METADATA_PART))
     documents = registration.match_documents(
         body, [(f.name, f.filename, f.content_type, f.blob) for f in form.files])
-    return body, documents
+    return body, documents, [(f.name, f.blob.sha256) for f in form.files]
 
 
 @router.post("/saksmapper/{saksmappe_id}/journalposter", status_code=201, response_model=JournalpostOut,
-             openapi_extra=_REGISTRATION_BODY)
+             openapi_extra={**_REGISTRATION_BODY, **_IDEMPOTENCY_KEY})
 async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Writer) -> Response:
     """Register a journalpost in the case; as multipart/form-data, with its documents in the same transaction."""
-    body, new_documents = await _registration_request(request)
-    async with _db(request).unit_of_work() as session:
+    body, new_documents, files = await _registration_request(request)
+    key = idempotency.requested(
+        request.headers.get(idempotency.HEADER), caller,
+        idempotency.fingerprint(f"POST /saksmapper/{saksmappe_id}/journalposter", body.model_dump(mode="json"), files))
+
+    async def create(session: Any) -> tuple[registration.Registered, UUID]:
         registered = await registration.register(session, ctx=_ctx(request), caller=caller,
                                                  saksmappe_id=saksmappe_id, body=body, documents=new_documents)
-    registered = await registration.after_commit(_db(request).engine, registered)
+        return registered, registered.journalpost.system_id
+
+    result = await idempotency.create_once(_db(request), key, 201, create)
+    if isinstance(result, idempotency.Replayed):
+        async with _db(request).unit_of_work() as session:
+            again = await _journalpost_view(session, caller, result.resource_id)
+        return Response(again.model_dump_json(), status_code=result.status_code, media_type="application/json",
+                        headers={"Location": f"/journalposter/{result.resource_id}"})
+    registered = await registration.after_commit(_db(request).engine, result)
     out = views.journalpost_out(registered.journalpost, registered.saksmappe, today=registered.journalpost.journaldato,
                                 masked=False, parts=registered.korrespondanseparter, avskrivninger=[], merknader=[],
                                 documents=registered.dokumenter)
