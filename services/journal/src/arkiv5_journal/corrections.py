@@ -34,8 +34,6 @@ MERGE_PATCH = "application/merge-patch+json"
 
 # Not part of a record's version: the case's journalpostnummer counter moves with every
 # registration in the case, which is no change to the case itself.
-_NOT_VERSIONED = {"siste_journalpostnummer"}
-
 _IMMUTABLE_SAKSMAPPE = ("systemID", "mappeID", "saksaar", "sakssekvensnummer", "saksdato", "saksstatus",
                         "opprettetDato", "opprettetAv")
 _IMMUTABLE_JOURNALPOST = ("systemID", "journalaar", "journalsekvensnummer", "journalpostnummer", "journaldato",
@@ -85,9 +83,9 @@ class JournalpostPatch(ApiModel):
 _NOT_NULL = {"tittel", "offentligTittel", "administrativEnhet"}
 
 
-def etag(record: Any) -> str:
-    values = {c: getattr(record, c) for c in record.__table__.columns.keys() if c not in _NOT_VERSIONED}
-    digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+def etag(record: Saksmappe | Journalpost) -> str:
+    """The record's version as an opaque tag: it changes with every change and says nothing about the content."""
+    digest = hashlib.sha256(f"{record.system_id}:{record.versjon}".encode()).hexdigest()
     return f'"{digest[:32]}"'
 
 

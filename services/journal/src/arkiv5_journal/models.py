@@ -8,10 +8,11 @@ are stored as the bare Noark code ("J", "I"). A skjerming is held on the record 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint
-from sqlalchemy.orm import registry
+from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint, event
+from sqlalchemy.orm import object_session, registry
 from sqlmodel import Field, SQLModel
 
 from arkiv5_kit.messaging import messaging_metadata
@@ -111,6 +112,8 @@ class Saksmappe(JournalTable, table=True):
     skjerming_metadata: list[str] = Field(default_factory=list, sa_type=JSON)
     skjerming_opphoerer_dato: date | None = None
     siste_journalpostnummer: int = Field(default=0, description="Counter for journalpostnummer 1, 2, 3 …")
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
+                         description="Counts the changes of the record (its ETag); never its content")
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
 
@@ -162,8 +165,23 @@ class Journalpost(JournalTable, table=True):
     skjerming_opphoerer_dato: date | None = None
     er_etterregistrert: bool = Field(default=False, description="Back-registered after an outage")
     har_forsendelsesfeil: bool = Field(default=False, description="A recipient's letter failed")
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
+                         description="Counts the changes of the record (its ETag); never its content")
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
+
+
+@event.listens_for(Saksmappe, "before_update")
+@event.listens_for(Journalpost, "before_update")
+def _count_version(_mapper: Any, _connection: Any, record: Saksmappe | Journalpost) -> None:
+    """Every ORM update that changes a column counts the record's version (the ETag).
+
+    The counters a registration moves with a Core statement (a case's journalpostnummer, the
+    journal number given at commit) are not changes of the record and do not count.
+    """
+    session = object_session(record)
+    if session is not None and session.is_modified(record, include_collections=False):
+        record.versjon = (record.versjon or 0) + 1
 
 
 class Korrespondansepart(JournalTable, table=True):

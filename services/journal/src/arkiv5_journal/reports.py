@@ -16,7 +16,7 @@ from arkiv5_contracts.codelists import Journalposttype
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import NotFound, Unprocessable
 
-from . import service, views
+from . import service, visibility
 from .domain import screening
 from .domain.numbering import today_in_oslo
 from .models import Endringslogg, Journalpost, Korrespondansepart, Saksmappe
@@ -37,7 +37,7 @@ async def restanseliste(session: AsyncSession, *, ctx: service.Context, caller: 
     result = []
     for journalpost, saksmappe, due in await service.restanser(session, ctx=ctx, today=today):
         # Listed with the public title: the list goes to the archive service, not only the handler.
-        await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
+        await visibility.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
         result.append(RestanseOut(
             journalpost=journalpost.system_id, saksmappe=saksmappe.system_id, mappe_id=saksmappe.mappe_id,
             journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
@@ -68,7 +68,7 @@ async def offentlig_journal(
             parts.setdefault(p.journalpost_id, []).append(p)
     result = []
     for journalpost, saksmappe in rows:
-        codes = views.journalpost_codes(journalpost, saksmappe, today)
+        codes = visibility.journalpost_codes(journalpost, saksmappe, today)
         screened = bool(codes)
         names = []
         for p in parts.get(journalpost.system_id, []):
@@ -94,11 +94,7 @@ async def postjournal(session: AsyncSession, *, caller: Caller, fra: date, til: 
              .where(Journalpost.journaldato >= fra, Journalpost.journaldato <= til)
              .order_by(Journalpost.journalaar, Journalpost.journalsekvensnummer))
     rows = [(j, s) for j, s in (await session.execute(query)).all()]
-    masked = set()
-    for journalpost, saksmappe in rows:
-        if not await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe):
-            masked.add(journalpost.system_id)
-    return await views.journalposter_out(session, rows, masked_ids=masked, detail=False)
+    return await visibility.journalposter(session, caller, rows, detail=False)
 
 
 async def endringslogg(session: AsyncSession, *, caller: Caller, system_id: UUID) -> list[EndringsloggOut]:
@@ -106,16 +102,12 @@ async def endringslogg(session: AsyncSession, *, caller: Caller, system_id: UUID
     journalpost = await session.get(Journalpost, system_id)
     if journalpost is not None:
         saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
-        full = await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
     else:
-        saksmappe = await session.get(Saksmappe, system_id)
-        if saksmappe is None:
+        found = await session.get(Saksmappe, system_id)
+        if found is None:
             raise NotFound("No saksmappe or journalpost has this systemID.")
-        full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
-    if not full:
-        from arkiv5_kit.errors import Forbidden
-
-        raise Forbidden("The change log of a screened record needs clearance for its access code.")
+        saksmappe = found
+    await visibility.require_full_view(session, caller, journalpost, saksmappe)
     ids = [system_id]
     if journalpost is not None:
         ids += list((await session.execute(select(Korrespondansepart.system_id).where(
@@ -160,11 +152,7 @@ async def oppfolging(session: AsyncSession, *, caller: Caller) -> list[Journalpo
                     Journalpost.journalstatus.in_(["M", "S"]))  # type: ignore[attr-defined]
              .order_by(Journalpost.journaldato, Journalpost.journalsekvensnummer))
     rows = [(j, s) for j, s in (await session.execute(query)).all()]
-    masked = set()
-    for journalpost, saksmappe in rows:
-        if not await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe):
-            masked.add(journalpost.system_id)
-    return await views.journalposter_out(session, rows, masked_ids=masked)
+    return await visibility.journalposter(session, caller, rows)
 
 
 class QualityFinding(ApiModel):

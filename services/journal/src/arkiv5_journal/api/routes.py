@@ -20,16 +20,13 @@ from arkiv5_contracts.codelists import (
     Journalposttype,
     Journalstatus,
     TilknyttetRegistreringSom,
-    Variantformat,
 )
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.auth import require_scopes
 from arkiv5_kit.errors import DomainError, PayloadTooLarge, Unprocessable
 
-from .. import corrections, documents, formdata, idempotency, registration, reports, search, service, views
+from .. import corrections, documents, formdata, idempotency, registration, reports, search, service, visibility
 from ..blobstore import BlobStore
-from ..domain import screening
-from ..domain.numbering import today_in_oslo
 from ..models import Journalpost, Saksmappe
 from ..schemas import (
     AvskrivningIn,
@@ -129,7 +126,7 @@ async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Re
 
     async def create(session: Any) -> tuple[SaksmappeOut, UUID]:
         saksmappe = await service.create_saksmappe(session, ctx=_ctx(request), caller=caller, body=body)
-        return await views.saksmappe_out(session, saksmappe, masked=False), saksmappe.system_id
+        return await visibility.saksmappe(session, caller, saksmappe, answer=True), saksmappe.system_id
 
     result = await idempotency.create_once(_db(request), key, 201, create)
     if isinstance(result, idempotency.Replayed):
@@ -141,10 +138,8 @@ async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Re
 
 
 async def _saksmappe_view(session: Any, caller: Caller, saksmappe: Saksmappe) -> SaksmappeOut:
-    full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
-    out = await views.saksmappe_out(session, saksmappe, masked=not full)
-    out.merknad = await _saksmappe_merknader(session, caller, saksmappe)
-    return out
+    return await visibility.saksmappe(session, caller, saksmappe,
+                                      merknader=await service.merknader(session, saksmappe_id=saksmappe.system_id))
 
 
 @router.get("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
@@ -168,7 +163,7 @@ async def correct_saksmappe(saksmappe_id: UUID, request: Request, response: Resp
                                                         saksmappe_id=saksmappe_id,
                                                         patch=patch, if_match=if_match)  # type: ignore[arg-type]
         response.headers["ETag"] = corrections.etag(saksmappe)
-        return await views.saksmappe_out(session, saksmappe, masked=False)
+        return await visibility.saksmappe(session, caller, saksmappe, answer=True)
 
 
 @router.post("/saksmapper/{saksmappe_id}/avslutt", response_model=SaksmappeOut)
@@ -178,7 +173,7 @@ async def close_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer,
     async with _db(request).unit_of_work() as session:
         saksmappe = await service.close_saksmappe(session, ctx=_ctx(request), caller=caller,
                                                   saksmappe_id=saksmappe_id, saksstatus=body.saksstatus)
-        return await views.saksmappe_out(session, saksmappe, masked=False)
+        return await visibility.saksmappe(session, caller, saksmappe, answer=True)
 
 
 @router.post("/klientsaker/avslutt", response_model=list[SaksmappeOut])
@@ -187,7 +182,7 @@ async def close_client_cases(body: KlientAvslutning, request: Request, caller: W
     async with _db(request).unit_of_work() as session:
         closed = await service.close_client_cases(session, ctx=_ctx(request), caller=caller,
                                                   foedselsnummer=body.foedselsnummer)
-        return [await views.saksmappe_out(session, c, masked=False) for c in closed]
+        return [await visibility.saksmappe(session, caller, c, answer=True) for c in closed]
 
 
 @router.get("/saksmapper/{saksmappe_id}/journalposter", response_model=Page[JournalpostOut])
@@ -196,11 +191,7 @@ async def list_case_journalposter(saksmappe_id: UUID, request: Request, caller: 
         saksmappe = await service.get_saksmappe(session, saksmappe_id)
         rows = list((await session.execute(select(Journalpost).where(Journalpost.saksmappe_id == saksmappe_id)
                                            .order_by(Journalpost.journalpostnummer))).scalars())
-        masked = set()
-        for journalpost in rows:
-            if not await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe):
-                masked.add(journalpost.system_id)
-        results = await views.journalposter_out(session, [(j, saksmappe) for j in rows], masked_ids=masked)
+        results = await visibility.journalposter(session, caller, [(j, saksmappe) for j in rows])
         return Page[JournalpostOut](count=len(results), results=results)
 
 
@@ -280,10 +271,11 @@ async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Wri
         request.headers.get(idempotency.HEADER), caller,
         idempotency.fingerprint(f"POST /saksmapper/{saksmappe_id}/journalposter", body.model_dump(mode="json"), files))
 
-    async def create(session: Any) -> tuple[registration.Registered, UUID]:
+    async def create(session: Any) -> tuple[tuple[registration.Registered, bool], UUID]:
         registered = await registration.register(session, ctx=_ctx(request), caller=caller,
                                                  saksmappe_id=saksmappe_id, body=body, documents=new_documents)
-        return registered, registered.journalpost.system_id
+        full = await visibility.may_see_registration(session, caller, registered.journalpost, registered.saksmappe)
+        return (registered, full), registered.journalpost.system_id
 
     result = await idempotency.create_once(_db(request), key, 201, create)
     if isinstance(result, idempotency.Replayed):
@@ -291,22 +283,20 @@ async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Wri
             again = await _journalpost_view(session, caller, result.resource_id)
         return Response(again.model_dump_json(), status_code=result.status_code, media_type="application/json",
                         headers={"Location": f"/journalposter/{result.resource_id}"})
-    registered = await registration.after_commit(_db(request).engine, result)
-    out = views.journalpost_out(registered.journalpost, registered.saksmappe, today=registered.journalpost.journaldato,
-                                masked=False, parts=registered.korrespondanseparter, avskrivninger=[], merknader=[],
-                                documents=registered.dokumenter)
+    registered, full = result
+    registered = await registration.after_commit(_db(request).engine, registered)
+    out = visibility.registered_journalpost(registered.journalpost, registered.saksmappe, full=full,
+                                            parts=registered.korrespondanseparter, documents=registered.dokumenter)
     # Serialised once here; returning the model would have FastAPI validate it a second time.
     return Response(out.model_dump_json(), status_code=201, media_type="application/json",
                     headers={"Location": f"/journalposter/{registered.journalpost.system_id}"})
 
 
-async def _journalpost_view(session: Any, caller: Caller, journalpost_id: UUID) -> JournalpostOut:
+async def _journalpost_view(session: Any, caller: Caller, journalpost_id: UUID, *,
+                            answer: bool = False) -> JournalpostOut:
     journalpost = await service.get_journalpost(session, journalpost_id)
     saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
-    full = await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
-    [out] = await views.journalposter_out(session, [(journalpost, saksmappe)],
-                                          masked_ids=set() if full else {journalpost.system_id})
-    return out
+    return await visibility.journalpost(session, caller, journalpost, saksmappe, answer=answer)
 
 
 @router.get("/journalposter/{journalpost_id}", response_model=JournalpostOut)
@@ -332,7 +322,7 @@ async def correct_journalpost(journalpost_id: UUID, request: Request, response: 
                                                             journalpost_id=journalpost_id,
                                                             patch=patch, if_match=if_match)  # type: ignore[arg-type]
         response.headers["ETag"] = corrections.etag(journalpost)
-        return await _journalpost_view(session, caller, journalpost_id)
+        return await _journalpost_view(session, caller, journalpost_id, answer=True)
 
 
 @router.post("/journalposter/{journalpost_id}/journalstatus", response_model=JournalpostOut)
@@ -340,7 +330,7 @@ async def change_status(journalpost_id: UUID, body: StatusChange, request: Reque
     async with _db(request).unit_of_work() as session:
         await service.change_status(session, ctx=_ctx(request), caller=caller, journalpost_id=journalpost_id,
                                     to=body.journalstatus)
-        return await _journalpost_view(session, caller, journalpost_id)
+        return await _journalpost_view(session, caller, journalpost_id, answer=True)
 
 
 @router.post("/journalposter/{journalpost_id}/ekspedere", status_code=202, response_model=JournalpostOut)
@@ -349,7 +339,7 @@ async def ekspedere(journalpost_id: UUID, request: Request, caller: Writer,
     async with _db(request).unit_of_work() as session:
         await service.ekspedere(session, ctx=_ctx(request), caller=caller, journalpost_id=journalpost_id,
                                 dokumentobjekt_ids=dokumentobjekt or [])
-        return await _journalpost_view(session, caller, journalpost_id)
+        return await _journalpost_view(session, caller, journalpost_id, answer=True)
 
 
 @router.post("/journalposter/{journalpost_id}/avskrivninger", status_code=201, response_model=AvskrivningOut)
@@ -365,7 +355,10 @@ async def avskriv(journalpost_id: UUID, body: AvskrivningIn, request: Request, c
 async def add_merknad(journalpost_id: UUID, body: MerknadIn, request: Request, caller: Writer) -> MerknadOut:
     async with _db(request).unit_of_work() as session:
         m = await service.add_merknad(session, caller=caller, journalpost_id=journalpost_id, body=body)
-        return _merknad_out(m, hide=False)
+        journalpost = await service.get_journalpost(session, journalpost_id)
+        return await visibility.journalpost_merknad(
+            session, caller, journalpost, await service.get_saksmappe(session, journalpost.saksmappe_id), m,
+            answer=True)
 
 
 @router.get("/journalposter/{journalpost_id}/merknader", response_model=list[MerknadOut])
@@ -380,27 +373,19 @@ async def add_saksmappe_merknad(saksmappe_id: UUID, body: MerknadIn, request: Re
                                 caller: Writer) -> MerknadOut:
     async with _db(request).unit_of_work() as session:
         m = await service.add_saksmappe_merknad(session, caller=caller, saksmappe_id=saksmappe_id, body=body)
+        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        full = await visibility.may_see_screened_saksmappe(session, caller, saksmappe, answer=True)
+        [out] = visibility.saksmappe_merknader(saksmappe, [m], full=full)
     response.headers["Location"] = f"/saksmapper/{saksmappe_id}/merknader"
-    return _merknad_out(m, hide=False)
+    return out
 
 
 @router.get("/saksmapper/{saksmappe_id}/merknader", response_model=list[MerknadOut])
 async def saksmappe_merknader(saksmappe_id: UUID, request: Request, caller: Reader) -> list[MerknadOut]:
     async with _db(request).unit_of_work() as session:
-        return await _saksmappe_merknader(session, caller, await service.get_saksmappe(session, saksmappe_id))
-
-
-async def _saksmappe_merknader(session: Any, caller: Caller, saksmappe: Saksmappe) -> list[MerknadOut]:
-    # The same read check as the case; the text is masked where the case screens remarks (MT).
-    full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
-    hide = not full and screening.screens(screening.active_codes(saksmappe, today_in_oslo()), screening.REMARK_CODES)
-    return [_merknad_out(m, hide=hide) for m in await service.merknader(session, saksmappe_id=saksmappe.system_id)]
-
-
-def _merknad_out(m: Any, *, hide: bool) -> MerknadOut:
-    return MerknadOut(system_id=m.system_id, merknadstekst=screening.MASK if hide else m.merknadstekst,
-                      merknadstype=m.merknadstype, merknadsdato=m.merknadsdato,
-                      merknad_registrert_av=m.merknad_registrert_av)
+        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        return await visibility.saksmappe_merknader_for(
+            session, caller, saksmappe, await service.merknader(session, saksmappe_id=saksmappe_id))
 
 
 @router.post("/journalposter/{journalpost_id}/fordeling", status_code=201, response_model=FordelingOut)
@@ -453,11 +438,7 @@ async def list_journalposter(
             query = query.where(Journalpost.journaldato <= til)
         query = query.order_by(Journalpost.journalaar.desc(), Journalpost.journalsekvensnummer.desc())  # type: ignore[attr-defined]
         rows = [(j, s) for j, s in (await session.execute(query.offset(skip).limit(top))).all()]
-        masked = set()
-        for journalpost, saksmappe in rows:
-            if not await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe):
-                masked.add(journalpost.system_id)
-        results = await views.journalposter_out(session, rows, masked_ids=masked, detail=False)
+        results = await visibility.journalposter(session, caller, rows, detail=False)
         return Page[JournalpostOut](count=len(results), results=results)
 
 
@@ -480,8 +461,8 @@ async def sok(
     async with _db(request).unit_of_work() as session:
         rows, masked = await search.search(session, caller=caller, q=q, filters=filters, top=top, skip=skip,
                                            newest_first=sort.startswith("-"),
-                                           may_read_screened=views.may_see_screened_journalpost)
-        results = await views.journalposter_out(session, rows, masked_ids=masked, detail=False)
+                                           may_read_screened=visibility.may_see_screened_journalpost)
+        results = await visibility.journalposter_out(session, rows, masked_ids=masked, detail=False)
         return Page[JournalpostOut](count=len(results), results=results)
 
 
@@ -524,11 +505,7 @@ async def upload_document(
             session, ctx=_ctx(request), caller=caller, journalpost_id=journalpost_id, blob=blob,
             declared_type=request.headers.get("content-type"), tittel=tittel, tilknyttet_registrering_som=rolle,
             dokumenttype=doktype, filnavn=filnavn, skanning_kontrollert=skanning_kontrollert)
-        return DokumentbeskrivelseOut(
-            system_id=beskrivelse.system_id, dokumentnummer=beskrivelse.dokumentnummer, tittel=beskrivelse.tittel,
-            dokumenttype=doktype, tilknyttet_registrering_som=TilknyttetRegistreringSom(beskrivelse.tilknyttet_registrering_som),
-            tilknyttet_dato=beskrivelse.tilknyttet_dato, skanning_kontrollert=beskrivelse.skanning_kontrollert,
-            dokumentobjekt=[_objekt_out(objekt)])
+        return await _document_answer(session, caller, beskrivelse, [objekt])
 
 
 @router.post("/dokumentbeskrivelser/{dokumentbeskrivelse_id}/versjoner", status_code=201,
@@ -552,8 +529,9 @@ async def upload_version(
             session, ctx=_ctx(request), caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, blob=blob,
             declared_type=request.headers.get("content-type"), filnavn=filnavn)
         objekter = await documents.objekter_of(session, dokumentbeskrivelse_id)
+        out = await _document_answer(session, caller, beskrivelse, objekter)
     response.headers["Location"] = f"/dokumentobjekter/{objekt.system_id}/fil"
-    return _beskrivelse_out(beskrivelse, objekter)
+    return out
 
 
 @router.get("/journalposter/{journalpost_id}/dokumenter", response_model=list[DokumentbeskrivelseOut])
@@ -563,20 +541,11 @@ async def list_documents(journalpost_id: UUID, request: Request, caller: Reader)
         return (await _journalpost_view(session, caller, journalpost_id)).dokumentbeskrivelse
 
 
-def _beskrivelse_out(b: Any, objekter: list[Any]) -> DokumentbeskrivelseOut:
-    return DokumentbeskrivelseOut(
-        system_id=b.system_id, dokumentnummer=b.dokumentnummer, tittel=b.tittel,
-        dokumenttype=Dokumenttype(b.dokumenttype) if b.dokumenttype else None,
-        tilknyttet_registrering_som=TilknyttetRegistreringSom(b.tilknyttet_registrering_som),
-        tilknyttet_dato=b.tilknyttet_dato, skanning_kontrollert=b.skanning_kontrollert,
-        dokumentobjekt=[_objekt_out(o) for o in objekter])
-
-
-def _objekt_out(o: Any) -> DokumentobjektOut:
-    return DokumentobjektOut(system_id=o.system_id, versjonsnummer=o.versjonsnummer,
-                             variantformat=Variantformat(o.variantformat), format=o.format,
-                             format_detaljer=o.format_detaljer, sjekksum=o.sjekksum,
-                             sjekksum_algoritme=o.sjekksum_algoritme, filstoerrelse=o.filstoerrelse, filnavn=o.filnavn)
+async def _document_answer(session: Any, caller: Caller, beskrivelse: Any, objekter: list[Any]) -> DokumentbeskrivelseOut:
+    journalpost = await service.get_journalpost(session, beskrivelse.journalpost_id)
+    saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
+    return await visibility.dokumentbeskrivelse(session, caller, journalpost, saksmappe, beskrivelse, objekter,
+                                                answer=True)
 
 
 def _file_response(request: Request, objekt: Any) -> StreamingResponse:
@@ -630,7 +599,7 @@ async def attach_archival(
             if attempt == 2:
                 raise
     response.status_code = 201 if created else 200
-    return _objekt_out(objekt)
+    return visibility.dokumentobjekt_out(objekt)
 
 
 # --- change log and reports ------------------------------------------------------------
