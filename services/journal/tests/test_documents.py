@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from arkiv5_journal.models import Dokumentbeskrivelse, Dokumentobjekt
@@ -116,15 +115,3 @@ async def test_conversion_attaches_the_archival_variant_once(journal: Journal) -
     assert await _document_rows(journal) == (1, 2)
     variants = [json.loads(p)["variantformat"] for p in await journal.outbox_payloads("dokument.added.v1")]
     assert variants == ["P", "A"]
-
-
-@pytest.mark.postgres
-async def test_documents_on_postgres(journal_factory: Any, postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        jp = await _journalpost(journal)
-        response = await journal.client.post(f"/journalposter/{jp}/dokumenter", content=PDF,
-                                             params={"tittel": "Søknad"}, headers=journal.fagsystem())
-        assert response.status_code == 201
-        objekt = response.json()["dokumentobjekt"][0]["systemID"]
-        download = await journal.client.get(f"/dokumentobjekter/{objekt}/fil", headers=journal.fagsystem())
-        assert download.content == PDF

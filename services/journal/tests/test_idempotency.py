@@ -23,8 +23,8 @@ async def _counts(journal: Journal) -> tuple[int, int, int, int]:
                       for table in (Saksmappe, Journalpost, outbox_table, IdempotencyKey)])
 
 
-async def test_idempotent_creation(db_backend: Any, journal_factory: Callable[..., Any]) -> None:
-    async for journal in journal_factory(database_url=db_backend.url, database_pool_size=5):
+async def test_idempotent_creation(journal_factory: Callable[..., Any]) -> None:
+    async for journal in journal_factory(database_pool_size=5):
         await _case_retried_and_reused(journal)
         await _journalpost_retried_and_reused(journal)
         await _multipart_retried_and_reused(journal)
