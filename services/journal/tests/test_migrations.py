@@ -12,7 +12,6 @@ from arkiv5_journal.models import migration_metadata
 from arkiv5_kit.db import Database
 from arkiv5_kit.migrations import upgrade
 
-
 # Written by hand in the migrations, for PostgreSQL only: the search table's full-text
 # columns and indexes (journal_0003) and the partial index the commit-time numbering
 # trigger reads (journal_0006). Everything else must match exactly.

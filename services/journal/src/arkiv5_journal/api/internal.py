@@ -13,9 +13,16 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from arkiv5_contracts.internal import (
+    ArchivalVariantStored,
+    AttachmentFiled,
+    AttachmentMetadata,
+    DispatchMaterial,
+    ProductionDocument,
+)
 from arkiv5_contracts.policy import Role
 from arkiv5_kit.auth import INVALID_TOKEN, TokenVerifier, bearer_token
 from arkiv5_kit.auth import Principal as Caller
@@ -66,9 +73,10 @@ DispatchReader = Annotated[Caller, Depends(internal_service(DISPATCH, broad=(REA
 ArchivalWriter = Annotated[Caller, Depends(internal_service(DOCUMENTS_WRITE_ARCHIVAL))]
 
 
-@internal.get("/journalposter/{journalpost_id}/dokumentobjekter")
+@internal.get("/journalposter/{journalpost_id}/dokumentobjekter", response_model=list[ProductionDocument])
 async def list_production_documents(journalpost_id: UUID, request: Request,
-                                    caller: Annotated[Caller, Depends(internal_service(DOCUMENTS_READ))]) -> list[dict[str, Any]]:
+                                    caller: Annotated[Caller, Depends(internal_service(DOCUMENTS_READ))]
+                                    ) -> list[ProductionDocument]:
     """The production-format documents of a journalpost, for conversion."""
     async with _db(request).unit_of_work() as session:
         return await domain.production_documents(session, journalpost_id=journalpost_id)
@@ -76,24 +84,25 @@ async def list_production_documents(journalpost_id: UUID, request: Request,
 
 @internal.get("/dokumentobjekter/{dokumentobjekt_id}/content")
 async def content(dokumentobjekt_id: UUID, request: Request, caller: DocumentReader) -> StreamingResponse:
+    """The bytes of any dokumentobjekt, for conversion and the SvarUt gateway: the scope is the permission."""
     async with _db(request).unit_of_work() as session:
         objekt, *_ = await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
     return _file_response(request, objekt)
 
 
-@internal.get("/journalposter/{journalpost_id}/dispatch-material")
-async def dispatch_material(journalpost_id: UUID, request: Request, caller: DispatchReader) -> dict[str, Any]:
+@internal.get("/journalposter/{journalpost_id}/dispatch-material", response_model=DispatchMaterial)
+async def dispatch_material(journalpost_id: UUID, request: Request, caller: DispatchReader) -> DispatchMaterial:
     async with _db(request).unit_of_work() as session:
         return await domain.dispatch_material(session, journalpost_id=journalpost_id)
 
 
-@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant")
+@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", response_model=ArchivalVariantStored)
 async def put_arkivvariant(
     dokumentobjekt_id: UUID, request: Request, response: Response, caller: ArchivalWriter,
     source_sha256: Annotated[str | None, Header(alias="X-Source-Sha256")] = None,
     archival_sha256: Annotated[str | None, Header(alias="X-Archival-Sha256")] = None,
     archival_puid: Annotated[str | None, Header(alias="X-Archival-Puid", max_length=255)] = None,
-) -> dict[str, str]:
+) -> ArchivalVariantStored:
     """Idempotent: one archival variant per source dokumentobjekt; a repeat answers the same id (200)."""
     settings = _ctx(request).settings
     expected = documents.check_expected_sha256(archival_sha256)
@@ -105,7 +114,7 @@ async def put_arkivvariant(
                                  expected_sha256=expected)
     objekt, created = await _attach(request, caller, dokumentobjekt_id, blob, archival_puid)
     response.status_code = 201 if created else 200
-    return {"dokumentobjekt_id": str(objekt.system_id)}
+    return ArchivalVariantStored(dokumentobjekt_id=objekt.system_id)
 
 
 async def _attach(request: Request, caller: Caller, source_id: UUID, blob: Any, puid: str | None) -> tuple[Any, bool]:
@@ -121,30 +130,11 @@ async def _attach(request: Request, caller: Caller, source_id: UUID, blob: Any, 
     raise AssertionError("unreachable")
 
 
-class _Kilde(BaseModel):
-    dokumentobjekt_id: UUID
-    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    vedlegg_indeks: int = Field(ge=0)
-
-
-class AttachmentMetadata(BaseModel):
-    model_config = ConfigDict(hide_input_in_errors=True)
-
-    tittel: str = Field(min_length=1, max_length=2000)
-    tilknyttet_registrering_som: str = Field(default="V", pattern="^V$")
-    variantformat: str = Field(default="P", pattern="^P$")
-    filnavn: str | None = Field(default=None, max_length=255)
-    format: str | None = Field(default=None, max_length=255)
-    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    size: int | None = Field(default=None, ge=0)
-    kilde: _Kilde
-
-
-@internal.post("/journalposter/{journalpost_id}/dokumentbeskrivelser")
+@internal.post("/journalposter/{journalpost_id}/dokumentbeskrivelser", response_model=AttachmentFiled)
 async def file_attachment(
     journalpost_id: UUID, request: Request, response: Response, caller: ArchivalWriter,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-) -> dict[str, str]:
+) -> AttachmentFiled:
     """An e-mail's attachment as its own document: 201 when made, 200 with the same ids after."""
     settings = _ctx(request).settings
     _check_length(request, settings.max_upload_bytes + 64 * 1024)
@@ -179,5 +169,5 @@ async def file_attachment(
             if attempt == 2:  # a concurrent retry filed it first; the second attempt finds it
                 raise
     response.status_code = 201 if created else 200
-    return {"dokumentbeskrivelse_id": str(beskrivelse.system_id), "dokumentobjekt_id": str(objekt.system_id),
-            "sha256": objekt.sjekksum}
+    return AttachmentFiled(dokumentbeskrivelse_id=beskrivelse.system_id, dokumentobjekt_id=objekt.system_id,
+                           sha256=objekt.sjekksum)

@@ -12,7 +12,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from arkiv5_contracts.codelists import (
     CodeList,
@@ -33,7 +32,6 @@ from ..schemas import (
     AvskrivningOut,
     AvsluttSaksmappe,
     DokumentbeskrivelseOut,
-    DokumentobjektOut,
     EndringsloggOut,
     FordelingIn,
     FordelingOut,
@@ -561,45 +559,6 @@ async def download(dokumentobjekt_id: UUID, request: Request, caller: Reader) ->
     async with _db(request).unit_of_work() as session:
         objekt = await documents.authorize_download(session, caller=caller, dokumentobjekt_id=dokumentobjekt_id)
     return _file_response(request, objekt)
-
-
-@internal.get("/dokumentobjekter/{dokumentobjekt_id}/fil")
-async def internal_download(dokumentobjekt_id: UUID, request: Request,
-                            caller: Annotated[Caller, Depends(require_scopes(DOCUMENTS_READ))]) -> StreamingResponse:
-    """For the conversion service and the SvarUt gateway: the scope is the permission."""
-    async with _db(request).unit_of_work() as session:
-        objekt, *_ = await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
-    return _file_response(request, objekt)
-
-
-@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivformat", response_model=DokumentobjektOut)
-async def attach_archival(
-    dokumentobjekt_id: UUID, request: Request, response: Response,
-    caller: Annotated[Caller, Depends(require_scopes(DOCUMENTS_WRITE_ARCHIVAL))],
-    format_detaljer: Annotated[str | None, Query(alias="formatDetaljer", max_length=255)] = None,
-    sjekksum: str | None = None,
-) -> DokumentobjektOut:
-    """Idempotent: the archival variant (A) of a production dokumentobjekt; 201 first time, 200 after."""
-    settings = _ctx(request).settings
-    expected = documents.check_expected_sha256(sjekksum)
-    _check_length(request, settings.max_upload_bytes)
-    async with _db(request).unit_of_work() as session:
-        await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
-    blob = await documents.store(_blobs(request), _body(request), max_bytes=settings.max_upload_bytes,
-                                 expected_sha256=expected)
-    for attempt in (1, 2):
-        try:
-            async with _db(request).unit_of_work() as session:
-                objekt, created = await documents.attach_archival_variant(
-                    session, ctx=_ctx(request), caller=caller, source_id=dokumentobjekt_id, blob=blob,
-                    format_detaljer=format_detaljer)
-            break
-        except IntegrityError:
-            # Two deliveries of the same result raced; the second attempt finds the first's variant.
-            if attempt == 2:
-                raise
-    response.status_code = 201 if created else 200
-    return visibility.dokumentobjekt_out(objekt)
 
 
 # --- change log and reports ------------------------------------------------------------
