@@ -22,11 +22,12 @@ from arkiv5_contracts.codelists import Journalposttype
 from arkiv5_contracts.events.journal import JournalpostCorrected, SaksmappeCorrected
 from arkiv5_contracts.policy import Action, Resource
 from arkiv5_kit.auth import Principal as Caller
-from arkiv5_kit.errors import DomainError, Forbidden, Unprocessable
+from arkiv5_kit.errors import Forbidden, Unprocessable
 
 from . import access, changelog, search, service
 from .domain import screening
 from .domain.numbering import today_in_oslo
+from .errors import ImmutableField, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from .models import Journalpost, Korrespondansepart, Part, Saksmappe
 from .schemas import ApiModel, SkjermingIn
 
@@ -38,22 +39,6 @@ _IMMUTABLE_SAKSMAPPE = ("systemID", "mappeID", "saksaar", "sakssekvensnummer", "
                         "opprettetDato", "opprettetAv")
 _IMMUTABLE_JOURNALPOST = ("systemID", "journalaar", "journalsekvensnummer", "journalpostnummer", "journaldato",
                           "journalposttype", "journalstatus", "opprettetDato", "opprettetAv", "korrespondansepart")
-
-
-class PreconditionRequired(DomainError):
-    status, slug, title = 428, "precondition-required", "If-Match is required"
-
-
-class PreconditionFailed(DomainError):
-    status, slug, title = 412, "precondition-failed", "The record changed since it was read"
-
-
-class UnsupportedMediaType(DomainError):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
-class ImmutableField(DomainError):
-    status, slug, title = 422, "immutable-field", "This field cannot be corrected"
 
 
 Words = list[Annotated[str, Field(min_length=1, max_length=500)]]

@@ -19,20 +19,17 @@ from arkiv5_contracts.codelists import (
 from arkiv5_contracts.events.journal import DokumentAdded
 from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
-from arkiv5_kit.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable
+from arkiv5_kit.errors import NotFound, PayloadTooLarge, Unprocessable
 
 from . import access, changelog
 from .blobstore import BlobStore, BlobTooLarge, StoredBlob
 from .domain.numbering import today_in_oslo
+from .errors import ChecksumMismatch, VersionRefused
 from .models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
 from .service import Context, WrongStatus, get_journalpost, get_saksmappe, now_utc
 from .sniffing import sniff
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class ChecksumMismatch(DomainError):
-    status, slug, title = 422, "checksum-mismatch", "The document's checksum does not match"
 
 
 def check_expected_sha256(expected: str | None) -> str | None:
@@ -89,10 +86,6 @@ async def add_document(
     await changelog.created(session, (beskrivelse, "dokumentbeskrivelse"), (objekt, "dokumentobjekt"), who=who)
     await ctx.outbox.add(session, _added(journalpost_id, beskrivelse, objekt))
     return beskrivelse, objekt
-
-
-class VersionRefused(WrongStatus):
-    slug, title = "no-new-version", "No new version of this document can be added"
 
 
 def _refuse_new_version(journalpost: Journalpost) -> None:

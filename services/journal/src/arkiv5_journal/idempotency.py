@@ -23,18 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.db import Database
-from arkiv5_kit.errors import Conflict, Unprocessable
+from arkiv5_kit.errors import Unprocessable
 
+from .errors import IdempotencyKeyReused
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 
 T = TypeVar("T")
-
-
-class IdempotencyKeyReused(Conflict):
-    slug, title = "idempotency-key-reused", "Idempotency key reused for a different request"
 
 
 @dataclass(frozen=True)

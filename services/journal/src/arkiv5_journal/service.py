@@ -8,8 +8,7 @@ numbers are taken last, because their row lock is held until commit.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,12 +26,13 @@ from arkiv5_contracts.events.journal import (
 )
 from arkiv5_contracts.policy import Action, Resource, ResourceKind
 from arkiv5_kit.auth import Principal as Caller
-from arkiv5_kit.errors import Conflict, DomainError, NotFound, Unprocessable
-from arkiv5_kit.outbox import Outbox
+from arkiv5_kit.errors import Conflict, NotFound, Unprocessable
 
 from . import access, changelog, search
+from .context import Context, now_utc
 from .domain import screening, workflow
 from .domain.numbering import SAKSNUMMER, next_number, today_in_oslo
+from .errors import InvalidTransition, UnknownCode, WrongStatus
 from .models import (
     Arkiv,
     Arkivdel,
@@ -56,7 +56,6 @@ from .schemas import (
     SaksmappeCreate,
     SkjermingIn,
 )
-from .settings import JournalSettings
 
 # Fixed ids of the structure created on first use, so concurrent first requests (or
 # replicas) create it once.
@@ -67,28 +66,6 @@ DEFAULT_KLASSIFIKASJONSSYSTEM_ID = uuid.uuid5(_NS, "klassifikasjonssystem")
 
 EXTERNAL_RECIPIENTS = {Korrespondanseparttype.EM.kode, Korrespondanseparttype.EK.kode, Korrespondanseparttype.GM.kode}
 INTERNAL_RECIPIENTS = {Korrespondanseparttype.IM.kode, Korrespondanseparttype.IK.kode}
-
-
-class InvalidTransition(DomainError):
-    status, slug, title = 409, "invalid-journalstatus-transition", "This journalstatus change is not allowed"
-
-
-class UnknownCode(DomainError):
-    status, slug, title = 422, "unknown-code", "Unknown code"
-
-
-class WrongStatus(DomainError):
-    status, slug, title = 409, "wrong-status", "Not possible in the record's current status"
-
-
-@dataclass(frozen=True)
-class Context:
-    settings: JournalSettings
-    outbox: Outbox
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- structure --------------------------------------------------------------------------
@@ -154,11 +131,7 @@ def skjerming_values(skjerming: SkjermingIn | None) -> dict[str, Any]:
     }
 
 
-def public_title(tittel: str, offentlig: str | None, ord_: list[str], metadata: list[str], title_codes: frozenset[str]) -> str:
-    if offentlig is not None:
-        return offentlig
-    first_line = bool({"TM1", "TR1"} & set(metadata)) and bool(title_codes & set(metadata))
-    return screening.public_title(tittel, ord_, first_line_only=first_line)
+public_title = screening.chosen_public_title
 
 
 async def create_saksmappe(

@@ -22,10 +22,13 @@ from arkiv5_contracts.codelists import (
 )
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.auth import require_scopes
-from arkiv5_kit.errors import DomainError, PayloadTooLarge, Unprocessable
+from arkiv5_kit.errors import PayloadTooLarge, Unprocessable
 
-from .. import corrections, documents, formdata, idempotency, registration, reports, search, service, visibility
+from .. import corrections, documents, formdata, idempotency, reports, search, service, visibility
 from ..blobstore import BlobStore
+from ..errors import UnsupportedMediaType
+from ..journalpost.commands import NewDocument
+from ..journalpost.register import Registered, register
 from ..models import Journalpost, Saksmappe
 from ..schemas import (
     AvskrivningIn,
@@ -49,6 +52,7 @@ from ..schemas import (
     SaksmappeOut,
     StatusChange,
 )
+from . import translate
 
 READ = "journal.read"
 WRITE = "journal.write"
@@ -63,8 +67,6 @@ Admin = Annotated[Caller, Depends(require_scopes(ADMIN))]
 router = APIRouter(tags=["journal"])
 
 
-class UnsupportedMediaType(DomainError):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 internal = APIRouter(prefix="/internal", tags=["internal"])
 
 
@@ -234,7 +236,7 @@ def _validated(raw: bytes, *, location: tuple[str, ...]) -> JournalpostCreate:
 
 async def _registration_request(
     request: Request,
-) -> tuple[JournalpostCreate, list[registration.NewDocument], list[tuple[str, str]]]:
+) -> tuple[JournalpostCreate, list[NewDocument], list[tuple[str, str]]]:
     """The journalpost from a JSON body, or from a multipart body with its documents as file parts.
 
     Also each file part's name and SHA-256, which the idempotency fingerprint covers.
@@ -255,7 +257,7 @@ async def _registration_request(
         raise Unprocessable(f"The multipart body needs a {METADATA_PART!r} part with the journalpost as JSON.",
                             errors=[{"field": f"body.{METADATA_PART}", "message": "Field required", "code": "missing"}])
     body = _validated(form.fields[METADATA_PART], location=("body", METADATA_PART))
-    documents = registration.match_documents(
+    documents = translate.match_documents(
         body, [(f.name, f.filename, f.content_type, f.blob) for f in form.files])
     return body, documents, [(f.name, f.blob.sha256) for f in form.files]
 
@@ -269,9 +271,10 @@ async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Wri
         request.headers.get(idempotency.HEADER), caller,
         idempotency.fingerprint(f"POST /saksmapper/{saksmappe_id}/journalposter", body.model_dump(mode="json"), files))
 
-    async def create(session: Any) -> tuple[tuple[registration.Registered, bool], UUID]:
-        registered = await registration.register(session, ctx=_ctx(request), caller=caller,
-                                                 saksmappe_id=saksmappe_id, body=body, documents=new_documents)
+    command = translate.registration_command(saksmappe_id, body, new_documents)
+
+    async def create(session: Any) -> tuple[tuple[Registered, bool], UUID]:
+        registered = await register(session, _ctx(request), caller, command)
         full = await visibility.may_see_registration(session, caller, registered.journalpost, registered.saksmappe)
         return (registered, full), registered.journalpost.system_id
 
@@ -282,7 +285,6 @@ async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Wri
         return Response(again.model_dump_json(), status_code=result.status_code, media_type="application/json",
                         headers={"Location": f"/journalposter/{result.resource_id}"})
     registered, full = result
-    registered = await registration.after_commit(_db(request).engine, registered)
     out = visibility.registered_journalpost(registered.journalpost, registered.saksmappe, full=full,
                                             parts=registered.korrespondanseparter, documents=registered.dokumenter)
     # Serialised once here; returning the model would have FastAPI validate it a second time.
