@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -248,6 +248,15 @@ class ClientCredentials(httpx.Auth):
                 self._expires_at = time.monotonic() + float(body.get("expires_in", 300))
             assert self._token is not None
             return self._token
+
+    def for_audience(self, audience: str, scopes: Sequence[str]) -> ClientCredentials:
+        """The same client's credentials, as tokens for another service: each service takes
+        only tokens with its own audience, and access grants only the scopes it lists for
+        the client."""
+        return ClientCredentials(
+            self.token_url, client_id=self.client_id, client_secret=self.client_secret, audience=audience,
+            scopes=list(scopes), client=self._client, refresh_margin_s=self.refresh_margin_s,
+        )
 
     async def async_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def,override]
         request.headers["Authorization"] = f"Bearer {await self.token()}"

@@ -25,7 +25,7 @@ from arkiv5_contracts.identifiers import allow_synthetic_identifiers
 from . import migrations
 from .auth import JwksCache, TokenVerifier
 from .bus import create_transport
-from .consumer import EventConsumer, Handler
+from .consumer import BatchHandler, EventConsumer, Handler
 from .context import correlation_id_var
 from .db import Database
 from .errors import add_exception_handlers, internal_error_response
@@ -39,6 +39,7 @@ from .transport.base import Transport
 log = logging.getLogger(__name__)
 
 BackgroundJob = Callable[[asyncio.Event], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
 
 
 class ServiceRuntime:
@@ -69,15 +70,40 @@ class ServiceRuntime:
         self._jobs: list[tuple[str, BackgroundJob]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._start_hooks: list[Hook] = []
+        self._stop_hooks: list[Hook] = []
         self.started = False
 
-    def add_consumer(self, name: str, handlers: Mapping[type[EventData], Handler]) -> EventConsumer:
+    def on_start(self, hook: Hook) -> Hook:
+        """Run `hook` at every start: after migrations and the bus, before the relay, consumers
+        and jobs (so a signing key or a seed exists before anything serves). In order added;
+        usable as a decorator."""
+        self._start_hooks.append(hook)
+        return hook
+
+    def on_stop(self, hook: Hook) -> Hook:
+        """Run `hook` at every stop: after consumers, jobs and the relay have ended, before the
+        bus and the database close. In reverse order of adding; a failing hook is logged and
+        the others still run."""
+        self._stop_hooks.append(hook)
+        return hook
+
+    def add_consumer(
+        self,
+        name: str,
+        handlers: Mapping[type[EventData], Handler] | None = None,
+        *,
+        batch_handlers: Mapping[type[EventData], BatchHandler] | None = None,
+    ) -> EventConsumer:
+        """An idempotent consumer group `<service>.<name>`; `batch_handlers` take a list of
+        events in one transaction (see `consumer.py`)."""
         consumer = EventConsumer(
             service=self.name,
             name=name,
             database=self.database,
             transport=self.transport,
             handlers=handlers,
+            batch_handlers=batch_handlers,
             batch_size=self.settings.consumer_batch_size,
             max_attempts=self.settings.consumer_max_attempts,
             retry_initial_s=self.settings.consumer_retry_initial_s,
@@ -102,6 +128,12 @@ class ServiceRuntime:
         if self.settings.migrate_on_start:
             await self.migrate()
         await self.transport.start()
+        try:
+            for hook in self._start_hooks:
+                await hook()
+        except BaseException:
+            await self.transport.stop()
+            raise
         self._stopping.clear()
         self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")]
         self._tasks += [asyncio.create_task(c.run(), name=c.group) for c in self.consumers]
@@ -122,6 +154,11 @@ class ServiceRuntime:
         self.relay.stop()
         await self._await(self._tasks[:1])
         self._tasks = []
+        for hook in reversed(self._stop_hooks):
+            try:
+                await hook()
+            except Exception as exc:
+                log.error("stop hook %s failed with %s", getattr(hook, "__qualname__", hook), type(exc).__name__)
         await self.transport.stop()
         await self.database.dispose()
         log.info("service stopped")

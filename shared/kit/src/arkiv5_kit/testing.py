@@ -1,14 +1,18 @@
-"""Test helpers for services: an in-memory transport and schema set-up.
+"""Test helpers for services: an in-memory transport, schema set-up, polling and ports.
 
 `RecordingTransport` is a fake for unit tests only; integration tests use the embedded
-transport and the real Kafka broker.
+transport and the real Kafka broker. `eventually` waits for what crosses the bus
+asynchronously; `free_port` finds a port for a server a test starts on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+import inspect
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from arkiv5_contracts.cloudevents import from_binary
 from arkiv5_contracts.envelope import Envelope
@@ -16,6 +20,8 @@ from arkiv5_contracts.envelope import Envelope
 from .db import Database
 from .messaging import messaging_metadata
 from .transport.base import IncomingRecord, OutgoingMessage
+
+T = TypeVar("T")
 
 
 class RecordingTransport:
@@ -156,3 +162,30 @@ class TestTokenIssuer:
 
     def headers(self, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(**kwargs)}"}
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T] | T], *, timeout_s: float = 10.0, interval_s: float = 0.05, what: str = "",
+) -> T:
+    """Call `check` (sync or async) until it returns something truthy, and return that.
+
+    Fails the test with the last value seen when `timeout_s` passes first.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what or 'the condition'}: {result!r}")
+        await asyncio.sleep(interval_s)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the OS picks it; bind to it soon after)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
