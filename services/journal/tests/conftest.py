@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.access import RightsChanged
-from arkiv5_journal import access
 from arkiv5_journal.app import create_app
+from arkiv5_journal.authz import access
 from arkiv5_journal.settings import JournalSettings
 from arkiv5_kit.messaging import outbox_table
 from arkiv5_kit.testing import TestTokenIssuer

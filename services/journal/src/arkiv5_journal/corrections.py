@@ -17,6 +17,7 @@ from uuid import UUID
 from pydantic import Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import Journalposttype
 from arkiv5_contracts.events.journal import JournalpostCorrected, SaksmappeCorrected
@@ -24,12 +25,14 @@ from arkiv5_contracts.policy import Action, Resource
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden, Unprocessable
 
-from . import access, changelog, search, service
+from . import search, service
+from .authz import access
 from .domain import screening
 from .domain.numbering import today_in_oslo
 from .errors import ImmutableField, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from .models import Journalpost, Korrespondansepart, Part, Saksmappe
 from .schemas import ApiModel, SkjermingIn
+from .store import changelog
 
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -194,7 +197,7 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: service.Context, call
                             field="skjerming")
     values.update(skjerming)
     names = [p for p in (await session.execute(
-        select(Part.part_navn).where(Part.saksmappe_id == saksmappe_id, Part.part_rolle == "KLI"))).scalars()]
+        select(col(Part.part_navn)).where(col(Part.saksmappe_id) == saksmappe_id, col(Part.part_rolle) == "KLI"))).scalars()]
     client_words = [w for n in names for w in (n, *n.split())]
     public = _new_public_title(saksmappe, patch, client_words, screening.TITLE_CODES_MAPPE,
                                skjerming.get("skjerming_metadata", saksmappe.skjerming_metadata))
@@ -251,7 +254,7 @@ async def correct_journalpost(session: AsyncSession, *, ctx: service.Context, ca
     values.update(skjerming)
     metadata = skjerming.get("skjerming_metadata", journalpost.skjerming_metadata)
     parts = list((await session.execute(
-        select(Korrespondansepart).where(Korrespondansepart.journalpost_id == journalpost_id))).scalars())
+        select(Korrespondansepart).where(col(Korrespondansepart.journalpost_id) == journalpost_id))).scalars())
     words = []
     if screening.screens(metadata, screening.SENDER_CODES | screening.RECIPIENT_CODES):
         words = [p.korrespondansepart_navn for p in parts]
@@ -272,13 +275,13 @@ async def _reindex(session: AsyncSession, journalpost: Journalpost, saksmappe: S
                    parts: list[Korrespondansepart] | None = None) -> None:
     if parts is None:
         parts = list((await session.execute(select(Korrespondansepart).where(
-            Korrespondansepart.journalpost_id == journalpost.system_id))).scalars())
+            col(Korrespondansepart.journalpost_id) == journalpost.system_id))).scalars())
     await search.remove(session, journalpost.system_id)
     await search.index(session, journalpost, saksmappe, parts)
 
 
 async def _reindex_case(session: AsyncSession, saksmappe: Saksmappe) -> None:
     """The case's titles are part of each of its journalposts' search text."""
-    rows = (await session.execute(select(Journalpost).where(Journalpost.saksmappe_id == saksmappe.system_id))).scalars()
+    rows = (await session.execute(select(Journalpost).where(col(Journalpost.saksmappe_id) == saksmappe.system_id))).scalars()
     for journalpost in list(rows):
         await _reindex(session, journalpost, saksmappe)

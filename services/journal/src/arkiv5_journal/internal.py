@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import TilknyttetRegistreringSom, Variantformat
 from arkiv5_contracts.internal import (
@@ -23,13 +24,16 @@ from arkiv5_contracts.internal import (
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Conflict, Unprocessable
 
-from . import access, changelog
+from .authz import access
 from .blobstore import StoredBlob
-from .documents import _added
+from .context import Context, now_utc
+from .documents import added_event
 from .domain.numbering import today_in_oslo
 from .models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
-from .service import EXTERNAL_RECIPIENTS, Context, get_journalpost, get_saksmappe, now_utc
+from .service import EXTERNAL_RECIPIENTS
 from .sniffing import sniff
+from .store import changelog
+from .store.repository import get_journalpost, get_saksmappe
 
 
 async def production_documents(session: AsyncSession, *, journalpost_id: UUID) -> list[ProductionDocument]:
@@ -37,10 +41,10 @@ async def production_documents(session: AsyncSession, *, journalpost_id: UUID) -
     await get_journalpost(session, journalpost_id)
     rows = (await session.execute(
         select(Dokumentobjekt)
-        .join(Dokumentbeskrivelse, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
-        .where(Dokumentbeskrivelse.journalpost_id == journalpost_id,
-               Dokumentobjekt.variantformat == Variantformat.P.kode)
-        .order_by(Dokumentbeskrivelse.dokumentnummer, Dokumentobjekt.versjonsnummer)
+        .join(Dokumentbeskrivelse, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
+        .where(col(Dokumentbeskrivelse.journalpost_id) == journalpost_id,
+               col(Dokumentobjekt.variantformat) == Variantformat.P.kode)
+        .order_by(col(Dokumentbeskrivelse.dokumentnummer), col(Dokumentobjekt.versjonsnummer))
     )).scalars()
     return [ProductionDocument(dokumentobjekt_id=o.system_id, sha256=o.sjekksum, size=o.filstoerrelse,
                                media_type=o.format, variantformat=o.variantformat) for o in rows]
@@ -64,7 +68,7 @@ async def file_attachment(
         return (*existing, False)
     await get_journalpost(session, journalpost_id)
     count = (await session.execute(select(func.count()).select_from(Dokumentbeskrivelse).where(
-        Dokumentbeskrivelse.journalpost_id == journalpost_id))).scalar_one()
+        col(Dokumentbeskrivelse.journalpost_id) == journalpost_id))).scalar_one()
     who = access.actor(caller)
     now = now_utc()
     beskrivelse = Dokumentbeskrivelse(
@@ -80,15 +84,15 @@ async def file_attachment(
     session.add(objekt)
     await session.flush()
     await changelog.created(session, (beskrivelse, "dokumentbeskrivelse"), (objekt, "dokumentobjekt"), who=who)
-    await ctx.outbox.add(session, _added(journalpost_id, beskrivelse, objekt))
+    await ctx.outbox.add(session, added_event(journalpost_id, beskrivelse, objekt))
     return beskrivelse, objekt, True
 
 
 async def _by_key(session: AsyncSession, key: str) -> tuple[Dokumentbeskrivelse, Dokumentobjekt] | None:
     row = (await session.execute(
         select(Dokumentbeskrivelse, Dokumentobjekt)
-        .join(Dokumentobjekt, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
-        .where(Dokumentbeskrivelse.kilde_noekkel == key, Dokumentobjekt.variantformat == Variantformat.P.kode)
+        .join(Dokumentobjekt, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
+        .where(col(Dokumentbeskrivelse.kilde_noekkel) == key, col(Dokumentobjekt.variantformat) == Variantformat.P.kode)
     )).first()
     return (row[0], row[1]) if row else None
 
@@ -110,16 +114,16 @@ async def dispatch_material(session: AsyncSession, *, journalpost_id: UUID) -> D
     journalpost: Journalpost = await get_journalpost(session, journalpost_id)
     saksmappe: Saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     parts = (await session.execute(select(Korrespondansepart).where(
-        Korrespondansepart.journalpost_id == journalpost_id,
-        Korrespondansepart.korrespondanseparttype.in_(EXTERNAL_RECIPIENTS)))).scalars()  # type: ignore[attr-defined]
+        col(Korrespondansepart.journalpost_id) == journalpost_id,
+        col(Korrespondansepart.korrespondanseparttype).in_(EXTERNAL_RECIPIENTS)))).scalars()
     recipients = [Recipient(
         korrespondansepart_id=p.system_id, navn=p.korrespondansepart_navn, fodselsnummer=p.foedselsnummer,
         organisasjonsnummer=p.organisasjonsnummer, postadresse=_address(p)) for p in parts]
     rows = (await session.execute(
         select(Dokumentbeskrivelse, Dokumentobjekt)
-        .join(Dokumentobjekt, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
-        .where(Dokumentbeskrivelse.journalpost_id == journalpost_id)
-        .order_by(Dokumentbeskrivelse.dokumentnummer, Dokumentobjekt.versjonsnummer)
+        .join(Dokumentobjekt, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
+        .where(col(Dokumentbeskrivelse.journalpost_id) == journalpost_id)
+        .order_by(col(Dokumentbeskrivelse.dokumentnummer), col(Dokumentobjekt.versjonsnummer))
     )).all()
     by_beskrivelse: dict[UUID, tuple[Dokumentbeskrivelse, dict[str, Dokumentobjekt]]] = {}
     for beskrivelse, objekt in rows:

@@ -26,7 +26,8 @@ class JournalTable(SQLModel, registry=registry()):
     """
 
 
-def _ts() -> object:
+def _ts() -> Any:
+    # An instance, which SQLModel accepts though its stub asks for a type.
     return DateTime(timezone=True)
 
 

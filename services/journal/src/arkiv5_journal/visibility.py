@@ -16,6 +16,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import (
     Avskrivningsmaate,
@@ -34,9 +35,8 @@ from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden
 
-from . import access
-from .documents import dokumentbeskrivelser
-from .domain import screening
+from .authz import access
+from .domain import numbering, screening
 from .domain.numbering import today_in_oslo
 from .models import (
     Avskrivning,
@@ -60,6 +60,7 @@ from .schemas import (
     SaksmappeOut,
     SkjermingOut,
 )
+from .store.repository import dokumentbeskrivelser
 
 MASK = screening.MASK
 active_codes = screening.active_codes
@@ -81,7 +82,7 @@ async def _saksmappe_out(session: AsyncSession, saksmappe: Saksmappe, *, masked:
     today = today_in_oslo()
     codes = active_codes(saksmappe, today) if masked else []
     klasse = await session.get(Klasse, saksmappe.klasse_id) if saksmappe.klasse_id else None
-    parts = (await session.execute(select(Part).where(Part.saksmappe_id == saksmappe.system_id))).scalars()
+    parts = (await session.execute(select(Part).where(col(Part.saksmappe_id) == saksmappe.system_id))).scalars()
     hide_parts = screening.screens(codes, screening.PARTY_CODES)
     return SaksmappeOut(
         system_id=saksmappe.system_id, mappe_id=saksmappe.mappe_id, saksaar=saksmappe.saksaar,
@@ -133,14 +134,14 @@ async def journalposter_out(
     documents = {}
     if ids:
         for p in (await session.execute(select(Korrespondansepart).where(
-                Korrespondansepart.journalpost_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+                col(Korrespondansepart.journalpost_id).in_(ids)))).scalars():
             parts.setdefault(p.journalpost_id, []).append(p)
         if detail:
             for a in (await session.execute(select(Avskrivning).where(
-                    Avskrivning.journalpost_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+                    col(Avskrivning.journalpost_id).in_(ids)))).scalars():
                 avskrivninger.setdefault(a.journalpost_id, []).append(a)
             for m in (await session.execute(select(Merknad).where(
-                    Merknad.journalpost_id.in_(ids)).order_by(Merknad.merknadsdato))).scalars():  # type: ignore[attr-defined]
+                    col(Merknad.journalpost_id).in_(ids)).order_by(col(Merknad.merknadsdato)))).scalars():
                 if m.journalpost_id is not None:
                     merknader.setdefault(m.journalpost_id, []).append(m)
             documents = await dokumentbeskrivelser(session, ids)
@@ -164,7 +165,7 @@ def journalpost_out(
     hide_remarks = screening.screens(codes, screening.REMARK_CODES)
     return JournalpostOut(
         system_id=journalpost.system_id, saksmappe=saksmappe.system_id, mappe_id=saksmappe.mappe_id,
-        journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
+        journalaar=journalpost.journalaar, journalsekvensnummer=numbering.journalsekvensnummer_of(journalpost),
         journalpostnummer=journalpost.journalpostnummer,
         journalposttype=Journalposttype(journalpost.journalposttype),
         journalstatus=Journalstatus(journalpost.journalstatus), journaldato=journalpost.journaldato,

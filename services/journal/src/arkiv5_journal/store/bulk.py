@@ -12,11 +12,18 @@ import functools
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Dokumentbeskrivelse, Dokumentobjekt, Endringslogg, Fordeling, Journalpost, Korrespondansepart
 from ..search import POSTGRES_INDEX_COLUMNS
+
+
+def table_of(model: Any) -> Table:
+    """The table of a model class (SQLModel's metaclass hides `__table__` from the type checker)."""
+    table: Table = model.__table__
+    return table
+
 
 TABLES = (Journalpost, Korrespondansepart, Fordeling, Dokumentbeskrivelse, Dokumentobjekt, Endringslogg)
 """Every table the writer fills, parents first."""
@@ -37,7 +44,7 @@ def _postgres_insert() -> Any:
     once, prepared once per connection. The events keep their order (outbox ids are the
     publishing order).
     """
-    targets = [(model.__table__.name, list(model.__table__.columns.keys())) for model in TABLES]  # type: ignore[attr-defined]
+    targets = [(table_of(model).name, list(table_of(model).columns.keys())) for model in TABLES]
     targets.append(("journalpost_sok", list(POSTGRES_INDEX_COLUMNS)))
     ctes = [f"insert_{name} AS (INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
             f"FROM jsonb_populate_recordset(NULL::{name}, CAST(:{name} AS jsonb)))" for name, columns in targets]
@@ -52,7 +59,7 @@ def _postgres_insert() -> Any:
 async def write_postgres(session: AsyncSession, rows: dict[Any, list[dict[str, Any]]], index: list[dict[str, Any]],
                          events: list[dict[str, Any]]) -> None:
     """Rows per model, search-index rows and outbox rows, in one statement."""
-    parameters = {model.__table__.name: to_json(rows.get(model, [])).decode()  # type: ignore[attr-defined]
+    parameters = {table_of(model).name: to_json(rows.get(model, [])).decode()
                   for model in TABLES}
     parameters["journalpost_sok"] = to_json(index).decode()
     parameters["outbox"] = to_json(events).decode()
@@ -63,4 +70,4 @@ async def write_sqlite(session: AsyncSession, rows: dict[Any, list[dict[str, Any
     """SQLite has no INSERT in a CTE: one statement per table, parents first."""
     for model in TABLES:
         if rows.get(model):
-            await session.execute(insert(model.__table__), rows[model])  # type: ignore[attr-defined]
+            await session.execute(insert(table_of(model)), rows[model])
