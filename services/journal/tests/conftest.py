@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.access import RightsChanged
-from arkiv5_journal import access
 from arkiv5_journal.app import create_app
+from arkiv5_journal.authz import access
 from arkiv5_journal.settings import JournalSettings
 from arkiv5_kit.messaging import outbox_table
 from arkiv5_kit.testing import TestTokenIssuer
@@ -89,17 +89,18 @@ async def _journal(tmp_path: Path, **settings: Any) -> AsyncIterator[Journal]:
 
 
 @pytest.fixture
-async def journal(tmp_path: Path) -> AsyncIterator[Journal]:
-    async for j in _journal(tmp_path):
+async def journal(tmp_path: Path, db_backend: Any) -> AsyncIterator[Journal]:
+    """The journal over HTTP, once on SQLite and once on a fresh PostgreSQL database."""
+    async for j in _journal(tmp_path, database_url=db_backend.url):
         yield j
 
 
 @pytest.fixture
-def journal_factory(tmp_path: Path) -> Callable[..., Any]:
-    """For PostgreSQL tests: `async for j in journal_factory(database_url=postgres_database)`."""
+def journal_factory(tmp_path: Path, db_backend: Any) -> Callable[..., Any]:
+    """For other settings: `async for j in journal_factory(max_upload_bytes=1000)`, on both backends."""
 
     def make(**settings: Any) -> AsyncIterator[Journal]:
-        return _journal(tmp_path, **settings)
+        return _journal(tmp_path, **{"database_url": db_backend.url, **settings})
 
     return make
 

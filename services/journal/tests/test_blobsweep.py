@@ -7,8 +7,6 @@ import os
 import time
 from typing import Any
 
-import pytest
-
 from arkiv5_journal.blobstore import SET_ASIDE_PREFIX, FilesystemBlobStore
 from arkiv5_journal.blobsweep import sweep
 
@@ -87,9 +85,3 @@ async def test_a_blob_set_aside_by_a_crashed_sweep_comes_back_when_a_record_name
     assert result.restored == 1
     assert blobs.path_of(named).read_bytes() == PDF and not aside.exists()
     assert not blobs.path_of(orphan).exists()
-
-
-@pytest.mark.postgres
-async def test_sweep_on_postgres(journal_factory: Any, postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await test_old_orphans_and_unfinished_uploads_go_and_everything_named_or_young_stays(journal)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-
-import pytest
 
 from .conftest import Journal, case, incoming
 
@@ -70,11 +67,6 @@ async def _corrects_journalpost_with_etag(journal: Journal) -> None:
 async def test_correction_with_the_right_etag_changes_fields_and_logs_old_and_new(journal: Journal) -> None:
     await _corrects_journalpost_with_etag(journal)
 
-
-@pytest.mark.postgres
-async def test_correction_on_postgresql(journal_factory: Callable[..., Any], postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await _corrects_journalpost_with_etag(journal)
 
 
 async def test_stale_etag_is_412_and_writes_nothing(journal: Journal) -> None:

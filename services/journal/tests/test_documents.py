@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from arkiv5_journal.models import Dokumentbeskrivelse, Dokumentobjekt
@@ -98,33 +97,29 @@ async def test_conversion_attaches_the_archival_variant_once(journal: Journal) -
     source = upload.json()["dokumentobjekt"][0]["systemID"]
 
     # Internal endpoints take service tokens with the internal scopes only.
-    forbidden = await journal.client.get(f"/internal/dokumentobjekter/{source}/fil", headers=journal.fagsystem())
+    forbidden = await journal.client.get(f"/internal/dokumentobjekter/{source}/content", headers=journal.fagsystem())
     assert forbidden.status_code == 403
-    fetched = await journal.client.get(f"/internal/dokumentobjekter/{source}/fil",
+    fetched = await journal.client.get(f"/internal/dokumentobjekter/{source}/content",
                                        headers=journal.service("journal.documents.read"))
     assert fetched.content == PDF
 
-    writer = journal.service("journal.documents.write-archival")
+    writer = {**journal.service("journal.documents.write-archival"), "X-Archival-Puid": "fmt/477",
+              "Content-Type": "application/pdf"}
     archival = b"%PDF-1.7\n%archival\n%%EOF\n"
-    first = await journal.client.put(f"/internal/dokumentobjekter/{source}/arkivformat", content=archival,
-                                     params={"formatDetaljer": "fmt/477"}, headers=writer)
+    first = await journal.client.put(f"/internal/dokumentobjekter/{source}/arkivvariant", content=archival,
+                                     headers=writer)
     assert first.status_code == 201, first.text
-    assert first.json()["variantformat"]["kode"] == "A" and first.json()["formatDetaljer"] == "fmt/477"
-    again = await journal.client.put(f"/internal/dokumentobjekter/{source}/arkivformat", content=archival,
-                                     params={"formatDetaljer": "fmt/477"}, headers=writer)
-    assert again.status_code == 200 and again.json()["systemID"] == first.json()["systemID"]
+    again = await journal.client.put(f"/internal/dokumentobjekter/{source}/arkivvariant", content=archival,
+                                     headers=writer)
+    assert again.status_code == 200 and again.json() == first.json()
+    listed = (await journal.client.get(f"/journalposter/{jp}", headers=journal.fagsystem())).json()
+    variant = {o["variantformat"]["kode"]: o for o in listed["dokumentbeskrivelse"][0]["dokumentobjekt"]}["A"]
+    assert variant["systemID"] == first.json()["dokumentobjekt_id"] and variant["formatDetaljer"] == "fmt/477"
+    # One URL per internal operation: the older duplicates are gone.
+    assert (await journal.client.get(f"/internal/dokumentobjekter/{source}/fil",
+                                     headers=journal.service("journal.documents.read"))).status_code == 404
+    assert (await journal.client.put(f"/internal/dokumentobjekter/{source}/arkivformat", content=archival,
+                                     headers=writer)).status_code == 404
     assert await _document_rows(journal) == (1, 2)
     variants = [json.loads(p)["variantformat"] for p in await journal.outbox_payloads("dokument.added.v1")]
     assert variants == ["P", "A"]
-
-
-@pytest.mark.postgres
-async def test_documents_on_postgres(journal_factory: Any, postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        jp = await _journalpost(journal)
-        response = await journal.client.post(f"/journalposter/{jp}/dokumenter", content=PDF,
-                                             params={"tittel": "Søknad"}, headers=journal.fagsystem())
-        assert response.status_code == 201
-        objekt = response.json()["dokumentobjekt"][0]["systemID"]
-        download = await journal.client.get(f"/dokumentobjekter/{objekt}/fil", headers=journal.fagsystem())
-        assert download.content == PDF

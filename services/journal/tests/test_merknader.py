@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
-import pytest
 from sqlalchemy import func, select
 
 from arkiv5_journal.models import Endringslogg, Merknad
@@ -88,11 +86,6 @@ async def _remarks_on_case_and_journalpost(journal: Journal) -> None:
 async def test_remark_on_a_case_is_added_listed_and_logged(journal: Journal) -> None:
     await _remarks_on_case_and_journalpost(journal)
 
-
-@pytest.mark.postgres
-async def test_remarks_on_postgresql(journal_factory: Callable[..., Any], postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await _remarks_on_case_and_journalpost(journal)
 
 
 async def test_refused_remarks_are_precise_and_write_nothing(journal: Journal) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from arkiv5_journal.models import Journalpost, Korrespondansepart, Saksmappe
@@ -148,10 +146,3 @@ async def test_person_without_rights_is_refused(journal: Journal) -> None:
     response = await journal.client.post("/saksmapper", json=case(), headers=journal.person("ukjent"))
     assert response.status_code == 403
     assert await _counts(journal) == (0, 0, 0, 0)
-
-
-@pytest.mark.postgres
-async def test_registration_and_refusals_on_postgres(journal_factory: Any, postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await test_fagsystem_registers_a_case_and_incoming_post_with_parties(journal)
-        await test_bad_input_is_refused_with_problem_json_and_nothing_written(journal)

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from arkiv5_journal.models import Dokumentbeskrivelse, Dokumentobjekt, Endringslogg, Journalpost, Korrespondansepart
@@ -165,12 +164,6 @@ async def test_size_and_count_limits_stop_the_upload_and_write_nothing(journal_f
         response = await journal.client.post(url, content=two, headers={**headers, "Content-Type": two_type})
         assert response.status_code == 201, response.text
 
-
-@pytest.mark.postgres
-async def test_multipart_registration_on_postgres(journal_factory: Any, postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await test_journalpost_and_its_documents_are_registered_in_one_request(journal)
-        await test_every_bad_multipart_request_is_refused_precisely_and_writes_nothing(journal)
 
 
 async def test_an_oversized_json_body_is_refused_without_a_content_length(journal: Journal) -> None:

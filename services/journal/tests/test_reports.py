@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
-
 from .conftest import FNR, Journal, case, incoming
 
 
@@ -151,16 +149,6 @@ async def test_back_registration_keeps_the_original_dates(journal: Journal) -> N
     assert body["journaldato"] == date.today().isoformat()
 
 
-@pytest.mark.postgres
-async def test_routines_on_postgres(journal_factory: Any, postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await test_case_closes_only_when_incoming_documents_are_signed_off(journal)
-
-
-@pytest.mark.postgres
-async def test_public_journal_on_postgres(journal_factory: Any, postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await test_public_journal_contains_no_screened_value(journal)
 
 
 async def test_oppfolging_lists_unprocessed_incoming_post(journal: Journal) -> None:

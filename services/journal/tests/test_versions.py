@@ -283,27 +283,3 @@ async def _ten_concurrent_versions(journal: Journal) -> None:
 async def test_concurrent_versions_are_gapless(journal: Journal) -> None:
     await _ten_concurrent_versions(journal)
 
-
-@pytest.mark.postgres
-async def test_concurrent_versions_are_gapless_on_postgresql(
-    journal_factory: Callable[..., Any], postgres_database: str
-) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await _ten_concurrent_versions(journal)
-
-
-@pytest.mark.postgres
-async def test_version_refused_after_sending_on_postgresql(
-    journal_factory: Callable[..., Any], postgres_database: str
-) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        jp = await _journalpost(journal, outgoing("IM"))
-        beskrivelse = await _document(journal, jp)
-        second = await _new_version(journal, beskrivelse["systemID"])
-        assert second.status_code == 201, second.text
-        await _status(journal, jp, "F")
-        assert (await journal.client.post(f"/journalposter/{jp}/ekspedere",
-                                          headers=journal.fagsystem())).status_code == 202
-        before = await _rows(journal)
-        _problem(await _new_version(journal, beskrivelse["systemID"]), 409, "no-new-version")
-        assert await _rows(journal) == before

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-import pytest
-
 from arkiv5_contracts.events.dispatch import DispatchAccepted, DispatchRejected
 
 from .conftest import ORGNR, UNIT, Journal, case, eventually, publish
@@ -136,9 +134,3 @@ async def test_cancelled_journalpost_keeps_its_number(journal: Journal) -> None:
     assert cancelled.status_code == 200 and cancelled.json()["journalsekvensnummer"] == 1
     final = await _status(journal, jp, "R", handler)
     assert final.status_code == 409 and "none (the status is final)" in final.json()["detail"]
-
-
-@pytest.mark.postgres
-async def test_workflow_on_postgres(journal_factory: Any, postgres_database: str) -> None:
-    async for journal in journal_factory(database_url=postgres_database):
-        await test_decision_is_sent_only_after_the_leaders_approval(journal)

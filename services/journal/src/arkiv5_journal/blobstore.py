@@ -218,7 +218,7 @@ class FilesystemBlobStore:
                 continue
         return removed
 
-    async def open_stream(self, sha256: str) -> AsyncIterator[bytes]:  # type: ignore[override]
+    async def open_stream(self, sha256: str) -> AsyncIterator[bytes]:
         with open(self.path_of(sha256), "rb") as source:  # noqa: ASYNC230 - chunks are read in a thread
             while chunk := await asyncio.to_thread(source.read, CHUNK):
                 yield chunk

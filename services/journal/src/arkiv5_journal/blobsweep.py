@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from arkiv5_kit.db import Database
 
@@ -42,8 +43,8 @@ async def referenced(database: Database, digests: list[str]) -> set[str]:
     async with database.unit_of_work() as session:
         for start in range(0, len(digests), _BATCH):
             batch = digests[start:start + _BATCH]
-            found |= set((await session.execute(select(Dokumentobjekt.sjekksum).where(
-                Dokumentobjekt.sjekksum.in_(batch)))).scalars())  # type: ignore[attr-defined]
+            found |= set((await session.execute(select(col(Dokumentobjekt.sjekksum)).where(
+                col(Dokumentobjekt.sjekksum).in_(batch)))).scalars())
     return found
 
 

@@ -16,9 +16,11 @@ from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.dispatch import DispatchAccepted, DispatchRejected, DispatchStatusChanged
 from arkiv5_kit.service import ServiceRuntime
 
-from . import access, changelog, service
+from . import service
+from .authz import access
 from .domain.numbering import OSLO
 from .models import Dokumentobjekt, Journalpost
+from .store import changelog
 
 
 def register_consumers(runtime: ServiceRuntime, ctx: service.Context) -> None:

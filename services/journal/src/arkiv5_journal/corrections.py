@@ -17,45 +17,31 @@ from uuid import UUID
 from pydantic import Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import Journalposttype
 from arkiv5_contracts.events.journal import JournalpostCorrected, SaksmappeCorrected
 from arkiv5_contracts.policy import Action, Resource
 from arkiv5_kit.auth import Principal as Caller
-from arkiv5_kit.errors import DomainError, Forbidden, Unprocessable
+from arkiv5_kit.errors import Forbidden, Unprocessable
 
-from . import access, changelog, search, service
+from . import search, service
+from .authz import access
 from .domain import screening
 from .domain.numbering import today_in_oslo
+from .errors import ImmutableField, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from .models import Journalpost, Korrespondansepart, Part, Saksmappe
 from .schemas import ApiModel, SkjermingIn
+from .store import changelog
 
 MERGE_PATCH = "application/merge-patch+json"
 
 # Not part of a record's version: the case's journalpostnummer counter moves with every
 # registration in the case, which is no change to the case itself.
-_NOT_VERSIONED = {"siste_journalpostnummer"}
-
 _IMMUTABLE_SAKSMAPPE = ("systemID", "mappeID", "saksaar", "sakssekvensnummer", "saksdato", "saksstatus",
                         "opprettetDato", "opprettetAv")
 _IMMUTABLE_JOURNALPOST = ("systemID", "journalaar", "journalsekvensnummer", "journalpostnummer", "journaldato",
                           "journalposttype", "journalstatus", "opprettetDato", "opprettetAv", "korrespondansepart")
-
-
-class PreconditionRequired(DomainError):
-    status, slug, title = 428, "precondition-required", "If-Match is required"
-
-
-class PreconditionFailed(DomainError):
-    status, slug, title = 412, "precondition-failed", "The record changed since it was read"
-
-
-class UnsupportedMediaType(DomainError):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
-class ImmutableField(DomainError):
-    status, slug, title = 422, "immutable-field", "This field cannot be corrected"
 
 
 Words = list[Annotated[str, Field(min_length=1, max_length=500)]]
@@ -85,9 +71,9 @@ class JournalpostPatch(ApiModel):
 _NOT_NULL = {"tittel", "offentligTittel", "administrativEnhet"}
 
 
-def etag(record: Any) -> str:
-    values = {c: getattr(record, c) for c in record.__table__.columns.keys() if c not in _NOT_VERSIONED}
-    digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+def etag(record: Saksmappe | Journalpost) -> str:
+    """The record's version as an opaque tag: it changes with every change and says nothing about the content."""
+    digest = hashlib.sha256(f"{record.system_id}:{record.versjon}".encode()).hexdigest()
     return f'"{digest[:32]}"'
 
 
@@ -211,7 +197,7 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: service.Context, call
                             field="skjerming")
     values.update(skjerming)
     names = [p for p in (await session.execute(
-        select(Part.part_navn).where(Part.saksmappe_id == saksmappe_id, Part.part_rolle == "KLI"))).scalars()]
+        select(col(Part.part_navn)).where(col(Part.saksmappe_id) == saksmappe_id, col(Part.part_rolle) == "KLI"))).scalars()]
     client_words = [w for n in names for w in (n, *n.split())]
     public = _new_public_title(saksmappe, patch, client_words, screening.TITLE_CODES_MAPPE,
                                skjerming.get("skjerming_metadata", saksmappe.skjerming_metadata))
@@ -268,7 +254,7 @@ async def correct_journalpost(session: AsyncSession, *, ctx: service.Context, ca
     values.update(skjerming)
     metadata = skjerming.get("skjerming_metadata", journalpost.skjerming_metadata)
     parts = list((await session.execute(
-        select(Korrespondansepart).where(Korrespondansepart.journalpost_id == journalpost_id))).scalars())
+        select(Korrespondansepart).where(col(Korrespondansepart.journalpost_id) == journalpost_id))).scalars())
     words = []
     if screening.screens(metadata, screening.SENDER_CODES | screening.RECIPIENT_CODES):
         words = [p.korrespondansepart_navn for p in parts]
@@ -289,13 +275,13 @@ async def _reindex(session: AsyncSession, journalpost: Journalpost, saksmappe: S
                    parts: list[Korrespondansepart] | None = None) -> None:
     if parts is None:
         parts = list((await session.execute(select(Korrespondansepart).where(
-            Korrespondansepart.journalpost_id == journalpost.system_id))).scalars())
+            col(Korrespondansepart.journalpost_id) == journalpost.system_id))).scalars())
     await search.remove(session, journalpost.system_id)
     await search.index(session, journalpost, saksmappe, parts)
 
 
 async def _reindex_case(session: AsyncSession, saksmappe: Saksmappe) -> None:
     """The case's titles are part of each of its journalposts' search text."""
-    rows = (await session.execute(select(Journalpost).where(Journalpost.saksmappe_id == saksmappe.system_id))).scalars()
+    rows = (await session.execute(select(Journalpost).where(col(Journalpost.saksmappe_id) == saksmappe.system_id))).scalars()
     for journalpost in list(rows):
         await _reindex(session, journalpost, saksmappe)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import (
     Dokumenttype,
@@ -19,20 +20,19 @@ from arkiv5_contracts.codelists import (
 from arkiv5_contracts.events.journal import DokumentAdded
 from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
-from arkiv5_kit.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable
+from arkiv5_kit.errors import NotFound, PayloadTooLarge, Unprocessable
 
-from . import access, changelog
+from .authz import access
 from .blobstore import BlobStore, BlobTooLarge, StoredBlob
+from .context import Context, now_utc
 from .domain.numbering import today_in_oslo
+from .errors import ChecksumMismatch, VersionRefused, WrongStatus
 from .models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
-from .service import Context, WrongStatus, get_journalpost, get_saksmappe, now_utc
 from .sniffing import sniff
+from .store import changelog
+from .store.repository import dokumentbeskrivelser, get_journalpost, get_saksmappe  # noqa: F401 - re-exported
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class ChecksumMismatch(DomainError):
-    status, slug, title = 422, "checksum-mismatch", "The document's checksum does not match"
 
 
 def check_expected_sha256(expected: str | None) -> str | None:
@@ -70,7 +70,7 @@ async def add_document(
     await access.authorize(session, caller, Action.UPDATE,
                            await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
     count = (await session.execute(select(func.count()).select_from(Dokumentbeskrivelse).where(
-        Dokumentbeskrivelse.journalpost_id == journalpost_id))).scalar_one()
+        col(Dokumentbeskrivelse.journalpost_id) == journalpost_id))).scalar_one()
     role = tilknyttet_registrering_som or (TilknyttetRegistreringSom.H if count == 0 else TilknyttetRegistreringSom.V)
     who = access.actor(caller)
     now = now_utc()
@@ -87,12 +87,8 @@ async def add_document(
     session.add(objekt)
     await session.flush()
     await changelog.created(session, (beskrivelse, "dokumentbeskrivelse"), (objekt, "dokumentobjekt"), who=who)
-    await ctx.outbox.add(session, _added(journalpost_id, beskrivelse, objekt))
+    await ctx.outbox.add(session, added_event(journalpost_id, beskrivelse, objekt))
     return beskrivelse, objekt
-
-
-class VersionRefused(WrongStatus):
-    slug, title = "no-new-version", "No new version of this document can be added"
 
 
 def _refuse_new_version(journalpost: Journalpost) -> None:
@@ -114,7 +110,7 @@ def _refuse_new_version(journalpost: Journalpost) -> None:
 
 async def _dispatch_underway(session: AsyncSession, journalpost_id: UUID) -> bool:
     query = select(func.count()).select_from(Korrespondansepart).where(
-        Korrespondansepart.journalpost_id == journalpost_id, Korrespondansepart.forsendelse_status == "requested")
+        col(Korrespondansepart.journalpost_id) == journalpost_id, col(Korrespondansepart.forsendelse_status) == "requested")
     return bool((await session.execute(query)).scalar_one())
 
 
@@ -129,10 +125,10 @@ async def check_new_version(
     writers are serialised by the kit).
     """
     beskrivelse = (await session.execute(
-        select(Dokumentbeskrivelse).where(Dokumentbeskrivelse.system_id == dokumentbeskrivelse_id))).scalar_one_or_none()
+        select(Dokumentbeskrivelse).where(col(Dokumentbeskrivelse.system_id) == dokumentbeskrivelse_id))).scalar_one_or_none()
     if beskrivelse is None:
         raise NotFound("No dokumentbeskrivelse has this systemID.")
-    query = select(Journalpost).where(Journalpost.system_id == beskrivelse.journalpost_id)
+    query = select(Journalpost).where(col(Journalpost.system_id) == beskrivelse.journalpost_id)
     if lock:
         query = query.with_for_update(read=True).execution_options(populate_existing=True)
     journalpost = (await session.execute(query)).scalar_one()
@@ -144,8 +140,8 @@ async def check_new_version(
         raise VersionRefused("The journalpost is being sent; a new version can be added when the sending has "
                              "ended (accepted or failed).", journalstatus=journalpost.journalstatus)
     if lock:
-        await session.execute(select(Dokumentbeskrivelse.system_id).where(
-            Dokumentbeskrivelse.system_id == dokumentbeskrivelse_id).with_for_update())
+        await session.execute(select(col(Dokumentbeskrivelse.system_id)).where(
+            col(Dokumentbeskrivelse.system_id) == dokumentbeskrivelse_id).with_for_update())
     return beskrivelse, journalpost
 
 
@@ -156,8 +152,8 @@ async def add_version(
     """A new production-format (P) version: versjonsnummer = the highest so far + 1, gapless."""
     beskrivelse, journalpost = await check_new_version(
         session, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, lock=True)
-    highest = (await session.execute(select(func.max(Dokumentobjekt.versjonsnummer)).where(
-        Dokumentobjekt.dokumentbeskrivelse_id == dokumentbeskrivelse_id))).scalar_one()
+    highest = (await session.execute(select(func.max(col(Dokumentobjekt.versjonsnummer))).where(
+        col(Dokumentobjekt.dokumentbeskrivelse_id) == dokumentbeskrivelse_id))).scalar_one()
     who = access.actor(caller)
     objekt = Dokumentobjekt(
         dokumentbeskrivelse_id=dokumentbeskrivelse_id, versjonsnummer=(highest or 0) + 1,
@@ -166,17 +162,17 @@ async def add_version(
     session.add(objekt)
     await session.flush()
     await changelog.created(session, (objekt, "dokumentobjekt"), who=who)
-    await ctx.outbox.add(session, _added(journalpost.system_id, beskrivelse, objekt))
+    await ctx.outbox.add(session, added_event(journalpost.system_id, beskrivelse, objekt))
     return beskrivelse, objekt
 
 
 async def objekter_of(session: AsyncSession, dokumentbeskrivelse_id: UUID) -> list[Dokumentobjekt]:
-    query = (select(Dokumentobjekt).where(Dokumentobjekt.dokumentbeskrivelse_id == dokumentbeskrivelse_id)
-             .order_by(Dokumentobjekt.versjonsnummer, Dokumentobjekt.variantformat))
+    query = (select(Dokumentobjekt).where(col(Dokumentobjekt.dokumentbeskrivelse_id) == dokumentbeskrivelse_id)
+             .order_by(col(Dokumentobjekt.versjonsnummer), col(Dokumentobjekt.variantformat)))
     return list((await session.execute(query)).scalars())
 
 
-def _added(journalpost_id: UUID, beskrivelse: Dokumentbeskrivelse, objekt: Dokumentobjekt) -> DokumentAdded:
+def added_event(journalpost_id: UUID, beskrivelse: Dokumentbeskrivelse, objekt: Dokumentobjekt) -> DokumentAdded:
     return DokumentAdded(
         journalpost_id=journalpost_id, dokumentbeskrivelse_id=beskrivelse.system_id, dokumentobjekt_id=objekt.system_id,
         versjonsnummer=objekt.versjonsnummer, variantformat=Variantformat(objekt.variantformat),
@@ -213,9 +209,9 @@ async def attach_archival_variant(
     if source.variantformat != Variantformat.P.kode:
         raise Unprocessable("The archival variant is made from a production-format (P) dokumentobjekt.")
     existing = (await session.execute(select(Dokumentobjekt).where(
-        Dokumentobjekt.dokumentbeskrivelse_id == beskrivelse.system_id,
-        Dokumentobjekt.versjonsnummer == source.versjonsnummer,
-        Dokumentobjekt.variantformat == Variantformat.A.kode))).scalar_one_or_none()
+        col(Dokumentobjekt.dokumentbeskrivelse_id) == beskrivelse.system_id,
+        col(Dokumentobjekt.versjonsnummer) == source.versjonsnummer,
+        col(Dokumentobjekt.variantformat) == Variantformat.A.kode))).scalar_one_or_none()
     if existing is not None:
         # PDF bytes differ on every run, so a repeat may carry other bytes: the first result stands.
         return existing, False
@@ -228,7 +224,7 @@ async def attach_archival_variant(
     session.add(objekt)
     await session.flush()
     await changelog.created(session, (objekt, "dokumentobjekt"), who=who)
-    await ctx.outbox.add(session, _added(journalpost.system_id, beskrivelse, objekt))
+    await ctx.outbox.add(session, added_event(journalpost.system_id, beskrivelse, objekt))
     return objekt, True
 
 
@@ -243,9 +239,9 @@ async def documents_for_dispatch(session: AsyncSession, *, journalpost_id: UUID,
     """
     rows = (await session.execute(
         select(Dokumentbeskrivelse, Dokumentobjekt)
-        .join(Dokumentobjekt, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
-        .where(Dokumentbeskrivelse.journalpost_id == journalpost_id)
-        .order_by(Dokumentbeskrivelse.dokumentnummer, Dokumentobjekt.versjonsnummer.desc())  # type: ignore[attr-defined]
+        .join(Dokumentobjekt, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
+        .where(col(Dokumentbeskrivelse.journalpost_id) == journalpost_id)
+        .order_by(col(Dokumentbeskrivelse.dokumentnummer), col(Dokumentobjekt.versjonsnummer).desc())
     )).all()
     beskrivelser: dict[UUID, Dokumentbeskrivelse] = {}
     newest: dict[UUID, dict[str, Dokumentobjekt]] = {}  # dokumentbeskrivelse -> variantformat -> objekt
@@ -265,19 +261,3 @@ async def documents_for_dispatch(session: AsyncSession, *, journalpost_id: UUID,
         b.tilknyttet_registrering_som != TilknyttetRegistreringSom.H.kode, b.dokumentnummer))
     return [(newest[b.system_id].get(Variantformat.P.kode) or next(iter(newest[b.system_id].values()))).system_id
             for b in ordered]
-
-
-async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:
-    if not journalpost_ids:
-        return {}
-    beskrivelser = list((await session.execute(select(Dokumentbeskrivelse).where(
-        Dokumentbeskrivelse.journalpost_id.in_(journalpost_ids))  # type: ignore[attr-defined]
-        .order_by(Dokumentbeskrivelse.dokumentnummer))).scalars())
-    objekter = list((await session.execute(select(Dokumentobjekt).where(
-        Dokumentobjekt.dokumentbeskrivelse_id.in_([b.system_id for b in beskrivelser]))  # type: ignore[attr-defined]
-        .order_by(Dokumentobjekt.versjonsnummer, Dokumentobjekt.variantformat))).scalars()) if beskrivelser else []
-    result: dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]] = {}
-    for beskrivelse in beskrivelser:
-        result.setdefault(beskrivelse.journalpost_id, []).append(
-            (beskrivelse, [o for o in objekter if o.dokumentbeskrivelse_id == beskrivelse.system_id]))
-    return result

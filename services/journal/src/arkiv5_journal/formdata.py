@@ -14,13 +14,10 @@ from dataclasses import dataclass, field
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from arkiv5_kit.errors import DomainError, PayloadTooLarge, Unprocessable
+from arkiv5_kit.errors import PayloadTooLarge, Unprocessable
 
 from .blobstore import BlobStore, BlobTooLarge, BlobWriter, StoredBlob
-
-
-class MalformedForm(DomainError):
-    status, slug, title = 400, "malformed-multipart", "The multipart body cannot be read"
+from .errors import MalformedForm
 
 
 @dataclass(frozen=True)

@@ -6,37 +6,48 @@ intern-tjeneste role) is the permission, so no case-level policy check runs here
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import TilknyttetRegistreringSom, Variantformat
+from arkiv5_contracts.internal import (
+    DispatchMaterial,
+    DocumentRef,
+    NoarkMetadata,
+    PostalAddress,
+    ProductionDocument,
+    Recipient,
+)
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Conflict, Unprocessable
 
-from . import access, changelog
+from .authz import access
 from .blobstore import StoredBlob
-from .documents import _added
+from .context import Context, now_utc
+from .documents import added_event
 from .domain.numbering import today_in_oslo
 from .models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
-from .service import EXTERNAL_RECIPIENTS, Context, get_journalpost, get_saksmappe, now_utc
+from .service import EXTERNAL_RECIPIENTS
 from .sniffing import sniff
+from .store import changelog
+from .store.repository import get_journalpost, get_saksmappe
 
 
-async def production_documents(session: AsyncSession, *, journalpost_id: UUID) -> list[dict[str, Any]]:
+async def production_documents(session: AsyncSession, *, journalpost_id: UUID) -> list[ProductionDocument]:
     """The production-format (P) dokumentobjekter of a journalpost: what conversion converts."""
     await get_journalpost(session, journalpost_id)
     rows = (await session.execute(
         select(Dokumentobjekt)
-        .join(Dokumentbeskrivelse, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
-        .where(Dokumentbeskrivelse.journalpost_id == journalpost_id,
-               Dokumentobjekt.variantformat == Variantformat.P.kode)
-        .order_by(Dokumentbeskrivelse.dokumentnummer, Dokumentobjekt.versjonsnummer)
+        .join(Dokumentbeskrivelse, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
+        .where(col(Dokumentbeskrivelse.journalpost_id) == journalpost_id,
+               col(Dokumentobjekt.variantformat) == Variantformat.P.kode)
+        .order_by(col(Dokumentbeskrivelse.dokumentnummer), col(Dokumentobjekt.versjonsnummer))
     )).scalars()
-    return [{"dokumentobjekt_id": str(o.system_id), "sha256": o.sjekksum, "size": o.filstoerrelse,
-             "media_type": o.format, "variantformat": o.variantformat} for o in rows]
+    return [ProductionDocument(dokumentobjekt_id=o.system_id, sha256=o.sjekksum, size=o.filstoerrelse,
+                               media_type=o.format, variantformat=o.variantformat) for o in rows]
 
 
 def check_source_checksum(source: Dokumentobjekt, source_sha256: str | None) -> None:
@@ -57,7 +68,7 @@ async def file_attachment(
         return (*existing, False)
     await get_journalpost(session, journalpost_id)
     count = (await session.execute(select(func.count()).select_from(Dokumentbeskrivelse).where(
-        Dokumentbeskrivelse.journalpost_id == journalpost_id))).scalar_one()
+        col(Dokumentbeskrivelse.journalpost_id) == journalpost_id))).scalar_one()
     who = access.actor(caller)
     now = now_utc()
     beskrivelse = Dokumentbeskrivelse(
@@ -73,46 +84,46 @@ async def file_attachment(
     session.add(objekt)
     await session.flush()
     await changelog.created(session, (beskrivelse, "dokumentbeskrivelse"), (objekt, "dokumentobjekt"), who=who)
-    await ctx.outbox.add(session, _added(journalpost_id, beskrivelse, objekt))
+    await ctx.outbox.add(session, added_event(journalpost_id, beskrivelse, objekt))
     return beskrivelse, objekt, True
 
 
 async def _by_key(session: AsyncSession, key: str) -> tuple[Dokumentbeskrivelse, Dokumentobjekt] | None:
     row = (await session.execute(
         select(Dokumentbeskrivelse, Dokumentobjekt)
-        .join(Dokumentobjekt, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
-        .where(Dokumentbeskrivelse.kilde_noekkel == key, Dokumentobjekt.variantformat == Variantformat.P.kode)
+        .join(Dokumentobjekt, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
+        .where(col(Dokumentbeskrivelse.kilde_noekkel) == key, col(Dokumentobjekt.variantformat) == Variantformat.P.kode)
     )).first()
     return (row[0], row[1]) if row else None
 
 
-def _address(part: Korrespondansepart) -> dict[str, Any] | None:
+def _address(part: Korrespondansepart) -> PostalAddress | None:
     lines = list(part.postadresse or [])
     if not (lines or part.postnummer or part.poststed):
         return None
     land = (part.land or "").strip()
     landkode = land.upper() if len(land) == 2 else ("NO" if land.lower() in ("", "norge", "norway") else None)
-    return {"adresselinje1": lines[0] if lines else None, "adresselinje2": lines[1] if len(lines) > 1 else None,
-            "adresselinje3": ", ".join(lines[2:]) or None, "postnummer": part.postnummer,
-            "poststed": part.poststed, "landkode": landkode}
+    return PostalAddress(adresselinje1=lines[0] if lines else None,
+                         adresselinje2=lines[1] if len(lines) > 1 else None,
+                         adresselinje3=", ".join(lines[2:]) or None, postnummer=part.postnummer,
+                         poststed=part.poststed, landkode=landkode)
 
 
-async def dispatch_material(session: AsyncSession, *, journalpost_id: UUID) -> dict[str, Any]:
+async def dispatch_material(session: AsyncSession, *, journalpost_id: UUID) -> DispatchMaterial:
     """Everything the SvarUt gateway needs to send the letter: recipients, documents, Noark metadata."""
     journalpost: Journalpost = await get_journalpost(session, journalpost_id)
     saksmappe: Saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     parts = (await session.execute(select(Korrespondansepart).where(
-        Korrespondansepart.journalpost_id == journalpost_id,
-        Korrespondansepart.korrespondanseparttype.in_(EXTERNAL_RECIPIENTS)))).scalars()  # type: ignore[attr-defined]
-    recipients = [{
-        "korrespondansepart_id": str(p.system_id), "navn": p.korrespondansepart_navn,
-        "fodselsnummer": p.foedselsnummer, "organisasjonsnummer": p.organisasjonsnummer,
-        "postadresse": _address(p)} for p in parts]
+        col(Korrespondansepart.journalpost_id) == journalpost_id,
+        col(Korrespondansepart.korrespondanseparttype).in_(EXTERNAL_RECIPIENTS)))).scalars()
+    recipients = [Recipient(
+        korrespondansepart_id=p.system_id, navn=p.korrespondansepart_navn, fodselsnummer=p.foedselsnummer,
+        organisasjonsnummer=p.organisasjonsnummer, postadresse=_address(p)) for p in parts]
     rows = (await session.execute(
         select(Dokumentbeskrivelse, Dokumentobjekt)
-        .join(Dokumentobjekt, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
-        .where(Dokumentbeskrivelse.journalpost_id == journalpost_id)
-        .order_by(Dokumentbeskrivelse.dokumentnummer, Dokumentobjekt.versjonsnummer)
+        .join(Dokumentobjekt, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
+        .where(col(Dokumentbeskrivelse.journalpost_id) == journalpost_id)
+        .order_by(col(Dokumentbeskrivelse.dokumentnummer), col(Dokumentobjekt.versjonsnummer))
     )).all()
     by_beskrivelse: dict[UUID, tuple[Dokumentbeskrivelse, dict[str, Dokumentobjekt]]] = {}
     for beskrivelse, objekt in rows:
@@ -127,25 +138,23 @@ async def dispatch_material(session: AsyncSession, *, journalpost_id: UUID) -> d
                                         key=lambda e: (e[0].tilknyttet_registrering_som != "H", e[0].dokumentnummer)):
         source = variants.get(Variantformat.P.kode) or next(iter(variants.values()))
         archival = variants.get(Variantformat.A.kode)
-        documents.append({
-            "dokumentobjekt_id": str(source.system_id), "filnavn": source.filnavn, "tittel": beskrivelse.tittel,
-            "media_type": source.format, "hoveddokument": beskrivelse.tilknyttet_registrering_som == "H",
-            "archival_pdf_dokumentobjekt_id": str(archival.system_id)
-            if archival is not None and archival.format == "application/pdf" else None})
-    return {
-        "journalpost_id": str(journalpost.system_id), "tittel": journalpost.tittel,
-        "skjermet": bool(journalpost.tilgangsrestriksjon or saksmappe.tilgangsrestriksjon),
-        "recipients": recipients, "documents": documents,
-        "metadata": {
-            "saksaar": saksmappe.saksaar, "sakssekvensnummer": saksmappe.sakssekvensnummer,
-            "journalaar": journalpost.journalaar, "journalsekvensnummer": journalpost.journalsekvensnummer,
-            "journalpostnummer": journalpost.journalpostnummer, "journalposttype": journalpost.journalposttype,
-            "journalstatus": journalpost.journalstatus, "journaldato": journalpost.journaldato.isoformat(),
-            "dokumentetsDato": journalpost.dokumentets_dato.isoformat() if journalpost.dokumentets_dato else None,
+        documents.append(DocumentRef(
+            dokumentobjekt_id=source.system_id, filnavn=source.filnavn, tittel=beskrivelse.tittel,
+            media_type=source.format, hoveddokument=beskrivelse.tilknyttet_registrering_som == "H",
+            archival_pdf_dokumentobjekt_id=archival.system_id
+            if archival is not None and archival.format == "application/pdf" else None))
+    return DispatchMaterial(
+        journalpost_id=journalpost.system_id, tittel=journalpost.tittel,
+        skjermet=bool(journalpost.tilgangsrestriksjon or saksmappe.tilgangsrestriksjon),
+        recipients=recipients, documents=documents,
+        metadata=NoarkMetadata(
+            saksaar=saksmappe.saksaar, sakssekvensnummer=saksmappe.sakssekvensnummer,
+            journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
+            journalpostnummer=journalpost.journalpostnummer, journalposttype=journalpost.journalposttype,
+            journalstatus=journalpost.journalstatus, journaldato=journalpost.journaldato,
+            dokumentetsDato=journalpost.dokumentets_dato,
             # The journal holds person ids, not names; the access service is the register of names.
-            "saksbehandler": None,
-        },
-    }
+            saksbehandler=None))
 
 
 def check_archival_checksum(blob: StoredBlob, archival_sha256: str | None) -> None:

@@ -8,10 +8,11 @@ are stored as the bare Noark code ("J", "I"). A skjerming is held on the record 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint
-from sqlalchemy.orm import registry
+from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint, event
+from sqlalchemy.orm import object_session, registry
 from sqlmodel import Field, SQLModel
 
 from arkiv5_kit.messaging import messaging_metadata
@@ -25,7 +26,8 @@ class JournalTable(SQLModel, registry=registry()):
     """
 
 
-def _ts() -> object:
+def _ts() -> Any:
+    # An instance, which SQLModel accepts though its stub asks for a type.
     return DateTime(timezone=True)
 
 
@@ -111,6 +113,8 @@ class Saksmappe(JournalTable, table=True):
     skjerming_metadata: list[str] = Field(default_factory=list, sa_type=JSON)
     skjerming_opphoerer_dato: date | None = None
     siste_journalpostnummer: int = Field(default=0, description="Counter for journalpostnummer 1, 2, 3 …")
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
+                         description="Counts the changes of the record (its ETag); never its content")
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
 
@@ -162,8 +166,23 @@ class Journalpost(JournalTable, table=True):
     skjerming_opphoerer_dato: date | None = None
     er_etterregistrert: bool = Field(default=False, description="Back-registered after an outage")
     har_forsendelsesfeil: bool = Field(default=False, description="A recipient's letter failed")
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
+                         description="Counts the changes of the record (its ETag); never its content")
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
+
+
+@event.listens_for(Saksmappe, "before_update")
+@event.listens_for(Journalpost, "before_update")
+def _count_version(_mapper: Any, _connection: Any, record: Saksmappe | Journalpost) -> None:
+    """Every ORM update that changes a column counts the record's version (the ETag).
+
+    The counters a registration moves with a Core statement (a case's journalpostnummer, the
+    journal number given at commit) are not changes of the record and do not count.
+    """
+    session = object_session(record)
+    if session is not None and session.is_modified(record, include_collections=False):
+        record.versjon = (record.versjon or 0) + 1
 
 
 class Korrespondansepart(JournalTable, table=True):
@@ -341,6 +360,24 @@ class Tilgangsgruppe(JournalTable, table=True):
     member_person_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     valid_from: date
     valid_to: date | None = None
+
+
+class IdempotencyKey(JournalTable, table=True):
+    """A creating request's Idempotency-Key, per calling client: what it asked and what it made.
+
+    The primary key is the uniqueness that lets two concurrent requests with one key create
+    one object; the fingerprint (SHA-256 of the canonical request) tells a retry from a
+    different request reusing the key.
+    """
+
+    __tablename__ = "idempotency_key"
+
+    client: str = Field(primary_key=True, max_length=255)
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64)
+    resource_id: UUID
+    status_code: int
+    created_at: datetime = Field(sa_type=_ts())
 
 
 metadata = JournalTable.metadata

@@ -11,13 +11,14 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import Journalposttype
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import NotFound, Unprocessable
 
-from . import service, views
-from .domain import screening
+from . import service, visibility
+from .domain import numbering, screening
 from .domain.numbering import today_in_oslo
 from .models import Endringslogg, Journalpost, Korrespondansepart, Saksmappe
 from .schemas import ApiModel, EndringsloggOut, JournalpostOut, OffentligJournalpost, RestanseOut
@@ -37,10 +38,10 @@ async def restanseliste(session: AsyncSession, *, ctx: service.Context, caller: 
     result = []
     for journalpost, saksmappe, due in await service.restanser(session, ctx=ctx, today=today):
         # Listed with the public title: the list goes to the archive service, not only the handler.
-        await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
+        await visibility.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
         result.append(RestanseOut(
             journalpost=journalpost.system_id, saksmappe=saksmappe.system_id, mappe_id=saksmappe.mappe_id,
-            journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
+            journalaar=journalpost.journalaar, journalsekvensnummer=numbering.journalsekvensnummer_of(journalpost),
             journalposttype=Journalposttype(journalpost.journalposttype), offentlig_tittel=journalpost.offentlig_tittel,
             journaldato=journalpost.journaldato, forfallsdato=due, dager_over_forfall=max(0, (today - due).days),
             saksbehandler=journalpost.saksbehandler_id, administrativ_enhet=journalpost.administrativ_enhet_id))
@@ -53,22 +54,22 @@ async def offentlig_journal(
     """Built only from public values: offentligTittel, and names only where nothing screens them."""
     today = today_in_oslo()
     query = (
-        select(Journalpost, Saksmappe).join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
-        .where(Journalpost.journaldato >= fra, Journalpost.journaldato <= til,
-               Journalpost.journalposttype.in_(ctx.settings.public_journal_types),  # type: ignore[attr-defined]
-               Journalpost.journalstatus.in_(ctx.settings.public_journal_statuses))  # type: ignore[attr-defined]
-        .order_by(Journalpost.journalaar, Journalpost.journalsekvensnummer)
+        select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
+        .where(col(Journalpost.journaldato) >= fra, col(Journalpost.journaldato) <= til,
+               col(Journalpost.journalposttype).in_(ctx.settings.public_journal_types),
+               col(Journalpost.journalstatus).in_(ctx.settings.public_journal_statuses))
+        .order_by(col(Journalpost.journalaar), col(Journalpost.journalsekvensnummer))
     )
     rows = (await session.execute(query)).all()
     ids = [j.system_id for j, _ in rows]
     parts: dict[UUID, list[Korrespondansepart]] = {}
     if ids:
         for p in (await session.execute(select(Korrespondansepart).where(
-                Korrespondansepart.journalpost_id.in_(ids)))).scalars():  # type: ignore[attr-defined]
+                col(Korrespondansepart.journalpost_id).in_(ids)))).scalars():
             parts.setdefault(p.journalpost_id, []).append(p)
     result = []
     for journalpost, saksmappe in rows:
-        codes = views.journalpost_codes(journalpost, saksmappe, today)
+        codes = visibility.journalpost_codes(journalpost, saksmappe, today)
         screened = bool(codes)
         names = []
         for p in parts.get(journalpost.system_id, []):
@@ -77,7 +78,7 @@ async def offentlig_journal(
             hide = screening.screens(codes, wanted) or (screened and p.foedselsnummer is not None)
             names.append(screening.MASK if hide else p.korrespondansepart_navn)
         result.append(OffentligJournalpost(
-            journalaar=journalpost.journalaar, journalsekvensnummer=journalpost.journalsekvensnummer,
+            journalaar=journalpost.journalaar, journalsekvensnummer=numbering.journalsekvensnummer_of(journalpost),
             journalpostnummer=journalpost.journalpostnummer, mappe_id=saksmappe.mappe_id,
             saksmappe_offentlig_tittel=saksmappe.offentlig_tittel,
             journalposttype=Journalposttype(journalpost.journalposttype), journaldato=journalpost.journaldato,
@@ -90,15 +91,11 @@ async def offentlig_journal(
 
 
 async def postjournal(session: AsyncSession, *, caller: Caller, fra: date, til: date) -> list[JournalpostOut]:
-    query = (select(Journalpost, Saksmappe).join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
-             .where(Journalpost.journaldato >= fra, Journalpost.journaldato <= til)
-             .order_by(Journalpost.journalaar, Journalpost.journalsekvensnummer))
+    query = (select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
+             .where(col(Journalpost.journaldato) >= fra, col(Journalpost.journaldato) <= til)
+             .order_by(col(Journalpost.journalaar), col(Journalpost.journalsekvensnummer)))
     rows = [(j, s) for j, s in (await session.execute(query)).all()]
-    masked = set()
-    for journalpost, saksmappe in rows:
-        if not await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe):
-            masked.add(journalpost.system_id)
-    return await views.journalposter_out(session, rows, masked_ids=masked, detail=False)
+    return await visibility.journalposter(session, caller, rows, detail=False)
 
 
 async def endringslogg(session: AsyncSession, *, caller: Caller, system_id: UUID) -> list[EndringsloggOut]:
@@ -106,22 +103,18 @@ async def endringslogg(session: AsyncSession, *, caller: Caller, system_id: UUID
     journalpost = await session.get(Journalpost, system_id)
     if journalpost is not None:
         saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
-        full = await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
     else:
-        saksmappe = await session.get(Saksmappe, system_id)
-        if saksmappe is None:
+        found = await session.get(Saksmappe, system_id)
+        if found is None:
             raise NotFound("No saksmappe or journalpost has this systemID.")
-        full = await views.may_see_screened_saksmappe(session, caller, saksmappe)
-    if not full:
-        from arkiv5_kit.errors import Forbidden
-
-        raise Forbidden("The change log of a screened record needs clearance for its access code.")
+        saksmappe = found
+    await visibility.require_full_view(session, caller, journalpost, saksmappe)
     ids = [system_id]
     if journalpost is not None:
-        ids += list((await session.execute(select(Korrespondansepart.system_id).where(
-            Korrespondansepart.journalpost_id == system_id))).scalars())
+        ids += list((await session.execute(select(col(Korrespondansepart.system_id)).where(
+            col(Korrespondansepart.journalpost_id) == system_id))).scalars())
     rows = (await session.execute(select(Endringslogg).where(
-        Endringslogg.referanse_arkivenhet.in_(ids)).order_by(Endringslogg.endret_dato))).scalars()  # type: ignore[attr-defined]
+        col(Endringslogg.referanse_arkivenhet).in_(ids)).order_by(col(Endringslogg.endret_dato)))).scalars()
     return [EndringsloggOut(referanse_arkivenhet=r.referanse_arkivenhet, arkivenhet_type=r.arkivenhet_type,
                             referanse_metadata=r.referanse_metadata, endret_dato=r.endret_dato, endret_av=r.endret_av,
                             tidligere_verdi=r.tidligere_verdi, ny_verdi=r.ny_verdi) for r in rows]
@@ -155,16 +148,12 @@ def _flatten(data: dict[str, Any]) -> dict[str, Any]:
 
 async def oppfolging(session: AsyncSession, *, caller: Caller) -> list[JournalpostOut]:
     """"Oppfølging journal": incoming post registered but not yet processed (journalstatus M or S)."""
-    query = (select(Journalpost, Saksmappe).join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
-             .where(Journalpost.journalposttype == Journalposttype.I.kode,
-                    Journalpost.journalstatus.in_(["M", "S"]))  # type: ignore[attr-defined]
-             .order_by(Journalpost.journaldato, Journalpost.journalsekvensnummer))
+    query = (select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
+             .where(col(Journalpost.journalposttype) == Journalposttype.I.kode,
+                    col(Journalpost.journalstatus).in_(["M", "S"]))
+             .order_by(col(Journalpost.journaldato), col(Journalpost.journalsekvensnummer)))
     rows = [(j, s) for j, s in (await session.execute(query)).all()]
-    masked = set()
-    for journalpost, saksmappe in rows:
-        if not await views.may_see_screened_journalpost(session, caller, journalpost, saksmappe):
-            masked.add(journalpost.system_id)
-    return await views.journalposter_out(session, rows, masked_ids=masked)
+    return await visibility.journalposter(session, caller, rows)
 
 
 class QualityFinding(ApiModel):
@@ -206,16 +195,16 @@ async def quality_report(session: AsyncSession, *, fra: date, til: date) -> list
 
     findings: list[QualityFinding] = []
     rows = (await session.execute(
-        select(Journalpost, Saksmappe).join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
-        .where(Journalpost.journaldato >= fra, Journalpost.journaldato <= til, Journalpost.journalstatus != "U")
-        .order_by(Journalpost.journalaar, Journalpost.journalsekvensnummer))).all()
+        select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
+        .where(col(Journalpost.journaldato) >= fra, col(Journalpost.journaldato) <= til, col(Journalpost.journalstatus) != "U")
+        .order_by(col(Journalpost.journalaar), col(Journalpost.journalsekvensnummer)))).all()
     ids = [j.system_id for j, _ in rows]
     objekter: dict[UUID, list[tuple[Dokumentbeskrivelse, Dokumentobjekt]]] = {}
     if ids:
         for b, o in (await session.execute(
                 select(Dokumentbeskrivelse, Dokumentobjekt)
-                .join(Dokumentobjekt, Dokumentobjekt.dokumentbeskrivelse_id == Dokumentbeskrivelse.system_id)
-                .where(Dokumentbeskrivelse.journalpost_id.in_(ids)))).all():  # type: ignore[attr-defined]
+                .join(Dokumentobjekt, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
+                .where(col(Dokumentbeskrivelse.journalpost_id).in_(ids)))).all():
             objekter.setdefault(b.journalpost_id, []).append((b, o))
 
     def finding(kontroll: str, j: Journalpost, s: Saksmappe, objekt: UUID | None = None) -> QualityFinding:
@@ -239,7 +228,7 @@ async def quality_report(session: AsyncSession, *, fra: date, til: date) -> list
         if _words(s.tittel) and _words(j.tittel) and not (_words(s.tittel) & _words(j.tittel)):
             findings.append(finding("tittel-avvik", j, s))
     cases = (await session.execute(select(Saksmappe).where(
-        Saksmappe.saksdato >= fra, Saksmappe.saksdato <= til, Saksmappe.klasse_id.is_(None)))).scalars()  # type: ignore[union-attr]
+        col(Saksmappe.saksdato) >= fra, col(Saksmappe.saksdato) <= til, col(Saksmappe.klasse_id).is_(None)))).scalars()
     for s in cases:
         findings.append(QualityFinding(kontroll="mangler-klasse", beskrivelse=_CHECKS["mangler-klasse"],
                                        saksmappe=s.system_id, mappe_id=s.mappe_id))

@@ -50,10 +50,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_kit.auth import Principal as Caller
 
-from . import access
+from .authz import access
 from .domain import screening
 from .domain.numbering import today_in_oslo
 from .models import Journalpost, Korrespondansepart, Saksmappe
@@ -108,7 +109,7 @@ def _copies(journalpost: Journalpost) -> dict[str, object]:
 
 
 def _postgres(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "postgresql"
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def postgres_index_row(journalpost: Journalpost, saksmappe: Saksmappe,
@@ -249,8 +250,8 @@ def _postgres_query(terms: list[str], f: Filters, newest_first: bool, offset: in
     return (select(Journalpost, Saksmappe, sok.c.offentlig_tsv.op("@@")(_tsquery(terms)).label("public_hit"))
             .select_from(page)
             .join(sok, sok.c.journalpost_id == page.c.journalpost_id)
-            .join(Journalpost, Journalpost.system_id == page.c.journalpost_id)
-            .join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
+            .join(Journalpost, col(Journalpost.system_id) == page.c.journalpost_id)
+            .join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
             .order_by(*_order(page, newest_first)))
 
 
@@ -279,7 +280,7 @@ def _postgres_hits(terms: list[str], f: Filters, newest_first: bool, offset: int
         # Only columns of ix_journalpost_sok_sortering, so PostgreSQL answers from the index.
         recent = (select(*(_SOK.c[name] for name in _COVERED)).where(*dates)
                   .order_by(*_order(_SOK, newest_first)).limit(window).subquery("recent"))
-        source = recent
+        source: Any = recent  # a subquery here, a CTE below: both have .c
         hits = select(recent.c.journalpost_id, recent.c.journaldato, recent.c.opprettet_dato).where(*wanted(recent))
     else:
         # Every hit, then sort: MATERIALIZED keeps the planner from walking the date index
@@ -298,7 +299,7 @@ _COVERED = ("journalpost_id", "journaldato", "opprettet_dato", "full_tsv", "jour
 
 def _sqlite_query(terms: list[str], f: Filters, newest_first: bool) -> Any:
     query = (select(Journalpost, Saksmappe)
-             .join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
+             .join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
              .add_columns(text(
                  "journalpost.system_id IN (SELECT journalpost_id FROM journalpost_sok WHERE journalpost_sok MATCH "
                  ":public_q) AS public_hit"))
@@ -306,18 +307,18 @@ def _sqlite_query(terms: list[str], f: Filters, newest_first: bool) -> Any:
                          "(SELECT journalpost_id FROM journalpost_sok WHERE journalpost_sok MATCH :full_q)"))
              .params(public_q=" AND ".join(f'offentlig_tekst : "{t}"' for t in terms),
                      full_q=" AND ".join(f'full_tekst : "{t}"' for t in terms)))
-    for attribute, value in ((Journalpost.journalaar, f.journalaar), (Journalpost.journalstatus, f.journalstatus),
-                             (Journalpost.journalposttype, f.journalposttype),
-                             (Journalpost.administrativ_enhet_id, f.administrativ_enhet),
-                             (Journalpost.saksbehandler_id, f.saksbehandler)):
+    for attribute, value in ((col(Journalpost.journalaar), f.journalaar), (col(Journalpost.journalstatus), f.journalstatus),
+                             (col(Journalpost.journalposttype), f.journalposttype),
+                             (col(Journalpost.administrativ_enhet_id), f.administrativ_enhet),
+                             (col(Journalpost.saksbehandler_id), f.saksbehandler)):
         if value is not None:
             query = query.where(attribute == value)
     if f.fra is not None:
-        query = query.where(Journalpost.journaldato >= f.fra)
+        query = query.where(col(Journalpost.journaldato) >= f.fra)
     if f.til is not None:
-        query = query.where(Journalpost.journaldato <= f.til)
+        query = query.where(col(Journalpost.journaldato) <= f.til)
     # system_id last, as on PostgreSQL: pages stay stable when dates tie.
     if newest_first:
-        return query.order_by(Journalpost.journaldato.desc(), Journalpost.opprettet_dato.desc(),  # type: ignore[attr-defined]
-                              Journalpost.system_id.desc())  # type: ignore[attr-defined]
-    return query.order_by(Journalpost.journaldato, Journalpost.opprettet_dato, Journalpost.system_id)
+        return query.order_by(col(Journalpost.journaldato).desc(), col(Journalpost.opprettet_dato).desc(),
+                              col(Journalpost.system_id).desc())
+    return query.order_by(col(Journalpost.journaldato), col(Journalpost.opprettet_dato), col(Journalpost.system_id))

@@ -8,15 +8,13 @@ numbers are taken last, because their row lock is held until commit.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import Journalposttype, Journalstatus, Korrespondanseparttype, Saksstatus
 from arkiv5_contracts.events.journal import (
@@ -27,12 +25,15 @@ from arkiv5_contracts.events.journal import (
 )
 from arkiv5_contracts.policy import Action, Resource, ResourceKind
 from arkiv5_kit.auth import Principal as Caller
-from arkiv5_kit.errors import Conflict, DomainError, NotFound, Unprocessable
-from arkiv5_kit.outbox import Outbox
+from arkiv5_kit.dml import insert_ignore
+from arkiv5_kit.errors import Conflict, NotFound, Unprocessable
 
-from . import access, changelog, search
+from . import search
+from .authz import access
+from .context import Context, now_utc
 from .domain import screening, workflow
 from .domain.numbering import SAKSNUMMER, next_number, today_in_oslo
+from .errors import InvalidTransition, UnknownCode, WrongStatus
 from .models import (
     Arkiv,
     Arkivdel,
@@ -56,7 +57,8 @@ from .schemas import (
     SaksmappeCreate,
     SkjermingIn,
 )
-from .settings import JournalSettings
+from .store import changelog
+from .store.repository import get_journalpost, get_saksmappe
 
 # Fixed ids of the structure created on first use, so concurrent first requests (or
 # replicas) create it once.
@@ -69,34 +71,7 @@ EXTERNAL_RECIPIENTS = {Korrespondanseparttype.EM.kode, Korrespondanseparttype.EK
 INTERNAL_RECIPIENTS = {Korrespondanseparttype.IM.kode, Korrespondanseparttype.IK.kode}
 
 
-class InvalidTransition(DomainError):
-    status, slug, title = 409, "invalid-journalstatus-transition", "This journalstatus change is not allowed"
-
-
-class UnknownCode(DomainError):
-    status, slug, title = 422, "unknown-code", "Unknown code"
-
-
-class WrongStatus(DomainError):
-    status, slug, title = 409, "wrong-status", "Not possible in the record's current status"
-
-
-@dataclass(frozen=True)
-class Context:
-    settings: JournalSettings
-    outbox: Outbox
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 # --- structure --------------------------------------------------------------------------
-
-
-async def _insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any]) -> None:
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 async def ensure_default_structure(session: AsyncSession, *, ctx: Context) -> Arkivdel:
@@ -105,13 +80,13 @@ async def ensure_default_structure(session: AsyncSession, *, ctx: Context) -> Ar
         return arkivdel
     now = now_utc()
     common = {"opprettet_dato": now, "opprettet_av": "journal"}
-    await _insert_ignore(session, Arkiv, {"system_id": DEFAULT_ARKIV_ID, "tittel": ctx.settings.default_arkiv_tittel,
-                                          "arkivstatus": "O", **common})
-    await _insert_ignore(session, Klassifikasjonssystem, {
-        "system_id": DEFAULT_KLASSIFIKASJONSSYSTEM_ID, "tittel": "Arkivnøkkel", "klassifikasjonstype": "K-kode", **common})
-    await _insert_ignore(session, Arkivdel, {
+    await session.execute(insert_ignore(Arkiv, {"system_id": DEFAULT_ARKIV_ID, "tittel": ctx.settings.default_arkiv_tittel,
+                                                    "arkivstatus": "O", **common}))
+    await session.execute(insert_ignore(Klassifikasjonssystem, {
+        "system_id": DEFAULT_KLASSIFIKASJONSSYSTEM_ID, "tittel": "Arkivnøkkel", "klassifikasjonstype": "K-kode", **common}))
+    await session.execute(insert_ignore(Arkivdel, {
         "system_id": DEFAULT_ARKIVDEL_ID, "arkiv_id": DEFAULT_ARKIV_ID, "tittel": ctx.settings.default_arkivdel_tittel,
-        "arkivdelstatus": "A", "klassifikasjonssystem_id": DEFAULT_KLASSIFIKASJONSSYSTEM_ID, **common})
+        "arkivdelstatus": "A", "klassifikasjonssystem_id": DEFAULT_KLASSIFIKASJONSSYSTEM_ID, **common}))
     arkivdel = await session.get(Arkivdel, DEFAULT_ARKIVDEL_ID)
     assert arkivdel is not None
     return arkivdel
@@ -131,11 +106,11 @@ async def create_klasse(session: AsyncSession, *, ctx: Context, caller: Caller, 
 
 
 async def list_klasser(session: AsyncSession) -> list[Klasse]:
-    return list((await session.execute(select(Klasse).order_by(Klasse.klasse_id))).scalars())
+    return list((await session.execute(select(Klasse).order_by(col(Klasse.klasse_id)))).scalars())
 
 
 async def _klasse_by_id(session: AsyncSession, system_id: UUID, klasse_id: str) -> Klasse | None:
-    query = select(Klasse).where(Klasse.klassifikasjonssystem_id == system_id, Klasse.klasse_id == klasse_id)
+    query = select(Klasse).where(col(Klasse.klassifikasjonssystem_id) == system_id, col(Klasse.klasse_id) == klasse_id)
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -154,11 +129,7 @@ def skjerming_values(skjerming: SkjermingIn | None) -> dict[str, Any]:
     }
 
 
-def public_title(tittel: str, offentlig: str | None, ord_: list[str], metadata: list[str], title_codes: frozenset[str]) -> str:
-    if offentlig is not None:
-        return offentlig
-    first_line = bool({"TM1", "TR1"} & set(metadata)) and bool(title_codes & set(metadata))
-    return screening.public_title(tittel, ord_, first_line_only=first_line)
+public_title = screening.chosen_public_title
 
 
 async def create_saksmappe(
@@ -168,9 +139,10 @@ async def create_saksmappe(
     if body.arkivdel is None:
         arkivdel = await ensure_default_structure(session, ctx=ctx)
     else:
-        arkivdel = await session.get(Arkivdel, body.arkivdel)
-        if arkivdel is None:
+        chosen = await session.get(Arkivdel, body.arkivdel)
+        if chosen is None:
             raise UnknownCode("No arkivdel has this systemID.", field="arkivdel")
+        arkivdel = chosen
     klasse = None
     if body.klasse is not None:
         if arkivdel.klassifikasjonssystem_id is not None:
@@ -222,13 +194,6 @@ async def create_saksmappe(
     return saksmappe
 
 
-async def get_saksmappe(session: AsyncSession, saksmappe_id: UUID) -> Saksmappe:
-    saksmappe = await session.get(Saksmappe, saksmappe_id)
-    if saksmappe is None:
-        raise NotFound("No saksmappe has this systemID.")
-    return saksmappe
-
-
 async def close_saksmappe(
     session: AsyncSession, *, ctx: Context, caller: Caller, saksmappe_id: UUID, saksstatus: Saksstatus
 ) -> Saksmappe:
@@ -268,9 +233,9 @@ async def close_client_cases(
     the answer names the cases (by mappeID) that hold it up.
     """
     query = select(Saksmappe).where(
-        Saksmappe.sekundaer_klassifikasjon == foedselsnummer,
-        Saksmappe.saksstatus.not_in([Saksstatus.A.kode, Saksstatus.U.kode]),  # type: ignore[attr-defined]
-    ).order_by(Saksmappe.saksaar, Saksmappe.sakssekvensnummer)
+        col(Saksmappe.sekundaer_klassifikasjon) == foedselsnummer,
+        col(Saksmappe.saksstatus).not_in([Saksstatus.A.kode, Saksstatus.U.kode]),
+    ).order_by(col(Saksmappe.saksaar), col(Saksmappe.sakssekvensnummer))
     cases = list((await session.execute(query)).scalars())
     if not cases:
         raise NotFound("The client has no open case.")
@@ -284,16 +249,16 @@ async def close_client_cases(
 
 def _needs_sign_off():  # type: ignore[no-untyped-def]
     """Journalposts that must be signed off: incoming, and internal notes needing follow-up."""
-    signed = select(Avskrivning.journalpost_id)
+    signed = select(col(Avskrivning.journalpost_id))
     return (
-        Journalpost.journalposttype.in_([Journalposttype.I.kode, Journalposttype.N.kode]),  # type: ignore[attr-defined]
-        Journalpost.journalstatus != Journalstatus.U.kode,
-        Journalpost.system_id.not_in(signed),  # type: ignore[attr-defined]
+        col(Journalpost.journalposttype).in_([Journalposttype.I.kode, Journalposttype.N.kode]),
+        col(Journalpost.journalstatus) != Journalstatus.U.kode,
+        col(Journalpost.system_id).not_in(signed),
     )
 
 
 async def _unsigned_in_case(session: AsyncSession, saksmappe_id: UUID) -> list[int]:
-    query = select(Journalpost.journalpostnummer).where(Journalpost.saksmappe_id == saksmappe_id, *_needs_sign_off())
+    query = select(col(Journalpost.journalpostnummer)).where(col(Journalpost.saksmappe_id) == saksmappe_id, *_needs_sign_off())
     return sorted((await session.execute(query)).scalars())
 
 
@@ -309,13 +274,6 @@ def check_dates(body: JournalpostCreate, today: date) -> None:
         if value is not None and value > today:
             raise Unprocessable(f"{name} is in the future.",
                                 errors=[{"field": f"body.{name}", "message": "in the future", "code": "future_date"}])
-
-
-async def get_journalpost(session: AsyncSession, journalpost_id: UUID) -> Journalpost:
-    journalpost = await session.get(Journalpost, journalpost_id)
-    if journalpost is None:
-        raise NotFound("No journalpost has this systemID.")
-    return journalpost
 
 
 async def _journalpost_and_resource(session: AsyncSession, journalpost_id: UUID) -> tuple[Journalpost, Saksmappe, Resource]:
@@ -381,7 +339,7 @@ async def ekspedere(
                           f"sending needs {need}.")
     await access.authorize(session, caller, Action.SEND, resource)
     parts = list((await session.execute(
-        select(Korrespondansepart).where(Korrespondansepart.journalpost_id == journalpost_id))).scalars())
+        select(Korrespondansepart).where(col(Korrespondansepart.journalpost_id) == journalpost_id))).scalars())
     external = [p for p in parts if p.korrespondanseparttype in EXTERNAL_RECIPIENTS]
     if not external and not [p for p in parts if p.korrespondanseparttype in INTERNAL_RECIPIENTS]:
         raise Unprocessable("The journalpost has no recipient (korrespondanseparttype EM, EK, GM, IM or IK).")
@@ -420,8 +378,8 @@ async def on_dispatch_accepted(session: AsyncSession, *, ctx: Context, journalpo
         part.forsendelse_status = "accepted"
     await session.flush()
     parts = (await session.execute(select(Korrespondansepart).where(
-        Korrespondansepart.journalpost_id == journalpost_id,
-        Korrespondansepart.korrespondanseparttype.in_(EXTERNAL_RECIPIENTS)))).scalars()  # type: ignore[attr-defined]
+        col(Korrespondansepart.journalpost_id) == journalpost_id,
+        col(Korrespondansepart.korrespondanseparttype).in_(EXTERNAL_RECIPIENTS)))).scalars()
     if all(p.forsendelse_status in ("accepted", "delivered") for p in parts) and journalpost.journalstatus in (
         Journalstatus.F.kode, Journalstatus.G.kode
     ):
@@ -516,8 +474,8 @@ async def add_saksmappe_merknad(
 async def merknader(session: AsyncSession, *, saksmappe_id: UUID | None = None,
                     journalpost_id: UUID | None = None) -> list[Merknad]:
     """The remarks of one saksmappe (its own, not its journalposts') or of one journalpost, oldest first."""
-    column = Merknad.saksmappe_id if saksmappe_id is not None else Merknad.journalpost_id
-    query = select(Merknad).where(column == (saksmappe_id or journalpost_id)).order_by(Merknad.merknadsdato)
+    column = col(Merknad.saksmappe_id) if saksmappe_id is not None else col(Merknad.journalpost_id)
+    query = select(Merknad).where(column == (saksmappe_id or journalpost_id)).order_by(col(Merknad.merknadsdato))
     return list((await session.execute(query)).scalars())
 
 
@@ -548,7 +506,7 @@ async def fordel(
 
 
 async def fordelinger(session: AsyncSession, journalpost_id: UUID) -> list[Fordeling]:
-    query = select(Fordeling).where(Fordeling.journalpost_id == journalpost_id).order_by(Fordeling.fordelt_at)
+    query = select(Fordeling).where(col(Fordeling.journalpost_id) == journalpost_id).order_by(col(Fordeling.fordelt_at))
     return list((await session.execute(query)).scalars())
 
 
@@ -557,7 +515,7 @@ async def fordelinger(session: AsyncSession, journalpost_id: UUID) -> list[Forde
 
 async def restanser(session: AsyncSession, *, ctx: Context, today: date) -> list[tuple[Journalpost, Saksmappe, date]]:
     """Incoming documents (and N notes) not signed off, past due first."""
-    query = (select(Journalpost, Saksmappe).join(Saksmappe, Saksmappe.system_id == Journalpost.saksmappe_id)
+    query = (select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
              .where(*_needs_sign_off()))
     rows = []
     for journalpost, saksmappe in (await session.execute(query)).all():

@@ -8,7 +8,7 @@ outbox rows it wakes the relay so events leave at once instead of at the next po
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 OUTBOX_DIRTY = "arkiv5.outbox_dirty"
+POST_COMMIT = "arkiv5.post_commit"
 READ_ONLY = "arkiv5_read_only"
 
 
@@ -81,6 +82,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def after_commit(session: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
+    """Run `hook` once the unit of work that owns `session` has committed (never after a rollback).
+
+    For what only the commit gives — on PostgreSQL the journal number is taken inside the
+    COMMIT — so a use case finishes its own result and the entry point never needs to know
+    the database dialect. Hooks run in the order they were added.
+    """
+    session.info.setdefault(POST_COMMIT, []).append(hook)
+
+
 @asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection for reading only: on SQLite it does not queue behind writers."""
@@ -108,14 +119,22 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: commit when the block ends normally, roll back on any error."""
-        async with self._write_turn(), self.sessions() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        """One transaction: commit when the block ends normally, roll back on any error.
+
+        After the commit it runs the session's `after_commit` hooks, then wakes the relay;
+        both run after the SQLite write turn is handed on, so a hook may open a unit of work.
+        """
+        async with self.sessions() as session:
+            async with self._write_turn():
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    session.info.pop(POST_COMMIT, None)
+                    await session.rollback()
+                    raise
+            for hook in session.info.pop(POST_COMMIT, []):
+                await hook()
             if session.info.pop(OUTBOX_DIRTY, False):
                 for listener in self._commit_listeners:
                     listener()

@@ -1,10 +1,10 @@
-"""HTTP routers of the journal service."""
+"""HTTP entry points of the journal: the public API (v1, one module per resource) and the internal API."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import internal as _internal_routes  # noqa: F401  (registers the internal routes)
-from .routes import internal, router
+from . import v1
+from .internal import internal
 
-routers: list[APIRouter] = [router, internal]
+routers: list[APIRouter] = [*v1.routers, internal]

@@ -11,11 +11,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from arkiv5_contracts.internal import (
+    ArchivalVariantStored,
+    AttachmentFiled,
+    AttachmentMetadata,
+    DispatchMaterial,
+    ProductionDocument,
+)
 from arkiv5_contracts.policy import Role
 from arkiv5_kit.auth import INVALID_TOKEN, TokenVerifier, bearer_token
 from arkiv5_kit.auth import Principal as Caller
@@ -23,20 +30,20 @@ from arkiv5_kit.errors import Forbidden, Unauthorized, Unprocessable
 
 from .. import documents
 from .. import internal as domain
-from .routes import (
+from .deps import (
+    DISPATCH,
     DOCUMENTS_READ,
     DOCUMENTS_WRITE_ARCHIVAL,
     READ,
-    _blobs,
-    _body,
-    _check_length,
-    _ctx,
-    _db,
-    _file_response,
-    internal,
+    blobs_of,
+    body_chunks,
+    check_length,
+    ctx_of,
+    db_of,
+    file_response,
 )
 
-DISPATCH = "journal.dispatch"
+internal = APIRouter(prefix="/internal", tags=["internal"])
 
 
 def internal_service(*scopes: str, broad: tuple[str, ...] = ()) -> Callable[[Request], Awaitable[Caller]]:
@@ -66,54 +73,56 @@ DispatchReader = Annotated[Caller, Depends(internal_service(DISPATCH, broad=(REA
 ArchivalWriter = Annotated[Caller, Depends(internal_service(DOCUMENTS_WRITE_ARCHIVAL))]
 
 
-@internal.get("/journalposter/{journalpost_id}/dokumentobjekter")
+@internal.get("/journalposter/{journalpost_id}/dokumentobjekter", response_model=list[ProductionDocument])
 async def list_production_documents(journalpost_id: UUID, request: Request,
-                                    caller: Annotated[Caller, Depends(internal_service(DOCUMENTS_READ))]) -> list[dict[str, Any]]:
+                                    caller: Annotated[Caller, Depends(internal_service(DOCUMENTS_READ))]
+                                    ) -> list[ProductionDocument]:
     """The production-format documents of a journalpost, for conversion."""
-    async with _db(request).unit_of_work() as session:
+    async with db_of(request).unit_of_work() as session:
         return await domain.production_documents(session, journalpost_id=journalpost_id)
 
 
 @internal.get("/dokumentobjekter/{dokumentobjekt_id}/content")
 async def content(dokumentobjekt_id: UUID, request: Request, caller: DocumentReader) -> StreamingResponse:
-    async with _db(request).unit_of_work() as session:
+    """The bytes of any dokumentobjekt, for conversion and the SvarUt gateway: the scope is the permission."""
+    async with db_of(request).unit_of_work() as session:
         objekt, *_ = await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
-    return _file_response(request, objekt)
+    return file_response(request, objekt)
 
 
-@internal.get("/journalposter/{journalpost_id}/dispatch-material")
-async def dispatch_material(journalpost_id: UUID, request: Request, caller: DispatchReader) -> dict[str, Any]:
-    async with _db(request).unit_of_work() as session:
+@internal.get("/journalposter/{journalpost_id}/dispatch-material", response_model=DispatchMaterial)
+async def dispatch_material(journalpost_id: UUID, request: Request, caller: DispatchReader) -> DispatchMaterial:
+    async with db_of(request).unit_of_work() as session:
         return await domain.dispatch_material(session, journalpost_id=journalpost_id)
 
 
-@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant")
+@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", response_model=ArchivalVariantStored)
 async def put_arkivvariant(
     dokumentobjekt_id: UUID, request: Request, response: Response, caller: ArchivalWriter,
     source_sha256: Annotated[str | None, Header(alias="X-Source-Sha256")] = None,
     archival_sha256: Annotated[str | None, Header(alias="X-Archival-Sha256")] = None,
     archival_puid: Annotated[str | None, Header(alias="X-Archival-Puid", max_length=255)] = None,
-) -> dict[str, str]:
+) -> ArchivalVariantStored:
     """Idempotent: one archival variant per source dokumentobjekt; a repeat answers the same id (200)."""
-    settings = _ctx(request).settings
+    settings = ctx_of(request).settings
     expected = documents.check_expected_sha256(archival_sha256)
-    _check_length(request, settings.max_upload_bytes)
-    async with _db(request).unit_of_work() as session:
+    check_length(request, settings.max_upload_bytes)
+    async with db_of(request).unit_of_work() as session:
         source, *_ = await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
         domain.check_source_checksum(source, source_sha256)
-    blob = await documents.store(_blobs(request), _body(request), max_bytes=settings.max_upload_bytes,
+    blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=expected)
     objekt, created = await _attach(request, caller, dokumentobjekt_id, blob, archival_puid)
     response.status_code = 201 if created else 200
-    return {"dokumentobjekt_id": str(objekt.system_id)}
+    return ArchivalVariantStored(dokumentobjekt_id=objekt.system_id)
 
 
 async def _attach(request: Request, caller: Caller, source_id: UUID, blob: Any, puid: str | None) -> tuple[Any, bool]:
     for attempt in (1, 2):
         try:
-            async with _db(request).unit_of_work() as session:
+            async with db_of(request).unit_of_work() as session:
                 return await documents.attach_archival_variant(
-                    session, ctx=_ctx(request), caller=caller, source_id=source_id, blob=blob, format_detaljer=puid)
+                    session, ctx=ctx_of(request), caller=caller, source_id=source_id, blob=blob, format_detaljer=puid)
         except IntegrityError:
             # Two deliveries of the same result raced; the second attempt finds the first's variant.
             if attempt == 2:
@@ -121,34 +130,15 @@ async def _attach(request: Request, caller: Caller, source_id: UUID, blob: Any, 
     raise AssertionError("unreachable")
 
 
-class _Kilde(BaseModel):
-    dokumentobjekt_id: UUID
-    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    vedlegg_indeks: int = Field(ge=0)
-
-
-class AttachmentMetadata(BaseModel):
-    model_config = ConfigDict(hide_input_in_errors=True)
-
-    tittel: str = Field(min_length=1, max_length=2000)
-    tilknyttet_registrering_som: str = Field(default="V", pattern="^V$")
-    variantformat: str = Field(default="P", pattern="^P$")
-    filnavn: str | None = Field(default=None, max_length=255)
-    format: str | None = Field(default=None, max_length=255)
-    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    size: int | None = Field(default=None, ge=0)
-    kilde: _Kilde
-
-
-@internal.post("/journalposter/{journalpost_id}/dokumentbeskrivelser")
+@internal.post("/journalposter/{journalpost_id}/dokumentbeskrivelser", response_model=AttachmentFiled)
 async def file_attachment(
     journalpost_id: UUID, request: Request, response: Response, caller: ArchivalWriter,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-) -> dict[str, str]:
+) -> AttachmentFiled:
     """An e-mail's attachment as its own document: 201 when made, 200 with the same ids after."""
-    settings = _ctx(request).settings
-    _check_length(request, settings.max_upload_bytes + 64 * 1024)
-    async with _db(request).unit_of_work() as session:
+    settings = ctx_of(request).settings
+    check_length(request, settings.max_upload_bytes + 64 * 1024)
+    async with db_of(request).unit_of_work() as session:
         await documents.get_journalpost(session, journalpost_id)  # 404 before reading the body
     form = await request.form()
     try:
@@ -165,13 +155,13 @@ async def file_attachment(
         while chunk := await upload.read(1024 * 1024):
             yield chunk
 
-    blob = await documents.store(_blobs(request), chunks(), max_bytes=settings.max_upload_bytes,
+    blob = await documents.store(blobs_of(request), chunks(), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=metadata.sha256.lower())
     for attempt in (1, 2):
         try:
-            async with _db(request).unit_of_work() as session:
+            async with db_of(request).unit_of_work() as session:
                 beskrivelse, objekt, created = await domain.file_attachment(
-                    session, ctx=_ctx(request), caller=caller, journalpost_id=journalpost_id, key=key, blob=blob,
+                    session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, key=key, blob=blob,
                     tittel=metadata.tittel, filnavn=metadata.filnavn or upload.filename,
                     declared_type=metadata.format or upload.content_type)
             break
@@ -179,5 +169,5 @@ async def file_attachment(
             if attempt == 2:  # a concurrent retry filed it first; the second attempt finds it
                 raise
     response.status_code = 201 if created else 200
-    return {"dokumentbeskrivelse_id": str(beskrivelse.system_id), "dokumentobjekt_id": str(objekt.system_id),
-            "sha256": objekt.sjekksum}
+    return AttachmentFiled(dokumentbeskrivelse_id=beskrivelse.system_id, dokumentobjekt_id=objekt.system_id,
+                           sha256=objekt.sjekksum)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -65,7 +66,7 @@ _LOG_SQLITE = text(
 
 def taken_at_commit(session: AsyncSession) -> bool:
     """Whether the database gives journal numbers at commit (PostgreSQL) rather than the caller."""
-    return session.bind.dialect.name == "postgresql"
+    return session.get_bind().dialect.name == "postgresql"
 
 
 async def assign_journalsekvensnummer(
@@ -93,3 +94,11 @@ async def committed_journalsekvensnummer(engine: AsyncEngine, journalpost_id: UU
     if nummer is None:
         raise RuntimeError("a committed journalpost has no journalsekvensnummer")
     return int(nummer)
+
+
+def journalsekvensnummer_of(journalpost: Any) -> int:
+    """The journal number of a registered journalpost: every committed one has it (only the write in flight has not)."""
+    nummer: int | None = journalpost.journalsekvensnummer
+    if nummer is None:
+        raise RuntimeError("a registered journalpost has no journalsekvensnummer yet")
+    return nummer

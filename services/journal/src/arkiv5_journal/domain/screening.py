@@ -27,6 +27,15 @@ CLASS_CODES = frozenset({"KID", "M"})
 SENDER_TYPES = frozenset({"EA", "IA", "IS"})
 
 
+def chosen_public_title(tittel: str, offentlig: str | None, skjermede_ord: Iterable[str], metadata: Iterable[str],
+                        title_codes: frozenset[str]) -> str:
+    """offentligTittel as given, or else the title with its screened words masked (TM1/TR1: first line only)."""
+    if offentlig is not None:
+        return offentlig
+    codes = set(metadata)
+    return public_title(tittel, skjermede_ord, first_line_only=bool({"TM1", "TR1"} & codes) and bool(title_codes & codes))
+
+
 def public_title(tittel: str, skjermede_ord: Iterable[str], *, first_line_only: bool = False) -> str:
     """The title with every screened word or phrase replaced by *****.
 

@@ -1,40 +1,42 @@
 """Registering a journalpost — with its korrespondanseparter and documents — in one transaction.
 
+One way in: every entry point (the HTTP API, and later the Noark 5 interface, Fiks Arkiv,
+e-mail intake and migration import) builds a `RegisterJournalpost` command and calls
+`register(session, ctx, caller, command)`.
+
 This is the journal's busiest write, so it is written for few round trips: taking the
 case's next journalpostnummer also reads the case, every record is built in memory
-(`model_construct`: the models' defaults without the ORM's bookkeeping), and on PostgreSQL
-all rows and events go in one statement. The gapless journal number is the one lock every
-registration shares: PostgreSQL takes it inside the COMMIT (migration journal_0006) and it
-is read back afterwards; on SQLite it is taken last, in the transaction. Every check that
-can refuse runs before the first insert, and a refusal rolls back the counter.
+(`model_construct`: the models' defaults without the ORM's bookkeeping), and the bulk
+writer (store/bulk.py) puts all rows and events in one statement on PostgreSQL. The gapless
+journal number is the one lock every registration shares: PostgreSQL takes it inside the
+COMMIT (migration journal_0006) and an after-commit hook of the unit of work reads it back
+into the result; on SQLite it is taken last, in the transaction. Every check that can
+refuse runs before the first insert, and a refusal rolls back the counter.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from pydantic_core import to_json
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from arkiv5_contracts.codelists import Journalposttype, Saksstatus, TilknyttetRegistreringSom, Variantformat
 from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered
 from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
-from arkiv5_kit.errors import NotFound, Unprocessable
+from arkiv5_kit.db import after_commit
 
-from . import access, changelog, search
-from .blobstore import StoredBlob
-from .documents import ChecksumMismatch
-from .domain import numbering, screening, workflow
-from .domain.numbering import today_in_oslo
-from .models import (
+from .. import search
+from ..authz import access
+from ..context import Context, now_utc
+from ..domain import numbering, screening, workflow
+from ..domain.numbering import today_in_oslo
+from ..errors import InvalidTransition, NotFound, Unprocessable, WrongStatus
+from ..models import (
     Dokumentbeskrivelse,
     Dokumentobjekt,
     Endringslogg,
@@ -43,66 +45,21 @@ from .models import (
     Korrespondansepart,
     Saksmappe,
 )
-from .schemas import DokumentIn, JournalpostCreate, KorrespondansepartIn
-from .service import Context, InvalidTransition, WrongStatus, check_dates, now_utc, public_title, skjerming_values
-from .sniffing import sniff
+from ..sniffing import sniff
+from ..store import bulk, changelog
+from .commands import NewDocument, NewKorrespondansepart, RegisterJournalpost, Skjerming
 
 _CLOSED = (Saksstatus.A.kode, Saksstatus.U.kode)
 
 
-@dataclass(frozen=True)
-class NewDocument:
-    """A file already in the blob store, with what the request said about it."""
-
-    blob: StoredBlob
-    declared_type: str | None
-    filnavn: str | None
-    metadata: DokumentIn | None
-
-
-@dataclass(frozen=True)
+@dataclass
 class Registered:
+    """What a registration wrote. On PostgreSQL the journal number arrives after the commit."""
+
     journalpost: Journalpost
     saksmappe: Saksmappe
     korrespondanseparter: list[Korrespondansepart]
     dokumenter: list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]
-
-
-def match_documents(body: JournalpostCreate, files: Sequence[tuple[str, str | None, str | None, StoredBlob]]
-                    ) -> list[NewDocument]:
-    """Pair the file parts (name, filename, content type, blob) with their metadata by part name.
-
-    Refuses metadata naming a missing part, and a part named twice, before anything is written.
-    """
-    described = {}
-    for index, entry in enumerate(body.dokumentbeskrivelse):
-        if entry.fil in described:
-            raise Unprocessable(f"Two dokumentbeskrivelse entries name the file part {entry.fil!r}.",
-                                errors=[_error(index, "fil", "named twice", "duplicate")])
-        described[entry.fil] = (index, entry)
-    names = [name for name, *_ in files]
-    for name, (index, _entry) in described.items():
-        if name not in names:
-            raise Unprocessable(f"dokumentbeskrivelse names the file part {name!r}, which the request does not have.",
-                                errors=[_error(index, "fil", "no such file part", "missing_file")])
-    if len(set(names)) != len(names):
-        raise Unprocessable("Two file parts have the same name; give each document its own part name.")
-    documents = []
-    for name, filename, content_type, blob in files:
-        metadata = described.get(name, (None, None))[1]
-        if metadata is not None and metadata.sjekksum and metadata.sjekksum.lower() != blob.sha256:
-            raise ChecksumMismatch(f"The SHA-256 of file part {name!r} differs from the one given; nothing was "
-                                   "registered.", fil=name)
-        documents.append(NewDocument(blob=blob, declared_type=content_type, filnavn=filename, metadata=metadata))
-    return documents
-
-
-def _error(index: int, field: str, message: str, code: str) -> dict[str, str]:
-    return {"field": f"body.dokumentbeskrivelse.{index}.{field}", "message": message, "code": code}
-
-
-def _values(record: Any) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in record.__table__.columns.keys()}
 
 
 _SAKSMAPPE = Saksmappe.__table__  # type: ignore[attr-defined]
@@ -112,51 +69,34 @@ _TAKE_JOURNALPOSTNUMMER = (
     .values(siste_journalpostnummer=_SAKSMAPPE.c.siste_journalpostnummer + 1)
     .returning(*_SAKSMAPPE.columns)
 )
-_TABLES = (Journalpost, Korrespondansepart, Fordeling, Dokumentbeskrivelse, Dokumentobjekt, Endringslogg)
 
 
-@functools.cache
-def _postgres_insert() -> Any:
-    """One statement that writes every row of a registration and its events, each table's rows as one JSON array.
-
-    Data-modifying CTEs send everything in one round trip (the foreign keys are checked at
-    the end of the statement, when every row is in), and since the rows travel as one
-    parameter per table the statement has the same text for any number of rows: compiled
-    once, prepared once per connection. The events keep their order (outbox ids are the
-    publishing order).
-    """
-    targets = [(model.__table__.name, list(model.__table__.columns.keys())) for model in _TABLES]  # type: ignore[attr-defined]
-    targets.append(("journalpost_sok", list(search.POSTGRES_INDEX_COLUMNS)))
-    ctes = [f"insert_{name} AS (INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(columns)} "
-            f"FROM jsonb_populate_recordset(NULL::{name}, CAST(:{name} AS jsonb)))" for name, columns in targets]
-    ctes.append(
-        "insert_outbox AS (INSERT INTO outbox (event_id, topic, message_key, event_type, headers, payload, created_at) "
-        "SELECT CAST(e.row->>'event_id' AS uuid), e.row->>'topic', e.row->>'message_key', e.row->>'event_type', "
-        "CAST(e.row->'headers' AS json), e.row->>'payload', CAST(e.row->>'created_at' AS timestamptz) "
-        "FROM jsonb_array_elements(CAST(:outbox AS jsonb)) WITH ORDINALITY AS e(row, position) ORDER BY e.position)")
-    return text("WITH " + ", ".join(ctes) + " SELECT 1")
+def check_dates(command: RegisterJournalpost, today: date) -> None:
+    if command.journalposttype is Journalposttype.I and command.mottatt_dato is None:
+        raise Unprocessable("An incoming journalpost (I) needs mottattDato, the date it was received.",
+                            errors=[{"field": "body.mottattDato", "message": "Field required", "code": "missing"}])
+    for name, value in (("mottattDato", command.mottatt_dato), ("dokumentetsDato", command.dokumentets_dato),
+                        ("sendtDato", command.sendt_dato)):
+        if value is not None and value > today:
+            raise Unprocessable(f"{name} is in the future.",
+                                errors=[{"field": f"body.{name}", "message": "in the future", "code": "future_date"}])
 
 
-async def _write_postgres(session: AsyncSession, rows: dict[Any, list[dict[str, Any]]], index: dict[str, Any],
-                          events: list[dict[str, Any]]) -> None:
-    parameters = {model.__table__.name: to_json(rows.get(model, [])).decode()  # type: ignore[attr-defined]
-                  for model in _TABLES}
-    parameters["journalpost_sok"] = to_json([index]).decode()
-    parameters["outbox"] = to_json(events).decode()
-    await session.execute(_postgres_insert(), parameters)
+def skjerming_values(skjerming: Skjerming | None) -> dict[str, Any]:
+    if skjerming is None:
+        return {"tilgangsrestriksjon": None, "skjermingshjemmel": None, "skjerming_metadata": [],
+                "skjerming_opphoerer_dato": None}
+    return {
+        "tilgangsrestriksjon": skjerming.tilgangsrestriksjon.kode,
+        "skjermingshjemmel": skjerming.skjermingshjemmel,
+        "skjerming_metadata": sorted({code.kode for code in skjerming.skjerming_metadata}),
+        "skjerming_opphoerer_dato": skjerming.skjerming_opphoerer_dato,
+    }
 
 
-async def _write_sqlite(session: AsyncSession, rows: dict[Any, list[dict[str, Any]]]) -> None:
-    """SQLite has no INSERT in a CTE: one statement per table, parents first."""
-    for model in _TABLES:
-        if rows.get(model):
-            await session.execute(insert(model.__table__), rows[model])  # type: ignore[attr-defined]
-
-
-async def register(
-    session: AsyncSession, *, ctx: Context, caller: Caller, saksmappe_id: UUID, body: JournalpostCreate,
-    documents: Sequence[NewDocument] = (),
-) -> Registered:
+async def register(session: AsyncSession, ctx: Context, caller: Caller, command: RegisterJournalpost) -> Registered:
+    """Register the command's journalpost, its parts and documents; refuse before writing anything."""
+    body, saksmappe_id, documents = command, command.saksmappe_id, command.documents
     today = today_in_oslo()
     check_dates(body, today)
     default_status, allowed = workflow.INITIAL_STATUSES[body.journalposttype]
@@ -168,9 +108,6 @@ async def register(
             f"A journalpost of type {body.journalposttype.kode} cannot be registered with journalstatus "
             f"{status.kode}; allowed: {workflow.describe(allowed)}.",
             allowed=sorted(s.kode for s in allowed))
-    if body.dokumentbeskrivelse and not documents:
-        raise Unprocessable("dokumentbeskrivelse describes file parts, but the request has none: send the "
-                            "journalpost and its files as multipart/form-data.")
     # Taking the case's next journalpostnummer reads the case too. Its row lock queues only
     # registrations in the same case (and a closing of it); a refusal below rolls it back.
     row = (await session.execute(_TAKE_JOURNALPOSTNUMMER, {"saksmappe_id": saksmappe_id})).one_or_none()
@@ -187,7 +124,7 @@ async def register(
     if screening.screens(skjerming["skjerming_metadata"], screening.SENDER_CODES | screening.RECIPIENT_CODES):
         # A screened correspondent's name must not survive in the public title either.
         skjermede_ord += [p.korrespondansepart_navn for p in body.korrespondansepart]
-    offentlig_tittel = public_title(body.tittel, body.offentlig_tittel, skjermede_ord,
+    offentlig_tittel = screening.chosen_public_title(body.tittel, body.offentlig_tittel, skjermede_ord,
                                     skjerming["skjerming_metadata"], screening.TITLE_CODES_REGISTRERING)
     who = access.actor(caller)
     now = now_utc()
@@ -216,15 +153,27 @@ async def register(
     logged = changelog.creation_rows((journalpost, "journalpost"), *[(p, "korrespondansepart") for p in parts],
                                      *[(b, "dokumentbeskrivelse") for b in beskrivelser],
                                      *[(o, "dokumentobjekt") for o in objekter], who=who)
-    rows = {Journalpost: [_values(journalpost)], Korrespondansepart: [_values(p) for p in parts],
-            Fordeling: [_values(f) for f in fordelinger], Dokumentbeskrivelse: [_values(b) for b in beskrivelser],
-            Dokumentobjekt: [_values(o) for o in objekter], Endringslogg: logged}
+    values = bulk.values
+    rows = {Journalpost: [values(journalpost)], Korrespondansepart: [values(p) for p in parts],
+            Fordeling: [values(f) for f in fordelinger], Dokumentbeskrivelse: [values(b) for b in beskrivelser],
+            Dokumentobjekt: [values(o) for o in objekter], Endringslogg: logged}
     if numbering.taken_at_commit(session):
         # The commit gives the number and sets it into the events (migration journal_0006).
         events = ctx.outbox.rows(session, _events(journalpost, numbering.PLACEHOLDER, dokumenter))
-        await _write_postgres(session, rows, search.postgres_index_row(journalpost, saksmappe, parts), events)
+        await bulk.write_postgres(session, rows, [search.postgres_index_row(journalpost, saksmappe, parts)], events)
+        registered = Registered(journalpost=journalpost, saksmappe=saksmappe, korrespondanseparter=parts,
+                                dokumenter=[(b, [o]) for b, o in dokumenter])
+
+        async def read_the_number() -> None:
+            # The session's bind is the service's engine (Database.sessions is bound to it).
+            nummer = await numbering.committed_journalsekvensnummer(cast(AsyncEngine, session.bind),
+                                                                    journalpost.system_id)
+            registered.journalpost = with_number(registered.journalpost, nummer)
+
+        after_commit(session, read_the_number)
+        return registered
     else:
-        await _write_sqlite(session, rows)
+        await bulk.write_sqlite(session, rows)
         await search.index(session, journalpost, saksmappe, parts)
         nummer = await numbering.assign_journalsekvensnummer(
             session, journalpost_id=journalpost.system_id, aar=journalpost.journalaar, who=who, outbox=ctx.outbox,
@@ -236,18 +185,10 @@ async def register(
 
 def with_number(journalpost: Journalpost, journalsekvensnummer: int) -> Journalpost:
     # A constructed record is not tracked by the ORM, so it takes the number as a new copy.
-    return Journalpost.model_construct(**{**_values(journalpost), "journalsekvensnummer": journalsekvensnummer})
+    return Journalpost.model_construct(**{**bulk.values(journalpost), "journalsekvensnummer": journalsekvensnummer})
 
 
-async def after_commit(engine: AsyncEngine, registered: Registered) -> Registered:
-    """The registration with its journal number, which on PostgreSQL the commit gave."""
-    if registered.journalpost.journalsekvensnummer is not None:
-        return registered
-    nummer = await numbering.committed_journalsekvensnummer(engine, registered.journalpost.system_id)
-    return dataclasses.replace(registered, journalpost=with_number(registered.journalpost, nummer))
-
-
-def korrespondansepart(journalpost_id: UUID, body: KorrespondansepartIn) -> Korrespondansepart:
+def korrespondansepart(journalpost_id: UUID, body: NewKorrespondansepart) -> Korrespondansepart:
     return Korrespondansepart.model_construct(
         journalpost_id=journalpost_id, korrespondanseparttype=body.korrespondanseparttype.kode,
         korrespondansepart_navn=body.korrespondansepart_navn, foedselsnummer=body.foedselsnummer,
@@ -261,16 +202,14 @@ def korrespondansepart(journalpost_id: UUID, body: KorrespondansepartIn) -> Korr
 
 def _document(journalpost: Journalpost, number: int, document: NewDocument, *, who: str, now: datetime,
               today: date) -> tuple[Dokumentbeskrivelse, Dokumentobjekt]:
-    metadata = document.metadata
-    role = (metadata.tilknyttet_registrering_som if metadata else None) or (
+    role = document.tilknyttet_registrering_som or (
         TilknyttetRegistreringSom.H if number == 1 else TilknyttetRegistreringSom.V)
-    tittel = (metadata.tittel if metadata else None) or (
-        journalpost.tittel if number == 1 else document.filnavn or f"Vedlegg {number - 1}")
+    tittel = document.tittel or (journalpost.tittel if number == 1 else document.filnavn or f"Vedlegg {number - 1}")
     beskrivelse = Dokumentbeskrivelse.model_construct(
         journalpost_id=journalpost.system_id, dokumentnummer=number,
-        dokumenttype=metadata.dokumenttype.kode if metadata and metadata.dokumenttype else None, dokumentstatus="F",
+        dokumenttype=document.dokumenttype.kode if document.dokumenttype else None, dokumentstatus="F",
         tittel=tittel, tilknyttet_registrering_som=role.kode, tilknyttet_dato=today, tilknyttet_av=who,
-        skanning_kontrollert=metadata.skanning_kontrollert if metadata else None, kilde_noekkel=None,
+        skanning_kontrollert=document.skanning_kontrollert, kilde_noekkel=None,
         opprettet_dato=now, opprettet_av=who)
     objekt = Dokumentobjekt.model_construct(
         dokumentbeskrivelse_id=beskrivelse.system_id, versjonsnummer=1, variantformat=Variantformat.P.kode,

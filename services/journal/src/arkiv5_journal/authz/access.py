@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.codelists import Journalstatus, Saksstatus
 from arkiv5_contracts.envelope import Envelope
@@ -23,8 +24,8 @@ from arkiv5_contracts.policy import Action, Principal, Resource, ResourceKind, R
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden
 
-from .domain.numbering import today_in_oslo
-from .models import Journalpost, KontoSperre, Rettighet, Saksmappe, Tilgangsgruppe
+from ..domain.numbering import today_in_oslo
+from ..models import Journalpost, KontoSperre, Rettighet, Saksmappe, Tilgangsgruppe
 
 _SYSTEM_ROLES = {Role.FAGSYSTEM.value, Role.INTERN_TJENESTE.value}
 _CLOSED = {Saksstatus.A.kode, Saksstatus.U.kode}
@@ -58,8 +59,8 @@ async def _load_principal(session: AsyncSession, caller: Caller, at: date) -> Pr
         rights = (
             await session.execute(
                 select(Rettighet)
-                .where(Rettighet.person_id == person_id, Rettighet.valid_from <= at)
-                .order_by(Rettighet.valid_from.desc())  # type: ignore[attr-defined]
+                .where(col(Rettighet.person_id) == person_id, col(Rettighet.valid_from) <= at)
+                .order_by(col(Rettighet.valid_from).desc())
                 .limit(1)
             )
         ).scalar_one_or_none()
@@ -71,7 +72,7 @@ async def _load_principal(session: AsyncSession, caller: Caller, at: date) -> Pr
     sperre = await session.get(KontoSperre, rights.person_id)
     disabled = sperre is not None and sperre.disabled_from <= at
     groups = set(rights.group_ids)
-    rows = (await session.execute(select(Tilgangsgruppe).where(Tilgangsgruppe.valid_from <= at))).scalars()
+    rows = (await session.execute(select(Tilgangsgruppe).where(col(Tilgangsgruppe.valid_from) <= at))).scalars()
     for group in rows:
         if (group.valid_to is None or group.valid_to >= at) and str(rights.person_id) in group.member_person_ids:
             groups.add(str(group.group_id))
@@ -94,9 +95,9 @@ _GROUPS = "arkiv5.journal.groups"
 
 async def prefetch_groups(session: AsyncSession, *, saksmappe_ids: set[UUID], journalpost_ids: set[UUID]) -> None:
     """Load the access groups of a page of records in one query (lists check every record)."""
-    rows = (await session.execute(select(Tilgangsgruppe.group_id, Tilgangsgruppe.saksmappe_id,
-                                         Tilgangsgruppe.journalpost_id).where(
-        Tilgangsgruppe.saksmappe_id.in_(saksmappe_ids) | Tilgangsgruppe.journalpost_id.in_(journalpost_ids)  # type: ignore[union-attr]
+    rows = (await session.execute(select(col(Tilgangsgruppe.group_id), col(Tilgangsgruppe.saksmappe_id),
+                                         col(Tilgangsgruppe.journalpost_id)).where(
+        col(Tilgangsgruppe.saksmappe_id).in_(saksmappe_ids) | col(Tilgangsgruppe.journalpost_id).in_(journalpost_ids)
     ))).all()
     cache: dict[UUID, set[UUID]] = {i: set() for i in saksmappe_ids | journalpost_ids}
     for group_id, saksmappe_id, journalpost_id in rows:
@@ -121,24 +122,24 @@ async def _group_ids_of(
     if saksmappe_id in cache and (journalpost_id is None or journalpost_id in cache):
         ids = cache[saksmappe_id] | (cache[journalpost_id] if journalpost_id else set())
     else:
-        owner = Tilgangsgruppe.saksmappe_id == saksmappe_id
+        owner = col(Tilgangsgruppe.saksmappe_id) == saksmappe_id
         if journalpost_id is not None:
-            owner = owner | (Tilgangsgruppe.journalpost_id == journalpost_id)  # type: ignore[assignment]
-        query = select(Tilgangsgruppe.group_id).where(owner)
+            owner = owner | (col(Tilgangsgruppe.journalpost_id) == journalpost_id)
+        query = select(col(Tilgangsgruppe.group_id)).where(owner)
         if principal is not None:
-            query = query.where(Tilgangsgruppe.group_id.in_(principal.group_ids))  # type: ignore[attr-defined]
+            query = query.where(col(Tilgangsgruppe.group_id).in_(principal.group_ids))
         ids = set((await session.execute(query)).scalars())
     return frozenset(ids if principal is None else ids & principal.group_ids)
 
 
 async def _handlers_of(session: AsyncSession, saksmappe_id: UUID, principal: Principal | None) -> frozenset[UUID]:
     """Case handlers of the case's journalposts; with a principal, only whether it is one of them."""
-    query = select(Journalpost.saksbehandler_id).where(
-        Journalpost.saksmappe_id == saksmappe_id, Journalpost.saksbehandler_id.is_not(None))  # type: ignore[union-attr]
+    query = select(col(Journalpost.saksbehandler_id)).where(
+        col(Journalpost.saksmappe_id) == saksmappe_id, col(Journalpost.saksbehandler_id).is_not(None))
     if principal is not None:
         if principal.person_id.int == 0:  # a system client is nobody's case handler
             return frozenset()
-        query = query.where(Journalpost.saksbehandler_id == principal.person_id).limit(1)
+        query = query.where(col(Journalpost.saksbehandler_id) == principal.person_id).limit(1)
     return frozenset(h for h in (await session.execute(query)).scalars() if h is not None)
 
 

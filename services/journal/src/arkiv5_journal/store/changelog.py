@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Endringslogg
+from ..models import Endringslogg
 
 _NOT_LOGGED = {"system_id", "opprettet_dato", "opprettet_av", "siste_journalpostnummer"}
 _NAMES = {"mappe_id": "mappeID", "klasse_id": "klasseID"}
@@ -60,7 +60,7 @@ def creation_rows(*records: tuple[Any, str], who: str) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     rows = []
     for record, kind in records:
-        for column in record.__table__.columns.keys():  # type: ignore[attr-defined]
+        for column in record.__table__.columns.keys():
             if column in _NOT_LOGGED:
                 continue
             value = _text(getattr(record, column))

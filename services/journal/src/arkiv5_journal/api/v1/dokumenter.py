@@ -1,0 +1,111 @@
+"""Documents: upload, new versions, lists and downloads (the body is the file, streamed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from arkiv5_contracts.codelists import (
+    Dokumenttype,
+    TilknyttetRegistreringSom,
+)
+from arkiv5_kit.auth import Principal as Caller
+
+from ... import documents, service, visibility
+from ...schemas import (
+    DokumentbeskrivelseOut,
+)
+from ..deps import (
+    Reader,
+    Writer,
+    blobs_of,
+    body_chunks,
+    check_length,
+    code_of,
+    ctx_of,
+    db_of,
+    file_response,
+    journalpost_view,
+)
+
+router = APIRouter(tags=["journal"])
+
+
+@router.post("/journalposter/{journalpost_id}/dokumenter", status_code=201, response_model=DokumentbeskrivelseOut)
+async def upload_document(
+    journalpost_id: UUID, request: Request, caller: Writer,
+    tittel: Annotated[str, Query(min_length=1, max_length=2000)],
+    tilknyttet_registrering_som: Annotated[str | None, Query(alias="tilknyttetRegistreringSom")] = None,
+    dokumenttype: str | None = None,
+    filnavn: Annotated[str | None, Query(max_length=255)] = None,
+    skanning_kontrollert: Annotated[bool | None, Query(alias="skanningKontrollert")] = None,
+    sjekksum: Annotated[str | None, Query(description="Expected SHA-256 (hex) of the bytes")] = None,
+) -> DokumentbeskrivelseOut:
+    """The request body is the document itself, streamed; metadata travels as query parameters."""
+    settings = ctx_of(request).settings
+    rolle = code_of(TilknyttetRegistreringSom, tilknyttet_registrering_som, "tilknyttetRegistreringSom")
+    doktype = code_of(Dokumenttype, dokumenttype, "dokumenttype")
+    expected = documents.check_expected_sha256(sjekksum)
+    check_length(request, settings.max_upload_bytes)
+    async with db_of(request).unit_of_work() as session:
+        await service.get_journalpost(session, journalpost_id)  # 404 before reading a large body
+    blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
+                                 expected_sha256=expected)
+    async with db_of(request).unit_of_work() as session:
+        beskrivelse, objekt = await documents.add_document(
+            session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, blob=blob,
+            declared_type=request.headers.get("content-type"), tittel=tittel, tilknyttet_registrering_som=rolle,
+            dokumenttype=doktype, filnavn=filnavn, skanning_kontrollert=skanning_kontrollert)
+        return await _document_answer(session, caller, beskrivelse, [objekt])
+
+
+@router.post("/dokumentbeskrivelser/{dokumentbeskrivelse_id}/versjoner", status_code=201,
+             response_model=DokumentbeskrivelseOut)
+async def upload_version(
+    dokumentbeskrivelse_id: UUID, request: Request, response: Response, caller: Writer,
+    filnavn: Annotated[str | None, Query(max_length=255)] = None,
+    sjekksum: Annotated[str | None, Query(description="Expected SHA-256 (hex) of the bytes")] = None,
+) -> DokumentbeskrivelseOut:
+    """A new version (variantformat P) of a document; the body is the document itself, streamed."""
+    settings = ctx_of(request).settings
+    expected = documents.check_expected_sha256(sjekksum)
+    check_length(request, settings.max_upload_bytes)
+    async with db_of(request).unit_of_work() as session:
+        # 404, 403 and a final journalstatus before reading a large body.
+        await documents.check_new_version(session, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id)
+    blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
+                                 expected_sha256=expected)
+    async with db_of(request).unit_of_work() as session:
+        beskrivelse, objekt = await documents.add_version(
+            session, ctx=ctx_of(request), caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, blob=blob,
+            declared_type=request.headers.get("content-type"), filnavn=filnavn)
+        objekter = await documents.objekter_of(session, dokumentbeskrivelse_id)
+        out = await _document_answer(session, caller, beskrivelse, objekter)
+    response.headers["Location"] = f"/dokumentobjekter/{objekt.system_id}/fil"
+    return out
+
+
+@router.get("/journalposter/{journalpost_id}/dokumenter", response_model=list[DokumentbeskrivelseOut])
+async def list_documents(journalpost_id: UUID, request: Request, caller: Reader) -> list[DokumentbeskrivelseOut]:
+    """Every dokumentbeskrivelse with all its versions and variants, masked as the journalpost is."""
+    async with db_of(request).unit_of_work() as session:
+        return (await journalpost_view(session, caller, journalpost_id)).dokumentbeskrivelse
+
+
+async def _document_answer(session: Any, caller: Caller, beskrivelse: Any, objekter: list[Any]) -> DokumentbeskrivelseOut:
+    journalpost = await service.get_journalpost(session, beskrivelse.journalpost_id)
+    saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
+    return await visibility.dokumentbeskrivelse(session, caller, journalpost, saksmappe, beskrivelse, objekter,
+                                                answer=True)
+
+
+@router.get("/dokumentobjekter/{dokumentobjekt_id}/fil")
+async def download(dokumentobjekt_id: UUID, request: Request, caller: Reader) -> StreamingResponse:
+    async with db_of(request).unit_of_work() as session:
+        objekt = await documents.authorize_download(session, caller=caller, dokumentobjekt_id=dokumentobjekt_id)
+    return file_response(request, objekt)
+
+

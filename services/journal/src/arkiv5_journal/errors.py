@@ -1,0 +1,60 @@
+"""Every error the journal raises on purpose (the lowest floor: imports only the kit).
+
+The kit's handler renders each as problem+json with its status and type slug. Messages name
+the field and the rule, never a value the caller sent.
+"""
+
+from __future__ import annotations
+
+from arkiv5_kit.errors import (  # noqa: F401 - the kit's general errors, re-exported for the journal's modules
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+)
+
+
+class InvalidTransition(DomainError):
+    status, slug, title = 409, "invalid-journalstatus-transition", "This journalstatus change is not allowed"
+
+
+class UnknownCode(DomainError):
+    status, slug, title = 422, "unknown-code", "Unknown code"
+
+
+class WrongStatus(DomainError):
+    status, slug, title = 409, "wrong-status", "Not possible in the record's current status"
+
+
+class VersionRefused(WrongStatus):
+    slug, title = "no-new-version", "No new version of this document can be added"
+
+
+class ChecksumMismatch(DomainError):
+    status, slug, title = 422, "checksum-mismatch", "The document's checksum does not match"
+
+
+class PreconditionRequired(DomainError):
+    status, slug, title = 428, "precondition-required", "If-Match is required"
+
+
+class PreconditionFailed(DomainError):
+    status, slug, title = 412, "precondition-failed", "The record changed since it was read"
+
+
+class UnsupportedMediaType(DomainError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class ImmutableField(DomainError):
+    status, slug, title = 422, "immutable-field", "This field cannot be corrected"
+
+
+class MalformedForm(DomainError):
+    status, slug, title = 400, "malformed-multipart", "The multipart body cannot be read"
+
+
+class IdempotencyKeyReused(Conflict):
+    slug, title = "idempotency-key-reused", "Idempotency key reused for a different request"

@@ -1,0 +1,1 @@
+"""The journal's queries and writers: the only floor that talks SQL."""

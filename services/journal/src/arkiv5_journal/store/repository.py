@@ -1,0 +1,90 @@
+"""Reading records: the journal's get_* and list queries, typed with `col()` so the type checker sees columns.
+
+`JournalpostFilter` is the one description of "which journalposts" (the list endpoint, and
+later exports and the Noark 5 interface): it becomes a `Select` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from ..errors import NotFound
+from ..models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Saksmappe
+
+
+async def get_saksmappe(session: AsyncSession, saksmappe_id: UUID) -> Saksmappe:
+    saksmappe = await session.get(Saksmappe, saksmappe_id)
+    if saksmappe is None:
+        raise NotFound("No saksmappe has this systemID.")
+    return saksmappe
+
+
+async def get_journalpost(session: AsyncSession, journalpost_id: UUID) -> Journalpost:
+    journalpost = await session.get(Journalpost, journalpost_id)
+    if journalpost is None:
+        raise NotFound("No journalpost has this systemID.")
+    return journalpost
+
+
+async def journalposter_in_case(session: AsyncSession, saksmappe_id: UUID) -> list[Journalpost]:
+    """The case's journalposts in journalpostnummer order."""
+    query = select(Journalpost).where(col(Journalpost.saksmappe_id) == saksmappe_id).order_by(
+        col(Journalpost.journalpostnummer))
+    return list((await session.execute(query)).scalars())
+
+
+@dataclass(frozen=True)
+class JournalpostFilter:
+    """Which journalposts: each given field narrows the set (codes as the bare Noark code)."""
+
+    journalaar: int | None = None
+    journalstatus: str | None = None
+    journalposttype: str | None = None
+    administrativ_enhet: UUID | None = None
+    saksbehandler: UUID | None = None
+    fra: date | None = None
+    til: date | None = None
+
+    def select(self) -> Select[Journalpost, Saksmappe]:
+        """Journalposts with their case, newest journal number first."""
+        query = select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
+        for column, value in ((col(Journalpost.journalaar), self.journalaar),
+                              (col(Journalpost.journalstatus), self.journalstatus),
+                              (col(Journalpost.journalposttype), self.journalposttype),
+                              (col(Journalpost.administrativ_enhet_id), self.administrativ_enhet),
+                              (col(Journalpost.saksbehandler_id), self.saksbehandler)):
+            if value is not None:
+                query = query.where(col(column) == value)
+        if self.fra is not None:
+            query = query.where(col(Journalpost.journaldato) >= self.fra)
+        if self.til is not None:
+            query = query.where(col(Journalpost.journaldato) <= self.til)
+        return query.order_by(col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
+
+
+async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, skip: int, top: int
+                        ) -> list[tuple[Journalpost, Saksmappe]]:
+    rows = (await session.execute(wanted.select().offset(skip).limit(top))).all()
+    return [(journalpost, saksmappe) for journalpost, saksmappe in rows]
+
+
+async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:
+    if not journalpost_ids:
+        return {}
+    beskrivelser = list((await session.execute(select(Dokumentbeskrivelse).where(
+        col(Dokumentbeskrivelse.journalpost_id).in_(journalpost_ids))
+        .order_by(col(Dokumentbeskrivelse.dokumentnummer)))).scalars())
+    objekter = list((await session.execute(select(Dokumentobjekt).where(
+        col(Dokumentobjekt.dokumentbeskrivelse_id).in_([b.system_id for b in beskrivelser]))
+        .order_by(col(Dokumentobjekt.versjonsnummer), col(Dokumentobjekt.variantformat)))).scalars()) if beskrivelser else []
+    result: dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]] = {}
+    for beskrivelse in beskrivelser:
+        result.setdefault(beskrivelse.journalpost_id, []).append(
+            (beskrivelse, [o for o in objekter if o.dokumentbeskrivelse_id == beskrivelse.system_id]))
+    return result

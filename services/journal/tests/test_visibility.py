@@ -1,0 +1,177 @@
+"""What each caller sees of a screened journalpost: per skjerming code, role and field, on every way out.
+
+The expected cell comes from the code list's meaning (Noark 5 skjermingMetadata), written
+here as a table — not from the journal's screening module: TRO/M screen the title, NA/M the
+sender, NM/M the recipient, TD/M (and a screened title) the document titles, MT/M the
+remarks; a fødselsnummer is shown only to a cleared caller. The same masking must hold for
+the read, the list, search and for the answers to writes (a correction that changes
+nothing, a status change), where a writer without clearance must learn nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from .conftest import FNR, UNIT, Journal, case
+
+CODES = ["TRO", "NA", "NM", "TD", "MT", "M", None]
+FIELDS = ["tittel", "avsender", "mottaker", "dokumenttittel", "merknad", "foedselsnummer"]
+
+# Which fields each skjermingMetadata code screens, by the code list's meaning.
+SCREENS: dict[str | None, set[str]] = {
+    "TRO": {"tittel", "dokumenttittel"},
+    "NA": {"avsender"},
+    "NM": {"mottaker"},
+    "TD": {"dokumenttittel"},
+    "MT": {"merknad"},
+    "M": {"tittel", "avsender", "mottaker", "dokumenttittel", "merknad"},
+    None: set(),
+}
+
+# role name -> (roles, access codes, whether the role is cleared for the code "6")
+ROLES = {
+    "arkivar": (["arkivtjeneste"], ["6"], True),
+    "leser": (["lesetilgang"], [], False),
+    "leder": (["leder"], [], False),
+}
+
+SECRET = "Hemmeligsen"
+PDF = b"%PDF-1.7\n" + b"x" * 200 + b"\n%%EOF\n"
+
+
+def expected_visible(code: str | None, role: str, field: str) -> bool:
+    cleared = ROLES[role][2]
+    if cleared or code is None:
+        return True
+    if field == "foedselsnummer":
+        return False  # a screened record's identity numbers are for cleared case work only
+    return field not in SCREENS[code]
+
+
+def seen(journalpost: dict[str, Any]) -> dict[str, bool]:
+    """For each field, whether the planted secret (or the fødselsnummer) is in the answer."""
+    parts = {p["korrespondanseparttype"]["kode"]: p for p in journalpost["korrespondansepart"]}
+    return {
+        "tittel": SECRET in journalpost["tittel"],
+        "avsender": SECRET in (parts["EA"]["korrespondansepartNavn"] or ""),
+        "mottaker": SECRET in (parts["EM"]["korrespondansepartNavn"] or ""),
+        "dokumenttittel": any(SECRET in d["tittel"] for d in journalpost["dokumentbeskrivelse"]),
+        "merknad": any(SECRET in m["merknadstekst"] for m in journalpost["merknad"]),
+        "foedselsnummer": parts["EA"]["foedselsnummer"] == FNR,
+    }
+
+
+async def _register(journal: Journal, headers: dict[str, str], saksmappe: str, code: str | None) -> str:
+    metadata: dict[str, Any] = {
+        "journalposttype": "I", "mottattDato": "2026-11-20", "tittel": f"Søknad fra Ola {SECRET}",
+        "korrespondansepart": [
+            {"korrespondanseparttype": "EA", "korrespondansepartNavn": f"Ola {SECRET}", "foedselsnummer": FNR},
+            {"korrespondanseparttype": "EM", "korrespondansepartNavn": f"Kari {SECRET}"},
+        ],
+        "dokumentbeskrivelse": [{"fil": "brev", "tittel": f"Brev fra Ola {SECRET}"}],
+    }
+    if code is not None:
+        metadata["skjermedeOrd"] = [SECRET]
+        metadata["skjerming"] = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13",
+                                 "skjermingMetadata": [code]}
+    request = httpx.Request("POST", "http://t/", data={"journalpost": json.dumps(metadata)},
+                            files={"brev": ("brev.pdf", PDF, "application/pdf")})
+    response = await journal.client.post(f"/saksmapper/{saksmappe}/journalposter", content=request.read(),
+                                         headers={**headers, "Content-Type": request.headers["Content-Type"]})
+    assert response.status_code == 201, response.text
+    jp = response.json()["systemID"]
+    remark = await journal.client.post(f"/journalposter/{jp}/merknader", headers=headers,
+                                       json={"merknadstekst": f"Ringte Ola {SECRET}"})
+    assert remark.status_code == 201, remark.text
+    return jp
+
+
+async def test_each_caller_sees_each_field_as_the_code_list_says_on_every_way_out(journal: Journal) -> None:
+    for name, (roles, codes, _cleared) in ROLES.items():
+        await journal.grant(name, roles=roles, codes=codes, led=[UNIT] if "leder" in roles else None)
+    arkivar = journal.person("arkivar")
+    saksmappe = (await journal.client.post("/saksmapper", json=case(), headers=arkivar)).json()["systemID"]
+    posts = {code: await _register(journal, arkivar, saksmappe, code) for code in CODES}
+
+    wrong = []
+    uncleared_write_answers = 0
+    for role in ROLES:
+        headers = journal.person(role)
+        listed = await journal.client.get(f"/saksmapper/{saksmappe}/journalposter", headers=headers)
+        assert listed.status_code == 200, listed.text
+        by_id = {r["systemID"]: r for r in listed.json()["results"]}
+        for code, jp in posts.items():
+            read = await journal.client.get(f"/journalposter/{jp}", headers=headers)
+            assert read.status_code == 200, read.text
+            ways = {"read": read.json(), "case list": by_id[jp]}
+            patched = await journal.client.patch(
+                f"/journalposter/{jp}", json={"forfallsdato": "2027-01-01"},
+                headers={**headers, "Content-Type": "application/merge-patch+json", "If-Match": read.headers["ETag"]})
+            if patched.status_code == 200:
+                ways["correction answer"] = patched.json()
+            if not ROLES[role][2] and code is not None:
+                uncleared_write_answers += len(ways) - 2
+            remark = await journal.client.post(f"/journalposter/{jp}/merknader", headers=headers,
+                                               json={"merknadstekst": "Sett"})
+            if remark.status_code == 201:
+                # The answer to adding a remark shows only the new remark, which holds no secret.
+                assert SECRET not in remark.text
+            for way, answer in ways.items():
+                got = seen(answer)
+                for field in FIELDS:
+                    if way == "case list" and field in ("merknad",):
+                        continue
+                    if got[field] != expected_visible(code, role, field):
+                        wrong.append(f"{role} / {code} / {field} / {way}: visible={got[field]}")
+    assert not wrong, "\n".join(wrong)
+    assert uncleared_write_answers > 0, "no write answer to a caller without clearance was checked"
+
+
+async def test_a_writer_without_clearance_learns_nothing_from_a_correction_that_changes_nothing(
+        journal: Journal) -> None:
+    """The no-op PATCH of a screened case answers the case masked, as a read would."""
+    await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
+    await journal.grant("leder", roles=["leder"], led=[UNIT])
+    skjerming = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13", "skjermingMetadata": ["TMO", "NPS"]}
+    created = await journal.client.post(
+        "/saksmapper", headers=journal.person("arkivar"),
+        json=case(tittel=f"Barnevern Ola {SECRET}", skjermedeOrd=[SECRET], skjerming=skjerming,
+                  klient={"partNavn": f"Ola {SECRET}", "foedselsnummer": FNR}))
+    assert created.status_code == 201, created.text
+    url = created.headers["location"]
+    leder = journal.person("leder")
+    read = await journal.client.get(url, headers=leder)
+    assert read.status_code == 200 and SECRET not in read.text and FNR not in read.text
+    patched = await journal.client.patch(url, json={"saksansvarlig": None}, headers={
+        **leder, "Content-Type": "application/merge-patch+json", "If-Match": read.headers["ETag"]})
+    if patched.status_code == 200:
+        assert SECRET not in patched.text and FNR not in patched.text
+    else:
+        assert patched.status_code == 403, patched.text
+    closed = await journal.client.post(f"{url}/avslutt", headers=leder)
+    assert SECRET not in closed.text and FNR not in closed.text
+
+
+async def test_the_etag_is_a_version_not_a_digest_of_the_content(journal: Journal) -> None:
+    await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
+    arkivar = journal.person("arkivar")
+    created = await journal.client.post("/saksmapper", json=case(tittel="Første tittel"), headers=arkivar)
+    url = created.headers["location"]
+    first = (await journal.client.get(url, headers=arkivar)).headers["ETag"]
+    tag = first
+    for title in ("Andre tittel", "Første tittel"):
+        patched = await journal.client.patch(url, json={"tittel": title}, headers={
+            **arkivar, "Content-Type": "application/merge-patch+json", "If-Match": tag})
+        assert patched.status_code == 200, patched.text
+        tag = patched.headers["ETag"]
+    # The same content as at first, but two changes later: a digest of the columns would repeat itself.
+    assert tag != first
+    unchanged = await journal.client.patch(url, json={"tittel": "Første tittel"}, headers={
+        **arkivar, "Content-Type": "application/merge-patch+json", "If-Match": tag})
+    assert unchanged.headers["ETag"] == tag
+    stale = await journal.client.patch(url, json={"tittel": "Tredje"}, headers={
+        **arkivar, "Content-Type": "application/merge-patch+json", "If-Match": first})
+    assert stale.status_code == 412
