@@ -38,6 +38,9 @@ from .limits import BODY_LIMIT_ATTRIBUTE, InputLimits, first_forbidden_character
 log = logging.getLogger(__name__)
 
 CLIENT_CLOSED_REQUEST = 499  # the status nginx made common for "the client went away"
+# A refused body up to this size is read and dropped before the answer, so that a client
+# still sending sees the 413 instead of a reset connection; a larger one is cut off.
+DRAIN_MAX_BYTES = 16 * 1024 * 1024
 
 # Any escape in a JSON string (a pair `\\` counts as one, so `\\u0000` is text, not NUL).
 _ESCAPE = re.compile(rb"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
@@ -103,6 +106,8 @@ class InputPolicyMiddleware:
             kind, self.limits.stream_bytes)
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
+            if int(length) <= DRAIN_MAX_BYTES:
+                await _drain(receive)
             await _refuse(_too_large(limit), scope, receive, send, info)
             return
         if kind in ("json", "form"):
@@ -112,6 +117,7 @@ class InputPolicyMiddleware:
                 await _aborted(scope, send, info)
                 return
             except InputRefused as refused:
+                await _drain(receive)
                 await _refuse(refused, scope, receive, send, info)
                 return
             try:
@@ -125,14 +131,15 @@ class InputPolicyMiddleware:
 
     async def _call(self, scope: Scope, receive: Receive, send: Send, info: _RouteInfo) -> None:
         guard = receive if isinstance(receive, _StreamGuard) else None
-        started = False
+        started = swallowed = False
 
         async def send_guarded(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                if guard is not None and guard.refused is not None:
-                    raise guard.refused  # the app answered our refusal its own way: answer it as ours
-                started = True
+            nonlocal started, swallowed
+            if message["type"] == "http.response.start" and guard is not None and guard.refused is not None:
+                swallowed = True  # the app answered our refusal its own way; ours goes out instead
+            if swallowed:
+                return
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
@@ -141,15 +148,22 @@ class InputPolicyMiddleware:
             if started:
                 raise
             await _aborted(scope, send, info)
+            return
         except InputRefused as refused:
             if started:
                 raise
             await _refuse(refused, scope, receive, send, info)
+            return
         except Exception:
+            if guard is not None and guard.refused is not None and not started:
+                await _refuse(guard.refused, scope, receive, send, info)
+                return
             if guard is not None and guard.disconnected and not started:
                 await _aborted(scope, send, info)  # the app tripped over the missing rest of the body
                 return
             raise
+        if guard is not None and guard.refused is not None and not started:
+            await _refuse(guard.refused, scope, receive, send, info)
 
     def _route(self, scope: Scope) -> _RouteInfo:
         partial: tuple[BaseRoute, dict[str, Any]] | None = None
@@ -218,6 +232,15 @@ async def _read_capped(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def _drain(receive: Receive) -> None:
+    size = 0
+    while size <= DRAIN_MAX_BYTES:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        size += len(message.get("body", b""))
 
 
 def _check_json(body: bytes, max_depth: int) -> None:
@@ -381,8 +404,7 @@ async def _refuse(refused: InputRefused, scope: Scope, receive: Receive, send: S
         scope["route"] = info.route  # metrics label the refusal by the route it was meant for
     problem = Problem(type=problem_type(refused.slug), title=refused.title, status=refused.status,
                       detail=refused.detail, instance=scope.get("path", ""), **refused.extensions)
-    headers = {"Connection": "close"} if refused.status == 413 else None
-    await problem_response(problem, headers)(scope, receive, send)
+    await problem_response(problem)(scope, receive, send)
 
 
 async def _aborted(scope: Scope, send: Send, info: _RouteInfo) -> None:

@@ -53,8 +53,8 @@ def format_exception_safely(ei: ExcInfo) -> str:
     blocks: list[str] = []
     for position, (exc, _) in enumerate(reversed(chain)):
         if position:
-            blocks.append("\n" + list(reversed(chain))[position - 1][1] + "\n\n")
-        frames = "".join(traceback.format_tb(exc.__traceback__)) if exc.__traceback__ else ""
+            blocks.append("\n\n" + list(reversed(chain))[position - 1][1] + "\n\n")
+        frames = redact("".join(traceback.format_tb(exc.__traceback__))) if exc.__traceback__ else ""
         name = f"{type(exc).__module__}.{type(exc).__qualname__}"
         message = safe_text(exc) if is_database_error(exc) else redact(str(exc))
         blocks.append(("Traceback (most recent call last):\n" + frames if frames else "") + f"{name}: {message}")
