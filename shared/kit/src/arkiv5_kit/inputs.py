@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette._utils import get_route_path
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -74,7 +75,7 @@ class ControlCharacter(InputRefused):
 
 @dataclass
 class _RouteInfo:
-    route: BaseRoute | None
+    route: Any
     path_params: dict[str, Any]
     parses_body: bool
     limit: int | None
@@ -166,20 +167,50 @@ class InputPolicyMiddleware:
             await _refuse(guard.refused, scope, receive, send, info)
 
     def _route(self, scope: Scope) -> _RouteInfo:
-        partial: tuple[BaseRoute, dict[str, Any]] | None = None
-        for route in getattr(self.routes_of, "routes", ()):
-            match, child = route.matches(scope)
+        partial: tuple[Any, dict[str, Any]] | None = None
+        route_path = get_route_path(scope)
+        for route in _leaf_routes(getattr(self.routes_of, "routes", ())):
+            match, params = _match(route, scope, route_path)
             if match == Match.FULL:
-                return self._info(route, child)
+                return self._info(route, params)
             if match == Match.PARTIAL and partial is None:
-                partial = (route, child)
+                partial = (route, params)
         return self._info(*partial) if partial else _RouteInfo(None, {}, True, None)
 
-    def _info(self, route: BaseRoute, child: dict[str, Any]) -> _RouteInfo:
+    def _info(self, route: Any, params: dict[str, Any]) -> _RouteInfo:
         endpoint = getattr(route, "endpoint", None)
-        template = getattr(route, "path", None)
+        template = getattr(route, "path_format", None) or getattr(route, "path", None)
         limit = getattr(endpoint, BODY_LIMIT_ATTRIBUTE, None) or self.limits.routes.get(template or "")
-        return _RouteInfo(route, child.get("path_params", {}), getattr(route, "body_field", None) is not None, limit)
+        return _RouteInfo(route, params, getattr(route, "body_field", None) is not None, limit)
+
+
+def _leaf_routes(routes: Any) -> list[Any]:
+    """The routes as FastAPI matches them: an included router is expanded into its routes."""
+    leaves: list[Any] = []
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            leaves.extend(_leaf_routes(candidates()))
+        else:
+            leaves.append(route)
+    return leaves
+
+
+def _match(route: Any, scope: Scope, route_path: str) -> tuple[Match, dict[str, Any]]:
+    regex = getattr(route, "path_regex", None)
+    if regex is None:
+        if isinstance(route, BaseRoute):
+            match, child = route.matches(scope)
+            return match, dict(child.get("path_params", {}))
+        return Match.NONE, {}
+    found = regex.match(route_path)
+    if not found:
+        return Match.NONE, {}
+    params = dict(found.groupdict())
+    methods = getattr(route, "methods", None)
+    if methods and scope.get("method") not in methods and not (scope.get("method") == "HEAD" and "GET" in methods):
+        return Match.PARTIAL, params
+    return Match.FULL, params
 
 
 def _headers(scope: Scope) -> dict[str, str]:
