@@ -131,10 +131,19 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            # Starlette lists the methods of the first route whose path matched; a path that
+            # fits two templates ("/jobs/{id}" and "/jobs/rerun") allows the methods of both.
+            from .inputs import allowed_methods
+
+            allowed = allowed_methods(request.app.router, request.scope)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
         return problem_response(
             Problem(title=_reason(exc.status_code), status=exc.status_code, detail=str(exc.detail),
                     instance=request.url.path),
-            headers=dict(exc.headers) if exc.headers else None,
+            headers=headers or None,
         )
 
 
@@ -214,8 +223,8 @@ def _declare(operation: dict[str, Any], path: str, method: str, *, public: bool)
     statuses = {400, 422, 500, 503}
     if not public:
         statuses |= {401, 403}
-    if "{" in path:
-        statuses.add(404)
+    if "{" in path or not public:
+        statuses.add(404)  # the record in the path, or one the body or query names
     if method in ("post", "put", "patch", "delete"):
         statuses.add(409)
     if has_body:

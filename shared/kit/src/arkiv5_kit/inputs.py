@@ -184,6 +184,19 @@ class InputPolicyMiddleware:
         return _RouteInfo(route, params, getattr(route, "body_field", None) is not None, limit)
 
 
+def allowed_methods(router: Any, scope: Scope) -> list[str]:
+    """Every method some route allows on this path (for the Allow header of a 405)."""
+    route_path = get_route_path(scope)
+    methods: set[str] = set()
+    for route in _leaf_routes(getattr(router, "routes", ())):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(route_path):
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def _leaf_routes(routes: Any) -> list[Any]:
     """The routes as FastAPI matches them: an included router is expanded into its routes."""
     leaves: list[Any] = []

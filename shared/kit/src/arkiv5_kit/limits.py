@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from annotated_types import Interval
@@ -82,6 +83,15 @@ Skip = Annotated[int, Interval(ge=0, le=MAX_SKIP)]
 """How many results to pass over (`$skip`)."""
 Top = Annotated[int, Interval(ge=1, le=MAX_TOP)]
 """How many results one page holds (`$top`)."""
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Instant = Annotated[datetime, AfterValidator(_as_utc)]
+"""A moment in an answer: SQLite hands back stored UTC times without their offset; this puts
+it back, so every service's date-times are RFC 3339 as their OpenAPI document says."""
 
 
 @dataclass(frozen=True)
