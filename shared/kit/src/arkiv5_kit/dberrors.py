@@ -77,7 +77,7 @@ def describe(error: BaseException) -> DatabaseErrorInfo:
     if isinstance(original, OverflowError) or isinstance(error, OverflowError):
         # sqlite3 cannot bind an integer over 64 bits; date arithmetic leaves year 1..9999.
         return DatabaseErrorInfo(422, "value-out-of-range", "22003", None, "OverflowError")
-    if asyncpg_error is not None and sqlstate is None and _is_asyncpg_argument_error(asyncpg_error):
+    if asyncpg_error is not None and _is_asyncpg_argument_error(asyncpg_error):
         # asyncpg refuses a parameter it cannot encode (an int over the column's range) before sending.
         return DatabaseErrorInfo(422, "value-out-of-range", "22003", None, error_type)
     if sqlstate in _CONFLICT:

@@ -1,0 +1,120 @@
+"""schemathesis over every service's OpenAPI document, in the embedded suite and with every
+service on PostgreSQL: zero 5xx and zero schema violations.
+
+Each run uses a fixed seed and a bounded number of examples and time; the seed and the
+counts are printed (pytest -s, and in the CI log). Every check schemathesis has runs,
+except three that judge API design rather than whether the service keeps its promises:
+`ignored_auth` (public endpoints), `positive_data_acceptance` and `negative_data_rejection`
+(the schema cannot express cross-field rules such as "an incoming journalpost needs
+mottattDato").
+
+The journal is being restructured; what it still fails is listed, check by check, in
+`KNOWN_JOURNAL_FAILURES` with the reason. The list is meant to be emptied: a failure not
+on it fails the test, and an entry that no longer fails is reported so it can go.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hostile_suite import RunningSuite, suite_on
+
+SEED = 16
+MAX_EXAMPLES = int(os.environ.get("ARKIV5_FUZZ_EXAMPLES", "10"))
+MAX_SECONDS = int(os.environ.get("ARKIV5_FUZZ_SECONDS", "90"))
+# Judgements about API design, not about keeping promises (see the module docstring).
+EXCLUDED_CHECKS = "ignored_auth,positive_data_acceptance,negative_data_rejection"
+
+# (operation as schemathesis names it, failure code, why) — found on SQLite and PostgreSQL.
+KNOWN_JOURNAL_FAILURES: list[tuple[str, str, str]] = [
+    ("GET /saksmapper/{saksmappe_id}", "ST108",
+     "on SQLite, date-times are answered without their UTC offset (not RFC 3339 date-time)"),
+    ("GET /saksmapper/{saksmappe_id}/merknader", "ST108", "date-time without offset on SQLite"),
+    ("POST /saksmapper/{saksmappe_id}/avslutt", "ST108", "date-time without offset on SQLite"),
+    ("GET /journalposter/{journalpost_id}", "ST108", "date-time without offset on SQLite"),
+    ("GET /journalposter/{journalpost_id}/merknader", "ST108", "date-time without offset on SQLite"),
+    ("Stateful tests", "ST108", "date-time without offset on SQLite"),
+    ("GET /rapporter/restanseliste", "ST105", "answers text/csv (format=csv) that the OpenAPI document does not declare"),
+    ("GET /rapporter/offentlig-journal", "ST105", "undeclared text/csv"),
+    ("GET /rapporter/kvalitet", "ST105", "undeclared text/csv"),
+    ("GET /rapporter/postjournal", "ST105", "undeclared text/csv"),
+    ("PATCH /journalposter/{journalpost_id}", "ST103", "answers 428 (If-Match required) that it does not declare"),
+    ("PATCH /saksmapper/{saksmappe_id}", "ST103", "answers 428 (If-Match required) that it does not declare"),
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def suite(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSuite]:
+    with suite_on(request.param, tmp_path_factory.mktemp(f"fuzz-{request.param}") / "var") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def tokens(suite: RunningSuite) -> dict[str, str]:
+    """A token per service with every scope its API knows, so fuzzing reaches past the 403."""
+    arkivleder = suite.person_token("arkivleder", "access")
+    created = suite.http.post(f"{suite.base}/access/clients", headers={"Authorization": f"Bearer {arkivleder}"}, json={
+        "client_id": f"fuzzer-{suite.backend}", "role": "fagsystem", "valid_from": datetime.date.today().isoformat(),
+        "allowed_scopes": ["conversion.convert", "conversion.report", "svarut-gateway.read"]})
+    assert created.status_code == 201, created.text
+    client, secret = created.json()["client_id"], created.json()["client_secret"]
+    return {
+        "access": arkivleder,
+        "journal": suite.client_token("demo-fagsystem", "journal.read journal.write", "journal"),
+        "conversion": suite.client_token(client, "conversion.convert conversion.report", "conversion", secret=secret),
+        "svarut-gateway": suite.client_token(client, "svarut-gateway.read", "svarut-gateway", secret=secret),
+    }
+
+
+def fuzz(suite: RunningSuite, service: str, token: str, report: Path) -> dict[str, object]:
+    command = [
+        str(Path(sys.executable).parent / "st"), "run", f"{suite.base}/{service}/openapi.json",
+        "--url", f"{suite.base}/{service}", "-H", f"Authorization: Bearer {token}",
+        "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS, "--seed", str(SEED),
+        "--max-examples", str(MAX_EXAMPLES), "--max-time", str(MAX_SECONDS), "--workers", "1",
+        "--suppress-health-check", "all", "--report", "json", "--report-json-path", str(report),
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS * 3 + 120)
+    assert report.exists(), run.stdout[-4000:] + run.stderr[-2000:]
+    result: dict[str, object] = json.loads(report.read_text())
+    cases = result["test_cases"]
+    assert isinstance(cases, dict)
+    print(f"\nschemathesis {service} on {suite.backend}: seed {result['seed']}, "
+          f"{cases['generated']} test cases, {cases['with_failures']} with failures, "
+          f"{cases['unique_failures']} unique failures, {len(result['errors'])} errors")  # type: ignore[arg-type]
+    if cases["unique_failures"] or result["errors"]:
+        print(run.stdout[-6000:])
+    return result
+
+
+def _failures(result: dict[str, object]) -> set[tuple[str, str]]:
+    found = set()
+    for failure in result["failures"]:  # type: ignore[attr-defined]
+        for operation in failure["operations"]:
+            found.add((operation, failure["code"]))
+    return found
+
+
+@pytest.mark.parametrize("service", ["access", "conversion", "svarut-gateway"])
+def test_no_5xx_and_no_schema_violation(suite: RunningSuite, tokens: dict[str, str], service: str,
+                                        tmp_path: Path) -> None:
+    result = fuzz(suite, service, tokens[service], tmp_path / f"{service}.json")
+    assert not result["errors"], result["errors"]
+    assert _failures(result) == set(), json.dumps(result["failures"], indent=1)
+
+
+def test_journal_fails_only_what_is_listed(suite: RunningSuite, tokens: dict[str, str], tmp_path: Path) -> None:
+    result = fuzz(suite, "journal", tokens["journal"], tmp_path / "journal.json")
+    known = {(operation, code) for operation, code, _ in KNOWN_JOURNAL_FAILURES}
+    found = _failures(result)
+    assert not result["errors"], result["errors"]
+    assert found <= known, f"new journal failures: {sorted(found - known)}"
+    if known - found:
+        print(f"listed journal failures not reproduced this run (remove them when fixed): {sorted(known - found)}")
