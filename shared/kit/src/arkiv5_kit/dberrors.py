@@ -74,11 +74,9 @@ def describe(error: BaseException) -> DatabaseErrorInfo:
     error_type = type(asyncpg_error or original).__name__
     if isinstance(original, sqlite3.Error):
         sqlstate, constraint = _sqlite_codes(original)
-    if isinstance(original, OverflowError) or isinstance(error, OverflowError):
-        # sqlite3 cannot bind an integer over 64 bits; date arithmetic leaves year 1..9999.
-        return DatabaseErrorInfo(422, "value-out-of-range", "22003", None, "OverflowError")
-    if asyncpg_error is not None and _is_asyncpg_argument_error(asyncpg_error):
-        # asyncpg refuses a parameter it cannot encode (an int over the column's range) before sending.
+    if _caused_by_overflow(error):
+        # sqlite3 cannot bind an integer over 64 bits, asyncpg one over the column's range
+        # (it refuses before sending); date arithmetic leaves the years 1-9999.
         return DatabaseErrorInfo(422, "value-out-of-range", "22003", None, error_type)
     if sqlstate in _CONFLICT:
         return DatabaseErrorInfo(409, _CONFLICT[sqlstate], sqlstate, constraint, error_type)
@@ -181,10 +179,14 @@ def _asyncpg_error(error: BaseException | None) -> BaseException | None:
     return None
 
 
-def _is_asyncpg_argument_error(error: BaseException) -> bool:
-    import asyncpg
-
-    return isinstance(error, asyncpg.DataError) and not isinstance(error, asyncpg.PostgresError)
+def _caused_by_overflow(error: BaseException | None) -> bool:
+    seen = 0
+    while error is not None and seen < 6:
+        if isinstance(error, OverflowError):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
 
 
 def _sqlite_codes(error: sqlite3.Error) -> tuple[str | None, str | None]:
