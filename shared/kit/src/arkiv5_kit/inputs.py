@@ -9,8 +9,9 @@ that names the field or parameter and never repeats its value:
 - JSON nested deeper than `InputLimits.json_depth` — 400 (a deep body would exhaust the
   parser's recursion);
 - a control character other than tab, newline and CR, or a lone surrogate, in a JSON
-  string or key, a form field, a query parameter, a path segment or a multipart file
-  name — 422 with `errors[].code = "control_character"`.
+  string or key, a query parameter, a path segment or a multipart file name — 422 with
+  `errors[].code = "control_character"`. (An urlencoded form is limited in size only: the
+  OAuth2 token endpoint answers its own `invalid_request`, as RFC 6749 wants.)
 
 A client that goes away in the middle of its request body is an INFO line and status
 499 in the metrics, not an error: nothing was stored and nobody is waiting for the answer.
@@ -122,7 +123,8 @@ class InputPolicyMiddleware:
                 await _refuse(refused, scope, receive, send, info)
                 return
             try:
-                _check_json(body, self.limits.json_depth) if kind == "json" else _check_form(body)
+                if kind == "json":
+                    _check_json(body, self.limits.json_depth)
             except InputRefused as refused:
                 await _refuse(refused, scope, receive, send, info)
                 return
@@ -332,15 +334,6 @@ def _find_forbidden(value: Any, path: list[str]) -> str | None:
             if found:
                 return found
     return None
-
-
-def _check_form(body: bytes) -> None:
-    for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8",
-                                 errors="surrogateescape"):
-        if first_forbidden_character(name, allow_line_breaks=False) is not None:
-            raise ControlCharacter("body")
-        if first_forbidden_character(value) is not None:
-            raise ControlCharacter(f"body.{name}")
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
