@@ -187,12 +187,21 @@ class InputPolicyMiddleware:
 
 
 def allowed_methods(router: Any, scope: Scope) -> list[str]:
-    """Every method some route allows on this path (for the Allow header of a 405)."""
+    """The methods of the path's own template (for the Allow header of a 405).
+
+    Starlette lists the methods of the first route whose pattern matched, so
+    "/jobs/rerun-failed" (POST) would advertise the GET of "/jobs/{job_id}"; the template
+    with the fewest parameters is the one the path names, as in the OpenAPI document.
+    """
     route_path = get_route_path(scope)
+    matching = [route for route in _leaf_routes(getattr(router, "routes", ()))
+                if getattr(route, "path_regex", None) is not None and route.path_regex.match(route_path)]
+    if not matching:
+        return []
+    fewest = min(len(getattr(route, "param_convertors", {}) or {}) for route in matching)
     methods: set[str] = set()
-    for route in _leaf_routes(getattr(router, "routes", ())):
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(route_path):
+    for route in matching:
+        if len(getattr(route, "param_convertors", {}) or {}) == fewest:
             methods |= set(getattr(route, "methods", None) or ())
     if "GET" in methods:
         methods.add("HEAD")
