@@ -86,7 +86,8 @@ def fuzz(suite: RunningSuite, service: str, token: str, report: Path) -> dict[st
         "--max-examples", str(MAX_EXAMPLES), "--max-time", str(MAX_SECONDS), "--workers", "1",
         "--suppress-health-check", "all", "--report", "json", "--report-json-path", str(report),
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS * 3 + 120)
+    # schemathesis keeps a cache of crashes in its working folder: keep it out of the tree.
+    run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS * 3 + 120, cwd=report.parent)
     assert report.exists(), run.stdout[-4000:] + run.stderr[-2000:]
     result: dict[str, object] = json.loads(report.read_text())
     cases = result["test_cases"]
