@@ -59,6 +59,14 @@ class BodyTooLarge(InputRefused):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
+class MethodNotAllowed(InputRefused):
+    status, slug, title = 405, "method-not-allowed", "Method Not Allowed"
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__("This path does not take this method.")
+        self.allow = ", ".join(allowed)
+
+
 class JsonTooDeep(InputRefused):
     status, slug, title = 400, "json-too-deep", "JSON nested too deeply"
 
@@ -95,6 +103,13 @@ class InputPolicyMiddleware:
             await self.app(scope, receive, send)
             return
         info = self._route(scope)
+        allowed = allowed_methods(self.routes_of, scope)
+        method = scope.get("method", "")
+        if allowed and method not in allowed and method != "OPTIONS" and info.route is not None:
+            # The path names a template ("/jobs/rerun-failed") that does not take this method;
+            # Starlette would hand it to a parameterised one ("/jobs/{job_id}") and answer 422.
+            await _refuse(MethodNotAllowed(allowed), scope, receive, send, info)
+            return
         try:
             _check_path(scope, info)
             _check_query(scope)
@@ -450,7 +465,8 @@ async def _refuse(refused: InputRefused, scope: Scope, receive: Receive, send: S
         scope["route"] = info.route  # metrics label the refusal by the route it was meant for
     problem = Problem(type=problem_type(refused.slug), title=refused.title, status=refused.status,
                       detail=refused.detail, instance=scope.get("path", ""), **refused.extensions)
-    await problem_response(problem)(scope, receive, send)
+    headers = {"Allow": refused.allow} if isinstance(refused, MethodNotAllowed) else None
+    await problem_response(problem, headers)(scope, receive, send)
 
 
 async def _aborted(scope: Scope, send: Send, info: _RouteInfo) -> None:
