@@ -34,19 +34,18 @@ EXCLUDED_CHECKS = "ignored_auth,positive_data_acceptance,negative_data_rejection
 
 # (operation as schemathesis names it, failure code, why) — found on SQLite and PostgreSQL.
 KNOWN_JOURNAL_FAILURES: list[tuple[str, str, str]] = [
+    ("GET /sok", "ST101",
+     "500 on PostgreSQL: a journalaar outside 1-9999 reaches date(journalaar, 1, 1); the parameter wants the kit's Year"),
     ("GET /saksmapper/{saksmappe_id}", "ST108",
-     "on SQLite, date-times are answered without their UTC offset (not RFC 3339 date-time)"),
-    ("GET /saksmapper/{saksmappe_id}/merknader", "ST108", "date-time without offset on SQLite"),
-    ("POST /saksmapper/{saksmappe_id}/avslutt", "ST108", "date-time without offset on SQLite"),
-    ("GET /journalposter/{journalpost_id}", "ST108", "date-time without offset on SQLite"),
-    ("GET /journalposter/{journalpost_id}/merknader", "ST108", "date-time without offset on SQLite"),
-    ("Stateful tests", "ST108", "date-time without offset on SQLite"),
-    ("GET /rapporter/restanseliste", "ST105", "answers text/csv (format=csv) that the OpenAPI document does not declare"),
+     "on SQLite, opprettetDato and other date-times are answered without their UTC offset (the kit's Instant type)"),
+    ("GET /saksmapper/{saksmappe_id}/merknader", "ST108", "date-time without UTC offset on SQLite"),
+    ("POST /saksmapper/{saksmappe_id}/avslutt", "ST108", "date-time without UTC offset on SQLite"),
+    ("Stateful tests", "ST108", "date-time without UTC offset on SQLite (a saksmappe read after it was created)"),
+    ("GET /rapporter/restanseliste", "ST105", "answers text/csv (format=csv), which its OpenAPI operation does not declare"),
     ("GET /rapporter/offentlig-journal", "ST105", "undeclared text/csv"),
     ("GET /rapporter/kvalitet", "ST105", "undeclared text/csv"),
-    ("GET /rapporter/postjournal", "ST105", "undeclared text/csv"),
-    ("PATCH /journalposter/{journalpost_id}", "ST103", "answers 428 (If-Match required) that it does not declare"),
-    ("PATCH /saksmapper/{saksmappe_id}", "ST103", "answers 428 (If-Match required) that it does not declare"),
+    ("PATCH /journalposter/{journalpost_id}", "ST103", "answers 428 (If-Match required), which it does not declare"),
+    ("PATCH /saksmapper/{saksmappe_id}", "ST103", "answers 428 (If-Match required), which it does not declare"),
 ]
 
 
