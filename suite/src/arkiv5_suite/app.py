@@ -21,6 +21,7 @@ from arkiv5_conversion.app import create_app as create_conversion_app
 from arkiv5_conversion.settings import ConversionSettings
 from arkiv5_journal.app import create_app as create_journal_app
 from arkiv5_journal.settings import JournalSettings
+from arkiv5_kit.errors import add_exception_handlers
 from arkiv5_kit.metrics import metrics_response
 from arkiv5_kit.service import ServiceRuntime
 from arkiv5_kit.settings import ServiceSettings
@@ -125,6 +126,7 @@ def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.
 
     app = FastAPI(title="Arkiv5", description="All Arkiv5 services in one process", lifespan=lifespan)
     app.state.services = services
+    add_exception_handlers(app)  # a path no service takes is answered as problem+json too
 
     @app.get("/", summary="Where each service and its API documentation are")
     async def index() -> dict[str, object]:

@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from arkiv5_contracts.policy import Action, Decision, Grant, Resource, Role
+from arkiv5_kit.limits import Instant
 
 _IN = ConfigDict(extra="forbid")
 _OUT = ConfigDict(from_attributes=True)
@@ -173,7 +174,7 @@ class ExternalIdentityRead(BaseModel):
     account_id: UUID = Field(description="The federated account; disable it to stop this sign-in")
     issuer: str
     subject: str
-    created_at: datetime
+    created_at: Instant
 
 
 # --- rights --------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ class PersonRead(BaseModel):
     id: UUID
     full_name: str
     job_title: str
-    created_at: datetime
+    created_at: Instant
 
 
 class HistoryEnd(BaseModel):
@@ -207,7 +208,7 @@ class HistoryEnd(BaseModel):
     ended_by: UUID | None
     change_request_id: UUID | None
     reason: str
-    recorded_at: datetime
+    recorded_at: Instant
 
 
 class HistoryEntry(BaseModel):
@@ -225,7 +226,7 @@ class HistoryEntry(BaseModel):
     change_request_id: UUID | None
     requested_by: UUID | None = Field(description="The leader whose written request it carries out")
     authorisation_id: UUID | None
-    recorded_at: datetime
+    recorded_at: Instant
     ends: list[HistoryEnd]
 
 
@@ -333,7 +334,7 @@ class AuthorisationRead(BaseModel):
     valid_to: date | None
     rule: str
     needs_review: bool
-    created_at: datetime
+    created_at: Instant
     review_outcome: str | None = None
     reviewed_by: UUID | None = None
     reviewed_at: datetime | None = None
@@ -386,7 +387,7 @@ class AuditCreate(BaseModel):
 class AuditRead(BaseModel):
     model_config = _OUT
     id: UUID
-    occurred_at: datetime
+    occurred_at: Instant
     service: str
     action: str
     outcome: str
@@ -403,7 +404,7 @@ class AuditRead(BaseModel):
 class SigningKeyRead(BaseModel):
     kid: str
     alg: str
-    created_at: datetime
+    created_at: Instant
     activates_at: datetime
     is_encrypted: bool
     is_signing: bool

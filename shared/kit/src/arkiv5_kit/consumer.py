@@ -40,6 +40,7 @@ from arkiv5_contracts.topics import dead_letter_topic
 from . import inbox
 from .context import causation_id_var, correlation_id_var
 from .db import Database
+from .dberrors import is_database_error, safe_text
 from .messaging import inbox_table
 from .metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_RETRIED
 from .transport.base import IncomingRecord, OutgoingMessage, Subscriber, Transport
@@ -350,7 +351,8 @@ def _flow_of(envelope: Envelope[Any]) -> Iterator[None]:
 
 def _error_text(error: BaseException) -> str:
     # The handler's message, cut short; handlers must not put personal data in exceptions.
-    text = f"{type(error).__name__}: {error}"
+    # A database error's message is the statement and its parameters: only its codes go out.
+    text = safe_text(error) if is_database_error(error) else f"{type(error).__name__}: {error}"
     return text[:_MAX_ERROR_HEADER]
 
 

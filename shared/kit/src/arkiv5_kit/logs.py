@@ -2,6 +2,9 @@
 
 A filter masks anything shaped like a fødselsnummer (11 digits) in every message and
 argument, as a last line of defence: code must not log personal data in the first place.
+Tracebacks keep their frames but never the message of a database error, which quotes the
+statement and its parameters (titles, names, addresses): that line shows the error's
+class, SQLSTATE and constraint instead (`dberrors.safe_text`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
+from types import TracebackType
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -22,19 +27,53 @@ def redact(text: str) -> str:
     return _ELEVEN_DIGITS.sub(MASK, text)
 
 
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+
+def format_exception_safely(ei: ExcInfo) -> str:
+    """A traceback whose exception lines never quote a database statement or its parameters."""
+    from .dberrors import is_database_error, safe_text
+
+    error = ei[1]
+    if error is None:
+        return ""
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    link = ""
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, "The above exception was the direct cause of the following exception:"
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, "During handling of the above exception, another exception occurred:"
+        else:
+            current = None
+    blocks: list[str] = []
+    for position, (exc, _) in enumerate(reversed(chain)):
+        if position:
+            blocks.append("\n\n" + list(reversed(chain))[position - 1][1] + "\n\n")
+        frames = redact("".join(traceback.format_tb(exc.__traceback__))) if exc.__traceback__ else ""
+        name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        message = safe_text(exc) if is_database_error(exc) else redact(str(exc))
+        blocks.append(("Traceback (most recent call last):\n" + frames if frames else "") + f"{name}: {message}")
+    return "".join(blocks)
+
+
 class RedactingJsonFormatter(JsonFormatter):
     """Tracebacks are text we do not control (an exception may quote a number): redact them."""
 
-    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def,override]  # noqa: N802
-        return redact(super().formatException(ei))
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
+        return format_exception_safely(ei)
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802
-        return redact(super().formatStack(stack_info))
+        return redact(str(super().formatStack(stack_info)))
 
 
 class RedactingFormatter(logging.Formatter):
-    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def,override]  # noqa: N802
-        return redact(super().formatException(ei))
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
+        return format_exception_safely(ei)
 
 
 class ContextFilter(logging.Filter):
@@ -47,11 +86,20 @@ class ContextFilter(logging.Filter):
         record.correlation_id = str(correlation) if correlation else None
         if not hasattr(record, "service"):
             record.service = self.service
-        record.msg = redact(str(record.msg))
+        record.msg = redact(_safe(record.msg))
         if record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+            record.args = tuple(redact(_safe(a)) if isinstance(a, (str, BaseException)) else a for a in args)
         return True
+
+
+def _safe(value: object) -> str:
+    """An exception as an argument would print its whole message: a database error's is the SQL."""
+    if isinstance(value, BaseException):
+        from .dberrors import is_database_error, safe_text
+
+        return safe_text(value) if is_database_error(value) else str(value)
+    return str(value)
 
 
 def configure_logging(service: str, *, level: str = "INFO", json_lines: bool = True) -> None:
@@ -79,3 +127,6 @@ def configure_logging(service: str, *, level: str = "INFO", json_lines: bool = T
     # uvicorn's access log prints raw paths, which may hold identifiers; our metrics and
     # structured logs cover requests instead.
     logging.getLogger("uvicorn.access").disabled = True
+    from .dberrors import quiet_database_loggers
+
+    quiet_database_loggers()

@@ -30,8 +30,11 @@ from .bus import create_transport
 from .consumer import BatchHandler, EventConsumer, Handler
 from .context import correlation_id_var
 from .db import Database
-from .errors import add_exception_handlers, internal_error_response
+from .dberrors import add_database_error_handlers
+from .errors import add_exception_handlers, declare_problem_responses, internal_error_response
 from .health import ReadinessCheck, health_router
+from .inputs import InputPolicyMiddleware
+from .limits import InputLimits
 from .metrics import BUILD_INFO, HttpMetricsMiddleware, metrics_endpoint
 from .outbox import Outbox
 from .relay import OutboxRelay
@@ -246,8 +249,14 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter] = (),
     readiness: Mapping[str, ReadinessCheck] | None = None,
+    input_limits: InputLimits | None = None,
 ) -> FastAPI:
-    """The FastAPI app of one service with everything every service has."""
+    """The FastAPI app of one service with everything every service has.
+
+    Every request passes the input policy (`inputs.py`, limits from `input_limits`) before
+    its body is parsed; database errors answer as precise problems (`dberrors.py`); the
+    OpenAPI document declares the problem+json answers of each operation.
+    """
     settings = runtime.settings
     app = documented_app(title=title, description=description, version=runtime.version, lifespan=runtime.lifespan)
     app.state.service_name = runtime.name
@@ -257,6 +266,9 @@ def create_service_app(
             JwksCache(settings.jwks_url), issuer=settings.token_issuer, audience=runtime.name
         )
     add_exception_handlers(app)
+    add_database_error_handlers(app)
+    declare_problem_responses(app)
+    app.add_middleware(InputPolicyMiddleware, routes_of=app.router, limits=input_limits or InputLimits())
     app.add_middleware(HttpMetricsMiddleware, service=runtime.name)
     app.add_middleware(CorrelationIdMiddleware)
     app.include_router(health_router({"database": runtime.database.ping, **(readiness or {})}))

@@ -1,0 +1,140 @@
+"""The one-process suite on a real port, on SQLite or with every service on its own fresh
+PostgreSQL database, with its log lines captured — for the tests that send hostile input."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from arkiv5_kit.logs import configure_logging
+from arkiv5_suite.app import create_suite_app
+from processes import free_port
+
+SECRET = "demo-client-secret"
+PASSWORD = "demo-password"
+SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
+ENV_PREFIXES = {"journal": "JOURNAL_", "access": "ACCESS_", "conversion": "CONVERSION_",
+                "svarut-gateway": "SVARUT_GATEWAY_"}
+
+
+@dataclass
+class RunningSuite:
+    base: str
+    http: httpx.Client
+    log: io.StringIO
+    backend: str
+    units: dict[str, str] = field(default_factory=dict)
+
+    def person_token(self, username: str, audience: str) -> str:
+        response = self.http.post(f"{self.base}/access/oauth2/token", data={
+            "grant_type": "password", "username": username, "password": PASSWORD, "audience": audience})
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def client_token(self, client_id: str, scope: str, audience: str, secret: str = SECRET) -> str:
+        response = self.http.post(f"{self.base}/access/oauth2/token", auth=(client_id, secret), data={
+            "grant_type": "client_credentials", "audience": audience, "scope": scope})
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def log_text(self) -> str:
+        return self.log.getvalue()
+
+
+@contextmanager
+def running_suite(var_dir: Path, database_urls: dict[str, str] | None = None,
+                  backend: str = "sqlite") -> Iterator[RunningSuite]:
+    """`database_urls` maps each service to its own database (PostgreSQL); without it, SQLite."""
+    saved = {k: os.environ.get(k) for k in (f"{p}DATABASE_URL" for p in ENV_PREFIXES.values())}
+    for service, url in (database_urls or {}).items():
+        os.environ[f"{ENV_PREFIXES[service]}DATABASE_URL"] = url
+    captured = io.StringIO()
+    configure_logging("suite", level="INFO", json_lines=True)
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "_arkiv5", False))
+    assert isinstance(handler, logging.StreamHandler)
+    previous_stream = handler.stream
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        app = create_suite_app(var_dir=var_dir, base_url=base)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    handler.stream = captured
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                           log_config=None))
+    thread = threading.Thread(target=server.run, name="suite", daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(timeout=60) as http:
+            deadline = time.monotonic() + 120
+            while not server.started:
+                assert thread.is_alive(), "the suite stopped while starting:\n" + captured.getvalue()[-3000:]
+                assert time.monotonic() < deadline, "the suite did not start"
+                time.sleep(0.1)
+            suite = RunningSuite(base, http, captured, backend)
+            arkivleder = suite.person_token("arkivleder", audience="access")
+            units = http.get(f"{base}/access/units", headers={"Authorization": f"Bearer {arkivleder}"}).json()
+            suite.units = {u["code"]: u["id"] for u in units}
+            yield suite
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+        handler.stream = previous_stream
+
+
+@contextmanager
+def postgres_databases(postgres_url: str, services: list[str]) -> Iterator[dict[str, str]]:
+    """A brand-new database per service, dropped afterwards."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_url)
+    dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    names = {service: f"h_{uuid.uuid4().hex[:12]}" for service in services}
+
+    async def run(statements: list[str]) -> None:
+        admin = await asyncpg.connect(dsn)
+        try:
+            for statement in statements:
+                await admin.execute(statement)
+        finally:
+            await admin.close()
+
+    asyncio.run(run([f'CREATE DATABASE "{name}"' for name in names.values()]))
+    try:
+        yield {s: base.set(database=n).render_as_string(hide_password=False) for s, n in names.items()}
+    finally:
+        asyncio.run(run([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names.values()]))
+
+
+@contextmanager
+def suite_on(backend: str, var_dir: Path) -> Iterator[RunningSuite]:
+    """The suite on "sqlite" or "postgresql" (ARKIV5_TEST_POSTGRES_URL; skipped or failed without it)."""
+    if backend == "sqlite":
+        with running_suite(var_dir) as suite:
+            yield suite
+        return
+    from required import missing
+
+    url = os.environ.get("ARKIV5_TEST_POSTGRES_URL")
+    if not url:
+        missing("PostgreSQL (ARKIV5_TEST_POSTGRES_URL)")
+    assert url
+    with postgres_databases(url, SERVICES) as urls, running_suite(var_dir, urls, backend) as suite:
+        yield suite

@@ -1,0 +1,132 @@
+"""schemathesis over every service's OpenAPI document, in the embedded suite and with every
+service on PostgreSQL: zero 5xx and zero schema violations.
+
+Each run uses a fixed seed and a bounded number of examples and time; the seed and the
+counts are printed (pytest -s, and in the CI log). Every check schemathesis has runs,
+except three that judge API design rather than whether the service keeps its promises:
+`ignored_auth` (public endpoints), `positive_data_acceptance` and `negative_data_rejection`
+(the schema cannot express cross-field rules such as "an incoming journalpost needs
+mottattDato").
+
+The journal is being restructured; what it still fails is listed, check by check, in
+`KNOWN_JOURNAL_FAILURES` with the reason. The list is meant to be emptied: a failure not
+on it fails the test, and an entry that no longer fails is reported so it can go.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hostile_suite import RunningSuite, suite_on
+
+SEED = 16
+MAX_EXAMPLES = int(os.environ.get("ARKIV5_FUZZ_EXAMPLES", "10"))
+MAX_SECONDS = int(os.environ.get("ARKIV5_FUZZ_SECONDS", "90"))
+# Judgements about API design, not about keeping promises (see the module docstring).
+EXCLUDED_CHECKS = "ignored_auth,positive_data_acceptance,negative_data_rejection"
+
+# (operation as schemathesis names it, failure code, why) — found on SQLite and PostgreSQL.
+KNOWN_JOURNAL_FAILURES: list[tuple[str, str, str]] = [
+    ("GET /sok", "ST101",
+     "500 on PostgreSQL: a journalaar outside 1-9999 reaches date(journalaar, 1, 1); the parameter wants the kit's Year"),
+    ("GET /saksmapper/{saksmappe_id}", "ST108",
+     "on SQLite, opprettetDato and other date-times are answered without their UTC offset (the kit's Instant type)"),
+    ("GET /saksmapper/{saksmappe_id}/merknader", "ST108", "date-time without UTC offset on SQLite"),
+    ("POST /saksmapper/{saksmappe_id}/avslutt", "ST108", "date-time without UTC offset on SQLite"),
+    ("Stateful tests", "ST108", "date-time without UTC offset on SQLite (a saksmappe read after it was created)"),
+    ("GET /rapporter/restanseliste", "ST105", "answers text/csv (format=csv), which its OpenAPI operation does not declare"),
+    ("GET /rapporter/offentlig-journal", "ST105", "undeclared text/csv"),
+    ("GET /rapporter/kvalitet", "ST105", "undeclared text/csv"),
+    ("GET /rapporter/postjournal", "ST105", "undeclared text/csv"),
+    ("PATCH /journalposter/{journalpost_id}", "ST103", "answers 428 (If-Match required), which it does not declare"),
+    ("PATCH /saksmapper/{saksmappe_id}", "ST103", "answers 428 (If-Match required), which it does not declare"),
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def suite(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSuite]:
+    with suite_on(request.param, tmp_path_factory.mktemp(f"fuzz-{request.param}") / "var") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(suite: RunningSuite) -> tuple[str, str]:
+    """A client with the scopes no demo client has, so fuzzing reaches past the 403."""
+    arkivleder = suite.person_token("arkivleder", "access")
+    created = suite.http.post(f"{suite.base}/access/clients", headers={"Authorization": f"Bearer {arkivleder}"}, json={
+        "client_id": f"fuzzer-{suite.backend}", "role": "fagsystem", "valid_from": datetime.date.today().isoformat(),
+        "allowed_scopes": ["conversion.convert", "conversion.report", "svarut-gateway.read"]})
+    assert created.status_code == 201, created.text
+    return created.json()["client_id"], created.json()["client_secret"]
+
+
+def token(suite: RunningSuite, service: str, fuzz_client: tuple[str, str]) -> str:
+    """A fresh token (a run outlasts a token's lifetime) with every scope the service's API knows."""
+    client, secret = fuzz_client
+    if service == "access":
+        return suite.person_token("arkivleder", "access")
+    if service == "journal":
+        return suite.client_token("demo-fagsystem", "journal.read journal.write", "journal")
+    scopes = {"conversion": "conversion.convert conversion.report", "svarut-gateway": "svarut-gateway.read"}
+    return suite.client_token(client, scopes[service], service, secret=secret)
+
+
+def fuzz(suite: RunningSuite, service: str, token: str, report: Path) -> dict[str, object]:
+    command = [
+        str(Path(sys.executable).parent / "st"), "run", f"{suite.base}/{service}/openapi.json",
+        "--url", f"{suite.base}/{service}", "-H", f"Authorization: Bearer {token}",
+        "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS, "--seed", str(SEED),
+        "--max-examples", str(MAX_EXAMPLES), "--max-time", str(MAX_SECONDS), "--workers", "1",
+        "--suppress-health-check", "all", "--report", "json", "--report-json-path", str(report),
+    ]
+    # schemathesis keeps a cache of crashes in its working folder: keep it out of the tree.
+    run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS * 3 + 120, cwd=report.parent)
+    assert report.exists(), run.stdout[-4000:] + run.stderr[-2000:]
+    result: dict[str, object] = json.loads(report.read_text())
+    cases = result["test_cases"]
+    assert isinstance(cases, dict)
+    print(f"\nschemathesis {service} on {suite.backend}: seed {result['seed']}, "
+          f"{cases['generated']} test cases, {cases['with_failures']} with failures, "
+          f"{cases['unique_failures']} unique failures, {len(result['errors'])} errors")  # type: ignore[arg-type]
+    warnings = result.get("warnings") or {}
+    if cases["unique_failures"] or result["errors"] or warnings:
+        print(run.stdout[-6000:])
+    operations = result["operations"]
+    assert isinstance(operations, dict) and isinstance(warnings, dict)
+    refused = warnings.get("missing_auth") or []
+    assert len(refused) < operations["tested"], f"the token opened no operation of {service}: {refused}"
+    return result
+
+
+def _failures(result: dict[str, object]) -> set[tuple[str, str]]:
+    found = set()
+    for failure in result["failures"]:  # type: ignore[attr-defined]
+        for operation in failure["operations"]:
+            found.add((operation, failure["code"]))
+    return found
+
+
+@pytest.mark.parametrize("service", ["access", "conversion", "svarut-gateway"])
+def test_no_5xx_and_no_schema_violation(suite: RunningSuite, fuzz_client: tuple[str, str], service: str,
+                                        tmp_path: Path) -> None:
+    result = fuzz(suite, service, token(suite, service, fuzz_client), tmp_path / f"{service}.json")
+    assert not result["errors"], result["errors"]
+    assert _failures(result) == set(), json.dumps(result["failures"], indent=1)
+
+
+def test_journal_fails_only_what_is_listed(suite: RunningSuite, fuzz_client: tuple[str, str],
+                                          tmp_path: Path) -> None:
+    result = fuzz(suite, "journal", token(suite, "journal", fuzz_client), tmp_path / "journal.json")
+    known = {(operation, code) for operation, code, _ in KNOWN_JOURNAL_FAILURES}
+    found = _failures(result)
+    assert not result["errors"], result["errors"]
+    assert found <= known, f"new journal failures: {sorted(found - known)}"
+    if known - found:
+        print(f"listed journal failures not reproduced this run (remove them when fixed): {sorted(known - found)}")
