@@ -16,7 +16,6 @@ the service kills the whole process group on a timeout and starts a fresh one.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -24,17 +23,10 @@ import time
 import uno  # type: ignore[import-not-found]
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
 
-LOCKDOWN_XCU = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="RemovePersonalInfoOnSaving" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
-</oor:items>
-"""
+try:  # run as a script by the system Python (the engine folder is on its path)
+    from lo_profile import write_profile
+except ImportError:  # imported from the package (tests, type checks)
+    from .lo_profile import write_profile
 
 EXPORT_FILTERS = {
     "writer": "writer_pdf_Export",
@@ -52,13 +44,6 @@ def _props(**values):  # type: ignore[no-untyped-def]
         prop.Value = value
         out.append(prop)
     return tuple(out)
-
-
-def _write_profile(profile: str) -> None:
-    user = os.path.join(profile, "user")
-    os.makedirs(user, exist_ok=True)
-    with open(os.path.join(user, "registrymodifications.xcu"), "w", encoding="utf-8") as handle:
-        handle.write(LOCKDOWN_XCU)
 
 
 def _start_office(soffice: str, profile: str, pipe: str) -> subprocess.Popen:  # type: ignore[type-arg]
@@ -110,6 +95,17 @@ def _page_count(doc, kind: str):  # type: ignore[no-untyped-def]
     return None  # Calc's pages depend on print ranges; the validator counts them afterwards
 
 
+def healthy(desktop, office) -> bool:  # type: ignore[no-untyped-def]
+    """soffice is running and answers a UNO call (a dead or disconnected bridge raises)."""
+    if office.poll() is not None:
+        return False
+    try:
+        desktop.getFrames()
+    except Exception:
+        return False
+    return True
+
+
 def convert(desktop, request: dict) -> dict:  # type: ignore[no-untyped-def,type-arg]
     load = {"Hidden": True, "ReadOnly": True, "MacroExecutionMode": 0, "UpdateDocMode": 0}
     if request.get("import_filter"):
@@ -156,17 +152,28 @@ def convert(desktop, request: dict) -> dict:  # type: ignore[no-untyped-def,type
 
 def main() -> int:
     soffice, profile, pipe = sys.argv[1], sys.argv[2], sys.argv[3]
-    _write_profile(profile)
+    write_profile(profile)
     office = _start_office(soffice, profile, pipe)
     try:
         desktop = _connect(pipe, office, timeout_s=60)
         print(json.dumps({"ok": True, "ready": True}), flush=True)
         for line in sys.stdin:
             request = json.loads(line)
+            if not healthy(desktop, office):
+                # Died between jobs: say so without blaming the next file, and end.
+                print(json.dumps({"ok": False, "code": "listener-dead", "reason": "LibreOffice had stopped"}),
+                      flush=True)
+                return 3
             if request.get("op") == "ping":
                 answer = {"ok": True}
             else:
                 answer = convert(desktop, request)
+                if not answer.get("ok") and not healthy(desktop, office):
+                    # This file took LibreOffice down (crash or lost UNO bridge).
+                    answer = {"ok": False, "code": "listener-crashed",
+                              "reason": "LibreOffice stopped while converting the file"}
+                    print(json.dumps(answer), flush=True)
+                    return 3
             print(json.dumps(answer), flush=True)
     finally:
         try:
