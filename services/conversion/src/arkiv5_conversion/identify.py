@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import magic
 
+from .textcodec import looks_like_utf16
+
 # Our format key -> (PUID, canonical media type). PUIDs from PRONOM.
 FORMATS: dict[str, tuple[str, str]] = {
     "docx": ("fmt/412", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -115,6 +117,8 @@ def identify(data: bytes) -> Identification:
     charset = rest.strip().removeprefix("charset=") or None
     media_type = media_type.strip()
     key = _MAGIC_MEDIA_TYPES.get(media_type)
+    if key is None and media_type == "application/octet-stream" and looks_like_utf16(data):
+        key = "txt"  # UTF-16 without a byte-order mark: libmagic does not see text in it
     if key in ("txt", "html", "xml") or media_type.startswith("text/"):
         key = _refine_text(data, key)
     if key is None:

@@ -361,6 +361,9 @@ class Converter:
             message = email.message_from_bytes(data, policy=email.policy.default)
             body, is_html = _richest_body(message)
             attachments = list(message.iter_attachments())
+        except _Undecodable:
+            return failed(ident, "unknown-charset", "the message's text is in a character set that could not be "
+                          "determined: ask the sender to send it again as UTF-8")
         except Exception:
             return failed(ident, "corrupt", "the e-mail message cannot be parsed")
         if len(attachments) > MAX_ATTACHMENTS:
@@ -404,19 +407,28 @@ _HTML_BODY = re.compile(r"<body[^>]*>", re.I)
 _TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.I | re.S)
 
 
+class _Undecodable(Exception):
+    """A body part whose bytes no charset decodes faithfully."""
+
+
 def _part_text(part: email.message.EmailMessage | None) -> str:
+    """The part's text, decoded strictly: by its declared charset when that fits the bytes,
+    else by what the bytes are (a mislabelled charset is common), else refused."""
     if part is None:
         return ""
-    try:
-        content = part.get_content()
-        return content if isinstance(content, str) else ""
-    except (LookupError, UnicodeError, ValueError, AssertionError):
-        # An unknown or wrong charset label: decode the bytes by what they are.
-        raw = part.get_payload(decode=True)
-        if not isinstance(raw, bytes):
-            return ""
-        decoded = textcodec.decode(raw)
-        return decoded.text if decoded else raw.decode("utf-8", "replace")
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes):
+        return ""
+    declared = part.get_content_charset()
+    if declared:
+        try:
+            return raw.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    decoded = textcodec.decode(raw)
+    if decoded is None:
+        raise _Undecodable
+    return decoded.text
 
 
 def _richest_body(message: email.message.EmailMessage) -> tuple[str, bool]:
