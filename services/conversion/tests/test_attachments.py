@@ -11,11 +11,12 @@ from typing import Any
 
 import corpus
 import httpx
+from fakes import FakeJournal
 from test_jobs import _jobs, _journalfoer, _outbox_types, _tiny_pdfa
 
 from arkiv5_contracts.events.conversion import ConversionDone
 from arkiv5_conversion.engine.listeners import OfficeResult
-from arkiv5_conversion.journal_client import FakeJournal, HttpJournalClient, JournalUnavailable, attachment_key
+from arkiv5_conversion.journal_client import HttpJournalClient, JournalUnavailable, attachment_key
 from arkiv5_kit.messaging import outbox_table
 
 YESTERDAY = date(2026, 11, 20)

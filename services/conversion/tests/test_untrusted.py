@@ -9,8 +9,8 @@ from pathlib import Path
 
 import corpus
 import pytest
+from fakes import FakeJournal
 
-from arkiv5_conversion.journal_client import FakeJournal
 from arkiv5_conversion.pipeline import Converter
 from arkiv5_conversion.policy import FormatPolicy, FormatRule, load_policy
 from arkiv5_conversion.testing import settings_for_tests

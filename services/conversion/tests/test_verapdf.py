@@ -14,10 +14,10 @@ from pathlib import Path
 import corpus
 import pikepdf
 import pytest
+from fakes import FakeJournal
 
 from arkiv5_conversion.engine.listeners import ListenerPool
 from arkiv5_conversion.engine.verapdf import VeraPdf, parse_report
-from arkiv5_conversion.journal_client import FakeJournal
 from arkiv5_conversion.pipeline import Converter
 from arkiv5_conversion.policy import load_policy
 from arkiv5_conversion.testing import settings_for_tests

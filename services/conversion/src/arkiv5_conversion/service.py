@@ -25,12 +25,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered, JournalpostStatusChanged
 from arkiv5_kit.db import Database
-from arkiv5_kit.errors import NotFound
+from arkiv5_kit.errors import NotFound, Unprocessable
 from arkiv5_kit.outbox import Outbox
 
 from .journal_client import FiledAttachment, JournalClient, JournalUnavailable, SourceMissing
@@ -41,6 +42,7 @@ from .settings import ConversionSettings
 
 log = logging.getLogger(__name__)
 SERVICE = "conversion"
+REPORT_LIMIT = 1000  # failures listed in one morning report (the counts are always complete)
 
 
 def utcnow() -> datetime:
@@ -530,27 +532,37 @@ class ConversionService:
 
     def report_window(self, day: date) -> tuple[datetime, datetime]:
         """'Last night' for the morning of `day`: from noon the day before to noon on `day` (local)."""
+        if not (date.min + timedelta(days=2) <= day <= date.max - timedelta(days=2)):
+            raise Unprocessable("The report date is out of range.")
         cutoff = dtime(self.settings.report_cutoff_hour)
         end = datetime.combine(day, cutoff, self.zone)
         return end - timedelta(days=1), end
 
-    async def morning_report(self, day: date | None = None) -> dict[str, object]:
+    def _window_utc(self, day: date | None) -> tuple[date, datetime, datetime]:
         day = day or utcnow().astimezone(self.zone).date()
         start, end = self.report_window(day)
         # Compare in UTC: SQLite keeps the wall-clock value and drops the offset.
-        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        return day, start.astimezone(UTC), end.astimezone(UTC)
+
+    async def _count(self, session: AsyncSession, status: str, start: datetime, end: datetime) -> int:
+        """Jobs of a status finished in [start, end): one indexed count, never the rows."""
+        finished = col(ConversionJob.finished_at)
+        query = select(func.count()).select_from(ConversionJob).where(
+            col(ConversionJob.status) == status, finished >= start, finished < end)
+        return int((await session.execute(query)).scalar_one())
+
+    async def morning_report(self, day: date | None = None) -> dict[str, object]:
+        day, start, end = self._window_utc(day)
+        finished = col(ConversionJob.finished_at)
         async with self.database.sessions() as session:
+            failed = await self._count(session, "failed", start, end)
+            done = await self._count(session, "done", start, end)
             failures = (await session.execute(select(ConversionJob).where(
-                ConversionJob.status == "failed", ConversionJob.finished_at >= start,  # type: ignore[operator]
-                ConversionJob.finished_at < end,  # type: ignore[operator]
-            ).order_by(ConversionJob.finished_at))).scalars().all()
-            done = (await session.execute(select(func.count()).select_from(ConversionJob).where(
-                ConversionJob.status == "done", ConversionJob.finished_at >= start,  # type: ignore[operator]
-                ConversionJob.finished_at < end,  # type: ignore[operator]
-            ))).scalar_one()
+                col(ConversionJob.status) == "failed", finished >= start, finished < end,
+            ).order_by(finished).limit(REPORT_LIMIT))).scalars().all()
         return {
             "date": day.isoformat(), "from": _iso(start), "to": _iso(end),
-            "converted": int(done), "failed": len(failures),
+            "converted": done, "failed": failed, "listed": len(failures),
             "failures": [
                 {"job_id": str(j.id), "dokumentobjekt_id": str(j.dokumentobjekt_id),
                  "journalpost_id": str(j.journalpost_id) if j.journalpost_id else None,
@@ -562,5 +574,8 @@ class ConversionService:
         }
 
     async def refresh_report_gauge(self) -> None:
-        report = await self.morning_report()
-        FAILED_LAST_NIGHT.labels(SERVICE).set(int(report["failed"]))  # type: ignore[call-overload]
+        """The failure gauge from one indexed count (it runs after every failed job)."""
+        _, start, end = self._window_utc(None)
+        async with self.database.sessions() as session:
+            failed = await self._count(session, "failed", start, end)
+        FAILED_LAST_NIGHT.labels(SERVICE).set(failed)
