@@ -22,6 +22,7 @@ from .textcodec import looks_like_utf16
 FORMATS: dict[str, tuple[str, str]] = {
     "docx": ("fmt/412", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "xlsx": ("fmt/214", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "xlsb": ("fmt/595", "application/vnd.ms-excel.sheet.binary.macroEnabled.12"),
     "pptx": ("fmt/215", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
     "doc": ("fmt/40", "application/msword"),
     "xls": ("fmt/61", "application/vnd.ms-excel"),
@@ -149,6 +150,8 @@ def _identify_package(data: bytes) -> Identification | None:
                 key = _ODF_MIMETYPES.get(mimetype)
                 if key:
                     return Identification(key, FORMATS[key][0], FORMATS[key][1])
+            if "[Content_Types].xml" in names and "xl/workbook.bin" in names:
+                return Identification("xlsb", FORMATS["xlsb"][0], FORMATS["xlsb"][1])
             if "[Content_Types].xml" in names:
                 for prefix, key in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
                     if any(n.startswith(prefix) for n in names):

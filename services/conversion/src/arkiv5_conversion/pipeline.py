@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import textcodec
-from .engine import ghostscript
+from .engine import ghostscript, textlayer
 from .engine.listeners import ListenerError, OfficeResult
 from .engine.sandbox import run_limited
 from .identify import FORMATS, PDFA_PUIDS, Identification, identify
@@ -144,7 +144,7 @@ class Converter:
         self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int,
         *, import_filter: str | None = None, filter_options: str | None = None,
     ) -> Result:
-        if data[:4] == b"PK\x03\x04" or ident.format in ("docx", "xlsx", "pptx", "odt", "ods", "odp"):
+        if data[:4] == b"PK\x03\x04" or ident.format in ("docx", "xlsx", "xlsb", "pptx", "odt", "ods", "odp"):
             problem = self._zip_problem(data)
             if problem:
                 return failed(ident, *problem)
@@ -212,7 +212,8 @@ class Converter:
             return failed(ident, "password-protected", "the PDF is password-protected: ask the sender for a copy "
                           "without a password and file that as a new version")
         if not facts.get("opens"):
-            return failed(ident, "corrupt", "the PDF is damaged and cannot be read")
+            return failed(ident, "corrupt", "the PDF is damaged and cannot be read (no readable page tree): "
+                          "ask the sender for a new copy")
         pages = int(facts.get("pages") or 0)
         if pages > self.settings.max_pages:
             return failed(ident, "too-many-pages", f"{pages} pages, the limit is {self.settings.max_pages}")
@@ -242,10 +243,27 @@ class Converter:
             return failed(ident, "timeout", f"the conversion did not finish in {self.settings.job_timeout_s:g} s")
         if done.returncode != 0:
             return failed(ident, "converter-error", f"Ghostscript failed (exit {done.returncode})")
+        lost = await self._text_lost(src, dst)
+        if lost:
+            return failed(ident, "text-lost", lost)
         result = await self._validated(ident, dst, expected_pages=pages)
         if result.ok:
             result.attachments = attachments
         return result
+
+    async def _text_lost(self, src: Path, dst: Path) -> str | None:
+        """A reason when the PDF/A lost most of the source's text layer, else None."""
+        limits = {"timeout_s": min(self.settings.job_timeout_s, 60), "memory_mb": self.settings.memory_limit_mb}
+        before = await textlayer.words(src, **limits)
+        after = await textlayer.words(dst, **limits)
+        if before is None or after is None:
+            return None
+        share = textlayer.kept_share(before, after)
+        if share is None or share >= textlayer.MIN_KEPT:
+            return None
+        return (f"making the PDF/A lost the text layer ({share:.0%} of the words were kept): the pages look the "
+                "same, but the text could no longer be searched or copied. The original is kept as filed; ask the "
+                "sender for a PDF/A, or make one from the source document")
 
     # -- images ---------------------------------------------------------------------------
 
