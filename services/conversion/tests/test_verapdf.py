@@ -69,7 +69,10 @@ async def test_a_pdfa_claim_alone_is_not_kept_but_remade(full_converter: Convert
     fake = claims_pdfa(corpus.pdf(1))
     direct = await VeraPdfValidator(verapdf).validate(_write(tmp_path / "fake.pdf", fake), pdfa_part=2,
                                                       expected_pages=1)
-    assert not direct.ok and "not compliant with PDF/A-2B" in (direct.reason or "")
+    # explained in words (which rule, what to do), the clause kept for experts
+    reason = direct.reason or ""
+    assert not direct.ok and reason.startswith("not a valid PDF/A-2B: a font is not embedded")
+    assert "What to do: install the font" in reason and "6.2.11.4.1" in reason
     result = await full_converter.convert(fake, tmp_path / "f")
     assert result.format == "pdfa" and result.ok, result.reason
     assert result.output and not result.output.kept and result.output.path

@@ -20,7 +20,7 @@ class ConversionTable(SQLModel, registry=registry()):
     """
 
 
-def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg]
+def _ts(nullable: bool = True) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 

@@ -117,7 +117,7 @@ class Converter:
             "image-pdfa": self._image_pdfa, "utf8": self._text, "eml": self._eml,
         }[rule.action]
         try:
-            return await handler(data, ident, rule, workdir, depth)  # type: ignore[operator]
+            return await handler(data, ident, rule, workdir, depth)
         except OSError as exc:
             return failed(ident, "converter-error", f"the converter could not run ({type(exc).__name__})")
 
@@ -253,9 +253,9 @@ class Converter:
 
     async def _text_lost(self, src: Path, dst: Path) -> str | None:
         """A reason when the PDF/A lost most of the source's text layer, else None."""
-        limits = {"timeout_s": min(self.settings.job_timeout_s, 60), "memory_mb": self.settings.memory_limit_mb}
-        before = await textlayer.words(src, **limits)
-        after = await textlayer.words(dst, **limits)
+        timeout_s, memory_mb = min(self.settings.job_timeout_s, 60), self.settings.memory_limit_mb
+        before = await textlayer.words(src, timeout_s=timeout_s, memory_mb=memory_mb)
+        after = await textlayer.words(dst, timeout_s=timeout_s, memory_mb=memory_mb)
         if before is None or after is None:
             return None
         share = textlayer.kept_share(before, after)

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -23,7 +24,7 @@ from pathlib import Path
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,6 +44,11 @@ from .settings import ConversionSettings
 log = logging.getLogger(__name__)
 SERVICE = "conversion"
 REPORT_LIMIT = 1000  # failures listed in one morning report (the counts are always complete)
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE matched (the async Result's type does not show `rowcount`)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def utcnow() -> datetime:
@@ -74,7 +80,9 @@ async def record_journalfoert(
     return True
 
 
-def status_changed_handler(settings: ConversionSettings):  # type: ignore[no-untyped-def]
+def status_changed_handler(
+    settings: ConversionSettings,
+) -> Callable[[AsyncSession, Envelope[JournalpostStatusChanged]], Awaitable[None]]:
     async def handle(session: AsyncSession, envelope: Envelope[JournalpostStatusChanged]) -> None:
         data = envelope.data
         if data.to_status.value != "J":
@@ -87,7 +95,9 @@ def status_changed_handler(settings: ConversionSettings):  # type: ignore[no-unt
     return handle
 
 
-def registered_handler(settings: ConversionSettings):  # type: ignore[no-untyped-def]
+def registered_handler(
+    settings: ConversionSettings,
+) -> Callable[[AsyncSession, Envelope[JournalpostRegistered]], Awaitable[None]]:
     """Incoming post is usually registered directly as J: that is reaching J too (no status change follows)."""
 
     async def handle(session: AsyncSession, envelope: Envelope[JournalpostRegistered]) -> None:
@@ -102,7 +112,9 @@ def registered_handler(settings: ConversionSettings):  # type: ignore[no-untyped
     return handle
 
 
-def dokument_added_handler(settings: ConversionSettings, conversion: ConversionService):  # type: ignore[no-untyped-def]
+def dokument_added_handler(
+    settings: ConversionSettings, conversion: ConversionService,
+) -> Callable[[AsyncSession, Envelope[DokumentAdded]], Awaitable[None]]:
     """A document added after its journalpost reached J (the usual order for incoming post: register,
     then upload) gets its job at once. A document whose journalpost is not (yet) known as J is left to
     the J event, which lists the journalpost's documents when it is queued — either order ends in one
@@ -177,7 +189,7 @@ class ConversionService:
         saksmappe_id: UUID | None, trigger: str, parent_job_id: UUID | None = None,
     ) -> tuple[ConversionJob, bool]:
         existing = (await session.execute(select(ConversionJob).where(
-            ConversionJob.dokumentobjekt_id == dokumentobjekt_id, ConversionJob.source_sha256 == source_sha256,
+            col(ConversionJob.dokumentobjekt_id) == dokumentobjekt_id, col(ConversionJob.source_sha256) == source_sha256,
         ))).scalar_one_or_none()
         if existing is not None:
             if existing.journalpost_id is None and journalpost_id is not None:
@@ -205,15 +217,15 @@ class ConversionService:
                 )
                 created += new
             await session.execute(update(JournalfoertJournalpost).where(
-                JournalfoertJournalpost.journalpost_id == journalpost.journalpost_id,
+                col(JournalfoertJournalpost.journalpost_id) == journalpost.journalpost_id,
             ).values(queued_at=utcnow()))
         return created
 
     async def queue_pending_journalposts(self, *, limit: int = 50) -> int:
         async with self.database.sessions() as session:
             pending = (await session.execute(
-                select(JournalfoertJournalpost).where(JournalfoertJournalpost.queued_at.is_(None))  # type: ignore[union-attr]
-                .order_by(JournalfoertJournalpost.reached_j_at).limit(limit)
+                select(JournalfoertJournalpost).where(col(JournalfoertJournalpost.queued_at).is_(None))
+                .order_by(col(JournalfoertJournalpost.reached_j_at)).limit(limit)
             )).scalars().all()
         created = 0
         for journalpost in pending:
@@ -226,11 +238,11 @@ class ConversionService:
 
     # claiming and running ------------------------------------------------------------------
 
-    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _claimable(self, now: datetime) -> ColumnElement[bool]:
         return or_(
-            and_(ConversionJob.status == "queued",
-                 or_(ConversionJob.not_before.is_(None), ConversionJob.not_before <= now)),  # type: ignore[union-attr,operator]
-            and_(ConversionJob.status == "running", ConversionJob.lease_until < now),  # type: ignore[operator]
+            and_(col(ConversionJob.status) == "queued",
+                 or_(col(ConversionJob.not_before).is_(None), col(ConversionJob.not_before) <= now)),
+            and_(col(ConversionJob.status) == "running", col(ConversionJob.lease_until) < now),
         )
 
     async def claim(self, job_id: UUID | None = None, *, journalpost_ids: list[UUID] | None = None) -> ConversionJob | None:
@@ -239,19 +251,19 @@ class ConversionService:
         claim = uuid.uuid4()
         async with self.database.unit_of_work() as session:
             if job_id is None:
-                query = select(ConversionJob.id).where(self._claimable(now))
+                query = select(col(ConversionJob.id)).where(self._claimable(now))
                 if journalpost_ids is not None:
-                    query = query.where(ConversionJob.journalpost_id.in_(journalpost_ids))  # type: ignore[union-attr]
-                job_id = (await session.execute(query.order_by(ConversionJob.created_at).limit(1))).scalar()
+                    query = query.where(col(ConversionJob.journalpost_id).in_(journalpost_ids))
+                job_id = (await session.execute(query.order_by(col(ConversionJob.created_at)).limit(1))).scalar()
                 if job_id is None:
                     return None
             result = await session.execute(
-                update(ConversionJob).where(ConversionJob.id == job_id, self._claimable(now)).values(
+                update(ConversionJob).where(col(ConversionJob.id) == job_id, self._claimable(now)).values(
                     status="running", claim=claim, attempts=ConversionJob.attempts + 1, started_at=now,
                     lease_until=now + timedelta(seconds=self.settings.resolved_lease_s()),
                 )
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if _rowcount(result) != 1:
                 return None
             job = await session.get(ConversionJob, job_id)
             assert job is not None
@@ -288,7 +300,7 @@ class ConversionService:
             # Not the document's fault: back to the queue, try again later.
             async with self.database.unit_of_work() as session:
                 await session.execute(update(ConversionJob).where(
-                    ConversionJob.id == job.id, ConversionJob.claim == job.claim,
+                    col(ConversionJob.id) == job.id, col(ConversionJob.claim) == job.claim,
                 ).values(status="queued", claim=None, lease_until=None,
                          not_before=utcnow() + timedelta(seconds=self.settings.retry_after_s)))
             return job
@@ -425,7 +437,7 @@ class ConversionService:
                 batch.status = "running"
         async with self.database.sessions() as session:
             journalposts = (await session.execute(select(JournalfoertJournalpost).where(
-                JournalfoertJournalpost.reached_j_date == j_date))).scalars().all()
+                col(JournalfoertJournalpost.reached_j_date) == j_date))).scalars().all()
         for journalpost in journalposts:
             await self.queue_journalpost(journalpost, trigger="nightly")
         ids = [jp.journalpost_id for jp in journalposts]
@@ -433,8 +445,8 @@ class ConversionService:
             await self.drain(journalpost_ids=ids)
         async with self.database.unit_of_work() as session:
             counts = dict((await session.execute(
-                select(ConversionJob.status, func.count()).where(ConversionJob.journalpost_id.in_(ids))  # type: ignore[union-attr]
-                .group_by(ConversionJob.status))).all()) if ids else {}
+                select(col(ConversionJob.status), func.count()).where(col(ConversionJob.journalpost_id).in_(ids))
+                .group_by(col(ConversionJob.status)))).all()) if ids else {}
             batch = await session.get(NightlyBatch, j_date)
             assert batch is not None
             if not counts.get("queued") and not counts.get("running"):
@@ -515,15 +527,15 @@ class ConversionService:
 
     async def rerun_failed(self, *, job_ids: list[UUID] | None, since: datetime | None) -> int:
         async with self.database.unit_of_work() as session:
-            query = update(ConversionJob).where(ConversionJob.status == "failed")
+            query = update(ConversionJob).where(col(ConversionJob.status) == "failed")
             if job_ids:
-                query = query.where(ConversionJob.id.in_(job_ids))  # type: ignore[attr-defined]
+                query = query.where(col(ConversionJob.id).in_(job_ids))
             if since is not None:
                 since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
-                query = query.where(ConversionJob.finished_at >= since)  # type: ignore[operator]
+                query = query.where(col(ConversionJob.finished_at) >= since)
             result = await session.execute(query.values(
                 status="queued", not_before=None, claim=None, lease_until=None, started_at=None))
-            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            count = _rowcount(result)
         self.wake()
         await self.refresh_report_gauge()
         return count

@@ -19,9 +19,10 @@ import json
 import subprocess
 import sys
 import time
+from typing import Any
 
-import uno  # type: ignore[import-not-found]
-from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
+import uno
+from com.sun.star.beans import PropertyValue
 
 try:  # run as a script by the system Python (the engine folder is on its path)
     from lo_profile import write_profile
@@ -36,7 +37,7 @@ EXPORT_FILTERS = {
 }
 
 
-def _props(**values):  # type: ignore[no-untyped-def]
+def _props(**values: Any) -> tuple[Any, ...]:
     out = []
     for name, value in values.items():
         prop = PropertyValue()
@@ -46,7 +47,7 @@ def _props(**values):  # type: ignore[no-untyped-def]
     return tuple(out)
 
 
-def _start_office(soffice: str, profile: str, pipe: str) -> subprocess.Popen:  # type: ignore[type-arg]
+def _start_office(soffice: str, profile: str, pipe: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
@@ -58,7 +59,7 @@ def _start_office(soffice: str, profile: str, pipe: str) -> subprocess.Popen:  #
     )
 
 
-def _connect(pipe: str, office: subprocess.Popen, timeout_s: float):  # type: ignore[no-untyped-def,type-arg]
+def _connect(pipe: str, office: subprocess.Popen[bytes], timeout_s: float) -> Any:
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
     deadline = time.monotonic() + timeout_s
@@ -72,7 +73,7 @@ def _connect(pipe: str, office: subprocess.Popen, timeout_s: float):  # type: ig
             time.sleep(0.1)
 
 
-def _kind(doc) -> str:  # type: ignore[no-untyped-def]
+def _kind(doc: Any) -> str:
     if doc.supportsService("com.sun.star.sheet.SpreadsheetDocument"):
         return "calc"
     if doc.supportsService("com.sun.star.presentation.PresentationDocument"):
@@ -84,7 +85,7 @@ def _kind(doc) -> str:  # type: ignore[no-untyped-def]
     return "unknown"
 
 
-def _page_count(doc, kind: str):  # type: ignore[no-untyped-def]
+def _page_count(doc: Any, kind: str) -> int | None:
     try:
         if kind == "writer":
             return int(doc.getCurrentController().getPropertyValue("PageCount"))
@@ -95,7 +96,7 @@ def _page_count(doc, kind: str):  # type: ignore[no-untyped-def]
     return None  # Calc's pages depend on print ranges; the validator counts them afterwards
 
 
-def healthy(desktop, office) -> bool:  # type: ignore[no-untyped-def]
+def healthy(desktop: Any, office: subprocess.Popen[bytes]) -> bool:
     """soffice is running and answers a UNO call (a dead or disconnected bridge raises)."""
     if office.poll() is not None:
         return False
@@ -106,8 +107,8 @@ def healthy(desktop, office) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-def convert(desktop, request: dict) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    load = {"Hidden": True, "ReadOnly": True, "MacroExecutionMode": 0, "UpdateDocMode": 0}
+def convert(desktop: Any, request: dict[str, Any]) -> dict[str, Any]:
+    load: dict[str, Any] = {"Hidden": True, "ReadOnly": True, "MacroExecutionMode": 0, "UpdateDocMode": 0}
     if request.get("import_filter"):
         load["FilterName"] = request["import_filter"]
     if request.get("filter_options"):
@@ -165,7 +166,7 @@ def main() -> int:
                       flush=True)
                 return 3
             if request.get("op") == "ping":
-                answer = {"ok": True}
+                answer: dict[str, Any] = {"ok": True}
             else:
                 answer = convert(desktop, request)
                 if not answer.get("ok") and not healthy(desktop, office):
@@ -177,7 +178,7 @@ def main() -> int:
             print(json.dumps(answer), flush=True)
     finally:
         try:
-            desktop.terminate()  # type: ignore[possibly-undefined]
+            desktop.terminate()
         except Exception:
             pass
         try:
