@@ -192,6 +192,8 @@ async def test_on_demand_api_converts_once_and_reports_failures(make_app) -> Non
     metrics = (await harness.client.get("/metrics")).text
     assert 'arkiv5_conversion_jobs_total{format="txt",outcome="done",service="conversion"}' in metrics
     assert 'arkiv5_conversion_jobs_total{format="pdf",outcome="failed",service="conversion"}' in metrics
+    # the duration is labelled with the identified format, not "unknown"
+    assert 'arkiv5_conversion_duration_seconds_count{format="txt",service="conversion"}' in metrics
 
 
 async def test_rerun_failures(make_app) -> None:  # type: ignore[no-untyped-def]

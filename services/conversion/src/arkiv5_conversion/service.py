@@ -32,7 +32,7 @@ from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered, JournalpostStatusChanged
 from arkiv5_kit.db import Database
-from arkiv5_kit.errors import NotFound, Unprocessable
+from arkiv5_kit.errors import Conflict, NotFound, Unprocessable
 from arkiv5_kit.outbox import Outbox
 
 from .journal_client import FiledAttachment, JournalClient, JournalUnavailable, SourceMissing
@@ -43,6 +43,7 @@ from .settings import ConversionSettings
 
 log = logging.getLogger(__name__)
 SERVICE = "conversion"
+MAX_BATCH_DAYS = 31  # dates one batch request may cover
 REPORT_LIMIT = 1000  # failures listed in one morning report (the counts are always complete)
 
 
@@ -178,6 +179,7 @@ class ConversionService:
         self.converter = converter
         self.zone = ZoneInfo(settings.timezone)
         self._wake = asyncio.Event()
+        self._batches: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -272,6 +274,7 @@ class ConversionService:
     async def run_job(self, job: ConversionJob) -> ConversionJob:
         """Fetch, convert, put back, record — for a job this worker has claimed."""
         started = time.perf_counter()
+        label = job.format or "unknown"  # the duration metric's format: known once identified
         workdir = Path(tempfile.mkdtemp(prefix="arkiv5-conv-", dir=self.settings.work_dir))
         try:
             try:
@@ -282,6 +285,7 @@ class ConversionService:
                 return await self._finish_failed(job, None, "checksum-mismatch",
                                                  "the document's bytes do not match the recorded checksum")
             result = await self.converter.convert(data, workdir)
+            label = result.format
             if not result.ok:
                 return await self._finish_failed(job, result, result.code or "failed", result.reason or "failed")
             output = result.output
@@ -306,7 +310,7 @@ class ConversionService:
             return job
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-            DURATION.labels(SERVICE, job.format or "unknown").observe(time.perf_counter() - started)
+            DURATION.labels(SERVICE, label).observe(time.perf_counter() - started)
 
     async def _file_attachments(self, job: ConversionJob, result: Result) -> list[tuple[FiledAttachment, str]]:
         """An e-mail's attachments become their own documents in the journal (idempotent there).
@@ -434,10 +438,11 @@ class ConversionService:
                 session.add(NightlyBatch(j_date=j_date, status="running", started_at=utcnow()))
             else:
                 batch.runs += 1
-                batch.status = "running"
+                batch.status, batch.started_at, batch.finished_at = "running", utcnow(), None
         async with self.database.sessions() as session:
             journalposts = (await session.execute(select(JournalfoertJournalpost).where(
                 col(JournalfoertJournalpost.reached_j_date) == j_date))).scalars().all()
+        log.info("conversion batch started", extra={"j_date": j_date.isoformat(), "journalposts": len(journalposts)})
         for journalpost in journalposts:
             await self.queue_journalpost(journalpost, trigger="nightly")
         ids = [jp.journalpost_id for jp in journalposts]
@@ -452,7 +457,67 @@ class ConversionService:
             if not counts.get("queued") and not counts.get("running"):
                 batch.status, batch.finished_at = "done", utcnow()
         await self.refresh_report_gauge()
+        log.info("conversion batch ended", extra={"j_date": j_date.isoformat(),
+                                                  **{f"documents_{k}": int(v) for k, v in counts.items()}})
         return {str(k): int(v) for k, v in counts.items()}
+
+    # the batch in hand ---------------------------------------------------------------------
+
+    async def start_batches(self, first: date, last: date) -> list[date]:
+        """Run the batch now for each J date from `first` to `last`, one after the other, in the background."""
+        if last < first or (last - first).days >= MAX_BATCH_DAYS:
+            raise Unprocessable(f"Give a range of 1 to {MAX_BATCH_DAYS} days, `from` not after `to`.")
+        if self._batches is not None and not self._batches.done():
+            raise Conflict("A batch is running; see GET /internal/batches/{date} and try again when it has ended.")
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+        async def run() -> None:
+            for day in days:
+                try:
+                    await self.run_nightly(day)
+                except Exception as exc:  # one date's failure must not stop the next
+                    log.error("conversion batch error", extra={"j_date": day.isoformat(),
+                                                               "error_type": type(exc).__name__})
+
+        self._batches = asyncio.create_task(run())
+        return days
+
+    async def wait_for_batches(self) -> None:
+        if self._batches is not None:
+            await asyncio.shield(self._batches)
+
+    async def stop_batches(self) -> None:
+        if self._batches is not None and not self._batches.done():
+            self._batches.cancel()
+            await asyncio.gather(self._batches, return_exceptions=True)
+
+    async def batch_status(self, j_date: date) -> dict[str, object]:
+        """How far the batch for a J date got: its run, and its documents by status (counted, not loaded)."""
+        async with self.database.sessions() as session:
+            batch = await session.get(NightlyBatch, j_date)
+            by_status = dict((await session.execute(
+                select(col(ConversionJob.status), func.count())
+                .join(JournalfoertJournalpost,
+                      col(JournalfoertJournalpost.journalpost_id) == col(ConversionJob.journalpost_id))
+                .where(col(JournalfoertJournalpost.reached_j_date) == j_date)
+                .group_by(col(ConversionJob.status)))).all())
+            journalposts = int((await session.execute(
+                select(func.count()).select_from(JournalfoertJournalpost)
+                .where(col(JournalfoertJournalpost.reached_j_date) == j_date))).scalar_one())
+            not_listed = int((await session.execute(
+                select(func.count()).select_from(JournalfoertJournalpost)
+                .where(col(JournalfoertJournalpost.reached_j_date) == j_date,
+                       col(JournalfoertJournalpost.queued_at).is_(None)))).scalar_one())
+        counts = {status: int(by_status.get(status, 0)) for status in ("done", "failed", "queued", "running")}
+        return {
+            "j_date": j_date.isoformat(),
+            "status": batch.status if batch else "not-started",
+            "runs": batch.runs if batch else 0,
+            "started_at": _iso(batch.started_at) if batch else None,
+            "ended_at": _iso(batch.finished_at) if batch else None,
+            "journalposts": journalposts, "journalposts_not_yet_listed": not_listed,
+            "documents": {**counts, "remaining": counts["queued"] + counts["running"]},
+        }
 
     def next_run(self, after: datetime) -> datetime:
         hour, minute = (int(p) for p in self.settings.nightly_time.split(":"))
@@ -572,8 +637,10 @@ class ConversionService:
             failures = (await session.execute(select(ConversionJob).where(
                 col(ConversionJob.status) == "failed", finished >= start, finished < end,
             ).order_by(finished).limit(REPORT_LIMIT))).scalars().all()
+        j_date = day - timedelta(days=1)
         return {
             "date": day.isoformat(), "from": _iso(start), "to": _iso(end),
+            "batch": {"j_date": j_date.isoformat(), "href": f"/internal/batches/{j_date.isoformat()}"},
             "converted": done, "failed": failed, "listed": len(failures),
             "failures": [
                 {"job_id": str(j.id), "dokumentobjekt_id": str(j.dokumentobjekt_id),
