@@ -13,12 +13,12 @@ from arkiv5_conversion.testing import settings_for_tests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from fakes import FakeJournal  # noqa: E402
 from required import missing  # noqa: E402
 
 from arkiv5_conversion.app import create_app  # noqa: E402
 from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available  # noqa: E402
 from arkiv5_conversion.engine.verapdf import VeraPdf, default_classpath, verapdf_available  # noqa: E402
-from arkiv5_conversion.journal_client import FakeJournal  # noqa: E402
 from arkiv5_conversion.pipeline import Converter  # noqa: E402
 from arkiv5_conversion.policy import load_policy  # noqa: E402
 from arkiv5_conversion.validate import BasicPdfaValidator  # noqa: E402

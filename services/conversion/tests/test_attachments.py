@@ -11,11 +11,12 @@ from typing import Any
 
 import corpus
 import httpx
+from fakes import FakeJournal
 from test_jobs import _jobs, _journalfoer, _outbox_types, _tiny_pdfa
 
 from arkiv5_contracts.events.conversion import ConversionDone
 from arkiv5_conversion.engine.listeners import OfficeResult
-from arkiv5_conversion.journal_client import FakeJournal, HttpJournalClient, JournalUnavailable, attachment_key
+from arkiv5_conversion.journal_client import HttpJournalClient, JournalUnavailable, attachment_key
 from arkiv5_kit.messaging import outbox_table
 
 YESTERDAY = date(2026, 11, 20)
@@ -123,3 +124,44 @@ async def test_http_client_posts_the_attachment_contract() -> None:
     body = request.read()
     assert b'name="metadata"' in body and b'"vedlegg_indeks": 1' in body and b'"tilknyttet_registrering_som": "V"' in body
     assert b'name="file"; filename="kart.png"' in body and b"%PNG-bytes" in body
+
+
+def _pdf_with_embedded_png() -> bytes:
+    import io
+
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(corpus.pdf(1))) as document:
+        document.attachments["kart.png"] = pikepdf.AttachedFileSpec(document, corpus.png(), filename="kart.png",
+                                                                   mime_type="image/png")
+        document.save(out)
+    return out.getvalue()
+
+
+async def test_pdf_embedded_files_become_own_documents_and_the_pdfa_is_made_without_them(  # type: ignore[no-untyped-def]
+    make_app, ghostscript_installed: None,
+) -> None:
+    import pikepdf
+
+    journal = FakeJournal()
+    harness = await make_app(journal, convert_on_event=False)
+    jp = uuid.uuid4()
+    source = journal.add(jp, _pdf_with_embedded_png())
+    await _journalfoer(harness, jp, datetime(2026, 11, 20, 15, tzinfo=UTC))
+
+    assert await harness.service.run_nightly(YESTERDAY) == {"done": 2}  # the PDF and its embedded PNG
+
+    jobs = {j.dokumentobjekt_id: j for j in await _jobs(harness)}
+    parent = jobs[source]
+    (child,) = [j for j in jobs.values() if j.parent_job_id == parent.id]
+    assert (child.format, child.kept, child.trigger) == ("png", True, "attachment")
+    key = attachment_key(source, parent.source_sha256, 0)
+    assert journal.documents[journal.attachments[key].dokumentobjekt_id] == corpus.png()  # as it was embedded
+    meta = journal.attachment_metadata[journal.attachments[key].dokumentobjekt_id]
+    assert meta["filnavn"] == "kart.png" and meta["format"] == "image/png"
+    archival = journal.variant_bytes[journal.variants[(source, parent.source_sha256)]]
+    import io
+
+    with pikepdf.open(io.BytesIO(archival)) as document:
+        assert len(document.attachments) == 0 and len(document.pages) == 1

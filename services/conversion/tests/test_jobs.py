@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import corpus
+from fakes import FakeJournal
 
 from arkiv5_contracts.cloudevents import to_binary
 from arkiv5_contracts.codelists import Journalposttype, Journalstatus
@@ -15,7 +16,6 @@ from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.journal import JournalpostStatusChanged
 from arkiv5_conversion.engine.listeners import OfficeResult
-from arkiv5_conversion.journal_client import FakeJournal
 from arkiv5_conversion.models import ConversionJob
 from arkiv5_conversion.service import record_journalfoert
 from arkiv5_kit.messaging import outbox_table
@@ -51,9 +51,9 @@ def _night(hour: int = 15) -> datetime:
     return datetime(2026, 11, 20, hour, tzinfo=UTC)
 
 
-async def test_nightly_batch_run_twice_converts_each_document_once(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_nightly_batch_run_twice_converts_each_document_once(make_app, db_backend) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False)
+    harness = await make_app(journal, convert_on_event=False, database_url=db_backend.url)
     posts = [uuid.uuid4() for _ in range(3)]
     docs = [journal.add(jp, latin1_text(i * 10 + k)) for i, jp in enumerate(posts) for k in range(2)]
     for jp in posts:
@@ -192,6 +192,8 @@ async def test_on_demand_api_converts_once_and_reports_failures(make_app) -> Non
     metrics = (await harness.client.get("/metrics")).text
     assert 'arkiv5_conversion_jobs_total{format="txt",outcome="done",service="conversion"}' in metrics
     assert 'arkiv5_conversion_jobs_total{format="pdf",outcome="failed",service="conversion"}' in metrics
+    # the duration is labelled with the identified format, not "unknown"
+    assert 'arkiv5_conversion_duration_seconds_count{format="txt",service="conversion"}' in metrics
 
 
 async def test_rerun_failures(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -253,18 +255,3 @@ def test_schedule_is_local_time() -> None:
     assert service.next_run(after) == datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
     summer = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
     assert service.next_run(summer) == datetime(2026, 7, 1, 23, 0, tzinfo=UTC)
-
-
-import pytest  # noqa: E402
-
-
-@pytest.mark.postgres
-async def test_nightly_batch_on_postgres(make_app, postgres_database: str) -> None:  # type: ignore[no-untyped-def]
-    journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False, database_url=postgres_database)
-    jp = uuid.uuid4()
-    docs = [journal.add(jp, latin1_text(k)) for k in range(3)]
-    await _journalfoer(harness, jp, _night())
-    assert await harness.service.run_nightly(YESTERDAY) == {"done": 3}
-    assert await harness.service.run_nightly(YESTERDAY) == {"done": 3}
-    assert sorted(journal.puts) == sorted(docs)

@@ -6,8 +6,7 @@ import uuid
 from pathlib import Path
 
 import corpus
-
-from arkiv5_conversion.journal_client import FakeJournal
+from fakes import FakeJournal
 
 
 async def test_missing_libreoffice_keeps_the_service_ready_and_fails_only_its_documents(make_app) -> None:  # type: ignore[no-untyped-def]

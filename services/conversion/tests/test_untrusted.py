@@ -9,8 +9,8 @@ from pathlib import Path
 
 import corpus
 import pytest
+from fakes import FakeJournal
 
-from arkiv5_conversion.journal_client import FakeJournal
 from arkiv5_conversion.pipeline import Converter
 from arkiv5_conversion.policy import FormatPolicy, FormatRule, load_policy
 from arkiv5_conversion.testing import settings_for_tests
@@ -29,8 +29,9 @@ async def test_password_protected_docx_fails_cleanly_with_a_reason(converter: Co
     assert data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE container, as Word writes it
     result = await converter.convert(data, tmp_path / "enc")
     assert not result.ok and result.code == "password-protected"
-    assert result.reason == "the document is password-protected"
-    assert result.format == "docx" and result.output is None
+    assert (result.reason or "").startswith("the document is password-protected: ask the sender for a copy")
+    # which OOXML format is inside cannot be seen without the password: named as what it is
+    assert result.format == "ooxml-encrypted" and result.source_puid == "fmt/494" and result.output is None
 
 
 async def test_password_protected_docx_fails_the_job_without_touching_libreoffice(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +47,7 @@ async def test_password_protected_docx_fails_the_job_without_touching_libreoffic
     doc = journal.add(uuid.uuid4(), corpus.encrypted_docx())
     body = (await harness.client.post("/internal/conversions", json={"dokumentobjekt_id": str(doc)},
                                       headers=harness.headers("conversion.convert"))).json()
-    assert (body["status"], body["reason_code"], body["format"]) == ("failed", "password-protected", "docx")
+    assert (body["status"], body["reason_code"], body["format"]) == ("failed", "password-protected", "ooxml-encrypted")
     assert NoOffice.calls == 0 and journal.puts == []
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import corpus
 import pikepdf
 import pytest
+from fakes import FakeJournal
 
 from arkiv5_conversion.engine.listeners import ListenerPool
 from arkiv5_conversion.engine.verapdf import VeraPdf, parse_report
-from arkiv5_conversion.journal_client import FakeJournal
 from arkiv5_conversion.pipeline import Converter
 from arkiv5_conversion.policy import load_policy
 from arkiv5_conversion.testing import settings_for_tests
@@ -69,7 +69,10 @@ async def test_a_pdfa_claim_alone_is_not_kept_but_remade(full_converter: Convert
     fake = claims_pdfa(corpus.pdf(1))
     direct = await VeraPdfValidator(verapdf).validate(_write(tmp_path / "fake.pdf", fake), pdfa_part=2,
                                                       expected_pages=1)
-    assert not direct.ok and "not compliant with PDF/A-2B" in (direct.reason or "")
+    # explained in words (which rule, what to do), the clause kept for experts
+    reason = direct.reason or ""
+    assert not direct.ok and reason.startswith("not a valid PDF/A-2B: a font is not embedded")
+    assert "What to do: install the font" in reason and "6.2.11.4.1" in reason
     result = await full_converter.convert(fake, tmp_path / "f")
     assert result.format == "pdfa" and result.ok, result.reason
     assert result.output and not result.output.kept and result.output.path

@@ -110,6 +110,7 @@ def create_app(
 
     async def close_engines(stopping: asyncio.Event) -> None:
         await stopping.wait()
+        await conversion.stop_batches()
         if pool is not None:
             await pool.close()
         if verapdf is not None:

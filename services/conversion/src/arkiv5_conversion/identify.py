@@ -16,10 +16,13 @@ from dataclasses import dataclass
 
 import magic
 
+from .textcodec import looks_like_utf16
+
 # Our format key -> (PUID, canonical media type). PUIDs from PRONOM.
 FORMATS: dict[str, tuple[str, str]] = {
     "docx": ("fmt/412", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "xlsx": ("fmt/214", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "xlsb": ("fmt/595", "application/vnd.ms-excel.sheet.binary.macroEnabled.12"),
     "pptx": ("fmt/215", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
     "doc": ("fmt/40", "application/msword"),
     "xls": ("fmt/61", "application/vnd.ms-excel"),
@@ -39,6 +42,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "pdf": ("fmt/276", "application/pdf"),
     "pdfa": ("fmt/477", "application/pdf"),
     "zip": ("x-fmt/263", "application/zip"),
+    "msg": ("x-fmt/430", "application/vnd.ms-outlook"),
+    "ooxml-encrypted": ("fmt/494", "application/x-ooxml-encrypted"),  # Microsoft Office Encrypted Document
+    "ole": ("fmt/111", "application/x-ole-storage"),                    # an OLE2 container we cannot name
 }
 PDF_VERSION_PUIDS = {
     "1.0": "fmt/14", "1.1": "fmt/15", "1.2": "fmt/16", "1.3": "fmt/17", "1.4": "fmt/18",
@@ -72,7 +78,6 @@ _ODF_MIMETYPES = {
     b"application/vnd.oasis.opendocument.presentation": "odp",
 }
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED_OOXML_STREAM = "EncryptionInfo".encode("utf-16-le")
 _PDF_HEADER = re.compile(rb"%PDF-(\d\.\d)")
 # Attribute form (pdfaid:part="2") or element form, with or without attributes on the
 # element (<pdfaid:part xmlns:pdfaid="...">2</pdfaid:part>, as pikepdf and others write it).
@@ -106,21 +111,19 @@ def identify(data: bytes) -> Identification:
         found = _identify_package(data)
         if found is not None:
             return found
-    if head.startswith(_OLE_MAGIC) and _ENCRYPTED_OOXML_STREAM in data[:1 << 20] + data[-(1 << 16):]:
-        # An encrypted OOXML file is an OLE container with an EncryptionInfo stream.
-        return Identification("docx", None, "application/x-ooxml-encrypted", encrypted=True)
+    if head.startswith(_OLE_MAGIC):
+        return _identify_ole(data)
     detected = magic.Magic(mime=True, mime_encoding=True).from_buffer(data[: 1 << 20])
     media_type, _, rest = detected.partition(";")
     charset = rest.strip().removeprefix("charset=") or None
     media_type = media_type.strip()
     key = _MAGIC_MEDIA_TYPES.get(media_type)
+    if key is None and media_type == "application/octet-stream" and looks_like_utf16(data):
+        key = "txt"  # UTF-16 without a byte-order mark: libmagic does not see text in it
     if key in ("txt", "html", "xml") or media_type.startswith("text/"):
         key = _refine_text(data, key)
     if key is None:
         return Identification(None, None, media_type, charset=charset)
-    if head.startswith(_OLE_MAGIC) and key in ("doc", "xls", "ppt"):
-        # libmagic sees Word's "password" flag only for some versions; LibreOffice reports the rest.
-        pass
     puid, canonical = FORMATS[key]
     return Identification(key, puid, canonical, charset=charset)
 
@@ -147,6 +150,8 @@ def _identify_package(data: bytes) -> Identification | None:
                 key = _ODF_MIMETYPES.get(mimetype)
                 if key:
                     return Identification(key, FORMATS[key][0], FORMATS[key][1])
+            if "[Content_Types].xml" in names and "xl/workbook.bin" in names:
+                return Identification("xlsb", FORMATS["xlsb"][0], FORMATS["xlsb"][1])
             if "[Content_Types].xml" in names:
                 for prefix, key in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
                     if any(n.startswith(prefix) for n in names):
@@ -174,3 +179,46 @@ def _identify_pdf(data: bytes) -> Identification:
         claim = (part.group(1).decode(), conformance.group(1).decode().upper())
         return Identification("pdfa", PDFA_PUIDS.get(claim), "application/pdf", pdfa_claim="".join(claim))
     return Identification("pdf", PDF_VERSION_PUIDS.get(version or "", "fmt/276"), "application/pdf")
+
+
+# OLE2 (Compound File) containers, told apart by the streams they hold.
+_OLE_STREAMS = (("WordDocument", "doc"), ("Workbook", "xls"), ("Book", "xls"), ("PowerPoint Document", "ppt"))
+
+
+def _identify_ole(data: bytes) -> Identification:
+    """Word/Excel/PowerPoint binaries, encrypted OOXML and Outlook messages by their streams.
+
+    olefile reads the directory; msoffcrypto-tool reads each format's own encryption flag
+    (Word's FIB, Excel's FILEPASS record, PowerPoint's CryptSession), so a password-protected
+    file is named as such before LibreOffice ever sees it.
+    """
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+    except Exception:
+        puid, media_type = FORMATS["ole"]
+        return Identification("ole", puid, media_type)
+    if "EncryptionInfo" in streams and "EncryptedPackage" in streams:
+        # An encrypted DOCX/XLSX/PPTX: which one is inside cannot be seen without the password.
+        puid, media_type = FORMATS["ooxml-encrypted"]
+        return Identification("ooxml-encrypted", puid, media_type, encrypted=True)
+    if any(name.startswith("__substg1.0_") or name.startswith("__properties_version1.0") for name in streams):
+        return Identification("msg", *FORMATS["msg"])
+    for stream, key in _OLE_STREAMS:
+        if stream in streams:
+            puid, media_type = FORMATS[key]
+            return Identification(key, puid, media_type, encrypted=_ole_encrypted(data))
+    puid, media_type = FORMATS["ole"]
+    return Identification("ole", puid, media_type)
+
+
+def _ole_encrypted(data: bytes) -> bool:
+    import msoffcrypto
+
+    try:
+        return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
+    except Exception:
+        # A damaged binary: LibreOffice will say whether it can read it.
+        return False

@@ -1,4 +1,4 @@
-"""What conversion needs from the journal, as a protocol, over HTTP, and as a fake for tests.
+"""What conversion needs from the journal, as a protocol and over HTTP (the tests' fake is in tests/fakes.py).
 
 Internal endpoints of the journal (service token, audience `journal`):
 
@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
@@ -153,78 +152,7 @@ class HttpJournalClient:
         )
         body = response.json()
         return FiledAttachment(UUID(body["dokumentbeskrivelse_id"]), UUID(body["dokumentobjekt_id"]),
-                               body.get("sha256") or metadata["sha256"])
+                               str(body.get("sha256") or metadata["sha256"]))
 
     async def aclose(self) -> None:
         await self._client.aclose()
-
-
-@dataclass
-class FakeJournal:
-    """In-memory journal for tests: documents per journalpost, idempotent archival variants."""
-
-    documents: dict[UUID, bytes] = field(default_factory=dict)
-    journalposts: dict[UUID, list[UUID]] = field(default_factory=dict)
-    variants: dict[tuple[UUID, str], UUID] = field(default_factory=dict)
-    variant_bytes: dict[UUID, bytes] = field(default_factory=dict)
-    declared_media_types: dict[UUID, str] = field(default_factory=dict)
-    attachments: dict[str, FiledAttachment] = field(default_factory=dict)
-    attachment_metadata: dict[UUID, dict[str, object]] = field(default_factory=dict)
-    attachment_posts: list[str] = field(default_factory=list)
-    puts: list[UUID] = field(default_factory=list)
-    downloads: list[UUID] = field(default_factory=list)
-    unavailable: bool = False
-
-    def add(self, journalpost_id: UUID, content: bytes, *, media_type: str | None = None) -> UUID:
-        """A document as uploaded; `media_type` is what the uploader declared (never trusted)."""
-        dokumentobjekt_id = uuid.uuid4()
-        self.documents[dokumentobjekt_id] = content
-        if media_type:
-            self.declared_media_types[dokumentobjekt_id] = media_type
-        self.journalposts.setdefault(journalpost_id, []).append(dokumentobjekt_id)
-        return dokumentobjekt_id
-
-    def _check(self) -> None:
-        if self.unavailable:
-            raise JournalUnavailable("fake journal is down")
-
-    async def list_dokumentobjekter(self, journalpost_id: UUID) -> list[SourceDocument]:
-        self._check()
-        return [SourceDocument(d, hashlib.sha256(self.documents[d]).hexdigest(), len(self.documents[d]),
-                               self.declared_media_types.get(d))
-                for d in self.journalposts.get(journalpost_id, [])]
-
-    async def download(self, dokumentobjekt_id: UUID) -> bytes:
-        self._check()
-        if dokumentobjekt_id not in self.documents:
-            raise SourceMissing(str(dokumentobjekt_id))
-        self.downloads.append(dokumentobjekt_id)
-        return self.documents[dokumentobjekt_id]
-
-    async def put_arkivvariant(
-        self, dokumentobjekt_id: UUID, content: bytes, *, source_sha256: str, archival_sha256: str,
-        archival_puid: str | None, media_type: str,
-    ) -> UUID:
-        self._check()
-        self.puts.append(dokumentobjekt_id)
-        key = (dokumentobjekt_id, source_sha256)
-        if key not in self.variants:
-            self.variants[key] = uuid.uuid4()
-            self.variant_bytes[self.variants[key]] = content
-        return self.variants[key]
-
-    async def add_dokumentbeskrivelse(
-        self, journalpost_id: UUID, content: bytes, *, source_dokumentobjekt_id: UUID, source_sha256: str,
-        attachment_index: int, filename: str, declared_media_type: str,
-    ) -> FiledAttachment:
-        self._check()
-        key = attachment_key(source_dokumentobjekt_id, source_sha256, attachment_index)
-        self.attachment_posts.append(key)
-        if key not in self.attachments:
-            dokumentobjekt_id = self.add(journalpost_id, content, media_type=declared_media_type)
-            self.attachments[key] = FiledAttachment(uuid.uuid4(), dokumentobjekt_id, hashlib.sha256(content).hexdigest())
-            self.attachment_metadata[dokumentobjekt_id] = attachment_metadata(
-                content, source_dokumentobjekt_id=source_dokumentobjekt_id, source_sha256=source_sha256,
-                attachment_index=attachment_index, filename=filename, declared_media_type=declared_media_type,
-            )
-        return self.attachments[key]

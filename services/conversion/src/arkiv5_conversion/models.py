@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -20,7 +20,7 @@ class ConversionTable(SQLModel, registry=registry()):
     """
 
 
-def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg]
+def _ts(nullable: bool = True) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
@@ -40,7 +40,11 @@ class ConversionJob(ConversionTable, table=True):
     """One source dokumentobjekt (at one checksum) and what became of it."""
 
     __tablename__ = "conversion_job"
-    __table_args__ = (UniqueConstraint("dokumentobjekt_id", "source_sha256", name="uq_conversion_job_source"),)
+    __table_args__ = (
+        UniqueConstraint("dokumentobjekt_id", "source_sha256", name="uq_conversion_job_source"),
+        # The morning report and the failure gauge count by status in a time window.
+        Index("ix_conversion_job_status_finished_at", "status", "finished_at"),
+    )
 
     id: UUID = Field(primary_key=True)
     dokumentobjekt_id: UUID = Field(index=True)

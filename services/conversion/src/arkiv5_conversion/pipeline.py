@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from charset_normalizer import from_bytes
-
-from .engine import ghostscript
+from . import textcodec
+from .engine import ghostscript, textlayer
 from .engine.listeners import ListenerError, OfficeResult
 from .engine.sandbox import run_limited
 from .identify import FORMATS, PDFA_PUIDS, Identification, identify
@@ -32,6 +31,8 @@ from .settings import ConversionSettings
 from .validate import Validator, checksum
 
 MAX_ATTACHMENTS = 50
+PASSWORD_PROTECTED = ("the document is password-protected: ask the sender for a copy without a password "
+                      "and file that as a new version")
 
 
 class OfficeEngine(Protocol):
@@ -103,12 +104,12 @@ class Converter:
         if len(data) > self.settings.max_input_mb * 1024 * 1024:
             return failed(None, "too-large", f"the file is larger than {self.settings.max_input_mb} MB")
         ident = await asyncio.to_thread(identify, data)
+        if ident.encrypted:
+            return failed(ident, "password-protected", PASSWORD_PROTECTED)
         rule = self.policy.rule(ident.format)
         if rule is None:
             return failed(ident, "unsupported-format", f"no archival rule for the format {ident.media_type}"
                           + (f" ({ident.puid})" if ident.puid else ""))
-        if ident.encrypted:
-            return failed(ident, "password-protected", "the document is password-protected")
         if rule.action == "reject":
             return failed(ident, "rejected-format", rule.reason or f"the format {ident.label} is not accepted")
         handler = {
@@ -116,7 +117,7 @@ class Converter:
             "image-pdfa": self._image_pdfa, "utf8": self._text, "eml": self._eml,
         }[rule.action]
         try:
-            return await handler(data, ident, rule, workdir, depth)  # type: ignore[operator]
+            return await handler(data, ident, rule, workdir, depth)
         except OSError as exc:
             return failed(ident, "converter-error", f"the converter could not run ({type(exc).__name__})")
 
@@ -143,10 +144,15 @@ class Converter:
         self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int,
         *, import_filter: str | None = None, filter_options: str | None = None,
     ) -> Result:
-        if data[:4] == b"PK\x03\x04" or ident.format in ("docx", "xlsx", "pptx", "odt", "ods", "odp"):
+        if data[:4] == b"PK\x03\x04" or ident.format in ("docx", "xlsx", "xlsb", "pptx", "odt", "ods", "odp"):
             problem = self._zip_problem(data)
             if problem:
                 return failed(ident, *problem)
+        if ident.format == "html" and import_filter is None:
+            utf8 = html_as_utf8(data)
+            if utf8 is None:
+                return failed(ident, "unknown-charset", UNKNOWN_CHARSET)
+            data = utf8
         if self.office is None:
             return failed(ident, "engine-missing", self.office_missing or "LibreOffice is not installed")
         src = workdir / f"source.{ident.format}"
@@ -188,8 +194,10 @@ class Converter:
     async def _pdf(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int) -> Result:
         src = workdir / "source.pdf"
         src.write_bytes(data)
+        extracted = workdir / "embedded"
+        extracted.mkdir(exist_ok=True)
         probe = await run_limited(
-            [sys.executable, "-m", "arkiv5_conversion.engine.pdfcheck", str(src)],
+            [sys.executable, "-m", "arkiv5_conversion.engine.pdfcheck", str(src), str(extracted)],
             timeout_s=min(self.settings.job_timeout_s, 60), memory_mb=self.settings.memory_limit_mb,
         )
         if probe.timed_out:
@@ -201,13 +209,25 @@ class Converter:
         except ValueError:
             facts = {}
         if facts.get("needs_password"):
-            return failed(ident, "password-protected", "the PDF is password-protected")
+            return failed(ident, "password-protected", "the PDF is password-protected: ask the sender for a copy "
+                          "without a password and file that as a new version")
         if not facts.get("opens"):
-            return failed(ident, "corrupt", "the PDF is damaged and cannot be read")
+            return failed(ident, "corrupt", "the PDF is damaged and cannot be read (no readable page tree): "
+                          "ask the sender for a new copy")
         pages = int(facts.get("pages") or 0)
         if pages > self.settings.max_pages:
             return failed(ident, "too-many-pages", f"{pages} pages, the limit is {self.settings.max_pages}")
-        if rule.keep_if_valid and self.validator.full:
+        # Embedded files become their own documents (filed like an e-mail's attachments), and the
+        # PDF/A is made from a copy without them: PDF/A-2 allows no embedded files but PDF/A ones.
+        attachments = [
+            Attachment(index=index, filename=str(item.get("name") or f"vedlegg-{index + 1}"),
+                       declared_media_type=str(item.get("media_type") or "application/octet-stream"),
+                       content=Path(str(item["file"])).read_bytes())
+            for index, item in enumerate(facts.get("embedded") or [])
+        ]
+        if attachments:
+            src = extracted / "stripped.pdf"
+        if rule.keep_if_valid and self.validator.full and not attachments:
             check = await self.validator.validate(src, pdfa_part=self.policy.pdfa_part, expected_pages=pages)
             if check.ok and check.sha256 and check.size is not None:
                 output = Output(True, None, "application/pdf", ident.puid, check.sha256, check.size, pages)
@@ -223,7 +243,27 @@ class Converter:
             return failed(ident, "timeout", f"the conversion did not finish in {self.settings.job_timeout_s:g} s")
         if done.returncode != 0:
             return failed(ident, "converter-error", f"Ghostscript failed (exit {done.returncode})")
-        return await self._validated(ident, dst, expected_pages=pages)
+        lost = await self._text_lost(src, dst)
+        if lost:
+            return failed(ident, "text-lost", lost)
+        result = await self._validated(ident, dst, expected_pages=pages)
+        if result.ok:
+            result.attachments = attachments
+        return result
+
+    async def _text_lost(self, src: Path, dst: Path) -> str | None:
+        """A reason when the PDF/A lost most of the source's text layer, else None."""
+        timeout_s, memory_mb = min(self.settings.job_timeout_s, 60), self.settings.memory_limit_mb
+        before = await textlayer.words(src, timeout_s=timeout_s, memory_mb=memory_mb)
+        after = await textlayer.words(dst, timeout_s=timeout_s, memory_mb=memory_mb)
+        if before is None or after is None:
+            return None
+        share = textlayer.kept_share(before, after)
+        if share is None or share >= textlayer.MIN_KEPT:
+            return None
+        return (f"making the PDF/A lost the text layer ({share:.0%} of the words were kept): the pages look the "
+                "same, but the text could no longer be searched or copied. The original is kept as filed; ask the "
+                "sender for a PDF/A, or make one from the source document")
 
     # -- images ---------------------------------------------------------------------------
 
@@ -250,12 +290,23 @@ class Converter:
                 with Image.open(io.BytesIO(data)) as image:
                     frames = int(getattr(image, "n_frames", 1) or 1)
                     image.verify()
+                if frames > self.settings.max_pages:
+                    return ("too-many-pages", f"{frames} pages, the limit is {self.settings.max_pages}"), frames
+                # verify() reads only the structure: decode every pixel of every frame, so that a
+                # truncated or damaged image is refused now, not found unreadable years later.
+                with Image.open(io.BytesIO(data)) as image:
+                    for index in range(frames):
+                        image.seek(index)
+                        image.load()
             except (Image.DecompressionBombError, Image.DecompressionBombWarning):
                 return ("image-bomb", "the image has more pixels than allowed"), 0
+            except OSError as exc:
+                if "truncated" in str(exc):
+                    return ("corrupt", "the image is incomplete (the file ends before the picture does): "
+                            "ask the sender for the whole file"), 0
+                return ("corrupt", "the image is damaged and cannot be decoded"), 0
             except Exception:
                 return ("corrupt", "the image is damaged and cannot be read"), 0
-        if frames > self.settings.max_pages:
-            return ("too-many-pages", f"{frames} pages, the limit is {self.settings.max_pages}"), frames
         return None, frames
 
     async def _image_pdfa(
@@ -303,17 +354,16 @@ class Converter:
 
     async def _text(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int) -> Result:
         puid, media_type = FORMATS[ident.format or "txt"]
-        try:
-            data.decode("utf-8")
+        decoded = textcodec.decode(data)
+        if decoded is None:
+            return failed(ident, "unknown-charset", UNKNOWN_CHARSET)
+        if decoded.charset == "utf-8":
             sha256, size = _digest(data)
             return Result(ident.label, ident.puid, ident.media_type,
                           output=Output(True, None, f"{media_type}; charset=utf-8", puid, sha256, size))
-        except UnicodeDecodeError:
-            pass
-        text = decode_legacy(data)
-        if text is None:
-            return failed(ident, "unknown-charset", "the text's character set could not be determined")
+        text = decoded.text
         if ident.format == "xml":
+            # The declaration must name what the bytes now are: UTF-8.
             text = _XML_DECL_ENCODING.sub(r"\1UTF-8\2", text, count=1)
         out = workdir / "archival.txt"
         encoded = text.encode("utf-8")
@@ -327,10 +377,11 @@ class Converter:
     async def _eml(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, depth: int) -> Result:
         try:
             message = email.message_from_bytes(data, policy=email.policy.default)
-            body_part = message.get_body(preferencelist=("plain", "html"))
-            body = body_part.get_content() if body_part is not None else ""
-            is_html = body_part is not None and body_part.get_content_subtype() == "html"
+            body, is_html = _richest_body(message)
             attachments = list(message.iter_attachments())
+        except _Undecodable:
+            return failed(ident, "unknown-charset", "the message's text is in a character set that could not be "
+                          "determined: ask the sender to send it again as UTF-8")
         except Exception:
             return failed(ident, "corrupt", "the e-mail message cannot be parsed")
         if len(attachments) > MAX_ATTACHMENTS:
@@ -344,8 +395,14 @@ class Converter:
         if is_html:
             import html
 
-            head = "".join(f"<p>{html.escape(line)}</p>" for line in header_lines)
-            document = f"<html><head><meta charset=\"utf-8\"></head><body>{head}<hr/>{body}</body></html>"
+            head = "".join(f"<p>{html.escape(line)}</p>" for line in header_lines) + "<hr/>"
+            body = _HTML_CHARSET_META.sub("", body)
+            opening = _HTML_BODY.search(body)
+            if opening:
+                body = body[: opening.end()] + head + body[opening.end():]
+            else:
+                body = f"<body>{head}{body}</body>"
+            document = f"<html><head><meta charset=\"utf-8\"></head>{body}</html>"
             filter_name, options, suffix = "HTML (StarWriter)", None, "html"
         else:
             document = "\n".join(header_lines) + "\n\n" + body
@@ -362,6 +419,43 @@ class Converter:
         for index, attachment in enumerate(attachments):
             result.attachments.append(_extract(attachment, index))
         return result
+
+
+_HTML_BODY = re.compile(r"<body[^>]*>", re.I)
+_TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.I | re.S)
+
+
+class _Undecodable(Exception):
+    """A body part whose bytes no charset decodes faithfully."""
+
+
+def _part_text(part: email.message.EmailMessage | None) -> str:
+    """The part's text, decoded strictly: by its declared charset when that fits the bytes,
+    else by what the bytes are (a mislabelled charset is common), else refused."""
+    if part is None:
+        return ""
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes):
+        return ""
+    declared = part.get_content_charset()
+    if declared:
+        try:
+            return raw.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    decoded = textcodec.decode(raw)
+    if decoded is None:
+        raise _Undecodable
+    return decoded.text
+
+
+def _richest_body(message: email.message.EmailMessage) -> tuple[str, bool]:
+    """The richest alternative that says something: HTML unless it is empty, then plain text."""
+    html_body = _part_text(message.get_body(preferencelist=("html",)))  # type: ignore[arg-type]
+    if _TAGS.sub("", html_body).replace("&nbsp;", " ").strip():
+        return html_body, True
+    plain_body = _part_text(message.get_body(preferencelist=("plain",)))  # type: ignore[arg-type]
+    return plain_body, False
 
 
 def _extract(part: email.message.EmailMessage, index: int) -> Attachment:
@@ -386,15 +480,22 @@ def _extract(part: email.message.EmailMessage, index: int) -> Attachment:
 _XML_DECL_ENCODING = re.compile(r"""(<\?xml[^>]*encoding\s*=\s*["'])[^"']+(["'])""")
 
 
-def decode_legacy(data: bytes) -> str | None:
-    """Decode text that is not UTF-8. ISO 8859-1/Windows-1252 are by far the most common here."""
-    best = from_bytes(data, cp_isolation=["cp1252", "latin_1", "iso8859_15", "utf_16", "cp850", "mac_roman"]).best()
-    if best is None:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            return None
-    return str(best)
+UNKNOWN_CHARSET = ("the text's character set could not be determined (no declaration, and no character set "
+                   "decodes it without errors): ask the sender for the text saved as UTF-8")
+_HTML_CHARSET_META = re.compile(r"""<meta[^>]+?charset\s*=\s*["']?\s*[A-Za-z0-9._:-]+["']?[^>]*>""", re.I)
+_HTML_HEAD = re.compile(r"<head[^>]*>", re.I)
+
+
+def html_as_utf8(data: bytes) -> bytes | None:
+    """The page decoded by its declared or detected charset, re-encoded as UTF-8 that says so."""
+    decoded = textcodec.decode(data)
+    if decoded is None:
+        return None
+    text = _HTML_CHARSET_META.sub("", decoded.text)
+    meta = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+    head = _HTML_HEAD.search(text)
+    text = text[: head.end()] + meta + text[head.end():] if head else meta + text
+    return text.encode("utf-8")
 
 
 def _digest(data: bytes) -> tuple[str, int]:

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -23,14 +24,15 @@ from pathlib import Path
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered, JournalpostStatusChanged
 from arkiv5_kit.db import Database
-from arkiv5_kit.errors import NotFound
+from arkiv5_kit.errors import Conflict, NotFound, Unprocessable
 from arkiv5_kit.outbox import Outbox
 
 from .journal_client import FiledAttachment, JournalClient, JournalUnavailable, SourceMissing
@@ -41,6 +43,13 @@ from .settings import ConversionSettings
 
 log = logging.getLogger(__name__)
 SERVICE = "conversion"
+MAX_BATCH_DAYS = 31  # dates one batch request may cover
+REPORT_LIMIT = 1000  # failures listed in one morning report (the counts are always complete)
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE matched (the async Result's type does not show `rowcount`)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def utcnow() -> datetime:
@@ -72,7 +81,9 @@ async def record_journalfoert(
     return True
 
 
-def status_changed_handler(settings: ConversionSettings):  # type: ignore[no-untyped-def]
+def status_changed_handler(
+    settings: ConversionSettings,
+) -> Callable[[AsyncSession, Envelope[JournalpostStatusChanged]], Awaitable[None]]:
     async def handle(session: AsyncSession, envelope: Envelope[JournalpostStatusChanged]) -> None:
         data = envelope.data
         if data.to_status.value != "J":
@@ -85,7 +96,9 @@ def status_changed_handler(settings: ConversionSettings):  # type: ignore[no-unt
     return handle
 
 
-def registered_handler(settings: ConversionSettings):  # type: ignore[no-untyped-def]
+def registered_handler(
+    settings: ConversionSettings,
+) -> Callable[[AsyncSession, Envelope[JournalpostRegistered]], Awaitable[None]]:
     """Incoming post is usually registered directly as J: that is reaching J too (no status change follows)."""
 
     async def handle(session: AsyncSession, envelope: Envelope[JournalpostRegistered]) -> None:
@@ -100,7 +113,9 @@ def registered_handler(settings: ConversionSettings):  # type: ignore[no-untyped
     return handle
 
 
-def dokument_added_handler(settings: ConversionSettings, conversion: ConversionService):  # type: ignore[no-untyped-def]
+def dokument_added_handler(
+    settings: ConversionSettings, conversion: ConversionService,
+) -> Callable[[AsyncSession, Envelope[DokumentAdded]], Awaitable[None]]:
     """A document added after its journalpost reached J (the usual order for incoming post: register,
     then upload) gets its job at once. A document whose journalpost is not (yet) known as J is left to
     the J event, which lists the journalpost's documents when it is queued — either order ends in one
@@ -164,6 +179,7 @@ class ConversionService:
         self.converter = converter
         self.zone = ZoneInfo(settings.timezone)
         self._wake = asyncio.Event()
+        self._batches: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -175,7 +191,7 @@ class ConversionService:
         saksmappe_id: UUID | None, trigger: str, parent_job_id: UUID | None = None,
     ) -> tuple[ConversionJob, bool]:
         existing = (await session.execute(select(ConversionJob).where(
-            ConversionJob.dokumentobjekt_id == dokumentobjekt_id, ConversionJob.source_sha256 == source_sha256,
+            col(ConversionJob.dokumentobjekt_id) == dokumentobjekt_id, col(ConversionJob.source_sha256) == source_sha256,
         ))).scalar_one_or_none()
         if existing is not None:
             if existing.journalpost_id is None and journalpost_id is not None:
@@ -203,15 +219,15 @@ class ConversionService:
                 )
                 created += new
             await session.execute(update(JournalfoertJournalpost).where(
-                JournalfoertJournalpost.journalpost_id == journalpost.journalpost_id,
+                col(JournalfoertJournalpost.journalpost_id) == journalpost.journalpost_id,
             ).values(queued_at=utcnow()))
         return created
 
     async def queue_pending_journalposts(self, *, limit: int = 50) -> int:
         async with self.database.sessions() as session:
             pending = (await session.execute(
-                select(JournalfoertJournalpost).where(JournalfoertJournalpost.queued_at.is_(None))  # type: ignore[union-attr]
-                .order_by(JournalfoertJournalpost.reached_j_at).limit(limit)
+                select(JournalfoertJournalpost).where(col(JournalfoertJournalpost.queued_at).is_(None))
+                .order_by(col(JournalfoertJournalpost.reached_j_at)).limit(limit)
             )).scalars().all()
         created = 0
         for journalpost in pending:
@@ -224,11 +240,11 @@ class ConversionService:
 
     # claiming and running ------------------------------------------------------------------
 
-    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _claimable(self, now: datetime) -> ColumnElement[bool]:
         return or_(
-            and_(ConversionJob.status == "queued",
-                 or_(ConversionJob.not_before.is_(None), ConversionJob.not_before <= now)),  # type: ignore[union-attr,operator]
-            and_(ConversionJob.status == "running", ConversionJob.lease_until < now),  # type: ignore[operator]
+            and_(col(ConversionJob.status) == "queued",
+                 or_(col(ConversionJob.not_before).is_(None), col(ConversionJob.not_before) <= now)),
+            and_(col(ConversionJob.status) == "running", col(ConversionJob.lease_until) < now),
         )
 
     async def claim(self, job_id: UUID | None = None, *, journalpost_ids: list[UUID] | None = None) -> ConversionJob | None:
@@ -237,19 +253,19 @@ class ConversionService:
         claim = uuid.uuid4()
         async with self.database.unit_of_work() as session:
             if job_id is None:
-                query = select(ConversionJob.id).where(self._claimable(now))
+                query = select(col(ConversionJob.id)).where(self._claimable(now))
                 if journalpost_ids is not None:
-                    query = query.where(ConversionJob.journalpost_id.in_(journalpost_ids))  # type: ignore[union-attr]
-                job_id = (await session.execute(query.order_by(ConversionJob.created_at).limit(1))).scalar()
+                    query = query.where(col(ConversionJob.journalpost_id).in_(journalpost_ids))
+                job_id = (await session.execute(query.order_by(col(ConversionJob.created_at)).limit(1))).scalar()
                 if job_id is None:
                     return None
             result = await session.execute(
-                update(ConversionJob).where(ConversionJob.id == job_id, self._claimable(now)).values(
+                update(ConversionJob).where(col(ConversionJob.id) == job_id, self._claimable(now)).values(
                     status="running", claim=claim, attempts=ConversionJob.attempts + 1, started_at=now,
                     lease_until=now + timedelta(seconds=self.settings.resolved_lease_s()),
                 )
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if _rowcount(result) != 1:
                 return None
             job = await session.get(ConversionJob, job_id)
             assert job is not None
@@ -258,6 +274,7 @@ class ConversionService:
     async def run_job(self, job: ConversionJob) -> ConversionJob:
         """Fetch, convert, put back, record — for a job this worker has claimed."""
         started = time.perf_counter()
+        label = job.format or "unknown"  # the duration metric's format: known once identified
         workdir = Path(tempfile.mkdtemp(prefix="arkiv5-conv-", dir=self.settings.work_dir))
         try:
             try:
@@ -268,6 +285,7 @@ class ConversionService:
                 return await self._finish_failed(job, None, "checksum-mismatch",
                                                  "the document's bytes do not match the recorded checksum")
             result = await self.converter.convert(data, workdir)
+            label = result.format
             if not result.ok:
                 return await self._finish_failed(job, result, result.code or "failed", result.reason or "failed")
             output = result.output
@@ -286,13 +304,13 @@ class ConversionService:
             # Not the document's fault: back to the queue, try again later.
             async with self.database.unit_of_work() as session:
                 await session.execute(update(ConversionJob).where(
-                    ConversionJob.id == job.id, ConversionJob.claim == job.claim,
+                    col(ConversionJob.id) == job.id, col(ConversionJob.claim) == job.claim,
                 ).values(status="queued", claim=None, lease_until=None,
                          not_before=utcnow() + timedelta(seconds=self.settings.retry_after_s)))
             return job
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-            DURATION.labels(SERVICE, job.format or "unknown").observe(time.perf_counter() - started)
+            DURATION.labels(SERVICE, label).observe(time.perf_counter() - started)
 
     async def _file_attachments(self, job: ConversionJob, result: Result) -> list[tuple[FiledAttachment, str]]:
         """An e-mail's attachments become their own documents in the journal (idempotent there).
@@ -420,10 +438,11 @@ class ConversionService:
                 session.add(NightlyBatch(j_date=j_date, status="running", started_at=utcnow()))
             else:
                 batch.runs += 1
-                batch.status = "running"
+                batch.status, batch.started_at, batch.finished_at = "running", utcnow(), None
         async with self.database.sessions() as session:
             journalposts = (await session.execute(select(JournalfoertJournalpost).where(
-                JournalfoertJournalpost.reached_j_date == j_date))).scalars().all()
+                col(JournalfoertJournalpost.reached_j_date) == j_date))).scalars().all()
+        log.info("conversion batch started", extra={"j_date": j_date.isoformat(), "journalposts": len(journalposts)})
         for journalpost in journalposts:
             await self.queue_journalpost(journalpost, trigger="nightly")
         ids = [jp.journalpost_id for jp in journalposts]
@@ -431,14 +450,74 @@ class ConversionService:
             await self.drain(journalpost_ids=ids)
         async with self.database.unit_of_work() as session:
             counts = dict((await session.execute(
-                select(ConversionJob.status, func.count()).where(ConversionJob.journalpost_id.in_(ids))  # type: ignore[union-attr]
-                .group_by(ConversionJob.status))).all()) if ids else {}
+                select(col(ConversionJob.status), func.count()).where(col(ConversionJob.journalpost_id).in_(ids))
+                .group_by(col(ConversionJob.status)))).all()) if ids else {}
             batch = await session.get(NightlyBatch, j_date)
             assert batch is not None
             if not counts.get("queued") and not counts.get("running"):
                 batch.status, batch.finished_at = "done", utcnow()
         await self.refresh_report_gauge()
+        log.info("conversion batch ended", extra={"j_date": j_date.isoformat(),
+                                                  **{f"documents_{k}": int(v) for k, v in counts.items()}})
         return {str(k): int(v) for k, v in counts.items()}
+
+    # the batch in hand ---------------------------------------------------------------------
+
+    async def start_batches(self, first: date, last: date) -> list[date]:
+        """Run the batch now for each J date from `first` to `last`, one after the other, in the background."""
+        if last < first or (last - first).days >= MAX_BATCH_DAYS:
+            raise Unprocessable(f"Give a range of 1 to {MAX_BATCH_DAYS} days, `from` not after `to`.")
+        if self._batches is not None and not self._batches.done():
+            raise Conflict("A batch is running; see GET /internal/batches/{date} and try again when it has ended.")
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+        async def run() -> None:
+            for day in days:
+                try:
+                    await self.run_nightly(day)
+                except Exception as exc:  # one date's failure must not stop the next
+                    log.error("conversion batch error", extra={"j_date": day.isoformat(),
+                                                               "error_type": type(exc).__name__})
+
+        self._batches = asyncio.create_task(run())
+        return days
+
+    async def wait_for_batches(self) -> None:
+        if self._batches is not None:
+            await asyncio.shield(self._batches)
+
+    async def stop_batches(self) -> None:
+        if self._batches is not None and not self._batches.done():
+            self._batches.cancel()
+            await asyncio.gather(self._batches, return_exceptions=True)
+
+    async def batch_status(self, j_date: date) -> dict[str, object]:
+        """How far the batch for a J date got: its run, and its documents by status (counted, not loaded)."""
+        async with self.database.sessions() as session:
+            batch = await session.get(NightlyBatch, j_date)
+            by_status = dict((await session.execute(
+                select(col(ConversionJob.status), func.count())
+                .join(JournalfoertJournalpost,
+                      col(JournalfoertJournalpost.journalpost_id) == col(ConversionJob.journalpost_id))
+                .where(col(JournalfoertJournalpost.reached_j_date) == j_date)
+                .group_by(col(ConversionJob.status)))).all())
+            journalposts = int((await session.execute(
+                select(func.count()).select_from(JournalfoertJournalpost)
+                .where(col(JournalfoertJournalpost.reached_j_date) == j_date))).scalar_one())
+            not_listed = int((await session.execute(
+                select(func.count()).select_from(JournalfoertJournalpost)
+                .where(col(JournalfoertJournalpost.reached_j_date) == j_date,
+                       col(JournalfoertJournalpost.queued_at).is_(None)))).scalar_one())
+        counts = {status: int(by_status.get(status, 0)) for status in ("done", "failed", "queued", "running")}
+        return {
+            "j_date": j_date.isoformat(),
+            "status": batch.status if batch else "not-started",
+            "runs": batch.runs if batch else 0,
+            "started_at": _iso(batch.started_at) if batch else None,
+            "ended_at": _iso(batch.finished_at) if batch else None,
+            "journalposts": journalposts, "journalposts_not_yet_listed": not_listed,
+            "documents": {**counts, "remaining": counts["queued"] + counts["running"]},
+        }
 
     def next_run(self, after: datetime) -> datetime:
         hour, minute = (int(p) for p in self.settings.nightly_time.split(":"))
@@ -513,15 +592,15 @@ class ConversionService:
 
     async def rerun_failed(self, *, job_ids: list[UUID] | None, since: datetime | None) -> int:
         async with self.database.unit_of_work() as session:
-            query = update(ConversionJob).where(ConversionJob.status == "failed")
+            query = update(ConversionJob).where(col(ConversionJob.status) == "failed")
             if job_ids:
-                query = query.where(ConversionJob.id.in_(job_ids))  # type: ignore[attr-defined]
+                query = query.where(col(ConversionJob.id).in_(job_ids))
             if since is not None:
                 since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
-                query = query.where(ConversionJob.finished_at >= since)  # type: ignore[operator]
+                query = query.where(col(ConversionJob.finished_at) >= since)
             result = await session.execute(query.values(
                 status="queued", not_before=None, claim=None, lease_until=None, started_at=None))
-            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            count = _rowcount(result)
         self.wake()
         await self.refresh_report_gauge()
         return count
@@ -530,27 +609,39 @@ class ConversionService:
 
     def report_window(self, day: date) -> tuple[datetime, datetime]:
         """'Last night' for the morning of `day`: from noon the day before to noon on `day` (local)."""
+        if not (date.min + timedelta(days=2) <= day <= date.max - timedelta(days=2)):
+            raise Unprocessable("The report date is out of range.")
         cutoff = dtime(self.settings.report_cutoff_hour)
         end = datetime.combine(day, cutoff, self.zone)
         return end - timedelta(days=1), end
 
-    async def morning_report(self, day: date | None = None) -> dict[str, object]:
+    def _window_utc(self, day: date | None) -> tuple[date, datetime, datetime]:
         day = day or utcnow().astimezone(self.zone).date()
         start, end = self.report_window(day)
         # Compare in UTC: SQLite keeps the wall-clock value and drops the offset.
-        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        return day, start.astimezone(UTC), end.astimezone(UTC)
+
+    async def _count(self, session: AsyncSession, status: str, start: datetime, end: datetime) -> int:
+        """Jobs of a status finished in [start, end): one indexed count, never the rows."""
+        finished = col(ConversionJob.finished_at)
+        query = select(func.count()).select_from(ConversionJob).where(
+            col(ConversionJob.status) == status, finished >= start, finished < end)
+        return int((await session.execute(query)).scalar_one())
+
+    async def morning_report(self, day: date | None = None) -> dict[str, object]:
+        day, start, end = self._window_utc(day)
+        finished = col(ConversionJob.finished_at)
         async with self.database.sessions() as session:
+            failed = await self._count(session, "failed", start, end)
+            done = await self._count(session, "done", start, end)
             failures = (await session.execute(select(ConversionJob).where(
-                ConversionJob.status == "failed", ConversionJob.finished_at >= start,  # type: ignore[operator]
-                ConversionJob.finished_at < end,  # type: ignore[operator]
-            ).order_by(ConversionJob.finished_at))).scalars().all()
-            done = (await session.execute(select(func.count()).select_from(ConversionJob).where(
-                ConversionJob.status == "done", ConversionJob.finished_at >= start,  # type: ignore[operator]
-                ConversionJob.finished_at < end,  # type: ignore[operator]
-            ))).scalar_one()
+                col(ConversionJob.status) == "failed", finished >= start, finished < end,
+            ).order_by(finished).limit(REPORT_LIMIT))).scalars().all()
+        j_date = day - timedelta(days=1)
         return {
             "date": day.isoformat(), "from": _iso(start), "to": _iso(end),
-            "converted": int(done), "failed": len(failures),
+            "batch": {"j_date": j_date.isoformat(), "href": f"/internal/batches/{j_date.isoformat()}"},
+            "converted": done, "failed": failed, "listed": len(failures),
             "failures": [
                 {"job_id": str(j.id), "dokumentobjekt_id": str(j.dokumentobjekt_id),
                  "journalpost_id": str(j.journalpost_id) if j.journalpost_id else None,
@@ -562,5 +653,8 @@ class ConversionService:
         }
 
     async def refresh_report_gauge(self) -> None:
-        report = await self.morning_report()
-        FAILED_LAST_NIGHT.labels(SERVICE).set(int(report["failed"]))  # type: ignore[call-overload]
+        """The failure gauge from one indexed count (it runs after every failed job)."""
+        _, start, end = self._window_utc(None)
+        async with self.database.sessions() as session:
+            failed = await self._count(session, "failed", start, end)
+        FAILED_LAST_NIGHT.labels(SERVICE).set(failed)

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from .engine.pdfcheck import inspect
 from .engine.verapdf import VeraPdf
+from .explain import explain
 
 
 @dataclass
@@ -86,12 +87,8 @@ class VeraPdfValidator:
             return Validation(False, f"veraPDF validated it as PDF/A-{report.flavour or '?'}, "
                               f"the policy wants PDF/A-{pdfa_part}", pages=check.pages, validator="verapdf")
         if not report.compliant:
-            clauses = ", ".join(report.clauses[:5])
-            return Validation(
-                False, f"veraPDF: not compliant with PDF/A-{report.flavour} "
-                f"({report.failed_rules} rules failed{': ' + clauses if clauses else ''})",
-                pages=check.pages, validator="verapdf",
-            )
+            reason = explain(report.flavour, report.clauses, report.failed_rules)
+            return Validation(False, reason[:500], pages=check.pages, validator="verapdf")
         check.pdfa, check.validator = report.flavour, "verapdf"
         return check
 

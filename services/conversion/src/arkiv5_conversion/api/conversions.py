@@ -37,6 +37,13 @@ class ConversionRequest(BaseModel):
     wait: bool = Field(default=True, description="Convert now and answer with the result (else 202, queued)")
 
 
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_date: date = Field(alias="from", description="The first J date (local) to convert")
+    to_date: date | None = Field(default=None, alias="to", description="The last J date; default: `from`")
+
+
 class RerunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -91,3 +98,19 @@ async def morning_report(
 @router.get("/engines", summary="Which converters are installed")
 async def engines(request: Request, _: Annotated[Principal, Depends(require_scopes(REPORT))]) -> dict[str, Any]:
     return request.app.state.engines
+
+
+@router.post("/batches", status_code=202, summary="Run the nightly batch now, for one J date or a range")
+async def run_batches(
+    body: BatchRequest, request: Request, _: Annotated[Principal, Depends(require_scopes(CONVERT))],
+) -> dict[str, Any]:
+    days = await _service(request).start_batches(body.from_date, body.to_date or body.from_date)
+    return {"started": [d.isoformat() for d in days],
+            "status": [f"/internal/batches/{d.isoformat()}" for d in days]}
+
+
+@router.get("/batches/{j_date}", summary="How far the batch for a J date got")
+async def batch_status(
+    j_date: date, request: Request, _: Annotated[Principal, Depends(require_scopes(REPORT))],
+) -> dict[str, Any]:
+    return await _service(request).batch_status(j_date)

@@ -2,8 +2,15 @@
 
 One listener converts one document at a time; the pool holds one per core by default.
 A listener is restarted after `restart_after` jobs (LibreOffice's memory grows), and killed
-with its whole process group when a job passes the timeout or the process dies — the next
-job on that slot starts a fresh one.
+with its whole process group when a job passes the timeout or the process dies.
+
+Health: before each job the listener is pinged (a UNO call through the driver, answered
+within `ping_timeout_s`); a listener that died or hangs between jobs is replaced and the
+job goes to the fresh one, so no file is ever failed for another file's crash. A file
+under which LibreOffice dies (process exit, lost UNO bridge, the driver gone) is retried
+once on a fresh listener; if it takes that one down too, it is tried once by a sandboxed
+one-shot `soffice --convert-to` (own profile, memory and time caps), and otherwise fails
+as `converter-crashed`.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import uuid
@@ -19,10 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .sandbox import kill_group, limits
+from .lo_profile import write_profile
+from .sandbox import kill_group, limits, run_limited
 
 log = logging.getLogger(__name__)
 DRIVER = Path(__file__).with_name("uno_driver.py")
+FONTS_CONF = Path(__file__).parent.parent / "data" / "fonts.conf"
+
+
+def office_environment() -> dict[str, str]:
+    """soffice's environment: ours, with the font configuration made for PDF/A (data/fonts.conf)."""
+    return {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
 
 
 @dataclass
@@ -32,6 +47,12 @@ class OfficeResult:
     reason: str | None = None
     pages: int | None = None
     kind: str | None = None
+
+
+CRASHED = "converter-crashed"
+DEAD = "listener-dead"   # found dead or hung before the job: not the file's fault
+EXPORT_FILTERS = {"writer": "writer_pdf_Export", "calc": "calc_pdf_Export", "impress": "impress_pdf_Export",
+                  "draw": "draw_pdf_Export"}
 
 
 class ListenerError(RuntimeError):
@@ -58,7 +79,7 @@ class Listener:
         self.process = await asyncio.create_subprocess_exec(
             self.python, str(DRIVER), self.soffice, self.profile, f"arkiv5-{uuid.uuid4().hex}",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=limits(self.memory_mb), limit=1 << 20,
+            start_new_session=True, preexec_fn=limits(self.memory_mb), limit=1 << 20, env=office_environment(),
         )
         self.jobs = 0
         self.starts += 1
@@ -78,6 +99,23 @@ class Listener:
             raise ListenerError("the listener exited")
         return json.loads(line)
 
+    async def ping(self, timeout_s: float) -> bool:
+        """True when the listener answers a UNO round trip in time; a dead or hung one is killed."""
+        if not self.alive:
+            return False
+        assert self.process and self.process.stdin
+        try:
+            self.process.stdin.write(b'{"op": "ping"}\n')
+            await self.process.stdin.drain()
+            answer = await asyncio.wait_for(self._read(), timeout=timeout_s)
+        except (TimeoutError, ListenerError, ConnectionError, ValueError):
+            answer = {}
+        if answer.get("ok"):
+            return True
+        log.warning("LibreOffice listener dead or hung between jobs; replacing it")
+        await self.stop(kill=True)
+        return False
+
     async def convert(self, request: dict[str, Any], timeout_s: float) -> OfficeResult:
         if not self.alive:
             await self.start()
@@ -94,10 +132,14 @@ class Listener:
         except (ListenerError, ConnectionError, ValueError):
             # The driver or LibreOffice died under this document (crash, memory cap).
             await self.stop(kill=True)
-            return OfficeResult(False, "converter-crashed", "LibreOffice stopped while converting the file")
+            return OfficeResult(False, CRASHED, "LibreOffice stopped while converting the file")
         except asyncio.CancelledError:
             await self.stop(kill=True)
             raise
+        if answer.get("code") in ("listener-crashed", DEAD):
+            await self.stop(kill=True)
+            code = CRASHED if answer.get("code") == "listener-crashed" else DEAD
+            return OfficeResult(False, code, answer.get("reason"))
         return OfficeResult(
             bool(answer.get("ok")), answer.get("code"), answer.get("reason"), answer.get("pages"), answer.get("kind")
         )
@@ -130,9 +172,16 @@ class Listener:
 class ListenerPool:
     def __init__(
         self, size: int, *, soffice: str, python: str, memory_mb: int | None, restart_after: int,
-        start_timeout_s: float = 60.0,
+        start_timeout_s: float = 60.0, ping_timeout_s: float = 10.0, oneshot: bool = True,
     ) -> None:
         self.restart_after = restart_after
+        self.soffice = soffice
+        self.memory_mb = memory_mb
+        self.ping_timeout_s = ping_timeout_s
+        self.oneshot = oneshot
+        self.replaced = 0   # listeners found dead or hung between jobs
+        self.crashes = 0    # jobs under which a listener died
+        self.oneshots = 0   # files handed to the one-shot converter
         self.listeners = [
             Listener(soffice=soffice, python=python, memory_mb=memory_mb, start_timeout_s=start_timeout_s)
             for _ in range(size)
@@ -147,11 +196,34 @@ class ListenerPool:
         return self._idle
 
     async def convert(self, request: dict[str, Any], timeout_s: float) -> OfficeResult:
+        if request.get("op") == "ping":
+            return await self._on_listener(request, timeout_s)
+        answer = await self._on_listener(request, timeout_s)
+        if answer.code == DEAD:  # died before it read this file: a fresh one takes the job
+            self.replaced += 1
+            answer = await self._on_listener(request, timeout_s)
+        if answer.code != CRASHED:
+            return answer
+        self.crashes += 1
+        log.warning("LibreOffice stopped under a file; retrying it once on a fresh listener")
+        answer = await self._on_listener(request, timeout_s)
+        if answer.code != CRASHED:
+            return answer
+        self.crashes += 1
+        if not self.oneshot:
+            return OfficeResult(False, CRASHED, CRASHED_TWICE)
+        self.oneshots += 1
+        log.warning("LibreOffice stopped twice under a file; trying a one-shot converter")
+        return await oneshot_convert(self.soffice, request, timeout_s=timeout_s, memory_mb=self.memory_mb)
+
+    async def _on_listener(self, request: dict[str, Any], timeout_s: float) -> OfficeResult:
         idle = self._queue()
         listener = await idle.get()
         try:
             if listener.alive and listener.jobs >= self.restart_after:
                 await listener.stop()
+            elif listener.alive and not await listener.ping(self.ping_timeout_s):
+                self.replaced += 1
             return await listener.convert(request, timeout_s)
         finally:
             idle.put_nowait(listener)
@@ -161,6 +233,41 @@ class ListenerPool:
 
     async def close(self) -> None:
         await asyncio.gather(*(listener.stop() for listener in self.listeners), return_exceptions=True)
+
+
+CRASHED_TWICE = ("LibreOffice stopped twice while opening this file (a fault in LibreOffice with this file): "
+                 "save it again in its own program, or as PDF, and file that as a new version")
+
+
+async def oneshot_convert(
+    soffice: str, request: dict[str, Any], *, timeout_s: float, memory_mb: int | None,
+) -> OfficeResult:
+    """`soffice --convert-to` once, in a fresh locked-down profile, under time and memory caps."""
+    src, dst = Path(request["src"]), Path(request["dst"])
+    kind = request.get("expect_kind") or "writer"
+    work = Path(tempfile.mkdtemp(prefix="arkiv5-lo-oneshot-"))
+    try:
+        write_profile(str(work / "profile"))
+        options = json.dumps({"SelectPdfVersion": {"type": "long", "value": str(int(request.get("pdfa", 2)))},
+                              "UseTaggedPDF": {"type": "boolean", "value": "true"},
+                              "ExportNotes": {"type": "boolean", "value": "false"}})
+        target = f"pdf:{EXPORT_FILTERS.get(kind, 'writer_pdf_Export')}:{options}"
+        argv = [soffice, "--headless", "--invisible", "--norestore", "--nologo", "--nolockcheck",
+                f"-env:UserInstallation={(work / 'profile').as_uri()}"]
+        if request.get("import_filter"):
+            argv.append(f"--infilter={request['import_filter']}")
+        argv += ["--convert-to", target, "--outdir", str(work / "out"), str(src)]
+        done = await run_limited(argv, timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(work),
+                                 env=office_environment())
+        produced = work / "out" / (src.stem + ".pdf")
+        if done.timed_out:
+            return OfficeResult(False, "timeout", f"the conversion did not finish in {timeout_s:g} s")
+        if not produced.is_file() or produced.stat().st_size == 0:
+            return OfficeResult(False, CRASHED, CRASHED_TWICE)
+        shutil.move(str(produced), dst)
+        return OfficeResult(True, pages=None, kind=kind)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def libreoffice_available(soffice: str, python: str) -> str | None:

@@ -1,15 +1,20 @@
-"""PDF facts with pikepdf: opens, encrypted, page count, the PDF/A claim in the XMP.
+"""PDF facts with pikepdf: opens, encrypted, page count, the PDF/A claim, embedded files.
 
 `inspect()` runs in-process on files our own engines produced; untrusted input is
-inspected by running this module as a bounded child process (`python -m ... <path>`),
-which prints the facts as JSON.
+inspected by running this module as a bounded child process (`python -m ... <path>
+[<extract-dir>]`), which prints the facts as JSON. Given an extract directory, a PDF with
+embedded files (the document-level EmbeddedFiles tree and file-attachment annotations)
+gets each file written there as `<n>.bin` (listed in `embedded`) and a copy of itself
+without them as `stripped.pdf`: the embedded files become their own documents, and the
+PDF/A is made from the stripped copy (PDF/A-2 forbids most embedded files).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -21,6 +26,7 @@ class PdfFacts:
     pdfa_part: str | None = None
     pdfa_conformance: str | None = None
     error: str | None = None
+    embedded: list[dict[str, object]] = field(default_factory=list)  # {"file", "name", "media_type"}
 
 
 def inspect(path: str) -> PdfFacts:
@@ -42,5 +48,59 @@ def inspect(path: str) -> PdfFacts:
         return PdfFacts(opens=False, error=f"{type(exc).__name__}")
 
 
+MAX_EMBEDDED = 50
+
+
+def extract_embedded(path: str, out_dir: str) -> list[dict[str, object]]:
+    """Write every embedded file to `out_dir` and a copy of the PDF without them; [] if none."""
+    import pikepdf
+
+    found: list[dict[str, object]] = []
+    with pikepdf.open(path) as pdf:
+        specs: list[tuple[str, pikepdf.Object]] = []
+        names = pdf.Root.get("/Names")
+        if names is not None and "/EmbeddedFiles" in names:
+            for name, spec in pikepdf.NameTree(names.EmbeddedFiles).items():
+                specs.append((str(name), spec))
+        annotated = []
+        for page in pdf.pages:
+            annots = page.obj.get("/Annots")
+            if annots is None:
+                continue
+            for annot in annots:
+                if annot.get("/Subtype") == "/FileAttachment" and "/FS" in annot:
+                    specs.append(("", annot.FS))
+                    annotated.append(page)
+        if not specs:
+            return []
+        for index, (name, spec) in enumerate(specs[:MAX_EMBEDDED]):
+            try:
+                embedded = spec.EF.get("/UF") or spec.EF.F
+                data = embedded.read_bytes()
+                subtype = embedded.get("/Subtype")
+                media_type = str(subtype).lstrip("/").replace("#2F", "/") if subtype is not None else ""
+                filename = str(spec.get("/UF") or spec.get("/F") or name or f"vedlegg-{index + 1}")
+            except Exception:
+                continue
+            target = Path(out_dir) / f"{index}.bin"
+            target.write_bytes(data)
+            found.append({"file": str(target), "name": filename[:255], "media_type": media_type or "application/octet-stream"})
+        if names is not None and "/EmbeddedFiles" in names:
+            del names["/EmbeddedFiles"]
+        for page in annotated:
+            page.obj.Annots = pikepdf.Array(
+                [a for a in page.obj.Annots if a.get("/Subtype") != "/FileAttachment"])
+        if "/AF" in pdf.Root:
+            del pdf.Root["/AF"]
+        pdf.save(str(Path(out_dir) / "stripped.pdf"))
+    return found
+
+
 if __name__ == "__main__":
-    print(json.dumps(asdict(inspect(sys.argv[1]))))
+    facts = inspect(sys.argv[1])
+    if len(sys.argv) > 2 and facts.opens:
+        try:
+            facts.embedded = extract_embedded(sys.argv[1], sys.argv[2])
+        except Exception as exc:
+            facts.error = f"embedded files unreadable ({type(exc).__name__})"
+    print(json.dumps(asdict(facts)))

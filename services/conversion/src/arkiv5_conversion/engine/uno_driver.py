@@ -16,25 +16,18 @@ the service kills the whole process group on a timeout and starts a fresh one.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
+from typing import Any
 
-import uno  # type: ignore[import-not-found]
-from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
+import uno
+from com.sun.star.beans import PropertyValue
 
-LOCKDOWN_XCU = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="RemovePersonalInfoOnSaving" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
-</oor:items>
-"""
+try:  # run as a script by the system Python (the engine folder is on its path)
+    from lo_profile import write_profile
+except ImportError:  # imported from the package (tests, type checks)
+    from .lo_profile import write_profile
 
 EXPORT_FILTERS = {
     "writer": "writer_pdf_Export",
@@ -44,7 +37,7 @@ EXPORT_FILTERS = {
 }
 
 
-def _props(**values):  # type: ignore[no-untyped-def]
+def _props(**values: Any) -> tuple[Any, ...]:
     out = []
     for name, value in values.items():
         prop = PropertyValue()
@@ -54,14 +47,7 @@ def _props(**values):  # type: ignore[no-untyped-def]
     return tuple(out)
 
 
-def _write_profile(profile: str) -> None:
-    user = os.path.join(profile, "user")
-    os.makedirs(user, exist_ok=True)
-    with open(os.path.join(user, "registrymodifications.xcu"), "w", encoding="utf-8") as handle:
-        handle.write(LOCKDOWN_XCU)
-
-
-def _start_office(soffice: str, profile: str, pipe: str) -> subprocess.Popen:  # type: ignore[type-arg]
+def _start_office(soffice: str, profile: str, pipe: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
@@ -73,7 +59,7 @@ def _start_office(soffice: str, profile: str, pipe: str) -> subprocess.Popen:  #
     )
 
 
-def _connect(pipe: str, office: subprocess.Popen, timeout_s: float):  # type: ignore[no-untyped-def,type-arg]
+def _connect(pipe: str, office: subprocess.Popen[bytes], timeout_s: float) -> Any:
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
     deadline = time.monotonic() + timeout_s
@@ -87,7 +73,7 @@ def _connect(pipe: str, office: subprocess.Popen, timeout_s: float):  # type: ig
             time.sleep(0.1)
 
 
-def _kind(doc) -> str:  # type: ignore[no-untyped-def]
+def _kind(doc: Any) -> str:
     if doc.supportsService("com.sun.star.sheet.SpreadsheetDocument"):
         return "calc"
     if doc.supportsService("com.sun.star.presentation.PresentationDocument"):
@@ -99,7 +85,7 @@ def _kind(doc) -> str:  # type: ignore[no-untyped-def]
     return "unknown"
 
 
-def _page_count(doc, kind: str):  # type: ignore[no-untyped-def]
+def _page_count(doc: Any, kind: str) -> int | None:
     try:
         if kind == "writer":
             return int(doc.getCurrentController().getPropertyValue("PageCount"))
@@ -110,8 +96,19 @@ def _page_count(doc, kind: str):  # type: ignore[no-untyped-def]
     return None  # Calc's pages depend on print ranges; the validator counts them afterwards
 
 
-def convert(desktop, request: dict) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    load = {"Hidden": True, "ReadOnly": True, "MacroExecutionMode": 0, "UpdateDocMode": 0}
+def healthy(desktop: Any, office: subprocess.Popen[bytes]) -> bool:
+    """soffice is running and answers a UNO call (a dead or disconnected bridge raises)."""
+    if office.poll() is not None:
+        return False
+    try:
+        desktop.getFrames()
+    except Exception:
+        return False
+    return True
+
+
+def convert(desktop: Any, request: dict[str, Any]) -> dict[str, Any]:
+    load: dict[str, Any] = {"Hidden": True, "ReadOnly": True, "MacroExecutionMode": 0, "UpdateDocMode": 0}
     if request.get("import_filter"):
         load["FilterName"] = request["import_filter"]
     if request.get("filter_options"):
@@ -156,21 +153,32 @@ def convert(desktop, request: dict) -> dict:  # type: ignore[no-untyped-def,type
 
 def main() -> int:
     soffice, profile, pipe = sys.argv[1], sys.argv[2], sys.argv[3]
-    _write_profile(profile)
+    write_profile(profile)
     office = _start_office(soffice, profile, pipe)
     try:
         desktop = _connect(pipe, office, timeout_s=60)
         print(json.dumps({"ok": True, "ready": True}), flush=True)
         for line in sys.stdin:
             request = json.loads(line)
+            if not healthy(desktop, office):
+                # Died between jobs: say so without blaming the next file, and end.
+                print(json.dumps({"ok": False, "code": "listener-dead", "reason": "LibreOffice had stopped"}),
+                      flush=True)
+                return 3
             if request.get("op") == "ping":
-                answer = {"ok": True}
+                answer: dict[str, Any] = {"ok": True}
             else:
                 answer = convert(desktop, request)
+                if not answer.get("ok") and not healthy(desktop, office):
+                    # This file took LibreOffice down (crash or lost UNO bridge).
+                    answer = {"ok": False, "code": "listener-crashed",
+                              "reason": "LibreOffice stopped while converting the file"}
+                    print(json.dumps(answer), flush=True)
+                    return 3
             print(json.dumps(answer), flush=True)
     finally:
         try:
-            desktop.terminate()  # type: ignore[possibly-undefined]
+            desktop.terminate()
         except Exception:
             pass
         try:
