@@ -1,0 +1,54 @@
+"""The intake service's app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from arkiv5_kit.auth import ClientCredentials
+from arkiv5_kit.service import ServiceRuntime, create_service_app
+from arkiv5_kit.transport.base import Transport
+
+from .api import routers
+from .fiksarkiv.handler import FiksArkivHandler
+from .journal_client import JOURNAL_SCOPES, HttpJournalClient, JournalClient
+from .settings import IntakeSettings
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: IntakeSettings | None = None, bus: Transport | None = None, *,
+               journal: JournalClient | None = None) -> FastAPI:
+    """Build the app; `bus` is shared when several services run in one process.
+
+    Tests may pass a journal client (e.g. over `httpx.ASGITransport` to an in-process journal).
+    """
+    settings = settings or IntakeSettings()
+    runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
+    internal_http = httpx.AsyncClient()
+    if settings.token_url and settings.client_id and settings.client_secret:
+        internal_http.auth = ClientCredentials(
+            settings.token_url, client_id=settings.client_id, client_secret=settings.client_secret,
+            audience="journal", scopes=JOURNAL_SCOPES, client=httpx.AsyncClient(),
+        )
+    journal = journal or HttpJournalClient(internal_http, base_url=settings.journal_base_url,
+                                           timeout_s=settings.journal_timeout_s)
+    handler = FiksArkivHandler(database=runtime.database, journal=journal,
+                               default_enhet=settings.default_administrativ_enhet,
+                               sok_max_hits=settings.sok_max_hits)
+
+    async def close_clients(stopping):  # type: ignore[no-untyped-def]
+        await stopping.wait()
+        await internal_http.aclose()
+
+    runtime.add_job("http-clients", close_clients)
+    app = create_service_app(
+        runtime,
+        title="Arkiv5 intake",
+        description="Fagsystems archive through Fiks Arkiv (Fiks IO or HTTP); the central e-mail mailbox's queue.",
+        routers=routers,
+    )
+    app.state.fiks_arkiv = handler
+    return app
