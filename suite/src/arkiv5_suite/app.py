@@ -19,6 +19,8 @@ from arkiv5_access.app import create_app as create_access_app
 from arkiv5_access.settings import AccessSettings
 from arkiv5_conversion.app import create_app as create_conversion_app
 from arkiv5_conversion.settings import ConversionSettings
+from arkiv5_intake.app import create_app as create_intake_app
+from arkiv5_intake.settings import IntakeSettings
 from arkiv5_journal.app import create_app as create_journal_app
 from arkiv5_journal.settings import JournalSettings
 from arkiv5_kit.metrics import metrics_response
@@ -85,6 +87,7 @@ def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
             svarut_base_url=f"{base_url}{SIMULATOR_PREFIX}/api",
             maskinporten_token_url=f"{base_url}{SIMULATOR_PREFIX}/maskinporten/token",
         ),
+        "intake": configured(IntakeSettings, **common("intake"), journal_base_url=f"{base_url}/journal"),
     }
 
 
@@ -97,6 +100,7 @@ def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.
         "access": create_access_app,
         "conversion": create_conversion_app,
         "svarut-gateway": create_svarut_gateway_app,
+        "intake": create_intake_app,
     }
     services = [
         MountedService(name, f"/{name}", factory(settings[name], bus)) for name, factory in factories.items()

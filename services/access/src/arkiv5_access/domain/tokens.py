@@ -25,7 +25,7 @@ from . import rights, signing
 from .clock import now, today
 from .secrets import verify_secret
 
-SERVICES = ("journal", "access", "conversion", "svarut-gateway")
+SERVICES = ("journal", "access", "conversion", "svarut-gateway", "intake")
 
 # Scopes a person's roles carry, per audience. Case-level decisions are the policy's; these
 # only open the APIs a role has any use for.
