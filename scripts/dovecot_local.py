@@ -70,7 +70,9 @@ class DovecotServer:
         mail = base / "mail"
         mail.mkdir()
         os.chown(mail, mail_user.pw_uid, mail_user.pw_gid)
-        (self.state_dir / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
+        users = base / "users"  # read by the auth process (Debian's dovecot user as root)
+        users.write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
+        users.chmod(0o644)
         self.config.write_text(f"""# Written by scripts/dovecot_local.py
 base_dir = {base}
 state_dir = {self.state_dir / "state"}
@@ -87,7 +89,7 @@ first_valid_uid = {mail_user.pw_uid}
 mail_location = maildir:{mail}/%u
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.state_dir / "users"}
+  args = scheme=PLAIN username_format=%u {users}
 }}
 userdb {{
   driver = static

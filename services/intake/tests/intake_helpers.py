@@ -60,6 +60,9 @@ class Wired:
         assert response.status_code == 200, response.text
         return list(response.json()["svar"])
 
+    def epost_headers(self) -> dict[str, str]:
+        return self.issuer.headers(sub="arkivtjeneste", audience="intake", scopes=["intake.epost"])
+
     def journal_headers(self) -> dict[str, str]:
         return self.issuer.headers(sub="arkiv", audience="journal", scopes=["journal.read", "journal.write"],
                                    roles=["fagsystem"])

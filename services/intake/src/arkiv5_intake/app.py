@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 import httpx
@@ -14,13 +16,16 @@ from arkiv5_kit.transport.base import Transport
 from .api import routers
 from .fiksarkiv.handler import FiksArkivHandler
 from .journal_client import JOURNAL_SCOPES, HttpJournalClient, JournalClient
+from .mail import queue
+from .mail.mailbox import ImapConfig, ImapMailbox, Mailbox
 from .settings import IntakeSettings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: IntakeSettings | None = None, bus: Transport | None = None, *,
-               journal: JournalClient | None = None) -> FastAPI:
+               journal: JournalClient | None = None, mailbox: Mailbox | None = None) -> FastAPI:
     """Build the app; `bus` is shared when several services run in one process.
 
     Tests may pass a journal client (e.g. over `httpx.ASGITransport` to an in-process journal).
@@ -44,6 +49,34 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
         await internal_http.aclose()
 
     runtime.add_job("http-clients", close_clients)
+    folders = queue.Folders(settings.imap_inbox, settings.imap_folder_registered, settings.imap_folder_rejected,
+                            settings.imap_folder_forwarded)
+    if settings.mailbox_enabled or mailbox is not None:
+        box = mailbox or ImapMailbox(ImapConfig(
+            host=settings.imap_host, port=settings.imap_port, ssl=settings.imap_ssl, username=settings.imap_username,
+            password=settings.imap_password, auth=settings.imap_auth, access_token=settings.imap_access_token,
+            inbox=settings.imap_inbox))
+
+        async def mailbox_loop(stopping: asyncio.Event) -> None:
+            while not stopping.is_set():
+                try:
+                    await queue.poll(runtime.database, box, folders, max_bytes=settings.max_mail_bytes)
+                    if settings.imap_idle:
+                        await asyncio.to_thread(box.wait, settings.imap_poll_interval_s)
+                    else:
+                        await asyncio.wait_for(stopping.wait(), timeout=settings.imap_poll_interval_s)
+                except TimeoutError:
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the mailbox is away: wait and try again
+                    log.warning("mailbox round failed", extra={"error_type": type(exc).__name__})
+                    try:
+                        await asyncio.wait_for(stopping.wait(), timeout=settings.imap_poll_interval_s)
+                    except TimeoutError:
+                        pass
+
+        runtime.add_job("mailbox", mailbox_loop)
     app = create_service_app(
         runtime,
         title="Arkiv5 intake",
@@ -51,4 +84,5 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
         routers=routers,
     )
     app.state.fiks_arkiv = handler
+    app.state.journal = journal
     return app
