@@ -68,7 +68,8 @@ class Wired:
                                    roles=["fagsystem"])
 
 
-async def wire(tmp_path: Path, **intake_settings: Any) -> AsyncIterator[Wired]:
+async def wire(tmp_path: Path, app_kwargs: dict[str, Any] | None = None,
+               **intake_settings: Any) -> AsyncIterator[Wired]:
     issuer = TestTokenIssuer()
     bus = EmbeddedTransport(f"sqlite+aiosqlite:///{tmp_path}/bus.sqlite")
     journal_app = create_journal_app(JournalSettings(var_dir=tmp_path, environment="test"), bus=bus)
@@ -77,7 +78,7 @@ async def wire(tmp_path: Path, **intake_settings: Any) -> AsyncIterator[Wired]:
                                      timeout=60)
     journal_client = HttpJournalClient(journal_http, base_url="http://journal", auth=IssuerAuth(issuer))
     intake_app = create_app(IntakeSettings(var_dir=tmp_path, environment="test", **intake_settings), bus=bus,
-                            journal=journal_client)
+                            journal=journal_client, **(app_kwargs or {}))
     intake_app.state.token_verifier = issuer.verifier("intake")
     await bus.start()
     await journal_app.state.runtime.start()

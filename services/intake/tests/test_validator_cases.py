@@ -10,7 +10,9 @@ the documented feilmelding.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from intake_helpers import CASES, Wired, check_query, load_test_information, substitute
@@ -87,6 +89,9 @@ def value(root: etree._Element, local: str) -> str:
     return str(found[0].text)
 
 
+Send = Callable[[str, str, bytes, dict[str, bytes]], Awaitable[list[dict[str, Any]]]]
+
+
 async def seed(wired: Wired) -> dict[str, str]:
     """The records the cases name, made through the transport; returns the replacements."""
     opprett = P + "arkivering.arkivmelding.opprett"
@@ -116,6 +121,11 @@ def payload_schema(meldingstype: str) -> str | None:
 
 
 async def test_every_validator_case_through_the_http_transport(wired: Wired) -> None:
+    await replay(wired, wired.send)
+
+
+async def replay(wired: Wired, send: Send) -> None:
+    """Every case through `send`; the seed records are made over HTTP."""
     replacements = await seed(wired)
     failures: list[str] = []
     for name in ORDER:
@@ -125,7 +135,7 @@ async def test_every_validator_case_through_the_http_transport(wired: Wired) -> 
         attachments = {p.name: p.read_bytes() for p in sorted((folder / "Attachments").glob("*"))} \
             if (folder / "Attachments").is_dir() else {}
         payload = substitute(message.read_bytes(), replacements)
-        svar = await wired.send(info["messageType"], f"case-{name}", payload, attachments)
+        svar = await send(info["messageType"], f"case-{name}", payload, attachments)
         types = [s["meldingstype"] for s in svar]
         for s in svar:  # every payload is what its XSD says
             if s["xml"] is not None and (schema := payload_schema(str(s["meldingstype"]))):

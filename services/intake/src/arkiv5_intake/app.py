@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fastapi import FastAPI
 
 from arkiv5_kit.auth import ClientCredentials
@@ -15,6 +17,8 @@ from arkiv5_kit.transport.base import Transport
 
 from .api import routers
 from .fiksarkiv.handler import FiksArkivHandler
+from .fiksio.consumer import FiksIoConsumer
+from .fiksio.sender import FiksIoSender
 from .journal_client import JOURNAL_SCOPES, HttpJournalClient, JournalClient
 from .mail import queue
 from .mail.mailbox import ImapConfig, ImapMailbox, Mailbox
@@ -25,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: IntakeSettings | None = None, bus: Transport | None = None, *,
-               journal: JournalClient | None = None, mailbox: Mailbox | None = None) -> FastAPI:
+               journal: JournalClient | None = None, mailbox: Mailbox | None = None,
+               fiks_io_http: httpx.AsyncClient | None = None) -> FastAPI:
     """Build the app; `bus` is shared when several services run in one process.
 
     Tests may pass a journal client (e.g. over `httpx.ASGITransport` to an in-process journal).
@@ -77,6 +82,23 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
                         pass
 
         runtime.add_job("mailbox", mailbox_loop)
+    if settings.fiks_io_enabled:
+        if not (settings.fiks_io_private_key_pem and settings.fiks_io_certificate_pem):
+            raise ValueError("INTAKE_FIKS_IO_PRIVATE_KEY_PEM and INTAKE_FIKS_IO_CERTIFICATE_PEM must be set for Fiks IO")
+        private_key = serialization.load_pem_private_key(settings.fiks_io_private_key_pem.encode(), password=None)
+        if not isinstance(private_key, RSAPrivateKey):
+            raise ValueError("the Fiks IO key must be an RSA key")
+        sender = FiksIoSender(
+            fiks_io_http or internal_http, send_url=settings.fiks_io_send_url, katalog_url=settings.fiks_io_katalog_url,
+            konto_id=settings.fiks_io_konto_id, certificate_pem=settings.fiks_io_certificate_pem.encode(),
+            private_key=private_key, integrasjon_id=settings.fiks_io_integrasjon_id,
+            integrasjon_passord=settings.fiks_io_integrasjon_passord)
+        consumer = FiksIoConsumer(handler=handler, sender=sender, amqp_url=settings.fiks_io_amqp_url,
+                                  konto_id=settings.fiks_io_konto_id, private_key=private_key,
+                                  prefetch=settings.fiks_io_prefetch,
+                                  max_bytes=settings.max_message_bytes + 20 * settings.max_attachment_bytes,
+                                  retry_s=settings.fiks_io_retry_s)
+        runtime.add_job("fiks-io", consumer.run)
     app = create_service_app(
         runtime,
         title="Arkiv5 intake",

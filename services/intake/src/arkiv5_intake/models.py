@@ -20,7 +20,9 @@ class Melding(IntakeTable, table=True):
     """One Fiks Arkiv message as received, and the answers it got (idempotent per sender and klientMeldingId).
 
     `svar` is the list of answers in the order they are sent: `[{"meldingstype", "xml"}]`.
-    `sent_count` says how many of them went out over Fiks IO (the HTTP transport answers all at once).
+    `sent_count` says how many of them went out over Fiks IO in answer to the Fiks IO message
+    `sent_melding_id` (the HTTP transport answers all at once); a repeat of the message under a
+    new Fiks IO id is answered again from the first.
     """
 
     __tablename__ = "melding"
@@ -32,6 +34,7 @@ class Melding(IntakeTable, table=True):
     meldingstype: str = Field(max_length=200)
     svar: list[dict[str, str | None]] = Field(sa_column=Column(JSON, nullable=False))
     sent_count: int = 0
+    sent_melding_id: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -37,8 +37,17 @@ class IntakeSettings(ServiceSettings):
     fiks_io_prefetch: int = Field(default=10, ge=1)
     fiks_io_send_url: str = Field(default="http://127.0.0.1:8000/fiks-io-simulator/fiks-io/api/v1/send")
     fiks_io_private_key_pem: str | None = Field(
-        default=None, description="The account's RSA key that opens incoming CMS envelopes"
+        default=None, description="The account's RSA key: opens incoming CMS envelopes and signs answers"
     )
+    fiks_io_certificate_pem: str | None = Field(default=None, description="The account's certificate (PEM)")
+    fiks_io_katalog_url: str = Field(
+        default="http://127.0.0.1:8000/fiks-io-simulator/fiks-io/katalog/api/v1",
+        description="Fiks IO katalog: the recipients' public keys",
+    )
+    fiks_io_integrasjon_id: str = Field(default="arkiv5-intake", description="IntegrasjonId header")
+    fiks_io_integrasjon_passord: str = Field(default="arkiv5-intake-passord", description="IntegrasjonPassord header")
+    fiks_io_retry_s: float = Field(default=5.0, gt=0, description="Wait before a message whose answer could not "
+                                                                   "be sent is delivered again")
 
     # --- The central e-mail mailbox (IMAP) ----------------------------------------------
     mailbox_enabled: bool = Field(default=False, description="Poll the IMAP mailbox")

@@ -39,10 +39,10 @@ async def save_melding(session: AsyncSession, *, avsender: str, klient_melding_i
     return row
 
 
-async def mark_sent(session: AsyncSession, melding_id: UUID, count: int) -> None:
+async def mark_sent(session: AsyncSession, melding_id: UUID, count: int, to: str) -> None:
     row = await session.get(Melding, melding_id)
-    if row is not None and row.sent_count < count:
-        row.sent_count = count
+    if row is not None and (row.sent_melding_id != to or row.sent_count < count):
+        row.sent_count, row.sent_melding_id = count, to
 
 
 # --- External keys ---------------------------------------------------------------------

@@ -43,6 +43,11 @@ class Handled:
     melding_id: UUID | None
     svar: list[Svar]
     sent_count: int = 0
+    sent_melding_id: str | None = None
+
+    def first_unsent(self, melding_id: str) -> int:
+        """Where sending resumes for this Fiks IO message (from the start for a new message id)."""
+        return self.sent_count if self.sent_melding_id == melding_id else 0
 
 
 class FiksArkivHandler:
@@ -54,13 +59,29 @@ class FiksArkivHandler:
         self.sok_max_hits = sok_max_hits
         self.system_name = system_name
 
-    async def handle(self, melding: Melding) -> Handled:
+    async def stored(self, melding: Melding) -> Handled | None:
+        """The answers a message already got (a repeat, or a redelivery after a crash)."""
         async with self.database.unit_of_work() as session:
-            stored = await store.get_melding(session, avsender=melding.avsender,
-                                             klient_melding_id=melding.klient_melding_id)
-            if stored is not None:
-                return Handled(stored.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in stored.svar],
-                               stored.sent_count)
+            row = await store.get_melding(session, avsender=melding.avsender,
+                                          klient_melding_id=melding.klient_melding_id)
+            if row is None:
+                return None
+            return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count,
+                           row.sent_melding_id)
+
+    def receivable(self, melding: Melding) -> bool:
+        """Whether the message passes its XSD, so `…mottatt` may be sent before it is worked."""
+        if melding.meldingstype not in answers.ARKIVERING:
+            return False
+        try:
+            validate(parse(melding.payload), melding.meldingstype)
+        except InvalidXml:
+            return False
+        return True
+
+    async def handle(self, melding: Melding) -> Handled:
+        if (stored := await self.stored(melding)) is not None:
+            return stored
         svar = await self.answer(melding)
         if svar and svar[-1].meldingstype == answers.SERVERFEIL:
             return Handled(None, svar)
@@ -68,11 +89,12 @@ class FiksArkivHandler:
             row = await store.save_melding(session, avsender=melding.avsender,
                                            klient_melding_id=melding.klient_melding_id,
                                            meldingstype=melding.meldingstype, svar=[s.as_json() for s in svar])
-            return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count)
+            return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count,
+                           row.sent_melding_id)
 
-    async def mark_sent(self, melding_id: UUID, count: int) -> None:
+    async def mark_sent(self, melding_id: UUID, count: int, to: str) -> None:
         async with self.database.unit_of_work() as session:
-            await store.mark_sent(session, melding_id, count)
+            await store.mark_sent(session, melding_id, count, to)
 
     async def answer(self, melding: Melding) -> list[Svar]:
         """The answers in the order they are sent (not stored here)."""

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("meldingstype", sa.String(200), nullable=False),
         sa.Column("svar", sa.JSON(), nullable=False),
         sa.Column("sent_count", sa.Integer(), nullable=False),
+        sa.Column("sent_melding_id", sa.String(100), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("avsender", "klient_melding_id", name="uq_melding_avsender_klient_melding_id"),
     )

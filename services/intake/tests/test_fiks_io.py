@@ -1,0 +1,108 @@
+"""Fiks IO end to end on one machine: simulator → a real RabbitMQ → intake → journal → answer.
+
+The simulator packs each message as a fagsystem does (ASiC-E, CMS envelope with OAEP) and
+receives intake's answers over the send API. KS's validator cases pass as over HTTP; an
+outage between archiving and ack ends in one journalpost and the same kvittering resent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from fiksio_keys import key_pair
+from intake_helpers import Wired, wire
+from required import missing
+from test_validator_cases import journalpost_message, mappe_message, replay
+
+from arkiv5_intake.fiksio.simulator import (
+    Konto,
+    SimulatorState,
+    create_fiks_io_simulator_app,
+    deliver,
+    wait_for_final,
+)
+from processes import free_port
+from project import load_script
+
+P = "no.ks.fiks.arkiv.v1."
+INTAKE_KONTO = UUID("7c3e1f0a-5b2d-4e8f-9a61-2d4c8b0e9f13")
+FAGSYSTEM_KONTO = UUID("2b1d8f6e-3c4a-4e21-9f0d-5a6b7c8d9e01")
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    script = load_script("rabbitmq_local")
+    if not script.installed():
+        missing("RabbitMQ (apt-get install rabbitmq-server)", state="not installed")
+    server = script.RabbitServer(tmp_path_factory.mktemp("rabbit"), port=free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class FiksIo:
+    def __init__(self, wired: Wired, state: SimulatorState, url: str) -> None:
+        self.wired, self.state, self.url = wired, state, url
+
+    async def send(self, meldingstype: str, klient_melding_id: str, xml: bytes,
+                   attachments: dict[str, bytes] | None = None, melding_id: UUID | None = None) -> list[dict[str, Any]]:
+        files = {"melding.xml": xml, **(attachments or {})}
+        sent = await deliver(self.state, self.url, meldingstype=meldingstype, klient_melding_id=klient_melding_id,
+                             files=files, melding_id=melding_id)
+        received = await wait_for_final(self.state, sent)
+        return [{"meldingstype": r.meldingstype, "xml": r.xml} for r in received]
+
+
+@pytest.fixture
+async def fiks_io(tmp_path: Path, broker: Any) -> AsyncIterator[FiksIo]:
+    intake, fagsystem = key_pair("intake"), key_pair("fagsystem")
+    state = SimulatorState(intake=Konto(INTAKE_KONTO, intake.certificate_pem, intake.key),
+                           fagsystem=Konto(FAGSYSTEM_KONTO, fagsystem.certificate_pem, fagsystem.key))
+    simulator = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_fiks_io_simulator_app(state)),
+                                  base_url="http://fiks-io")
+    # A queue of its own per test: messages of another test never reach this intake.
+    async for wired in wire(tmp_path, app_kwargs={"fiks_io_http": simulator}, fiks_io_enabled=True,
+                            fiks_io_amqp_url=broker.url, fiks_io_konto_id=INTAKE_KONTO, fiks_io_retry_s=0.2,
+                            fiks_io_private_key_pem=intake.key_pem.decode(),
+                            fiks_io_certificate_pem=intake.certificate_pem.decode(),
+                            fiks_io_send_url="http://fiks-io/fiks-io/api/v1/send",
+                            fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1"):
+        yield FiksIo(wired, state, broker.url)
+    await simulator.aclose()
+
+
+async def test_every_validator_case_through_fiks_io(fiks_io: FiksIo) -> None:
+    await replay(fiks_io.wired, fiks_io.send)
+
+
+async def journalposter_in(wired: Wired, kvittering_xml: str) -> int:
+    from lxml import etree
+
+    root = etree.fromstring(kvittering_xml.encode())
+    journalpost_id = root.xpath("//*[local-name()='registreringKvittering']/*[local-name()='systemID']")[0].text
+    response = await wired.journal_client.get(f"/journalposter/{journalpost_id}", headers=wired.journal_headers())
+    case = response.json()["saksmappe"]
+    listed = await wired.journal_client.get(f"/saksmapper/{case}/journalposter", headers=wired.journal_headers())
+    return int(listed.json()["count"])
+
+
+async def test_an_outage_between_archiving_and_ack_archives_once_and_resends_the_same_kvittering(
+        fiks_io: FiksIo) -> None:
+    await fiks_io.wired.send(P + "arkivering.arkivmelding.opprett", "sak", mappe_message("sak-io", "Test"), {})
+    fiks_io.state.fail_kvitteringer = 2  # the kvittering fails twice: the message is delivered three times
+    svar = await fiks_io.send(P + "arkivering.arkivmelding.opprett", "jp-io-1",
+                              journalpost_message("sak-io", "jp-io-1", "Notat"))
+    assert [s["meldingstype"] for s in svar] == [P + "arkivering.arkivmelding.opprett.mottatt",
+                                                 P + "arkivering.arkivmelding.opprett.kvittering"]
+    assert await journalposter_in(fiks_io.wired, str(svar[1]["xml"])) == 1
+    # The fagsystem, having no kvittering in time, sends again with the same klientMeldingId.
+    again = await fiks_io.send(P + "arkivering.arkivmelding.opprett", "jp-io-1",
+                               journalpost_message("sak-io", "jp-io-1", "Notat"))
+    assert again == svar
+    assert await journalposter_in(fiks_io.wired, str(svar[1]["xml"])) == 1
