@@ -83,21 +83,31 @@ def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
 
 
 async def deliver(state: SimulatorState, amqp_url: str, *, meldingstype: str, klient_melding_id: str,
-                  files: dict[str, bytes], melding_id: UUID | None = None) -> UUID:
-    """Publish one message to intake's queue, as Fiks IO delivers a fagsystem's message."""
+                  files: dict[str, bytes], melding_id: UUID | None = None,
+                  channel: aio_pika.abc.AbstractChannel | None = None) -> UUID:
+    """Publish one message to intake's queue, as Fiks IO delivers a fagsystem's message
+    (on `channel` when given, else on a connection of its own)."""
     melding_id = melding_id or uuid4()
     package = asice.build(files, state.fagsystem.certificate_pem, state.fagsystem.private_key)
     envelope = crypto.encrypt(package, state.intake.certificate_pem)
+    if channel is not None:
+        await _publish(state, channel, envelope, meldingstype, klient_melding_id, melding_id)
+        return melding_id
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
         await channel.declare_queue(queue_name(state.intake.konto_id), durable=True)
-        await channel.default_exchange.publish(aio_pika.Message(
-            envelope, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, expiration=7 * 24 * 3600,
-            headers={"avsender-id": str(state.fagsystem.konto_id), "melding-id": str(melding_id),
-                     "type": meldingstype, f"{CUSTOM}klientMeldingId": klient_melding_id}),
-            routing_key=queue_name(state.intake.konto_id))
+        await _publish(state, channel, envelope, meldingstype, klient_melding_id, melding_id)
     return melding_id
+
+
+async def _publish(state: SimulatorState, channel: aio_pika.abc.AbstractChannel, envelope: bytes, meldingstype: str,
+                   klient_melding_id: str, melding_id: UUID) -> None:
+    await channel.default_exchange.publish(aio_pika.Message(
+        envelope, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, expiration=7 * 24 * 3600,
+        headers={"avsender-id": str(state.fagsystem.konto_id), "melding-id": str(melding_id),
+                 "type": meldingstype, f"{CUSTOM}klientMeldingId": klient_melding_id}),
+        routing_key=queue_name(state.intake.konto_id))
 
 
 async def wait_for_final(state: SimulatorState, melding_id: UUID, *, timeout_s: float = 60) -> list[Received]:
