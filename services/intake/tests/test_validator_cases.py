@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from intake_helpers import CASES, Wired, check_query, load_test_information, substitute
+from intake_helpers import CASES, Wired, check_query, load_test_information, substitute, wire
 from lxml import etree
 from required import missing
 
@@ -161,7 +161,14 @@ async def replay(wired: Wired, send: Send) -> None:
     assert not failures, "\n".join(failures)
 
 
-async def test_a_repeated_message_gets_the_same_answers_and_archives_nothing_twice(wired: Wired) -> None:
+async def test_a_repeated_message_gets_the_same_answers_and_archives_nothing_twice(tmp_path: Path,
+                                                                                   db_backend: Any) -> None:
+    """On SQLite and PostgreSQL (intake's own database; the journal stays on SQLite)."""
+    async for wired in wire(tmp_path, database_url=db_backend.url):
+        await _repeated(wired)
+
+
+async def _repeated(wired: Wired) -> None:
     await wired.send(P + "arkivering.arkivmelding.opprett", "m-1", mappe_message("sak-1", "Test"))
     message = journalpost_message("sak-1", "jp-1", "Notat om tilbygg")
     first = await wired.send(P + "arkivering.arkivmelding.opprett", "m-2", message)
