@@ -7,6 +7,7 @@ outage between archiving and ack ends in one journalpost and the same kvittering
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,38 @@ async def test_an_outage_between_archiving_and_ack_archives_once_and_resends_the
                                journalpost_message("sak-io", "jp-io-1", "Notat"))
     assert again == svar
     assert await journalposter_in(fiks_io.wired, str(svar[1]["xml"])) == 1
+
+
+async def test_a_broker_restart_mid_stream_loses_nothing_and_archives_nothing_twice(tmp_path: Path) -> None:
+    """Messages are published, the broker is stopped while intake works them and started again on
+    the same data: every message is answered with a kvittering and archived exactly once."""
+    script = load_script("rabbitmq_local")
+    if not script.installed():
+        missing("RabbitMQ (apt-get install rabbitmq-server)", state="not installed")
+    own = script.RabbitServer(tmp_path / "own-rabbit", port=free_port()).start()
+    intake, fagsystem = key_pair("intake"), key_pair("fagsystem")
+    state = SimulatorState(intake=Konto(INTAKE_KONTO, intake.certificate_pem, intake.key),
+                           fagsystem=Konto(FAGSYSTEM_KONTO, fagsystem.certificate_pem, fagsystem.key))
+    simulator = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_fiks_io_simulator_app(state)),
+                                  base_url="http://fiks-io")
+    try:
+        async for wired in wire(tmp_path, app_kwargs={"fiks_io_http": simulator}, fiks_io_enabled=True,
+                                fiks_io_amqp_url=own.url, fiks_io_konto_id=INTAKE_KONTO, fiks_io_retry_s=0.2,
+                                fiks_io_prefetch=4, fiks_io_private_key_pem=intake.key_pem.decode(),
+                                fiks_io_certificate_pem=intake.certificate_pem.decode(),
+                                fiks_io_send_url="http://fiks-io/fiks-io/api/v1/send",
+                                fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1"):
+            await wired.send(P + "arkivering.arkivmelding.opprett", "sak", mappe_message("sak-r", "Test"), {})
+            ids = [await deliver(state, own.url, meldingstype=P + "arkivering.arkivmelding.opprett",
+                                 klient_melding_id=f"r-{n}", files={"m.xml": journalpost_message(
+                                     "sak-r", f"r-{n}", f"Notat {n}")}) for n in range(20)]
+            while not state.received:  # intake is at work
+                await asyncio.sleep(0.05)
+            await asyncio.to_thread(own.stop)
+            await asyncio.to_thread(own.start)
+            finals = [await wait_for_final(state, melding_id, timeout_s=120) for melding_id in ids]
+            assert all(f[-1].meldingstype == P + "arkivering.arkivmelding.opprett.kvittering" for f in finals)
+            assert await journalposter_in(wired, str(finals[0][-1].xml)) == 20
+    finally:
+        await simulator.aclose()
+        await asyncio.to_thread(own.stop)
