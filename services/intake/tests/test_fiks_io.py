@@ -142,3 +142,29 @@ async def test_a_broker_restart_mid_stream_loses_nothing_and_archives_nothing_tw
     finally:
         await simulator.aclose()
         await asyncio.to_thread(own.stop)
+
+
+async def test_intake_stopped_between_archiving_and_ack_answers_after_restart_with_one_journalpost(
+        fiks_io: FiksIo, tmp_path: Path) -> None:
+    from arkiv5_intake.app import create_app
+
+    wired = fiks_io.wired
+    await wired.send(P + "arkivering.arkivmelding.opprett", "sak", mappe_message("sak-k", "Test"), {})
+    fiks_io.state.fail_kvitteringer = 1000  # archived, but the kvittering never goes out: no ack
+    melding_id = await deliver(fiks_io.state, fiks_io.url, meldingstype=P + "arkivering.arkivmelding.opprett",
+                               klient_melding_id="k-1", files={"m.xml": journalpost_message("sak-k", "k-1", "Notat")})
+    while not fiks_io.state.answers_to(melding_id):  # …mottatt: intake has the message
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1)  # archived and retrying the kvittering
+    settings = wired.intake.state.runtime.settings
+    await wired.intake.state.runtime.stop()  # the message is still unacked
+    fiks_io.state.fail_kvitteringer = 0
+    restarted = create_app(settings, journal=wired.intake.state.journal, fiks_io_http=wired.intake.state.fiks_io_http)
+    await restarted.state.runtime.start()
+    try:
+        answers = await wait_for_final(fiks_io.state, melding_id)
+    finally:
+        await restarted.state.runtime.stop()
+    kvitteringer = [a for a in answers if a.meldingstype.endswith(".kvittering")]
+    assert len(kvitteringer) == 1
+    assert await journalposter_in(wired, str(kvitteringer[0].xml)) == 1

@@ -107,4 +107,5 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     )
     app.state.fiks_arkiv = handler
     app.state.journal = journal
+    app.state.fiks_io_http = fiks_io_http
     return app
