@@ -11,7 +11,9 @@ worked again. Both transports (HTTP, Fiks IO) call `handle`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -58,6 +60,7 @@ class FiksArkivHandler:
         self.default_enhet = default_enhet
         self.sok_max_hits = sok_max_hits
         self.system_name = system_name
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def stored(self, melding: Melding) -> Handled | None:
         """The answers a message already got (a repeat, or a redelivery after a crash)."""
@@ -80,6 +83,16 @@ class FiksArkivHandler:
         return True
 
     async def handle(self, melding: Melding) -> Handled:
+        # One worker per message at a time in this process: a redelivery (after a broker or
+        # connection loss) can arrive while the first delivery is still archiving.
+        key = f"{melding.avsender}\x00{melding.klient_melding_id}"
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            return await self._handle(melding)
+
+    async def _handle(self, melding: Melding) -> Handled:
         if (stored := await self.stored(melding)) is not None:
             return stored
         svar = await self.answer(melding)
