@@ -64,6 +64,27 @@ kafka-up: ## Fetch Kafka 3.9 from Maven Central (once) and start a single-node K
 kafka-down: ## Stop the local Kafka broker
 	python3 scripts/kafka_broker.py stop --state-dir $(KAFKA_STATE_DIR)
 
+RABBITMQ_STATE_DIR ?= .cache/rabbitmq
+RABBITMQ_PORT ?= 15672
+DOVECOT_STATE_DIR ?= .cache/dovecot
+DOVECOT_PORT ?= 10143
+
+.PHONY: rabbitmq-up
+rabbitmq-up: ## Start a local RabbitMQ broker for Fiks IO (Debian's rabbitmq-server; amqp://guest:guest@127.0.0.1:15672/)
+	python3 scripts/rabbitmq_local.py start --state-dir $(RABBITMQ_STATE_DIR) --port $(RABBITMQ_PORT)
+
+.PHONY: rabbitmq-down
+rabbitmq-down: ## Stop the local RabbitMQ broker
+	python3 scripts/rabbitmq_local.py stop --state-dir $(RABBITMQ_STATE_DIR)
+
+.PHONY: dovecot-up
+dovecot-up: ## Start a local Dovecot IMAP server for the mailbox (Debian's dovecot-imapd; 127.0.0.1:10143, postmottak/postmottak)
+	python3 scripts/dovecot_local.py start --state-dir $(DOVECOT_STATE_DIR) --port $(DOVECOT_PORT)
+
+.PHONY: dovecot-down
+dovecot-down: ## Stop the local Dovecot IMAP server
+	python3 scripts/dovecot_local.py stop --state-dir $(DOVECOT_STATE_DIR)
+
 .PHONY: verapdf
 verapdf: ## Fetch veraPDF (the full PDF/A validator) from Maven Central into ~/.cache/arkiv5 (once)
 	python3 scripts/verapdf.py fetch

@@ -19,6 +19,8 @@ from arkiv5_access.app import create_app as create_access_app
 from arkiv5_access.settings import AccessSettings
 from arkiv5_conversion.app import create_app as create_conversion_app
 from arkiv5_conversion.settings import ConversionSettings
+from arkiv5_intake.app import create_app as create_intake_app
+from arkiv5_intake.settings import IntakeSettings
 from arkiv5_journal.app import create_app as create_journal_app
 from arkiv5_journal.settings import JournalSettings
 from arkiv5_kit.errors import add_exception_handlers
@@ -93,6 +95,7 @@ def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
             # The simulator's certificate: screened letters are encrypted to it as to KS's in production.
             svarut_encryption_certificate_pem=simulator_keys(var_dir)[1],
         ),
+        "intake": configured(IntakeSettings, **common("intake"), journal_base_url=f"{base_url}/journal"),
     }
 
 
@@ -105,6 +108,7 @@ def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.
         "access": create_access_app,
         "conversion": create_conversion_app,
         "svarut-gateway": create_svarut_gateway_app,
+        "intake": create_intake_app,
     }
     services = [
         MountedService(name, f"/{name}", factory(settings[name], bus)) for name, factory in factories.items()

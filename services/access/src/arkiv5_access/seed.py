@@ -65,7 +65,9 @@ CLIENTS = {  # client id: (role, allowed scopes, access codes)
                                           "access.audit.write"), ()),
     "svarut-gateway": (Role.INTERN_TJENESTE, ("journal.read", "journal.write", "journal.dispatch",
                                               "conversion.convert", "access.audit.write"), ()),
-    "demo-fagsystem": (Role.FAGSYSTEM, ("journal.read", "journal.write", "access.decisions"), ()),
+    # intake archives on behalf of fagsystems (Fiks Arkiv) and the archive service (e-mail).
+    "intake": (Role.FAGSYSTEM, ("journal.read", "journal.write"), ()),
+    "demo-fagsystem": (Role.FAGSYSTEM, ("journal.read", "journal.write", "access.decisions", "intake.fiks-arkiv"), ()),
 }
 
 

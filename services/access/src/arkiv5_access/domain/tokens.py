@@ -26,7 +26,7 @@ from ..models import Account
 from . import rights, signing
 from .secrets import verify_secret
 
-SERVICES = ("journal", "access", "conversion", "svarut-gateway")
+SERVICES = ("journal", "access", "conversion", "svarut-gateway", "intake")
 
 # Scopes a person's roles carry, per audience. Case-level decisions are the policy's; these
 # only open the APIs a role has any use for.

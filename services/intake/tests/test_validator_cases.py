@@ -1,0 +1,199 @@
+"""KS's protocol-validator cases replayed through the HTTP transport against a real journal.
+
+Each case's message goes unchanged, except the identifiers the validator itself says must be
+replaced by ones that exist in the receiving archive; those records are seeded first through
+the same transport. Every answer must be of the expected types, every payload must validate
+against its XSD, and every XPath check must pass. The cases this archive cannot carry out
+(the journal's API has no such operation) are listed with the reason, and must get exactly
+the documented feilmelding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from intake_helpers import CASES, Wired, check_query, load_test_information, substitute, wire
+from lxml import etree
+from required import missing
+
+from arkiv5_intake.fiksarkiv import answers, xml
+from arkiv5_kit.reference import ReferenceFileMissing, reference_file
+
+P = "no.ks.fiks.arkiv.v1."
+MDK = 'xmlns="https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/metadatakatalog/v1"'
+OPPRETT_NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkivmelding/opprett/v1"
+
+# Case → why this archive answers ugyldigforespoersel instead of the expected kvittering/resultat.
+NOT_SUPPORTED = {
+    "SlettAvskrivningN1": "the journal's API cannot delete an avskrivning",
+    "NySokN4": "the journal's API cannot search saksmapper by saksdato",
+    "OppdaterMappeStatusN2": "the saksmappe is closed by OppdaterMappeStatusN1 first; the journal cannot reopen it",
+    "NyJournalpostN6": "its organisasjonid 123456789 fails the check digit; the journal refuses invalid identifiers",
+    "NyAvskrivningN1": "its key names NyJournalpostN1's X notat (N6, the incoming post, was refused); only I and N "
+                       "are signed off",
+}
+
+ORDER = [
+    "NyJournalpostN6", "NyJournalpostN1", "NyMappeMedJournalpostN1", "NyttDokumentobjektN1", "NyAvskrivningN1",
+    "NyAvskrivningN2", "SlettAvskrivningN1", "OppdaterJournalpostEksternNoekkelN2",
+    "OppdaterJournalpostEksternNoekkelN3", "OppdaterMappeKlassifikasjonN1", "OppdaterMappeSaksansvarligN1",
+    "OppdaterMappeSaksansvarligN3", "OppdaterMappeSkjermingN1", "OppdaterMappeStatusN1", "OppdaterMappeStatusN2",
+    "HentJournalpostN2", "HentSaksmappeN1", "HentJournalpostF1", "HentJournalpostF2",
+    "NySokN1", "NySokN2", "NySokN4", "NySokN5", "NySokN7",
+]
+
+
+def case_dir(name: str) -> Path:
+    try:
+        return reference_file(f"{CASES}/{name}/testInformation.json").parent
+    except ReferenceFileMissing as problem:
+        missing(f"the Fiks Arkiv validator cases ({problem})")
+        raise
+
+
+def mappe_message(noekkel: str, tittel: str, fagsystem: str = "Fiks protokoll validator") -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<arkivmelding xmlns="{OPPRETT_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <system>seed</system><antallFiler>0</antallFiler>
+  <mappe xsi:type="saksmappe"><tittel>{tittel}</tittel>
+    <referanseEksternNoekkel><fagsystem {MDK}>{fagsystem}</fagsystem><noekkel {MDK}>{noekkel}</noekkel></referanseEksternNoekkel>
+  </mappe>
+</arkivmelding>""".encode()
+
+
+def journalpost_message(mappe_noekkel: str, noekkel: str, tittel: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<arkivmelding xmlns="{OPPRETT_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <system>seed</system><antallFiler>0</antallFiler>
+  <registrering xsi:type="journalpost">
+    <referanseForelderMappe><referanseEksternNoekkel {MDK}><fagsystem>Fiks protokoll validator</fagsystem><noekkel>{mappe_noekkel}</noekkel></referanseEksternNoekkel></referanseForelderMappe>
+    <tittel>{tittel}</tittel>
+    <referanseEksternNoekkel><fagsystem {MDK}>Fiks protokoll validator</fagsystem><noekkel {MDK}>{noekkel}</noekkel></referanseEksternNoekkel>
+    <journalposttype><kode {MDK}>N</kode></journalposttype>
+    <dokumentetsDato>2026-01-05</dokumentetsDato>
+  </registrering>
+</arkivmelding>""".encode()
+
+
+def kvittering_of(svar: list[dict[str, object]]) -> etree._Element:
+    assert svar[-1]["xml"], svar
+    return etree.fromstring(str(svar[-1]["xml"]).encode())
+
+
+def value(root: etree._Element, local: str) -> str:
+    found = root.xpath(f"//*[local-name()='{local}']")
+    assert found, local
+    return str(found[0].text)
+
+
+Send = Callable[[str, str, bytes, dict[str, bytes]], Awaitable[list[dict[str, Any]]]]
+
+
+async def seed(wired: Wired) -> dict[str, str]:
+    """The records the cases name, made through the transport; returns the replacements."""
+    opprett = P + "arkivering.arkivmelding.opprett"
+    saksmappe = kvittering_of(await wired.send(opprett, "seed-1", mappe_message("seed-saksmappe", "Test seed")))
+    journalpost = kvittering_of(await wired.send(opprett, "seed-2", journalpost_message(
+        "seed-saksmappe", "86af5c8f-e06e-4c5c-b49b-97ccb1ce68a2", "Test journalpost")))
+    for number, key in enumerate(["nøkkel-til-saksmappe", "1-skjerming-som-med-ny-nøkkel",
+                                  "ca3ce092-0bfa-46bb-ad18-b00a340cdd8c"]):
+        await wired.send(opprett, f"seed-mappe-{number}", mappe_message(key, f"Testsak {number}"))
+    sak = kvittering_of(await wired.send(opprett, "seed-saksnummer", mappe_message("seed-saksnummer", "Test nummer")))
+    return {
+        "22f05e04-37c4-4051-8b3a-853c8eac4b33": value(saksmappe, "systemID"),
+        "an-existing-id": value(journalpost, "systemID"),
+        "en-registreringsid": value(journalpost, "systemID"),
+        "<journalaar>2022</journalaar>": f"<journalaar>{value(journalpost, 'journalaar')}</journalaar>",
+        "<journalsekvensnummer>1</journalsekvensnummer>":
+            f"<journalsekvensnummer>{value(journalpost, 'journalsekvensnummer')}</journalsekvensnummer>",
+        "<saksaar>2022</saksaar>": f"<saksaar>{value(sak, 'saksaar')}</saksaar>",
+        "<sakssekvensnummer>1</sakssekvensnummer>":
+            f"<sakssekvensnummer>{value(sak, 'sakssekvensnummer')}</sakssekvensnummer>",
+    }
+
+
+def payload_schema(meldingstype: str) -> str | None:
+    """Answers with a payload are validated against the XSD of their own type."""
+    return meldingstype if xml.has_schema(meldingstype) else None
+
+
+async def test_every_validator_case_through_the_http_transport(wired: Wired) -> None:
+    await replay(wired, wired.send)
+
+
+async def replay(wired: Wired, send: Send) -> None:
+    """Every case through `send`; the seed records are made over HTTP."""
+    replacements = await seed(wired)
+    failures: list[str] = []
+    for name in ORDER:
+        folder = case_dir(name)
+        info = load_test_information(folder / "testInformation.json")
+        [message] = [p for p in folder.glob("*.xml")]
+        attachments = {p.name: p.read_bytes() for p in sorted((folder / "Attachments").glob("*"))} \
+            if (folder / "Attachments").is_dir() else {}
+        payload = substitute(message.read_bytes(), replacements)
+        svar = await send(info["messageType"], f"case-{name}", payload, attachments)
+        types = [s["meldingstype"] for s in svar]
+        for s in svar:  # every payload is what its XSD says
+            if s["xml"] is not None and (schema := payload_schema(str(s["meldingstype"]))):
+                xml.validate(xml.parse(str(s["xml"]).encode()), schema)
+        if name in NOT_SUPPORTED:
+            if types[-1] != answers.UGYLDIG:
+                failures.append(f"{name}: expected ugyldigforespoersel ({NOT_SUPPORTED[name]}), got {types}")
+            continue
+        expected = list(info["expectedResponseMessageTypes"])
+        if info["messageType"] == P + "innsyn.sok":
+            ok = len(types) == 1 and types[0] in expected
+        else:
+            ok = types == expected
+        if not ok:
+            failures.append(f"{name}: answered {types}, expected {expected}: "
+                            f"{value(kvittering_of(svar), 'feilmelding') if svar[-1]['xml'] else ''}")
+            continue
+        for query in info.get("queriesWithExpectedValues") or []:
+            payload_xml = next((s["xml"] for s in svar if s["xml"]), None)
+            assert payload_xml is not None, name
+            if (problem := check_query(str(payload_xml), query)) is not None:
+                failures.append(f"{name}: {problem}")
+    assert not failures, "\n".join(failures)
+
+
+async def test_a_repeated_message_gets_the_same_answers_and_archives_nothing_twice(tmp_path: Path,
+                                                                                   db_backend: Any) -> None:
+    """On SQLite and PostgreSQL (intake's own database; the journal stays on SQLite)."""
+    async for wired in wire(tmp_path, database_url=db_backend.url):
+        await _repeated(wired)
+
+
+async def _repeated(wired: Wired) -> None:
+    await wired.send(P + "arkivering.arkivmelding.opprett", "m-1", mappe_message("sak-1", "Test"))
+    message = journalpost_message("sak-1", "jp-1", "Notat om tilbygg")
+    first = await wired.send(P + "arkivering.arkivmelding.opprett", "m-2", message)
+    again = await wired.send(P + "arkivering.arkivmelding.opprett", "m-2", message)
+    assert again == first
+    # A new message with the same referanseEksternNoekkel: the same record, answered as Eksisterende.
+    other = await wired.send(P + "arkivering.arkivmelding.opprett", "m-3", message)
+    assert [s["meldingstype"] for s in other] == [s["meldingstype"] for s in first]
+    assert value(kvittering_of(other), "systemID") == value(kvittering_of(first), "systemID")
+    assert value(kvittering_of(other), "opprettetEllerEksisterende") == "Eksisterende"
+    saksmappe = value(kvittering_of(first), "systemID")
+    response = await wired.journal_client.get(f"/journalposter/{saksmappe}", headers=wired.journal_headers())
+    case = response.json()["saksmappe"]
+    listed = await wired.journal_client.get(f"/saksmapper/{case}/journalposter", headers=wired.journal_headers())
+    assert listed.json()["count"] == 1
+
+
+@pytest.mark.parametrize("payload, why", [
+    (b"<arkivmelding", "not well-formed"),
+    (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><arkivmelding/>', "DOCTYPE"),
+    (f'<arkivmelding xmlns="{OPPRETT_NS}"><system>x</system></arkivmelding>'.encode(), "arkivmelding.opprett.xsd"),
+])
+async def test_invalid_messages_get_ugyldigforespoersel_saying_what_is_wrong(wired: Wired, payload: bytes,
+                                                                            why: str) -> None:
+    svar = await wired.send(P + "arkivering.arkivmelding.opprett", "bad", payload)
+    assert [s["meldingstype"] for s in svar] == [answers.UGYLDIG]
+    xml.validate(xml.parse(str(svar[0]["xml"]).encode()), answers.UGYLDIG)
+    assert why in value(kvittering_of(svar), "feilmelding")
