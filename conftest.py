@@ -17,7 +17,6 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ import pytest
 # Helpers for the cross-service tests (processes, support apps) import as plain modules.
 sys.path.insert(0, str(Path(__file__).parent / "tests" / "support"))
 
+from backends import DatabaseBackend  # noqa: E402
 from required import missing  # noqa: E402
 
 from project import load_script  # noqa: E402
@@ -44,18 +44,6 @@ async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
     """A brand-new, empty database for one test, dropped afterwards."""
     async for url in _fresh_postgres_database(postgres_url):
         yield url
-
-
-@dataclass(frozen=True)
-class DatabaseBackend:
-    """The database a test runs on: `name` is "sqlite" or "postgresql", `url` an async SQLAlchemy URL."""
-
-    name: str
-    url: str
-
-    @property
-    def is_postgresql(self) -> bool:
-        return self.name == "postgresql"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,6 +18,6 @@ if [[ -z "${ARKIV5_TEST_KAFKA_STATE_DIR:-}" ]] && python3 scripts/kafka_broker.p
   export ARKIV5_TEST_KAFKA_STATE_DIR
 fi
 echo "PostgreSQL: ${ARKIV5_TEST_POSTGRES_URL:-not configured}"
-echo "Kafka:      ${ARKIV5_TEST_KAFKA_STATE_DIR:+broker in $ARKIV5_TEST_KAFKA_STATE_DIR}${ARKIV5_TEST_KAFKA_STATE_DIR:-not configured}"
-echo "Skips for a missing server are ${ARKIV5_REQUIRE_SERVICES:+failures}${ARKIV5_REQUIRE_SERVICES:-allowed}"
+if [[ -n "${ARKIV5_TEST_KAFKA_STATE_DIR:-}" ]]; then echo "Kafka:      broker in $ARKIV5_TEST_KAFKA_STATE_DIR"; else echo "Kafka:      not configured"; fi
+if [[ -n "${ARKIV5_REQUIRE_SERVICES:-}" ]]; then echo "Skips for a missing server are failures"; else echo "Skips for a missing server are allowed"; fi
 exec uv run pytest "$@"

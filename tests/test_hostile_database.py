@@ -7,13 +7,13 @@ import json
 import logging
 
 import pytest
+from backends import DatabaseBackend
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, UniqueConstraint, insert
 from sqlalchemy.exc import DBAPIError
 
 from arkiv5_kit.db import create_engine
 from arkiv5_kit.dberrors import database_error_response, describe
 from arkiv5_kit.logs import configure_logging
-from conftest import DatabaseBackend
 
 SECRET_TITLE = "Barnevernssak for Kari Hemmelig"
 FNR = "15108612345"
