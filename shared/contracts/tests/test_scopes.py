@@ -5,7 +5,7 @@ from __future__ import annotations
 from arkiv5_contracts import scopes
 from arkiv5_contracts.scopes import SCOPES
 
-SERVICES = {"journal", "access", "conversion", "svarut-gateway"}
+SERVICES = {"journal", "access", "conversion", "svarut-gateway", "intake"}
 
 
 def test_every_scope_constant_is_registered_and_belongs_to_a_service() -> None:

@@ -31,6 +31,9 @@ CONVERSION_REPORT = "conversion.report"
 SVARUT_GATEWAY_READ = "svarut-gateway.read"
 SVARUT_GATEWAY_SEND = "svarut-gateway.send"
 
+INTAKE_FIKS_ARKIV = "intake.fiks-arkiv"
+INTAKE_EPOST = "intake.epost"
+
 
 @dataclass(frozen=True)
 class ScopeSpec:
@@ -64,6 +67,8 @@ SCOPES: dict[str, ScopeSpec] = {
         ScopeSpec(CONVERSION_REPORT, "Read conversion reports"),
         ScopeSpec(SVARUT_GATEWAY_READ, "Read dispatches and their status"),
         ScopeSpec(SVARUT_GATEWAY_SEND, "Send through SvarUt"),
+        ScopeSpec(INTAKE_FIKS_ARKIV, "Deliver Fiks Arkiv messages over HTTP (fagsystems)"),
+        ScopeSpec(INTAKE_EPOST, "Work the central e-mail mailbox's queue (the archive service)"),
     ]
 }
 

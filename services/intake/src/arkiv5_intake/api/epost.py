@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from arkiv5_contracts import scopes
 from arkiv5_kit.auth import Principal, require_scopes
 
 from .. import store
@@ -16,7 +17,7 @@ from ..errors import MailNotFound
 from ..mail import queue
 
 router = APIRouter(prefix="/epost", tags=["epost"])
-WORK = "intake.epost"
+WORK = scopes.INTAKE_EPOST
 Worker = Annotated[Principal, Depends(require_scopes(WORK))]
 
 

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from arkiv5_contracts import scopes
 from arkiv5_kit.auth import Principal, require_scopes
 
 from ..errors import MessageTooLarge, MissingHeader
 from ..fiksarkiv.handler import FiksArkivHandler, Melding
 
 router = APIRouter(prefix="/fiks-arkiv", tags=["fiks-arkiv"])
-SEND = "intake.fiks-arkiv"
+SEND = scopes.INTAKE_FIKS_ARKIV
 MESSAGE_PART = "melding"
 
 
