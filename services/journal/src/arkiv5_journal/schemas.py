@@ -7,7 +7,7 @@ Attributes are snake_case in Python and the standard's camelCase in JSON (`offen
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -29,6 +29,7 @@ from arkiv5_contracts.codelists import (
     Variantformat,
 )
 from arkiv5_contracts.identifiers import Fodselsnummer, Organisasjonsnummer
+from arkiv5_kit.limits import Instant
 
 C = TypeVar("C", bound=CodeList)
 
@@ -198,7 +199,7 @@ class SaksmappeOut(ApiModel):
     merknad: list[MerknadOut] = Field(
         default_factory=list, description="The case's own remarks (in the single-case read only)"
     )
-    opprettet_dato: datetime
+    opprettet_dato: Instant
     opprettet_av: str
     er_skjermet_for_deg: bool = Field(
         default=False, description="True when screened fields were replaced for this caller"
@@ -288,7 +289,7 @@ class MerknadOut(ApiModel):
     system_id: SystemID
     merknadstekst: str
     merknadstype: str | None = None
-    merknadsdato: datetime
+    merknadsdato: Instant
     merknad_registrert_av: str
 
 
@@ -319,7 +320,7 @@ class JournalpostOut(ApiModel):
     avskrivning: list[AvskrivningOut] = []
     merknad: list[MerknadOut] = []
     dokumentbeskrivelse: list[DokumentbeskrivelseOut] = []
-    opprettet_dato: datetime
+    opprettet_dato: Instant
     opprettet_av: str
     er_skjermet_for_deg: bool = False
 
@@ -353,7 +354,7 @@ class FordelingOut(ApiModel):
     fra_saksbehandler: UUID | None
     til_saksbehandler: UUID
     til_administrativ_enhet: UUID | None
-    fordelt_at: datetime
+    fordelt_at: Instant
     fordelt_av: str
 
 
@@ -369,7 +370,7 @@ class EndringsloggOut(ApiModel):
     referanse_arkivenhet: UUID
     arkivenhet_type: str
     referanse_metadata: str
-    endret_dato: datetime
+    endret_dato: Instant
     endret_av: str
     tidligere_verdi: str | None
     ny_verdi: str | None
