@@ -66,10 +66,10 @@ async def test_an_integer_out_of_range_is_422(db_backend: DatabaseBackend) -> No
     assert (info.status, info.slug) == (422, "value-out-of-range")
 
 
-async def test_nul_in_text_is_422_on_postgresql(db_backend: DatabaseBackend) -> None:
-    if not db_backend.is_postgresql:
-        pytest.skip("SQLite stores NUL in text; the input policy refuses it before it gets here")
-    info = describe(await _error(db_backend, {"code": "A", "tittel": f"{SECRET_TITLE}\x00"}))
+async def test_nul_in_text_is_422_on_postgresql(postgres_database: str) -> None:
+    # PostgreSQL only: SQLite stores NUL in text, and the input policy refuses it before any database.
+    backend = DatabaseBackend("postgresql", postgres_database)
+    info = describe(await _error(backend, {"code": "A", "tittel": f"{SECRET_TITLE}\x00"}))
     assert (info.status, info.sqlstate) == (422, "22021")
 
 

@@ -12,6 +12,7 @@ from arkiv5_contracts.codelists import (
     Journalposttype,
     Journalstatus,
 )
+from arkiv5_kit.limits import Year
 
 from ... import corrections, search, service, visibility
 from ...schemas import (
@@ -123,7 +124,7 @@ def _fordeling_out(f: Any) -> FordelingOut:
 @router.get("/journalposter", response_model=Page[JournalpostOut])
 async def list_journalposter(
     request: Request, caller: Reader,
-    journalaar: int | None = None, journalstatus: str | None = None, journalposttype: str | None = None,
+    journalaar: Year | None = None, journalstatus: str | None = None, journalposttype: str | None = None,
     administrativ_enhet: Annotated[UUID | None, Query(alias="administrativEnhet")] = None,
     saksbehandler: UUID | None = None,
     fra: date | None = None, til: date | None = None,
@@ -145,7 +146,7 @@ async def list_journalposter(
 @router.get("/sok", response_model=Page[JournalpostOut])
 async def sok(
     request: Request, caller: Reader, q: Annotated[str, Query(min_length=1, max_length=500)],
-    journalaar: int | None = None, journalstatus: str | None = None, journalposttype: str | None = None,
+    journalaar: Year | None = None, journalstatus: str | None = None, journalposttype: str | None = None,
     administrativ_enhet: Annotated[UUID | None, Query(alias="administrativEnhet")] = None,
     saksbehandler: UUID | None = None, fra: date | None = None, til: date | None = None,
     sort: Annotated[str, Query(pattern="^-?journaldato$")] = "-journaldato",
