@@ -15,23 +15,18 @@ import asyncio
 import hashlib
 import io
 import random
-import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
-import uvicorn
 
-from arkiv5_suite.app import SIMULATOR_PREFIX, create_suite_app
-from processes import free_port
+from suite_harness import Suite, claims, eventually, suite
 
-SECRET = "demo-client-secret"
-PASSWORD = "demo-password"
+__all__ = ["suite"]  # the fixture, imported for pytest
+
 OSLO = ZoneInfo("Europe/Oslo")
 RNG = random.Random(2026)
 SKJERMING = {"tilgangsrestriksjon": "KL", "skjermingshjemmel": "Offl. § 13 jf. fvl. § 13",
@@ -65,78 +60,6 @@ def pdf(text: str) -> bytes:
     return out.getvalue()
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 60, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        if last := await check():
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}: {last!r}")
-
-
-class Suite:
-    def __init__(self, base: str, http: httpx.AsyncClient, app: Any) -> None:
-        self.base = base
-        self.http = http
-        self.app = app
-        self.units: dict[str, str] = {}
-
-    async def person_token(self, username: str, audience: str = "journal") -> str:
-        response = await self.http.post(f"{self.base}/access/oauth2/token", data={
-            "grant_type": "password", "username": username, "password": PASSWORD, "audience": audience})
-        assert response.status_code == 200, response.text
-        return response.json()["access_token"]
-
-    async def client_token(self, client_id: str, scope: str, audience: str = "journal") -> str:
-        response = await self.http.post(f"{self.base}/access/oauth2/token", auth=(client_id, SECRET), data={
-            "grant_type": "client_credentials", "audience": audience, "scope": scope})
-        assert response.status_code == 200, response.text
-        return response.json()["access_token"]
-
-    async def journal(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-        return await self.http.request(method, f"{self.base}/journal{path}", headers=headers, **kwargs)
-
-    async def simulator(self, path: str, **params: str) -> Any:
-        response = await self.http.get(f"{self.base}{SIMULATOR_PREFIX}{path}", params=params)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-
-def _person_id(token: str) -> str:
-    import base64
-    import json
-
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["person_id"]
-
-
-@pytest.fixture
-async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_suite_app(var_dir=tmp_path / "var", base_url=base)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="suite", daemon=True)
-    thread.start()
-    try:
-        async with httpx.AsyncClient(timeout=60) as http:
-            deadline = time.monotonic() + 60
-            while not server.started:
-                assert thread.is_alive(), "the suite stopped while starting"
-                assert time.monotonic() < deadline, "the suite did not start"
-                await asyncio.sleep(0.1)
-            s = Suite(base, http, app)
-            arkivleder = await s.person_token("arkivleder", audience="access")
-            units = (await s.http.get(f"{base}/access/units", headers={"Authorization": f"Bearer {arkivleder}"})).json()
-            s.units = {u["code"]: u["id"] for u in units}
-            yield s
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-
-
 async def _until(send: Callable[[], Awaitable[httpx.Response]], expected: int, what: str) -> httpx.Response:
     """A person's first call may come before the seed's rights reached the journal's read model."""
 
@@ -155,7 +78,7 @@ async def _approved_letter(s: Suite, korrespondansepart: dict[str, Any], documen
     leder = await s.person_token("leder")
     # A screened letter is registered by the handler (cleared for KL); a fagsystem writes unscreened ones.
     writer = saksbehandler if skjerming else await s.client_token("demo-fagsystem", "journal.read journal.write")
-    handler_id = _person_id(saksbehandler)
+    handler_id = claims(saksbehandler)["person_id"]
     case = await _until(lambda: s.journal("POST", "/saksmapper", writer, json={
         "tittel": "Tildeling av tjenester", "administrativEnhet": s.units["HO-BV"], "saksansvarlig": handler_id,
         **({"skjerming": skjerming} if skjerming else {})}), 201, "the case registered")

@@ -22,7 +22,7 @@ import httpx
 import pytest
 import uvicorn
 
-from arkiv5_suite.app import create_suite_app
+from arkiv5_suite.app import SIMULATOR_PREFIX, create_suite_app
 from processes import free_port
 
 SECRET = "demo-client-secret"
@@ -61,9 +61,10 @@ def pdf_bytes() -> bytes:
 class Suite:
     """The running suite and the calls a municipality's people and systems make to it."""
 
-    def __init__(self, base: str, http: httpx.AsyncClient) -> None:
+    def __init__(self, base: str, http: httpx.AsyncClient, app: Any = None) -> None:
         self.base = base
         self.http = http
+        self.app = app  # the suite app itself, for a test that changes a service's settings
         self.units: dict[str, str] = {}
         self.person_ids: dict[str, str] = {}
 
@@ -87,6 +88,12 @@ class Suite:
 
     async def journal(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
         return await self.call(method, f"/journal{path}", token, **kwargs)
+
+    async def simulator(self, path: str, **params: str) -> Any:
+        """What the SvarUt simulator recorded (its read API, e.g. /_simulator/forsendelser)."""
+        response = await self.http.get(f"{self.base}{SIMULATOR_PREFIX}{path}", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -121,7 +128,7 @@ async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
                 assert thread.is_alive(), "the suite stopped while starting"
                 assert time.monotonic() < deadline, "the suite did not start"
                 await asyncio.sleep(0.1)
-            s = Suite(base, http)
+            s = Suite(base, http, app)
             arkivleder = await s.person_token("arkivleder", audience="access")
             units = (await s.call("GET", "/access/units", arkivleder)).json()
             s.units = {u["code"]: u["id"] for u in units}
