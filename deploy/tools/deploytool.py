@@ -380,6 +380,8 @@ def crds(files: list[str]) -> None:
     for file in files:
         docs = [d for d in yaml.safe_load_all(Path(file).read_text()) if d]
         rendered_wiring(file, docs)
+        single_sender(file, docs)
+        data_services(file, docs)
         for doc in docs:
             key = (doc.get("apiVersion"), doc.get("kind"))
             if key[0] in known_builtin_groups:
@@ -450,6 +452,63 @@ def rendered_wiring(file: str, docs: list[dict]) -> None:
         fail(f"{file}: ConfigMaps of {sorted(set(SERVICES) - set(env))} missing")
     wiring(file, env, "http://access:8000")
     print(f"{file}: services wired consistently (issuer {env['access'].get('ACCESS_ISSUER', DEFAULT_ISSUER)})")
+
+
+def single_sender(file: str, docs: list[dict]) -> None:
+    """The gateway runs as exactly one pod, also during a rollout (docs/svarut-gateway.md)."""
+    gateway = [d for d in docs if d.get("kind") == "Deployment" and d["metadata"]["name"] == "svarut-gateway"]
+    if len(gateway) != 1:
+        fail(f"{file}: expected one svarut-gateway Deployment, found {len(gateway)}")
+    spec = gateway[0]["spec"]
+    if spec.get("replicas") != 1:
+        fail(f"{file}: svarut-gateway has replicas={spec.get('replicas')}; one sender per database")
+    if (spec.get("strategy") or {}).get("type") != "Recreate":
+        fail(f"{file}: svarut-gateway must roll out with strategy Recreate (never two senders at once)")
+    for d in docs:
+        if d.get("kind") == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] == "svarut-gateway":
+            fail(f"{file}: an HPA scales svarut-gateway; it must stay at one replica")
+    print(f"{file}: svarut-gateway is a single sender (1 replica, Recreate, no HPA)")
+
+
+def data_services(file: str, docs: list[dict]) -> None:
+    """Each service's database exists on the PostgreSQL cluster, owned by a role of its own that
+    the cluster manages with the password the service's DATABASE_URL carries (same Secret), and
+    the services' Kafka bootstrap is the Strimzi cluster's."""
+    clusters = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Cluster"
+                and d.get("apiVersion", "").startswith("postgresql.cnpg.io/")}
+    databases = {d["spec"]["name"]: d for d in docs if d.get("kind") == "Database"
+                 and d.get("apiVersion", "").startswith("postgresql.cnpg.io/")}
+    kafkas = {d["metadata"]["name"] for d in docs if d.get("kind") == "Kafka"}
+    problems = []
+    # An overlay may use an external PostgreSQL or Kafka instead (docs/operations.md, "Data
+    # services"): then it carries no Cluster / Kafka, and only the services' settings are checked.
+    if len(clusters) > 1:
+        problems.append(f"expected one CloudNativePG Cluster, found {sorted(clusters)}")
+    elif clusters:
+        (cluster_name, cluster), = clusters.items()
+        roles = {r["name"]: r for r in (cluster["spec"].get("managed") or {}).get("roles", [])}
+        for svc in SERVICES:
+            db = svc.replace("-", "_")
+            database = databases.get(db)
+            if database is None:
+                problems.append(f"no Database {db!r} for {svc}")
+                continue
+            if database["spec"]["cluster"]["name"] != cluster_name:
+                problems.append(f"Database {db!r} is not on cluster {cluster_name!r}")
+            owner = database["spec"].get("owner")
+            if owner not in roles:
+                problems.append(f"Database {db!r} is owned by {owner!r}, which the cluster does not manage")
+    if kafkas and "arkiv5" not in kafkas:
+        problems.append("the Strimzi Kafka is not named 'arkiv5' (the KafkaTopics' strimzi.io/cluster)")
+    for d in docs if kafkas else []:
+        if d.get("kind") == "ConfigMap":
+            for key, value in (d.get("data") or {}).items():
+                if key.endswith("_KAFKA_BOOTSTRAP_SERVERS") and not str(value).startswith("arkiv5-kafka-bootstrap:"):
+                    problems.append(f"{key}={value!r} is not the Strimzi cluster's bootstrap service")
+    if problems:
+        fail(f"{file}: data services: " + "; ".join(problems))
+    print(f"{file}: PostgreSQL {sorted(clusters) or 'external'} (a database and role per service), "
+          f"Kafka {sorted(kafkas) or 'external'}")
 
 
 # --- compose ---------------------------------------------------------------------------------
