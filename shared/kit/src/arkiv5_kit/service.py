@@ -37,6 +37,7 @@ from .inputs import InputPolicyMiddleware
 from .limits import InputLimits
 from .metrics import BUILD_INFO, HttpMetricsMiddleware, metrics_endpoint
 from .outbox import Outbox
+from .proxy import ForwardedPrefixMiddleware
 from .relay import OutboxRelay
 from .settings import ServiceSettings
 from .transport.base import Transport
@@ -271,6 +272,9 @@ def create_service_app(
     app.add_middleware(InputPolicyMiddleware, routes_of=app.router, limits=input_limits or InputLimits())
     app.add_middleware(HttpMetricsMiddleware, service=runtime.name)
     app.add_middleware(CorrelationIdMiddleware)
+    # Outermost: behind an ingress that strips /<service>, every later step sees the path the
+    # caller used, and links (Location, OpenAPI servers) carry the prefix (proxy.py).
+    app.add_middleware(ForwardedPrefixMiddleware)
     app.include_router(health_router({"database": runtime.database.ping, **(readiness or {})}))
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in routers:

@@ -13,6 +13,7 @@ from arkiv5_contracts.codelists import (
     TilknyttetRegistreringSom,
 )
 from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.proxy import location
 
 from ... import documents, service, visibility
 from ...schemas import (
@@ -84,7 +85,7 @@ async def upload_version(
             declared_type=request.headers.get("content-type"), filnavn=filnavn)
         objekter = await documents.objekter_of(session, dokumentbeskrivelse_id)
         out = await _document_answer(session, caller, beskrivelse, objekter)
-    response.headers["Location"] = f"/dokumentobjekter/{objekt.system_id}/fil"
+    response.headers["Location"] = location(request, f"/dokumentobjekter/{objekt.system_id}/fil")
     return out
 
 

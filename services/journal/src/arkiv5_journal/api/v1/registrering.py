@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from arkiv5_kit.errors import Unprocessable
+from arkiv5_kit.proxy import location
 
 from ... import formdata, idempotency, visibility
 from ...errors import UnsupportedMediaType
@@ -110,12 +111,12 @@ async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Wri
         async with db_of(request).unit_of_work() as session:
             again = await journalpost_view(session, caller, result.resource_id)
         return Response(again.model_dump_json(), status_code=result.status_code, media_type="application/json",
-                        headers={"Location": f"/journalposter/{result.resource_id}"})
+                        headers={"Location": location(request, f"/journalposter/{result.resource_id}")})
     registered, full = result
     out = visibility.registered_journalpost(registered.journalpost, registered.saksmappe, full=full,
                                             parts=registered.korrespondanseparter, documents=registered.dokumenter)
     # Serialised once here; returning the model would have FastAPI validate it a second time.
     return Response(out.model_dump_json(), status_code=201, media_type="application/json",
-                    headers={"Location": f"/journalposter/{registered.journalpost.system_id}"})
+                    headers={"Location": location(request, f"/journalposter/{registered.journalpost.system_id}")})
 
 

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
+from arkiv5_kit.proxy import location
+
 from ... import corrections, idempotency, service, visibility
 from ...schemas import (
     AvsluttSaksmappe,
@@ -38,7 +40,7 @@ async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Re
         response.status_code = result.status_code
         async with db_of(request).unit_of_work() as session:
             result = await saksmappe_view(session, caller, await service.get_saksmappe(session, result.resource_id))
-    response.headers["Location"] = f"/saksmapper/{result.system_id}"
+    response.headers["Location"] = location(request, f"/saksmapper/{result.system_id}")
     return result
 
 
@@ -102,7 +104,7 @@ async def add_saksmappe_merknad(saksmappe_id: UUID, body: MerknadIn, request: Re
         saksmappe = await service.get_saksmappe(session, saksmappe_id)
         full = await visibility.may_see_screened_saksmappe(session, caller, saksmappe, answer=True)
         [out] = visibility.saksmappe_merknader(saksmappe, [m], full=full)
-    response.headers["Location"] = f"/saksmapper/{saksmappe_id}/merknader"
+    response.headers["Location"] = location(request, f"/saksmapper/{saksmappe_id}/merknader")
     return out
 
 
