@@ -54,3 +54,14 @@ def test_tracebacks_are_redacted_too(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "15108612345" not in out
     assert "RuntimeError" in out and MASK in out
+
+
+def test_plain_lines_keep_the_structured_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("suite", level="INFO", json_lines=False)
+    log = logging.getLogger("arkiv5.test")
+    log.info("service stopped", extra={"service": "journal"})
+    log.warning("dispatch round failed", extra={"error_type": "OperationalError", "reason": "no route to host",
+                                                "fnr": "15108612345"})
+    first, second = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert "[journal]" in first  # the service that stopped, not the process hosting it
+    assert second.endswith('error_type=OperationalError reason="no route to host" fnr=' + MASK), second

@@ -71,9 +71,34 @@ class RedactingJsonFormatter(JsonFormatter):
         return redact(str(super().formatStack(stack_info)))
 
 
+# What every LogRecord has; anything else on a record came from `extra=` and is a field.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime", "service", "correlation_id", "taskName"}
+
+
 class RedactingFormatter(logging.Formatter):
+    """The plain (human) format: the message, then the structured fields as key=value, so
+    `ARKIV5_LOG_JSON=false` loses nothing the JSON lines carry."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES and not k.startswith("_")}
+        correlation = getattr(record, "correlation_id", None)
+        if correlation:
+            fields["correlation_id"] = correlation
+        if not fields:
+            return line
+        first, newline, rest = line.partition("\n")  # fields go on the message line, before a traceback
+        rendered = " ".join(f"{k}={_field(v)}" for k, v in fields.items())
+        return f"{first} {rendered}{newline}{rest}"
+
     def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
         return format_exception_safely(ei)
+
+
+def _field(value: object) -> str:
+    text = redact(_safe(value))
+    return f'"{text}"' if not text or any(c.isspace() or c in '"=' for c in text) else text
 
 
 class ContextFilter(logging.Filter):

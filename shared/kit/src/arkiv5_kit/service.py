@@ -145,7 +145,7 @@ class ServiceRuntime:
         self._tasks += [asyncio.create_task(c.run(), name=c.group) for c in self.consumers]
         self._tasks += [asyncio.create_task(job(self._stopping), name=f"{self.name}-{n}") for n, job in self._jobs]
         self.started = True
-        log.info("service started", extra={"transport": self.transport.name})
+        log.info("service started", extra={"service": self.name, "transport": self.transport.name})
 
     async def stop(self) -> None:
         """Graceful: consumers finish and commit their batch, the relay flushes, then close."""
@@ -167,7 +167,7 @@ class ServiceRuntime:
                 log.error("stop hook %s failed with %s", getattr(hook, "__qualname__", hook), type(exc).__name__)
         await self.transport.stop()
         await self.database.dispose()
-        log.info("service stopped")
+        log.info("service stopped", extra={"service": self.name})
 
     async def _await(self, tasks: Sequence[asyncio.Task[None]]) -> None:
         if not tasks:
