@@ -25,14 +25,14 @@ from arkiv5_contracts.policy import Action, Resource
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden, Unprocessable
 
-from . import search, service
+from . import service
 from .authz import access
 from .domain import screening
 from .domain.numbering import today_in_oslo
 from .errors import ImmutableField, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from .models import Journalpost, Korrespondansepart, Part, Saksmappe
 from .schemas import ApiModel, SkjermingIn
-from .store import changelog
+from .store import changelog, search
 
 MERGE_PATCH = "application/merge-patch+json"
 

@@ -28,7 +28,6 @@ from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.dml import insert_ignore
 from arkiv5_kit.errors import Conflict, NotFound, Unprocessable
 
-from . import search
 from .authz import access
 from .context import Context, now_utc
 from .domain import screening, workflow
@@ -57,7 +56,7 @@ from .schemas import (
     SaksmappeCreate,
     SkjermingIn,
 )
-from .store import changelog
+from .store import changelog, search
 from .store.repository import get_journalpost, get_saksmappe
 
 # Fixed ids of the structure created on first use, so concurrent first requests (or

@@ -160,10 +160,8 @@ async def sok(
                              journalposttype=kind.kode if kind else None, administrativ_enhet=administrativ_enhet,
                              saksbehandler=saksbehandler, fra=fra, til=til)
     async with db_of(request).unit_of_work() as session:
-        rows, masked = await search.search(session, caller=caller, q=q, filters=filters, top=top, skip=skip,
-                                           newest_first=sort.startswith("-"),
-                                           may_read_screened=visibility.may_see_screened_journalpost)
-        results = await visibility.journalposter_out(session, rows, masked_ids=masked, detail=False)
+        results = await search.search(session, caller=caller, q=q, filters=filters, top=top, skip=skip,
+                                      newest_first=sort.startswith("-"))
         return Page[JournalpostOut](count=len(results), results=results)
 
 
