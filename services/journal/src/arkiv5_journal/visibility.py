@@ -31,11 +31,10 @@ from arkiv5_contracts.codelists import (
     TilknyttetRegistreringSom,
     Variantformat,
 )
-from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden
 
-from .authz import access
+from .authz import access, sporing
 from .domain import numbering, screening
 from .domain.numbering import today_in_oslo
 from .models import (
@@ -225,11 +224,9 @@ async def may_see_screened_journalpost(
     """
     today = today_in_oslo()
     resource = await access.journalpost_resource(session, journalpost, saksmappe, today)
-    if not answer:
-        await access.authorize(session, caller, Action.READ, resource)
-    if not journalpost_codes(journalpost, saksmappe, today):
-        return True
-    return await access.is_allowed(session, caller, Action.READ_SCREENED, resource)
+    screened = bool(journalpost_codes(journalpost, saksmappe, today))
+    return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
+                                object_type="journalpost", saksmappe_id=saksmappe.system_id)
 
 
 async def may_see_screened_saksmappe(session: AsyncSession, caller: Caller, saksmappe: Saksmappe, *,
@@ -237,11 +234,9 @@ async def may_see_screened_saksmappe(session: AsyncSession, caller: Caller, saks
     """As `may_see_screened_journalpost`, for a case."""
     today = today_in_oslo()
     resource = await access.saksmappe_resource(session, saksmappe, today)
-    if not answer:
-        await access.authorize(session, caller, Action.READ, resource)
-    if not active_codes(saksmappe, today) and not saksmappe.sekundaer_klassifikasjon:
-        return True
-    return await access.is_allowed(session, caller, Action.READ_SCREENED, resource)
+    screened = bool(active_codes(saksmappe, today)) or bool(saksmappe.sekundaer_klassifikasjon)
+    return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
+                                object_type="saksmappe", saksmappe_id=saksmappe.system_id)
 
 
 def dokumentobjekt_out(o: Dokumentobjekt, *, masked: bool = False) -> DokumentobjektOut:

@@ -20,7 +20,7 @@ from sqlmodel import col
 from arkiv5_contracts.codelists import Journalstatus, Saksstatus
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
-from arkiv5_contracts.policy import Action, Principal, Resource, ResourceKind, Role, decide
+from arkiv5_contracts.policy import Action, Decision, Principal, Resource, ResourceKind, Role, decide
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden
 
@@ -203,6 +203,16 @@ async def authorize(session: AsyncSession, caller: Caller, action: Action, resou
     decision = decide(await principal_for(session, caller, at), action, resource, at)
     if not decision.allowed:
         raise Forbidden(decision.reason, rule=decision.rule)
+
+
+async def decision(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> Decision:
+    """The policy's decision with its rule (for the sporingslogg); a caller without rights is refused."""
+    at = today_in_oslo()
+    try:
+        principal = await principal_for(session, caller, at)
+    except Forbidden as refused:
+        return Decision(allowed=False, rule="principal.no-rights", reason=refused.detail)
+    return decide(principal, action, resource, at)
 
 
 async def is_allowed(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> bool:
