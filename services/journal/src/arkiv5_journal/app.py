@@ -15,7 +15,7 @@ from .api.sporing import SporingMiddleware
 from .blobstore import FilesystemBlobStore
 from .blobsweep import sweep_job
 from .consumers import register_consumers
-from .service import Context
+from .context import Context
 from .settings import JournalSettings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
