@@ -3,7 +3,7 @@ service's sporingslogg within seconds, once each; reads of unscreened material d
 
 The embedded suite (in-process bus): a case handler cleared for client cases reads a
 journalpost in a client's case (allowed), a reader without clearance reads it masked and a
-caller with no right to the case is refused (both denied); the arkivleder finds each read per
+the reads of a caller with no right to the case, refused, are noted the same way; the arkivleder finds each read per
 person and per object, with paging, and nobody else may search.
 """
 
