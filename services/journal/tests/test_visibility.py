@@ -253,3 +253,45 @@ async def test_a_screened_word_and_a_client_are_screened_in_every_field_without_
     hits = (await journal.client.get("/sok", params={"q": "Samtale"}, headers=leser)).json()
     assert hits["count"] == 1, "the post is found by its public words, shown masked"
     assert (await journal.client.get("/sok", params={"q": "Tverrbakken"}, headers=leser)).json()["count"] == 0
+
+
+async def test_making_oneself_responsible_for_a_restricted_case_is_no_way_to_clearance(journal: Journal) -> None:
+    """A leader without clearance for a restricted case in her unit tree may not set herself as
+    saksansvarlig (nor distribute its journalpost to herself) and still reads it masked; the
+    archive service, or a leader cleared for the code, may change who is responsible."""
+    await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
+    leder_id = await journal.grant("leder", roles=["leder"], led=[UNIT])
+    cleared_id = await journal.grant("klarert", roles=["leder"], led=[UNIT], codes=["6"])
+    arkivar, leder = journal.person("arkivar"), journal.person("leder")
+    skjerming = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13", "skjermingMetadata": ["TMO"]}
+    created = await journal.client.post("/saksmapper", headers=arkivar, json=case(
+        tittel=f"Barnevern {SECRET}", skjermedeOrd=[SECRET], skjerming=skjerming))
+    assert created.status_code == 201, created.text
+    url = created.headers["location"]
+    registered = await journal.client.post(f"{url}/journalposter", headers=arkivar, json=incoming(
+        tittel=f"Melding om {SECRET}", skjermedeOrd=[SECRET]))
+    assert registered.status_code == 201, registered.text
+    jp = registered.json()["systemID"]
+
+    read = await journal.client.get(url, headers=leder)
+    assert read.status_code == 200 and SECRET not in read.text
+    patched = await journal.client.patch(url, json={"saksansvarlig": str(leder_id)}, headers={
+        **leder, "Content-Type": "application/merge-patch+json", "If-Match": read.headers["ETag"]})
+    assert patched.status_code == 403, patched.text
+    assert patched.json()["rule"] == "assign.restricted.not-cleared"
+    distributed = await journal.client.post(f"/journalposter/{jp}/fordeling", json={"saksbehandler": str(leder_id)},
+                                            headers=leder)
+    assert distributed.status_code == 403, distributed.text
+    for path in (url, f"/journalposter/{jp}"):
+        again = await journal.client.get(path, headers=leder)
+        assert again.status_code == 200 and SECRET not in again.text, path
+
+    # A leader cleared for the code, and the archive service, may change who is responsible.
+    cleared = journal.person("klarert")
+    tag = (await journal.client.get(url, headers=cleared)).headers["ETag"]
+    by_cleared = await journal.client.patch(url, json={"saksansvarlig": str(cleared_id)}, headers={
+        **cleared, "Content-Type": "application/merge-patch+json", "If-Match": tag})
+    assert by_cleared.status_code == 200, by_cleared.text
+    by_archive = await journal.client.patch(url, json={"saksansvarlig": None}, headers={
+        **arkivar, "Content-Type": "application/merge-patch+json", "If-Match": by_cleared.headers["ETag"]})
+    assert by_archive.status_code == 200, by_archive.text

@@ -176,7 +176,10 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: Context, caller: Call
     saksmappe = await session.get(Saksmappe, saksmappe_id, with_for_update=True)
     if saksmappe is None:
         raise NotFound("No saksmappe has this systemID.")
-    await _authorize(session, caller, await access.saksmappe_resource(session, saksmappe, today_in_oslo()))
+    resource = await access.saksmappe_resource(session, saksmappe, today_in_oslo())
+    await _authorize(session, caller, resource)
+    if "saksansvarlig" in patch.model_fields_set and patch.saksansvarlig != saksmappe.saksansvarlig_id:
+        await access.authorize_assignment(session, caller, resource)
     if not _matches(if_match, etag(saksmappe)):
         raise PreconditionFailed("The saksmappe changed since it was read; read it again and repeat the correction.")
     fields = patch.model_fields_set

@@ -205,6 +205,24 @@ async def authorize(session: AsyncSession, caller: Caller, action: Action, resou
         raise Forbidden(decision.reason, rule=decision.rule)
 
 
+_ASSIGNERS = frozenset({Role.ARKIVLEDER, Role.ARKIVTJENESTE})
+
+
+async def authorize_assignment(session: AsyncSession, caller: Caller, resource: Resource) -> None:
+    """Who is saksansvarlig or saksbehandler of a restricted record is an act of its own: the
+    archive service's, or a leader's who is cleared for the record's access code. Being made
+    responsible lets a person read the record, so the act must never be a way to clearance."""
+    if resource.access_code is None:
+        return  # not restricted: the write's own rule decides
+    principal = await principal_for(session, caller, today_in_oslo())
+    if principal.roles & _ASSIGNERS:
+        return
+    if Role.LEDER in principal.roles and resource.access_code in principal.access_codes:
+        return
+    raise Forbidden("Changing who is responsible for a restricted record needs the archive service or a leader "
+                    "cleared for its access code.", rule="assign.restricted.not-cleared")
+
+
 async def decision(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> Decision:
     """The policy's decision with its rule (for the sporingslogg); a caller without rights is refused."""
     at = today_in_oslo()

@@ -25,6 +25,7 @@ async def fordel(
 ) -> Fordeling:
     journalpost, _saksmappe, resource = await journalpost_and_resource(session, journalpost_id)
     await access.authorize(session, caller, Action.DISTRIBUTE, resource)
+    await access.authorize_assignment(session, caller, resource)
     if journalpost.saksbehandler_id == body.saksbehandler and (
         body.administrativ_enhet is None or body.administrativ_enhet == journalpost.administrativ_enhet_id
     ):
