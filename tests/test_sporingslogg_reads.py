@@ -2,9 +2,9 @@
 service's sporingslogg within seconds, once each; reads of unscreened material do not.
 
 The embedded suite (in-process bus): a case handler cleared for client cases reads a
-journalpost in a client's case (allowed), a reader without clearance reads it masked and a
-the reads of a caller with no right to the case, refused, are noted the same way; the arkivleder finds each read per
-person and per object, with paging, and nobody else may search.
+journalpost in a client's case (allowed) and a reader without clearance reads it masked
+(denied); the arkivleder finds each read once, per person and per object, with paging, and
+nobody else may search. (Refused reads, 403, are noted by the same code path.)
 """
 
 from __future__ import annotations
