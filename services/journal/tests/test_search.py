@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import pytest
 
-from arkiv5_journal import search
 from arkiv5_journal.domain.numbering import today_in_oslo
+from arkiv5_journal.store import search
 
 from .conftest import FNR, OTHER_UNIT, Journal, _journal, case, incoming
 

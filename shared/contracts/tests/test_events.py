@@ -40,6 +40,11 @@ def sample_value(annotation: Any, name: str) -> Any:
         return datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return next(iter(annotation))
+    if origin is typing.Literal:
+        return typing.get_args(annotation)[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):  # a part of an event, e.g. one read
+        hints = typing.get_type_hints(annotation)
+        return annotation(**{field: sample_value(hints[field], field) for field in annotation.model_fields})
     if annotation is str:
         return "ab" * 32 if name == "sha256" else "application/pdf" if name == "media_type" else "code-1"
     raise AssertionError(f"no sample for {name}: {annotation!r}")

@@ -14,6 +14,7 @@ from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
+from .audit_consumer import register_audit_consumer
 from .auth import LocalJwks
 from .domain import federation, signing, tokens
 from .limits import BodyLimit
@@ -45,6 +46,7 @@ def create_app(
         publish_ahead_s=settings.signing_key_publish_ahead_s,
     )
     runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
+    register_audit_consumer(runtime, settings)  # the sporingslogg of the journal's screened reads
 
     @runtime.on_start
     async def signing_key_and_demo() -> None:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -268,6 +268,10 @@ class AuditEntry(AccessTable, table=True):
     """Sporingslogg: ids, codes and outcomes only, never names or titles."""
 
     __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_action_occurred_at", "action", "occurred_at"),
+        Index("ix_audit_entry_actor_occurred_at", "actor_id", "occurred_at"),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     occurred_at: datetime = _timestamp()

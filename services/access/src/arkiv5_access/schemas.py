@@ -409,3 +409,27 @@ class SigningKeyRead(BaseModel):
     is_encrypted: bool
     is_signing: bool
     is_published: bool
+
+
+class SporingRead(BaseModel):
+    """One read of screened content: who (person id, or the system's client id), when, which
+    object, the access code, the rule that decided and the outcome (allowed: shown in full;
+    denied: shown masked or refused)."""
+
+    model_config = _OUT
+    id: UUID
+    occurred_at: Instant
+    action: str
+    outcome: str
+    actor_id: UUID | None
+    object_type: str | None
+    object_id: UUID | None
+    access_code: str | None
+    rule: str | None
+    details: dict[str, str]
+    correlation_id: UUID | None
+
+
+class SporingsloggPage(BaseModel):
+    count: int = Field(description="Entries matching in all (the page holds at most $top of them)")
+    results: list[SporingRead]

@@ -83,6 +83,13 @@ class AccessSettings(ServiceSettings):
         default=1_048_576, ge=1024,
         description="Largest request body accepted; a larger one is refused with 413 before it is read",
     )
+    sporingslogg_retention_days: int = Field(
+        default=3650, ge=1, le=36500,
+        description="Reads of screened content are kept in the sporingslogg this many days, then deleted",
+    )
+    sporingslogg_purge_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often the job deleting expired sporingslogg entries runs"
+    )
 
     @field_validator("trusted_issuers")
     @classmethod

@@ -11,6 +11,7 @@ from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
+from .api.sporing import SporingMiddleware
 from .blobstore import FilesystemBlobStore
 from .blobsweep import sweep_job
 from .consumers import register_consumers
@@ -35,6 +36,7 @@ def create_app(settings: JournalSettings | None = None, bus: Transport | None = 
         description="The Noark 5 archive: saksmappe, journalpost, dokumenter, numbering, workflow, public journal, reports and search.",
         routers=routers,
     )
+    app.add_middleware(SporingMiddleware, runtime=runtime)  # the sporingslogg of screened reads
     app.state.journal_context = context
     app.state.blob_store = FilesystemBlobStore(settings.resolved_blob_dir())
     if settings.blob_sweep_interval_hours > 0:

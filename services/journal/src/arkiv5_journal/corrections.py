@@ -25,7 +25,6 @@ from arkiv5_contracts.policy import Action, Resource
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden, Unprocessable
 
-from . import search
 from .authz import access
 from .context import Context, now_utc
 from .domain import screening
@@ -41,7 +40,7 @@ from .errors import (
 from .models import Arkivdel, Journalpost, Klasse, Korrespondansepart, Part, Saksmappe
 from .saksmappe.create import public_title, skjerming_values
 from .schemas import ApiModel, SkjermingIn
-from .store import changelog
+from .store import changelog, search
 from .store.repository import get_saksmappe, klasse_by_id
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -177,7 +176,10 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: Context, caller: Call
     saksmappe = await session.get(Saksmappe, saksmappe_id, with_for_update=True)
     if saksmappe is None:
         raise NotFound("No saksmappe has this systemID.")
-    await _authorize(session, caller, await access.saksmappe_resource(session, saksmappe, today_in_oslo()))
+    resource = await access.saksmappe_resource(session, saksmappe, today_in_oslo())
+    await _authorize(session, caller, resource)
+    if "saksansvarlig" in patch.model_fields_set and patch.saksansvarlig != saksmappe.saksansvarlig_id:
+        await access.authorize_assignment(session, caller, resource)
     if not _matches(if_match, etag(saksmappe)):
         raise PreconditionFailed("The saksmappe changed since it was read; read it again and repeat the correction.")
     fields = patch.model_fields_set

@@ -31,11 +31,10 @@ from arkiv5_contracts.codelists import (
     TilknyttetRegistreringSom,
     Variantformat,
 )
-from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden
 
-from .authz import access
+from .authz import access, sporing
 from .domain import numbering, screening
 from .domain.numbering import today_in_oslo
 from .models import (
@@ -60,11 +59,24 @@ from .schemas import (
     SaksmappeOut,
     SkjermingOut,
 )
+from .store import screened
 from .store.repository import dokumentbeskrivelser
 
 MASK = screening.MASK
 active_codes = screening.active_codes
 journalpost_codes = screening.journalpost_codes
+_screen = screening.screen_text
+screened_words = screened.screened_words
+
+
+def registration_words(journalpost: Journalpost, saksmappe: Saksmappe, parts: list[Korrespondansepart]) -> list[str]:
+    """The screened words known from a registration alone (its answer is rendered without a read)."""
+    words = screening.marked_words(saksmappe.tittel, saksmappe.offentlig_tittel)
+    words += screening.marked_words(journalpost.tittel, journalpost.offentlig_tittel)
+    if active_codes(saksmappe, journalpost.journaldato):
+        words += screening.party_words([p.korrespondansepart_navn for p in parts],
+                                       [n for p in parts for n in (p.foedselsnummer, p.organisasjonsnummer)])
+    return words
 
 
 def _skjerming(row: Saksmappe | Journalpost) -> SkjermingOut | None:
@@ -81,19 +93,21 @@ def _skjerming(row: Saksmappe | Journalpost) -> SkjermingOut | None:
 async def _saksmappe_out(session: AsyncSession, saksmappe: Saksmappe, *, masked: bool) -> SaksmappeOut:
     today = today_in_oslo()
     codes = active_codes(saksmappe, today) if masked else []
+    words = (await screened_words(session, [saksmappe])).of_case(saksmappe.system_id) if masked else []
     klasse = await session.get(Klasse, saksmappe.klasse_id) if saksmappe.klasse_id else None
     parts = (await session.execute(select(Part).where(col(Part.saksmappe_id) == saksmappe.system_id))).scalars()
     hide_parts = screening.screens(codes, screening.PARTY_CODES)
     return SaksmappeOut(
         system_id=saksmappe.system_id, mappe_id=saksmappe.mappe_id, saksaar=saksmappe.saksaar,
         sakssekvensnummer=saksmappe.sakssekvensnummer, saksdato=saksmappe.saksdato,
-        tittel=saksmappe.offentlig_tittel if screening.screens(codes, screening.TITLE_CODES_MAPPE) else saksmappe.tittel,
-        offentlig_tittel=saksmappe.offentlig_tittel, administrativ_enhet=saksmappe.administrativ_enhet_id,
+        tittel=_screen(saksmappe.offentlig_tittel if screening.screens(codes, screening.TITLE_CODES_MAPPE)
+                       else saksmappe.tittel, words),
+        offentlig_tittel=_screen(saksmappe.offentlig_tittel, words), administrativ_enhet=saksmappe.administrativ_enhet_id,
         saksansvarlig=saksmappe.saksansvarlig_id, saksstatus=Saksstatus(saksmappe.saksstatus),
         klasse=(MASK if screening.screens(codes, screening.CLASS_CODES) else klasse.klasse_id) if klasse else None,
         sekundaerklassifikasjon=(MASK if masked and saksmappe.sekundaer_klassifikasjon else saksmappe.sekundaer_klassifikasjon),
         avsluttet_dato=saksmappe.avsluttet_dato, skjerming=_skjerming(saksmappe),
-        part=[PartOut(system_id=p.system_id, part_navn=MASK if hide_parts else p.part_navn,
+        part=[PartOut(system_id=p.system_id, part_navn=MASK if hide_parts else _screen(p.part_navn, words),
                       part_rolle=PartRolle(p.part_rolle),
                       foedselsnummer=(MASK if p.foedselsnummer else None) if masked else p.foedselsnummer)
               for p in parts],
@@ -101,12 +115,13 @@ async def _saksmappe_out(session: AsyncSession, saksmappe: Saksmappe, *, masked:
     )
 
 
-def korrespondansepart_out(part: Korrespondansepart, codes: list[str], *, masked: bool) -> KorrespondansepartOut:
+def korrespondansepart_out(part: Korrespondansepart, codes: list[str], *, masked: bool,
+                           words: list[str] | None = None) -> KorrespondansepartOut:
     wanted = screening.SENDER_CODES if part.korrespondanseparttype in screening.SENDER_TYPES else screening.RECIPIENT_CODES
     hide = screening.screens(codes, wanted)
     return KorrespondansepartOut(
         system_id=part.system_id, korrespondanseparttype=Korrespondanseparttype(part.korrespondanseparttype),
-        korrespondansepart_navn=MASK if hide else part.korrespondansepart_navn,
+        korrespondansepart_navn=MASK if hide else _screen(part.korrespondansepart_navn, words or []),
         # Identity numbers and addresses are for authorised case work only.
         foedselsnummer=None if masked else part.foedselsnummer,
         organisasjonsnummer=None if hide else part.organisasjonsnummer,
@@ -132,6 +147,7 @@ async def journalposter_out(
     avskrivninger: dict[UUID, list[Avskrivning]] = {}
     merknader: dict[UUID, list[Merknad]] = {}
     documents = {}
+    words = await screened_words(session, list({s.system_id: s for j, s in rows if j.system_id in masked_ids}.values()))
     if ids:
         for p in (await session.execute(select(Korrespondansepart).where(
                 col(Korrespondansepart.journalpost_id).in_(ids)))).scalars():
@@ -149,17 +165,22 @@ async def journalposter_out(
                             parts=parts.get(journalpost.system_id, []),
                             avskrivninger=avskrivninger.get(journalpost.system_id, []),
                             merknader=merknader.get(journalpost.system_id, []),
-                            documents=documents.get(journalpost.system_id, []))
+                            documents=documents.get(journalpost.system_id, []),
+                            words=words.of_post(journalpost.system_id, saksmappe.system_id))
             for journalpost, saksmappe in rows]
 
 
 def journalpost_out(
     journalpost: Journalpost, saksmappe: Saksmappe, *, today: date, masked: bool, parts: list[Korrespondansepart],
     avskrivninger: list[Avskrivning], merknader: list[Merknad],
-    documents: list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]],
+    documents: list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]], words: list[str] | None = None,
 ) -> JournalpostOut:
-    """One journalpost with its parts, as a caller who may (masked=False) or may not see screened fields."""
+    """One journalpost with its parts, as a caller who may (masked=False) or may not see screened fields.
+
+    For a masked caller `words` (see `screened_words`) are screened in every text field.
+    """
     codes = journalpost_codes(journalpost, saksmappe, today) if masked else []
+    words = (words or []) if masked else []
     hide_title = screening.screens(codes, screening.TITLE_CODES_REGISTRERING)
     hide_doc_titles = screening.screens(codes, screening.DOCUMENT_TITLE_CODES) or hide_title
     hide_remarks = screening.screens(codes, screening.REMARK_CODES)
@@ -169,22 +190,23 @@ def journalpost_out(
         journalpostnummer=journalpost.journalpostnummer,
         journalposttype=Journalposttype(journalpost.journalposttype),
         journalstatus=Journalstatus(journalpost.journalstatus), journaldato=journalpost.journaldato,
-        tittel=journalpost.offentlig_tittel if hide_title else journalpost.tittel,
-        offentlig_tittel=journalpost.offentlig_tittel, er_vedtak=journalpost.er_vedtak,
+        tittel=_screen(journalpost.offentlig_tittel if hide_title else journalpost.tittel, words),
+        offentlig_tittel=_screen(journalpost.offentlig_tittel, words), er_vedtak=journalpost.er_vedtak,
         dokumentets_dato=journalpost.dokumentets_dato, mottatt_dato=journalpost.mottatt_dato,
         sendt_dato=journalpost.sendt_dato, forfallsdato=journalpost.forfallsdato,
         offentlighetsvurdert_dato=journalpost.offentlighetsvurdert_dato,
         administrativ_enhet=journalpost.administrativ_enhet_id, saksbehandler=journalpost.saksbehandler_id,
         skjerming=_skjerming(journalpost), er_etterregistrert=journalpost.er_etterregistrert,
         har_forsendelsesfeil=journalpost.har_forsendelsesfeil,
-        korrespondansepart=[korrespondansepart_out(p, codes, masked=masked) for p in parts],
+        korrespondansepart=[korrespondansepart_out(p, codes, masked=masked, words=words) for p in parts],
         avskrivning=[AvskrivningOut(
             system_id=a.system_id, avskrivningsdato=a.avskrivningsdato, avskrevet_av=a.avskrevet_av,
             avskrivningsmaate=Avskrivningsmaate(a.avskrivningsmaate),
             referanse_avskrives_av_journalpost=a.referanse_avskrives_av_journalpost)
             for a in avskrivninger],
-        merknad=[merknad_out(m, hide=hide_remarks) for m in merknader],
-        dokumentbeskrivelse=[dokumentbeskrivelse_out(b, objekter, hide_title=hide_doc_titles, masked=masked)
+        merknad=[merknad_out(m, hide=hide_remarks, words=words) for m in merknader],
+        dokumentbeskrivelse=[dokumentbeskrivelse_out(b, objekter, hide_title=hide_doc_titles, masked=masked,
+                                                     words=words)
                              for b, objekter in documents],
         opprettet_dato=journalpost.opprettet_dato, opprettet_av=journalpost.opprettet_av,
         er_skjermet_for_deg=bool(codes),
@@ -202,11 +224,9 @@ async def may_see_screened_journalpost(
     """
     today = today_in_oslo()
     resource = await access.journalpost_resource(session, journalpost, saksmappe, today)
-    if not answer:
-        await access.authorize(session, caller, Action.READ, resource)
-    if not journalpost_codes(journalpost, saksmappe, today):
-        return True
-    return await access.is_allowed(session, caller, Action.READ_SCREENED, resource)
+    screened = bool(journalpost_codes(journalpost, saksmappe, today))
+    return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
+                                object_type="journalpost", saksmappe_id=saksmappe.system_id)
 
 
 async def may_see_screened_saksmappe(session: AsyncSession, caller: Caller, saksmappe: Saksmappe, *,
@@ -214,11 +234,9 @@ async def may_see_screened_saksmappe(session: AsyncSession, caller: Caller, saks
     """As `may_see_screened_journalpost`, for a case."""
     today = today_in_oslo()
     resource = await access.saksmappe_resource(session, saksmappe, today)
-    if not answer:
-        await access.authorize(session, caller, Action.READ, resource)
-    if not active_codes(saksmappe, today) and not saksmappe.sekundaer_klassifikasjon:
-        return True
-    return await access.is_allowed(session, caller, Action.READ_SCREENED, resource)
+    screened = bool(active_codes(saksmappe, today)) or bool(saksmappe.sekundaer_klassifikasjon)
+    return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
+                                object_type="saksmappe", saksmappe_id=saksmappe.system_id)
 
 
 def dokumentobjekt_out(o: Dokumentobjekt, *, masked: bool = False) -> DokumentobjektOut:
@@ -231,17 +249,18 @@ def dokumentobjekt_out(o: Dokumentobjekt, *, masked: bool = False) -> Dokumentob
 
 
 def dokumentbeskrivelse_out(b: Dokumentbeskrivelse, objekter: list[Dokumentobjekt], *, hide_title: bool,
-                            masked: bool) -> DokumentbeskrivelseOut:
+                            masked: bool, words: list[str] | None = None) -> DokumentbeskrivelseOut:
     return DokumentbeskrivelseOut(
-        system_id=b.system_id, dokumentnummer=b.dokumentnummer, tittel=MASK if hide_title else b.tittel,
+        system_id=b.system_id, dokumentnummer=b.dokumentnummer,
+        tittel=MASK if hide_title else _screen(b.tittel, words or []),
         dokumenttype=Dokumenttype(b.dokumenttype) if b.dokumenttype else None,
         tilknyttet_registrering_som=TilknyttetRegistreringSom(b.tilknyttet_registrering_som),
         tilknyttet_dato=b.tilknyttet_dato, skanning_kontrollert=b.skanning_kontrollert,
         dokumentobjekt=[dokumentobjekt_out(o, masked=masked) for o in objekter])
 
 
-def merknad_out(m: Merknad, *, hide: bool) -> MerknadOut:
-    return MerknadOut(system_id=m.system_id, merknadstekst=MASK if hide else m.merknadstekst,
+def merknad_out(m: Merknad, *, hide: bool, words: list[str] | None = None) -> MerknadOut:
+    return MerknadOut(system_id=m.system_id, merknadstekst=MASK if hide else _screen(m.merknadstekst, words or []),
                       merknadstype=m.merknadstype, merknadsdato=m.merknadsdato,
                       merknad_registrert_av=m.merknad_registrert_av)
 
@@ -258,20 +277,22 @@ async def saksmappe(session: AsyncSession, caller: Caller, saksmappe: Saksmappe,
     full = await may_see_screened_saksmappe(session, caller, saksmappe, answer=answer)
     out = await _saksmappe_out(session, saksmappe, masked=not full)
     if merknader is not None:
-        out.merknad = saksmappe_merknader(saksmappe, merknader, full=full)
+        out.merknad = await saksmappe_merknader(session, saksmappe, merknader, full=full)
     return out
 
 
-def saksmappe_merknader(saksmappe: Saksmappe, merknader: list[Merknad], *, full: bool) -> list[MerknadOut]:
-    # The text is masked where the case screens remarks (MT).
+async def saksmappe_merknader(session: AsyncSession, saksmappe: Saksmappe, merknader: list[Merknad], *,
+                              full: bool) -> list[MerknadOut]:
+    # The text is masked where the case screens remarks (MT); screened words never show.
     hide = not full and screening.screens(active_codes(saksmappe, today_in_oslo()), screening.REMARK_CODES)
-    return [merknad_out(m, hide=hide) for m in merknader]
+    words = [] if full else (await screened_words(session, [saksmappe])).of_case(saksmappe.system_id)
+    return [merknad_out(m, hide=hide, words=words) for m in merknader]
 
 
 async def saksmappe_merknader_for(session: AsyncSession, caller: Caller, saksmappe: Saksmappe,
                                   merknader: list[Merknad]) -> list[MerknadOut]:
-    return saksmappe_merknader(saksmappe, merknader,
-                               full=await may_see_screened_saksmappe(session, caller, saksmappe))
+    return await saksmappe_merknader(session, saksmappe, merknader,
+                                     full=await may_see_screened_saksmappe(session, caller, saksmappe))
 
 
 async def journalposter(session: AsyncSession, caller: Caller, rows: list[tuple[Journalpost, Saksmappe]], *,
@@ -301,7 +322,8 @@ def registered_journalpost(journalpost: Journalpost, saksmappe: Saksmappe, *, fu
                            documents: list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]) -> JournalpostOut:
     """The answer to a registration, rendered from what was written (no read back)."""
     return journalpost_out(journalpost, saksmappe, today=journalpost.journaldato, masked=not full, parts=parts,
-                           avskrivninger=[], merknader=[], documents=documents)
+                           avskrivninger=[], merknader=[], documents=documents,
+                           words=[] if full else registration_words(journalpost, saksmappe, parts))
 
 
 async def dokumentbeskrivelse(session: AsyncSession, caller: Caller, journalpost: Journalpost, saksmappe: Saksmappe,
@@ -311,14 +333,18 @@ async def dokumentbeskrivelse(session: AsyncSession, caller: Caller, journalpost
     full = await may_see_screened_journalpost(session, caller, journalpost, saksmappe, answer=answer)
     codes = [] if full else journalpost_codes(journalpost, saksmappe, today_in_oslo())
     hide_title = screening.screens(codes, screening.DOCUMENT_TITLE_CODES | screening.TITLE_CODES_REGISTRERING)
-    return dokumentbeskrivelse_out(beskrivelse, objekter, hide_title=hide_title, masked=not full)
+    words = [] if full else (await screened_words(session, [saksmappe])).of_post(journalpost.system_id,
+                                                                                 saksmappe.system_id)
+    return dokumentbeskrivelse_out(beskrivelse, objekter, hide_title=hide_title, masked=not full, words=words)
 
 
 async def journalpost_merknad(session: AsyncSession, caller: Caller, journalpost: Journalpost, saksmappe: Saksmappe,
                               merknad: Merknad, *, answer: bool = False) -> MerknadOut:
     full = await may_see_screened_journalpost(session, caller, journalpost, saksmappe, answer=answer)
     codes = [] if full else journalpost_codes(journalpost, saksmappe, today_in_oslo())
-    return merknad_out(merknad, hide=screening.screens(codes, screening.REMARK_CODES))
+    words = [] if full else (await screened_words(session, [saksmappe])).of_post(journalpost.system_id,
+                                                                                 saksmappe.system_id)
+    return merknad_out(merknad, hide=screening.screens(codes, screening.REMARK_CODES), words=words)
 
 
 async def require_full_view(session: AsyncSession, caller: Caller, journalpost: Journalpost | None,
@@ -330,3 +356,40 @@ async def require_full_view(session: AsyncSession, caller: Caller, journalpost: 
         full = await may_see_screened_saksmappe(session, caller, saksmappe)
     if not full:
         raise Forbidden("The change log of a screened record needs clearance for its access code.")
+
+
+def screen_text(text: str, words: list[str]) -> str:
+    """A text as a caller without clearance sees it: the screened words (`screened_words`) masked."""
+    return _screen(text, words)
+
+
+async def search_hits(session: AsyncSession, caller: Caller, rows: list[tuple[Journalpost, Saksmappe, bool]],
+                      terms: list[str]) -> tuple[list[tuple[Journalpost, Saksmappe]], set[UUID]]:
+    """Of a page of search hits (journalpost, case, whether the public text matched): those the
+    caller may see, and the ids to show masked. A hit on screened words does not exist for a
+    caller without clearance — neither one only on the full text nor one whose words are
+    screened words of the record (a client's name in a title nobody marked); a hit the caller
+    may not read at all is refused (403)."""
+    await access.prefetch_groups(session, saksmappe_ids={r[1].system_id for r in rows},
+                                 journalpost_ids={r[0].system_id for r in rows})
+    visible: list[tuple[Journalpost, Saksmappe]] = []
+    masked: set[UUID] = set()
+    shown_masked = []
+    for journalpost, saksmappe, public_hit in rows:
+        full = await may_see_screened_journalpost(session, caller, journalpost, saksmappe)
+        if not full and not public_hit:
+            continue
+        if not full:
+            masked.add(journalpost.system_id)
+            shown_masked.append(saksmappe)
+        visible.append((journalpost, saksmappe))
+    if not masked:
+        return visible, masked
+    words = await screened_words(session, list({s.system_id: s for s in shown_masked}.values()))
+
+    def on_screened_words(journalpost: Journalpost, saksmappe: Saksmappe) -> bool:
+        screened = [w.lower() for w in words.of_post(journalpost.system_id, saksmappe.system_id)]
+        return any(term in word or word in term for term in terms for word in screened)
+
+    visible = [(j, s) for j, s in visible if j.system_id not in masked or not on_screened_words(j, s)]
+    return visible, {j.system_id for j, _ in visible} & masked

@@ -25,6 +25,7 @@ JOURNAL_SAKSMAPPE = "journal.saksmappe"
 JOURNAL_JOURNALPOST = "journal.journalpost"
 JOURNAL_DOKUMENT = "journal.dokument"
 JOURNAL_DISPATCH = "journal.dispatch"
+JOURNAL_SPORING = "journal.sporing"
 ACCESS_RIGHTS = "access.rights"
 ACCESS_GROUPS = "access.groups"
 CONVERSION_RESULT = "conversion.result"
@@ -42,6 +43,7 @@ TOPICS: dict[str, TopicSpec] = {
         ),
         TopicSpec(JOURNAL_DOKUMENT, "journal", "journalpost systemID", "Documents (dokumentobjekt) added"),
         TopicSpec(JOURNAL_DISPATCH, "journal", "journalpost systemID", "Dispatch through SvarUt requested"),
+        TopicSpec(JOURNAL_SPORING, "journal", "reader id", "Reads of screened content, for the sporingslogg"),
         TopicSpec(ACCESS_RIGHTS, "access", "person id", "A person's effective-dated rights and account state"),
         TopicSpec(ACCESS_GROUPS, "access", "access group id", "Access groups and their members"),
         TopicSpec(CONVERSION_RESULT, "conversion", "dokumentobjekt systemID", "Conversions to archival format"),

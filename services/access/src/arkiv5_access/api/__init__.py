@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import decisions, federation, rights, tokens
+from . import audit, decisions, federation, rights, tokens
 
-routers: list[APIRouter] = [tokens.router, rights.router, federation.router, decisions.router]
+routers: list[APIRouter] = [tokens.router, rights.router, federation.router, decisions.router, audit.router]

@@ -73,3 +73,36 @@ def journalpost_codes(journalpost: Any, saksmappe: Any, today: date) -> list[str
         return []
     # A screened case screens its posts' titles and parties too.
     return sorted(set(inherited) | {"TRO", "NA", "NM"})
+
+
+def marked_words(tittel: str, offentlig_tittel: str) -> list[str]:
+    """The words skjermedeOrd took out of a title, read back from its offentligTittel.
+
+    offentligTittel is the title with each screened word replaced by *****, so the title
+    matched against the public one with a group at every ***** gives the words back — for
+    every record ever written, without a column of its own. A public title written by hand
+    (not derived from the title) gives nothing.
+    """
+    if MASK not in offentlig_tittel:
+        return []
+    pattern = "(.+?)".join(re.escape(piece) for piece in offentlig_tittel.split(MASK))
+    found = re.fullmatch(pattern, tittel, flags=re.IGNORECASE | re.DOTALL)
+    if found is None:
+        return []
+    return [word.strip() for word in found.groups() if len(word.strip()) >= 2 and MASK not in word]
+
+
+def party_words(names: Iterable[str | None], numbers: Iterable[str | None] = ()) -> list[str]:
+    """The words that screen a party: its full name, each part of the name, its numbers."""
+    words: list[str] = []
+    for name in names:
+        if name and name.strip() and name.strip() != MASK:
+            words.append(name.strip())
+            words += [part for part in name.split() if len(part) >= 3]
+    words += [number for number in numbers if number]
+    return words
+
+
+def screen_text(text: str, words: Iterable[str]) -> str:
+    """Every screened word or phrase in any text field replaced by ***** (longest first, any case)."""
+    return public_title(text, words) if text else text

@@ -19,13 +19,13 @@ from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden, NotFound, Unprocessable
 
-from .. import corrections, search
+from .. import corrections
 from ..authz import access
 from ..domain.numbering import today_in_oslo
 from ..errors import PreconditionFailed, PreconditionRequired, WrongStatus
 from ..models import Journalpost, Korrespondansepart, Saksmappe
 from ..schemas import ApiModel
-from ..store import changelog, forsendelser
+from ..store import changelog, forsendelser, search
 from ..store.repository import get_saksmappe
 
 IMMUTABLE = ("systemID", "korrespondanseparttype", "forsendelseStatus", "forsendelseFeilkode", "forsendelseFeil")

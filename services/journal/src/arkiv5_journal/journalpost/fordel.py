@@ -12,12 +12,11 @@ from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Conflict
 
-from .. import search
 from ..authz import access
 from ..context import now_utc
 from ..models import Fordeling
 from ..schemas import FordelingIn
-from ..store import changelog
+from ..store import changelog, search
 from .status import journalpost_and_resource
 
 
@@ -26,6 +25,7 @@ async def fordel(
 ) -> Fordeling:
     journalpost, _saksmappe, resource = await journalpost_and_resource(session, journalpost_id)
     await access.authorize(session, caller, Action.DISTRIBUTE, resource)
+    await access.authorize_assignment(session, caller, resource)
     if journalpost.saksbehandler_id == body.saksbehandler and (
         body.administrativ_enhet is None or body.administrativ_enhet == journalpost.administrativ_enhet_id
     ):

@@ -30,7 +30,6 @@ from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.db import after_commit
 
-from .. import search
 from ..authz import access
 from ..context import Context, now_utc
 from ..domain import numbering, screening, workflow
@@ -46,7 +45,7 @@ from ..models import (
     Saksmappe,
 )
 from ..sniffing import sniff
-from ..store import bulk, changelog
+from ..store import bulk, changelog, search
 from .commands import NewDocument, NewKorrespondansepart, RegisterJournalpost, Skjerming
 
 _CLOSED = (Saksstatus.A.kode, Saksstatus.U.kode)

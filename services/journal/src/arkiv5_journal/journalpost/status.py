@@ -11,14 +11,13 @@ from arkiv5_contracts.events.journal import JournalpostStatusChanged
 from arkiv5_contracts.policy import Action, Resource
 from arkiv5_kit.auth import Principal as Caller
 
-from .. import search
 from ..authz import access
 from ..context import Context
 from ..domain import workflow
 from ..domain.numbering import today_in_oslo
 from ..errors import InvalidTransition
 from ..models import Journalpost, Saksmappe
-from ..store import changelog
+from ..store import changelog, search
 from ..store.repository import get_journalpost, get_saksmappe
 
 

@@ -39,13 +39,17 @@ def check_range(fra: date, til: date) -> None:
 async def restanseliste(session: AsyncSession, *, ctx: Context, caller: Caller) -> list[RestanseOut]:
     today = today_in_oslo()
     result = []
-    for journalpost, saksmappe, due in await restanser(session, ctx=ctx, today=today):
+    rows = await restanser(session, ctx=ctx, today=today)
+    words = await visibility.screened_words(session, list({s.system_id: s for _, s, _ in rows}.values()))
+    for journalpost, saksmappe, due in rows:
         # Listed with the public title: the list goes to the archive service, not only the handler.
-        await visibility.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
+        full = await visibility.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
+        offentlig_tittel = visibility.screen_text(journalpost.offentlig_tittel,
+                                                  [] if full else words.of_post(journalpost.system_id, saksmappe.system_id))
         result.append(RestanseOut(
             journalpost=journalpost.system_id, saksmappe=saksmappe.system_id, mappe_id=saksmappe.mappe_id,
             journalaar=journalpost.journalaar, journalsekvensnummer=numbering.journalsekvensnummer_of(journalpost),
-            journalposttype=Journalposttype(journalpost.journalposttype), offentlig_tittel=journalpost.offentlig_tittel,
+            journalposttype=Journalposttype(journalpost.journalposttype), offentlig_tittel=offentlig_tittel,
             journaldato=journalpost.journaldato, forfallsdato=due, dager_over_forfall=max(0, (today - due).days),
             saksbehandler=journalpost.saksbehandler_id, administrativ_enhet=journalpost.administrativ_enhet_id))
     return result
@@ -70,22 +74,26 @@ async def offentlig_journal(
         for p in (await session.execute(select(Korrespondansepart).where(
                 col(Korrespondansepart.journalpost_id).in_(ids)))).scalars():
             parts.setdefault(p.journalpost_id, []).append(p)
+    # Public: every screened word of the case (marked, or a party of a screened case) is masked in every field.
+    words = await visibility.screened_words(session, list({s.system_id: s for _, s in rows}.values()))
     result = []
     for journalpost, saksmappe in rows:
         codes = visibility.journalpost_codes(journalpost, saksmappe, today)
+        screened_words = words.of_post(journalpost.system_id, saksmappe.system_id)
         screened = bool(codes)
         names = []
         for p in parts.get(journalpost.system_id, []):
             wanted = screening.SENDER_CODES if p.korrespondanseparttype in screening.SENDER_TYPES else screening.RECIPIENT_CODES
             # A private person's name is shown only when nothing on the record is screened.
             hide = screening.screens(codes, wanted) or (screened and p.foedselsnummer is not None)
-            names.append(screening.MASK if hide else p.korrespondansepart_navn)
+            names.append(screening.MASK if hide else visibility.screen_text(p.korrespondansepart_navn, screened_words))
         result.append(OffentligJournalpost(
             journalaar=journalpost.journalaar, journalsekvensnummer=numbering.journalsekvensnummer_of(journalpost),
             journalpostnummer=journalpost.journalpostnummer, mappe_id=saksmappe.mappe_id,
-            saksmappe_offentlig_tittel=saksmappe.offentlig_tittel,
+            saksmappe_offentlig_tittel=visibility.screen_text(saksmappe.offentlig_tittel, screened_words),
             journalposttype=Journalposttype(journalpost.journalposttype), journaldato=journalpost.journaldato,
-            dokumentets_dato=journalpost.dokumentets_dato, offentlig_tittel=journalpost.offentlig_tittel,
+            dokumentets_dato=journalpost.dokumentets_dato,
+            offentlig_tittel=visibility.screen_text(journalpost.offentlig_tittel, screened_words),
             korrespondansepart=names,
             tilgangsrestriksjon=(journalpost.tilgangsrestriksjon or saksmappe.tilgangsrestriksjon) if screened else None,
             skjermingshjemmel=(journalpost.skjermingshjemmel or saksmappe.skjermingshjemmel) if screened else None,

@@ -16,7 +16,7 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Dokumentbeskrivelse, Dokumentobjekt, Endringslogg, Fordeling, Journalpost, Korrespondansepart
-from ..search import POSTGRES_INDEX_COLUMNS
+from .search import POSTGRES_INDEX_COLUMNS
 
 
 def table_of(model: Any) -> Table:

@@ -12,10 +12,11 @@ from pydantic import BaseModel
 
 from ..envelope import Envelope, EventData, envelope_class
 from ..topics import TOPICS
-from . import access, conversion, dispatch, journal
+from . import access, audit, conversion, dispatch, journal
 
 ALL_EVENTS: list[type[EventData]] = [
     *journal.EVENTS,
+    *audit.EVENTS,
     *access.EVENTS,
     *conversion.EVENTS,
     *dispatch.EVENTS,

@@ -147,10 +147,8 @@ async def sok(
     filters = search.Filters(journalaar=journalaar, journalstatus=status.kode if status else None,
                              journalposttype=kind.kode if kind else None, administrativ_enhet=administrativ_enhet,
                              saksbehandler=saksbehandler, fra=fra, til=til)
-    rows, masked = await search.search(session, caller=caller, q=q, filters=filters, top=top, skip=skip,
-                                       newest_first=sort.startswith("-"),
-                                       may_read_screened=visibility.may_see_screened_journalpost)
-    results = await visibility.journalposter_out(session, rows, masked_ids=masked, detail=False)
+    results = await search.search(session, caller=caller, q=q, filters=filters, top=top, skip=skip,
+                                  newest_first=sort.startswith("-"))
     return Page[JournalpostOut](count=len(results), results=results)
 
 

@@ -104,7 +104,7 @@ async def add_saksmappe_merknad(saksmappe_id: UUID, body: MerknadIn, session: Se
     m = await remarks.add_saksmappe_merknad(session, caller=caller, saksmappe_id=saksmappe_id, body=body)
     saksmappe = await repository.get_saksmappe(session, saksmappe_id)
     full = await visibility.may_see_screened_saksmappe(session, caller, saksmappe, answer=True)
-    [out] = visibility.saksmappe_merknader(saksmappe, [m], full=full)
+    [out] = await visibility.saksmappe_merknader(session, saksmappe, [m], full=full)
     response.headers["Location"] = location(request, f"/saksmapper/{saksmappe_id}/merknader")
     return out
 

@@ -1,0 +1,205 @@
+"""Screened stays screened: a leak test generated from every service's OpenAPI document.
+
+A case handler with clearance plants a client case (always screened) with a distinctive
+client name and fødselsnummer, a journalpost whose title names the client, a screened word,
+a korrespondansepart, a document and remarks. Then, for every role without clearance for
+that case, every operation of every service's OpenAPI document is called — reads with the
+planted objects' ids, writes with an empty body (a no-op correction included) — and no
+response body or header may carry a planted value, nor a hash or base64 of one.
+
+The operations come from the OpenAPI documents, so a new endpoint is covered without a new
+test. The control at the start proves the planted values are really there for a cleared
+reader, so a test that sees nothing because nothing was planted cannot pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+from stdnum.no import fodselsnummer as fnr_rules
+
+from suite_harness import Suite, eventually, pdf_bytes, suite
+
+__all__ = ["suite"]  # the fixture, imported for pytest
+
+CLIENT_NAME = "Xylofon Kvernstuen"
+SECRET_WORD = "Trollkrittet"
+SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
+UNCLEARED_PEOPLE = ["arkivtjeneste", "lesetilgang", "systemansvarlig"]
+UNCLEARED_CLIENTS = {"demo-fagsystem": "journal.read journal.write"}
+# Served beside the services, not by them: the token endpoint and the KS simulator.
+NOT_A_READ_OF_ARCHIVE_DATA = re.compile(r"^/(oauth2|\.well-known)/")
+
+
+def _client_fnr() -> str:
+    """A valid fødselsnummer no other test uses (born 29 February 1964)."""
+    for individual in range(499, 0, -1):
+        body = f"290264{individual:03d}"
+        for k1 in range(10):
+            for k2 in range(10):
+                candidate = f"{body}{k1}{k2}"
+                if fnr_rules.is_valid(candidate):
+                    return candidate
+    raise AssertionError("no valid number found")
+
+
+CLIENT_FNR = _client_fnr()
+
+
+def _forbidden_fragments() -> list[str]:
+    """Every planted value, its parts, and the usual hashes and encodings of each."""
+    values = [CLIENT_NAME, *CLIENT_NAME.split(), CLIENT_FNR, SECRET_WORD]
+    fragments = []
+    for value in values:
+        raw = value.encode()
+        fragments += [value, hashlib.md5(raw).hexdigest(), hashlib.sha1(raw).hexdigest(),
+                      hashlib.sha256(raw).hexdigest(), base64.b64encode(raw).decode().rstrip("="),
+                      base64.urlsafe_b64encode(raw).decode().rstrip("=")]
+    return [fragment.lower() for fragment in fragments]
+
+
+FORBIDDEN = _forbidden_fragments()
+
+
+def _leaks(response: httpx.Response) -> list[str]:
+    seen = response.content.decode("utf-8", "replace").lower()
+    seen += "\n" + "\n".join(f"{name}: {value}" for name, value in response.headers.items()).lower()
+    return [fragment for fragment in FORBIDDEN if fragment in seen]
+
+
+async def _plant(s: Suite) -> dict[str, Any]:
+    """The cleared case handler's client case; returns the ids every operation is called with."""
+    handler = await s.person_token("saksbehandler")
+
+    async def created_case() -> httpx.Response | None:
+        response = await s.journal("POST", "/saksmapper", handler, json={
+            "tittel": f"Oppfølging av {CLIENT_NAME}", "administrativEnhet": s.units["HO-BV"],
+            "saksansvarlig": s.person_ids["saksbehandler"],
+            "klient": {"partNavn": CLIENT_NAME, "foedselsnummer": CLIENT_FNR}})
+        return response if response.status_code == 201 else None
+
+    case = (await eventually(created_case, what="the handler's rights in the journal")).json()
+    case_id = case["systemID"]
+    registered = await s.journal("POST", f"/saksmapper/{case_id}/journalposter", handler, json={
+        "journalposttype": "I", "tittel": f"Søknad fra {CLIENT_NAME} om {SECRET_WORD}",
+        "skjermedeOrd": [SECRET_WORD], "mottattDato": date.today().isoformat(),
+        "korrespondansepart": [{"korrespondanseparttype": "EA", "korrespondansepartNavn": CLIENT_NAME,
+                                "foedselsnummer": CLIENT_FNR, "postadresse": ["Storgata 1"],
+                                "postnummer": "4514", "poststed": "Mandal"}]})
+    assert registered.status_code == 201, registered.text
+    journalpost = registered.json()
+    jp_id = journalpost["systemID"]
+    uploaded = await s.journal(
+        "POST", f"/journalposter/{jp_id}/dokumenter", handler,
+        params={"tittel": f"Søknad fra {CLIENT_NAME}", "filnavn": f"soknad {CLIENT_NAME}.pdf"},
+        content=pdf_bytes(), headers={"Content-Type": "application/pdf"})
+    assert uploaded.status_code == 201, uploaded.text
+    dokument = uploaded.json()
+    for path in (f"/saksmapper/{case_id}/merknader", f"/journalposter/{jp_id}/merknader"):
+        remark = await s.journal("POST", path, handler, json={
+            "merknadstekst": f"Ringte {CLIENT_NAME} om {SECRET_WORD}", "merknadstype": "A"})
+        assert remark.status_code == 201, remark.text
+
+    # The control: a cleared reader sees what was planted, so the checks below can fail.
+    for path in (f"/saksmapper/{case_id}", f"/journalposter/{jp_id}"):
+        seen = await s.journal("GET", path, handler)
+        assert seen.status_code == 200 and _leaks(seen), f"the planted values are not visible to the handler: {path}"
+
+    return {
+        "saksmappe": case_id,
+        "journalpost": jp_id,
+        "dokumentbeskrivelse": dokument["systemID"],
+        "dokumentobjekt": dokument["dokumentobjekt"][0]["systemID"],
+        "korrespondansepart": journalpost["korrespondansepart"][0]["systemID"],
+        "part": case["part"][0]["systemID"] if case.get("part") else case_id,
+    }
+
+
+def _path_variants(path: str, ids: dict[str, Any]) -> list[str]:
+    """The path with its parameters filled by the planted objects' ids (every id where unclear)."""
+    names = re.findall(r"{([^}]+)}", path)
+    variants = [path]
+    for name in names:
+        matching = [value for kind, value in ids.items() if kind in name.lower().replace("_", "")]
+        choices = matching or (list(ids.values()) if "id" in name.lower() else [str(uuid.uuid4())])
+        variants = [variant.replace("{" + name + "}", str(choice)) for variant in variants for choice in choices]
+    return variants
+
+
+def _query(operation: dict[str, Any], ids: dict[str, Any]) -> dict[str, str]:
+    """Query parameters: a search for the client's surname where there is a search, else plausible values."""
+    params = {}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "query":
+            continue
+        name, schema = parameter["name"], parameter.get("schema", {})
+        kinds = {schema.get("type"), schema.get("format"),
+                 *(option.get("type") for option in schema.get("anyOf", [])),
+                 *(option.get("format") for option in schema.get("anyOf", []))}
+        if name in ("q", "$search", "sok", "query"):
+            params[name] = CLIENT_NAME.split()[1]
+        elif not parameter.get("required"):
+            continue
+        elif "date" in kinds:
+            params[name] = date.today().isoformat()
+        elif "uuid" in kinds:
+            params[name] = ids["saksmappe"]
+        elif "integer" in kinds:
+            params[name] = str(date.today().year if "aar" in name else 1)
+        else:
+            params[name] = "x"
+    return params
+
+
+async def _tokens(s: Suite) -> dict[tuple[str, str], str]:
+    """A token per uncleared caller and service it can get one for."""
+    tokens = {}
+    for service in SERVICES:
+        for person in UNCLEARED_PEOPLE:
+            tokens[(person, service)] = await s.person_token(person, audience=service)
+        for client, scope in UNCLEARED_CLIENTS.items():
+            if service == "journal":
+                tokens[(client, service)] = await s.client_token(client, scope, audience=service)
+    return tokens
+
+
+async def test_no_operation_of_any_service_shows_screened_values_to_a_caller_without_clearance(suite: Suite) -> None:
+    s = suite
+    ids = await _plant(s)
+    tokens = await _tokens(s)
+    documents = {service: (await s.http.get(f"{s.base}/{service}/openapi.json")).json() for service in SERVICES}
+    found: list[str] = []
+    calls = answered = 0
+    for (caller, service), token in sorted(tokens.items()):
+        operations = [(path, method, operation) for path, item in documents[service]["paths"].items()
+                      for method, operation in item.items() if isinstance(operation, dict)]
+        # Reads first, so the writes' side effects (a case closed) cannot hide a read's leak.
+        operations.sort(key=lambda entry: entry[1] != "get")
+        etags: dict[str, str] = {}
+        for path, method, operation in operations:
+            if NOT_A_READ_OF_ARCHIVE_DATA.match(path):
+                continue
+            for concrete in _path_variants(path, ids):
+                headers = {}
+                if method in ("patch", "put") and concrete in etags:
+                    headers["If-Match"] = etags[concrete]
+                kwargs: dict[str, Any] = {"params": _query(operation, ids), "headers": headers}
+                if method in ("post", "put", "patch"):
+                    kwargs["json"] = {}
+                response = await s.call(method.upper(), f"/{service}{concrete}", token, **kwargs)
+                calls += 1
+                answered += response.status_code < 300
+                if method == "get" and "etag" in response.headers:
+                    etags[concrete] = response.headers["etag"]
+                leaked = _leaks(response)
+                if leaked:
+                    found.append(f"{caller} {method.upper()} /{service}{concrete} -> {response.status_code}: {leaked}")
+    assert calls > 200, f"only {calls} calls were made: the OpenAPI documents were not walked"
+    assert answered > 20, f"only {answered} calls were answered with 2xx: the callers were refused everything"
+    assert not found, "screened values reached callers without clearance:\n" + "\n".join(found)
