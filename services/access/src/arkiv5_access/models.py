@@ -51,6 +51,27 @@ class Unit(AccessTable, table=True):
     created_at: datetime = _timestamp()
 
 
+class UnitChange(AccessTable, table=True):
+    """One change of a unit (created, renamed, moved, ended) and the unit as it stood after it.
+
+    The unit row holds the current state; these rows are its history and number its
+    `UnitChanged` events.
+    """
+
+    __tablename__ = "unit_change"
+    __table_args__ = (UniqueConstraint("unit_id", "version"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    unit_id: UUID = Field(foreign_key="unit.id", index=True)
+    version: int
+    change: str = Field(max_length=20, description="created | renamed | moved | ended")
+    name: str = Field(max_length=200)
+    parent_id: UUID | None = None
+    valid_to: date | None = None
+    changed_by: UUID | None = None
+    created_at: datetime = _timestamp()
+
+
 class AccessCode(AccessTable, table=True):
     """A tilgangsrestriksjon code: the Noark list's and the archive's own (local) codes."""
 
@@ -89,6 +110,10 @@ class Account(AccessTable, table=True):
     secret_hash: str = Field(max_length=500)
     allowed_scopes: list[str] = _json()
     created_at: datetime = _timestamp()
+    must_change_password: bool = Field(
+        default=False, description="A local account's one-time password: changed before any token is issued")
+    failed_logins: int = Field(default=0, description="Failed password sign-ins since the last success or unlock")
+    locked_at: datetime | None = _timestamp(nullable=True)
 
 
 class ExternalIdentity(AccessTable, table=True):

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import decisions, federation, rights, tokens
+from . import decisions, federation, passwords, rights, tokens
 
-routers: list[APIRouter] = [tokens.router, rights.router, federation.router, decisions.router]
+routers: list[APIRouter] = [tokens.router, rights.router, passwords.router, federation.router, decisions.router]

@@ -2,8 +2,9 @@
 
 Client credentials: a system client or one of our services names the audience (the
 service it will call) and the scopes; it gets those of its allowed scopes that belong to
-that audience. Password (development only): a local account of a person gets a token
-for the person, with the roles valid today and the scopes those roles carry.
+that audience. Password: a local account of a person gets a token for the person, with the roles valid
+today and the scopes those roles carry (`passwords` checks the account: one-time
+passwords, lock-out).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.errors import DomainError
 
 from ..models import Account
-from . import rights, signing
+from . import passwords, rights, signing
 from .secrets import verify_secret
 
 SERVICES = ("journal", "access", "conversion", "svarut-gateway", "intake")
@@ -161,11 +162,9 @@ async def password(
     session: AsyncSession, *, signer: signing.Signer, policy: TokenPolicy, username: str, secret: str,
     audience: str | None, scope: str | None,
 ) -> IssuedToken:
-    account = await session.scalar(select(Account).where(col(Account.username) == username, col(Account.kind) == "local"))
-    if not verify_secret(account.secret_hash if account else None, secret) or account is None:
-        raise InvalidGrant()
-    if account.person_id is None or await rights.is_account_disabled(session, account.id, clock.today()):
-        raise InvalidGrant()
+    account = await passwords.check(session, username=username, password=secret)
+    if account is None or account.person_id is None:
+        raise InvalidGrant()  # wrong, unknown, locked or disabled: one answer for all
     token = await person_token(session, signer=signer, policy=policy, person_id=account.person_id,
                                audience=audience, scope=scope)
     if token is None:
