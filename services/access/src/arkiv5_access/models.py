@@ -114,6 +114,9 @@ class Account(AccessTable, table=True):
         default=False, description="A local account's one-time password: changed before any token is issued")
     failed_logins: int = Field(default=0, description="Failed password sign-ins since the last success or unlock")
     locked_at: datetime | None = _timestamp(nullable=True)
+    next_secret_hash: str | None = Field(
+        default=None, max_length=500,
+        description="A client's second secret during a rotation: both open, until the first is retired")
 
 
 class ExternalIdentity(AccessTable, table=True):
@@ -311,8 +314,9 @@ class AuditEntry(AccessTable, table=True):
 
 class SigningKey(AccessTable, table=True):
     """A token signing key. It is published in the JWKS from `created_at` and signs from
-    `activates_at`; it stops signing when a newer key activates and leaves the JWKS once
-    the last token it signed has expired."""
+    `activates_at`; it stops signing when a newer key activates or at `retired_at`, and
+    leaves the JWKS once the last token it signed has expired. A compromised key is
+    deleted: it leaves the JWKS at once."""
 
     __tablename__ = "signing_key"
 
@@ -323,6 +327,7 @@ class SigningKey(AccessTable, table=True):
     is_encrypted: bool
     activates_at: datetime = _timestamp()
     created_at: datetime = _timestamp()
+    retired_at: datetime | None = _timestamp(nullable=True)
 
 
 metadata = AccessTable.metadata

@@ -223,6 +223,12 @@ class AccountState(BaseModel):
     is_locked: bool
 
 
+class ClientSecretCreated(BaseModel):
+    account_id: UUID
+    client_id: str
+    client_secret: str = Field(description="Shown once; only its hash is stored")
+
+
 class AccountDisable(BaseModel):
     model_config = _IN
     disabled_from: Day

@@ -123,3 +123,6 @@ AuditReaderDep = Annotated[Caller, Depends(caller(scopes.ACCESS_AUDIT_READ))]
 
 async def actor(session: AsyncSession, who: Caller) -> Actor:
     return await actor_for(session, subject_id=who.subject_id)
+
+
+__all__ = ["Caller"]

@@ -144,7 +144,12 @@ async def client_credentials(
     audience: str | None, scope: str | None,
 ) -> IssuedToken:
     account = await session.scalar(select(Account).where(col(Account.client_id) == client_id, col(Account.kind) == "client"))
-    if not verify_secret(account.secret_hash if account else None, client_secret, remember=True) or account is None:
+    if account is None or not (
+        verify_secret(account.secret_hash, client_secret, remember=True)
+        or (account.next_secret_hash is not None and verify_secret(account.next_secret_hash, client_secret, remember=True))
+    ):
+        if account is None:
+            verify_secret(None, client_secret)  # an unknown client costs the same as a wrong secret
         raise InvalidClient()
     day = clock.today()
     if await rights.is_account_disabled(session, account.id, day):

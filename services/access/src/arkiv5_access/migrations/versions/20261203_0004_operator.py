@@ -1,4 +1,5 @@
-"""Operator tasks: unit history, local passwords (one-time, lock-out).
+"""Operator tasks: unit history, local passwords (one-time, lock-out), a client's second
+secret, retiring a signing key.
 
 Revision ID: access_0004_operator
 Revises: access_0003
@@ -35,10 +36,16 @@ def upgrade() -> None:
         batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("locked_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("next_secret_hash", sa.String(length=500), nullable=True))
+    with op.batch_alter_table("signing_key") as batch:
+        batch.add_column(sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("signing_key") as batch:
+        batch.drop_column("retired_at")
     with op.batch_alter_table("account") as batch:
+        batch.drop_column("next_secret_hash")
         batch.drop_column("locked_at")
         batch.drop_column("failed_logins")
         batch.drop_column("must_change_password")
