@@ -65,7 +65,7 @@ class Outcome:
         return any(not line.endswith(": exists, unchanged") for line in self.lines)
 
 
-def _env_name(name: str) -> str:
+def env_name(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.upper())
 
 
@@ -101,7 +101,7 @@ async def _person(
     await audit.record(session, action="bootstrap.person-created", outcome="allowed", actor_id=None,
                        subject_id=person.id, details={"role": role.value})
     outcome.lines.append(f"{role.value} {username}: created, one-time password in the secrets file")
-    outcome.secrets.append((f"ONE_TIME_PASSWORD_{_env_name(username)}", one_time))
+    outcome.secrets.append((f"ONE_TIME_PASSWORD_{env_name(username)}", one_time))
 
 
 async def _client(
@@ -122,7 +122,7 @@ async def _client(
     await audit.record(session, action="bootstrap.client-created", outcome="allowed", actor_id=None,
                        subject_id=account.id, details={"role": role.value, "scopes": sorted(allowed)})
     outcome.lines.append(f"client {client_id}: created ({' '.join(sorted(allowed))}), secret in the secrets file")
-    outcome.secrets.append((f"{_env_name(client_id)}_CLIENT_SECRET", secret))
+    outcome.secrets.append((f"{env_name(client_id)}_CLIENT_SECRET", secret))
 
 
 async def bootstrap(session: AsyncSession, outbox: Outbox, plan: Plan) -> Outcome:
