@@ -1,9 +1,6 @@
-"""`python -m arkiv5_access serve|migrate`."""
+"""`python -m arkiv5_access serve|migrate|bootstrap`."""
 
-from arkiv5_kit.cli import run_service_cli
-
-from .app import create_app
-from .settings import AccessSettings
+from .cli import main
 
 if __name__ == "__main__":
-    run_service_cli(AccessSettings, create_app)
+    main()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 
+from arkiv5_contracts.envelope import Envelope
+from arkiv5_contracts.events.journal import AdHocGroupRequested
 from arkiv5_kit.auth import TokenVerifier
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
@@ -16,7 +20,7 @@ from arkiv5_kit.transport.base import Transport
 from .api import routers
 from .audit_consumer import register_audit_consumer
 from .auth import LocalJwks
-from .domain import federation, signing, tokens
+from .domain import federation, groups, signing, tokens
 from .limits import BodyLimit
 from .seed import seed_demo
 from .settings import AccessSettings
@@ -63,6 +67,12 @@ def create_app(
                 session, runtime.outbox, password=settings.demo_password.get_secret_value(),
                 client_secret=settings.demo_client_secret.get_secret_value(),
             )
+
+    async def ad_hoc_group_requested(session: AsyncSession, envelope: Envelope[Any]) -> None:
+        await groups.on_ad_hoc_group_requested(session, runtime.outbox, envelope.data)
+
+    # The journal checks `create-ad-hoc-group` on the record; access creates the group (idempotent).
+    runtime.add_consumer("journal-ad-hoc-groups", {AdHocGroupRequested: ad_hoc_group_requested})
 
     app = create_service_app(
         runtime,

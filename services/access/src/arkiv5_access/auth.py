@@ -44,6 +44,11 @@ class LocalJwks(JwksCache):
         """After a rotation in this process: the next unknown kid reloads at once."""
         self._loaded_at = 0.0
 
+    def forget(self, kid: str) -> None:
+        """A removed (compromised) key: this process stops accepting its tokens at once."""
+        self._keys.pop(kid, None)
+        self._loaded_at = 0.0
+
     async def reload(self) -> None:
         async with read_session(self.database) as session:
             keys = signing.published(await signing.all_keys(session), self.policy, clock.now())

@@ -51,6 +51,27 @@ class Unit(AccessTable, table=True):
     created_at: datetime = _timestamp()
 
 
+class UnitChange(AccessTable, table=True):
+    """One change of a unit (created, renamed, moved, ended) and the unit as it stood after it.
+
+    The unit row holds the current state; these rows are its history and number its
+    `UnitChanged` events.
+    """
+
+    __tablename__ = "unit_change"
+    __table_args__ = (UniqueConstraint("unit_id", "version"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    unit_id: UUID = Field(foreign_key="unit.id", index=True)
+    version: int
+    change: str = Field(max_length=20, description="created | renamed | moved | ended")
+    name: str = Field(max_length=200)
+    parent_id: UUID | None = None
+    valid_to: date | None = None
+    changed_by: UUID | None = None
+    created_at: datetime = _timestamp()
+
+
 class AccessCode(AccessTable, table=True):
     """A tilgangsrestriksjon code: the Noark list's and the archive's own (local) codes."""
 
@@ -89,6 +110,13 @@ class Account(AccessTable, table=True):
     secret_hash: str = Field(max_length=500)
     allowed_scopes: list[str] = _json()
     created_at: datetime = _timestamp()
+    must_change_password: bool = Field(
+        default=False, description="A local account's one-time password: changed before any token is issued")
+    failed_logins: int = Field(default=0, description="Failed password sign-ins since the last success or unlock")
+    locked_at: datetime | None = _timestamp(nullable=True)
+    next_secret_hash: str | None = Field(
+        default=None, max_length=500,
+        description="A client's second secret during a rotation: both open, until the first is retired")
 
 
 class ExternalIdentity(AccessTable, table=True):
@@ -290,8 +318,9 @@ class AuditEntry(AccessTable, table=True):
 
 class SigningKey(AccessTable, table=True):
     """A token signing key. It is published in the JWKS from `created_at` and signs from
-    `activates_at`; it stops signing when a newer key activates and leaves the JWKS once
-    the last token it signed has expired."""
+    `activates_at`; it stops signing when a newer key activates or at `retired_at`, and
+    leaves the JWKS once the last token it signed has expired. A compromised key is
+    deleted: it leaves the JWKS at once."""
 
     __tablename__ = "signing_key"
 
@@ -302,6 +331,7 @@ class SigningKey(AccessTable, table=True):
     is_encrypted: bool
     activates_at: datetime = _timestamp()
     created_at: datetime = _timestamp()
+    retired_at: datetime | None = _timestamp(nullable=True)
 
 
 metadata = AccessTable.metadata

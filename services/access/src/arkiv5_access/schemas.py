@@ -89,6 +89,34 @@ class UnitRead(BaseModel):
     valid_to: date | None
 
 
+class UnitRename(BaseModel):
+    model_config = _IN
+    name: Name
+
+
+class UnitMove(BaseModel):
+    model_config = _IN
+    parent_id: UUID | None = Field(description="The new parent unit; null makes it a top unit")
+
+
+class UnitEnd(BaseModel):
+    model_config = _IN
+    valid_to: Day = Field(description="The unit's last day")
+
+
+class UnitChangeRead(BaseModel):
+    """One change of a unit and the unit as it stood after it."""
+
+    model_config = _OUT
+    version: int
+    change: str = Field(description="created | renamed | moved | ended")
+    name: str
+    parent_id: UUID | None
+    valid_to: date | None
+    changed_by: UUID | None
+    created_at: Instant
+
+
 class AccessCodeCreate(BaseModel):
     model_config = _IN
     code: Code
@@ -133,6 +161,17 @@ class GroupRead(BaseModel):
     valid_to: date | None
 
 
+class GroupMemberAdd(BaseModel):
+    model_config = _IN
+    person_id: UUID
+    valid_from: Day | None = Field(default=None, description="First day of membership; default today")
+
+
+class GroupMemberEnd(BaseModel):
+    model_config = _IN
+    last_day: Day | None = Field(default=None, description="Last day of membership; default yesterday (stops today)")
+
+
 class ClientCreate(BaseModel):
     model_config = _IN
     client_id: str = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]+$")
@@ -149,6 +188,42 @@ class ClientCreate(BaseModel):
 
 
 class ClientCreated(BaseModel):
+    account_id: UUID
+    client_id: str
+    client_secret: str = Field(description="Shown once; only its hash is stored")
+
+
+class OneTimePasswordCreate(BaseModel):
+    model_config = _IN
+    username: str | None = Field(
+        default=None, min_length=3, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]+$",
+        description="Creates the local account with this username if the person has none",
+    )
+
+
+class OneTimePasswordRead(BaseModel):
+    account_id: UUID
+    username: str
+    one_time_password: str = Field(description="Shown once; the person must change it at first sign-in")
+    must_change_password: bool = True
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # never echo a password
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_single_line)]
+    password: str = Field(min_length=1, max_length=256, description="The current (or one-time) password")
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class AccountState(BaseModel):
+    account_id: UUID
+    username: str | None
+    must_change_password: bool
+    failed_logins: int
+    is_locked: bool
+
+
+class ClientSecretCreated(BaseModel):
     account_id: UUID
     client_id: str
     client_secret: str = Field(description="Shown once; only its hash is stored")

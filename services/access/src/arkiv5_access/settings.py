@@ -58,8 +58,16 @@ class AccessSettings(ServiceSettings):
     )
     password_grant_enabled: bool = Field(
         default=False,
-        description="Accept the OAuth2 password grant for local accounts (development and test only; "
-        "production federates with the municipality's identity provider)",
+        description="Accept the OAuth2 password grant for local accounts (persons without an account at the "
+        "municipality's identity provider; production otherwise federates)",
+    )
+    password_min_length: int = Field(
+        default=12, ge=8, le=128, description="Shortest password a person may set for a local account"
+    )
+    password_max_failures: int = Field(
+        default=5, ge=1, le=100,
+        description="Failed password sign-ins in a row that lock a local account until the arkivleder unlocks it "
+        "(or sets a one-time password)",
     )
     person_audiences: list[str] = Field(
         default=["journal", "access"], description="Audience of a person's token when none is asked for"

@@ -26,8 +26,10 @@ JOURNAL_JOURNALPOST = "journal.journalpost"
 JOURNAL_DOKUMENT = "journal.dokument"
 JOURNAL_DISPATCH = "journal.dispatch"
 JOURNAL_SPORING = "journal.sporing"
+JOURNAL_TILGANGSGRUPPE = "journal.tilgangsgruppe"
 ACCESS_RIGHTS = "access.rights"
 ACCESS_GROUPS = "access.groups"
+ACCESS_UNITS = "access.units"
 CONVERSION_RESULT = "conversion.result"
 DISPATCH_STATUS = "dispatch.status"
 
@@ -44,8 +46,11 @@ TOPICS: dict[str, TopicSpec] = {
         TopicSpec(JOURNAL_DOKUMENT, "journal", "journalpost systemID", "Documents (dokumentobjekt) added"),
         TopicSpec(JOURNAL_DISPATCH, "journal", "journalpost systemID", "Dispatch through SvarUt requested"),
         TopicSpec(JOURNAL_SPORING, "journal", "reader id", "Reads of screened content, for the sporingslogg"),
+        TopicSpec(JOURNAL_TILGANGSGRUPPE, "journal", "access group id",
+                  "Ad hoc access groups a case handler asked for on a case or journalpost (access creates them)"),
         TopicSpec(ACCESS_RIGHTS, "access", "person id", "A person's effective-dated rights and account state"),
         TopicSpec(ACCESS_GROUPS, "access", "access group id", "Access groups and their members"),
+        TopicSpec(ACCESS_UNITS, "access", "unit id", "Administrative units created, renamed, moved or ended"),
         TopicSpec(CONVERSION_RESULT, "conversion", "dokumentobjekt systemID", "Conversions to archival format"),
         TopicSpec(DISPATCH_STATUS, "svarut-gateway", "dispatch id", "Dispatch acceptance and delivery status"),
     ]

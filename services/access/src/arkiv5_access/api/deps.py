@@ -25,7 +25,7 @@ from arkiv5_kit.outbox import Outbox
 from arkiv5_kit.sessions import database_of, read_session
 
 from ..auth import Caller, caller
-from ..domain import audit
+from ..domain import audit, passwords
 from ..domain.service import Actor, actor_for
 
 # PostgreSQL's serialization failure, deadlock and lock-not-available: a concurrent
@@ -48,8 +48,11 @@ def _sqlstate(error: DBAPIError) -> str | None:
 
 
 @asynccontextmanager
-async def _audited(database: Database, opened: AbstractAsyncContextManager[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """The session, with refusals audited after the rollback and lost races answered 409.
+async def _audited(
+    database: Database, opened: AbstractAsyncContextManager[AsyncSession], rules: passwords.PasswordRules | None = None,
+) -> AsyncIterator[AsyncSession]:
+    """The session, with refusals audited (and failed sign-ins counted) after the rollback,
+    and lost races answered 409.
 
     The use cases check uniqueness and serialise changes of one person with row locks, so a
     constraint violation here means a concurrent request won a race the checks could not
@@ -62,9 +65,13 @@ async def _audited(database: Database, opened: AbstractAsyncContextManager[Async
             yield session
     except DomainError:
         denials = session_info.pop(audit.DENIALS, None)
+        failures = session_info.pop(passwords.FAILURES, None)
         if isinstance(denials, list) and denials:
             async with database.unit_of_work() as audit_session:
                 await audit.write_denials(audit_session, denials)
+        if isinstance(failures, list) and failures and rules is not None:
+            async with database.unit_of_work() as failure_session:
+                await passwords.write_failures(failure_session, failures, rules)
         raise
     except IntegrityError:
         raise ConcurrentChange() from None
@@ -74,9 +81,14 @@ async def _audited(database: Database, opened: AbstractAsyncContextManager[Async
         raise
 
 
+def password_rules(request: Request) -> passwords.PasswordRules:
+    settings = request.app.state.settings
+    return passwords.PasswordRules(min_length=settings.password_min_length, max_failures=settings.password_max_failures)
+
+
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
     database = database_of(request)
-    async with _audited(database, database.unit_of_work()) as session:
+    async with _audited(database, database.unit_of_work(), password_rules(request)) as session:
         yield session
 
 
@@ -97,6 +109,7 @@ def outbox(request: Request) -> Outbox:
 
 
 OutboxDep = Annotated[Outbox, Depends(outbox)]
+PasswordRulesDep = Annotated[passwords.PasswordRules, Depends(password_rules)]
 
 AnyoneDep = Annotated[Caller, Depends(caller())]
 ReaderDep = Annotated[Caller, Depends(caller(scopes.ACCESS_RIGHTS_READ))]
@@ -110,3 +123,6 @@ AuditReaderDep = Annotated[Caller, Depends(caller(scopes.ACCESS_AUDIT_READ))]
 
 async def actor(session: AsyncSession, who: Caller) -> Actor:
     return await actor_for(session, subject_id=who.subject_id)
+
+
+__all__ = ["Caller"]

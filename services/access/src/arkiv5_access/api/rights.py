@@ -11,7 +11,7 @@ from arkiv5_contracts import scopes
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 
 from .. import schemas
-from ..domain import service
+from ..domain import directory, groups, service, units
 from .deps import (
     AdminDep,
     AnyoneDep,
@@ -43,9 +43,40 @@ async def list_units(session: ReadSessionDep, who: ReaderDep) -> list[schemas.Un
 
 
 @router.post("/units", status_code=201, summary="Create an administrative unit")
-async def create_unit(body: schemas.UnitCreate, session: SessionDep, who: AdminDep) -> schemas.UnitRead:
-    unit = await service.create_unit(session, actor=await actor(session, who), body=body)
+async def create_unit(body: schemas.UnitCreate, session: SessionDep, outbox: OutboxDep, who: AdminDep) -> schemas.UnitRead:
+    unit = await service.create_unit(session, outbox=outbox, actor=await actor(session, who), body=body)
     return schemas.UnitRead.model_validate(unit)
+
+
+@router.post("/units/{unit_id}/rename", summary="Rename a unit (history kept; publishes UnitChanged)")
+async def rename_unit(
+    unit_id: UUID, body: schemas.UnitRename, session: SessionDep, outbox: OutboxDep, who: AdminDep
+) -> schemas.UnitRead:
+    unit = await units.rename(session, outbox, actor=await actor(session, who), unit_id=unit_id, name=body.name)
+    return schemas.UnitRead.model_validate(unit)
+
+
+@router.post("/units/{unit_id}/move", summary="Move a unit below another parent (leaders' unit trees follow)")
+async def move_unit(
+    unit_id: UUID, body: schemas.UnitMove, session: SessionDep, outbox: OutboxDep, who: AdminDep
+) -> schemas.UnitRead:
+    unit = await units.move(session, outbox, actor=await actor(session, who), unit_id=unit_id,
+                            parent_id=body.parent_id)
+    return schemas.UnitRead.model_validate(unit)
+
+
+@router.post("/units/{unit_id}/end", summary="End a unit: its last day (units below it end or move first)")
+async def end_unit(
+    unit_id: UUID, body: schemas.UnitEnd, session: SessionDep, outbox: OutboxDep, who: AdminDep
+) -> schemas.UnitRead:
+    unit = await units.end(session, outbox, actor=await actor(session, who), unit_id=unit_id,
+                           valid_to=body.valid_to)
+    return schemas.UnitRead.model_validate(unit)
+
+
+@router.get("/units/{unit_id}/history", summary="Every change of a unit, oldest first, with who made it")
+async def unit_history(unit_id: UUID, session: ReadSessionDep, who: ReaderDep) -> list[schemas.UnitChangeRead]:
+    return [schemas.UnitChangeRead.model_validate(c) for c in await units.history(session, unit_id=unit_id)]
 
 
 @router.get("/access-codes", summary="Tilgangsrestriksjon codes: the Noark list and the archive's own")
@@ -59,10 +90,12 @@ async def create_access_code(body: schemas.AccessCodeCreate, session: SessionDep
     return schemas.AccessCodeRead.model_validate(code)
 
 
-@router.get("/access-codes/{code}/history", summary="Who was cleared for this code, when, by whom, on whose request")
+@router.get("/access-codes/{code}/history",
+            summary="Who was cleared for this code, when, by whom, on whose request (within the caller's directory)")
 async def access_code_history(
     code: Annotated[str, Path(max_length=20, pattern=schemas.CODE_PATTERN)], session: ReadSessionDep, who: ReaderDep) -> list[schemas.HistoryEntry]:
-    return await service.history(session, access_code=code)
+    scope = await directory.scope_of(session, await actor(session, who))
+    return await service.history(session, access_code=code, scope=scope)
 
 
 @router.get("/groups", summary="Access groups, standing and ad hoc")
@@ -83,6 +116,38 @@ async def create_group(
     return schemas.GroupRead.model_validate(group)
 
 
+@router.get("/groups/{group_id}/members",
+            summary="Every membership of a group with its dates (read scope, or the ad hoc group's creator)")
+async def group_members(group_id: UUID, session: ReadSessionDep, who: AnyoneDep) -> list[schemas.HistoryEntry]:
+    held = await groups.members(session, actor=await actor(session, who), group_id=group_id,
+                                may_read_all=who.claims.has_scopes(scopes.ACCESS_RIGHTS_READ))
+    return await service.history_entries(session, held)
+
+
+@router.post("/groups/{group_id}/members", status_code=201,
+             summary="Add a member (arkivleder, or the ad hoc group's creator)")
+async def add_group_member(
+    group_id: UUID, body: schemas.GroupMemberAdd, session: SessionDep, outbox: OutboxDep, who: AnyoneDep
+) -> schemas.HistoryEntry:
+    held = await groups.add_member(session, outbox, actor=await actor(session, who), group_id=group_id,
+                                   person_id=body.person_id, valid_from=body.valid_from)
+    [entry] = await service.history_entries(session, [held])
+    return entry
+
+
+@router.post("/groups/{group_id}/members/{person_id}/end",
+             summary="End a membership (arkivleder, or the ad hoc group's creator); default: it stops today")
+async def end_group_member(
+    group_id: UUID, person_id: UUID, body: schemas.GroupMemberEnd, session: SessionDep, outbox: OutboxDep,
+    who: AnyoneDep,
+) -> list[schemas.HistoryEntry]:
+    await groups.remove_member(session, outbox, actor=await actor(session, who), group_id=group_id,
+                               person_id=person_id, last_day=body.last_day)
+    return await service.history_entries(
+        session, [h for h in await groups.members(session, actor=await actor(session, who), group_id=group_id,
+                                                  may_read_all=True) if h.entry.person_id == person_id])
+
+
 @router.post("/clients", status_code=201, summary="Register a system client (the secret is shown once)")
 async def create_client(body: schemas.ClientCreate, session: SessionDep, outbox: OutboxDep, who: AdminDep) -> schemas.ClientCreated:
     account, secret = await service.create_client(session, outbox=outbox, actor=await actor(session, who), body=body)
@@ -99,21 +164,26 @@ async def disable_account(
     return {"account_id": str(account_id), "disabled_from": body.disabled_from.isoformat()}
 
 
-@router.get("/persons", summary="Persons")
+@router.get("/persons", summary="Persons the caller may see: all (arkivleder, systemansvarlig), a leader's unit tree, "
+            "or oneself")
 async def list_persons(session: ReadSessionDep, who: ReaderDep) -> list[schemas.PersonRead]:
-    return [schemas.PersonRead.model_validate(p) for p in await service.list_persons(session)]
+    scope = await directory.scope_of(session, await actor(session, who))
+    return [schemas.PersonRead.model_validate(p) for p in await service.list_persons(session, scope=scope)]
 
 
-@router.get("/persons/{person_id}/rights", summary="A person's (or client's) rights on a date")
+@router.get("/persons/{person_id}/rights", summary="A person's (or client's) rights on a date (within the caller's directory)")
 async def person_rights(
     person_id: UUID, session: ReadSessionDep, who: ReaderDep, at: Annotated[schemas.Day | None, Query()] = None
 ) -> schemas.RightsRead:
-    return await service.rights_on(session, person_id=person_id, day=at or clock.today())
+    scope = await directory.scope_of(session, await actor(session, who))
+    return await service.rights_on(session, person_id=person_id, day=at or clock.today(), scope=scope)
 
 
-@router.get("/persons/{person_id}/history", summary="Every right the person held, when, by whom, on whose request")
+@router.get("/persons/{person_id}/history",
+            summary="Every right the person held, when, by whom, on whose request (within the caller's directory)")
 async def person_history(person_id: UUID, session: ReadSessionDep, who: ReaderDep) -> list[schemas.HistoryEntry]:
-    return await service.history(session, person_id=person_id)
+    scope = await directory.scope_of(session, await actor(session, who))
+    return await service.history(session, person_id=person_id, scope=scope)
 
 
 @router.post("/persons/{person_id}/authorisations", status_code=201,

@@ -7,18 +7,19 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.clock import as_utc
 from arkiv5_kit.errors import Forbidden
 
 from ..auth import LocalJwks
-from ..domain import audit, federation, signing, tokens
+from ..domain import audit, clients, federation, signing, tokens
 from ..domain.service import Role
-from ..schemas import SigningKeyRead
-from .deps import AdminDep, ReadSessionDep, SessionDep, actor
+from ..schemas import ClientSecretCreated, SigningKeyRead
+from .deps import AdminDep, Caller, ReadSessionDep, SessionDep, actor
 
 router = APIRouter(tags=["tokens"])
 
@@ -151,3 +152,86 @@ async def rotate(
                        details={"kid": key.kid})
     keys = await signing.all_keys(session)
     return _key_read(key, keys, signing.published(keys, request.app.state.key_policy, clock.now()))
+
+
+async def _key_admin(session: SessionDep, who: Caller) -> None:
+    me = await actor(session, who)
+    if not me.has(Role.ARKIVLEDER, Role.SYSTEMANSVARLIG):
+        raise Forbidden("Key and secret operations need the role arkivleder or systemansvarlig.")
+
+
+async def _answer(request: Request, session: SessionDep, key: Any) -> SigningKeyRead:
+    keys = await signing.all_keys(session)
+    return _key_read(key, keys, signing.published(keys, request.app.state.key_policy, clock.now()))
+
+
+KidPath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ClientIdPath = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]+$")]
+
+
+class KeyActivate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    immediately: bool = False
+
+
+@router.post("/admin/signing-keys", status_code=201,
+             summary="Add a signing key: published in the JWKS now, signing only once activated")
+async def add_key(request: Request, session: SessionDep, who: AdminDep) -> SigningKeyRead:
+    await _key_admin(session, who)
+    key = await signing.add(session, request.app.state.key_policy)
+    await audit.record(session, action="signing-key.added", outcome="allowed", actor_id=who.subject_id,
+                       details={"kid": key.kid})
+    return await _answer(request, session, key)
+
+
+@router.post("/admin/signing-keys/{kid}/activate",
+             summary="Activate a key: it signs from now (after the publish-ahead time, or immediately)")
+async def activate_key(
+    kid: KidPath, request: Request, session: SessionDep, who: AdminDep, body: KeyActivate | None = None
+) -> SigningKeyRead:
+    await _key_admin(session, who)
+    key = await signing.activate(session, request.app.state.key_policy, kid,
+                                 immediately=body.immediately if body else False)
+    await audit.record(session, action="signing-key.activated", outcome="allowed", actor_id=who.subject_id,
+                       details={"kid": kid})
+    return await _answer(request, session, key)
+
+
+@router.post("/admin/signing-keys/{kid}/retire",
+             summary="Retire a key: it stops signing now and leaves the JWKS when its last token has expired")
+async def retire_key(kid: KidPath, request: Request, session: SessionDep, who: AdminDep) -> SigningKeyRead:
+    await _key_admin(session, who)
+    key = await signing.retire(session, kid)
+    await audit.record(session, action="signing-key.retired", outcome="allowed", actor_id=who.subject_id,
+                       details={"kid": kid})
+    return await _answer(request, session, key)
+
+
+@router.delete("/admin/signing-keys/{kid}", status_code=204,
+               summary="Remove a compromised key: it leaves the JWKS at once (another key must sign)")
+async def remove_key(kid: KidPath, request: Request, session: SessionDep, who: AdminDep) -> Response:
+    await _key_admin(session, who)
+    await signing.remove(session, kid)
+    await audit.record(session, action="signing-key.removed", outcome="allowed", actor_id=who.subject_id,
+                       details={"kid": kid})
+    jwks = getattr(request.app.state.token_verifier, "jwks", None)
+    if isinstance(jwks, LocalJwks):
+        jwks.forget(kid)
+    return Response(status_code=204)
+
+
+@router.post("/clients/{client_id}/secrets", status_code=201, response_model=ClientSecretCreated,
+             summary="A client's second secret (shown once); both open until the first is retired")
+async def add_client_secret(client_id: ClientIdPath, session: SessionDep, who: AdminDep) -> JSONResponse:
+    await _key_admin(session, who)
+    account, secret = await clients.add_secret(session, client_id=client_id, by=who.subject_id)
+    created = ClientSecretCreated(account_id=account.id, client_id=client_id, client_secret=secret)
+    return JSONResponse(created.model_dump(mode="json"), status_code=201, headers=NO_STORE)
+
+
+@router.post("/clients/{client_id}/secrets/retire-first",
+             summary="Retire a client's first secret: only the second one opens from now")
+async def retire_client_secret(client_id: ClientIdPath, session: SessionDep, who: AdminDep) -> dict[str, str]:
+    await _key_admin(session, who)
+    account = await clients.retire_first_secret(session, client_id=client_id, by=who.subject_id)
+    return {"account_id": str(account.id), "client_id": client_id}

@@ -189,9 +189,15 @@ class Timeline:
         result.led_unit_ids = expand(result.led_unit_ids, self.children)
         return result
 
-    def periods(self) -> list[tuple[date, date | None, RightsSet]]:
-        """Consecutive periods in which nothing changes; the last is open-ended."""
-        boundaries: set[date] = set()
+    def periods(self, keep: Iterable[date] = ()) -> list[tuple[date, date | None, RightsSet]]:
+        """Consecutive periods in which nothing changes; the last is open-ended.
+
+        A period also starts on every day in `keep` (the starts published before), even
+        when nothing changes that day: a consumer keyed by period start then gets a newer
+        snapshot for each period it holds, and no stale period survives a merge.
+        """
+        kept = set(keep)
+        boundaries: set[date] = set(kept)
         for right in self.held:
             start, end = self._window(right)
             if end is not None and end < start:
@@ -206,7 +212,7 @@ class Timeline:
         for index, start in enumerate(starts):
             end = starts[index + 1] - timedelta(days=1) if index + 1 < len(starts) else None
             rights = self.rights_on(start)
-            if periods and periods[-1][2].key() == rights.key():
+            if periods and periods[-1][2].key() == rights.key() and start not in kept:
                 periods[-1] = (periods[-1][0], end, periods[-1][2])
             else:
                 periods.append((start, end, rights))
@@ -400,9 +406,12 @@ async def publish_rights(
     last = await session.scalar(
         select(func.max(col(RightsSnapshot.version))).where(col(RightsSnapshot.person_id) == person_id)
     )
+    published_starts = (await session.scalars(
+        select(col(RightsSnapshot.valid_from)).where(col(RightsSnapshot.person_id) == person_id).distinct()
+    )).all()
     version = last or 0
     events = []
-    for start, end, rights in line.periods():
+    for start, end, rights in line.periods(keep=published_starts):
         version += 1
         event = RightsChanged(
             person_id=person_id,

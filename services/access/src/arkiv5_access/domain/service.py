@@ -34,7 +34,7 @@ from ..models import (
     Person,
     Unit,
 )
-from . import audit, rights
+from . import audit, directory, rights, units
 from .secrets import hash_secret
 
 
@@ -61,7 +61,7 @@ def _require(actor: Actor, *roles: Role) -> None:
 # --- directory -------------------------------------------------------------------------------
 
 
-async def create_unit(session: AsyncSession, *, actor: Actor, body: schemas.UnitCreate) -> Unit:
+async def create_unit(session: AsyncSession, *, outbox: Outbox, actor: Actor, body: schemas.UnitCreate) -> Unit:
     _require(actor, Role.ARKIVLEDER, Role.SYSTEMANSVARLIG)
     if body.parent_id is not None and await session.get(Unit, body.parent_id) is None:
         raise Unprocessable("The parent unit does not exist.")
@@ -70,8 +70,7 @@ async def create_unit(session: AsyncSession, *, actor: Actor, body: schemas.Unit
     unit = Unit(**body.model_dump(), created_at=clock.now())
     session.add(unit)
     await session.flush()
-    await audit.record(session, action="unit.created", outcome="allowed", actor_id=actor.subject_id,
-                       object_type="unit", object_id=unit.id)
+    await units.created(session, outbox, unit=unit, by=actor.subject_id)
     return unit
 
 
@@ -200,15 +199,20 @@ async def disable_account(
     return account
 
 
-async def list_persons(session: AsyncSession) -> list[Person]:
-    return list((await session.scalars(select(Person).order_by(col(Person.created_at)))).all())
+async def list_persons(session: AsyncSession, *, scope: directory.Scope = directory.EVERYONE) -> list[Person]:
+    query = select(Person).order_by(col(Person.created_at))
+    if not scope.everyone:
+        query = query.where(col(Person.id).in_(scope.person_ids))
+    return list((await session.scalars(query)).all())
 
 
 # --- rights, history -------------------------------------------------------------------------
 
 
-async def rights_on(session: AsyncSession, *, person_id: UUID, day: date) -> schemas.RightsRead:
-    if not await _subject_exists(session, person_id):
+async def rights_on(
+    session: AsyncSession, *, person_id: UUID, day: date, scope: directory.Scope = directory.EVERYONE
+) -> schemas.RightsRead:
+    if not scope.allows(person_id) or not await _subject_exists(session, person_id):
         raise NotFound("No such person or client account.")
     principal = await rights.principal_at(session, person_id, day)
     return schemas.RightsRead(
@@ -220,18 +224,24 @@ async def rights_on(session: AsyncSession, *, person_id: UUID, day: date) -> sch
 
 
 async def history(
-    session: AsyncSession, *, person_id: UUID | None = None, access_code: str | None = None
+    session: AsyncSession, *, person_id: UUID | None = None, access_code: str | None = None,
+    scope: directory.Scope = directory.EVERYONE,
 ) -> list[schemas.HistoryEntry]:
-    """Who had what, when, granted by whom on whose request (seed 004 §1)."""
+    """Who had what, when, granted by whom on whose request (seed 004 §1), of the persons in `scope`."""
     if access_code is not None:
         if await session.get(AccessCode, access_code) is None:
             raise NotFound("No such access code.")
-        held = await rights.held_rights(session, kind=rights.ACCESS_CODE, value=access_code)
+        held = [h for h in await rights.held_rights(session, kind=rights.ACCESS_CODE, value=access_code)
+                if scope.allows(h.entry.person_id)]
     else:
         assert person_id is not None
-        if not await _subject_exists(session, person_id):
+        if not scope.allows(person_id) or not await _subject_exists(session, person_id):
             raise NotFound("No such person or client account.")
         held = await rights.held_rights(session, person_id=person_id)
+    return await history_entries(session, held)
+
+
+async def history_entries(session: AsyncSession, held: list[rights.HeldRight]) -> list[schemas.HistoryEntry]:
     request_ids = {h.entry.change_request_id for h in held if h.entry.change_request_id}
     requested_by: dict[UUID, UUID] = {}
     if request_ids:

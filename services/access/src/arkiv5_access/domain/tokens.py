@@ -2,8 +2,9 @@
 
 Client credentials: a system client or one of our services names the audience (the
 service it will call) and the scopes; it gets those of its allowed scopes that belong to
-that audience. Password (development only): a local account of a person gets a token
-for the person, with the roles valid today and the scopes those roles carry.
+that audience. Password: a local account of a person gets a token for the person, with the roles valid
+today and the scopes those roles carry (`passwords` checks the account: one-time
+passwords, lock-out).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.errors import DomainError
 
 from ..models import Account
-from . import rights, signing
+from . import passwords, rights, signing
 from .secrets import verify_secret
 
 SERVICES = ("journal", "access", "conversion", "svarut-gateway", "intake")
@@ -143,7 +144,12 @@ async def client_credentials(
     audience: str | None, scope: str | None,
 ) -> IssuedToken:
     account = await session.scalar(select(Account).where(col(Account.client_id) == client_id, col(Account.kind) == "client"))
-    if not verify_secret(account.secret_hash if account else None, client_secret, remember=True) or account is None:
+    if account is None or not (
+        verify_secret(account.secret_hash, client_secret, remember=True)
+        or (account.next_secret_hash is not None and verify_secret(account.next_secret_hash, client_secret, remember=True))
+    ):
+        if account is None:
+            verify_secret(None, client_secret)  # an unknown client costs the same as a wrong secret
         raise InvalidClient()
     day = clock.today()
     if await rights.is_account_disabled(session, account.id, day):
@@ -161,11 +167,9 @@ async def password(
     session: AsyncSession, *, signer: signing.Signer, policy: TokenPolicy, username: str, secret: str,
     audience: str | None, scope: str | None,
 ) -> IssuedToken:
-    account = await session.scalar(select(Account).where(col(Account.username) == username, col(Account.kind) == "local"))
-    if not verify_secret(account.secret_hash if account else None, secret) or account is None:
-        raise InvalidGrant()
-    if account.person_id is None or await rights.is_account_disabled(session, account.id, clock.today()):
-        raise InvalidGrant()
+    account = await passwords.check(session, username=username, password=secret)
+    if account is None or account.person_id is None:
+        raise InvalidGrant()  # wrong, unknown, locked or disabled: one answer for all
     token = await person_token(session, signer=signer, policy=policy, person_id=account.person_id,
                                audience=audience, scope=scope)
     if token is None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
 from ..envelope import EventData
-from ..topics import ACCESS_GROUPS, ACCESS_RIGHTS
+from ..topics import ACCESS_GROUPS, ACCESS_RIGHTS, ACCESS_UNITS
 
 _PREFIX = "no.arkiv5.access"
 
@@ -74,4 +75,34 @@ class GroupChanged(_AccessEvent):
         return str(self.group_id)
 
 
-EVENTS: list[type[EventData]] = [RightsChanged, AccountDisabled, GroupChanged]
+class UnitChange(str, Enum):
+    CREATED = "created"
+    RENAMED = "renamed"
+    MOVED = "moved"
+    ENDED = "ended"
+
+
+class UnitChanged(_AccessEvent):
+    """An administrative unit as it stands after a change: created, renamed, moved or ended.
+
+    Carries the code, parent and dates, not the name (consumers key on ids). Leaders' led
+    units are expanded in their `RightsChanged`, which access republishes when a move or a
+    new unit changes a leader's unit tree.
+    """
+
+    event_type: ClassVar[str] = f"{_PREFIX}.unit.changed.v1"
+    topic: ClassVar[str] = ACCESS_UNITS
+
+    unit_id: UUID
+    version: int = Field(ge=1, description="Increases with every change of this unit")
+    change: UnitChange
+    code: str = Field(max_length=40)
+    parent_id: UUID | None = None
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="Last day of the unit; None = open-ended")
+
+    def key(self) -> str:
+        return str(self.unit_id)
+
+
+EVENTS: list[type[EventData]] = [RightsChanged, AccountDisabled, GroupChanged, UnitChanged]

@@ -10,7 +10,13 @@ from pydantic import Field
 
 from ..codelists import Journalposttype, Journalstatus, Saksstatus, Variantformat
 from ..envelope import EventData
-from ..topics import JOURNAL_DISPATCH, JOURNAL_DOKUMENT, JOURNAL_JOURNALPOST, JOURNAL_SAKSMAPPE
+from ..topics import (
+    JOURNAL_DISPATCH,
+    JOURNAL_DOKUMENT,
+    JOURNAL_JOURNALPOST,
+    JOURNAL_SAKSMAPPE,
+    JOURNAL_TILGANGSGRUPPE,
+)
 
 _PREFIX = "no.arkiv5.journal"
 
@@ -150,6 +156,28 @@ class JournalpostCorrected(_JournalEvent):
         return str(self.journalpost_id)
 
 
+class AdHocGroupRequested(_JournalEvent):
+    """A case handler created an ad hoc access group on a case or journalpost (the journal
+    checked `create-ad-hoc-group`); the access service creates it with this id.
+
+    No name travels: a group's name is free text, which may name a person.
+    """
+
+    event_type: ClassVar[str] = f"{_PREFIX}.tilgangsgruppe.requested.v1"
+    topic: ClassVar[str] = JOURNAL_TILGANGSGRUPPE
+
+    group_id: UUID = Field(description="Chosen by the journal; the access group gets this id (idempotent)")
+    saksmappe_id: UUID | None = Field(default=None, description="The case the group belongs to")
+    journalpost_id: UUID | None = Field(default=None, description="Or the journalpost it belongs to")
+    requested_by: UUID = Field(description="The case handler's person id; the group's creator")
+    member_person_ids: list[UUID] = Field(default_factory=list, max_length=1000)
+    valid_from: date
+    valid_to: date | None = None
+
+    def key(self) -> str:
+        return str(self.group_id)
+
+
 EVENTS: list[type[EventData]] = [
     SaksmappeOpened,
     SaksmappeClosed,
@@ -159,4 +187,5 @@ EVENTS: list[type[EventData]] = [
     DispatchRequested,
     SaksmappeCorrected,
     JournalpostCorrected,
+    AdHocGroupRequested,
 ]

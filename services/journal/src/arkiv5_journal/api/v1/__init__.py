@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import arkivstruktur, dokumenter, forsendelser, journalposter, rapporter, registrering, saksmapper
+from . import (
+    arkivstruktur,
+    dokumenter,
+    forsendelser,
+    journalposter,
+    rapporter,
+    registrering,
+    saksmapper,
+    tilgangsgrupper,
+)
 
 routers: list[APIRouter] = [arkivstruktur.router, saksmapper.router, registrering.router, journalposter.router,
-                            forsendelser.router, dokumenter.router, rapporter.router]
+                            forsendelser.router, dokumenter.router, rapporter.router, tilgangsgrupper.router]

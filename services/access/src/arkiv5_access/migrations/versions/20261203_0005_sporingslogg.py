@@ -1,14 +1,14 @@
 """The sporingslogg of screened reads: searched per reader and per object, newest first, and purged by age.
 
-Revision ID: access_0004_sporing
-Revises: access_0003
+Revision ID: access_0005_sporing
+Revises: access_0004_operator
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
-revision = "access_0004_sporing"
-down_revision = "access_0003"
+revision = "access_0005_sporing"
+down_revision = "access_0004_operator"
 branch_labels = None
 depends_on = None
 
