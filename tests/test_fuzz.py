@@ -75,7 +75,10 @@ def fuzz(suite: RunningSuite, service: str, token: str, report: Path, capsys: py
         "--suppress-health-check", "all", "--report", "json", "--report-json-path", str(report),
     ]
     # schemathesis keeps a cache of crashes in its working folder: keep it out of the tree.
-    run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS * 3 + 120, cwd=report.parent)
+    hooks = {"SCHEMATHESIS_HOOKS": str(Path(__file__).parent / "support" / "fuzz_hooks.py"),
+             "ARKIV5_FUZZ_UNIT": suite.units["HO-BV"]}
+    run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS * 3 + 120, cwd=report.parent,
+                         env={**os.environ, **hooks})
     assert report.exists(), run.stdout[-4000:] + run.stderr[-2000:]
     result: dict[str, object] = json.loads(report.read_text())
     cases = result["test_cases"]

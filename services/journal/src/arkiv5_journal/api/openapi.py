@@ -32,8 +32,10 @@ UPLOAD_BODY: dict[str, Any] = {"requestBody": {"required": True, "description": 
 """A single-document upload: the body is the file."""
 
 IF_MATCH_PARAMETER = {
-    "name": "If-Match", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 200},
-    "description": "The ETag of the record as read (GET); a correction of a record changed since is refused with 412",
+    # Declared optional because its absence has its own answer, 428 (RFC 6585), not a 400.
+    "name": "If-Match", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
+    "description": "The ETag of the record as read (GET). Needed: without it the correction is refused with 428; "
+                   "a record changed since it was read is refused with 412",
 }
 
 CORRECTION_RESPONSES: dict[int | str, dict[str, Any]] = {
