@@ -58,6 +58,17 @@ async def store(blobs: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: in
     return blob
 
 
+async def check_new_document(session: AsyncSession, *, caller: Caller, journalpost_id: UUID) -> None:
+    """Every refusal of a new document that does not depend on its bytes: 404, a final
+    journalstatus, 403 — before a byte of the body is read or stored."""
+    journalpost = await get_journalpost(session, journalpost_id)
+    saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
+    if journalpost.journalstatus in (Journalstatus.U.kode, Journalstatus.A.kode):
+        raise WrongStatus(f"No documents can be added in journalstatus {journalpost.journalstatus}.")
+    await access.authorize(session, caller, Action.UPDATE,
+                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+
+
 async def add_document(
     session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID, blob: StoredBlob,
     declared_type: str | None, tittel: str, tilknyttet_registrering_som: TilknyttetRegistreringSom | None,

@@ -55,7 +55,8 @@ async def upload_document(
     expected = documents.check_expected_sha256(sjekksum)
     check_length(request, settings.max_upload_bytes)
     async with db_of(request).unit_of_work() as session:
-        await repository.get_journalpost(session, journalpost_id)  # 404 before reading a large body
+        # 404, a final status and 403 before a byte of the body is read: a refused caller stores nothing.
+        await documents.check_new_document(session, caller=caller, journalpost_id=journalpost_id)
     blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=expected)
     async with db_of(request).unit_of_work() as session:
