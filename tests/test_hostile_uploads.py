@@ -60,3 +60,30 @@ def test_a_refused_multipart_registration_stores_nothing(suite: RunningSuite,
                "brev": ("brev.pdf", DOCUMENT + b"other bytes", "application/pdf")})  # a blob of its own
     assert refused.status_code == 403, refused.text
     assert _blobs(suite) == before
+
+
+def test_file_names_are_stored_as_safe_base_names(suite: RunningSuite) -> None:
+    """No folders, at most 255 bytes of UTF-8 with the extension kept — on PostgreSQL no longer a
+    500 for a name over the column's length, on SQLite no longer a path stored verbatim."""
+    headers = {"Authorization": "Bearer " + suite.client_token("demo-fagsystem", "journal.read journal.write",
+                                                               "journal")}
+    case = suite.http.post(f"{suite.base}/journal/saksmapper", headers=headers,
+                           json={"tittel": "Sak", "administrativEnhet": suite.units["HO-BV"]})
+    assert case.status_code == 201, case.text
+    long_name = "søknad om " + "ø" * 300 + ".pdf"
+    registered = suite.http.post(
+        f"{suite.base}/journal/saksmapper/{case.json()['systemID']}/journalposter", headers=headers,
+        files={"journalpost": (None, b'{"journalposttype": "X", "tittel": "Notat"}', "application/json"),
+               "a": ("../../etc/passwd", b"%PDF-1.4 a", "application/pdf"),
+               "b": (long_name, b"%PDF-1.4 b", "application/pdf")})
+    assert registered.status_code == 201, registered.text
+    names = [d["dokumentobjekt"][0]["filnavn"] for d in registered.json()["dokumentbeskrivelse"]]
+    assert names[0] == "passwd"
+    assert names[1].endswith(".pdf") and names[1].startswith("søknad om ø")
+    assert len(names[1].encode()) <= 255
+
+    uploaded = suite.http.post(
+        f"{suite.base}/journal/journalposter/{registered.json()['systemID']}/dokumenter", headers=headers,
+        params={"tittel": "Vedlegg", "filnavn": "..\\..\\windows\\CON.pdf"}, content=b"%PDF-1.4 c")
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["dokumentobjekt"][0]["filnavn"] == "_CON.pdf"

@@ -30,7 +30,7 @@ from arkiv5_kit.errors import Forbidden, Unauthorized, Unprocessable
 
 from ..dokument import archival, attachments, documents
 from ..ekspedering import material
-from . import openapi
+from . import openapi, translate
 from .deps import (
     DISPATCH,
     DOCUMENTS_READ,
@@ -163,12 +163,13 @@ async def file_attachment(
 
     blob = await documents.store(blobs_of(request), chunks(), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=metadata.sha256.lower())
+    stored_name, sent_name = translate.file_name(metadata.filnavn or upload.filename)
     for attempt in (1, 2):
         try:
             async with db_of(request).unit_of_work() as session:
                 beskrivelse, objekt, created = await attachments.file_attachment(
                     session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, key=key, blob=blob,
-                    tittel=metadata.tittel, filnavn=metadata.filnavn or upload.filename,
+                    tittel=metadata.tittel, filnavn=stored_name, originalt_filnavn=sent_name,
                     declared_type=metadata.format or upload.content_type)
             break
         except IntegrityError:

@@ -227,7 +227,7 @@ def _document(journalpost: Journalpost, number: int, document: NewDocument, *, w
         dokumentbeskrivelse_id=beskrivelse.system_id, versjonsnummer=1, variantformat=Variantformat.P.kode,
         format=sniff(document.blob.head, document.declared_type), format_detaljer=None,
         sjekksum=document.blob.sha256, sjekksum_algoritme="SHA-256", filstoerrelse=document.blob.size,
-        filnavn=document.filnavn, konvertert_fra_id=None, opprettet_dato=now, opprettet_av=who)
+        filnavn=document.filnavn, originalt_filnavn=document.originalt_filnavn, konvertert_fra_id=None, opprettet_dato=now, opprettet_av=who)
     return beskrivelse, objekt
 
 

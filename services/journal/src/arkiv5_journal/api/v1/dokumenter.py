@@ -13,6 +13,7 @@ from arkiv5_contracts.codelists import (
     TilknyttetRegistreringSom,
 )
 from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.limits import ORIGINAL_FILENAME_MAX_LENGTH
 
 from ... import visibility
 from ...dokument import documents
@@ -20,7 +21,7 @@ from ...schemas import (
     DokumentbeskrivelseOut,
 )
 from ...store import repository
-from .. import openapi
+from .. import openapi, translate
 from ..deps import (
     Reader,
     Writer,
@@ -36,6 +37,9 @@ from ..deps import (
 
 router = APIRouter(tags=["journal"])
 
+FILNAVN = ("The file's name as the client knows it; stored as a safe base name (no folders or control "
+           "characters, at most 255 bytes, the extension kept), the name as sent kept beside it")
+
 
 @router.post("/journalposter/{journalpost_id}/dokumenter", status_code=201, response_model=DokumentbeskrivelseOut,
              openapi_extra=openapi.UPLOAD_BODY)
@@ -44,7 +48,7 @@ async def upload_document(
     tittel: Annotated[str, Query(min_length=1, max_length=2000)],
     tilknyttet_registrering_som: Annotated[str | None, Query(alias="tilknyttetRegistreringSom")] = None,
     dokumenttype: str | None = None,
-    filnavn: Annotated[str | None, Query(max_length=255)] = None,
+    filnavn: Annotated[str | None, Query(max_length=ORIGINAL_FILENAME_MAX_LENGTH, description=FILNAVN)] = None,
     skanning_kontrollert: Annotated[bool | None, Query(alias="skanningKontrollert")] = None,
     sjekksum: Annotated[str | None, Query(description="Expected SHA-256 (hex) of the bytes")] = None,
 ) -> DokumentbeskrivelseOut:
@@ -53,6 +57,7 @@ async def upload_document(
     rolle = code_of(TilknyttetRegistreringSom, tilknyttet_registrering_som, "tilknyttetRegistreringSom")
     doktype = code_of(Dokumenttype, dokumenttype, "dokumenttype")
     expected = documents.check_expected_sha256(sjekksum)
+    stored_name, sent_name = translate.file_name(filnavn)
     check_length(request, settings.max_upload_bytes)
     async with db_of(request).unit_of_work() as session:
         # 404, a final status and 403 before a byte of the body is read: a refused caller stores nothing.
@@ -63,7 +68,8 @@ async def upload_document(
         beskrivelse, objekt = await documents.add_document(
             session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, blob=blob,
             declared_type=request.headers.get("content-type"), tittel=tittel, tilknyttet_registrering_som=rolle,
-            dokumenttype=doktype, filnavn=filnavn, skanning_kontrollert=skanning_kontrollert)
+            dokumenttype=doktype, filnavn=stored_name, originalt_filnavn=sent_name,
+            skanning_kontrollert=skanning_kontrollert)
         return await _document_answer(session, caller, beskrivelse, [objekt])
 
 
@@ -71,12 +77,13 @@ async def upload_document(
              response_model=DokumentbeskrivelseOut, openapi_extra=openapi.UPLOAD_BODY)
 async def upload_version(
     dokumentbeskrivelse_id: UUID, request: Request, response: Response, caller: Writer,
-    filnavn: Annotated[str | None, Query(max_length=255)] = None,
+    filnavn: Annotated[str | None, Query(max_length=ORIGINAL_FILENAME_MAX_LENGTH, description=FILNAVN)] = None,
     sjekksum: Annotated[str | None, Query(description="Expected SHA-256 (hex) of the bytes")] = None,
 ) -> DokumentbeskrivelseOut:
     """A new version (variantformat P) of a document; the body is the document itself, streamed."""
     settings = ctx_of(request).settings
     expected = documents.check_expected_sha256(sjekksum)
+    stored_name, sent_name = translate.file_name(filnavn)
     check_length(request, settings.max_upload_bytes)
     async with db_of(request).unit_of_work() as session:
         # 404, 403 and a final journalstatus before reading a large body.
@@ -86,7 +93,8 @@ async def upload_version(
     async with db_of(request).unit_of_work() as session:
         beskrivelse, objekt = await documents.add_version(
             session, ctx=ctx_of(request), caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, blob=blob,
-            declared_type=request.headers.get("content-type"), filnavn=filnavn)
+            declared_type=request.headers.get("content-type"), filnavn=stored_name,
+            originalt_filnavn=sent_name)
         objekter = await documents.objekter_of(session, dokumentbeskrivelse_id)
         out = await _document_answer(session, caller, beskrivelse, objekter)
     response.headers["Location"] = f"/dokumentobjekter/{objekt.system_id}/fil"

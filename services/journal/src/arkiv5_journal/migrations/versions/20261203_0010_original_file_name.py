@@ -1,0 +1,26 @@
+"""The file name as sent, beside the safe name stored in filnavn.
+
+Revision ID: journal_0010
+Revises: journal_0009
+Create Date: 2026-12-03 14:54:40.237800
+"""
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = 'journal_0010'
+down_revision = 'journal_0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('dokumentobjekt', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('originalt_filnavn', sqlmodel.sql.sqltypes.AutoString(length=1024),
+                                      nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('dokumentobjekt', schema=None) as batch_op:
+        batch_op.drop_column('originalt_filnavn')
