@@ -12,7 +12,7 @@ from arkiv5_contracts.codelists import (
     Journalposttype,
     Journalstatus,
 )
-from arkiv5_kit.limits import Year
+from arkiv5_kit.limits import Skip, Year
 
 from ... import corrections, search, visibility
 from ...ekspedering import send
@@ -135,7 +135,7 @@ async def list_journalposter(
     saksbehandler: UUID | None = None,
     fra: date | None = None, til: date | None = None,
     top: Annotated[int, Query(alias="$top", ge=1, le=100)] = 25,
-    skip: Annotated[int, Query(alias="$skip", ge=0)] = 0,
+    skip: Annotated[Skip, Query(alias="$skip")] = 0,
 ) -> Page[JournalpostOut]:
     status = code_of(Journalstatus, journalstatus, "journalstatus")
     kind = code_of(Journalposttype, journalposttype, "journalposttype")
