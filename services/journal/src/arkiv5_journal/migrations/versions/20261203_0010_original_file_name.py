@@ -6,7 +6,6 @@ Create Date: 2026-12-03 14:54:40.237800
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = 'journal_0010'
@@ -17,7 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('dokumentobjekt', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('originalt_filnavn', sqlmodel.sql.sqltypes.AutoString(length=1024),
+        batch_op.add_column(sa.Column('originalt_filnavn', sa.String(length=1024),
                                       nullable=True))
 
 
