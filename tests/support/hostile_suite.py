@@ -36,6 +36,8 @@ class RunningSuite:
     log: io.StringIO
     backend: str
     units: dict[str, str] = field(default_factory=dict)
+    var_dir: Path = Path()
+    """The suite's data folder (the journal's blob store is under it)."""
 
     def person_token(self, username: str, audience: str) -> str:
         response = self.http.post(f"{self.base}/access/oauth2/token", data={
@@ -87,7 +89,7 @@ def running_suite(var_dir: Path, database_urls: dict[str, str] | None = None,
                 assert thread.is_alive(), "the suite stopped while starting:\n" + captured.getvalue()[-3000:]
                 assert time.monotonic() < deadline, "the suite did not start"
                 time.sleep(0.1)
-            suite = RunningSuite(base, http, captured, backend)
+            suite = RunningSuite(base, http, captured, backend, var_dir=var_dir)
             arkivleder = suite.person_token("arkivleder", audience="access")
             units = http.get(f"{base}/access/units", headers={"Authorization": f"Bearer {arkivleder}"}).json()
             suite.units = {u["code"]: u["id"] for u in units}

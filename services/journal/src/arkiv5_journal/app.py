@@ -17,6 +17,7 @@ from .blobsweep import sweep_job
 from .consumers import register_consumers
 from .context import Context
 from .settings import JournalSettings
+from .store import accounts
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -39,6 +40,8 @@ def create_app(settings: JournalSettings | None = None, bus: Transport | None = 
     app.add_middleware(SporingMiddleware, runtime=runtime)  # the sporingslogg of screened reads
     app.state.journal_context = context
     app.state.blob_store = FilesystemBlobStore(settings.resolved_blob_dir())
+    # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.
+    app.state.account_disabled = accounts.account_check(runtime.database)
     if settings.blob_sweep_interval_hours > 0:
         runtime.add_job("blob-sweep", sweep_job(settings, runtime.database, app.state.blob_store))
     return app

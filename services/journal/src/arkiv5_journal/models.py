@@ -285,7 +285,9 @@ class Dokumentobjekt(JournalTable, table=True):
     sjekksum: str = Field(max_length=64, index=True)
     sjekksum_algoritme: str = Field(default="SHA-256", max_length=20)
     filstoerrelse: int
-    filnavn: str | None = Field(default=None, max_length=255)
+    filnavn: str | None = Field(default=None, max_length=255, description="A safe base name (limits.safe_filename)")
+    originalt_filnavn: str | None = Field(
+        default=None, max_length=1024, description="The name as sent, when it was not safe to keep as it was")
     konvertert_fra_id: UUID | None = Field(default=None, index=True)
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)

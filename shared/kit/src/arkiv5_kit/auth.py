@@ -185,8 +185,18 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+AccountCheck = Callable[[TokenClaims], Awaitable[bool]]
+"""A service's own answer to "is this token's account disabled?" (from its read model of the
+access service's AccountDisabled events), set as `app.state.account_disabled`."""
+
+
 def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
-    """FastAPI dependency: a valid token for this service with every one of `scopes`."""
+    """FastAPI dependency: a valid token for this service with every one of `scopes`.
+
+    A token whose account the service knows to be disabled is refused like every other
+    invalid token (401, the same text), before its scopes are looked at: a disabled
+    account's token is no longer a token, whatever it still carries.
+    """
 
     async def dependency(
         request: Request,
@@ -196,6 +206,9 @@ def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
         if verifier is None:
             raise Unauthorized(INVALID_TOKEN)
         claims = await verifier.verify(bearer_token(request))
+        account_disabled: AccountCheck | None = getattr(request.app.state, "account_disabled", None)
+        if account_disabled is not None and await account_disabled(claims):
+            raise Unauthorized(INVALID_TOKEN)
         if not claims.has_scopes(*scopes):
             raise Forbidden(f"This call needs the scope(s): {' '.join(scopes)}.")
         return Principal(claims)

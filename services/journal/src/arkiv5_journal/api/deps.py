@@ -75,7 +75,8 @@ def code_of(code_list: type[CodeList], value: str | None, name: str) -> Any:
 
 IDEMPOTENCY_KEY_HEADER = {"parameters": [{
     "name": idempotency.HEADER, "in": "header", "required": False,
-    "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
+    # Printable ASCII as a header carries it (a header value is Latin-1 on the wire).
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": "^[\\x20-\\x7e]+$"},
     "description": "Makes a retry safe: the same key with the same request answers the first result, "
                    "the same key with a different request 409 idempotency-key-reused.",
 }]}

@@ -31,6 +31,7 @@ from arkiv5_kit.sessions import ReadSessionDep
 
 from ..dokument import archival, attachments, documents
 from ..ekspedering import material
+from . import openapi, translate
 from .deps import (
     DISPATCH,
     DOCUMENTS_READ,
@@ -82,7 +83,8 @@ async def list_production_documents(journalpost_id: UUID, session: ReadSessionDe
     return await archival.production_documents(session, journalpost_id=journalpost_id)
 
 
-@internal.get("/dokumentobjekter/{dokumentobjekt_id}/content")
+@internal.get("/dokumentobjekter/{dokumentobjekt_id}/content", response_class=StreamingResponse,
+              responses=openapi.FILE_RESPONSE)
 async def content(dokumentobjekt_id: UUID, request: Request, session: ReadSessionDep,
                   caller: DocumentReader) -> StreamingResponse:
     """The bytes of any dokumentobjekt, for conversion and the SvarUt gateway: the scope is the permission."""
@@ -95,7 +97,9 @@ async def dispatch_material(journalpost_id: UUID, session: ReadSessionDep, calle
     return await material.dispatch_material(session, journalpost_id=journalpost_id)
 
 
-@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", response_model=ArchivalVariantStored)
+@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", response_model=ArchivalVariantStored,
+              responses={201: {"model": ArchivalVariantStored, "description": "The archival variant was stored"}},
+              openapi_extra=openapi.ARCHIVAL_BODY)
 async def put_arkivvariant(
     dokumentobjekt_id: UUID, request: Request, response: Response, caller: ArchivalWriter,
     source_sha256: Annotated[str | None, Header(alias="X-Source-Sha256")] = None,
@@ -129,7 +133,9 @@ async def _attach(request: Request, caller: Caller, source_id: UUID, blob: Any, 
     raise AssertionError("unreachable")
 
 
-@internal.post("/journalposter/{journalpost_id}/dokumentbeskrivelser", response_model=AttachmentFiled)
+@internal.post("/journalposter/{journalpost_id}/dokumentbeskrivelser", response_model=AttachmentFiled,
+               responses={201: {"model": AttachmentFiled, "description": "The attachment was filed"}},
+               openapi_extra=openapi.attachment_body(AttachmentMetadata))
 async def file_attachment(
     journalpost_id: UUID, request: Request, response: Response, caller: ArchivalWriter,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
@@ -156,12 +162,13 @@ async def file_attachment(
 
     blob = await documents.store(blobs_of(request), chunks(), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=metadata.sha256.lower())
+    stored_name, sent_name = translate.file_name(metadata.filnavn or upload.filename)
     for attempt in (1, 2):
         try:
             async with db_of(request).unit_of_work() as session:
                 beskrivelse, objekt, created = await attachments.file_attachment(
                     session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, key=key, blob=blob,
-                    tittel=metadata.tittel, filnavn=metadata.filnavn or upload.filename,
+                    tittel=metadata.tittel, filnavn=stored_name, originalt_filnavn=sent_name,
                     declared_type=metadata.format or upload.content_type)
             break
         except IntegrityError:

@@ -9,10 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+from arkiv5_kit.limits import safe_filename
+
 from ..blobstore import StoredBlob
 from ..errors import ChecksumMismatch, Unprocessable
 from ..journalpost.commands import NewDocument, NewKorrespondansepart, RegisterJournalpost, Skjerming
 from ..schemas import JournalpostCreate
+
+
+def file_name(sent: str | None) -> tuple[str | None, str | None]:
+    """The name to store for a file a client names (a safe base name, its extension kept) and the
+    name as sent when that differs (kept as metadata, never used as a path)."""
+    if not sent:
+        return None, None
+    safe = safe_filename(sent)
+    return safe.name, (safe.original if safe.changed else None)
 
 
 def match_documents(body: JournalpostCreate, files: Sequence[tuple[str, str | None, str | None, StoredBlob]]
@@ -40,8 +51,9 @@ def match_documents(body: JournalpostCreate, files: Sequence[tuple[str, str | No
         if metadata is not None and metadata.sjekksum and metadata.sjekksum.lower() != blob.sha256:
             raise ChecksumMismatch(f"The SHA-256 of file part {name!r} differs from the one given; nothing was "
                                    "registered.", fil=name)
+        filnavn, originalt_filnavn = file_name(filename)
         documents.append(NewDocument(
-            blob=blob, declared_type=content_type, filnavn=filename,
+            blob=blob, declared_type=content_type, filnavn=filnavn, originalt_filnavn=originalt_filnavn,
             tittel=metadata.tittel if metadata else None,
             dokumenttype=metadata.dokumenttype if metadata else None,
             tilknyttet_registrering_som=metadata.tilknyttet_registrering_som if metadata else None,

@@ -25,7 +25,7 @@ from .documents import added_event
 
 async def file_attachment(
     session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID, key: str, blob: StoredBlob,
-    tittel: str, filnavn: str | None, declared_type: str | None,
+    tittel: str, filnavn: str | None, declared_type: str | None, originalt_filnavn: str | None = None,
 ) -> tuple[Dokumentbeskrivelse, Dokumentobjekt, bool]:
     """An e-mail's attachment as its own dokumentbeskrivelse (V, variant P); once per key."""
     existing = await _by_key(session, key)
@@ -47,7 +47,7 @@ async def file_attachment(
     objekt = Dokumentobjekt(
         dokumentbeskrivelse_id=beskrivelse.system_id, versjonsnummer=1, variantformat=Variantformat.P.kode,
         format=sniff(blob.head, declared_type), sjekksum=blob.sha256, filstoerrelse=blob.size,
-        filnavn=filnavn[:255] if filnavn else None, opprettet_dato=now, opprettet_av=who)
+        filnavn=filnavn, originalt_filnavn=originalt_filnavn, opprettet_dato=now, opprettet_av=who)
     session.add(objekt)
     await session.flush()
     await changelog.created(session, (beskrivelse, "dokumentbeskrivelse"), (objekt, "dokumentobjekt"), who=who)

@@ -58,10 +58,22 @@ async def store(blobs: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: in
     return blob
 
 
+async def check_new_document(session: AsyncSession, *, caller: Caller, journalpost_id: UUID) -> None:
+    """Every refusal of a new document that does not depend on its bytes: 404, a final
+    journalstatus, 403 — before a byte of the body is read or stored."""
+    journalpost = await get_journalpost(session, journalpost_id)
+    saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
+    if journalpost.journalstatus in (Journalstatus.U.kode, Journalstatus.A.kode):
+        raise WrongStatus(f"No documents can be added in journalstatus {journalpost.journalstatus}.")
+    await access.authorize(session, caller, Action.UPDATE,
+                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+
+
 async def add_document(
     session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID, blob: StoredBlob,
     declared_type: str | None, tittel: str, tilknyttet_registrering_som: TilknyttetRegistreringSom | None,
     dokumenttype: Dokumenttype | None, filnavn: str | None, skanning_kontrollert: bool | None,
+    originalt_filnavn: str | None = None,
 ) -> tuple[Dokumentbeskrivelse, Dokumentobjekt]:
     journalpost = await get_journalpost(session, journalpost_id)
     saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
@@ -83,7 +95,7 @@ async def add_document(
     objekt = Dokumentobjekt(
         dokumentbeskrivelse_id=beskrivelse.system_id, versjonsnummer=1, variantformat=Variantformat.P.kode,
         format=sniff(blob.head, declared_type), sjekksum=blob.sha256, filstoerrelse=blob.size, filnavn=filnavn,
-        opprettet_dato=now, opprettet_av=who)
+        originalt_filnavn=originalt_filnavn, opprettet_dato=now, opprettet_av=who)
     session.add(objekt)
     await session.flush()
     await changelog.created(session, (beskrivelse, "dokumentbeskrivelse"), (objekt, "dokumentobjekt"), who=who)
@@ -147,7 +159,7 @@ async def check_new_version(
 
 async def add_version(
     session: AsyncSession, *, ctx: Context, caller: Caller, dokumentbeskrivelse_id: UUID, blob: StoredBlob,
-    declared_type: str | None, filnavn: str | None,
+    declared_type: str | None, filnavn: str | None, originalt_filnavn: str | None = None,
 ) -> tuple[Dokumentbeskrivelse, Dokumentobjekt]:
     """A new production-format (P) version: versjonsnummer = the highest so far + 1, gapless."""
     beskrivelse, journalpost = await check_new_version(
@@ -158,7 +170,8 @@ async def add_version(
     objekt = Dokumentobjekt(
         dokumentbeskrivelse_id=dokumentbeskrivelse_id, versjonsnummer=(highest or 0) + 1,
         variantformat=Variantformat.P.kode, format=sniff(blob.head, declared_type), sjekksum=blob.sha256,
-        filstoerrelse=blob.size, filnavn=filnavn, opprettet_dato=now_utc(), opprettet_av=who)
+        filstoerrelse=blob.size, filnavn=filnavn, originalt_filnavn=originalt_filnavn, opprettet_dato=now_utc(),
+        opprettet_av=who)
     session.add(objekt)
     await session.flush()
     await changelog.created(session, (objekt, "dokumentobjekt"), who=who)

@@ -56,6 +56,7 @@ class NewDocument:
     blob: StoredBlob
     declared_type: str | None = None
     filnavn: str | None = None
+    originalt_filnavn: str | None = None
     tittel: str | None = None
     dokumenttype: Dokumenttype | None = None
     tilknyttet_registrering_som: TilknyttetRegistreringSom | None = None

@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..sniffing import sniff
 from ..store import bulk, changelog, search
+from ..store.repository import get_saksmappe
 from .commands import NewDocument, NewKorrespondansepart, RegisterJournalpost, Skjerming
 
 _CLOSED = (Saksstatus.A.kode, Saksstatus.U.kode)
@@ -91,6 +92,17 @@ def skjerming_values(skjerming: Skjerming | None) -> dict[str, Any]:
         "skjerming_metadata": sorted({code.kode for code in skjerming.skjerming_metadata}),
         "skjerming_opphoerer_dato": skjerming.skjerming_opphoerer_dato,
     }
+
+
+async def check_may_register(session: AsyncSession, caller: Caller, saksmappe_id: UUID) -> None:
+    """The refusals that need no body: no such case (404), a closed case, a caller who may not
+    register in it (403) — checked before a multipart body's files are read into the store.
+    `register` checks them again in its own transaction."""
+    saksmappe = await get_saksmappe(session, saksmappe_id)
+    if saksmappe.saksstatus in _CLOSED:
+        raise WrongStatus(f"The case is closed (saksstatus {saksmappe.saksstatus}); it takes no new journalposts.")
+    await access.authorize(session, caller, Action.CREATE_JOURNALPOST,
+                           await access.saksmappe_resource(session, saksmappe, today_in_oslo(), caller=caller))
 
 
 async def register(session: AsyncSession, ctx: Context, caller: Caller, command: RegisterJournalpost) -> Registered:
@@ -214,7 +226,7 @@ def _document(journalpost: Journalpost, number: int, document: NewDocument, *, w
         dokumentbeskrivelse_id=beskrivelse.system_id, versjonsnummer=1, variantformat=Variantformat.P.kode,
         format=sniff(document.blob.head, document.declared_type), format_detaljer=None,
         sjekksum=document.blob.sha256, sjekksum_algoritme="SHA-256", filstoerrelse=document.blob.size,
-        filnavn=document.filnavn, konvertert_fra_id=None, opprettet_dato=now, opprettet_av=who)
+        filnavn=document.filnavn, originalt_filnavn=document.originalt_filnavn, konvertert_fra_id=None, opprettet_dato=now, opprettet_av=who)
     return beskrivelse, objekt
 
 

@@ -13,6 +13,7 @@ from arkiv5_contracts.codelists import (
     TilknyttetRegistreringSom,
 )
 from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.limits import ORIGINAL_FILENAME_MAX_LENGTH
 from arkiv5_kit.proxy import location
 
 from ... import visibility
@@ -21,6 +22,7 @@ from ...schemas import (
     DokumentbeskrivelseOut,
 )
 from ...store import repository
+from .. import openapi, translate
 from ..deps import (
     Reader,
     Writer,
@@ -36,14 +38,18 @@ from ..deps import (
 
 router = APIRouter(tags=["journal"])
 
+FILNAVN = ("The file's name as the client knows it; stored as a safe base name (no folders or control "
+           "characters, at most 255 bytes, the extension kept), the name as sent kept beside it")
 
-@router.post("/journalposter/{journalpost_id}/dokumenter", status_code=201, response_model=DokumentbeskrivelseOut)
+
+@router.post("/journalposter/{journalpost_id}/dokumenter", status_code=201, response_model=DokumentbeskrivelseOut,
+             openapi_extra=openapi.UPLOAD_BODY)
 async def upload_document(
     journalpost_id: UUID, request: Request, caller: Writer,
     tittel: Annotated[str, Query(min_length=1, max_length=2000)],
     tilknyttet_registrering_som: Annotated[str | None, Query(alias="tilknyttetRegistreringSom")] = None,
     dokumenttype: str | None = None,
-    filnavn: Annotated[str | None, Query(max_length=255)] = None,
+    filnavn: Annotated[str | None, Query(max_length=ORIGINAL_FILENAME_MAX_LENGTH, description=FILNAVN)] = None,
     skanning_kontrollert: Annotated[bool | None, Query(alias="skanningKontrollert")] = None,
     sjekksum: Annotated[str | None, Query(description="Expected SHA-256 (hex) of the bytes")] = None,
 ) -> DokumentbeskrivelseOut:
@@ -52,29 +58,33 @@ async def upload_document(
     rolle = code_of(TilknyttetRegistreringSom, tilknyttet_registrering_som, "tilknyttetRegistreringSom")
     doktype = code_of(Dokumenttype, dokumenttype, "dokumenttype")
     expected = documents.check_expected_sha256(sjekksum)
+    stored_name, sent_name = translate.file_name(filnavn)
     check_length(request, settings.max_upload_bytes)
     async with db_of(request).unit_of_work() as session:
-        await repository.get_journalpost(session, journalpost_id)  # 404 before reading a large body
+        # 404, a final status and 403 before a byte of the body is read: a refused caller stores nothing.
+        await documents.check_new_document(session, caller=caller, journalpost_id=journalpost_id)
     blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=expected)
     async with db_of(request).unit_of_work() as session:
         beskrivelse, objekt = await documents.add_document(
             session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, blob=blob,
             declared_type=request.headers.get("content-type"), tittel=tittel, tilknyttet_registrering_som=rolle,
-            dokumenttype=doktype, filnavn=filnavn, skanning_kontrollert=skanning_kontrollert)
+            dokumenttype=doktype, filnavn=stored_name, originalt_filnavn=sent_name,
+            skanning_kontrollert=skanning_kontrollert)
         return await _document_answer(session, caller, beskrivelse, [objekt])
 
 
 @router.post("/dokumentbeskrivelser/{dokumentbeskrivelse_id}/versjoner", status_code=201,
-             response_model=DokumentbeskrivelseOut)
+             response_model=DokumentbeskrivelseOut, openapi_extra=openapi.UPLOAD_BODY)
 async def upload_version(
     dokumentbeskrivelse_id: UUID, request: Request, response: Response, caller: Writer,
-    filnavn: Annotated[str | None, Query(max_length=255)] = None,
+    filnavn: Annotated[str | None, Query(max_length=ORIGINAL_FILENAME_MAX_LENGTH, description=FILNAVN)] = None,
     sjekksum: Annotated[str | None, Query(description="Expected SHA-256 (hex) of the bytes")] = None,
 ) -> DokumentbeskrivelseOut:
     """A new version (variantformat P) of a document; the body is the document itself, streamed."""
     settings = ctx_of(request).settings
     expected = documents.check_expected_sha256(sjekksum)
+    stored_name, sent_name = translate.file_name(filnavn)
     check_length(request, settings.max_upload_bytes)
     async with db_of(request).unit_of_work() as session:
         # 404, 403 and a final journalstatus before reading a large body.
@@ -84,7 +94,8 @@ async def upload_version(
     async with db_of(request).unit_of_work() as session:
         beskrivelse, objekt = await documents.add_version(
             session, ctx=ctx_of(request), caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, blob=blob,
-            declared_type=request.headers.get("content-type"), filnavn=filnavn)
+            declared_type=request.headers.get("content-type"), filnavn=stored_name,
+            originalt_filnavn=sent_name)
         objekter = await documents.objekter_of(session, dokumentbeskrivelse_id)
         out = await _document_answer(session, caller, beskrivelse, objekter)
     response.headers["Location"] = location(request, f"/dokumentobjekter/{objekt.system_id}/fil")
@@ -105,7 +116,8 @@ async def _document_answer(session: Any, caller: Caller, beskrivelse: Any, objek
                                                 answer=True)
 
 
-@router.get("/dokumentobjekter/{dokumentobjekt_id}/fil")
+@router.get("/dokumentobjekter/{dokumentobjekt_id}/fil", response_class=StreamingResponse,
+            responses=openapi.FILE_RESPONSE)
 async def download(dokumentobjekt_id: UUID, request: Request, caller: Reader) -> StreamingResponse:
     async with db_of(request).unit_of_work() as session:
         objekt = await documents.authorize_download(session, caller=caller, dokumentobjekt_id=dokumentobjekt_id)

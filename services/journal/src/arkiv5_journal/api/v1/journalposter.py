@@ -12,7 +12,7 @@ from arkiv5_contracts.codelists import (
     Journalposttype,
     Journalstatus,
 )
-from arkiv5_kit.limits import Year
+from arkiv5_kit.limits import Skip, Year
 from arkiv5_kit.sessions import ReadSessionDep, SessionDep
 
 from ... import corrections, search, visibility
@@ -31,6 +31,7 @@ from ...schemas import (
     StatusChange,
 )
 from ...store import repository
+from .. import openapi
 from ..deps import Reader, Writer, code_of, ctx_of, journalpost_view
 
 router = APIRouter(tags=["journal"])
@@ -44,7 +45,8 @@ async def get_journalpost(journalpost_id: UUID, session: ReadSessionDep, respons
     return out
 
 
-@router.patch("/journalposter/{journalpost_id}", response_model=JournalpostOut)
+@router.patch("/journalposter/{journalpost_id}", response_model=JournalpostOut, responses=openapi.CORRECTION_RESPONSES,
+              openapi_extra=openapi.merge_patch(corrections.JournalpostPatch))
 async def correct_journalpost(journalpost_id: UUID, request: Request, session: SessionDep, response: Response,
                               caller: Writer) -> JournalpostOut:
     """JSON merge-patch of the correctable fields; numbers, journaldato and journalposttype never change."""
@@ -118,7 +120,7 @@ async def list_journalposter(
     saksbehandler: UUID | None = None,
     fra: date | None = None, til: date | None = None,
     top: Annotated[int, Query(alias="$top", ge=1, le=100)] = 25,
-    skip: Annotated[int, Query(alias="$skip", ge=0)] = 0,
+    skip: Annotated[Skip, Query(alias="$skip")] = 0,
 ) -> Page[JournalpostOut]:
     status = code_of(Journalstatus, journalstatus, "journalstatus")
     kind = code_of(Journalposttype, journalposttype, "journalposttype")

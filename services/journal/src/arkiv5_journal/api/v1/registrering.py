@@ -9,18 +9,19 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Unprocessable
 from arkiv5_kit.proxy import location
 
 from ... import formdata, idempotency, visibility
 from ...errors import UnsupportedMediaType
 from ...journalpost.commands import NewDocument
-from ...journalpost.register import Registered, register
+from ...journalpost.register import Registered, check_may_register, register
 from ...schemas import (
     JournalpostCreate,
     JournalpostOut,
 )
-from .. import translate
+from .. import openapi, translate
 from ..deps import (
     IDEMPOTENCY_KEY_HEADER,
     Writer,
@@ -36,21 +37,8 @@ from ..deps import (
 router = APIRouter(tags=["journal"])
 
 
-_REGISTRATION_BODY = {
-    "requestBody": {"required": True, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/JournalpostCreate"}},
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["journalpost"],
-            "properties": {
-                "journalpost": {"type": "string", "description": "The JournalpostCreate JSON (Content-Type "
-                                "application/json); its dokumentbeskrivelse entries name the file parts"},
-            },
-            "additionalProperties": {"type": "string", "format": "binary",
-                                     "description": "A document: one file part per document, in order"},
-        }},
-    }},
-}
 METADATA_PART = "journalpost"
+_REGISTRATION_BODY = openapi.registration_body(JournalpostCreate, METADATA_PART)
 MAX_METADATA_BYTES = 1024 * 1024
 
 
@@ -63,7 +51,7 @@ def _validated(raw: bytes, *, location: tuple[str, ...]) -> JournalpostCreate:
 
 
 async def _registration_request(
-    request: Request,
+    request: Request, saksmappe_id: UUID, caller: Caller,
 ) -> tuple[JournalpostCreate, list[NewDocument], list[tuple[str, str]]]:
     """The journalpost from a JSON body, or from a multipart body with its documents as file parts.
 
@@ -78,6 +66,9 @@ async def _registration_request(
         return _validated(await capped_body(request, MAX_METADATA_BYTES), location=("body",)), [], []
     settings = ctx_of(request).settings
     check_length(request, settings.max_documents_per_registration * settings.max_upload_bytes + MAX_METADATA_BYTES)
+    async with db_of(request).unit_of_work() as session:
+        # The case and the caller's right to register in it, before a file part reaches the store.
+        await check_may_register(session, caller, saksmappe_id)
     form = await formdata.read_form(
         body_chunks(request), content_type, blobs=blobs_of(request), max_file_bytes=settings.max_upload_bytes,
         max_files=settings.max_documents_per_registration, max_field_bytes=MAX_METADATA_BYTES)
@@ -94,7 +85,7 @@ async def _registration_request(
              openapi_extra={**_REGISTRATION_BODY, **IDEMPOTENCY_KEY_HEADER})
 async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Writer) -> Response:
     """Register a journalpost in the case; as multipart/form-data, with its documents in the same transaction."""
-    body, new_documents, files = await _registration_request(request)
+    body, new_documents, files = await _registration_request(request, saksmappe_id, caller)
     key = idempotency.requested(
         request.headers.get(idempotency.HEADER), caller,
         idempotency.fingerprint(f"POST /saksmapper/{saksmappe_id}/journalposter", body.model_dump(mode="json"), files))
