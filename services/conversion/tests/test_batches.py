@@ -37,7 +37,7 @@ async def test_batch_run_now_by_api_twice_and_its_status(make_app, caplog: pytes
     assert messages.count("conversion batch started") == 2 and messages.count("conversion batch ended") == 2
 
     morning = (await harness.client.get("/internal/reports/morning?date=2026-11-21", headers=report)).json()
-    assert morning["batch"] == {"j_date": "2026-11-20", "href": "/internal/batches/2026-11-20"}
+    assert morning["batch"] == {"j_date": "2026-11-20", "href": "/internal/batches/2026-11-20", "status": "done"}
 
 
 async def test_batch_range_is_bounded_and_one_runs_at_a_time(make_app) -> None:  # type: ignore[no-untyped-def]
