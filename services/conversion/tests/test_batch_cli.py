@@ -18,7 +18,7 @@ import pytest
 from fakes import FakeJournal
 from test_jobs import _journalfoer, latin1_text
 
-from arkiv5_conversion.cli import batch_parser, run_command
+from arkiv5_conversion.cli import batch_parser, main, run_command
 
 J_DATE = "2026-11-20"
 J_AT = datetime(2026, 11, 20, 15, tzinfo=UTC)
@@ -46,9 +46,10 @@ async def test_batch_run_by_command_line_logs_its_progress_and_prints_where_it_e
     assert sorted(journal.puts) == sorted(docs)
 
     lines = [(r.getMessage(), r.__dict__) for r in caplog.records if r.getMessage().startswith("conversion batch")]
-    assert [message for message, _ in lines] == [
+    assert [" ".join(message.split()[:3]) for message, _ in lines] == [
         "conversion batch started", "conversion batch progress", "conversion batch progress",
         "conversion batch ended"]
+    assert lines[-1][0] == f"conversion batch ended j_date={J_DATE} done=5 failed=0 remaining=0"
     progress = [(f["documents_done"], f["documents_failed"], f["documents_remaining"]) for _, f in lines[1:3]]
     # After every 2nd document (two workers: the count may already hold the other's next one).
     assert [done >= 2 * n and done + failed + remaining == 5 for n, (done, failed, remaining)
@@ -125,15 +126,23 @@ async def test_the_installed_command_runs_and_tells_the_batch_on_the_services_da
     [status] = json.loads(ran.stdout)["items"]
     assert (status["j_date"], status["status"], status["runs"], status["journalposts"]) == ("2026-11-01", "done", 1, 0)
     logged = [json.loads(line)["message"] for line in ran.stderr.splitlines() if line.startswith("{")]
-    assert "conversion batch started" in logged and "conversion batch ended" in logged
+    assert [m for m in logged if m.startswith("conversion batch")] == [
+        "conversion batch started j_date=2026-11-01 journalposts=0",
+        "conversion batch ended j_date=2026-11-01 done=0 failed=0 remaining=0"]
 
-    told = _cli(tmp_path, "batch", "status", "2026-11-01")
+    told = _cli(tmp_path, "batch", "status")
     assert told.returncode == 0, told.stderr
-    assert json.loads(told.stdout)["status"] == "done"
-    unknown = _cli(tmp_path, "batch", "status", "2026-11-02")
-    assert json.loads(unknown.stdout)["status"] == "not-started"
+    assert [(b["j_date"], b["status"]) for b in json.loads(told.stdout)["items"]] == [("2026-11-01", "done")]
 
-    refused = _cli(tmp_path, "batch", "run", "--to", "2026-11-02")
-    assert refused.returncode == 2 and "--to needs --from" in refused.stderr
-    bad_date = _cli(tmp_path, "batch", "status", "2026-13-01")
-    assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["batch", "run", "--to", "2026-11-02"], "--to needs --from"),
+    (["batch", "run", "--date", "2026-11-01", "--from", "2026-11-01"], "not allowed with argument"),
+    (["batch", "status", "2026-13-01"], "not a date"),
+])
+def test_wrong_arguments_are_refused_before_anything_runs(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(argv)
+    assert refused.value.code == 2 and said in capsys.readouterr().err

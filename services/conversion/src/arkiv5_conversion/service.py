@@ -63,6 +63,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _log_batch(what: str, day: str, counts: dict[str, int]) -> None:
+    """A batch's progress line: readable as text (`make run`) and as JSON fields; counts only."""
+    log.info(f"conversion batch {what} j_date=%s done=%d failed=%d remaining=%d", day, counts["done"],
+             counts["failed"], counts["remaining"],
+             extra={"j_date": day, **{f"documents_{k}": v for k, v in counts.items()}})
+
+
 # -- recording that a journalpost reached J -------------------------------------------------
 
 
@@ -449,7 +456,8 @@ class ConversionService:
             journalposts = (await session.execute(select(JournalfoertJournalpost).where(
                 col(JournalfoertJournalpost.reached_j_date) == j_date))).scalars().all()
         day = j_date.isoformat()
-        log.info("conversion batch started", extra={"j_date": day, "journalposts": len(journalposts)})
+        log.info("conversion batch started j_date=%s journalposts=%d", day, len(journalposts),
+                 extra={"j_date": day, "journalposts": len(journalposts)})
         for journalpost in journalposts:
             await self.queue_journalpost(journalpost, trigger="nightly")
         ids = [jp.journalpost_id for jp in journalposts]
@@ -460,8 +468,7 @@ class ConversionService:
             finished += 1
             if finished % self.settings.batch_progress_every == 0:
                 counts = await self._batch_documents(j_date)
-                log.info("conversion batch progress", extra={
-                    "j_date": day, **{f"documents_{k}": v for k, v in counts.items()}})
+                _log_batch("progress", day, counts)
 
         if ids:
             await self.drain(journalpost_ids=ids, after_each=progress)
@@ -472,7 +479,7 @@ class ConversionService:
             if not counts["remaining"]:
                 batch.status, batch.finished_at = "done", utcnow()
         await self.refresh_report_gauge()
-        log.info("conversion batch ended", extra={"j_date": day, **{f"documents_{k}": v for k, v in counts.items()}})
+        _log_batch("ended", day, counts)
         return counts
 
     async def _batch_documents(self, j_date: date) -> dict[str, int]:
