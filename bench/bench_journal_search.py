@@ -159,7 +159,7 @@ async def main() -> None:
                     assert created.status_code == 201, created.text
                     from journal_archive import generate
 
-                    from arkiv5_journal.service import DEFAULT_ARKIVDEL_ID
+                    from arkiv5_journal.arkivstruktur.structure import DEFAULT_ARKIVDEL_ID
 
                     began = time.perf_counter()
                     await generate(url, journalposts=archive, arkivdel_id=str(DEFAULT_ARKIVDEL_ID))

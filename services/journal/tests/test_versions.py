@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import func, select
 
-from arkiv5_journal.documents import documents_for_dispatch
+from arkiv5_journal.dokument.documents import documents_for_dispatch
 from arkiv5_journal.models import Dokumentobjekt, Endringslogg
 from arkiv5_kit.messaging import outbox_table
 

@@ -14,7 +14,7 @@ from .api import routers
 from .blobstore import FilesystemBlobStore
 from .blobsweep import sweep_job
 from .consumers import register_consumers
-from .service import Context
+from .context import Context
 from .settings import JournalSettings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -16,29 +16,30 @@ from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.dispatch import DispatchAccepted, DispatchRejected, DispatchStatusChanged
 from arkiv5_kit.service import ServiceRuntime
 
-from . import service
 from .authz import access
+from .context import Context
 from .domain.numbering import OSLO
+from .ekspedering import receipts
 from .models import Dokumentobjekt, Journalpost
 from .store import changelog
 
 
-def register_consumers(runtime: ServiceRuntime, ctx: service.Context) -> None:
+def register_consumers(runtime: ServiceRuntime, ctx: Context) -> None:
     async def dispatch_accepted(session: AsyncSession, envelope: Envelope[Any]) -> None:
         event: DispatchAccepted = envelope.data
-        await service.on_dispatch_accepted(
+        await receipts.on_dispatch_accepted(
             session, ctx=ctx, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
             accepted_on=event.accepted_at.astimezone(OSLO).date())
 
     async def dispatch_status(session: AsyncSession, envelope: Envelope[Any]) -> None:
         event: DispatchStatusChanged = envelope.data
-        await service.on_dispatch_status(session, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
-                                         status=event.status, is_terminal=event.is_terminal)
+        await receipts.on_dispatch_status(session, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
+                                          status=event.status, is_terminal=event.is_terminal)
 
     async def dispatch_rejected(session: AsyncSession, envelope: Envelope[Any]) -> None:
         event: DispatchRejected = envelope.data
-        await service.on_dispatch_failed(session, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
-                                         code=event.reason_code, reason=event.reason)
+        await receipts.on_dispatch_failed(session, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
+                                          code=event.reason_code, reason=event.reason)
 
     runtime.add_consumer("dispatch-status", {
         DispatchAccepted: dispatch_accepted, DispatchStatusChanged: dispatch_status, DispatchRejected: dispatch_rejected,

@@ -25,14 +25,24 @@ from arkiv5_contracts.policy import Action, Resource
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden, Unprocessable
 
-from . import search, service
+from . import search
 from .authz import access
+from .context import Context, now_utc
 from .domain import screening
 from .domain.numbering import today_in_oslo
-from .errors import ImmutableField, PreconditionFailed, PreconditionRequired, UnsupportedMediaType
-from .models import Journalpost, Korrespondansepart, Part, Saksmappe
+from .errors import (
+    ImmutableField,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnknownCode,
+    UnsupportedMediaType,
+)
+from .models import Arkivdel, Journalpost, Klasse, Korrespondansepart, Part, Saksmappe
+from .saksmappe.create import public_title, skjerming_values
 from .schemas import ApiModel, SkjermingIn
 from .store import changelog
+from .store.repository import get_saksmappe, klasse_by_id
 
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -136,13 +146,13 @@ def _new_public_title(record: Any, patch: ApiModel, extra_words: list[str], titl
                             errors=[{"field": "body.skjermedeOrd", "message": "Field required", "code": "missing"}])
     tittel = patch.tittel if "tittel" in fields else record.tittel  # type: ignore[attr-defined]
     words = list(patch.skjermede_ord or []) + extra_words  # type: ignore[attr-defined]
-    return service.public_title(tittel, None, words, metadata, title_codes)
+    return public_title(tittel, None, words, metadata, title_codes)
 
 
 def _skjerming_changes(record: Any, patch: ApiModel) -> dict[str, Any]:
     if "skjerming" not in patch.model_fields_set:
         return {}
-    return service.skjerming_values(patch.skjerming)  # type: ignore[attr-defined]
+    return skjerming_values(patch.skjerming)  # type: ignore[attr-defined]
 
 
 async def _apply(session: AsyncSession, record: Any, kind: str, who: str,
@@ -160,13 +170,13 @@ async def _apply(session: AsyncSession, record: Any, kind: str, who: str,
     return changed
 
 
-async def correct_saksmappe(session: AsyncSession, *, ctx: service.Context, caller: Caller, saksmappe_id: UUID,
+async def correct_saksmappe(session: AsyncSession, *, ctx: Context, caller: Caller, saksmappe_id: UUID,
                             patch: SaksmappePatch, if_match: str | None) -> Saksmappe:
     if if_match is None:
         _matches(None, "")
     saksmappe = await session.get(Saksmappe, saksmappe_id, with_for_update=True)
     if saksmappe is None:
-        raise service.NotFound("No saksmappe has this systemID.")
+        raise NotFound("No saksmappe has this systemID.")
     await _authorize(session, caller, await access.saksmappe_resource(session, saksmappe, today_in_oslo()))
     if not _matches(if_match, etag(saksmappe)):
         raise PreconditionFailed("The saksmappe changed since it was read; read it again and repeat the correction.")
@@ -182,12 +192,12 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: service.Context, call
     if "klasse" in fields:
         klasse_id = None
         if patch.klasse is not None:
-            arkivdel = await session.get(service.Arkivdel, saksmappe.arkivdel_id)
+            arkivdel = await session.get(Arkivdel, saksmappe.arkivdel_id)
             klasse = None
             if arkivdel is not None and arkivdel.klassifikasjonssystem_id is not None:
-                klasse = await service._klasse_by_id(session, arkivdel.klassifikasjonssystem_id, patch.klasse)
+                klasse = await klasse_by_id(session, arkivdel.klassifikasjonssystem_id, patch.klasse)
             if klasse is None:
-                raise service.UnknownCode(f"klasse {patch.klasse!r} is not a klasseID of the arkivdel's "
+                raise UnknownCode(f"klasse {patch.klasse!r} is not a klasseID of the arkivdel's "
                                           "klassifikasjonssystem.", field="klasse")
             klasse_id, klasse_name = klasse.system_id, klasse.klasse_id
         values["klasse_id"] = klasse_id
@@ -205,7 +215,7 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: service.Context, call
         values["offentlig_tittel"] = public
     old_klasse = None
     if "klasse_id" in values and saksmappe.klasse_id is not None:
-        old = await session.get(service.Klasse, saksmappe.klasse_id)
+        old = await session.get(Klasse, saksmappe.klasse_id)
         old_klasse = old.klasse_id if old else None
     who = access.actor(caller)
     if "klasse_id" in values and values["klasse_id"] != saksmappe.klasse_id:
@@ -220,18 +230,18 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: service.Context, call
         await _reindex_case(session, saksmappe)
     if changed:
         await ctx.outbox.add(session, SaksmappeCorrected(
-            saksmappe_id=saksmappe.system_id, changed_fields=sorted(changed), endret_av=who, endret_dato=service.now_utc()))
+            saksmappe_id=saksmappe.system_id, changed_fields=sorted(changed), endret_av=who, endret_dato=now_utc()))
     return saksmappe
 
 
-async def correct_journalpost(session: AsyncSession, *, ctx: service.Context, caller: Caller, journalpost_id: UUID,
+async def correct_journalpost(session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID,
                               patch: JournalpostPatch, if_match: str | None) -> Journalpost:
     if if_match is None:
         _matches(None, "")
     journalpost = await session.get(Journalpost, journalpost_id, with_for_update=True)
     if journalpost is None:
-        raise service.NotFound("No journalpost has this systemID.")
-    saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
+        raise NotFound("No journalpost has this systemID.")
+    saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     await _authorize(session, caller, await access.journalpost_resource(session, journalpost, saksmappe,
                                                                         today_in_oslo()))
     if not _matches(if_match, etag(journalpost)):
@@ -267,7 +277,7 @@ async def correct_journalpost(session: AsyncSession, *, ctx: service.Context, ca
         await _reindex(session, journalpost, saksmappe, parts)
         await ctx.outbox.add(session, JournalpostCorrected(
             journalpost_id=journalpost.system_id, saksmappe_id=journalpost.saksmappe_id,
-            changed_fields=sorted(changed), endret_av=who, endret_dato=service.now_utc()))
+            changed_fields=sorted(changed), endret_av=who, endret_dato=now_utc()))
     return journalpost
 
 

@@ -21,15 +21,18 @@ from arkiv5_kit.db import Database
 from arkiv5_kit.errors import PayloadTooLarge
 from arkiv5_kit.sessions import database_of
 
-from .. import idempotency, reports, service, visibility
+from .. import idempotency, visibility
 from ..blobstore import BlobStore
 from ..context import Context
 from ..errors import UnknownCode
 from ..models import Saksmappe
+from ..rapporter import reports
+from ..saksmappe.merknader import merknader
 from ..schemas import (
     JournalpostOut,
     SaksmappeOut,
 )
+from ..store import repository
 
 READ = scopes.JOURNAL_READ
 WRITE = scopes.JOURNAL_WRITE
@@ -117,13 +120,13 @@ def csv_or_json(request: Request, format_: str | None, rows: list[Any], csv_name
 
 async def saksmappe_view(session: Any, caller: Caller, saksmappe: Saksmappe) -> SaksmappeOut:
     return await visibility.saksmappe(session, caller, saksmappe,
-                                      merknader=await service.merknader(session, saksmappe_id=saksmappe.system_id))
+                                      merknader=await merknader(session, saksmappe_id=saksmappe.system_id))
 
 
 async def journalpost_view(session: Any, caller: Caller, journalpost_id: UUID, *,
                             answer: bool = False) -> JournalpostOut:
-    journalpost = await service.get_journalpost(session, journalpost_id)
-    saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
+    journalpost = await repository.get_journalpost(session, journalpost_id)
+    saksmappe = await repository.get_saksmappe(session, journalpost.saksmappe_id)
     return await visibility.journalpost(session, caller, journalpost, saksmappe, answer=answer)
 
 

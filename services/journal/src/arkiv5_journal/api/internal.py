@@ -28,8 +28,8 @@ from arkiv5_kit.auth import INVALID_TOKEN, TokenVerifier, bearer_token
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden, Unauthorized, Unprocessable
 
-from .. import documents
-from .. import internal as domain
+from ..dokument import archival, attachments, documents
+from ..ekspedering import material
 from .deps import (
     DISPATCH,
     DOCUMENTS_READ,
@@ -79,7 +79,7 @@ async def list_production_documents(journalpost_id: UUID, request: Request,
                                     ) -> list[ProductionDocument]:
     """The production-format documents of a journalpost, for conversion."""
     async with db_of(request).unit_of_work() as session:
-        return await domain.production_documents(session, journalpost_id=journalpost_id)
+        return await archival.production_documents(session, journalpost_id=journalpost_id)
 
 
 @internal.get("/dokumentobjekter/{dokumentobjekt_id}/content")
@@ -93,7 +93,7 @@ async def content(dokumentobjekt_id: UUID, request: Request, caller: DocumentRea
 @internal.get("/journalposter/{journalpost_id}/dispatch-material", response_model=DispatchMaterial)
 async def dispatch_material(journalpost_id: UUID, request: Request, caller: DispatchReader) -> DispatchMaterial:
     async with db_of(request).unit_of_work() as session:
-        return await domain.dispatch_material(session, journalpost_id=journalpost_id)
+        return await material.dispatch_material(session, journalpost_id=journalpost_id)
 
 
 @internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", response_model=ArchivalVariantStored)
@@ -109,7 +109,7 @@ async def put_arkivvariant(
     check_length(request, settings.max_upload_bytes)
     async with db_of(request).unit_of_work() as session:
         source, *_ = await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
-        domain.check_source_checksum(source, source_sha256)
+        archival.check_source_checksum(source, source_sha256)
     blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=expected)
     objekt, created = await _attach(request, caller, dokumentobjekt_id, blob, archival_puid)
@@ -160,7 +160,7 @@ async def file_attachment(
     for attempt in (1, 2):
         try:
             async with db_of(request).unit_of_work() as session:
-                beskrivelse, objekt, created = await domain.file_attachment(
+                beskrivelse, objekt, created = await attachments.file_attachment(
                     session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, key=key, blob=blob,
                     tittel=metadata.tittel, filnavn=metadata.filnavn or upload.filename,
                     declared_type=metadata.format or upload.content_type)

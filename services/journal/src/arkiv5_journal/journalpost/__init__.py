@@ -1,1 +1,1 @@
-"""Journalpost use cases: registering one (`register`), from any entry point, through one command."""
+"""Journalpost use cases: registering one (`register`) through one command, status changes, sign-off, remarks, distribution."""

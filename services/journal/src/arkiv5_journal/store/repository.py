@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from arkiv5_contracts.codelists import Journalposttype, Journalstatus
+
 from ..errors import NotFound
-from ..models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Saksmappe
+from ..models import Avskrivning, Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Klasse, Saksmappe
 
 
 async def get_saksmappe(session: AsyncSession, saksmappe_id: UUID) -> Saksmappe:
@@ -88,3 +90,23 @@ async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID
         result.setdefault(beskrivelse.journalpost_id, []).append(
             (beskrivelse, [o for o in objekter if o.dokumentbeskrivelse_id == beskrivelse.system_id]))
     return result
+
+
+async def klasse_by_id(session: AsyncSession, system_id: UUID, klasse_id: str) -> Klasse | None:
+    query = select(Klasse).where(col(Klasse.klassifikasjonssystem_id) == system_id, col(Klasse.klasse_id) == klasse_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def needs_sign_off() -> tuple[ColumnElement[bool], ...]:
+    """Journalposts that must be signed off: incoming, and internal notes needing follow-up."""
+    signed = select(col(Avskrivning.journalpost_id))
+    return (
+        col(Journalpost.journalposttype).in_([Journalposttype.I.kode, Journalposttype.N.kode]),
+        col(Journalpost.journalstatus) != Journalstatus.U.kode,
+        col(Journalpost.system_id).not_in(signed),
+    )
+
+
+async def unsigned_in_case(session: AsyncSession, saksmappe_id: UUID) -> list[int]:
+    query = select(col(Journalpost.journalpostnummer)).where(col(Journalpost.saksmappe_id) == saksmappe_id, *needs_sign_off())
+    return sorted((await session.execute(query)).scalars())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ... import service
+from ...arkivstruktur import structure
 from ...schemas import (
     KlasseIn,
     KlasseOut,
@@ -17,7 +17,7 @@ router = APIRouter(tags=["journal"])
 @router.post("/klasser", status_code=201, response_model=KlasseOut)
 async def create_klasse(body: KlasseIn, request: Request, caller: Admin) -> KlasseOut:
     async with db_of(request).unit_of_work() as session:
-        klasse = await service.create_klasse(session, ctx=ctx_of(request), caller=caller, body=body)
+        klasse = await structure.create_klasse(session, ctx=ctx_of(request), caller=caller, body=body)
         return KlasseOut(system_id=klasse.system_id, klasse_id=klasse.klasse_id, tittel=klasse.tittel)
 
 
@@ -25,6 +25,6 @@ async def create_klasse(body: KlasseIn, request: Request, caller: Admin) -> Klas
 async def list_klasser(request: Request, caller: Reader) -> list[KlasseOut]:
     async with db_of(request).unit_of_work() as session:
         return [KlasseOut(system_id=k.system_id, klasse_id=k.klasse_id, tittel=k.tittel)
-                for k in await service.list_klasser(session)]
+                for k in await structure.list_klasser(session)]
 
 

@@ -14,10 +14,12 @@ from arkiv5_contracts.codelists import (
 )
 from arkiv5_kit.auth import Principal as Caller
 
-from ... import documents, service, visibility
+from ... import visibility
+from ...dokument import documents
 from ...schemas import (
     DokumentbeskrivelseOut,
 )
+from ...store import repository
 from ..deps import (
     Reader,
     Writer,
@@ -51,7 +53,7 @@ async def upload_document(
     expected = documents.check_expected_sha256(sjekksum)
     check_length(request, settings.max_upload_bytes)
     async with db_of(request).unit_of_work() as session:
-        await service.get_journalpost(session, journalpost_id)  # 404 before reading a large body
+        await repository.get_journalpost(session, journalpost_id)  # 404 before reading a large body
     blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=expected)
     async with db_of(request).unit_of_work() as session:
@@ -96,8 +98,8 @@ async def list_documents(journalpost_id: UUID, request: Request, caller: Reader)
 
 
 async def _document_answer(session: Any, caller: Caller, beskrivelse: Any, objekter: list[Any]) -> DokumentbeskrivelseOut:
-    journalpost = await service.get_journalpost(session, beskrivelse.journalpost_id)
-    saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
+    journalpost = await repository.get_journalpost(session, beskrivelse.journalpost_id)
+    saksmappe = await repository.get_saksmappe(session, journalpost.saksmappe_id)
     return await visibility.dokumentbeskrivelse(session, caller, journalpost, saksmappe, beskrivelse, objekter,
                                                 answer=True)
 

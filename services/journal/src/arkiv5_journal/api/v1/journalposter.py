@@ -14,7 +14,11 @@ from arkiv5_contracts.codelists import (
 )
 from arkiv5_kit.limits import Year
 
-from ... import corrections, search, service, visibility
+from ... import corrections, search, visibility
+from ...ekspedering import send
+from ...journalpost import avskriv as avskrivning
+from ...journalpost import fordel as fordeling
+from ...journalpost import merknad, status
 from ...schemas import (
     AvskrivningIn,
     AvskrivningOut,
@@ -37,7 +41,7 @@ async def get_journalpost(journalpost_id: UUID, request: Request, response: Resp
                           caller: Reader) -> JournalpostOut:
     async with db_of(request).unit_of_work() as session:
         out = await journalpost_view(session, caller, journalpost_id)
-        response.headers["ETag"] = corrections.etag(await service.get_journalpost(session, journalpost_id))
+        response.headers["ETag"] = corrections.etag(await repository.get_journalpost(session, journalpost_id))
         return out
 
 
@@ -61,8 +65,8 @@ async def correct_journalpost(journalpost_id: UUID, request: Request, response: 
 @router.post("/journalposter/{journalpost_id}/journalstatus", response_model=JournalpostOut)
 async def change_status(journalpost_id: UUID, body: StatusChange, request: Request, caller: Writer) -> JournalpostOut:
     async with db_of(request).unit_of_work() as session:
-        await service.change_status(session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
-                                    to=body.journalstatus)
+        await status.change_status(session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
+                                   to=body.journalstatus)
         return await journalpost_view(session, caller, journalpost_id, answer=True)
 
 
@@ -70,15 +74,15 @@ async def change_status(journalpost_id: UUID, body: StatusChange, request: Reque
 async def ekspedere(journalpost_id: UUID, request: Request, caller: Writer,
                     dokumentobjekt: Annotated[list[UUID] | None, Query()] = None) -> JournalpostOut:
     async with db_of(request).unit_of_work() as session:
-        await service.ekspedere(session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
-                                dokumentobjekt_ids=dokumentobjekt or [])
+        await send.ekspedere(session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
+                             dokumentobjekt_ids=dokumentobjekt or [])
         return await journalpost_view(session, caller, journalpost_id, answer=True)
 
 
 @router.post("/journalposter/{journalpost_id}/avskrivninger", status_code=201, response_model=AvskrivningOut)
 async def avskriv(journalpost_id: UUID, body: AvskrivningIn, request: Request, caller: Writer) -> AvskrivningOut:
     async with db_of(request).unit_of_work() as session:
-        a = await service.avskriv(session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, body=body)
+        a = await avskrivning.avskriv(session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, body=body)
         return AvskrivningOut(system_id=a.system_id, avskrivningsdato=a.avskrivningsdato, avskrevet_av=a.avskrevet_av,
                               avskrivningsmaate=body.avskrivningsmaate,
                               referanse_avskrives_av_journalpost=a.referanse_avskrives_av_journalpost)
@@ -87,10 +91,10 @@ async def avskriv(journalpost_id: UUID, body: AvskrivningIn, request: Request, c
 @router.post("/journalposter/{journalpost_id}/merknader", status_code=201, response_model=MerknadOut)
 async def add_merknad(journalpost_id: UUID, body: MerknadIn, request: Request, caller: Writer) -> MerknadOut:
     async with db_of(request).unit_of_work() as session:
-        m = await service.add_merknad(session, caller=caller, journalpost_id=journalpost_id, body=body)
-        journalpost = await service.get_journalpost(session, journalpost_id)
+        m = await merknad.add_merknad(session, caller=caller, journalpost_id=journalpost_id, body=body)
+        journalpost = await repository.get_journalpost(session, journalpost_id)
         return await visibility.journalpost_merknad(
-            session, caller, journalpost, await service.get_saksmappe(session, journalpost.saksmappe_id), m,
+            session, caller, journalpost, await repository.get_saksmappe(session, journalpost.saksmappe_id), m,
             answer=True)
 
 
@@ -104,7 +108,7 @@ async def journalpost_merknader(journalpost_id: UUID, request: Request, caller: 
 @router.post("/journalposter/{journalpost_id}/fordeling", status_code=201, response_model=FordelingOut)
 async def fordel(journalpost_id: UUID, body: FordelingIn, request: Request, caller: Writer) -> FordelingOut:
     async with db_of(request).unit_of_work() as session:
-        f = await service.fordel(session, caller=caller, journalpost_id=journalpost_id, body=body)
+        f = await fordeling.fordel(session, caller=caller, journalpost_id=journalpost_id, body=body)
         return _fordeling_out(f)
 
 
@@ -112,7 +116,7 @@ async def fordel(journalpost_id: UUID, body: FordelingIn, request: Request, call
 async def fordelinger(journalpost_id: UUID, request: Request, caller: Reader) -> list[FordelingOut]:
     async with db_of(request).unit_of_work() as session:
         await journalpost_view(session, caller, journalpost_id)  # the same read check as the record
-        return [_fordeling_out(f) for f in await service.fordelinger(session, journalpost_id)]
+        return [_fordeling_out(f) for f in await fordeling.fordelinger(session, journalpost_id)]
 
 
 def _fordeling_out(f: Any) -> FordelingOut:

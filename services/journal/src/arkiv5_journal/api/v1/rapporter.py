@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from arkiv5_kit.sessions import ReadSessionDep
 
-from ... import reports
+from ...rapporter import reports
 from ...schemas import (
     EndringsloggOut,
     JournalpostOut,

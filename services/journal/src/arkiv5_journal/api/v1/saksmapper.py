@@ -7,7 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from ... import corrections, idempotency, service, visibility
+from ... import corrections, idempotency, visibility
+from ...saksmappe import close as closing
+from ...saksmappe import create as creation
+from ...saksmappe import merknader as remarks
 from ...schemas import (
     AvsluttSaksmappe,
     JournalpostOut,
@@ -30,14 +33,14 @@ async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Re
                                 idempotency.fingerprint("POST /saksmapper", body.model_dump(mode="json")))
 
     async def create(session: Any) -> tuple[SaksmappeOut, UUID]:
-        saksmappe = await service.create_saksmappe(session, ctx=ctx_of(request), caller=caller, body=body)
+        saksmappe = await creation.create_saksmappe(session, ctx=ctx_of(request), caller=caller, body=body)
         return await visibility.saksmappe(session, caller, saksmappe, answer=True), saksmappe.system_id
 
     result = await idempotency.create_once(db_of(request), key, 201, create)
     if isinstance(result, idempotency.Replayed):
         response.status_code = result.status_code
         async with db_of(request).unit_of_work() as session:
-            result = await saksmappe_view(session, caller, await service.get_saksmappe(session, result.resource_id))
+            result = await saksmappe_view(session, caller, await repository.get_saksmappe(session, result.resource_id))
     response.headers["Location"] = f"/saksmapper/{result.system_id}"
     return result
 
@@ -45,7 +48,7 @@ async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Re
 @router.get("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
 async def get_saksmappe(saksmappe_id: UUID, request: Request, response: Response, caller: Reader) -> SaksmappeOut:
     async with db_of(request).unit_of_work() as session:
-        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
         response.headers["ETag"] = corrections.etag(saksmappe)
         return await saksmappe_view(session, caller, saksmappe)
 
@@ -71,8 +74,8 @@ async def close_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer,
                           body: AvsluttSaksmappe | None = None) -> SaksmappeOut:
     body = body or AvsluttSaksmappe()
     async with db_of(request).unit_of_work() as session:
-        saksmappe = await service.close_saksmappe(session, ctx=ctx_of(request), caller=caller,
-                                                  saksmappe_id=saksmappe_id, saksstatus=body.saksstatus)
+        saksmappe = await closing.close_saksmappe(session, ctx=ctx_of(request), caller=caller,
+                                                    saksmappe_id=saksmappe_id, saksstatus=body.saksstatus)
         return await visibility.saksmappe(session, caller, saksmappe, answer=True)
 
 
@@ -80,15 +83,15 @@ async def close_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer,
 async def close_client_cases(body: KlientAvslutning, request: Request, caller: Writer) -> list[SaksmappeOut]:
     """The client moved away or the service ended: close all the client's open cases, or none."""
     async with db_of(request).unit_of_work() as session:
-        closed = await service.close_client_cases(session, ctx=ctx_of(request), caller=caller,
-                                                  foedselsnummer=body.foedselsnummer)
+        closed = await closing.close_client_cases(session, ctx=ctx_of(request), caller=caller,
+                                                    foedselsnummer=body.foedselsnummer)
         return [await visibility.saksmappe(session, caller, c, answer=True) for c in closed]
 
 
 @router.get("/saksmapper/{saksmappe_id}/journalposter", response_model=Page[JournalpostOut])
 async def list_case_journalposter(saksmappe_id: UUID, request: Request, caller: Reader) -> Page[JournalpostOut]:
     async with db_of(request).unit_of_work() as session:
-        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
         rows = await repository.journalposter_in_case(session, saksmappe_id)
         results = await visibility.journalposter(session, caller, [(j, saksmappe) for j in rows])
         return Page[JournalpostOut](count=len(results), results=results)
@@ -98,8 +101,8 @@ async def list_case_journalposter(saksmappe_id: UUID, request: Request, caller: 
 async def add_saksmappe_merknad(saksmappe_id: UUID, body: MerknadIn, request: Request, response: Response,
                                 caller: Writer) -> MerknadOut:
     async with db_of(request).unit_of_work() as session:
-        m = await service.add_saksmappe_merknad(session, caller=caller, saksmappe_id=saksmappe_id, body=body)
-        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        m = await remarks.add_saksmappe_merknad(session, caller=caller, saksmappe_id=saksmappe_id, body=body)
+        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
         full = await visibility.may_see_screened_saksmappe(session, caller, saksmappe, answer=True)
         [out] = visibility.saksmappe_merknader(saksmappe, [m], full=full)
     response.headers["Location"] = f"/saksmapper/{saksmappe_id}/merknader"
@@ -109,8 +112,8 @@ async def add_saksmappe_merknad(saksmappe_id: UUID, body: MerknadIn, request: Re
 @router.get("/saksmapper/{saksmappe_id}/merknader", response_model=list[MerknadOut])
 async def saksmappe_merknader(saksmappe_id: UUID, request: Request, caller: Reader) -> list[MerknadOut]:
     async with db_of(request).unit_of_work() as session:
-        saksmappe = await service.get_saksmappe(session, saksmappe_id)
+        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
         return await visibility.saksmappe_merknader_for(
-            session, caller, saksmappe, await service.merknader(session, saksmappe_id=saksmappe_id))
+            session, caller, saksmappe, await remarks.merknader(session, saksmappe_id=saksmappe_id))
 
 

@@ -17,11 +17,14 @@ from arkiv5_contracts.codelists import Journalposttype
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import NotFound, Unprocessable
 
-from . import service, visibility
-from .domain import numbering, screening
-from .domain.numbering import today_in_oslo
-from .models import Endringslogg, Journalpost, Korrespondansepart, Saksmappe
-from .schemas import ApiModel, EndringsloggOut, JournalpostOut, OffentligJournalpost, RestanseOut
+from .. import visibility
+from ..context import Context
+from ..domain import numbering, screening
+from ..domain.numbering import today_in_oslo
+from ..models import Endringslogg, Journalpost, Korrespondansepart, Saksmappe
+from ..schemas import ApiModel, EndringsloggOut, JournalpostOut, OffentligJournalpost, RestanseOut
+from ..store.repository import get_saksmappe
+from .restanser import restanser
 
 MAX_RANGE_DAYS = 366
 
@@ -33,10 +36,10 @@ def check_range(fra: date, til: date) -> None:
         raise Unprocessable(f"The date range may span at most {MAX_RANGE_DAYS} days.")
 
 
-async def restanseliste(session: AsyncSession, *, ctx: service.Context, caller: Caller) -> list[RestanseOut]:
+async def restanseliste(session: AsyncSession, *, ctx: Context, caller: Caller) -> list[RestanseOut]:
     today = today_in_oslo()
     result = []
-    for journalpost, saksmappe, due in await service.restanser(session, ctx=ctx, today=today):
+    for journalpost, saksmappe, due in await restanser(session, ctx=ctx, today=today):
         # Listed with the public title: the list goes to the archive service, not only the handler.
         await visibility.may_see_screened_journalpost(session, caller, journalpost, saksmappe)
         result.append(RestanseOut(
@@ -49,7 +52,7 @@ async def restanseliste(session: AsyncSession, *, ctx: service.Context, caller: 
 
 
 async def offentlig_journal(
-    session: AsyncSession, *, ctx: service.Context, fra: date, til: date
+    session: AsyncSession, *, ctx: Context, fra: date, til: date
 ) -> list[OffentligJournalpost]:
     """Built only from public values: offentligTittel, and names only where nothing screens them."""
     today = today_in_oslo()
@@ -102,7 +105,7 @@ async def endringslogg(session: AsyncSession, *, caller: Caller, system_id: UUID
     """The log of a saksmappe or journalpost, for those who may read its screened content."""
     journalpost = await session.get(Journalpost, system_id)
     if journalpost is not None:
-        saksmappe = await service.get_saksmappe(session, journalpost.saksmappe_id)
+        saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     else:
         found = await session.get(Saksmappe, system_id)
         if found is None:
@@ -191,7 +194,7 @@ async def quality_report(session: AsyncSession, *, fra: date, til: date) -> list
     Titles are not in the findings: the report lists numbers and ids, and the archive
     service opens each record through the authorised API.
     """
-    from .models import Dokumentbeskrivelse, Dokumentobjekt
+    from ..models import Dokumentbeskrivelse, Dokumentobjekt
 
     findings: list[QualityFinding] = []
     rows = (await session.execute(

@@ -22,15 +22,15 @@ from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import NotFound, PayloadTooLarge, Unprocessable
 
-from .authz import access
-from .blobstore import BlobStore, BlobTooLarge, StoredBlob
-from .context import Context, now_utc
-from .domain.numbering import today_in_oslo
-from .errors import ChecksumMismatch, VersionRefused, WrongStatus
-from .models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
-from .sniffing import sniff
-from .store import changelog
-from .store.repository import dokumentbeskrivelser, get_journalpost, get_saksmappe  # noqa: F401 - re-exported
+from ..authz import access
+from ..blobstore import BlobStore, BlobTooLarge, StoredBlob
+from ..context import Context, now_utc
+from ..domain.numbering import today_in_oslo
+from ..errors import ChecksumMismatch, VersionRefused, WrongStatus
+from ..models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
+from ..sniffing import sniff
+from ..store import changelog
+from ..store.repository import dokumentbeskrivelser, get_journalpost, get_saksmappe  # noqa: F401 - re-exported
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

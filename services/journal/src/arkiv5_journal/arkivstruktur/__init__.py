@@ -1,0 +1,1 @@
+"""Arkivstruktur use cases: the default arkiv/arkivdel/klassifikasjonssystem, and klasser."""

@@ -1,0 +1,1 @@
+"""Sending (ekspedering): the ekspedere command, the gateway's receipts, and the dispatch material."""

@@ -1,0 +1,1 @@
+"""Reports and lists: restanseliste, public journal, postjournal, change log, oppfølging, quality report."""
