@@ -16,6 +16,7 @@ class ConversionSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONVERSION_", extra="ignore")
 
     service_name: ClassVar[str] = "conversion"
+    calls_services: ClassVar[bool] = True  # `serve` refuses to start without a client (token URL, id, secret)
 
     journal_url: str = Field(default="http://127.0.0.1:8001", description="Base URL of the journal service")
     journal_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one call to the journal")
