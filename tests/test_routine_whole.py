@@ -10,8 +10,9 @@ the restanseliste; IT runs the nightly conversion batch twice by API (the second
 nothing again); the archive closes the case; the public journal keeps the screened screened;
 and the quality report tells the PNG the policy keeps as it is from a document not converted.
 
-The same body runs on the embedded suite (`make run`: one process, SQLite, the embedded bus)
-and with every service on its own PostgreSQL database.
+The same body runs on the embedded suite (`make run`: one process, SQLite, the embedded bus),
+on the one-process suite with every service on its own PostgreSQL database, and on the
+distributed suite (`make run-distributed`: every service its own process, PostgreSQL and Kafka).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import httpx
 import pytest
 from required import services_required
 
-from suite_harness import Suite, docx_bytes, eventually, fodselsnummer, png_bytes, suite_on
+from suite_harness import Suite, distributed, docx_bytes, eventually, fodselsnummer, png_bytes, suite_on
 
 OSLO = ZoneInfo("Europe/Oslo")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -38,10 +39,17 @@ pytestmark = pytest.mark.skipif(
     shutil.which("soffice") is None and not services_required(), reason="LibreOffice (soffice) is not installed")
 
 
-@pytest.fixture(params=["embedded", "postgresql"])
+@pytest.fixture(params=["embedded", "postgresql", "distributed"])
 async def routine_suite(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Suite]:
+    if request.param == "distributed":
+        # The batch does the night's work: nothing is converted when J is reached.
+        async with distributed(tmp_path, extra_env={"CONVERSION_CONVERT_ON_EVENT": "false"}) as s:
+            yield s
+        return
     backend = {"embedded": "sqlite", "postgresql": "postgresql"}[request.param]
     async with suite_on(backend, tmp_path / "var") as s:
+        # The batch does the night's work: nothing is converted when J is reached.
+        s.mounted("conversion").state.conversion.settings.convert_on_event = False
         yield s
 
 
@@ -71,8 +79,6 @@ async def test_the_whole_routine_from_the_post_to_the_quality_report(routine_sui
     handler_id, leader_id = s.person_ids["saksbehandler"], s.person_ids["leder"]
     overvaking = await s.client_token("demo-overvaking", "svarut-gateway.read", audience="svarut-gateway")
     drift = await s.client_token("demo-drift", "conversion.convert conversion.report", audience="conversion")
-    # On one process the batch is made to do the night's work: nothing is converted when J is reached.
-    s.mounted("conversion").state.conversion.settings.convert_on_event = False
 
     # The arkivleder keeps the classification (journal.admin); the client's folder is screened (KL).
     _ok(await _until(lambda: s.journal("POST", "/klasser", arkivleder, json={
