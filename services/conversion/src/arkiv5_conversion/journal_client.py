@@ -21,15 +21,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from arkiv5_contracts.internal import (
+    ArchivalVariantStored,
+    AttachmentFiled,
+    AttachmentMetadata,
+    AttachmentSource,
+    ProductionDocument,
+)
 
 
 @dataclass(frozen=True)
 class SourceDocument:
+    """A production document to convert (the journal sends `arkiv5_contracts.internal.ProductionDocument`)."""
+
     dokumentobjekt_id: UUID
     sha256: str
     size: int | None = None
@@ -38,7 +50,7 @@ class SourceDocument:
 
 @dataclass(frozen=True)
 class FiledAttachment:
-    """The journal's answer: the new dokumentbeskrivelse and its production-format dokumentobjekt."""
+    """The journal's answer (`AttachmentFiled`): the new dokumentbeskrivelse and its production-format dokumentobjekt."""
 
     dokumentbeskrivelse_id: UUID
     dokumentobjekt_id: UUID
@@ -48,6 +60,18 @@ class FiledAttachment:
 def attachment_key(source_dokumentobjekt_id: UUID, source_sha256: str, index: int) -> str:
     """The idempotency key of an attachment: which message (at which checksum), which position."""
     return f"{source_dokumentobjekt_id}:{source_sha256}:{index}"
+
+
+_PRODUCTION_DOCUMENTS = TypeAdapter(list[ProductionDocument])
+T = TypeVar("T")
+
+
+def _valid(parse: Callable[[], T]) -> T:
+    """The journal's answer as its contract type; an answer that is not one is a journal fault, retried later."""
+    try:
+        return parse()
+    except ValidationError:
+        raise JournalUnavailable("journal answered with an invalid payload") from None
 
 
 class JournalUnavailable(Exception):
@@ -78,20 +102,19 @@ def attachment_metadata(
     content: bytes, *, source_dokumentobjekt_id: UUID, source_sha256: str, attachment_index: int, filename: str,
     declared_media_type: str,
 ) -> dict[str, object]:
-    """The `metadata` part of the attachment call (docs/conversion.md)."""
-    return {
-        "tittel": filename,
-        "tilknyttet_registrering_som": "V",  # vedlegg
-        "variantformat": "P",                # produksjonsformat: the attachment as it was sent
-        "filnavn": filename,
-        "format": declared_media_type,       # as declared by the sender; conversion identifies the bytes
-        "sha256": hashlib.sha256(content).hexdigest(),
-        "size": len(content),
-        "kilde": {
-            "dokumentobjekt_id": str(source_dokumentobjekt_id), "sha256": source_sha256,
-            "vedlegg_indeks": attachment_index,
-        },
-    }
+    """The `metadata` part of the attachment call (`AttachmentMetadata`, docs/conversion.md)."""
+    metadata = AttachmentMetadata(
+        tittel=filename,
+        tilknyttet_registrering_som="V",  # vedlegg
+        variantformat="P",                # produksjonsformat: the attachment as it was sent
+        filnavn=filename,
+        format=declared_media_type,       # as declared by the sender; conversion identifies the bytes
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        kilde=AttachmentSource(dokumentobjekt_id=source_dokumentobjekt_id, sha256=source_sha256,
+                               vedlegg_indeks=attachment_index),
+    )
+    return metadata.model_dump(mode="json")
 
 
 class HttpJournalClient:
@@ -113,10 +136,8 @@ class HttpJournalClient:
 
     async def list_dokumentobjekter(self, journalpost_id: UUID) -> list[SourceDocument]:
         response = await self._request("GET", f"/internal/journalposter/{journalpost_id}/dokumentobjekter")
-        return [
-            SourceDocument(UUID(item["dokumentobjekt_id"]), item["sha256"], item.get("size"), item.get("media_type"))
-            for item in response.json()
-        ]
+        documents = _valid(lambda: _PRODUCTION_DOCUMENTS.validate_json(response.content))
+        return [SourceDocument(d.dokumentobjekt_id, d.sha256, d.size, d.media_type) for d in documents]
 
     async def download(self, dokumentobjekt_id: UUID) -> bytes:
         response = await self._request("GET", f"/internal/dokumentobjekter/{dokumentobjekt_id}/content")
@@ -132,7 +153,7 @@ class HttpJournalClient:
         response = await self._request(
             "PUT", f"/internal/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", content=content, headers=headers
         )
-        return UUID(response.json()["dokumentobjekt_id"])
+        return _valid(lambda: ArchivalVariantStored.model_validate_json(response.content)).dokumentobjekt_id
 
     async def add_dokumentbeskrivelse(
         self, journalpost_id: UUID, content: bytes, *, source_dokumentobjekt_id: UUID, source_sha256: str,
@@ -150,9 +171,8 @@ class HttpJournalClient:
                 "file": (filename, content, declared_media_type or "application/octet-stream"),
             },
         )
-        body = response.json()
-        return FiledAttachment(UUID(body["dokumentbeskrivelse_id"]), UUID(body["dokumentobjekt_id"]),
-                               str(body.get("sha256") or metadata["sha256"]))
+        filed = _valid(lambda: AttachmentFiled.model_validate_json(response.content))
+        return FiledAttachment(filed.dokumentbeskrivelse_id, filed.dokumentobjekt_id, filed.sha256)
 
     async def aclose(self) -> None:
         await self._client.aclose()

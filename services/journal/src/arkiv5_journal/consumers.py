@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
-from arkiv5_contracts.events.dispatch import DispatchAccepted, DispatchRejected, DispatchStatusChanged
+from arkiv5_contracts.events.dispatch import (
+    DispatchAccepted,
+    DispatchRejected,
+    DispatchStatusChanged,
+    DispatchWaiting,
+)
 from arkiv5_kit.service import ServiceRuntime
 
 from .authz import access
@@ -29,21 +34,29 @@ def register_consumers(runtime: ServiceRuntime, ctx: Context) -> None:
     async def dispatch_accepted(session: AsyncSession, envelope: Envelope[Any]) -> None:
         event: DispatchAccepted = envelope.data
         await receipts.on_dispatch_accepted(
-            session, ctx=ctx, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
+            session, ctx=ctx, dispatch_id=event.dispatch_id, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
             accepted_on=event.accepted_at.astimezone(OSLO).date())
 
     async def dispatch_status(session: AsyncSession, envelope: Envelope[Any]) -> None:
         event: DispatchStatusChanged = envelope.data
-        await receipts.on_dispatch_status(session, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
-                                          status=event.status, is_terminal=event.is_terminal)
+        await receipts.on_dispatch_status(session, dispatch_id=event.dispatch_id, journalpost_id=event.journalpost_id,
+                                          recipient_id=event.recipient_id, status=event.status,
+                                          is_terminal=event.is_terminal)
 
     async def dispatch_rejected(session: AsyncSession, envelope: Envelope[Any]) -> None:
         event: DispatchRejected = envelope.data
-        await receipts.on_dispatch_failed(session, journalpost_id=event.journalpost_id, recipient_id=event.recipient_id,
-                                          code=event.reason_code, reason=event.reason)
+        await receipts.on_dispatch_failed(session, dispatch_id=event.dispatch_id, journalpost_id=event.journalpost_id,
+                                          recipient_id=event.recipient_id, code=event.reason_code, reason=event.reason)
+
+    async def dispatch_waiting(session: AsyncSession, envelope: Envelope[Any]) -> None:
+        event: DispatchWaiting = envelope.data
+        await receipts.on_dispatch_waiting(session, dispatch_id=event.dispatch_id, journalpost_id=event.journalpost_id,
+                                           recipient_id=event.recipient_id, code=event.reason_code,
+                                           reason=event.reason, since=event.since)
 
     runtime.add_consumer("dispatch-status", {
         DispatchAccepted: dispatch_accepted, DispatchStatusChanged: dispatch_status, DispatchRejected: dispatch_rejected,
+        DispatchWaiting: dispatch_waiting,
     })
     runtime.add_consumer("conversion-results", {
         ConversionDone: conversion_done, ConversionFailed: conversion_failed,

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint, event
+from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import object_session, registry
 from sqlmodel import Field, SQLModel
 
@@ -219,6 +219,28 @@ class Forsendelse(JournalTable, table=True):
     journalpost_id: UUID = Field(foreign_key="journalpost.system_id", index=True)
     requested_at: datetime = Field(sa_type=_ts())
     requested_by: str = Field(max_length=255)
+
+
+DISPATCH_ACTIVE_PREDICATE = "state <> 'rejected'"  # only a refused letter may be sent again
+
+
+class ForsendelseMottaker(JournalTable, table=True):
+    """One recipient's letter in one dispatch; at most one not refused per recipient (never sent twice)."""
+
+    __tablename__ = "forsendelse_mottaker"
+    __table_args__ = (Index("uq_forsendelse_mottaker_aktiv", "korrespondansepart_id", unique=True,
+                            sqlite_where=text(DISPATCH_ACTIVE_PREDICATE),
+                            postgresql_where=text(DISPATCH_ACTIVE_PREDICATE)),)
+
+    system_id: UUID = Field(default_factory=uuid4, primary_key=True)
+    dispatch_id: UUID = Field(foreign_key="forsendelse.dispatch_id", index=True)
+    journalpost_id: UUID = Field(foreign_key="journalpost.system_id", index=True)
+    korrespondansepart_id: UUID = Field(foreign_key="korrespondansepart.system_id")
+    state: str = Field(max_length=20, description="requested, waiting, accepted, delivered, rejected")
+    reason_code: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=500)
+    requested_at: datetime = Field(sa_type=_ts())
+    changed_at: datetime = Field(sa_type=_ts())
 
 
 class Dokumentbeskrivelse(JournalTable, table=True):

@@ -27,6 +27,7 @@ from arkiv5_contracts.policy import Role
 from arkiv5_kit.auth import INVALID_TOKEN, TokenVerifier, bearer_token
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden, Unauthorized, Unprocessable
+from arkiv5_kit.sessions import ReadSessionDep
 
 from ..dokument import archival, attachments, documents
 from ..ekspedering import material
@@ -74,26 +75,24 @@ ArchivalWriter = Annotated[Caller, Depends(internal_service(DOCUMENTS_WRITE_ARCH
 
 
 @internal.get("/journalposter/{journalpost_id}/dokumentobjekter", response_model=list[ProductionDocument])
-async def list_production_documents(journalpost_id: UUID, request: Request,
+async def list_production_documents(journalpost_id: UUID, session: ReadSessionDep,
                                     caller: Annotated[Caller, Depends(internal_service(DOCUMENTS_READ))]
                                     ) -> list[ProductionDocument]:
     """The production-format documents of a journalpost, for conversion."""
-    async with db_of(request).unit_of_work() as session:
-        return await archival.production_documents(session, journalpost_id=journalpost_id)
+    return await archival.production_documents(session, journalpost_id=journalpost_id)
 
 
 @internal.get("/dokumentobjekter/{dokumentobjekt_id}/content")
-async def content(dokumentobjekt_id: UUID, request: Request, caller: DocumentReader) -> StreamingResponse:
+async def content(dokumentobjekt_id: UUID, request: Request, session: ReadSessionDep,
+                  caller: DocumentReader) -> StreamingResponse:
     """The bytes of any dokumentobjekt, for conversion and the SvarUt gateway: the scope is the permission."""
-    async with db_of(request).unit_of_work() as session:
-        objekt, *_ = await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
+    objekt, *_ = await documents.dokumentobjekt_with_record(session, dokumentobjekt_id)
     return file_response(request, objekt)
 
 
 @internal.get("/journalposter/{journalpost_id}/dispatch-material", response_model=DispatchMaterial)
-async def dispatch_material(journalpost_id: UUID, request: Request, caller: DispatchReader) -> DispatchMaterial:
-    async with db_of(request).unit_of_work() as session:
-        return await material.dispatch_material(session, journalpost_id=journalpost_id)
+async def dispatch_material(journalpost_id: UUID, session: ReadSessionDep, caller: DispatchReader) -> DispatchMaterial:
+    return await material.dispatch_material(session, journalpost_id=journalpost_id)
 
 
 @internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", response_model=ArchivalVariantStored)

@@ -63,6 +63,11 @@ def may_send(journalposttype: T, journalstatus: S, *, er_vedtak: bool) -> bool:
     return journalstatus in (S.F, S.G)
 
 
+def send_from(journalposttype: T, *, er_vedtak: bool) -> set[S]:
+    """The journalstatuses ekspedere starts from (none for a journalpost that is not outgoing)."""
+    return {s for s in S if may_send(journalposttype, s, er_vedtak=er_vedtak)}
+
+
 def describe(statuses: set[S]) -> str:
     if not statuses:
         return "none (the status is final)"

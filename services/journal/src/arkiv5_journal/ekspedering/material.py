@@ -75,5 +75,6 @@ async def dispatch_material(session: AsyncSession, *, journalpost_id: UUID) -> D
             journalpostnummer=journalpost.journalpostnummer, journalposttype=journalpost.journalposttype,
             journalstatus=journalpost.journalstatus, journaldato=journalpost.journaldato,
             dokumentetsDato=journalpost.dokumentets_dato,
-            # The journal holds person ids, not names; the access service is the register of names.
-            saksbehandler=None))
+            # The journal holds person ids, not names (the access service is the register of names):
+            # the case handler goes out as the person id, so the receiver can name who to ask.
+            saksbehandler=str(journalpost.saksbehandler_id) if journalpost.saksbehandler_id else None))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import arkivstruktur, dokumenter, journalposter, rapporter, registrering, saksmapper
+from . import arkivstruktur, dokumenter, forsendelser, journalposter, rapporter, registrering, saksmapper
 
 routers: list[APIRouter] = [arkivstruktur.router, saksmapper.router, registrering.router, journalposter.router,
-                            dokumenter.router, rapporter.router]
+                            forsendelser.router, dokumenter.router, rapporter.router]

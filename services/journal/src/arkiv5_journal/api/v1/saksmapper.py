@@ -7,6 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
+from arkiv5_kit.sessions import ReadSessionDep, SessionDep
+
 from ... import corrections, idempotency, visibility
 from ...saksmappe import close as closing
 from ...saksmappe import create as creation
@@ -46,74 +48,70 @@ async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Re
 
 
 @router.get("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
-async def get_saksmappe(saksmappe_id: UUID, request: Request, response: Response, caller: Reader) -> SaksmappeOut:
-    async with db_of(request).unit_of_work() as session:
-        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
-        response.headers["ETag"] = corrections.etag(saksmappe)
-        return await saksmappe_view(session, caller, saksmappe)
+async def get_saksmappe(saksmappe_id: UUID, session: ReadSessionDep, response: Response,
+                        caller: Reader) -> SaksmappeOut:
+    saksmappe = await repository.get_saksmappe(session, saksmappe_id)
+    response.headers["ETag"] = corrections.etag(saksmappe)
+    return await saksmappe_view(session, caller, saksmappe)
 
 
 @router.patch("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
-async def correct_saksmappe(saksmappe_id: UUID, request: Request, response: Response, caller: Writer) -> SaksmappeOut:
+async def correct_saksmappe(saksmappe_id: UUID, request: Request, session: SessionDep, response: Response,
+                            caller: Writer) -> SaksmappeOut:
     """JSON merge-patch of the correctable fields; If-Match with the ETag as read is required."""
     if_match = request.headers.get("if-match")
     if if_match is None:
         raise corrections.PreconditionRequired("A correction needs the If-Match header with the ETag as read.")
     patch = corrections.parse_patch(await request.body(), request.headers.get("content-type"),
                                     corrections.SaksmappePatch, corrections._IMMUTABLE_SAKSMAPPE)
-    async with db_of(request).unit_of_work() as session:
-        saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
-                                                        saksmappe_id=saksmappe_id,
-                                                        patch=patch, if_match=if_match)  # type: ignore[arg-type]
-        response.headers["ETag"] = corrections.etag(saksmappe)
-        return await visibility.saksmappe(session, caller, saksmappe, answer=True)
+    saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
+                                                    saksmappe_id=saksmappe_id,
+                                                    patch=patch, if_match=if_match)  # type: ignore[arg-type]
+    response.headers["ETag"] = corrections.etag(saksmappe)
+    return await visibility.saksmappe(session, caller, saksmappe, answer=True)
 
 
 @router.post("/saksmapper/{saksmappe_id}/avslutt", response_model=SaksmappeOut)
-async def close_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer,
+async def close_saksmappe(saksmappe_id: UUID, request: Request, session: SessionDep, caller: Writer,
                           body: AvsluttSaksmappe | None = None) -> SaksmappeOut:
     body = body or AvsluttSaksmappe()
-    async with db_of(request).unit_of_work() as session:
-        saksmappe = await closing.close_saksmappe(session, ctx=ctx_of(request), caller=caller,
-                                                    saksmappe_id=saksmappe_id, saksstatus=body.saksstatus)
-        return await visibility.saksmappe(session, caller, saksmappe, answer=True)
+    saksmappe = await closing.close_saksmappe(session, ctx=ctx_of(request), caller=caller,
+                                              saksmappe_id=saksmappe_id, saksstatus=body.saksstatus)
+    return await visibility.saksmappe(session, caller, saksmappe, answer=True)
 
 
 @router.post("/klientsaker/avslutt", response_model=list[SaksmappeOut])
-async def close_client_cases(body: KlientAvslutning, request: Request, caller: Writer) -> list[SaksmappeOut]:
+async def close_client_cases(body: KlientAvslutning, request: Request, session: SessionDep,
+                             caller: Writer) -> list[SaksmappeOut]:
     """The client moved away or the service ended: close all the client's open cases, or none."""
-    async with db_of(request).unit_of_work() as session:
-        closed = await closing.close_client_cases(session, ctx=ctx_of(request), caller=caller,
-                                                    foedselsnummer=body.foedselsnummer)
-        return [await visibility.saksmappe(session, caller, c, answer=True) for c in closed]
+    closed = await closing.close_client_cases(session, ctx=ctx_of(request), caller=caller,
+                                              foedselsnummer=body.foedselsnummer)
+    return [await visibility.saksmappe(session, caller, c, answer=True) for c in closed]
 
 
 @router.get("/saksmapper/{saksmappe_id}/journalposter", response_model=Page[JournalpostOut])
-async def list_case_journalposter(saksmappe_id: UUID, request: Request, caller: Reader) -> Page[JournalpostOut]:
-    async with db_of(request).unit_of_work() as session:
-        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
-        rows = await repository.journalposter_in_case(session, saksmappe_id)
-        results = await visibility.journalposter(session, caller, [(j, saksmappe) for j in rows])
-        return Page[JournalpostOut](count=len(results), results=results)
+async def list_case_journalposter(saksmappe_id: UUID, session: ReadSessionDep, caller: Reader) -> Page[JournalpostOut]:
+    saksmappe = await repository.get_saksmappe(session, saksmappe_id)
+    rows = await repository.journalposter_in_case(session, saksmappe_id)
+    results = await visibility.journalposter(session, caller, [(j, saksmappe) for j in rows])
+    return Page[JournalpostOut](count=len(results), results=results)
 
 
 @router.post("/saksmapper/{saksmappe_id}/merknader", status_code=201, response_model=MerknadOut)
-async def add_saksmappe_merknad(saksmappe_id: UUID, body: MerknadIn, request: Request, response: Response,
+async def add_saksmappe_merknad(saksmappe_id: UUID, body: MerknadIn, session: SessionDep, response: Response,
                                 caller: Writer) -> MerknadOut:
-    async with db_of(request).unit_of_work() as session:
-        m = await remarks.add_saksmappe_merknad(session, caller=caller, saksmappe_id=saksmappe_id, body=body)
-        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
-        full = await visibility.may_see_screened_saksmappe(session, caller, saksmappe, answer=True)
-        [out] = visibility.saksmappe_merknader(saksmappe, [m], full=full)
+    m = await remarks.add_saksmappe_merknad(session, caller=caller, saksmappe_id=saksmappe_id, body=body)
+    saksmappe = await repository.get_saksmappe(session, saksmappe_id)
+    full = await visibility.may_see_screened_saksmappe(session, caller, saksmappe, answer=True)
+    [out] = visibility.saksmappe_merknader(saksmappe, [m], full=full)
     response.headers["Location"] = f"/saksmapper/{saksmappe_id}/merknader"
     return out
 
 
 @router.get("/saksmapper/{saksmappe_id}/merknader", response_model=list[MerknadOut])
-async def saksmappe_merknader(saksmappe_id: UUID, request: Request, caller: Reader) -> list[MerknadOut]:
-    async with db_of(request).unit_of_work() as session:
-        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
-        return await visibility.saksmappe_merknader_for(
-            session, caller, saksmappe, await remarks.merknader(session, saksmappe_id=saksmappe_id))
+async def saksmappe_merknader(saksmappe_id: UUID, session: ReadSessionDep, caller: Reader) -> list[MerknadOut]:
+    saksmappe = await repository.get_saksmappe(session, saksmappe_id)
+    return await visibility.saksmappe_merknader_for(
+        session, caller, saksmappe, await remarks.merknader(session, saksmappe_id=saksmappe_id))
 
 
