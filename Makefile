@@ -27,8 +27,8 @@ run: install ## Serve all services from one process on the embedded default (SQL
 	$(UV) run arkiv5 run --host $(HOST) --port $(PORT)
 
 .PHONY: run-distributed
-run-distributed: install pg-up kafka-up ## Run the four services as separate processes on PostgreSQL and Kafka
-	$(UV) run python scripts/run_distributed.py --pg-state-dir $(PG_STATE_DIR) --kafka-state-dir $(KAFKA_STATE_DIR)
+run-distributed: install pg-up kafka-up ## Run each service as its own process on PostgreSQL and Kafka, seeded and wired like `make run` (BASE_PORT=8000: journal 8001 … simulator 8006)
+	$(UV) run python scripts/run_distributed.py --pg-state-dir $(PG_STATE_DIR) --kafka-state-dir $(KAFKA_STATE_DIR) $(if $(BASE_PORT),--base-port $(BASE_PORT))
 
 .PHONY: test
 test: install ## Run the tests (integration tests too when PostgreSQL and Kafka are up: make pg-up kafka-up)

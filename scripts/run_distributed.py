@@ -1,10 +1,20 @@
-"""Run the four services as separate processes against PostgreSQL and Kafka.
+"""Run every service as its own process against PostgreSQL and Kafka, seeded and wired.
 
-The same code as the one-process suite, configured the way Kubernetes runs it: one
-process per service, each with its own PostgreSQL database (created if missing) and the
-Kafka transport. Stops every process it started (SIGTERM, graceful) on Ctrl-C or SIGTERM.
+The same code and the same wiring as the one-process suite (`make run`), configured the
+way Kubernetes runs it: one process per service, each with its own PostgreSQL database
+(created if missing) and the Kafka transport, plus the KS SvarUt simulator. The wiring —
+JWKS, issuer, token endpoint, client credentials, the other services' URLs, the simulator
+and its certificate — comes from `arkiv5_suite.wiring`, as in `make run`; access seeds the
+demo municipality (demo identities, password demo-password). Stops every process it
+started (SIGTERM, graceful) on Ctrl-C or SIGTERM.
 
     uv run python scripts/run_distributed.py --pg-state-dir .cache/postgres --kafka-state-dir .cache/kafka
+    uv run python scripts/run_distributed.py --postgres-url postgresql+asyncpg://u:p@host/arkiv5 \\
+        --kafka-bootstrap host:9092 --base-port 9000
+
+Ports: journal base+1, access base+2, conversion base+3, svarut-gateway base+4, intake
+base+5, the SvarUt simulator base+6 (base 8000 unless `--base-port` or ARKIV5_BASE_PORT);
+each one can be set on its own (`--journal-port`, … or ARKIV5_JOURNAL_PORT, …).
 """
 
 from __future__ import annotations
@@ -19,15 +29,22 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SERVICES = {
-    "journal": ("arkiv5_journal", "JOURNAL_", 8001),
-    "access": ("arkiv5_access", "ACCESS_", 8002),
-    "conversion": ("arkiv5_conversion", "CONVERSION_", 8003),
-    "svarut-gateway": ("arkiv5_svarut_gateway", "SVARUT_GATEWAY_", 8004),
+# name: (command after `python -m`, port offset from the base port, readiness path)
+PROCESSES = {
+    "journal": ("arkiv5_journal serve", 1, "/healthz/ready"),
+    "access": ("arkiv5_access serve", 2, "/healthz/ready"),
+    "conversion": ("arkiv5_conversion serve", 3, "/healthz/ready"),
+    "svarut-gateway": ("arkiv5_svarut_gateway serve", 4, "/healthz/ready"),
+    "intake": ("arkiv5_intake serve", 5, "/healthz/ready"),
+    "svarut-simulator": ("arkiv5_svarut_gateway.simulator", 6, "/_simulator/forsendelser"),
 }
+SERVICES = [name for name in PROCESSES if name != "svarut-simulator"]
+DEFAULT_BASE_PORT = 8000
+CLEAN_EXIT = (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM after its graceful shutdown
 
 
 @dataclass
@@ -35,15 +52,35 @@ class RunningService:
     name: str
     port: int
     process: subprocess.Popen[bytes]
+    ready_path: str = "/healthz/ready"
+    host: str = "127.0.0.1"
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
 
-def database_url(server_url: str, service: str) -> str:
+def env_name(process: str) -> str:
+    return f"ARKIV5_{process.replace('-', '_').upper()}_PORT"
+
+
+def choose_ports(base_port: int | None = None, overrides: dict[str, int | None] | None = None,
+                 environ: dict[str, str] | None = None) -> dict[str, int]:
+    """Each process's port: its own flag, else its ARKIV5_<NAME>_PORT, else base (+ offset)."""
+    environ = dict(os.environ) if environ is None else environ
+    base = base_port if base_port is not None else int(environ.get("ARKIV5_BASE_PORT", DEFAULT_BASE_PORT))
+    ports = {}
+    for name, (_, offset, _) in PROCESSES.items():
+        given = (overrides or {}).get(name)
+        ports[name] = given if given is not None else int(environ.get(env_name(name), base + offset))
+    if len(set(ports.values())) != len(ports):
+        raise SystemExit(f"two processes would share a port: {ports}")
+    return ports
+
+
+def database_url(server_url: str, service: str, prefix: str = "arkiv5_") -> str:
     base, _, _ = server_url.rpartition("/")
-    return f"{base}/arkiv5_{service.replace('-', '_')}"
+    return f"{base}/{prefix}{service.replace('-', '_')}"
 
 
 async def create_databases(server_url: str, names: list[str]) -> None:
@@ -60,43 +97,80 @@ async def create_databases(server_url: str, names: list[str]) -> None:
         await connection.close()
 
 
+def service_environments(
+    database_urls: dict[str, str],
+    kafka_bootstrap: str,
+    ports: dict[str, int],
+    var_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    topic_prefix: str | None = None,
+) -> dict[str, dict[str, str]]:
+    """The environment of each service process: the suite's wiring on these ports, its database, Kafka."""
+    from arkiv5_suite.wiring import ENV_PREFIXES, Endpoints, environment, service_values
+    from arkiv5_svarut_gateway.simulator import encryption_keypair
+
+    var_dir = var_dir.resolve()
+    _, certificate = encryption_keypair(var_dir / "svarut-simulator")
+    values = service_values(Endpoints.on_ports(ports, host), svarut_certificate_pem=certificate,
+                            topic_prefix=topic_prefix, blob_dir=var_dir / "blobs")
+    envs = environment(values)
+    for service in SERVICES:
+        prefix = ENV_PREFIXES[service]
+        envs[service].update({
+            f"{prefix}VAR_DIR": str(var_dir / service),
+            f"{prefix}DATABASE_URL": database_urls[service],
+            f"{prefix}BUS": "kafka",
+            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        })
+    return envs
+
+
 def start_services(
-    server_url: str,
+    database_urls: dict[str, str],
     kafka_bootstrap: str,
     *,
-    ports: dict[str, int] | None = None,
+    ports: dict[str, int],
+    var_dir: Path,
+    host: str = "127.0.0.1",
+    topic_prefix: str | None = None,
     extra_env: dict[str, str] | None = None,
     log_dir: Path | None = None,
 ) -> list[RunningService]:
-    names = [database_url(server_url, s).rpartition("/")[2] for s in SERVICES]
-    asyncio.run(create_databases(server_url, names))
-    running = []
-    for service, (module, prefix, default_port) in SERVICES.items():
-        port = (ports or {}).get(service, default_port)
-        env = {
-            **os.environ,
-            f"{prefix}DATABASE_URL": database_url(server_url, service),
-            f"{prefix}BUS": "kafka",
-            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            **(extra_env or {}),
-        }
-        output = open(log_dir / f"{service}.log", "ab") if log_dir else None  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", module, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if output else None,
-        )
-        running.append(RunningService(service, port, process))
+    """Start the SvarUt simulator and every service (databases must exist); returns at once."""
+    envs = service_environments(database_urls, kafka_bootstrap, ports, var_dir, host=host, topic_prefix=topic_prefix)
+    keys_dir = var_dir.resolve() / "svarut-simulator"
+    running: list[RunningService] = []
+    try:
+        for name, (command, _, ready_path) in PROCESSES.items():
+            port = ports[name]
+            argv = [sys.executable, "-m", *command.split(), "--host", host, "--port", str(port)]
+            if name == "svarut-simulator":
+                argv += ["--keys-dir", str(keys_dir)]
+            env = {**os.environ, **envs.get(name, {}), **(extra_env or {})}
+            output: IO[bytes] | None = None
+            if log_dir is not None:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                output = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child writes to it
+            process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output,
+                                       stderr=subprocess.STDOUT if output else None)
+            if output is not None:
+                output.close()  # the child holds its own descriptor
+            running.append(RunningService(name, port, process, ready_path, host))
+    except BaseException:
+        stop_services(running)
+        raise
     return running
 
 
-def wait_ready(services: list[RunningService], timeout_s: float = 60) -> None:
+def wait_ready(services: list[RunningService], timeout_s: float = 90) -> None:
     deadline = time.monotonic() + timeout_s
     for service in services:
         while True:
             if service.process.poll() is not None:
                 raise RuntimeError(f"{service.name} exited with {service.process.returncode}")
             try:
-                with urllib.request.urlopen(f"{service.base_url}/healthz/ready", timeout=2) as response:
+                with urllib.request.urlopen(f"{service.base_url}{service.ready_path}", timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
@@ -107,6 +181,7 @@ def wait_ready(services: list[RunningService], timeout_s: float = 60) -> None:
 
 
 def stop_services(services: list[RunningService], timeout_s: float = 30) -> dict[str, int]:
+    """SIGTERM each process by its pid, wait for its graceful shutdown, kill what does not end."""
     for service in services:
         if service.process.poll() is None:
             service.process.send_signal(signal.SIGTERM)
@@ -121,16 +196,46 @@ def stop_services(services: list[RunningService], timeout_s: float = 30) -> dict
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg-state-dir", type=Path, default=Path(".cache/postgres"))
-    parser.add_argument("--kafka-state-dir", type=Path, default=Path(".cache/kafka"))
+    env = os.environ
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    servers = parser.add_argument_group("servers")
+    servers.add_argument("--pg-state-dir", type=Path, default=Path(".cache/postgres"),
+                         help="a server started by `make pg-up` (unless --postgres-url)")
+    servers.add_argument("--postgres-url", default=env.get("ARKIV5_POSTGRES_URL"),
+                         help="any PostgreSQL server (SQLAlchemy URL; env ARKIV5_POSTGRES_URL); each service "
+                              "gets the database <prefix><service> on it, created if missing")
+    servers.add_argument("--database-prefix", default=env.get("ARKIV5_DATABASE_PREFIX", "arkiv5_"))
+    servers.add_argument("--kafka-state-dir", type=Path, default=Path(".cache/kafka"),
+                         help="a broker started by `make kafka-up` (unless --kafka-bootstrap)")
+    servers.add_argument("--kafka-bootstrap", default=env.get("ARKIV5_KAFKA_BOOTSTRAP"),
+                         help="any Kafka broker list (env ARKIV5_KAFKA_BOOTSTRAP)")
+    servers.add_argument("--topic-prefix", default=env.get("ARKIV5_KAFKA_TOPIC_PREFIX"),
+                         help="prefix of every topic, to share a broker")
+    where = parser.add_argument_group("where the processes listen")
+    where.add_argument("--host", default=env.get("ARKIV5_HOST", "127.0.0.1"))
+    where.add_argument("--base-port", type=int, default=None,
+                       help=f"journal listens on base+1, …, the simulator on base+6 (env ARKIV5_BASE_PORT; "
+                            f"default {DEFAULT_BASE_PORT})")
+    for name in PROCESSES:
+        where.add_argument(f"--{name}-port", type=int, default=None, dest=f"port_{name}",
+                           help=f"(env {env_name(name)})")
+    parser.add_argument("--ready-timeout", type=float, default=float(env.get("ARKIV5_READY_TIMEOUT_S", "300")),
+                        help="seconds every process gets to answer ready (a busy machine starts slowly)")
+    parser.add_argument("--var-dir", type=Path, default=Path(env.get("ARKIV5_VAR_DIR", "var/distributed")),
+                        help="each service's files, the journal's blobs, the simulator's keys and the logs")
     args = parser.parse_args()
-    server_url = subprocess.check_output(
+
+    ports = choose_ports(args.base_port, {name: getattr(args, f"port_{name}") for name in PROCESSES})
+    server_url = args.postgres_url or subprocess.check_output(
         [sys.executable, str(ROOT / "scripts/postgres_local.py"), "url", "--state-dir", str(args.pg_state_dir)],
         text=True,
     ).strip()
-    bootstrap = (args.kafka_state_dir / "bootstrap").read_text().strip()
-    services = start_services(server_url, bootstrap)
+    bootstrap = args.kafka_bootstrap or (args.kafka_state_dir / "bootstrap").read_text().strip()
+    database_urls = {s: database_url(server_url, s, args.database_prefix) for s in SERVICES}
+    asyncio.run(create_databases(server_url, [u.rpartition("/")[2] for u in database_urls.values()]))
+    log_dir = args.var_dir / "logs"
+    services = start_services(database_urls, bootstrap, ports=ports, var_dir=args.var_dir, host=args.host,
+                              topic_prefix=args.topic_prefix, log_dir=log_dir)
     stop = False
 
     def request_stop(*_: object) -> None:
@@ -139,18 +244,36 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    unclean: dict[str, int] = {}
     try:
-        wait_ready(services)
+        try:
+            wait_ready(services, timeout_s=args.ready_timeout)
+        except (RuntimeError, TimeoutError) as error:
+            print(f"not started: {error}; see {log_dir}/<service>.log", file=sys.stderr)
+            return 1
+        by_name = {s.name: s for s in services}
         print(f"Arkiv5 distributed: PostgreSQL {server_url.rpartition('@')[2]}, Kafka {bootstrap}")
         for service in services:
-            print(f"  {service.name:<15} {service.base_url}/   docs {service.base_url}/docs")
-        print("Ctrl-C stops all four.", flush=True)
+            if service.name == "svarut-simulator":
+                print(f"  {'svarut (sim.)':<15} {service.base_url}/api   (KS SvarUt simulator, for the gateway)")
+            else:
+                print(f"  {service.name:<15} {service.base_url}/   docs {service.base_url}/docs")
+        access = by_name["access"].base_url
+        print("A demo municipality is seeded (password demo-password for every role). A token for one:")
+        print(f"  curl -s {access}/oauth2/token -d grant_type=password -d username=saksbehandler "
+              "-d password=demo-password")
+        print(f"Logs: {log_dir}/<service>.log. Ctrl-C stops every process.", flush=True)
         while not stop and all(s.process.poll() is None for s in services):
             time.sleep(0.5)
+        for service in services:
+            if service.process.poll() is not None and not stop:
+                print(f"{service.name} ended with {service.process.returncode}: see {log_dir}/{service.name}.log")
     finally:
         codes = stop_services(services)
-        print("stopped:", ", ".join(f"{name} exit {code}" for name, code in codes.items()))
-    return 0
+        unclean = {name: code for name, code in codes.items() if code not in CLEAN_EXIT}
+        print("stopped: " + ("every process cleanly" if not unclean else
+                             ", ".join(f"{name} exit {code}" for name, code in unclean.items())))
+    return 0 if not unclean else 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""The two ways to run: `arkiv5 run` (one process, embedded) and four processes on
-PostgreSQL and Kafka. Each service answers /healthz/ready and /metrics, and stops cleanly
-on SIGTERM."""
+"""`arkiv5 run` (one process, embedded): each service answers /healthz/ready and /metrics,
+and stops cleanly on SIGTERM. The distributed way (`make run-distributed`) is walked in
+test_distributed_suite.py."""
 
 from __future__ import annotations
 
@@ -8,17 +8,12 @@ import json
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import pytest
-
 from processes import CLEAN_EXIT, free_port, get, wait_until_up
-from project import ROOT, load_script
+from project import ROOT
 
-SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
-# The one-process suite also mounts intake (scripts/run_distributed.py does not start it yet).
-SUITE_SERVICES = [*SERVICES, "intake"]
+SUITE_SERVICES = ["journal", "access", "conversion", "svarut-gateway", "intake"]
 
 
 def test_one_process_suite_serves_every_service_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -49,24 +44,3 @@ def test_one_process_suite_serves_every_service_and_stops_on_sigterm(tmp_path: P
     assert code in CLEAN_EXIT, output
     assert "Application shutdown complete" in output
     assert output.count("service stopped") == len(SUITE_SERVICES)
-
-
-@pytest.mark.postgres
-@pytest.mark.kafka
-def test_four_processes_on_postgres_and_kafka(postgres_url: str, kafka_bootstrap: str, tmp_path: Path) -> None:
-    distributed = load_script("run_distributed")
-    prefix = f"t{uuid.uuid4().hex[:8]}."
-    ports = {service: free_port() for service in SERVICES}
-    env = {f"{p}KAFKA_TOPIC_PREFIX": prefix for _, p, _ in distributed.SERVICES.values()}
-    running = distributed.start_services(postgres_url, kafka_bootstrap, ports=ports, extra_env=env, log_dir=tmp_path)
-    try:
-        distributed.wait_ready(running, timeout_s=90)
-        for service in running:
-            assert f'service="{service.name}"' in get(f"{service.base_url}/metrics")[1]
-    finally:
-        codes = distributed.stop_services(running)
-    logs = {s.name: (tmp_path / f"{s.name}.log").read_text() for s in running}
-    assert all(code in CLEAN_EXIT for code in codes.values()), (codes, logs)
-    assert set(codes) == set(SERVICES)
-    for name, text in logs.items():
-        assert "service stopped" in text, name

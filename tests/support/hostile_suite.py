@@ -3,23 +3,23 @@ PostgreSQL database, with its log lines captured — for the tests that send hos
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
+from backends import postgres_databases
 
 from arkiv5_kit.logs import configure_logging
-from arkiv5_suite.app import create_suite_app
+from arkiv5_suite.app import SIMULATOR_PREFIX, create_suite_app
 from processes import free_port
 
 SECRET = "demo-client-secret"
@@ -38,6 +38,17 @@ class RunningSuite:
     units: dict[str, str] = field(default_factory=dict)
     var_dir: Path = Path()
     """The suite's data folder (the journal's blob store is under it)."""
+
+    def url(self, service: str, path: str = "") -> str:
+        """The URL of `path` of `service` (the interface `distributed_suite.DistributedSuite` shares)."""
+        prefix = SIMULATOR_PREFIX if service == "svarut-simulator" else f"/{service}"
+        return f"{self.base}{prefix}{path}"
+
+    def simulator(self, path: str, **params: str) -> Any:
+        """A GET on the SvarUt simulator's read API (e.g. /_simulator/forsendelser), as JSON."""
+        response = self.http.get(self.url("svarut-simulator", path), params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def person_token(self, username: str, audience: str) -> str:
         response = self.http.post(f"{self.base}/access/oauth2/token", data={
@@ -98,31 +109,6 @@ def running_suite(var_dir: Path, database_urls: dict[str, str] | None = None,
         server.should_exit = True
         thread.join(timeout=60)
         handler.stream = previous_stream
-
-
-@contextmanager
-def postgres_databases(postgres_url: str, services: list[str]) -> Iterator[dict[str, str]]:
-    """A brand-new database per service, dropped afterwards."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(postgres_url)
-    dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    names = {service: f"h_{uuid.uuid4().hex[:12]}" for service in services}
-
-    async def run(statements: list[str]) -> None:
-        admin = await asyncpg.connect(dsn)
-        try:
-            for statement in statements:
-                await admin.execute(statement)
-        finally:
-            await admin.close()
-
-    asyncio.run(run([f'CREATE DATABASE "{name}"' for name in names.values()]))
-    try:
-        yield {s: base.set(database=n).render_as_string(hide_password=False) for s, n in names.items()}
-    finally:
-        asyncio.run(run([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names.values()]))
 
 
 @contextmanager

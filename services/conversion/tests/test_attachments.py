@@ -59,7 +59,7 @@ async def test_eml_attachments_become_own_documents_and_jobs_once(make_app, tmp_
     first = await harness.service.run_nightly(YESTERDAY)
     second = await harness.service.run_nightly(YESTERDAY)
 
-    assert first == second == {"done": 3}  # the message and its two attachments
+    assert first == second == {"done": 3, "failed": 0, "queued": 0, "running": 0, "remaining": 0}  # the message and its two attachments
     jobs = {j.dokumentobjekt_id: j for j in await _jobs(harness)}
     parent = jobs[message]
     children = [j for j in jobs.values() if j.parent_job_id == parent.id]
@@ -150,7 +150,7 @@ async def test_pdf_embedded_files_become_own_documents_and_the_pdfa_is_made_with
     source = journal.add(jp, _pdf_with_embedded_png())
     await _journalfoer(harness, jp, datetime(2026, 11, 20, 15, tzinfo=UTC))
 
-    assert await harness.service.run_nightly(YESTERDAY) == {"done": 2}  # the PDF and its embedded PNG
+    assert await harness.service.run_nightly(YESTERDAY) == {"done": 2, "failed": 0, "queued": 0, "running": 0, "remaining": 0}  # the PDF and its embedded PNG
 
     jobs = {j.dokumentobjekt_id: j for j in await _jobs(harness)}
     parent = jobs[source]

@@ -65,7 +65,7 @@ async def test_nightly_batch_run_twice_converts_each_document_once(make_app, db_
     first = await harness.service.run_nightly(YESTERDAY)
     second = await harness.service.run_nightly(YESTERDAY)
 
-    assert first == second == {"done": 6}
+    assert first == second == {"done": 6, "failed": 0, "queued": 0, "running": 0, "remaining": 0}
     assert sorted(journal.puts) == sorted(docs)  # one put per document, none for the other day
     assert sorted(journal.downloads) == sorted(docs)
     types = await _outbox_types(harness)
@@ -112,7 +112,7 @@ async def test_crash_mid_batch_resumes_without_redoing(make_app) -> None:  # typ
 
     engine.hang = False
     await asyncio.sleep(0.6)  # the dead worker's lease runs out
-    assert await harness.service.run_nightly(YESTERDAY) == {"done": 5}
+    assert await harness.service.run_nightly(YESTERDAY) == {"done": 5, "failed": 0, "queued": 0, "running": 0, "remaining": 0}
     assert sorted(set(journal.puts)) == sorted(docs) and len(journal.puts) == 5
 
 

@@ -32,6 +32,10 @@ from arkiv5_svarut_gateway.app import create_app as create_svarut_gateway_app
 from arkiv5_svarut_gateway.settings import SvarutGatewaySettings
 from arkiv5_svarut_gateway.simulator import SimulatorConfig, create_simulator_app, encryption_keypair
 
+from .wiring import DEMO_CLIENT_SECRET, Endpoints, service_values
+
+__all__ = ["DEMO_CLIENT_SECRET", "SIMULATOR_PREFIX", "MountedService", "create_suite_app", "suite_settings"]
+
 
 @dataclass(frozen=True)
 class MountedService:
@@ -46,7 +50,6 @@ class MountedService:
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
-DEMO_CLIENT_SECRET = "demo-client-secret"
 # KS SvarUt is played by the simulator on one machine; production points the gateway at KS.
 SIMULATOR_PREFIX = "/svarut-simulator"
 
@@ -66,37 +69,19 @@ def simulator_keys(var_dir: Path) -> tuple[str, str]:
 
 def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
     """How the services find each other in one process: over HTTP on the suite's own port,
-    with the demo municipality's client credentials — the same wiring as distributed."""
-    access = configured(AccessSettings, var_dir=var_dir, bus="embedded", seed_demo=True,
-                        password_grant_enabled=True, demo_client_secret=DEMO_CLIENT_SECRET)
-
-    def common(name: str) -> dict[str, Any]:
-        return {
-            "var_dir": var_dir,
-            "bus": "embedded",
-            "jwks_url": f"{base_url}/access/.well-known/jwks.json",
-            "token_issuer": access.issuer,
-            "token_url": f"{base_url}/access/oauth2/token",
-            "client_id": name,
-            "client_secret": DEMO_CLIENT_SECRET,
-        }
-
-    return {
-        "journal": configured(JournalSettings, **common("journal")),
-        "access": access,
-        "conversion": configured(ConversionSettings, **common("conversion"), journal_url=f"{base_url}/journal"),
-        "svarut-gateway": configured(
-            SvarutGatewaySettings,
-            **common("svarut-gateway"),
-            journal_base_url=f"{base_url}/journal",
-            conversion_base_url=f"{base_url}/conversion",
-            svarut_base_url=f"{base_url}{SIMULATOR_PREFIX}/api",
-            maskinporten_token_url=f"{base_url}{SIMULATOR_PREFIX}/maskinporten/token",
-            # The simulator's certificate: screened letters are encrypted to it as to KS's in production.
-            svarut_encryption_certificate_pem=simulator_keys(var_dir)[1],
-        ),
-        "intake": configured(IntakeSettings, **common("intake"), journal_base_url=f"{base_url}/journal"),
+    with the demo municipality's client credentials — the wiring `make run-distributed` and
+    the manifests take from the same place (`wiring.py`)."""
+    values = service_values(
+        Endpoints.one_process(base_url, SIMULATOR_PREFIX),
+        client_secret=DEMO_CLIENT_SECRET,
+        # The simulator's certificate: screened letters are encrypted to it as to KS's in production.
+        svarut_certificate_pem=simulator_keys(var_dir)[1],
+    )
+    classes: dict[str, type[ServiceSettings]] = {
+        "journal": JournalSettings, "access": AccessSettings, "conversion": ConversionSettings,
+        "svarut-gateway": SvarutGatewaySettings, "intake": IntakeSettings,
     }
+    return {name: configured(cls, var_dir=var_dir, bus="embedded", **values[name]) for name, cls in classes.items()}
 
 
 def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.0.1:8000") -> FastAPI:

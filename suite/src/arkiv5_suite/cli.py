@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> None:
           "-d password=demo-password", flush=True)
     print(f"  (a fagsystem: curl -s -u demo-fagsystem:{DEMO_CLIENT_SECRET} {base}/access/oauth2/token "
           "-d grant_type=client_credentials -d audience=journal)", flush=True)
+    print("  (IT: demo-overvaking reads where letters stand and the conversion reports; demo-drift runs the",
+          flush=True)
+    print("   nightly conversion batch: docs/svarut-gateway.md, docs/conversion.md)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, timeout_graceful_shutdown=20)
 
 

@@ -68,6 +68,10 @@ CLIENTS = {  # client id: (role, allowed scopes, access codes)
     # intake archives on behalf of fagsystems (Fiks Arkiv) and the archive service (e-mail).
     "intake": (Role.FAGSYSTEM, ("journal.read", "journal.write"), ()),
     "demo-fagsystem": (Role.FAGSYSTEM, ("journal.read", "journal.write", "access.decisions", "intake.fiks-arkiv"), ()),
+    # IT's morning check: where letters stand and last night's conversion (read only).
+    "demo-overvaking": (Role.SYSTEMANSVARLIG, ("svarut-gateway.read", "conversion.report"), ()),
+    # IT operations: run the nightly conversion batch by hand and follow it.
+    "demo-drift": (Role.SYSTEMANSVARLIG, ("conversion.convert", "conversion.report"), ()),
 }
 
 

@@ -30,6 +30,7 @@ class AccessSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ACCESS_", extra="ignore")
 
     service_name: ClassVar[str] = "access"
+    verifies_tokens: ClassVar[bool] = False  # access verifies against its own key table
 
     issuer: str = Field(
         default=DEFAULT_ISSUER,

@@ -1,9 +1,8 @@
-"""`python -m arkiv5_conversion serve|migrate`."""
+"""`python -m arkiv5_conversion serve|migrate|batch …` (also installed as `arkiv5-conversion`)."""
 
-from arkiv5_kit.cli import run_service_cli
+import sys
 
-from .app import create_app
-from .settings import ConversionSettings
+from .cli import main
 
 if __name__ == "__main__":
-    run_service_cli(ConversionSettings, create_app)
+    sys.exit(main())

@@ -108,8 +108,7 @@ def create_app(
     if settings.nightly_enabled:
         runtime.add_job("nightly", conversion.nightly_loop)
 
-    async def close_engines(stopping: asyncio.Event) -> None:
-        await stopping.wait()
+    async def close() -> None:
         await conversion.stop_batches()
         if pool is not None:
             await pool.close()
@@ -118,7 +117,12 @@ def create_app(
         if isinstance(journal, HttpJournalClient):
             await journal.aclose()
 
+    async def close_engines(stopping: asyncio.Event) -> None:
+        await stopping.wait()
+        await close()
+
     runtime.add_job("engines", close_engines)
+    app.state.close_engines = close  # the command line's batch, which never starts the runtime
     return app
 
 

@@ -63,6 +63,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _log_batch(what: str, day: str, counts: dict[str, int]) -> None:
+    """A batch's progress line: readable as text (`make run`) and as JSON fields; counts only."""
+    log.info(f"conversion batch {what} j_date=%s done=%d failed=%d remaining=%d", day, counts["done"],
+             counts["failed"], counts["remaining"],
+             extra={"j_date": day, **{f"documents_{k}": v for k, v in counts.items()}})
+
+
 # -- recording that a journalpost reached J -------------------------------------------------
 
 
@@ -399,12 +406,16 @@ class ConversionService:
         await self.run_job(job)
         return True
 
-    async def drain(self, *, journalpost_ids: list[UUID] | None = None) -> None:
-        """Run claimable jobs with the configured concurrency until none is left."""
+    async def drain(
+        self, *, journalpost_ids: list[UUID] | None = None,
+        after_each: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run claimable jobs with the configured concurrency until none is left (`after_each` job)."""
 
         async def worker() -> None:
             while await self.work_once(journalpost_ids=journalpost_ids):
-                pass
+                if after_each is not None:
+                    await after_each()
 
         await asyncio.gather(*(worker() for _ in range(self.settings.resolved_workers())))
 
@@ -431,6 +442,8 @@ class ConversionService:
 
         Safe to run twice (done jobs are never redone) and after a crash (the batch row
         stays 'running', stale running jobs are taken again when their lease runs out).
+        The log says when it starts, every `batch_progress_every` documents how far it got,
+        and when it ends: documents done, failed and remaining. Returns those counts.
         """
         async with self.database.unit_of_work() as session:
             batch = await session.get(NightlyBatch, j_date)
@@ -442,42 +455,75 @@ class ConversionService:
         async with self.database.sessions() as session:
             journalposts = (await session.execute(select(JournalfoertJournalpost).where(
                 col(JournalfoertJournalpost.reached_j_date) == j_date))).scalars().all()
-        log.info("conversion batch started", extra={"j_date": j_date.isoformat(), "journalposts": len(journalposts)})
+        day = j_date.isoformat()
+        log.info("conversion batch started j_date=%s journalposts=%d", day, len(journalposts),
+                 extra={"j_date": day, "journalposts": len(journalposts)})
         for journalpost in journalposts:
             await self.queue_journalpost(journalpost, trigger="nightly")
         ids = [jp.journalpost_id for jp in journalposts]
+        finished = 0
+
+        async def progress() -> None:
+            nonlocal finished
+            finished += 1
+            if finished % self.settings.batch_progress_every == 0:
+                counts = await self._batch_documents(j_date)
+                _log_batch("progress", day, counts)
+
         if ids:
-            await self.drain(journalpost_ids=ids)
+            await self.drain(journalpost_ids=ids, after_each=progress)
+        counts = await self._batch_documents(j_date)
         async with self.database.unit_of_work() as session:
-            counts = dict((await session.execute(
-                select(col(ConversionJob.status), func.count()).where(col(ConversionJob.journalpost_id).in_(ids))
-                .group_by(col(ConversionJob.status)))).all()) if ids else {}
             batch = await session.get(NightlyBatch, j_date)
             assert batch is not None
-            if not counts.get("queued") and not counts.get("running"):
+            if not counts["remaining"]:
                 batch.status, batch.finished_at = "done", utcnow()
         await self.refresh_report_gauge()
-        log.info("conversion batch ended", extra={"j_date": j_date.isoformat(),
-                                                  **{f"documents_{k}": int(v) for k, v in counts.items()}})
-        return {str(k): int(v) for k, v in counts.items()}
+        _log_batch("ended", day, counts)
+        return counts
+
+    async def _batch_documents(self, j_date: date) -> dict[str, int]:
+        """The batch's documents (of the journalposts that reached J on `j_date`): done, failed, remaining."""
+        async with self.database.sessions() as session:
+            by_status = dict((await session.execute(
+                select(col(ConversionJob.status), func.count())
+                .join(JournalfoertJournalpost,
+                      col(JournalfoertJournalpost.journalpost_id) == col(ConversionJob.journalpost_id))
+                .where(col(JournalfoertJournalpost.reached_j_date) == j_date)
+                .group_by(col(ConversionJob.status)))).all())
+        counts = {status: int(by_status.get(status, 0)) for status in ("done", "failed", "queued", "running")}
+        return {"done": counts["done"], "failed": counts["failed"], "queued": counts["queued"],
+                "running": counts["running"], "remaining": counts["queued"] + counts["running"]}
 
     # the batch in hand ---------------------------------------------------------------------
 
-    async def start_batches(self, first: date, last: date) -> list[date]:
-        """Run the batch now for each J date from `first` to `last`, one after the other, in the background."""
+    @staticmethod
+    def batch_days(first: date, last: date | None = None) -> list[date]:
+        """The J dates of one request (API or command line): `first` to `last`, at most MAX_BATCH_DAYS."""
+        last = last or first
         if last < first or (last - first).days >= MAX_BATCH_DAYS:
             raise Unprocessable(f"Give a range of 1 to {MAX_BATCH_DAYS} days, `from` not after `to`.")
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    async def run_batches(self, days: list[date]) -> dict[date, dict[str, int]]:
+        """Run the batch for each date, one after the other; one date's error does not stop the next."""
+        results: dict[date, dict[str, int]] = {}
+        for day in days:
+            try:
+                results[day] = await self.run_nightly(day)
+            except Exception as exc:  # one date's failure must not stop the next
+                log.error("conversion batch error", extra={"j_date": day.isoformat(),
+                                                           "error_type": type(exc).__name__})
+        return results
+
+    async def start_batches(self, first: date, last: date) -> list[date]:
+        """Run the batch now for each J date from `first` to `last`, one after the other, in the background."""
+        days = self.batch_days(first, last)
         if self._batches is not None and not self._batches.done():
             raise Conflict("A batch is running; see GET /internal/batches/{date} and try again when it has ended.")
-        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
         async def run() -> None:
-            for day in days:
-                try:
-                    await self.run_nightly(day)
-                except Exception as exc:  # one date's failure must not stop the next
-                    log.error("conversion batch error", extra={"j_date": day.isoformat(),
-                                                               "error_type": type(exc).__name__})
+            await self.run_batches(days)
 
         self._batches = asyncio.create_task(run())
         return days
@@ -495,12 +541,6 @@ class ConversionService:
         """How far the batch for a J date got: its run, and its documents by status (counted, not loaded)."""
         async with self.database.sessions() as session:
             batch = await session.get(NightlyBatch, j_date)
-            by_status = dict((await session.execute(
-                select(col(ConversionJob.status), func.count())
-                .join(JournalfoertJournalpost,
-                      col(JournalfoertJournalpost.journalpost_id) == col(ConversionJob.journalpost_id))
-                .where(col(JournalfoertJournalpost.reached_j_date) == j_date)
-                .group_by(col(ConversionJob.status)))).all())
             journalposts = int((await session.execute(
                 select(func.count()).select_from(JournalfoertJournalpost)
                 .where(col(JournalfoertJournalpost.reached_j_date) == j_date))).scalar_one())
@@ -508,7 +548,6 @@ class ConversionService:
                 select(func.count()).select_from(JournalfoertJournalpost)
                 .where(col(JournalfoertJournalpost.reached_j_date) == j_date,
                        col(JournalfoertJournalpost.queued_at).is_(None)))).scalar_one())
-        counts = {status: int(by_status.get(status, 0)) for status in ("done", "failed", "queued", "running")}
         return {
             "j_date": j_date.isoformat(),
             "status": batch.status if batch else "not-started",
@@ -516,8 +555,15 @@ class ConversionService:
             "started_at": _iso(batch.started_at) if batch else None,
             "ended_at": _iso(batch.finished_at) if batch else None,
             "journalposts": journalposts, "journalposts_not_yet_listed": not_listed,
-            "documents": {**counts, "remaining": counts["queued"] + counts["running"]},
+            "documents": await self._batch_documents(j_date),
         }
+
+    async def recent_batches(self, limit: int = 14) -> list[dict[str, object]]:
+        """The latest batches (by J date, newest first), each as `batch_status` tells it."""
+        async with self.database.sessions() as session:
+            days = (await session.execute(select(col(NightlyBatch.j_date))
+                                          .order_by(col(NightlyBatch.j_date).desc()).limit(limit))).scalars().all()
+        return [await self.batch_status(day) for day in days]
 
     def next_run(self, after: datetime) -> datetime:
         hour, minute = (int(p) for p in self.settings.nightly_time.split(":"))
@@ -637,10 +683,12 @@ class ConversionService:
             failures = (await session.execute(select(ConversionJob).where(
                 col(ConversionJob.status) == "failed", finished >= start, finished < end,
             ).order_by(finished).limit(REPORT_LIMIT))).scalars().all()
-        j_date = day - timedelta(days=1)
+            j_date = day - timedelta(days=1)
+            batch = await session.get(NightlyBatch, j_date)
         return {
             "date": day.isoformat(), "from": _iso(start), "to": _iso(end),
-            "batch": {"j_date": j_date.isoformat(), "href": f"/internal/batches/{j_date.isoformat()}"},
+            "batch": {"j_date": j_date.isoformat(), "href": f"/internal/batches/{j_date.isoformat()}",
+                      "status": batch.status if batch else "not-started"},
             "converted": done, "failed": failed, "listed": len(failures),
             "failures": [
                 {"job_id": str(j.id), "dokumentobjekt_id": str(j.dokumentobjekt_id),

@@ -16,6 +16,7 @@ class ConversionSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONVERSION_", extra="ignore")
 
     service_name: ClassVar[str] = "conversion"
+    calls_services: ClassVar[bool] = True  # `serve` refuses to start without a client (token URL, id, secret)
 
     journal_url: str = Field(default="http://127.0.0.1:8001", description="Base URL of the journal service")
     journal_timeout_s: float = Field(default=60.0, gt=0, description="Timeout of one call to the journal")
@@ -82,6 +83,9 @@ class ConversionSettings(ServiceSettings):
     nightly_time: str = Field(default="01:00", pattern=r"^\d{2}:\d{2}$", description="Local time of the nightly batch")
     timezone: str = Field(default="Europe/Oslo", description="Time zone of the schedule and the morning report")
     report_cutoff_hour: int = Field(default=12, ge=0, le=23, description="'Last night' ends at this local hour")
+    batch_progress_every: int = Field(
+        default=100, ge=1, description="A batch logs how far it got after every this many documents (and at the end)"
+    )
 
     def resolved_workers(self) -> int:
         return self.workers or self.listeners

@@ -15,6 +15,7 @@ class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
 
     service_name: ClassVar[str] = "intake"
+    calls_services: ClassVar[bool] = True  # `serve` refuses to start without a client (token URL, id, secret)
 
     # --- The journal (internal command API) ---------------------------------------------
     journal_base_url: str = Field(default="http://127.0.0.1:8000/journal")

@@ -26,6 +26,7 @@ from .context import Context
 from .domain.numbering import OSLO
 from .ekspedering import receipts
 from .models import Dokumentobjekt, Journalpost
+from .rapporter import kvalitet
 from .store import changelog
 
 
@@ -79,6 +80,8 @@ async def conversion_done(session: AsyncSession, envelope: Envelope[Any]) -> Non
     source = await session.get(Dokumentobjekt, event.source_dokumentobjekt_id)
     if source is not None and source.format_detaljer is None and event.source_puid:
         source.format_detaljer = event.source_puid[:255]
+    if source is not None and event.archival_dokumentobjekt_id == event.source_dokumentobjekt_id:
+        await kvalitet.record_kept_by_policy(session, source, event.archival_puid)  # the quality report's
     await session.flush()
 
 

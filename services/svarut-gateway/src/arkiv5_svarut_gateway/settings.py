@@ -20,6 +20,7 @@ class SvarutGatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SVARUT_GATEWAY_", extra="ignore")
 
     service_name: ClassVar[str] = "svarut-gateway"
+    calls_services: ClassVar[bool] = True  # `serve` refuses to start without a client (token URL, id, secret)
 
     # --- SvarUt -------------------------------------------------------------------------
     svarut_base_url: str = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import sys
 from collections.abc import Callable
 
 import uvicorn
@@ -34,6 +35,13 @@ def run_service_cli(
         runtime: ServiceRuntime = create_app(settings).state.runtime
         asyncio.run(_migrate(runtime))
         return
+    missing = settings.missing_to_serve()
+    if missing:
+        # Refuse rather than answer 401 to every call: say what to set.
+        print(f"arkiv5-{settings.service_name}: cannot serve without {', '.join(missing)} "
+              "(the access service's JWKS URL and token issuer, and this service's client at its token endpoint; "
+              "`python -m arkiv5_suite.wiring` prints them for a set of service addresses)", file=sys.stderr)
+        raise SystemExit(2)
     app = create_app(settings)
     # Everything imported and built so far lives as long as the process: keep it out of the
     # collector's full passes, which otherwise walk it all and pause every request meanwhile.

@@ -19,6 +19,10 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
 
     service_name: ClassVar[str] = "service"
+    # What `serve` needs before it may start: a service that verifies tokens needs the
+    # access service's JWKS and issuer; one that calls other services needs a client.
+    verifies_tokens: ClassVar[bool] = True
+    calls_services: ClassVar[bool] = False
 
     environment: Literal["production", "development", "test"] = Field(
         default="development", description="'test' accepts synthetic test fødselsnummer"
@@ -59,6 +63,18 @@ class ServiceSettings(BaseSettings):
     token_url: str | None = Field(default=None, description="OAuth2 token endpoint for service calls")
     client_id: str | None = None
     client_secret: str | None = None
+
+    def missing_to_serve(self) -> list[str]:
+        """The environment variables `serve` needs and does not have (empty: it may start).
+
+        Without them every call would be answered 401 (no JWKS to verify tokens against) or
+        every call to another service would fail (no client credentials).
+        """
+        needed = ["jwks_url", "token_issuer"] if self.verifies_tokens else []
+        if self.calls_services:
+            needed += ["token_url", "client_id", "client_secret"]
+        prefix = str(self.model_config.get("env_prefix", ""))
+        return [f"{prefix}{name.upper()}" for name in needed if not getattr(self, name)]
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.var_dir}/{self.service_name}.sqlite"

@@ -33,7 +33,7 @@ SERVICES = ("journal", "access", "conversion", "svarut-gateway", "intake")
 # only open the APIs a role has any use for.
 PERSON_SCOPES: dict[Role, frozenset[str]] = {
     Role.ARKIVLEDER: frozenset(
-        {"journal.read", "journal.write", "access.rights.read", "access.rights.request",
+        {"journal.read", "journal.write", "journal.admin", "access.rights.read", "access.rights.request",
          "access.rights.approve", "access.rights.admin", "access.audit.read", "access.decisions"}
     ),
     Role.ARKIVTJENESTE: frozenset({"journal.read", "journal.write", "access.rights.read", "access.audit.read"}),

@@ -109,6 +109,14 @@ async def run_batches(
             "status": [f"/internal/batches/{d.isoformat()}" for d in days]}
 
 
+@router.get("/batches", summary="The latest batches, newest J date first, each with how far it got")
+async def recent_batches(
+    request: Request, _: Annotated[Principal, Depends(require_scopes(REPORT))],
+    limit: Annotated[int, Query(ge=1, le=366, description="How many J dates")] = 14,
+) -> dict[str, Any]:
+    return {"items": await _service(request).recent_batches(limit)}
+
+
 @router.get("/batches/{j_date}", summary="How far the batch for a J date got")
 async def batch_status(
     j_date: date, request: Request, _: Annotated[Principal, Depends(require_scopes(REPORT))],

@@ -47,6 +47,8 @@ class OfficeResult:
     reason: str | None = None
     pages: int | None = None
     kind: str | None = None
+    load_s: float | None = None    # LibreOffice opening the file (and counting its pages)
+    export_s: float | None = None  # LibreOffice writing the PDF/A
 
 
 CRASHED = "converter-crashed"
@@ -141,7 +143,8 @@ class Listener:
             code = CRASHED if answer.get("code") == "listener-crashed" else DEAD
             return OfficeResult(False, code, answer.get("reason"))
         return OfficeResult(
-            bool(answer.get("ok")), answer.get("code"), answer.get("reason"), answer.get("pages"), answer.get("kind")
+            bool(answer.get("ok")), answer.get("code"), answer.get("reason"), answer.get("pages"), answer.get("kind"),
+            answer.get("load_s"), answer.get("export_s"),
         )
 
     async def stop(self, *, kill: bool = False) -> None:

@@ -1,4 +1,7 @@
-"""Reports and lists: restanseliste, public journal, postjournal, change log (JSON, or CSV for a sheet)."""
+"""Reports and lists: restanseliste, public journal, postjournal, change log (JSON, or CSV for a sheet).
+
+The weekly quality report is `kvalitet.py`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -22,7 +25,7 @@ from ..context import Context
 from ..domain import numbering, screening
 from ..domain.numbering import today_in_oslo
 from ..models import Endringslogg, Journalpost, Korrespondansepart, Saksmappe
-from ..schemas import ApiModel, EndringsloggOut, JournalpostOut, OffentligJournalpost, RestanseOut
+from ..schemas import EndringsloggOut, JournalpostOut, OffentligJournalpost, RestanseOut
 from ..store.repository import get_saksmappe
 from .restanser import restanser
 
@@ -165,82 +168,3 @@ async def oppfolging(session: AsyncSession, *, caller: Caller) -> list[Journalpo
              .order_by(col(Journalpost.journaldato), col(Journalpost.journalsekvensnummer)))
     rows = [(j, s) for j, s in (await session.execute(query)).all()]
     return await visibility.journalposter(session, caller, rows)
-
-
-class QualityFinding(ApiModel):
-    """One finding of the weekly quality report: which check, which record, and its numbers."""
-
-    kontroll: str
-    beskrivelse: str
-    saksmappe: UUID
-    mappe_id: str = Field(alias="mappeID")
-    journalpost: UUID | None = None
-    journalaar: int | None = None
-    journalsekvensnummer: int | None = None
-    dokumentobjekt: UUID | None = None
-
-
-_CHECKS = {
-    "mangler-dokument": "Journalpost without a document",
-    "mangler-klasse": "New case without arkivkode (klasse)",
-    "mangler-offentlighetsvurdering": "Public access not assessed (no offentlighetsvurdertDato and no skjerming)",
-    "ikke-konvertert": "Journalført document without an archival variant (A)",
-    "skanning-ikke-kontrollert": "Scanned document not confirmed legible and complete",
-    "tittel-avvik": "Journalpost title shares no word with its case title (wrong case?)",
-}
-
-
-def _words(text: str) -> set[str]:
-    import re
-
-    return {w for w in re.findall(r"\w+", text.lower()) if len(w) > 3}
-
-
-async def quality_report(session: AsyncSession, *, fra: date, til: date) -> list[QualityFinding]:
-    """The weekly checks of seed 000 step 5 / seed 004 §5–6 for journalposts and cases of the period.
-
-    Titles are not in the findings: the report lists numbers and ids, and the archive
-    service opens each record through the authorised API.
-    """
-    from ..models import Dokumentbeskrivelse, Dokumentobjekt
-
-    findings: list[QualityFinding] = []
-    rows = (await session.execute(
-        select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
-        .where(col(Journalpost.journaldato) >= fra, col(Journalpost.journaldato) <= til, col(Journalpost.journalstatus) != "U")
-        .order_by(col(Journalpost.journalaar), col(Journalpost.journalsekvensnummer)))).all()
-    ids = [j.system_id for j, _ in rows]
-    objekter: dict[UUID, list[tuple[Dokumentbeskrivelse, Dokumentobjekt]]] = {}
-    if ids:
-        for b, o in (await session.execute(
-                select(Dokumentbeskrivelse, Dokumentobjekt)
-                .join(Dokumentobjekt, col(Dokumentobjekt.dokumentbeskrivelse_id) == col(Dokumentbeskrivelse.system_id))
-                .where(col(Dokumentbeskrivelse.journalpost_id).in_(ids)))).all():
-            objekter.setdefault(b.journalpost_id, []).append((b, o))
-
-    def finding(kontroll: str, j: Journalpost, s: Saksmappe, objekt: UUID | None = None) -> QualityFinding:
-        return QualityFinding(kontroll=kontroll, beskrivelse=_CHECKS[kontroll], saksmappe=s.system_id,
-                              mappe_id=s.mappe_id, journalpost=j.system_id, journalaar=j.journalaar,
-                              journalsekvensnummer=j.journalsekvensnummer, dokumentobjekt=objekt)
-
-    for j, s in rows:
-        docs = objekter.get(j.system_id, [])
-        if not docs:
-            findings.append(finding("mangler-dokument", j, s))
-        if j.journalposttype in ("I", "U") and j.offentlighetsvurdert_dato is None and not j.tilgangsrestriksjon \
-                and not s.tilgangsrestriksjon:
-            findings.append(finding("mangler-offentlighetsvurdering", j, s))
-        archived = {(b.system_id, o.versjonsnummer) for b, o in docs if o.variantformat == "A"}
-        for b, o in docs:
-            if o.variantformat == "P" and j.journalstatus in ("J", "A") and (b.system_id, o.versjonsnummer) not in archived:
-                findings.append(finding("ikke-konvertert", j, s, o.system_id))
-            if b.skanning_kontrollert is False and o.variantformat == "P":
-                findings.append(finding("skanning-ikke-kontrollert", j, s, o.system_id))
-        if _words(s.tittel) and _words(j.tittel) and not (_words(s.tittel) & _words(j.tittel)):
-            findings.append(finding("tittel-avvik", j, s))
-    cases = (await session.execute(select(Saksmappe).where(
-        col(Saksmappe.saksdato) >= fra, col(Saksmappe.saksdato) <= til, col(Saksmappe.klasse_id).is_(None)))).scalars()
-    for s in cases:
-        findings.append(QualityFinding(kontroll="mangler-klasse", beskrivelse=_CHECKS["mangler-klasse"],
-                                       saksmappe=s.system_id, mappe_id=s.mappe_id))
-    return findings

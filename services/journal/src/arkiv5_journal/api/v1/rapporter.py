@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from arkiv5_kit.sessions import ReadSessionDep
 
+from ...rapporter import kvalitet as quality
 from ...rapporter import reports
 from ...schemas import (
     EndringsloggOut,
@@ -49,12 +50,12 @@ async def oppfolging(session: ReadSessionDep, caller: Reader) -> list[Journalpos
     return await reports.oppfolging(session, caller=caller)
 
 
-@router.get("/rapporter/kvalitet", response_model=list[reports.QualityFinding], responses=openapi.CSV_OR_JSON)
+@router.get("/rapporter/kvalitet", response_model=list[quality.QualityFinding], responses=openapi.CSV_OR_JSON)
 async def kvalitet(request: Request, session: ReadSessionDep, caller: Reader, fra: date, til: date,
                    format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
     """The weekly quality report: one line per finding (check, record ids and numbers; no titles)."""
     reports.check_range(fra, til)
-    rows = await reports.quality_report(session, fra=fra, til=til)
+    rows = await quality.quality_report(session, fra=fra, til=til)
     return csv_or_json(request, format, rows, "kvalitetsrapport")
 
 
