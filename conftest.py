@@ -13,10 +13,12 @@ Without them the tests that need a server are skipped — unless `ARKIV5_REQUIRE
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,9 +26,10 @@ import pytest
 # Helpers for the cross-service tests (processes, support apps) import as plain modules.
 sys.path.insert(0, str(Path(__file__).parent / "tests" / "support"))
 
-from backends import DatabaseBackend  # noqa: E402
+from backends import DatabaseBackend, database_url_named  # noqa: E402
 from required import missing  # noqa: E402
 
+from arkiv5_kit.testing import MigratedDatabases  # noqa: E402
 from project import load_script  # noqa: E402
 
 
@@ -46,22 +49,40 @@ async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedDatabases]:
+    """Each service's schema migrated once per session; tests get copies (`DatabaseBackend.migrated`)."""
+    templates = MigratedDatabases(tmp_path_factory.mktemp("migrated"))
+    yield templates
+    # Session teardown runs outside any event loop of the tests: drop the PostgreSQL templates.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, templates.aclose()).result()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DatabaseBackend]:
+async def db_backend(request: pytest.FixtureRequest, tmp_path: Path,
+                     migrated_databases: MigratedDatabases) -> AsyncIterator[DatabaseBackend]:
     """Run the test once on SQLite (the embedded default) and once on a fresh PostgreSQL database.
 
     A test that touches the database takes this fixture instead of being written twice; the
-    PostgreSQL run skips without a server on a developer machine and fails in CI.
+    PostgreSQL run skips without a server on a developer machine and fails in CI. A service
+    fixture takes `await db_backend.migrated(MIGRATIONS_DIR)` for a database already at the
+    newest schema (copied from a template migrated once per session).
     """
     if request.param == "sqlite":
-        yield DatabaseBackend("sqlite", f"sqlite+aiosqlite:///{tmp_path}/db_backend.sqlite")
+        yield DatabaseBackend("sqlite", f"sqlite+aiosqlite:///{tmp_path}/db_backend.sqlite", migrated_databases)
         return
     url = os.environ.get("ARKIV5_TEST_POSTGRES_URL")
     if not url:
         missing("PostgreSQL (ARKIV5_TEST_POSTGRES_URL)")
     assert url
-    async for database_url in _fresh_postgres_database(url):
-        yield DatabaseBackend("postgresql", database_url)
+    # Created when the test first needs it: empty (`url`) or from the migrated template (`migrated()`).
+    backend = DatabaseBackend("postgresql", database_url_named(url, f"t_{uuid.uuid4().hex[:16]}"),
+                              migrated_databases, server_url=url)
+    try:
+        yield backend
+    finally:
+        await backend.drop()
 
 
 async def _fresh_postgres_database(postgres_url: str) -> AsyncIterator[str]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from arkiv5_access.app import create_app
+from arkiv5_access.app import MIGRATIONS_DIR, create_app
 from arkiv5_access.settings import AccessSettings
 from arkiv5_contracts.events.access import RightsChanged
 from arkiv5_kit.auth import JwksCache, TokenVerifier
@@ -108,12 +108,17 @@ def settings(tmp_path: Path, **overrides: Any) -> AccessSettings:
 
 
 @asynccontextmanager
-async def _access_factory(tmp_path: Path, database_url: str) -> AsyncIterator[Callable[..., Any]]:
-    """Builds and starts access apps on `database_url` (several may share it); stops them all."""
+async def _access_factory(tmp_path: Path, database_url: str,
+                          premigrated: bool = False) -> AsyncIterator[Callable[..., Any]]:
+    """Builds and starts access apps on `database_url` (several may share it); stops them all.
+
+    `premigrated`: the database is already at the newest schema, so apps on it skip Alembic."""
     started: list[Access] = []
 
     async def make(http_client: httpx.AsyncClient | None = None, **overrides: Any) -> Access:
         bus = RecordingTransport()
+        if premigrated and "database_url" not in overrides:
+            overrides.setdefault("migrate_on_start", False)
         overrides.setdefault("database_url", database_url)
         app = create_app(settings(tmp_path, **overrides), bus=bus, http_client=http_client)
         await app.state.runtime.start()
@@ -132,7 +137,7 @@ async def _access_factory(tmp_path: Path, database_url: str) -> AsyncIterator[Ca
 @pytest.fixture
 async def make_access(tmp_path: Path, db_backend: Any) -> AsyncIterator[Callable[..., Any]]:
     """Access apps on the test's backend: every test that takes it runs on SQLite and on PostgreSQL."""
-    async with _access_factory(tmp_path, db_backend.url) as make:
+    async with _access_factory(tmp_path, await db_backend.migrated(MIGRATIONS_DIR), premigrated=True) as make:
         yield make
 
 

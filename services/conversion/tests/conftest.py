@@ -15,14 +15,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fakes import FakeJournal  # noqa: E402
 from required import missing  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
-from arkiv5_conversion.app import create_app  # noqa: E402
+from arkiv5_conversion.app import MIGRATIONS_DIR, create_app  # noqa: E402
 from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available  # noqa: E402
 from arkiv5_conversion.engine.verapdf import VeraPdf, default_classpath, verapdf_available  # noqa: E402
 from arkiv5_conversion.pipeline import Converter  # noqa: E402
 from arkiv5_conversion.policy import load_policy  # noqa: E402
 from arkiv5_conversion.validate import BasicPdfaValidator  # noqa: E402
-from arkiv5_kit.testing import TestTokenIssuer  # noqa: E402
+from arkiv5_kit.testing import MigratedDatabases, TestTokenIssuer  # noqa: E402
 from arkiv5_kit.transport.embedded import EmbeddedTransport  # noqa: E402
 
 
@@ -82,7 +83,7 @@ class AppHarness:
 
 
 @pytest.fixture
-async def make_app(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def make_app(tmp_path: Path, migrated_databases: MigratedDatabases):  # type: ignore[no-untyped-def]
     made: list[AppHarness] = []
 
     async def factory(  # type: ignore[no-untyped-def]
@@ -90,6 +91,12 @@ async def make_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     ) -> AppHarness:
         journal = journal or FakeJournal()
         settings = settings_for_tests(tmp_path, **overrides)
+        database = make_url(settings.resolved_database_url())
+        if ("migrate_on_start" not in overrides and database.get_backend_name() == "sqlite"
+                and database.database and not Path(database.database).exists()):
+            # A copy of the schema migrated once this session, instead of migrating per test.
+            await migrated_databases.sqlite_copy(MIGRATIONS_DIR, Path(database.database))
+            settings = settings_for_tests(tmp_path, **{**overrides, "migrate_on_start": False})
         bus = EmbeddedTransport(f"sqlite+aiosqlite:///{tmp_path}/bus.sqlite")
         # The job tests use the basic validator unless they ask otherwise (no JVM per test);
         # the validator setting itself is tested in test_verapdf.py.

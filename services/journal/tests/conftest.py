@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.access import RightsChanged
-from arkiv5_journal.app import create_app
+from arkiv5_journal.app import MIGRATIONS_DIR, create_app
 from arkiv5_journal.authz import access
 from arkiv5_journal.settings import JournalSettings
 from arkiv5_kit.messaging import outbox_table
@@ -91,7 +91,7 @@ async def _journal(tmp_path: Path, **settings: Any) -> AsyncIterator[Journal]:
 @pytest.fixture
 async def journal(tmp_path: Path, db_backend: Any) -> AsyncIterator[Journal]:
     """The journal over HTTP, once on SQLite and once on a fresh PostgreSQL database."""
-    async for j in _journal(tmp_path, database_url=db_backend.url):
+    async for j in _journal(tmp_path, database_url=await db_backend.migrated(MIGRATIONS_DIR), migrate_on_start=False):
         yield j
 
 
@@ -99,8 +99,13 @@ async def journal(tmp_path: Path, db_backend: Any) -> AsyncIterator[Journal]:
 def journal_factory(tmp_path: Path, db_backend: Any) -> Callable[..., Any]:
     """For other settings: `async for j in journal_factory(max_upload_bytes=1000)`, on both backends."""
 
-    def make(**settings: Any) -> AsyncIterator[Journal]:
-        return _journal(tmp_path, **{"database_url": db_backend.url, **settings})
+    async def make(**settings: Any) -> AsyncIterator[Journal]:
+        if "database_url" not in settings:
+            # The session's migrated copy, unless the test asks for its own database or migrations.
+            settings = {"database_url": await db_backend.migrated(MIGRATIONS_DIR),
+                        "migrate_on_start": False, **settings}
+        async for j in _journal(tmp_path, **settings):
+            yield j
 
     return make
 

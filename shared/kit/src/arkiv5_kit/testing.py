@@ -2,7 +2,8 @@
 
 `RecordingTransport` is a fake for unit tests only; integration tests use the embedded
 transport and the real Kafka broker. `eventually` waits for what crosses the bus
-asynchronously; `free_port` finds a port for a server a test starts on 127.0.0.1.
+asynchronously; `free_port` finds a port for a server a test starts on 127.0.0.1;
+`MigratedDatabases` migrates each schema once per session and copies it for every test.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import asyncio
 import inspect
 import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from arkiv5_contracts.cloudevents import from_binary
@@ -189,3 +192,88 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class MigratedDatabases:
+    """Each schema migrated once per test session, and a copy of it for every test.
+
+    Building and migrating a database per test is most of what a service test costs (on
+    PostgreSQL several seconds). This migrates each service's schema (its Alembic folder) once
+    and copies it: on SQLite the migrated file is copied to where the test's database goes;
+    on PostgreSQL a database is created with `CREATE DATABASE … TEMPLATE` from one migrated
+    once. A copy is at the newest revision, so the service may start with
+    `migrate_on_start=False`. The templates are private to this object (unique names,
+    dropped by `close()`), so test sessions running at once never share one.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._sqlite: dict[Path, Path] = {}
+        self._postgres: dict[tuple[str, Path], str] = {}
+
+    async def sqlite_copy(self, migrations_dir: Path, target: Path) -> str:
+        """Put a migrated SQLite database at `target` (which must not exist); returns its URL."""
+        import shutil
+
+        from .db import Database
+        from .migrations import upgrade
+
+        key = migrations_dir.resolve()
+        template = self._sqlite.get(key)
+        if template is None:
+            template = self.workdir / f"template-{len(self._sqlite)}-{key.parent.name}.sqlite"
+            database = Database(f"sqlite+aiosqlite:///{template}")
+            try:
+                await upgrade(database, key)
+            finally:
+                await database.dispose()
+            self._sqlite[key] = template
+        if target.exists():
+            raise FileExistsError(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+
+    async def postgres_copy(self, server_url: str, migrations_dir: Path, name: str) -> str:
+        """Create the database `name` on `server_url`'s server as a copy of the migrated template."""
+        key = (server_url, migrations_dir.resolve())
+        template = self._postgres.get(key)
+        if template is None:
+            from .db import Database
+            from .migrations import upgrade
+
+            template = f"tpl_{uuid.uuid4().hex[:16]}"
+            await _postgres_admin(server_url, [f'CREATE DATABASE "{template}"'])
+            database = Database(_with_database(server_url, template), pool_size=1)
+            try:
+                await upgrade(database, key[1])
+            finally:
+                await database.dispose()  # no connection may stay on a template while it is copied
+            self._postgres[key] = template
+        await _postgres_admin(server_url, [f'CREATE DATABASE "{name}" TEMPLATE "{template}"'])
+        return _with_database(server_url, name)
+
+    async def aclose(self) -> None:
+        """Drop the PostgreSQL templates (the SQLite ones live in `workdir`)."""
+        for (server_url, _), template in self._postgres.items():
+            await _postgres_admin(server_url, [f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'])
+        self._postgres.clear()
+
+
+def _with_database(url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _postgres_admin(server_url: str, statements: Sequence[str]) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
