@@ -202,6 +202,7 @@ def declare_problem_responses(app: FastAPI, *, public_paths: Sequence[str] = PUB
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 if isinstance(operation, dict) and "responses" in operation:
+                    _hoist_definitions(operation, components)
                     _declare(operation, path, method, public=path.startswith(tuple(public_paths)))
         for unused in ("HTTPValidationError", "ValidationError"):
             if unused in components and unused not in str(schema.get("paths")):
@@ -216,6 +217,26 @@ def _problem_schema() -> dict[str, Any]:
     schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schema.pop("$defs", None)
     return schema
+
+
+def model_schema(model: type[Any]) -> dict[str, Any]:
+    """A pydantic model as an OpenAPI schema for a route's `openapi_extra` (a body FastAPI does not
+    parse itself): a reference to the model in `components`, which the document then defines."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return {"$ref": f"#/components/schemas/{model.__name__}", "$defs": {**definitions, model.__name__: schema}}
+
+
+def _hoist_definitions(node: Any, components: dict[str, Any]) -> None:
+    """Move the `$defs` of `model_schema` into `components` (FastAPI's own names win)."""
+    if isinstance(node, dict):
+        for name, definition in (node.pop("$defs", None) or {}).items():
+            components.setdefault(name, definition)
+        for value in node.values():
+            _hoist_definitions(value, components)
+    elif isinstance(node, list):
+        for value in node:
+            _hoist_definitions(value, components)
 
 
 def _declare(operation: dict[str, Any], path: str, method: str, *, public: bool) -> None:
@@ -237,3 +258,8 @@ def _declare(operation: dict[str, Any], path: str, method: str, *, public: bool)
             responses[str(status)] = {"description": _PROBLEM_STATUSES[status], "content": content}
         elif PROBLEM_MEDIA_TYPE not in existing.get("content", {}):
             existing.setdefault("content", {})[PROBLEM_MEDIA_TYPE] = content[PROBLEM_MEDIA_TYPE]
+    for status, declared in responses.items():
+        # A status the route declares itself (a 412, a 428) is answered by the same handler.
+        if status[:1] in ("4", "5") and isinstance(declared, dict):
+            given = {media: body for media, body in (declared.get("content") or {}).items() if body.get("schema")}
+            declared["content"] = {**given, **content}

@@ -30,6 +30,7 @@ from arkiv5_kit.errors import Forbidden, Unauthorized, Unprocessable
 
 from .. import documents
 from .. import internal as domain
+from . import openapi
 from .deps import (
     DISPATCH,
     DOCUMENTS_READ,
@@ -82,7 +83,8 @@ async def list_production_documents(journalpost_id: UUID, request: Request,
         return await domain.production_documents(session, journalpost_id=journalpost_id)
 
 
-@internal.get("/dokumentobjekter/{dokumentobjekt_id}/content")
+@internal.get("/dokumentobjekter/{dokumentobjekt_id}/content", response_class=StreamingResponse,
+              responses=openapi.FILE_RESPONSE)
 async def content(dokumentobjekt_id: UUID, request: Request, caller: DocumentReader) -> StreamingResponse:
     """The bytes of any dokumentobjekt, for conversion and the SvarUt gateway: the scope is the permission."""
     async with db_of(request).unit_of_work() as session:
@@ -96,7 +98,9 @@ async def dispatch_material(journalpost_id: UUID, request: Request, caller: Disp
         return await domain.dispatch_material(session, journalpost_id=journalpost_id)
 
 
-@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", response_model=ArchivalVariantStored)
+@internal.put("/dokumentobjekter/{dokumentobjekt_id}/arkivvariant", response_model=ArchivalVariantStored,
+              responses={201: {"model": ArchivalVariantStored, "description": "The archival variant was stored"}},
+              openapi_extra=openapi.ARCHIVAL_BODY)
 async def put_arkivvariant(
     dokumentobjekt_id: UUID, request: Request, response: Response, caller: ArchivalWriter,
     source_sha256: Annotated[str | None, Header(alias="X-Source-Sha256")] = None,
@@ -130,7 +134,9 @@ async def _attach(request: Request, caller: Caller, source_id: UUID, blob: Any, 
     raise AssertionError("unreachable")
 
 
-@internal.post("/journalposter/{journalpost_id}/dokumentbeskrivelser", response_model=AttachmentFiled)
+@internal.post("/journalposter/{journalpost_id}/dokumentbeskrivelser", response_model=AttachmentFiled,
+               responses={201: {"model": AttachmentFiled, "description": "The attachment was filed"}},
+               openapi_extra=openapi.attachment_body(AttachmentMetadata))
 async def file_attachment(
     journalpost_id: UUID, request: Request, response: Response, caller: ArchivalWriter,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,

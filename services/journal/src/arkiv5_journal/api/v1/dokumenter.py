@@ -19,6 +19,7 @@ from ... import documents, service, visibility
 from ...schemas import (
     DokumentbeskrivelseOut,
 )
+from .. import openapi
 from ..deps import (
     Reader,
     Writer,
@@ -35,7 +36,8 @@ from ..deps import (
 router = APIRouter(tags=["journal"])
 
 
-@router.post("/journalposter/{journalpost_id}/dokumenter", status_code=201, response_model=DokumentbeskrivelseOut)
+@router.post("/journalposter/{journalpost_id}/dokumenter", status_code=201, response_model=DokumentbeskrivelseOut,
+             openapi_extra=openapi.UPLOAD_BODY)
 async def upload_document(
     journalpost_id: UUID, request: Request, caller: Writer,
     tittel: Annotated[str, Query(min_length=1, max_length=2000)],
@@ -64,7 +66,7 @@ async def upload_document(
 
 
 @router.post("/dokumentbeskrivelser/{dokumentbeskrivelse_id}/versjoner", status_code=201,
-             response_model=DokumentbeskrivelseOut)
+             response_model=DokumentbeskrivelseOut, openapi_extra=openapi.UPLOAD_BODY)
 async def upload_version(
     dokumentbeskrivelse_id: UUID, request: Request, response: Response, caller: Writer,
     filnavn: Annotated[str | None, Query(max_length=255)] = None,
@@ -103,7 +105,8 @@ async def _document_answer(session: Any, caller: Caller, beskrivelse: Any, objek
                                                 answer=True)
 
 
-@router.get("/dokumentobjekter/{dokumentobjekt_id}/fil")
+@router.get("/dokumentobjekter/{dokumentobjekt_id}/fil", response_class=StreamingResponse,
+            responses=openapi.FILE_RESPONSE)
 async def download(dokumentobjekt_id: UUID, request: Request, caller: Reader) -> StreamingResponse:
     async with db_of(request).unit_of_work() as session:
         objekt = await documents.authorize_download(session, caller=caller, dokumentobjekt_id=dokumentobjekt_id)

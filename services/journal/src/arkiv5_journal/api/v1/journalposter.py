@@ -27,6 +27,7 @@ from ...schemas import (
     StatusChange,
 )
 from ...store import repository
+from .. import openapi
 from ..deps import Reader, Writer, code_of, ctx_of, db_of, journalpost_view
 
 router = APIRouter(tags=["journal"])
@@ -41,7 +42,8 @@ async def get_journalpost(journalpost_id: UUID, request: Request, response: Resp
         return out
 
 
-@router.patch("/journalposter/{journalpost_id}", response_model=JournalpostOut)
+@router.patch("/journalposter/{journalpost_id}", response_model=JournalpostOut, responses=openapi.CORRECTION_RESPONSES,
+              openapi_extra=openapi.merge_patch(corrections.JournalpostPatch))
 async def correct_journalpost(journalpost_id: UUID, request: Request, response: Response,
                               caller: Writer) -> JournalpostOut:
     """JSON merge-patch of the correctable fields; numbers, journaldato and journalposttype never change."""

@@ -17,6 +17,7 @@ from ...schemas import (
     OffentligJournalpost,
     RestanseOut,
 )
+from .. import openapi
 from ..deps import Reader, csv_or_json, ctx_of
 
 router = APIRouter(tags=["journal"])
@@ -27,14 +28,14 @@ async def endringslogg(system_id: UUID, session: ReadSessionDep, caller: Reader)
     return await reports.endringslogg(session, caller=caller, system_id=system_id)
 
 
-@router.get("/rapporter/restanseliste", response_model=list[RestanseOut])
+@router.get("/rapporter/restanseliste", response_model=list[RestanseOut], responses=openapi.CSV_OR_JSON)
 async def restanseliste(request: Request, session: ReadSessionDep, caller: Reader,
                         format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
     rows = await reports.restanseliste(session, ctx=ctx_of(request), caller=caller)
     return csv_or_json(request, format, rows, "restanseliste")
 
 
-@router.get("/rapporter/offentlig-journal", response_model=list[OffentligJournalpost])
+@router.get("/rapporter/offentlig-journal", response_model=list[OffentligJournalpost], responses=openapi.CSV_OR_JSON)
 async def offentlig_journal(request: Request, session: ReadSessionDep, caller: Reader, fra: date, til: date,
                             format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
     reports.check_range(fra, til)
@@ -48,7 +49,7 @@ async def oppfolging(session: ReadSessionDep, caller: Reader) -> list[Journalpos
     return await reports.oppfolging(session, caller=caller)
 
 
-@router.get("/rapporter/kvalitet", response_model=list[reports.QualityFinding])
+@router.get("/rapporter/kvalitet", response_model=list[reports.QualityFinding], responses=openapi.CSV_OR_JSON)
 async def kvalitet(request: Request, session: ReadSessionDep, caller: Reader, fra: date, til: date,
                    format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
     """The weekly quality report: one line per finding (check, record ids and numbers; no titles)."""
@@ -57,7 +58,7 @@ async def kvalitet(request: Request, session: ReadSessionDep, caller: Reader, fr
     return csv_or_json(request, format, rows, "kvalitetsrapport")
 
 
-@router.get("/rapporter/postjournal", response_model=list[JournalpostOut])
+@router.get("/rapporter/postjournal", response_model=list[JournalpostOut], responses=openapi.CSV_OR_JSON)
 async def postjournal(request: Request, session: ReadSessionDep, caller: Reader, fra: date, til: date,
                       format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None) -> Any:
     reports.check_range(fra, til)

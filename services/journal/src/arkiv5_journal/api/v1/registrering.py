@@ -20,7 +20,7 @@ from ...schemas import (
     JournalpostCreate,
     JournalpostOut,
 )
-from .. import translate
+from .. import openapi, translate
 from ..deps import (
     IDEMPOTENCY_KEY_HEADER,
     Writer,
@@ -36,21 +36,8 @@ from ..deps import (
 router = APIRouter(tags=["journal"])
 
 
-_REGISTRATION_BODY = {
-    "requestBody": {"required": True, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/JournalpostCreate"}},
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["journalpost"],
-            "properties": {
-                "journalpost": {"type": "string", "description": "The JournalpostCreate JSON (Content-Type "
-                                "application/json); its dokumentbeskrivelse entries name the file parts"},
-            },
-            "additionalProperties": {"type": "string", "format": "binary",
-                                     "description": "A document: one file part per document, in order"},
-        }},
-    }},
-}
 METADATA_PART = "journalpost"
+_REGISTRATION_BODY = openapi.registration_body(JournalpostCreate, METADATA_PART)
 MAX_METADATA_BYTES = 1024 * 1024
 
 

@@ -21,6 +21,7 @@ from ...schemas import (
     SaksmappeOut,
 )
 from ...store import repository
+from .. import openapi
 from ..deps import IDEMPOTENCY_KEY_HEADER, Reader, Writer, ctx_of, db_of, saksmappe_view
 
 router = APIRouter(tags=["journal"])
@@ -52,7 +53,8 @@ async def get_saksmappe(saksmappe_id: UUID, request: Request, response: Response
         return await saksmappe_view(session, caller, saksmappe)
 
 
-@router.patch("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
+@router.patch("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut, responses=openapi.CORRECTION_RESPONSES,
+              openapi_extra=openapi.merge_patch(corrections.SaksmappePatch))
 async def correct_saksmappe(saksmappe_id: UUID, request: Request, response: Response, caller: Writer) -> SaksmappeOut:
     """JSON merge-patch of the correctable fields; If-Match with the ETag as read is required."""
     if_match = request.headers.get("if-match")
