@@ -16,7 +16,9 @@ BINARY = {"type": "string", "format": "binary"}
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
     "description": "The file's bytes, with the media type recorded for it (Content-Type), its SHA-256 (ETag, "
                    "Digest) and its length",
-    "content": {"*/*": {"schema": BINARY}},
+    # Any media type (*/*); application/octet-stream first, because client generators
+    # (openapi-python-client, openapi-generator) recognise a file download only by it.
+    "content": {"application/octet-stream": {"schema": BINARY}, "*/*": {"schema": BINARY}},
 }}
 """A download: the document's own media type, whatever it is."""
 
