@@ -113,6 +113,10 @@ deploy-tools: ## Install the deploy checkers (promtool, kubernetes-validate, che
 deploy-check: install ## Render and validate every Kubernetes overlay, Dockerfile, alert rule, dashboard and live metrics
 	bash scripts/deploy_check.sh
 
+.PHONY: images
+images: ## Build the service images without Docker (mmdebstrap base + buildah; root): make images [TARGETS="journal access"]
+	bash scripts/build_images.sh $(TARGETS)
+
 .PHONY: clean
 clean: ## Remove ./var (the embedded default's data) and test caches
 	rm -rf var .pytest_cache

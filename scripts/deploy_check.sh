@@ -89,6 +89,13 @@ done_step
 step "hadolint"
 for f in "${dockerfiles[@]}"; do
     hadolint "$f" || die "hadolint: $f"
+    # CKV_DOCKER_7 in place of checkov (deploy/checkov.yaml): a base given by ARG has a
+    # default with an explicit tag that is not "latest".
+    if grep -qE '^FROM \$\{?BASE_IMAGE' "$f"; then
+        grep -qE '^ARG BASE_IMAGE=[^[:space:]]+:[^[:space:]]+$' "$f" \
+            && ! grep -qE '^ARG BASE_IMAGE=[^[:space:]]+:latest$' "$f" \
+            || die "$f: ARG BASE_IMAGE needs a default with an explicit tag other than latest"
+    fi
     echo "   $f clean"
 done
 done_step
