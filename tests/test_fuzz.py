@@ -32,7 +32,7 @@ MAX_EXAMPLES = int(os.environ.get("ARKIV5_FUZZ_EXAMPLES", "10"))
 # Time per run, so that all eight (four services, two databases) stay within about six
 # minutes on two cores with the suites' start-up: the journal, with most operations and the
 # stateful registration, gets the most. ARKIV5_FUZZ_SECONDS scales them (100 = as given).
-SECONDS = {"journal": 45, "journal-stateful": 35, "access": 25, "conversion": 20, "svarut-gateway": 15}
+SECONDS = {"journal": 40, "journal-stateful": 35, "access": 20, "conversion": 15, "svarut-gateway": 12}
 SCALE = int(os.environ.get("ARKIV5_FUZZ_SECONDS", "100")) / 100
 # Judgements about API design, not about keeping promises (see the module docstring).
 EXCLUDED_CHECKS = "ignored_auth,positive_data_acceptance,negative_data_rejection"

@@ -89,3 +89,14 @@ def attachment_body(metadata: type[Any]) -> dict[str, Any]:
                    "properties": {"metadata": model_schema(metadata), "file": BINARY}},
         "encoding": {"metadata": {"contentType": "application/json"}},
     }}}}
+
+
+CASE_LINKS = {
+    link: {"operationId": operation, "parameters": {"saksmappe_id": "$response.body#/systemID"}}
+    for link, operation in {
+        "RegisterJournalpost": "register_journalpost_saksmapper__saksmappe_id__journalposter_post",
+        "GetSaksmappe": "get_saksmappe_saksmapper__saksmappe_id__get",
+        "CloseSaksmappe": "close_saksmappe_saksmapper__saksmappe_id__avslutt_post",
+    }.items()
+}
+"""What a client does next with a new case (OpenAPI links: the stateful fuzzing follows them)."""

@@ -31,7 +31,8 @@ from ..deps import IDEMPOTENCY_KEY_HEADER, Reader, Writer, ctx_of, db_of, saksma
 router = APIRouter(tags=["journal"])
 
 
-@router.post("/saksmapper", status_code=201, response_model=SaksmappeOut, openapi_extra=IDEMPOTENCY_KEY_HEADER)
+@router.post("/saksmapper", status_code=201, response_model=SaksmappeOut, openapi_extra=IDEMPOTENCY_KEY_HEADER,
+             responses={201: {"description": "The case, registered", "links": openapi.CASE_LINKS}})
 async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Response, caller: Writer) -> SaksmappeOut:
     key = idempotency.requested(request.headers.get(idempotency.HEADER), caller,
                                 idempotency.fingerprint("POST /saksmapper", body.model_dump(mode="json")))
