@@ -81,9 +81,13 @@ def test_file_names_are_stored_as_safe_base_names(suite: RunningSuite) -> None:
     assert names[0] == "passwd"
     assert names[1].endswith(".pdf") and names[1].startswith("søknad om ø")
     assert len(names[1].encode()) <= 255
+    # The names as sent are kept as metadata beside the safe ones, for those who may see file names.
+    originals = [d["dokumentobjekt"][0]["originaltFilnavn"] for d in registered.json()["dokumentbeskrivelse"]]
+    assert originals == ["../../etc/passwd", long_name]
 
     uploaded = suite.http.post(
         f"{suite.base}/journal/journalposter/{registered.json()['systemID']}/dokumenter", headers=headers,
         params={"tittel": "Vedlegg", "filnavn": "..\\..\\windows\\CON.pdf"}, content=b"%PDF-1.4 c")
     assert uploaded.status_code == 201, uploaded.text
     assert uploaded.json()["dokumentobjekt"][0]["filnavn"] == "_CON.pdf"
+    assert uploaded.json()["dokumentobjekt"][0]["originaltFilnavn"] == "..\\..\\windows\\CON.pdf"

@@ -33,7 +33,7 @@ FLOORS = [
     ("store",),
     ("authz", "visibility"),
     ("arkivstruktur", "saksmappe", "journalpost", "dokument", "ekspedering", "rapporter",
-     "corrections", "search", "idempotency", "formdata", "blobsweep"),
+     "corrections", "search", "idempotency", "formdata", "blobsweep", "tilgangsgrupper"),
     ("api", "consumers", "app", "__main__", "__init__"),
 ]
 
@@ -52,6 +52,7 @@ USE_CASES: dict[str, set[str]] = {
     "idempotency": set(),
     "formdata": set(),
     "blobsweep": set(),
+    "tilgangsgrupper": set(),
 }
 # The catch-all modules the use-case packages replaced; they do not come back.
 GONE = {"service", "documents", "reports", "internal"}

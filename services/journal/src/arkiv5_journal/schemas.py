@@ -267,6 +267,8 @@ class DokumentobjektOut(ApiModel):
     sjekksum_algoritme: str
     filstoerrelse: int
     filnavn: str | None = None
+    # The name as the client sent it, when it had to be made safe for filnavn (metadata only).
+    originalt_filnavn: str | None = None
 
 
 class DokumentbeskrivelseOut(ApiModel):

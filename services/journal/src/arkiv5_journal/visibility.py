@@ -240,12 +240,13 @@ async def may_see_screened_saksmappe(session: AsyncSession, caller: Caller, saks
 
 
 def dokumentobjekt_out(o: Dokumentobjekt, *, masked: bool = False) -> DokumentobjektOut:
-    """A dokumentobjekt; masked drops the file name (it may name the person)."""
+    """A dokumentobjekt; masked drops the file names (they may name the person)."""
     return DokumentobjektOut(
         system_id=o.system_id, versjonsnummer=o.versjonsnummer, variantformat=Variantformat(o.variantformat),
         format=o.format, format_detaljer=o.format_detaljer, sjekksum=o.sjekksum,
         sjekksum_algoritme=o.sjekksum_algoritme, filstoerrelse=o.filstoerrelse,
-        filnavn=None if masked else o.filnavn)
+        filnavn=None if masked else o.filnavn,
+        originalt_filnavn=None if masked else o.originalt_filnavn)
 
 
 def dokumentbeskrivelse_out(b: Dokumentbeskrivelse, objekter: list[Dokumentobjekt], *, hide_title: bool,
