@@ -97,7 +97,7 @@ def _replicas(env: dict[str, str], count: int) -> list[tuple[subprocess.Popen[by
 async def _wait_ready(urls: list[str]) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         for url in urls:
-            for _ in range(300):
+            for _ in range(1200):  # up to two minutes: a replica starts slowly on a busy machine
                 try:
                     if (await client.get(f"{url}/healthz/ready")).status_code == 200:
                         break
