@@ -43,9 +43,9 @@ class Journal:
     def runtime(self) -> Any:
         return self.app.state.runtime
 
-    def fagsystem(self, scopes: list[str] | None = None) -> dict[str, str]:
+    def fagsystem(self, scopes: list[str] | None = None, *, lifetime_s: int = 300) -> dict[str, str]:
         return self.issuer.headers(sub="fagsystem-sosial", audience="journal", scopes=scopes or ALL_SCOPES,
-                                   roles=["fagsystem"])
+                                   roles=["fagsystem"], lifetime_s=lifetime_s)
 
     def service(self, *scopes: str) -> dict[str, str]:
         return self.issuer.headers(sub="conversion", audience="journal", scopes=list(scopes),
