@@ -52,6 +52,8 @@ async def test_ekspedere_twice_in_sequence_sends_each_recipient_once(journal: Jo
         assert sorted(letters) == parts
         assert {f["dispatchID"] for f in letters.values()} == {event["dispatch_id"]}
         assert {f["state"] for f in letters.values()} == {"requested"}
+        # Instants carry their zone on SQLite too, as the OpenAPI document promises.
+        assert all(f["requestedAt"].endswith(("Z", "+00:00")) for f in letters.values()), letters
 
 
 async def test_concurrent_ekspedere_sends_each_recipient_once(journal: Journal) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.limits import Instant
 from arkiv5_kit.sessions import ReadSessionDep, SessionDep, read_session
 
 from ... import corrections, idempotency, visibility
@@ -32,8 +32,8 @@ class ForsendelseOut(ApiModel):
     state: str = Field(description="requested, waiting, accepted, delivered or rejected")
     reason_code: str | None = Field(default=None, description="Why it waits or was refused, e.g. no-valid-address")
     reason: str | None = None
-    requested_at: datetime
-    changed_at: datetime
+    requested_at: Instant
+    changed_at: Instant
 
 
 class EkspedertJournalpost(JournalpostOut):
