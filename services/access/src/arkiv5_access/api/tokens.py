@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.clock import as_utc
+from arkiv5_kit.db import after_commit
 from arkiv5_kit.errors import Forbidden
 
 from ..auth import LocalJwks
@@ -154,6 +155,16 @@ async def rotate(
     return _key_read(key, keys, signing.published(keys, request.app.state.key_policy, clock.now()))
 
 
+def _keys_changed(request: Request, session: SessionDep) -> None:
+    """This process's verifier reloads the key table at its next unknown kid once the change has
+    committed: a key added or activated here is honoured at once, not after the reload interval."""
+    jwks = getattr(request.app.state.token_verifier, "jwks", None)
+    if isinstance(jwks, LocalJwks):
+        async def reload_next() -> None:
+            jwks.invalidate()
+        after_commit(session, reload_next)
+
+
 async def _key_admin(session: SessionDep, who: Caller) -> None:
     me = await actor(session, who)
     if not me.has(Role.ARKIVLEDER, Role.SYSTEMANSVARLIG):
@@ -179,6 +190,7 @@ class KeyActivate(BaseModel):
 async def add_key(request: Request, session: SessionDep, who: AdminDep) -> SigningKeyRead:
     await _key_admin(session, who)
     key = await signing.add(session, request.app.state.key_policy)
+    _keys_changed(request, session)
     await audit.record(session, action="signing-key.added", outcome="allowed", actor_id=who.subject_id,
                        details={"kid": key.kid})
     return await _answer(request, session, key)
@@ -192,6 +204,7 @@ async def activate_key(
     await _key_admin(session, who)
     key = await signing.activate(session, request.app.state.key_policy, kid,
                                  immediately=body.immediately if body else False)
+    _keys_changed(request, session)
     await audit.record(session, action="signing-key.activated", outcome="allowed", actor_id=who.subject_id,
                        details={"kid": kid})
     return await _answer(request, session, key)
@@ -202,6 +215,7 @@ async def activate_key(
 async def retire_key(kid: KidPath, request: Request, session: SessionDep, who: AdminDep) -> SigningKeyRead:
     await _key_admin(session, who)
     key = await signing.retire(session, kid)
+    _keys_changed(request, session)
     await audit.record(session, action="signing-key.retired", outcome="allowed", actor_id=who.subject_id,
                        details={"kid": kid})
     return await _answer(request, session, key)
