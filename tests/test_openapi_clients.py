@@ -38,6 +38,12 @@ async def test_every_service_gets_a_complete_client_with_readable_names(suite: S
         ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()
                if isinstance(op, dict) and "operationId" in op]
         duplicates = [name for name, n in collections.Counter(ids).items() if n > 1]
+        # Every OpenAPI link (what stateful fuzzing and a client follow) names an operation that exists.
+        dangling = [link["operationId"] for item in spec["paths"].values() for op in item.values()
+                    if isinstance(op, dict) for answer in op.get("responses", {}).values()
+                    for link in answer.get("links", {}).values() if link.get("operationId") not in ids]
+        if dangling:
+            problems.append(f"{service}: links to operations that do not exist: {dangling}")
         if duplicates:
             problems.append(f"{service}: operationIds used twice: {duplicates}")
         # The handler's name, not FastAPI's default "<name>_<path>_<method>".
