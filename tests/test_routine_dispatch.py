@@ -196,4 +196,18 @@ async def test_a_screened_letter_without_the_certificate_shows_its_reason_in_the
 
     await eventually(shown, timeout_s=30, what="the waiting gauge")
     assert time.monotonic() - begun < 30  # seconds, not the 600 s retry
+
+    # The same reason, per recipient, where the case handler looks (the journal's letters) …
+    async def in_the_journal() -> Any:
+        letters = (await suite.journal("GET", f"/journalposter/{jp}/forsendelser", leder)).json()
+        return [f for f in letters if f["state"] == "waiting" and f["reasonCode"] == "encryption-certificate-missing"]
+
+    [letter] = await eventually(in_the_journal, timeout_s=30, what="the waiting reason in the journal")
+    assert letter["reason"] and "Kari" not in letter["reason"]
+    # … and where IT looks (the gateway's read API, with the monitoring client).
+    overvaking = await suite.client_token("demo-overvaking", "svarut-gateway.read", audience="svarut-gateway")
+    dispatch = (await suite.call("GET", f"/svarut-gateway/dispatches/{letter['dispatchID']}", overvaking)).json()
+    [recipient] = dispatch["recipients"]
+    assert recipient["state"] == "PENDING" and recipient["reason_code"] == "encryption-certificate-missing"
+    assert time.monotonic() - begun < 60
     assert (await suite.simulator("/_simulator/forsendelser"))["items"] == []
