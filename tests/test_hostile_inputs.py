@@ -164,3 +164,24 @@ def test_every_operation_declares_its_problems(suite: RunningSuite) -> None:
                     assert "application/problem+json" in responses[status]["content"], (service, method, path, status)
                 if method in ("post", "put", "patch"):
                     assert "413" in responses, (service, method, path)
+
+
+def test_the_morning_report_for_year_one_is_an_answer_not_a_500(suite: RunningSuite) -> None:
+    token = suite.client_token("demo-overvaking", "conversion.report", "conversion")
+    response = suite.http.get(f"{suite.base}/conversion/reports/morning", params={"date": "0001-01-01"},
+                              headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_json_nested_100000_deep_in_an_attachments_metadata_is_400(
+    suite: RunningSuite, journal: tuple[dict[str, str], str, str]
+) -> None:
+    token = suite.client_token("conversion", "journal.documents.write-archival", "journal")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = suite.http.post(
+        f"{suite.base}/journal/internal/journalposter/{journal[2]}/dokumentbeskrivelser",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "deep-metadata"},
+        files={"metadata": (None, deep, "application/json"), "file": ("vedlegg.pdf", b"%PDF-1.4 x", "application/pdf")})
+    assert _problem(response, 400)["type"].endswith("/json-too-deep"), response.text
