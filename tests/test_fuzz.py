@@ -29,10 +29,10 @@ from hostile_suite import RunningSuite, suite_on
 
 SEED = 16
 MAX_EXAMPLES = int(os.environ.get("ARKIV5_FUZZ_EXAMPLES", "10"))
-# Time per run, so that all eight (four services, two databases) stay within about six
+# Time per run, so that all ten (five services, two databases) stay within about six
 # minutes on two cores with the suites' start-up: the journal, with most operations and the
 # stateful registration, gets the most. ARKIV5_FUZZ_SECONDS scales them (100 = as given).
-SECONDS = {"journal": 40, "journal-stateful": 35, "access": 20, "conversion": 15, "svarut-gateway": 12}
+SECONDS = {"journal": 40, "journal-stateful": 35, "access": 20, "conversion": 15, "svarut-gateway": 12, "intake": 12}
 SCALE = int(os.environ.get("ARKIV5_FUZZ_SECONDS", "100")) / 100
 # Judgements about API design, not about keeping promises (see the module docstring).
 EXCLUDED_CHECKS = "ignored_auth,positive_data_acceptance,negative_data_rejection"
@@ -43,6 +43,7 @@ SCOPES = {
                "journal.dispatch",
     "conversion": "conversion.convert conversion.report",
     "svarut-gateway": "svarut-gateway.read",
+    "intake": "intake.fiks-arkiv intake.epost",
 }
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -57,7 +58,7 @@ def fuzz_client(suite: RunningSuite) -> tuple[str, str]:
     arkivleder = suite.person_token("arkivleder", "access")
     created = suite.http.post(f"{suite.base}/access/clients", headers={"Authorization": f"Bearer {arkivleder}"}, json={
         "client_id": f"fuzzer-{suite.backend}", "role": "fagsystem", "valid_from": datetime.date.today().isoformat(),
-        "allowed_scopes": [*SCOPES["journal"].split(), *SCOPES["conversion"].split(), SCOPES["svarut-gateway"]]})
+        "allowed_scopes": [scope for service in SCOPES.values() for scope in service.split()]})
     assert created.status_code == 201, created.text
     return created.json()["client_id"], created.json()["client_secret"]
 
@@ -114,7 +115,7 @@ def _failures(result: dict[str, object]) -> set[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("service", ["journal", "access", "conversion", "svarut-gateway"])
+@pytest.mark.parametrize("service", ["journal", "access", "conversion", "svarut-gateway", "intake"])
 def test_no_5xx_and_no_schema_violation(suite: RunningSuite, fuzz_client: tuple[str, str], service: str,
                                         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = fuzz(suite, service, token(suite, service, fuzz_client), tmp_path / f"{service}.json", capsys)
