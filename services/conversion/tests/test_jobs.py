@@ -192,6 +192,8 @@ async def test_on_demand_api_converts_once_and_reports_failures(make_app) -> Non
     metrics = (await harness.client.get("/metrics")).text
     assert 'arkiv5_conversion_jobs_total{format="txt",outcome="done",service="conversion"}' in metrics
     assert 'arkiv5_conversion_jobs_total{format="pdf",outcome="failed",service="conversion"}' in metrics
+    # A metric per reason, for a dashboard and an alert that say why, not only how many.
+    assert 'arkiv5_conversion_failures_total{reason="password-protected",service="conversion"}' in metrics
     # the duration is labelled with the identified format, not "unknown"
     assert 'arkiv5_conversion_duration_seconds_count{format="txt",service="conversion"}' in metrics
 

@@ -8,6 +8,11 @@ JOBS = Counter(
     "arkiv5_conversion_jobs_total", "Finished conversion jobs by source format and outcome (done|failed)",
     ["service", "format", "outcome"],
 )
+FAILURES = Counter(
+    "arkiv5_conversion_failures_total",
+    "Failed conversion jobs by reason code (password-protected, corrupt, unsupported-format, converter-crashed, …)",
+    ["service", "reason"],
+)
 DURATION = Histogram(
     "arkiv5_conversion_duration_seconds", "Time to convert one document (fetch, convert, validate)",
     ["service", "format"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),

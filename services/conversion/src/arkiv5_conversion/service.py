@@ -36,7 +36,7 @@ from arkiv5_kit.errors import Conflict, NotFound, Unprocessable
 from arkiv5_kit.outbox import Outbox
 
 from .journal_client import FiledAttachment, JournalClient, JournalUnavailable, SourceMissing
-from .metrics import DURATION, FAILED_LAST_NIGHT, JOBS
+from .metrics import DURATION, FAILED_LAST_NIGHT, FAILURES, JOBS
 from .models import ConversionJob, JournalfoertJournalpost, NightlyBatch
 from .pipeline import Converter, Result
 from .settings import ConversionSettings
@@ -395,6 +395,7 @@ class ConversionService:
                 reason_code=current.reason_code, reason=current.reason,
             ))
         JOBS.labels(SERVICE, current.format or "unknown", "failed").inc()
+        FAILURES.labels(SERVICE, current.reason_code or "unknown").inc()
         await self.refresh_report_gauge()
         log.warning("conversion failed", extra={"job_id": str(job.id), "reason_code": code})
         return current
