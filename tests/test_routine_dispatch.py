@@ -17,13 +17,13 @@ import io
 import random
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from suite_harness import Suite, claims, eventually, suite
+from suite_harness import Suite, claims, eventually, fodselsnummer, suite
 
 __all__ = ["suite"]  # the fixture, imported for pytest
 
@@ -31,22 +31,6 @@ OSLO = ZoneInfo("Europe/Oslo")
 RNG = random.Random(2026)
 SKJERMING = {"tilgangsrestriksjon": "KL", "skjermingshjemmel": "Offl. § 13 jf. fvl. § 13",
              "skjermingMetadata": ["TRO"]}
-
-
-def fodselsnummer(rng: random.Random) -> str:
-    """A fødselsnummer with correct check digits (made here, never a published example)."""
-
-    def mod11(digits: str, weights: tuple[int, ...]) -> int | None:
-        check = 11 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
-        return 0 if check == 11 else None if check == 10 else check
-
-    while True:
-        born = date(rng.randint(1950, 1999), rng.randint(1, 12), rng.randint(1, 28))
-        base = f"{born.day:02d}{born.month:02d}{born.year % 100:02d}{rng.randint(0, 499):03d}"
-        k1 = mod11(base, (3, 7, 6, 1, 8, 9, 4, 5, 2))
-        k2 = None if k1 is None else mod11(base + str(k1), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
-        if k1 is not None and k2 is not None:
-            return f"{base}{k1}{k2}"
 
 
 def pdf(text: str) -> bytes:

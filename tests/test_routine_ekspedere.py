@@ -12,34 +12,18 @@ import asyncio
 import io
 import random
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from suite_harness import Suite, claims, eventually, suite
+from suite_harness import Suite, claims, eventually, fodselsnummer, suite
 
 __all__ = ["suite"]  # the fixture, imported for pytest
 
 OSLO = ZoneInfo("Europe/Oslo")
 RNG = random.Random(1313)
-
-
-def _fodselsnummer(rng: random.Random) -> str:
-    """A fødselsnummer with correct check digits (made here, never a published example)."""
-
-    def mod11(digits: str, weights: tuple[int, ...]) -> int | None:
-        check = 11 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
-        return 0 if check == 11 else None if check == 10 else check
-
-    while True:
-        born = date(rng.randint(1950, 1999), rng.randint(1, 12), rng.randint(1, 28))
-        base = f"{born.day:02d}{born.month:02d}{born.year % 100:02d}{rng.randint(0, 499):03d}"
-        k1 = mod11(base, (3, 7, 6, 1, 8, 9, 4, 5, 2))
-        k2 = None if k1 is None else mod11(base + str(k1), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
-        if k1 is not None and k2 is not None:
-            return f"{base}{k1}{k2}"
 
 
 def _pdf(text: str) -> bytes:
@@ -84,7 +68,7 @@ async def test_ekspedere_twice_concurrently_and_again_after_a_correction_deliver
         "journalposttype": "U", "tittel": "Vedtak om tildeling", "erVedtak": True, "saksbehandler": handler_id,
         "dokumentetsDato": datetime.now(OSLO).date().isoformat(), "korrespondansepart": [
             {"korrespondanseparttype": "EM", "korrespondansepartNavn": "Kari Nordmann",
-             "foedselsnummer": _fodselsnummer(RNG), "postadresse": ["Storgata 1"], "postnummer": "0155",
+             "foedselsnummer": fodselsnummer(RNG), "postadresse": ["Storgata 1"], "postnummer": "0155",
              "poststed": "OSLO"},
             {"korrespondanseparttype": "EM", "korrespondansepartNavn": "Ola Hansen"},  # nowhere to send it
         ]})
