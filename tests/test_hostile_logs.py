@@ -30,7 +30,9 @@ def test_hostile_inputs_leave_no_personal_data_or_sql_in_the_log(backend: str, t
             assert secret not in line, (secret, line[:2000])
     if backend == "postgresql":
         refused = [json.loads(line) for line in lines if '"database refused the request"' in line]
-        assert refused and all(entry["sqlstate"] and entry["error_id"] for entry in refused), refused
+        # The inputs are now refused before they reach PostgreSQL (the input policy, safe file
+        # names); whatever the database still refuses is logged by error id and SQLSTATE only.
+        assert all(entry["sqlstate"] and entry["error_id"] for entry in refused), refused
 
 
 def _send_hostile_inputs(suite: RunningSuite) -> list[tuple[str, int]]:
