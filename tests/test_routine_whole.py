@@ -202,6 +202,14 @@ async def test_the_whole_routine_from_the_post_to_the_quality_report(routine_sui
                 for d in documents}
 
     assert await variants() == {"Søknad": {"P": letter_p}, "Oppholdstillatelse": {"P": scan_p}}
+
+    # IT first sees that conversion knows both of today's journalførte posts (the J events arrive by Kafka).
+    async def both_known() -> dict[str, Any] | None:
+        status = _ok(await s.service("conversion", "GET", f"/internal/batches/{today}", drift))
+        return status if status["journalposts"] == 2 else None
+
+    before = await eventually(both_known, timeout_s=60, what="conversion knows both journalposts")
+    assert before["status"] == "not-started" and before["journalposts_not_yet_listed"] == 2
     started = _ok(await s.service("conversion", "POST", "/internal/batches", drift, json={"from": today}), 202)
     assert started["started"] == [today]
     first = await batch_ended(1)

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from arkiv5_contracts.codelists import Variantformat
+from arkiv5_contracts.events.journal import DokumentAdded
 from arkiv5_conversion.journal_client import (
     FiledAttachment,
     JournalUnavailable,
@@ -31,6 +33,7 @@ class FakeJournal:
     attachment_posts: list[str] = field(default_factory=list)
     puts: list[UUID] = field(default_factory=list)
     downloads: list[UUID] = field(default_factory=list)
+    listed: list[UUID] = field(default_factory=list)
     unavailable: bool = False
 
     def add(self, journalpost_id: UUID, content: bytes, *, media_type: str | None = None) -> UUID:
@@ -46,8 +49,18 @@ class FakeJournal:
         if self.unavailable:
             raise JournalUnavailable("fake journal is down")
 
+    def added_event(self, journalpost_id: UUID, dokumentobjekt_id: UUID) -> DokumentAdded:
+        """The DokumentAdded event the journal publishes for a document `add`ed here."""
+        content = self.documents[dokumentobjekt_id]
+        return DokumentAdded(
+            journalpost_id=journalpost_id, dokumentbeskrivelse_id=uuid.uuid4(), dokumentobjekt_id=dokumentobjekt_id,
+            versjonsnummer=1, variantformat=Variantformat("P"), sha256=hashlib.sha256(content).hexdigest(),
+            size=len(content), media_type=self.declared_media_types.get(dokumentobjekt_id, "application/octet-stream"),
+        )
+
     async def list_dokumentobjekter(self, journalpost_id: UUID) -> list[SourceDocument]:
         self._check()
+        self.listed.append(journalpost_id)
         return [SourceDocument(d, hashlib.sha256(self.documents[d]).hexdigest(), len(self.documents[d]),
                                self.declared_media_types.get(d))
                 for d in self.journalposts.get(journalpost_id, [])]

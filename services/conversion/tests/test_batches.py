@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from fakes import FakeJournal
@@ -38,6 +38,51 @@ async def test_batch_run_now_by_api_twice_and_its_status(make_app, caplog: pytes
 
     morning = (await harness.client.get("/internal/reports/morning?date=2026-11-21", headers=report)).json()
     assert morning["batch"] == {"j_date": "2026-11-20", "href": "/internal/batches/2026-11-20", "status": "done"}
+
+
+async def test_a_journalpost_reaching_j_after_the_batch_marks_it_stale(make_app) -> None:  # type: ignore[no-untyped-def]
+    """Late to its own date (the J event came after the batch ended): the batch says so, and runs again."""
+    journal = FakeJournal()
+    harness = await make_app(journal, convert_on_event=False)
+    report = harness.headers("conversion.report")
+    first, late = uuid.uuid4(), uuid.uuid4()
+    journal.add(first, latin1_text(1))
+    late_doc = journal.add(late, latin1_text(2))
+    await _journalfoer(harness, first, datetime(2026, 11, 20, 9, tzinfo=UTC))
+    assert (await harness.service.run_nightly(date(2026, 11, 20)))["done"] == 1
+
+    await _journalfoer(harness, late, datetime(2026, 11, 20, 22, tzinfo=UTC))
+    status = (await harness.client.get("/internal/batches/2026-11-20", headers=report)).json()
+    assert (status["status"], status["journalposts"], status["journalposts_not_yet_listed"]) == ("stale", 2, 1)
+    await _journalfoer(harness, uuid.uuid4(), datetime(2026, 11, 21, 9, tzinfo=UTC))  # another date: untouched
+    assert (await harness.client.get("/internal/batches/2026-11-20", headers=report)).json()["status"] == "stale"
+
+    counts = await harness.service.run_nightly(date(2026, 11, 20))
+    assert counts["done"] == 2 and counts["remaining"] == 0 and late_doc in journal.puts
+    status = (await harness.client.get("/internal/batches/2026-11-20", headers=report)).json()
+    assert (status["status"], status["runs"], status["journalposts_not_yet_listed"]) == ("done", 2, 0)
+
+
+async def test_a_journalpost_reaching_j_while_the_batch_runs_is_taken_before_it_ends(make_app) -> None:  # type: ignore[no-untyped-def]
+    journal = FakeJournal()
+    harness = await make_app(journal, convert_on_event=False)
+    first, during = uuid.uuid4(), uuid.uuid4()
+    journal.add(first, latin1_text(1))
+    journal.add(during, latin1_text(2))
+    await _journalfoer(harness, first, datetime(2026, 11, 20, 9, tzinfo=UTC))
+    drain = harness.service.drain
+
+    async def drain_then_one_more_reaches_j(**kwargs):  # type: ignore[no-untyped-def]
+        await drain(**kwargs)
+        if during not in kwargs["journalpost_ids"]:
+            await _journalfoer(harness, during, datetime(2026, 11, 20, 22, tzinfo=UTC))
+
+    harness.service.drain = drain_then_one_more_reaches_j
+    counts = await harness.service.run_nightly(date(2026, 11, 20))
+    assert counts == {"done": 2, "failed": 0, "queued": 0, "running": 0, "remaining": 0}
+    status = await harness.service.batch_status(date(2026, 11, 20))
+    assert (status["status"], status["runs"], status["journalposts"], status["journalposts_not_yet_listed"]) == (
+        "done", 1, 2, 0)
 
 
 async def test_batch_range_is_bounded_and_one_runs_at_a_time(make_app) -> None:  # type: ignore[no-untyped-def]

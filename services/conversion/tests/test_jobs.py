@@ -16,7 +16,7 @@ from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.journal import JournalpostStatusChanged
 from arkiv5_conversion.engine.listeners import OfficeResult
-from arkiv5_conversion.models import ConversionJob
+from arkiv5_conversion.models import ConversionJob, JournalfoertJournalpost
 from arkiv5_conversion.service import record_journalfoert
 from arkiv5_kit.messaging import outbox_table
 from arkiv5_kit.transport.base import OutgoingMessage
@@ -38,6 +38,13 @@ async def _outbox_types(harness) -> list[str]:  # type: ignore[no-untyped-def]
     async with harness.service.database.sessions() as session:
         rows = (await session.execute(outbox_table.select())).all()
     return [row.event_type for row in rows]
+
+
+async def _journalposts(harness) -> list[JournalfoertJournalpost]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    async with harness.service.database.sessions() as session:
+        return list((await session.execute(select(JournalfoertJournalpost))).scalars().all())
 
 
 async def _jobs(harness) -> list[ConversionJob]:  # type: ignore[no-untyped-def]
@@ -131,20 +138,23 @@ def _tiny_pdfa() -> bytes:
     return out.getvalue()
 
 
-async def test_status_changed_to_j_queues_and_converts(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_jobs_come_from_the_document_events_in_either_order(make_app) -> None:  # type: ignore[no-untyped-def]
+    """One document told before its journalpost reached J, one after: both converted, the journal never
+    asked for the journalpost's documents (the events carry what a job needs)."""
     journal = FakeJournal()
     harness = await make_app(journal)
     jp = uuid.uuid4()
     doc = journal.add(jp, latin1_text(1))
     kept = journal.add(jp, corpus.png())
-    event = JournalpostStatusChanged(
+    reached_j = JournalpostStatusChanged(
         journalpost_id=jp, saksmappe_id=uuid.uuid4(), journalposttype=list(Journalposttype)[0],
         from_status=list(Journalstatus)[0], to_status=Journalstatus("J"), journaldato=YESTERDAY,
     )
-    message = to_binary(Envelope.wrap(event))
     bus = harness.app.state.runtime.transport
-    await bus.publish([OutgoingMessage(topic=event.topic, key=message.key, value=message.value,
-                                       headers=list(message.headers))])
+    for event in (journal.added_event(jp, doc), reached_j, journal.added_event(jp, kept)):
+        message = to_binary(Envelope.wrap(event))
+        await bus.publish([OutgoingMessage(topic=event.topic, key=message.key, value=message.value,
+                                           headers=list(message.headers))])
     for _ in range(200):
         jobs = await _jobs(harness)
         if len(jobs) == 2 and all(j.status == "done" for j in jobs):
@@ -154,7 +164,26 @@ async def test_status_changed_to_j_queues_and_converts(make_app) -> None:  # typ
     assert by_doc[doc].status == "done" and by_doc[doc].archival_dokumentobjekt_id == journal.variants[(doc, by_doc[doc].source_sha256)]
     assert by_doc[kept].kept and by_doc[kept].archival_dokumentobjekt_id == kept
     assert journal.puts == [doc]  # the PNG is already archival: nothing to put back
+    assert journal.listed == []
     assert (await _outbox_types(harness)).count(ConversionDone.event_type) == 2
+
+
+async def test_sweep_makes_the_job_two_concurrent_consumers_both_missed(make_app) -> None:  # type: ignore[no-untyped-def]
+    """The document and the J recorded in transactions that could not see each other: no job yet."""
+    from arkiv5_conversion.service import record_document
+
+    journal = FakeJournal()
+    harness = await make_app(journal, convert_on_event=False)
+    jp = uuid.uuid4()
+    doc = journal.add(jp, latin1_text(2))
+    async with harness.service.database.unit_of_work() as session:
+        await record_document(session, journal.added_event(jp, doc))
+    await _journalfoer(harness, jp, datetime.now(UTC))
+    assert await _jobs(harness) == []
+    assert await harness.service.sweep_recent_documents() == 1
+    assert await harness.service.sweep_recent_documents() == 0
+    [job] = await _jobs(harness)
+    assert (job.dokumentobjekt_id, job.journalpost_id, job.status) == (doc, jp, "queued")
 
 
 async def test_on_demand_api_converts_once_and_reports_failures(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -234,7 +263,8 @@ async def test_journal_down_requeues_instead_of_failing(make_app) -> None:  # ty
     jp = uuid.uuid4()
     journal.add(jp, latin1_text(3))
     await _journalfoer(harness, jp, _night())
-    await harness.service.queue_pending_journalposts()
+    [journalpost] = await _journalposts(harness)
+    await harness.service.queue_journalpost(journalpost, trigger="nightly")
     journal.unavailable = True
     job = await harness.service.claim()
     await harness.service.run_job(job)

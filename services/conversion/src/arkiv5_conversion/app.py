@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered, JournalpostStatusChanged
+from arkiv5_contracts.events.journal import DokumentAdded
 from arkiv5_kit.auth import ClientCredentials
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
@@ -22,7 +22,7 @@ from .journal_client import HttpJournalClient, JournalClient
 from .metrics import ENGINE_AVAILABLE
 from .pipeline import Converter, OfficeEngine
 from .policy import load_policy
-from .service import ConversionService, dokument_added_handler, registered_handler, status_changed_handler
+from .service import ConversionService, dokument_added_handler, journalfoert_handlers
 from .settings import ConversionSettings
 from .validate import BasicPdfaValidator, UnavailableValidator, Validator, VeraPdfValidator
 
@@ -100,9 +100,7 @@ def create_app(
         settings=settings, database=runtime.database, outbox=runtime.outbox, journal=journal, converter=converter,
     )
     app.state.conversion = conversion
-    runtime.add_consumer("journalpost-status", {
-        JournalpostStatusChanged: status_changed_handler(settings), JournalpostRegistered: registered_handler(settings),
-    })
+    runtime.add_consumer("journalpost-status", journalfoert_handlers(settings, conversion))
     runtime.add_consumer("dokument-added", {DokumentAdded: dokument_added_handler(settings, conversion)})
     runtime.add_job("worker", conversion.worker_loop)
     if settings.nightly_enabled:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -34,6 +34,24 @@ class JournalfoertJournalpost(ConversionTable, table=True):
     reached_j_date: date = Field(index=True, description="Local (Europe/Oslo) date it reached J")
     reached_j_at: datetime = Field(sa_column=_ts(False))
     queued_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class KnownDokument(ConversionTable, table=True):
+    """A production (P) dokumentobjekt as the journal's DokumentAdded event told it.
+
+    Jobs are made from these rows, not by asking the journal again: the event carries
+    everything a job needs. Kept whether or not the journalpost has reached J yet, since
+    the document and status events come on different topics in either order.
+    """
+
+    __tablename__ = "conversion_dokument"
+
+    dokumentobjekt_id: UUID = Field(primary_key=True)
+    journalpost_id: UUID = Field(index=True)
+    sha256: str = Field(max_length=64, description="Of the newest version told")
+    size: int = Field(sa_type=BigInteger)
+    media_type: str = Field(max_length=255)
+    added_at: datetime = Field(sa_column=_ts(False))
 
 
 class ConversionJob(ConversionTable, table=True):
@@ -66,7 +84,7 @@ class ConversionJob(ConversionTable, table=True):
     archival_media_type: str | None = Field(default=None, max_length=255)
     kept: bool | None = None
     sha256: str | None = Field(default=None, max_length=64)
-    size: int | None = None
+    size: int | None = Field(default=None, sa_type=BigInteger)
     pages: int | None = None
     reason_code: str | None = Field(default=None, max_length=60)
     reason: str | None = Field(default=None, max_length=500)
@@ -81,7 +99,7 @@ class NightlyBatch(ConversionTable, table=True):
     __tablename__ = "conversion_batch"
 
     j_date: date = Field(primary_key=True)
-    status: str = Field(max_length=20, description="running | done")
+    status: str = Field(max_length=20, description="running | done | stale (new J after it ended)")
     started_at: datetime = Field(sa_column=_ts(False))
     finished_at: datetime | None = Field(default=None, sa_column=_ts())
     runs: int = 1

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,7 @@ from arkiv5_kit.outbox import Outbox
 
 from .journal_client import FiledAttachment, JournalClient, JournalUnavailable, SourceMissing
 from .metrics import DURATION, FAILED_LAST_NIGHT, FAILURES, JOBS
-from .models import ConversionJob, JournalfoertJournalpost, NightlyBatch
+from .models import ConversionJob, JournalfoertJournalpost, KnownDokument, NightlyBatch
 from .pipeline import Converter, Result
 from .settings import ConversionSettings
 
@@ -70,67 +71,91 @@ def _log_batch(what: str, day: str, counts: dict[str, int]) -> None:
              extra={"j_date": day, **{f"documents_{k}": v for k, v in counts.items()}})
 
 
-# -- recording that a journalpost reached J -------------------------------------------------
+# -- what the journal told: documents, and journalposts that reached J -----------------------
+
+# A document and its journalpost's J come on different topics, so two consumers may record
+# them in concurrent transactions that cannot see each other: the worker's sweep makes the
+# job for a document recorded this recently whose journalpost is J and which has none.
+SWEEP_WINDOW = timedelta(hours=1)
 
 
 async def record_journalfoert(
     session: AsyncSession, *, settings: ConversionSettings, journalpost_id: UUID, saksmappe_id: UUID | None,
     at: datetime,
-) -> bool:
-    """Remember the journalpost for the nightly batch (and the worker). False if already known."""
+) -> JournalfoertJournalpost | None:
+    """Remember the journalpost for the nightly batch (and the worker); None if already known.
+
+    A batch for its J date that has run is marked stale: it has something new to convert.
+    """
     if await session.get(JournalfoertJournalpost, journalpost_id) is not None:
-        return False
+        return None
     local = at.astimezone(ZoneInfo(settings.timezone)).date()
-    session.add(JournalfoertJournalpost(
+    journalpost = JournalfoertJournalpost(
         journalpost_id=journalpost_id, saksmappe_id=saksmappe_id, reached_j_date=local, reached_j_at=at,
-    ))
+    )
+    session.add(journalpost)
     await session.flush()
-    return True
+    await session.execute(update(NightlyBatch).where(col(NightlyBatch.j_date) == local).values(status="stale"))
+    return journalpost
 
 
-def status_changed_handler(
-    settings: ConversionSettings,
-) -> Callable[[AsyncSession, Envelope[JournalpostStatusChanged]], Awaitable[None]]:
-    async def handle(session: AsyncSession, envelope: Envelope[JournalpostStatusChanged]) -> None:
-        data = envelope.data
-        if data.to_status.value != "J":
-            return
-        await record_journalfoert(
-            session, settings=settings, journalpost_id=data.journalpost_id, saksmappe_id=data.saksmappe_id,
-            at=envelope.time,
+async def record_document(session: AsyncSession, data: DokumentAdded) -> None:
+    """Remember a production document as the event told it (a newer version replaces the older)."""
+    known = await session.get(KnownDokument, data.dokumentobjekt_id)
+    if known is None:
+        session.add(KnownDokument(
+            dokumentobjekt_id=data.dokumentobjekt_id, journalpost_id=data.journalpost_id, sha256=data.sha256,
+            size=data.size, media_type=data.media_type, added_at=utcnow(),
+        ))
+    elif known.sha256 != data.sha256:
+        known.sha256, known.size, known.media_type, known.added_at = data.sha256, data.size, data.media_type, utcnow()
+    await session.flush()
+
+
+def journalfoert_handlers(
+    settings: ConversionSettings, conversion: ConversionService,
+) -> dict[type, Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]]:
+    """Reaching J: by a status change, or by registering incoming post directly as J (no change follows).
+
+    With conversion on event, the journalpost's documents already told get their jobs at once;
+    those told later get theirs from the document event.
+    """
+
+    async def reached_j(session: AsyncSession, journalpost_id: UUID, saksmappe_id: UUID | None, at: datetime) -> None:
+        journalpost = await record_journalfoert(
+            session, settings=settings, journalpost_id=journalpost_id, saksmappe_id=saksmappe_id, at=at,
         )
-
-    return handle
-
-
-def registered_handler(
-    settings: ConversionSettings,
-) -> Callable[[AsyncSession, Envelope[JournalpostRegistered]], Awaitable[None]]:
-    """Incoming post is usually registered directly as J: that is reaching J too (no status change follows)."""
-
-    async def handle(session: AsyncSession, envelope: Envelope[JournalpostRegistered]) -> None:
-        data = envelope.data
-        if data.journalstatus.value != "J":
+        if journalpost is None or not settings.convert_on_event:
             return
-        await record_journalfoert(
-            session, settings=settings, journalpost_id=data.journalpost_id, saksmappe_id=data.saksmappe_id,
-            at=envelope.time,
-        )
+        if await conversion.queue_known_documents(session, journalpost, trigger="event"):
+            conversion.wake()
 
-    return handle
+    async def status_changed(session: AsyncSession, envelope: Envelope[JournalpostStatusChanged]) -> None:
+        data = envelope.data
+        if data.to_status.value == "J":
+            await reached_j(session, data.journalpost_id, data.saksmappe_id, envelope.time)
+
+    async def registered(session: AsyncSession, envelope: Envelope[JournalpostRegistered]) -> None:
+        data = envelope.data
+        if data.journalstatus.value == "J":
+            await reached_j(session, data.journalpost_id, data.saksmappe_id, envelope.time)
+
+    return {JournalpostStatusChanged: status_changed, JournalpostRegistered: registered}
 
 
 def dokument_added_handler(
     settings: ConversionSettings, conversion: ConversionService,
 ) -> Callable[[AsyncSession, Envelope[DokumentAdded]], Awaitable[None]]:
-    """A document added after its journalpost reached J (the usual order for incoming post: register,
-    then upload) gets its job at once. A document whose journalpost is not (yet) known as J is left to
-    the J event, which lists the journalpost's documents when it is queued — either order ends in one
-    job (the (dokumentobjekt, checksum) pair is unique)."""
+    """Every production document is recorded; one whose journalpost is already J gets its job at once
+    (the usual order for incoming post: register as J, then upload). Either order ends in one job:
+    the (dokumentobjekt, checksum) pair is unique."""
 
     async def handle(session: AsyncSession, envelope: Envelope[DokumentAdded]) -> None:
         data = envelope.data
-        if data.variantformat.value != "P" or not settings.convert_on_event:
+        if data.variantformat.value != "P":
+            return
+        await record_document(session, data)
+        if not settings.convert_on_event:
             return
         journalpost = await session.get(JournalfoertJournalpost, data.journalpost_id)
         if journalpost is None:
@@ -213,8 +238,35 @@ class ConversionService:
         await session.flush()
         return job, True
 
+    async def queue_known_documents(
+        self, session: AsyncSession, journalpost: JournalfoertJournalpost, *, trigger: str,
+    ) -> int:
+        """A job for each production document of the journalpost the events told; marks it queued."""
+        documents = (await session.execute(select(KnownDokument).where(
+            col(KnownDokument.journalpost_id) == journalpost.journalpost_id))).scalars().all()
+        created = 0
+        for document in documents:
+            _, new = await self.ensure_job(
+                session, dokumentobjekt_id=document.dokumentobjekt_id, source_sha256=document.sha256,
+                journalpost_id=journalpost.journalpost_id, saksmappe_id=journalpost.saksmappe_id, trigger=trigger,
+            )
+            created += new
+        await session.execute(update(JournalfoertJournalpost).where(
+            col(JournalfoertJournalpost.journalpost_id) == journalpost.journalpost_id,
+        ).values(queued_at=utcnow()))
+        return created
+
     async def queue_journalpost(self, journalpost: JournalfoertJournalpost, *, trigger: str) -> int:
-        """Ask the journal for the journalpost's documents and make sure each has a job."""
+        """Make sure each of the journalpost's production documents has a job.
+
+        From the documents the events told; a journalpost of which none was told (one journalført
+        before this service kept them, or one without documents) is listed by the journal.
+        """
+        async with self.database.unit_of_work() as session:
+            told = (await session.execute(select(func.count()).select_from(KnownDokument).where(
+                col(KnownDokument.journalpost_id) == journalpost.journalpost_id))).scalar_one()
+            if told:
+                return await self.queue_known_documents(session, journalpost, trigger=trigger)
         documents = await self.journal.list_dokumentobjekter(journalpost.journalpost_id)
         created = 0
         async with self.database.unit_of_work() as session:
@@ -230,20 +282,25 @@ class ConversionService:
             ).values(queued_at=utcnow()))
         return created
 
-    async def queue_pending_journalposts(self, *, limit: int = 50) -> int:
-        async with self.database.sessions() as session:
-            pending = (await session.execute(
-                select(JournalfoertJournalpost).where(col(JournalfoertJournalpost.queued_at).is_(None))
-                .order_by(col(JournalfoertJournalpost.reached_j_at)).limit(limit)
-            )).scalars().all()
-        created = 0
-        for journalpost in pending:
-            try:
-                created += await self.queue_journalpost(journalpost, trigger="event")
-            except (JournalUnavailable, SourceMissing):
-                log.warning("journal unavailable while listing documents; will retry")
-                break
-        return created
+    async def sweep_recent_documents(self) -> int:
+        """Jobs for documents told within SWEEP_WINDOW whose journalpost is J but which have none."""
+        since = utcnow() - SWEEP_WINDOW
+        async with self.database.unit_of_work() as session:
+            rows = (await session.execute(
+                select(KnownDokument, col(JournalfoertJournalpost.saksmappe_id))
+                .join(JournalfoertJournalpost,
+                      col(JournalfoertJournalpost.journalpost_id) == col(KnownDokument.journalpost_id))
+                .outerjoin(ConversionJob, and_(
+                    col(ConversionJob.dokumentobjekt_id) == col(KnownDokument.dokumentobjekt_id),
+                    col(ConversionJob.source_sha256) == col(KnownDokument.sha256)))
+                .where(col(KnownDokument.added_at) >= since, col(ConversionJob.id).is_(None))
+            )).all()
+            for document, saksmappe_id in rows:
+                await self.ensure_job(
+                    session, dokumentobjekt_id=document.dokumentobjekt_id, source_sha256=document.sha256,
+                    journalpost_id=document.journalpost_id, saksmappe_id=saksmappe_id, trigger="event",
+                )
+        return len(rows)
 
     # claiming and running ------------------------------------------------------------------
 
@@ -425,7 +482,7 @@ class ConversionService:
         while not stopping.is_set():
             try:
                 if self.settings.convert_on_event:
-                    await self.queue_pending_journalposts()
+                    await self.sweep_recent_documents()
                     await self.drain()
             except Exception as exc:  # the loop must survive anything a job throws
                 log.error("conversion worker error", extra={"error_type": type(exc).__name__})
@@ -443,6 +500,8 @@ class ConversionService:
 
         Safe to run twice (done jobs are never redone) and after a crash (the batch row
         stays 'running', stale running jobs are taken again when their lease runs out).
+        A journalpost that reaches J on the date while the batch runs marks it stale, and
+        the batch takes it too before it says done: it never ends with one left out.
         The log says when it starts, every `batch_progress_every` documents how far it got,
         and when it ends: documents done, failed and remaining. Returns those counts.
         """
@@ -453,32 +512,41 @@ class ConversionService:
             else:
                 batch.runs += 1
                 batch.status, batch.started_at, batch.finished_at = "running", utcnow(), None
-        async with self.database.sessions() as session:
-            journalposts = (await session.execute(select(JournalfoertJournalpost).where(
-                col(JournalfoertJournalpost.reached_j_date) == j_date))).scalars().all()
         day = j_date.isoformat()
-        log.info("conversion batch started j_date=%s journalposts=%d", day, len(journalposts),
-                 extra={"j_date": day, "journalposts": len(journalposts)})
-        for journalpost in journalposts:
-            await self.queue_journalpost(journalpost, trigger="nightly")
-        ids = [jp.journalpost_id for jp in journalposts]
         finished = 0
 
         async def progress() -> None:
             nonlocal finished
             finished += 1
             if finished % self.settings.batch_progress_every == 0:
-                counts = await self._batch_documents(j_date)
-                _log_batch("progress", day, counts)
+                _log_batch("progress", day, await self._batch_documents(j_date))
 
-        if ids:
-            await self.drain(journalpost_ids=ids, after_each=progress)
-        counts = await self._batch_documents(j_date)
-        async with self.database.unit_of_work() as session:
-            batch = await session.get(NightlyBatch, j_date)
-            assert batch is not None
-            if not counts["remaining"]:
-                batch.status, batch.finished_at = "done", utcnow()
+        taken: set[UUID] = set()
+        while True:
+            async with self.database.sessions() as session:
+                journalposts = [jp for jp in (await session.execute(select(JournalfoertJournalpost).where(
+                    col(JournalfoertJournalpost.reached_j_date) == j_date))).scalars().all()
+                    if jp.journalpost_id not in taken]
+            if not taken:
+                log.info("conversion batch started j_date=%s journalposts=%d", day, len(journalposts),
+                         extra={"j_date": day, "journalposts": len(journalposts)})
+            for journalpost in journalposts:
+                await self.queue_journalpost(journalpost, trigger="nightly")
+                taken.add(journalpost.journalpost_id)
+            if taken:
+                await self.drain(journalpost_ids=list(taken), after_each=progress)
+            counts = await self._batch_documents(j_date)
+            if counts["remaining"]:
+                break  # jobs waiting for a retry: the batch stays running and is resumed
+            async with self.database.unit_of_work() as session:
+                ended = _rowcount(await session.execute(update(NightlyBatch).where(
+                    col(NightlyBatch.j_date) == j_date, col(NightlyBatch.status) == "running",
+                ).values(status="done", finished_at=utcnow())))
+                if not ended:  # stale: a journalpost reached J on the date meanwhile; take it too
+                    await session.execute(update(NightlyBatch).where(col(NightlyBatch.j_date) == j_date)
+                                          .values(status="running"))
+            if ended:
+                break
         await self.refresh_report_gauge()
         _log_batch("ended", day, counts)
         return counts
