@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,3 +116,15 @@ async def make_app(tmp_path: Path, migrated_databases: MigratedDatabases):  # ty
     for harness in made:
         await harness.client.aclose()
         await harness.app.state.runtime.stop()
+
+
+@pytest.fixture
+async def make_db_app(make_app, db_backend: Any):  # type: ignore[no-untyped-def]
+    """`make_app` on SQLite and on PostgreSQL (the root `db_backend` fixture): for the tests of the
+    job engine, whose claims, leases, uniqueness and counts are the database's work."""
+    url = await db_backend.migrated(MIGRATIONS_DIR)
+
+    async def factory(*args, **overrides):  # type: ignore[no-untyped-def]
+        return await make_app(*args, **{"database_url": url, "migrate_on_start": False, **overrides})
+
+    return factory

@@ -47,11 +47,11 @@ class FlakyJournal(FakeJournal):
         return await super().add_dokumentbeskrivelse(journalpost_id, content, **kwargs)
 
 
-async def test_eml_attachments_become_own_documents_and_jobs_once(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_eml_attachments_become_own_documents_and_jobs_once(make_db_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pdfa = tmp_path / "pdfa.pdf"
     pdfa.write_bytes(_tiny_pdfa())
     journal = FlakyJournal()
-    harness = await make_app(journal, convert_on_event=False, office=CopyOffice(pdfa), retry_after_s=0)
+    harness = await make_db_app(journal, convert_on_event=False, office=CopyOffice(pdfa), retry_after_s=0)
     jp = uuid.uuid4()
     message = journal.add(jp, corpus.eml())
     await _journalfoer(harness, jp, datetime(2026, 11, 20, 15, tzinfo=UTC))
@@ -90,11 +90,11 @@ def _data(payload: Any) -> dict[str, Any]:
     return payload.get("data", payload) if isinstance(payload, dict) else payload
 
 
-async def test_on_demand_eml_without_journalpost_files_no_attachments(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_on_demand_eml_without_journalpost_files_no_attachments(make_db_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pdfa = tmp_path / "pdfa.pdf"
     pdfa.write_bytes(_tiny_pdfa())
     journal = FakeJournal()
-    harness = await make_app(journal, office=CopyOffice(pdfa))
+    harness = await make_db_app(journal, office=CopyOffice(pdfa))
     message = journal.add(uuid.uuid4(), corpus.eml())
     body = (await harness.client.post("/internal/conversions", json={"dokumentobjekt_id": str(message)},
                                       headers=harness.headers("conversion.convert"))).json()
@@ -140,12 +140,12 @@ def _pdf_with_embedded_png() -> bytes:
 
 
 async def test_pdf_embedded_files_become_own_documents_and_the_pdfa_is_made_without_them(  # type: ignore[no-untyped-def]
-    make_app, ghostscript_installed: None,
+    make_db_app, ghostscript_installed: None,
 ) -> None:
     import pikepdf
 
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False)
+    harness = await make_db_app(journal, convert_on_event=False)
     jp = uuid.uuid4()
     source = journal.add(jp, _pdf_with_embedded_png())
     await _journalfoer(harness, jp, datetime(2026, 11, 20, 15, tzinfo=UTC))

@@ -11,9 +11,9 @@ from fakes import FakeJournal
 from test_jobs import _journalfoer, latin1_text
 
 
-async def test_batch_run_now_by_api_twice_and_its_status(make_app, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+async def test_batch_run_now_by_api_twice_and_its_status(make_db_app, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False)
+    harness = await make_db_app(journal, convert_on_event=False)
     jp = uuid.uuid4()
     docs = [journal.add(jp, latin1_text(n)) for n in range(2)]
     await _journalfoer(harness, jp, datetime(2026, 11, 20, 15, tzinfo=UTC))
@@ -40,10 +40,10 @@ async def test_batch_run_now_by_api_twice_and_its_status(make_app, caplog: pytes
     assert morning["batch"] == {"j_date": "2026-11-20", "href": "/internal/batches/2026-11-20", "status": "done"}
 
 
-async def test_a_journalpost_reaching_j_after_the_batch_marks_it_stale(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_journalpost_reaching_j_after_the_batch_marks_it_stale(make_db_app) -> None:  # type: ignore[no-untyped-def]
     """Late to its own date (the J event came after the batch ended): the batch says so, and runs again."""
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False)
+    harness = await make_db_app(journal, convert_on_event=False)
     report = harness.headers("conversion.report")
     first, late = uuid.uuid4(), uuid.uuid4()
     journal.add(first, latin1_text(1))
@@ -63,9 +63,9 @@ async def test_a_journalpost_reaching_j_after_the_batch_marks_it_stale(make_app)
     assert (status["status"], status["runs"], status["journalposts_not_yet_listed"]) == ("done", 2, 0)
 
 
-async def test_a_journalpost_reaching_j_while_the_batch_runs_is_taken_before_it_ends(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_journalpost_reaching_j_while_the_batch_runs_is_taken_before_it_ends(make_db_app) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False)
+    harness = await make_db_app(journal, convert_on_event=False)
     first, during = uuid.uuid4(), uuid.uuid4()
     journal.add(first, latin1_text(1))
     journal.add(during, latin1_text(2))
@@ -85,8 +85,8 @@ async def test_a_journalpost_reaching_j_while_the_batch_runs_is_taken_before_it_
         "done", 1, 2, 0)
 
 
-async def test_batch_range_is_bounded_and_one_runs_at_a_time(make_app) -> None:  # type: ignore[no-untyped-def]
-    harness = await make_app(FakeJournal(), convert_on_event=False)
+async def test_batch_range_is_bounded_and_one_runs_at_a_time(make_db_app) -> None:  # type: ignore[no-untyped-def]
+    harness = await make_db_app(FakeJournal(), convert_on_event=False)
     convert = harness.headers("conversion.convert")
     for body in ({"from": "2026-11-20", "to": "2026-11-19"}, {"from": "2026-01-01", "to": "2026-03-01"}):
         refused = await harness.client.post("/internal/batches", json=body, headers=convert)

@@ -58,9 +58,9 @@ def _night(hour: int = 15) -> datetime:
     return datetime(2026, 11, 20, hour, tzinfo=UTC)
 
 
-async def test_nightly_batch_run_twice_converts_each_document_once(make_app, db_backend) -> None:  # type: ignore[no-untyped-def]
+async def test_nightly_batch_run_twice_converts_each_document_once(make_db_app) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False, database_url=db_backend.url)
+    harness = await make_db_app(journal, convert_on_event=False)
     posts = [uuid.uuid4() for _ in range(3)]
     docs = [journal.add(jp, latin1_text(i * 10 + k)) for i, jp in enumerate(posts) for k in range(2)]
     for jp in posts:
@@ -79,7 +79,7 @@ async def test_nightly_batch_run_twice_converts_each_document_once(make_app, db_
     assert types.count(ConversionDone.event_type) == 6
 
 
-async def test_crash_mid_batch_resumes_without_redoing(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_crash_mid_batch_resumes_without_redoing(make_db_app) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
 
     class HangsOnce:
@@ -99,7 +99,7 @@ async def test_crash_mid_batch_resumes_without_redoing(make_app) -> None:  # typ
             return OfficeResult(True, pages=1, kind="writer")
 
     engine = HangsOnce()
-    harness = await make_app(journal, convert_on_event=False, office=engine, workers=1, job_lease_s=0.5)
+    harness = await make_db_app(journal, convert_on_event=False, office=engine, workers=1, job_lease_s=0.5)
     import tempfile
     from pathlib import Path
 
@@ -138,11 +138,11 @@ def _tiny_pdfa() -> bytes:
     return out.getvalue()
 
 
-async def test_jobs_come_from_the_document_events_in_either_order(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_jobs_come_from_the_document_events_in_either_order(make_db_app) -> None:  # type: ignore[no-untyped-def]
     """One document told before its journalpost reached J, one after: both converted, the journal never
     asked for the journalpost's documents (the events carry what a job needs)."""
     journal = FakeJournal()
-    harness = await make_app(journal)
+    harness = await make_db_app(journal)
     jp = uuid.uuid4()
     doc = journal.add(jp, latin1_text(1))
     kept = journal.add(jp, corpus.png())
@@ -168,12 +168,12 @@ async def test_jobs_come_from_the_document_events_in_either_order(make_app) -> N
     assert (await _outbox_types(harness)).count(ConversionDone.event_type) == 2
 
 
-async def test_sweep_makes_the_job_two_concurrent_consumers_both_missed(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_sweep_makes_the_job_two_concurrent_consumers_both_missed(make_db_app) -> None:  # type: ignore[no-untyped-def]
     """The document and the J recorded in transactions that could not see each other: no job yet."""
     from arkiv5_conversion.service import record_document
 
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False)
+    harness = await make_db_app(journal, convert_on_event=False)
     jp = uuid.uuid4()
     doc = journal.add(jp, latin1_text(2))
     async with harness.service.database.unit_of_work() as session:
@@ -186,9 +186,9 @@ async def test_sweep_makes_the_job_two_concurrent_consumers_both_missed(make_app
     assert (job.dokumentobjekt_id, job.journalpost_id, job.status) == (doc, jp, "queued")
 
 
-async def test_on_demand_api_converts_once_and_reports_failures(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_on_demand_api_converts_once_and_reports_failures(make_db_app) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal)
+    harness = await make_db_app(journal)
     jp = uuid.uuid4()
     good = journal.add(jp, latin1_text(7))
     bad = journal.add(jp, corpus.encrypted_pdf())
@@ -227,9 +227,9 @@ async def test_on_demand_api_converts_once_and_reports_failures(make_app) -> Non
     assert 'arkiv5_conversion_duration_seconds_count{format="txt",service="conversion"}' in metrics
 
 
-async def test_rerun_failures(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_rerun_failures(make_db_app) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal)
+    harness = await make_db_app(journal)
     doc = journal.add(uuid.uuid4(), b"\x7fELF\x02\x01\x01" + b"\x00" * 200)
     headers = harness.headers("conversion.convert")
     first = (await harness.client.post("/internal/conversions", json={"dokumentobjekt_id": str(doc)}, headers=headers)).json()
@@ -244,8 +244,8 @@ async def test_rerun_failures(make_app) -> None:  # type: ignore[no-untyped-def]
     assert job["attempts"] == 2
 
 
-async def test_api_rejects_bad_input_and_missing_scope(make_app) -> None:  # type: ignore[no-untyped-def]
-    harness = await make_app(FakeJournal())
+async def test_api_rejects_bad_input_and_missing_scope(make_db_app) -> None:  # type: ignore[no-untyped-def]
+    harness = await make_db_app(FakeJournal())
     bad = await harness.client.post("/internal/conversions", json={"dokumentobjekt_id": "nope"},
                                     headers=harness.headers("conversion.convert"))
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
@@ -257,9 +257,9 @@ async def test_api_rejects_bad_input_and_missing_scope(make_app) -> None:  # typ
     assert await _jobs(harness) == []
 
 
-async def test_journal_down_requeues_instead_of_failing(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_journal_down_requeues_instead_of_failing(make_db_app) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False, retry_after_s=0)
+    harness = await make_db_app(journal, convert_on_event=False, retry_after_s=0)
     jp = uuid.uuid4()
     journal.add(jp, latin1_text(3))
     await _journalfoer(harness, jp, _night())

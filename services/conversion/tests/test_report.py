@@ -26,9 +26,9 @@ async def _fail_jobs(harness, journal: FakeJournal, count: int) -> float:  # typ
     return (time.perf_counter() - started) / count
 
 
-async def test_bookkeeping_per_failed_job_stays_flat_after_10000_failures_today(make_app, db_backend) -> None:  # type: ignore[no-untyped-def]
+async def test_bookkeeping_per_failed_job_stays_flat_after_10000_failures_today(make_db_app) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False, database_url=db_backend.url)
+    harness = await make_db_app(journal, convert_on_event=False)
     await _fail_jobs(harness, journal, 5)  # warm up (connections, imports)
     before = await _fail_jobs(harness, journal, 20)
 
@@ -52,9 +52,9 @@ async def test_bookkeeping_per_failed_job_stays_flat_after_10000_failures_today(
     assert float(gauge.rsplit(" ", 1)[1]) == report["failed"]  # the gauge is this morning's count
 
 
-async def test_report_counts_everything_and_lists_a_bounded_page(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_report_counts_everything_and_lists_a_bounded_page(make_db_app) -> None:  # type: ignore[no-untyped-def]
     journal = FakeJournal()
-    harness = await make_app(journal, convert_on_event=False)
+    harness = await make_db_app(journal, convert_on_event=False)
     await _fail_jobs(harness, journal, 3)
     day = _report_day_for_now(harness)
     report = (await harness.client.get(f"/internal/reports/morning?date={day}",
@@ -63,8 +63,8 @@ async def test_report_counts_everything_and_lists_a_bounded_page(make_app) -> No
     assert {f["reason_code"] for f in report["failures"]} == {"unsupported-format"}
 
 
-async def test_report_for_an_impossible_morning_is_refused_not_a_crash(make_app) -> None:  # type: ignore[no-untyped-def]
-    harness = await make_app(FakeJournal(), convert_on_event=False)
+async def test_report_for_an_impossible_morning_is_refused_not_a_crash(make_db_app) -> None:  # type: ignore[no-untyped-def]
+    harness = await make_db_app(FakeJournal(), convert_on_event=False)
     for day in ("0001-01-01", "9999-12-31"):
         answer = await harness.client.get(f"/internal/reports/morning?date={day}",
                                           headers=harness.headers("conversion.report"))

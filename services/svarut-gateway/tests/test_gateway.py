@@ -9,6 +9,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -98,8 +99,9 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness(tmp_path)
+async def harness(tmp_path: Path, db_backend: Any) -> AsyncIterator[Harness]:
+    """On SQLite and on PostgreSQL (the root `db_backend` fixture): the gateway's state is its database."""
+    h = Harness(tmp_path, database_url=db_backend.url)
     await h.app.state.runtime.start()
     try:
         yield h

@@ -7,6 +7,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +23,8 @@ READ = "svarut-gateway.read"
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[tuple[Harness, httpx.AsyncClient, TestTokenIssuer]]:
-    harness = Harness(tmp_path)
+async def api(tmp_path: Path, db_backend: Any) -> AsyncIterator[tuple[Harness, httpx.AsyncClient, TestTokenIssuer]]:
+    harness = Harness(tmp_path, database_url=db_backend.url)
     issuer = TestTokenIssuer()
     harness.app.state.token_verifier = issuer.verifier("svarut-gateway")
     await harness.app.state.runtime.start()
