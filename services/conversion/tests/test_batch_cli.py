@@ -36,7 +36,7 @@ async def test_batch_run_by_command_line_logs_its_progress_and_prints_where_it_e
     jp = uuid.uuid4()
     docs = [journal.add(jp, latin1_text(n)) for n in range(5)]
     await _journalfoer(harness, jp, J_AT)
-    caplog.set_level(logging.INFO, logger="arkiv5_conversion.service")
+    caplog.set_level(logging.INFO, logger="arkiv5_conversion.batches")
 
     out = io.StringIO()
     assert await run_command(_args("run", "--date", J_DATE), harness.app, out) == 0

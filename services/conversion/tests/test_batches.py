@@ -22,7 +22,7 @@ async def test_batch_run_now_by_api_twice_and_its_status(make_db_app, caplog: py
     before = (await harness.client.get("/internal/batches/2026-11-20", headers=report)).json()
     assert before["status"] == "not-started" and before["journalposts_not_yet_listed"] == 1
 
-    caplog.set_level(logging.INFO, logger="arkiv5_conversion.service")
+    caplog.set_level(logging.INFO, logger="arkiv5_conversion.batches")
     for run in (1, 2):
         started = await harness.client.post("/internal/batches", json={"from": "2026-11-20"}, headers=convert)
         assert started.status_code == 202, started.text

@@ -15,9 +15,9 @@ from arkiv5_contracts.codelists import Journalposttype, Journalstatus
 from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.journal import JournalpostStatusChanged
+from arkiv5_conversion.consumers import record_journalfoert
 from arkiv5_conversion.engine.listeners import OfficeResult
 from arkiv5_conversion.models import ConversionJob, JournalfoertJournalpost
-from arkiv5_conversion.service import record_journalfoert
 from arkiv5_kit.messaging import outbox_table
 from arkiv5_kit.transport.base import OutgoingMessage
 
@@ -170,7 +170,7 @@ async def test_jobs_come_from_the_document_events_in_either_order(make_db_app) -
 
 async def test_sweep_makes_the_job_two_concurrent_consumers_both_missed(make_db_app) -> None:  # type: ignore[no-untyped-def]
     """The document and the J recorded in transactions that could not see each other: no job yet."""
-    from arkiv5_conversion.service import record_document
+    from arkiv5_conversion.consumers import record_document
 
     journal = FakeJournal()
     harness = await make_db_app(journal, convert_on_event=False)

@@ -15,6 +15,7 @@ from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
+from .consumers import dokument_added_handler, journalfoert_handlers
 from .engine import ghostscript
 from .engine.listeners import ListenerPool, libreoffice_available
 from .engine.verapdf import VeraPdf, default_classpath, verapdf_available
@@ -22,7 +23,7 @@ from .journal_client import HttpJournalClient, JournalClient
 from .metrics import ENGINE_AVAILABLE
 from .pipeline import Converter, OfficeEngine
 from .policy import load_policy
-from .service import ConversionService, dokument_added_handler, journalfoert_handlers
+from .service import ConversionService
 from .settings import ConversionSettings
 from .validate import BasicPdfaValidator, UnavailableValidator, Validator, VeraPdfValidator
 
