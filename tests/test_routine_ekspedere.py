@@ -37,6 +37,14 @@ def _pdf(text: str) -> bytes:
     return out.getvalue()
 
 
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (30, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
 async def _until(send: Callable[[], Awaitable[httpx.Response]], expected: int, what: str) -> httpx.Response:
     """A person's first call may come before the seed's rights reached the journal's read model."""
 
@@ -79,6 +87,11 @@ async def test_ekspedere_twice_concurrently_and_again_after_a_correction_deliver
     uploaded = await s.journal("POST", f"/journalposter/{jp}/dokumenter", saksbehandler, params={
         "tittel": "Vedtak", "filnavn": "vedtak.pdf"}, content=_pdf("Vedtak"), headers={"Content-Type": "application/pdf"})
     assert uploaded.status_code == 201, uploaded.text
+    # A map as PNG: the archive keeps it as it is (an approved format), the letter needs a PDF.
+    attached = await s.journal("POST", f"/journalposter/{jp}/dokumenter", saksbehandler, params={
+        "tittel": "Kart", "filnavn": "kart.png", "tilknyttetRegistreringSom": "V"}, content=_png(),
+        headers={"Content-Type": "image/png"})
+    assert attached.status_code == 201, attached.text
     await _until(lambda: s.journal("POST", f"/journalposter/{jp}/journalstatus", saksbehandler,
                                    json={"journalstatus": "F"}), 200, "the handler's rights")
     too_early = await s.journal("POST", f"/journalposter/{jp}/ekspedere", leder)
@@ -126,3 +139,7 @@ async def test_ekspedere_twice_concurrently_and_again_after_a_correction_deliver
     assert len(items) == 2
     deliveries = (await s.simulator("/_simulator/deliveries"))["deliveries"]
     assert sorted(deliveries.values()) == [1, 1], deliveries
+    # Each letter carries both documents as PDF: the PNG as a copy made for sending.
+    for item in items:
+        assert [(d["filnavn"], d["mimeType"]) for d in item["documents"]] == [
+            ("vedtak.pdf", "application/pdf"), ("kart.png.pdf", "application/pdf")], item["documents"]

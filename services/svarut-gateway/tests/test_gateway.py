@@ -165,6 +165,21 @@ async def test_documents_without_an_archival_pdf_are_converted_on_demand(harness
     assert list(harness.conversion.converted) == [docx.dokumentobjekt_id]
 
 
+async def test_a_document_kept_as_it_is_goes_as_a_pdf_made_for_sending(harness: Harness) -> None:
+    """A PNG is its own archival variant (no archival PDF): the letter carries a sending copy."""
+    event, material = await harness.dispatch([person(postadresse=address())], documents=2)
+    scan = material.documents[1]  # type: ignore[attr-defined]
+    scan.media_type, scan.filnavn = "image/png", "Skanna vedlegg.png"
+    harness.journal.content[scan.dokumentobjekt_id] = b"\x89PNG\r\n\x1a\n not a pdf"
+    harness.conversion.kept.add(scan.dokumentobjekt_id)
+    events = await harness.run(event)
+    assert any(isinstance(e, DispatchAccepted) for e in events)
+    assert harness.conversion.sending_copies == [scan.dokumentobjekt_id]
+    [sent] = harness.sim.forsendelser.values()
+    assert [(d["filnavn"], d["mimeType"]) for d in sent.record["documents"]] == [
+        ("Vedtak.pdf", "application/pdf"), ("Skanna vedlegg.png.pdf", "application/pdf")]
+
+
 async def test_screened_letter_to_a_person_is_encrypted_at_the_highest_level(harness: Harness) -> None:
     event, _ = await harness.dispatch([person(fodselsnummer=make_fnr(RNG))], skjermet=True)
     events = await harness.run(event)

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlmodel import col
 
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
-from arkiv5_kit.errors import NotFound
+from arkiv5_kit.errors import NotFound, Unprocessable
 
 from .journal_client import FiledAttachment, JournalUnavailable, SourceMissing
 from .metrics import DURATION, FAILURES, JOBS
@@ -57,6 +57,12 @@ class JobView:
             "reason_code": j.reason_code, "reason": j.reason,
             "created_at": iso(j.created_at), "finished_at": iso(j.finished_at),
         }
+
+
+class NotConvertible(Unprocessable):
+    """A document that cannot be made into a PDF (its `reason_code` says why)."""
+
+    slug, title = "not-convertible", "The document cannot be made into a PDF"
 
 
 class JobEngine(MorningReport):
@@ -273,6 +279,28 @@ class JobEngine(MorningReport):
         elif not wait:
             self.wake()
         return job, created
+
+    async def sending_copy(self, dokumentobjekt_id: UUID) -> bytes:
+        """A PDF of the document to send (SvarUt's letters), the formats kept as they are included.
+
+        Made now and not filed: the archive keeps the document (and its archival variant), the
+        letter carries this copy. Raises NotConvertible with the reason code when it cannot be made.
+        """
+        data = await self.journal.download(dokumentobjekt_id)
+        workdir = Path(tempfile.mkdtemp(prefix="arkiv5-send-", dir=self.settings.work_dir))
+        try:
+            result = await self.converter.sending_pdf(data, workdir)
+            output = result.output
+            if output is None:
+                FAILURES.labels(SERVICE, result.code or "unknown").inc()
+                log.warning("sending copy failed", extra={"dokumentobjekt_id": str(dokumentobjekt_id),
+                                                          "reason_code": result.code})
+                raise NotConvertible(result.reason or "the document could not be made into a PDF",
+                                     reason_code=result.code)
+            log.info("sending copy made", extra={"dokumentobjekt_id": str(dokumentobjekt_id), "format": result.format})
+            return data if output.kept or output.path is None else output.path.read_bytes()
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     async def _wait_for(self, job_id: UUID) -> ConversionJob:
         deadline = time.monotonic() + self.settings.job_timeout_s + 30

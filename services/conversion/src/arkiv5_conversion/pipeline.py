@@ -121,6 +121,32 @@ class Converter:
         except OSError as exc:
             return failed(ident, "converter-error", f"the converter could not run ({type(exc).__name__})")
 
+    async def sending_pdf(self, data: bytes, workdir: Path) -> Result:
+        """A PDF copy for sending (SvarUt takes PDF only) of any document, the kept ones included.
+
+        A format the policy keeps as it is (an image, UTF-8 text or XML) is its own archival
+        variant, so it has no PDF; this renders one: an image losslessly to PDF/A, text through
+        LibreOffice Writer. Nothing is filed: the copy is what was sent, the archive keeps the
+        original. Every other format is converted as for the archive.
+        """
+        workdir.mkdir(parents=True, exist_ok=True)
+        if len(data) > self.settings.max_input_mb * 1024 * 1024:
+            return failed(None, "too-large", f"the file is larger than {self.settings.max_input_mb} MB")
+        ident = await asyncio.to_thread(identify, data)
+        rule = self.policy.rule(ident.format)
+        if ident.encrypted or rule is None or rule.action not in ("keep", "utf8"):
+            return await self.convert(data, workdir)
+        if rule.action == "keep":
+            return await self._image_pdfa(data, ident, rule, workdir, 0)
+        decoded = textcodec.decode(data)
+        if decoded is None:
+            return failed(ident, "unknown-charset", UNKNOWN_CHARSET)
+        writer = FormatRule(action="libreoffice", kind="writer")
+        result = await self._office(decoded.text.encode("utf-8"), Identification("txt", ident.puid, ident.media_type),
+                                    writer, workdir, 0, import_filter="Text (encoded)", filter_options="UTF8,LF,,,")
+        result.format, result.source_puid, result.source_media_type = ident.label, ident.puid, ident.media_type
+        return result
+
     # -- office documents -----------------------------------------------------------------
 
     def _zip_problem(self, data: bytes) -> tuple[str, str] | None:

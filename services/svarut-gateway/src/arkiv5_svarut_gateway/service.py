@@ -358,13 +358,15 @@ class Gateway:
             source = ref.archival_pdf_dokumentobjekt_id
             if source is None and ref.media_type == PDF:
                 source = ref.dokumentobjekt_id
-            if source is None:
-                try:
+            try:
+                if source is None:
                     source = await self.conversion.convert(ref.dokumentobjekt_id)
-                except ConversionFailed:
-                    return Refusal("conversion-failed",
-                                   "A document could not be converted to PDF; attach it as PDF and send again.")
-            content = await self.journal.download(source)
+                # A format kept as it is (an image, text) has no archival PDF: a copy made for sending.
+                content = await (self.journal.download(source) if source is not None
+                                 else self.conversion.sending_copy(ref.dokumentobjekt_id))
+            except ConversionFailed:
+                return Refusal("conversion-failed",
+                               "A document could not be converted to PDF; attach it as PDF and send again.")
             if (problem := check_pdf(content)) is not None:
                 return problem
             documents.append(Document(name, content, PDF))

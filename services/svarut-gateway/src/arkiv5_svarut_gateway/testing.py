@@ -67,16 +67,27 @@ class FakeJournal:
 class FakeConversion:
     """Converts by storing a PDF in the fake journal under a new dokumentobjekt id."""
 
-    def __init__(self, journal: FakeJournal, *, unconvertible: set[UUID] | None = None) -> None:
+    def __init__(self, journal: FakeJournal, *, unconvertible: set[UUID] | None = None,
+                 kept: set[UUID] | None = None) -> None:
         self.journal = journal
         self.unconvertible = unconvertible or set()
+        self.kept = kept or set()  # formats the policy keeps as they are: no archival PDF
         self.converted: dict[UUID, UUID] = {}
+        self.sending_copies: list[UUID] = []
 
-    async def convert(self, dokumentobjekt_id: UUID) -> UUID:
+    async def convert(self, dokumentobjekt_id: UUID) -> UUID | None:
         if dokumentobjekt_id in self.unconvertible:
             raise ConversionFailed("cannot convert")
+        if dokumentobjekt_id in self.kept:
+            return None
         if dokumentobjekt_id not in self.converted:
             archival = uuid.uuid4()
             self.journal.content[archival] = minimal_pdf("Konvertert")
             self.converted[dokumentobjekt_id] = archival
         return self.converted[dokumentobjekt_id]
+
+    async def sending_copy(self, dokumentobjekt_id: UUID) -> bytes:
+        if dokumentobjekt_id in self.unconvertible:
+            raise ConversionFailed("cannot convert")
+        self.sending_copies.append(dokumentobjekt_id)
+        return minimal_pdf("Sendekopi")

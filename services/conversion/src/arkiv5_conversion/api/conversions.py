@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from arkiv5_kit.auth import Principal, require_scopes
@@ -70,6 +70,30 @@ async def convert(
         raise JournalUnreachable("The journal did not answer; nothing was changed. Try again later.") from None
     status = 202 if job.status in ("queued", "running") else (201 if created else 200)
     return JSONResponse(JobView(job).as_dict(), status_code=status)
+
+
+class SendingCopyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dokumentobjekt_id: UUID = Field(description="The document to send (its production dokumentobjekt)")
+
+
+@router.post(
+    "/conversions/sending-copy", summary="A PDF of a document to send, kept formats included (not filed)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                     "description": "The PDF"}},
+)
+async def sending_copy(
+    body: SendingCopyRequest, request: Request, _: Annotated[Principal, Depends(require_scopes(CONVERT))],
+) -> Response:
+    try:
+        pdf = await _service(request).sending_copy(body.dokumentobjekt_id)
+    except SourceMissing:
+        raise NotFound("The journal has no dokumentobjekt with that id.") from None
+    except JournalUnavailable:
+        raise JournalUnreachable("The journal did not answer; nothing was changed. Try again later.") from None
+    return Response(pdf, media_type="application/pdf")
 
 
 @router.get("/conversions/{job_id}", summary="One conversion job")
