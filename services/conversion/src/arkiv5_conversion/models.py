@@ -51,7 +51,8 @@ class KnownDokument(ConversionTable, table=True):
     sha256: str = Field(max_length=64, description="Of the newest version told")
     size: int = Field(sa_type=BigInteger)
     media_type: str = Field(max_length=255)
-    added_at: datetime = Field(sa_column=_ts(False))
+    # The worker's sweep reads the last hour's rows every poll: indexed, so it stays flat.
+    added_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
 
 
 class ConversionJob(ConversionTable, table=True):

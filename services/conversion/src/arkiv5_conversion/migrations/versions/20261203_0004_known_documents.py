@@ -25,8 +25,10 @@ def upgrade() -> None:
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_conversion_dokument_journalpost_id", "conversion_dokument", ["journalpost_id"])
+    op.create_index("ix_conversion_dokument_added_at", "conversion_dokument", ["added_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_conversion_dokument_added_at", table_name="conversion_dokument")
     op.drop_index("ix_conversion_dokument_journalpost_id", table_name="conversion_dokument")
     op.drop_table("conversion_dokument")
