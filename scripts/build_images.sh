@@ -12,7 +12,7 @@
 # to deb.debian.org and PyPI. The conversion image (LibreOffice, Java, veraPDF) also needs
 # Maven Central and is the largest by far.
 #
-#   bash scripts/build_images.sh                       # journal access svarut-gateway conversion
+#   bash scripts/build_images.sh                       # journal access svarut-gateway intake conversion
 #   bash scripts/build_images.sh journal access        # only these
 #   REBUILD_BASE=1 bash scripts/build_images.sh        # make the base again (security updates)
 #
@@ -40,7 +40,7 @@ DOCKERFILE=deploy/docker/Dockerfile
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    targets=(journal access svarut-gateway conversion)
+    targets=(journal access svarut-gateway intake conversion)
 fi
 
 red() { printf '\033[31m%s\033[0m\n' "$*" >&2; }

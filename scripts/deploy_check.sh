@@ -134,10 +134,11 @@ from arkiv5_journal.settings import JournalSettings
 from arkiv5_access.settings import AccessSettings
 from arkiv5_conversion.settings import ConversionSettings
 from arkiv5_svarut_gateway.settings import SvarutGatewaySettings
+from arkiv5_intake.settings import IntakeSettings
 common = set(ServiceSettings.model_fields)
 json.dump({cls.model_config["env_prefix"]: {"common": sorted(set(cls.model_fields) & common),
                                             "own": sorted(set(cls.model_fields) - common)}
-           for cls in (JournalSettings, AccessSettings, ConversionSettings, SvarutGatewaySettings)}, sys.stdout)
+           for cls in (JournalSettings, AccessSettings, ConversionSettings, SvarutGatewaySettings, IntakeSettings)}, sys.stdout)
 ' >"$WORK/settings.json" || die "cannot read the services' settings"
 "$PY" deploy/tools/deploytool.py settings-documented "$WORK/settings.json" docs/operations.md \
     || die "docs/operations.md misses settings"
@@ -158,7 +159,7 @@ for _ in $(seq 1 120); do
     sleep 0.5
 done
 [ "$ready" = 1 ] || { tail -n 40 "$WORK/suite.log" >&2; die "the suite did not become ready on $BASE"; }
-services=(journal access conversion svarut-gateway)
+services=(journal access conversion svarut-gateway intake)
 for svc in "${services[@]}"; do
     # Some traffic first, so that the HTTP histogram has series (a 200 and a 404).
     curl -fsS "$BASE/$svc/openapi.json" >/dev/null || die "$svc: no openapi.json"

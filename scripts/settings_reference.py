@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 
 from arkiv5_access.settings import AccessSettings
 from arkiv5_conversion.settings import ConversionSettings
+from arkiv5_intake.settings import IntakeSettings
 from arkiv5_journal.settings import JournalSettings
 from arkiv5_kit.settings import ServiceSettings
 from arkiv5_svarut_gateway.settings import SvarutGatewaySettings
@@ -45,7 +46,7 @@ def default_text(name: str, field: FieldInfo) -> str:
 def rows() -> list[str]:
     common = set(ServiceSettings.model_fields)
     lines = ["| setting | service | type; default | meaning |", "|---|---|---|---|"]
-    for cls in (JournalSettings, AccessSettings, ConversionSettings, SvarutGatewaySettings):
+    for cls in (JournalSettings, AccessSettings, ConversionSettings, SvarutGatewaySettings, IntakeSettings):
         prefix = cls.model_config["env_prefix"]
         for name, field in sorted(cls.model_fields.items()):
             if name in common:

@@ -8,3 +8,5 @@ CREATE ROLE conversion LOGIN PASSWORD 'conversion-dev';
 CREATE DATABASE conversion OWNER conversion;
 CREATE ROLE svarut_gateway LOGIN PASSWORD 'svarut_gateway-dev';
 CREATE DATABASE svarut_gateway OWNER svarut_gateway;
+CREATE ROLE intake LOGIN PASSWORD 'intake-dev';
+CREATE DATABASE intake OWNER intake;

@@ -34,7 +34,7 @@ DASHBOARDS = BASE / "monitoring" / "dashboards"
 TOPICS_FILE = BASE / "kafka" / "topics.yaml"
 COMPOSE = DEPLOY / "compose.yaml"
 
-SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
+SERVICES = ["journal", "access", "conversion", "svarut-gateway", "intake"]
 
 
 def fail(message: str) -> None:
@@ -257,10 +257,10 @@ def service_board(service: str) -> Board:
 
 
 def overview_board() -> Board:
-    b = Board("arkiv5-overview", "Arkiv5 / overview", "All four services at a glance; click through to each service.")
-    sel = 'service=~"journal|access|conversion|svarut-gateway"'
+    b = Board("arkiv5-overview", "Arkiv5 / overview", "All five services at a glance; click through to each service.")
+    sel = 'service=~"journal|access|conversion|svarut-gateway|intake"'
     b.row("Health")
-    b.panel("Targets up", [('sum by (job) (up{job=~"journal|access|conversion|svarut-gateway"})', "{{job}}")],
+    b.panel("Targets up", [('sum by (job) (up{job=~"journal|access|conversion|svarut-gateway|intake"})', "{{job}}")],
             kind="stat", width=12)
     b.panel("Firing alerts", [('sum by (alertname) (ALERTS{alertname=~"Arkiv5.*",alertstate="firing"})',
                                "{{alertname}}")], kind="stat", width=12)
@@ -402,7 +402,7 @@ def crds(files: list[str]) -> None:
 # --- wiring ------------------------------------------------------------------------------------
 
 PREFIXES = {"journal": "JOURNAL_", "access": "ACCESS_", "conversion": "CONVERSION_",
-            "svarut-gateway": "SVARUT_GATEWAY_"}
+            "svarut-gateway": "SVARUT_GATEWAY_", "intake": "INTAKE_"}
 DEFAULT_ISSUER = "https://access.arkiv5.local"  # AccessSettings.issuer's default
 
 
@@ -413,7 +413,7 @@ def wiring(where: str, env: dict[str, dict[str, str]], access_url: str) -> None:
     problems = []
     access = env.get("access", {})
     issuer = access.get("ACCESS_ISSUER", DEFAULT_ISSUER)
-    for svc in ("journal", "conversion", "svarut-gateway"):
+    for svc in ("journal", "conversion", "svarut-gateway", "intake"):
         p, e = PREFIXES[svc], env.get(svc, {})
         if e.get(f"{p}TOKEN_ISSUER") != issuer:
             problems.append(f"{p}TOKEN_ISSUER={e.get(f'{p}TOKEN_ISSUER')!r} but ACCESS_ISSUER={issuer!r}")
@@ -429,6 +429,8 @@ def wiring(where: str, env: dict[str, dict[str, str]], access_url: str) -> None:
     for key, target in (("JOURNAL_BASE_URL", "journal"), ("CONVERSION_BASE_URL", "conversion")):
         if not gateway.get(f"SVARUT_GATEWAY_{key}", "").startswith(f"http://{target}:"):
             problems.append(f"SVARUT_GATEWAY_{key} does not point at {target}")
+    if not env.get("intake", {}).get("INTAKE_JOURNAL_BASE_URL", "").startswith("http://journal:"):
+        problems.append("INTAKE_JOURNAL_BASE_URL does not point at the journal")
     production = access.get("ACCESS_ENVIRONMENT", "development") == "production"
     for key in ("ACCESS_SEED_DEMO", "ACCESS_PASSWORD_GRANT_ENABLED"):
         if production and str(access.get(key, "false")).lower() == "true":
@@ -454,20 +456,29 @@ def rendered_wiring(file: str, docs: list[dict]) -> None:
     print(f"{file}: services wired consistently (issuer {env['access'].get('ACCESS_ISSUER', DEFAULT_ISSUER)})")
 
 
+SINGLE_INSTANCE = {
+    # one sender per database (docs/svarut-gateway.md, "Never twice, never lost")
+    "svarut-gateway": "one sender per database",
+    # one mailbox poller (base/intake/deployment.yaml)
+    "intake": "one mailbox poller",
+}
+
+
 def single_sender(file: str, docs: list[dict]) -> None:
-    """The gateway runs as exactly one pod, also during a rollout (docs/svarut-gateway.md)."""
-    gateway = [d for d in docs if d.get("kind") == "Deployment" and d["metadata"]["name"] == "svarut-gateway"]
-    if len(gateway) != 1:
-        fail(f"{file}: expected one svarut-gateway Deployment, found {len(gateway)}")
-    spec = gateway[0]["spec"]
-    if spec.get("replicas") != 1:
-        fail(f"{file}: svarut-gateway has replicas={spec.get('replicas')}; one sender per database")
-    if (spec.get("strategy") or {}).get("type") != "Recreate":
-        fail(f"{file}: svarut-gateway must roll out with strategy Recreate (never two senders at once)")
-    for d in docs:
-        if d.get("kind") == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] == "svarut-gateway":
-            fail(f"{file}: an HPA scales svarut-gateway; it must stay at one replica")
-    print(f"{file}: svarut-gateway is a single sender (1 replica, Recreate, no HPA)")
+    """The gateway and intake run as exactly one pod each, also during a rollout."""
+    for name, why in SINGLE_INSTANCE.items():
+        found = [d for d in docs if d.get("kind") == "Deployment" and d["metadata"]["name"] == name]
+        if len(found) != 1:
+            fail(f"{file}: expected one {name} Deployment, found {len(found)}")
+        spec = found[0]["spec"]
+        if spec.get("replicas") != 1:
+            fail(f"{file}: {name} has replicas={spec.get('replicas')}; {why}")
+        if (spec.get("strategy") or {}).get("type") != "Recreate":
+            fail(f"{file}: {name} must roll out with strategy Recreate (never two at once: {why})")
+        for d in docs:
+            if d.get("kind") == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] == name:
+                fail(f"{file}: an HPA scales {name}; it must stay at one replica ({why})")
+        print(f"{file}: {name} is single ({why}: 1 replica, Recreate, no HPA)")
 
 
 def data_services(file: str, docs: list[dict]) -> None:
