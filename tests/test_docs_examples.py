@@ -32,6 +32,9 @@ from project import ROOT
 
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SESSION_TIMEOUT_S = 300
+# docs/operations.md activates a new signing key after the publish-ahead time; the suite here
+# publishes 2 s ahead instead of 60 (the block sleeps what the setting says).
+SETTINGS = {"ACCESS_SIGNING_KEY_PUBLISH_AHEAD_S": "2"}
 
 # An HTTP error fails the command, as a reader would notice it; a command that prints the
 # status itself (the docs show a refusal that way) is left as written.
@@ -60,7 +63,7 @@ def docs_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         process = subprocess.Popen(
             [sys.executable, "-m", "arkiv5_suite.cli", "run", "--host", "127.0.0.1", "--port", str(port),
              "--var-dir", str(folder / "var")],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **SETTINGS},
         )
         try:
             for service in ("access", "journal", "conversion", "svarut-gateway", "intake"):
@@ -97,7 +100,7 @@ def expected_in(block: Block) -> list[str]:
 def run_session(path: Path, base: str, folder: Path) -> tuple[list[Outcome], str]:
     blocks = _documented(path)
     script = session_script(blocks, base, PRELUDE)
-    env = {**os.environ, "UV_PROJECT": str(ROOT), "UV_FROZEN": "1"}
+    env = {**os.environ, **SETTINGS, "UV_PROJECT": str(ROOT), "UV_FROZEN": "1"}
     result = subprocess.run(["bash", "-c", script], cwd=folder, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, timeout=SESSION_TIMEOUT_S, check=False)
     return outcomes(blocks, result.stdout), result.stdout
