@@ -42,9 +42,17 @@ SETTINGS = {"ACCESS_SIGNING_KEY_PUBLISH_AHEAD_S": "2"}
 PRELUDE = """\
 curl() {
   case " $* " in
-    *http_code*) command curl "$@" ;;
-    *) command curl --fail-with-body "$@" ;;
+    *http_code*) command curl "$@"; return ;;
   esac
+  local body rc=0
+  body=$(mktemp)
+  command curl --fail-with-body "$@" > "$body" || rc=$?
+  cat "$body"
+  if [ "$rc" -ne 0 ]; then
+    printf '\\ncurl failed (exit %s), the answer: %s\\n' "$rc" "$(head -c 2000 "$body")" >&2
+  fi
+  rm -f "$body"
+  return "$rc"
 }
 """
 
