@@ -22,20 +22,18 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from docs_blocks import Block, Outcome, outcomes, session_script, shell_blocks
 
-from processes import CLEAN_EXIT, free_port, wait_until_up
+from processes import CLEAN_EXIT, free_port, get, wait_until_up
 from project import ROOT
 
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SESSION_TIMEOUT_S = 300
-# docs/operations.md activates a new signing key after the publish-ahead time; the suite here
-# publishes 2 s ahead instead of 60 (the block sleeps what the setting says).
-SETTINGS = {"ACCESS_SIGNING_KEY_PUBLISH_AHEAD_S": "2"}
 
 # An HTTP error fails the command, as a reader would notice it; a command that prints the
 # status itself (the docs show a refusal that way) is left as written.
@@ -57,6 +55,24 @@ curl() {
 """
 
 
+SERVICES = ("access", "journal", "conversion", "svarut-gateway", "intake")
+BACKLOG = re.compile(r"^arkiv5_(?:outbox_backlog|consumer_lag)\{[^}]*\} (\S+)$", re.M)
+
+
+def wait_until_settled(base: str, timeout_s: float = 90) -> None:
+    """Until every outbox is empty and every consumer has caught up — the journal's read model
+    of the demo's rights included — as they are by the time a person has read the page."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        scrapes = {service: get(f"{base}/{service}/metrics")[1] for service in SERVICES}
+        values = [float(v) for text in scrapes.values() for v in BACKLOG.findall(text)]
+        read_model = 'consumer="access-read-model"' in scrapes["journal"]
+        if read_model and values and not any(values):
+            return
+        assert time.monotonic() < deadline, f"the suite did not settle: {values}"
+        time.sleep(0.5)
+
+
 def _documented(path: Path) -> list[Block]:
     return shell_blocks(path)
 
@@ -72,10 +88,10 @@ def docs_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         process = subprocess.Popen(
             [sys.executable, "-m", "arkiv5_suite.cli", "run", "--host", "127.0.0.1", "--port", str(port),
              "--var-dir", str(folder / "var")],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **SETTINGS},
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
-            for service in ("access", "journal", "conversion", "svarut-gateway", "intake"):
+            for service in SERVICES:
                 wait_until_up(f"{base}/{service}/healthz/ready", process, timeout_s=120)
             yield base, folder
         finally:
@@ -112,7 +128,7 @@ def expected_in(block: Block) -> list[str]:
 def run_session(path: Path, base: str, folder: Path) -> tuple[list[Outcome], str]:
     blocks = _documented(path)
     script = session_script(blocks, base, PRELUDE)
-    env = {**os.environ, **SETTINGS, "UV_PROJECT": str(ROOT), "UV_FROZEN": "1"}
+    env = {**os.environ, "UV_PROJECT": str(ROOT), "UV_FROZEN": "1"}
     result = subprocess.run(["bash", "-c", script], cwd=folder, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, timeout=SESSION_TIMEOUT_S, check=False)
     return outcomes(blocks, result.stdout), result.stdout
@@ -121,6 +137,7 @@ def run_session(path: Path, base: str, folder: Path) -> tuple[list[Outcome], str
 @pytest.mark.parametrize("path", [p for p in DOC_FILES if _documented(p)], ids=lambda p: p.name)
 def test_the_docs_shell_blocks_run(path: Path, docs_suite: tuple[str, Path]) -> None:
     base, folder = docs_suite
+    wait_until_settled(base)
     results, output = run_session(path, base, folder)
     for outcome in results:
         where = f"{path.relative_to(ROOT)}:{outcome.block.line}"
