@@ -8,7 +8,9 @@ bash session (`set -euo pipefail`), so what an earlier block sets (`TOKEN=…`, 
 there for the later ones; the docs' `127.0.0.1:8000` (or `localhost:8000`) is the only thing
 replaced, by the suite's address. The session runs in a folder of its own, as the project
 folder would be: `docs/` is there (the sample files in `docs/examples/`), the suite's data is
-in `var/`, and `uv run` finds the project. `curl` answers an HTTP error with a failure
+in `var/`, and `uv run` finds the project. Two sessions run at a time, the file that waits
+(operations.md sleeps out a signing key's publish-ahead minute) first, so that the others run
+while it waits. `curl` answers an HTTP error with a failure
 (`--fail-with-body`) unless the command prints the status itself (`-w '%{http_code}'`), so a
 401 cannot pass as an exit 0. Where a block shows an answer in a `# ->` comment, the keys
 it names (or the line's text, when it is no JSON: a status code, a word) must be in what the
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -134,11 +137,22 @@ def run_session(path: Path, base: str, folder: Path) -> tuple[list[Outcome], str
     return outcomes(blocks, result.stdout), result.stdout
 
 
-@pytest.mark.parametrize("path", [p for p in DOC_FILES if _documented(p)], ids=lambda p: p.name)
-def test_the_docs_shell_blocks_run(path: Path, docs_suite: tuple[str, Path]) -> None:
+RUNNABLE_FILES = [p for p in DOC_FILES if _documented(p)]
+
+
+@pytest.fixture(scope="module")
+def docs_sessions(docs_suite: tuple[str, Path]) -> Iterator[dict[Path, Future[tuple[list[Outcome], str]]]]:
+    """Every file's session, two at a time on the one suite, the ones that sleep first."""
     base, folder = docs_suite
     wait_until_settled(base)
-    results, output = run_session(path, base, folder)
+    order = sorted(RUNNABLE_FILES, key=lambda p: "sleep " not in p.read_text(encoding="utf-8"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {path: pool.submit(run_session, path, base, folder) for path in order}
+
+
+@pytest.mark.parametrize("path", RUNNABLE_FILES, ids=lambda p: p.name)
+def test_the_docs_shell_blocks_run(path: Path, docs_sessions: dict[Path, Future[tuple[list[Outcome], str]]]) -> None:
+    results, output = docs_sessions[path].result()
     for outcome in results:
         where = f"{path.relative_to(ROOT)}:{outcome.block.line}"
         assert outcome.ran, f"{where} did not run (an earlier block stopped the session):\n{output[-3000:]}"
