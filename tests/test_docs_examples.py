@@ -35,7 +35,8 @@ from docs_blocks import Block, Outcome, outcomes, session_script, shell_blocks
 from processes import CLEAN_EXIT, free_port, get, wait_until_up
 from project import ROOT
 
-DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# The decisions (docs/adr) hold no shell block today; one added there is run like the others.
+DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs" / "adr").glob("*.md"))]
 SESSION_TIMEOUT_S = 300
 
 # An HTTP error fails the command, as a reader would notice it; a command that prints the
