@@ -9,6 +9,9 @@ before we get here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -22,13 +25,37 @@ from arkiv5_contracts.envelope import Envelope
 from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
 from arkiv5_contracts.policy import Action, Decision, Principal, Resource, ResourceKind, Role, decide
 from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.clock import SYSTEM_CLOCK, Clock
 from arkiv5_kit.errors import Forbidden
 
-from ..domain.numbering import today_in_oslo
 from ..models import Journalpost, KontoSperre, Rettighet, Saksmappe, Tilgangsgruppe
 
 _SYSTEM_ROLES = {Role.FAGSYSTEM.value, Role.INTERN_TJENESTE.value}
 _CLOSED = {Saksstatus.A.kode, Saksstatus.U.kode}
+
+
+_CLOCK: ContextVar[Clock] = ContextVar("arkiv5_journal_clock", default=SYSTEM_CLOCK)
+
+
+@contextmanager
+def using_clock(clock: Clock) -> Iterator[None]:
+    """Decisions taken while the block runs (one request) use `clock` (the app's; a test moves it)."""
+    token = _CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
+
+
+def clock() -> Clock:
+    return _CLOCK.get()
+
+
+def decision_day() -> date:
+    """The Norwegian date decisions are taken for: the policy's validity windows (a right that
+    starts tomorrow, one that ended yesterday) and lifted screenings are judged on this day,
+    the same day the decision API is asked about."""
+    return _CLOCK.get().today()
 
 
 def actor(caller: Caller) -> str:
@@ -199,7 +226,7 @@ async def journalpost_resource(
 
 async def authorize(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> None:
     """Raise Forbidden unless the policy allows `action`; the reason names the rule, never data."""
-    at = today_in_oslo()
+    at = decision_day()
     decision = decide(await principal_for(session, caller, at), action, resource, at)
     if not decision.allowed:
         raise Forbidden(decision.reason, rule=decision.rule)
@@ -214,7 +241,7 @@ async def authorize_assignment(session: AsyncSession, caller: Caller, resource: 
     responsible lets a person read the record, so the act must never be a way to clearance."""
     if resource.access_code is None:
         return  # not restricted: the write's own rule decides
-    principal = await principal_for(session, caller, today_in_oslo())
+    principal = await principal_for(session, caller, decision_day())
     if principal.roles & _ASSIGNERS:
         return
     if Role.LEDER in principal.roles and resource.access_code in principal.access_codes:
@@ -225,7 +252,7 @@ async def authorize_assignment(session: AsyncSession, caller: Caller, resource: 
 
 async def decision(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> Decision:
     """The policy's decision with its rule (for the sporingslogg); a caller without rights is refused."""
-    at = today_in_oslo()
+    at = decision_day()
     try:
         principal = await principal_for(session, caller, at)
     except Forbidden as refused:
@@ -234,7 +261,7 @@ async def decision(session: AsyncSession, caller: Caller, action: Action, resour
 
 
 async def is_allowed(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> bool:
-    at = today_in_oslo()
+    at = decision_day()
     try:
         principal = await principal_for(session, caller, at)
     except Forbidden:
