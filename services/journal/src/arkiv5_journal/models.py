@@ -386,6 +386,17 @@ class Tilgangsgruppe(JournalTable, table=True):
     valid_to: date | None = None
 
 
+class Tilgangskode(JournalTable, table=True):
+    """Read model of AccessCodeChanged: the local tilgangsrestriksjon codes the access service
+    publishes, accepted on a skjerming beside the Noark list."""
+
+    __tablename__ = "tilgangskode"
+
+    kode: str = Field(primary_key=True, max_length=10)
+    navn: str = Field(max_length=200)
+    er_lokal: bool = True
+
+
 class IdempotencyKey(JournalTable, table=True):
     """A creating request's Idempotency-Key, per calling client: what it asked and what it made.
 

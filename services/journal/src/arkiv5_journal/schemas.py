@@ -11,7 +11,15 @@ from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from arkiv5_contracts.codelists import (
@@ -54,6 +62,30 @@ def Code(code_list: type[C]) -> Any:  # noqa: N802 - reads as a type in annotati
     ]
 
 
+def _access_code_in(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.get("kode")
+    return value
+
+
+def _access_code_out(code: str) -> dict[str, str]:
+    try:
+        return Tilgangsrestriksjon(code).to_api()
+    except ValueError:
+        return {"kode": code}  # a local code: its name is in the access service's list
+
+
+AccessCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9æøåÆØÅ._-]+$"),
+    BeforeValidator(_access_code_in),
+    PlainSerializer(_access_code_out, return_type=dict),
+    Field(description="A tilgangsrestriksjon code: one of the Noark 5 list (M500) or a local code the "
+                      "access service publishes; accepted as \"KL\" or {\"kode\": \"KL\"}"),
+]
+"""tilgangsrestriksjon: a Noark code or a local one (the journal checks it against both lists)."""
+
+
 class ApiModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, hide_input_in_errors=True, extra="forbid",
@@ -68,7 +100,7 @@ SystemID = Annotated[UUID, Field(alias="systemID")]
 
 
 class SkjermingIn(ApiModel):
-    tilgangsrestriksjon: Code(Tilgangsrestriksjon)  # type: ignore[valid-type]
+    tilgangsrestriksjon: AccessCode
     skjermingshjemmel: str = Field(min_length=1, max_length=500)
     skjerming_metadata: list[Code(SkjermingMetadata)] = Field(  # type: ignore[valid-type]
         min_length=1, description="Which fields are screened"
@@ -77,7 +109,7 @@ class SkjermingIn(ApiModel):
 
 
 class SkjermingOut(ApiModel):
-    tilgangsrestriksjon: Code(Tilgangsrestriksjon)  # type: ignore[valid-type]
+    tilgangsrestriksjon: AccessCode
     skjermingshjemmel: str
     skjerming_metadata: list[Code(SkjermingMetadata)]  # type: ignore[valid-type]
     skjerming_opphoerer_dato: date | None = None

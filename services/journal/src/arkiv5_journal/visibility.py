@@ -27,7 +27,6 @@ from arkiv5_contracts.codelists import (
     PartRolle,
     Saksstatus,
     SkjermingMetadata,
-    Tilgangsrestriksjon,
     TilknyttetRegistreringSom,
     Variantformat,
 )
@@ -82,7 +81,7 @@ def _skjerming(row: Saksmappe | Journalpost) -> SkjermingOut | None:
     if not row.tilgangsrestriksjon:
         return None
     return SkjermingOut(
-        tilgangsrestriksjon=Tilgangsrestriksjon(row.tilgangsrestriksjon),
+        tilgangsrestriksjon=row.tilgangsrestriksjon,
         skjermingshjemmel=row.skjermingshjemmel or "",
         skjerming_metadata=[SkjermingMetadata(c) for c in row.skjerming_metadata],
         skjerming_opphoerer_dato=row.skjerming_opphoerer_dato,

@@ -20,15 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from arkiv5_contracts.codelists import Journalstatus, Saksstatus
+from arkiv5_contracts.codelists import Journalstatus, Saksstatus, Tilgangsrestriksjon
 from arkiv5_contracts.envelope import Envelope
-from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
+from arkiv5_contracts.events.access import AccessCodeChanged, AccountDisabled, GroupChanged, RightsChanged
 from arkiv5_contracts.policy import Action, Decision, Principal, Resource, ResourceKind, Role, decide
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.clock import SYSTEM_CLOCK, Clock
 from arkiv5_kit.errors import Forbidden
 
-from ..models import Journalpost, KontoSperre, Rettighet, Saksmappe, Tilgangsgruppe
+from ..errors import UnknownCode
+from ..models import Journalpost, KontoSperre, Rettighet, Saksmappe, Tilgangsgruppe, Tilgangskode
 
 _SYSTEM_ROLES = {Role.FAGSYSTEM.value, Role.INTERN_TJENESTE.value}
 _CLOSED = {Saksstatus.A.kode, Saksstatus.U.kode}
@@ -269,7 +270,44 @@ async def is_allowed(session: AsyncSession, caller: Caller, action: Action, reso
     return decide(principal, action, resource, at).allowed
 
 
+# --- access codes ------------------------------------------------------------------------
+
+_NOARK_CODES = frozenset(code.kode for code in Tilgangsrestriksjon)
+
+
+async def require_known_code(session: AsyncSession, code: str | None, *, field: str) -> None:
+    """A skjerming's tilgangsrestriksjon is a Noark code or a local code the access service
+    published; anything else is refused naming the field, never the value sent."""
+    if code is None or code in _NOARK_CODES or await session.get(Tilgangskode, code) is not None:
+        return
+    raise UnknownCode(
+        f"{field} is neither a code of the Noark 5 list tilgangsrestriksjon (M500) nor a local access code "
+        "published by the access service (GET /access/access-codes lists both).",
+        errors=[{"field": field, "message": "unknown access code", "code": "unknown_code"}])
+
+
+async def local_code_names(session: AsyncSession) -> dict[str, str]:
+    """The local codes and their names (for kodenavn in answers), read once per transaction."""
+    key = "arkiv5.journal.local-codes"
+    names = session.info.get(key)
+    if names is None:
+        rows = (await session.execute(select(col(Tilgangskode.kode), col(Tilgangskode.navn)))).all()
+        names = session.info[key] = {kode: navn for kode, navn in rows}
+    return dict(names)
+
+
 # --- read model consumers ---------------------------------------------------------------
+
+
+async def on_access_code_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    """Idempotent: the code as it stands replaces what was kept."""
+    event: AccessCodeChanged = envelope.data
+    row = await session.get(Tilgangskode, event.code)
+    if row is None:
+        session.add(Tilgangskode(kode=event.code, navn=event.name, er_lokal=event.is_local))
+    else:
+        row.navn, row.er_lokal = event.name, event.is_local
+    await session.flush()
 
 
 async def on_rights_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:
