@@ -94,7 +94,7 @@ async def _load_principal(session: AsyncSession, caller: Caller, at: date) -> Pr
         ).scalar_one_or_none()
     if rights is None:
         if claims.person_id is not None:
-            raise Forbidden("No rights are registered for this person on this date.")
+            raise Forbidden("No rights are registered for this person on this date.", rule="principal.no-rights")
         roles = frozenset(Role(r) for r in claims.roles if r in _SYSTEM_ROLES) or frozenset({Role.FAGSYSTEM})
         return Principal(person_id=person_id or UUID(int=0), roles=roles, valid_from=date(1900, 1, 1))
     sperre = await session.get(KontoSperre, rights.person_id)
