@@ -387,8 +387,7 @@ class Tilgangsgruppe(JournalTable, table=True):
 
 
 class Tilgangskode(JournalTable, table=True):
-    """Read model of AccessCodeChanged: the local tilgangsrestriksjon codes the access service
-    publishes, accepted on a skjerming beside the Noark list."""
+    """Read model of AccessCodeChanged: local tilgangsrestriksjon codes, accepted beside the Noark list."""
 
     __tablename__ = "tilgangskode"
 

@@ -11,15 +11,7 @@ from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from arkiv5_contracts.codelists import (
@@ -55,35 +47,18 @@ def _code_validator(code_list: type[CodeList]):  # type: ignore[no-untyped-def]
 
 def Code(code_list: type[C]) -> Any:  # noqa: N802 - reads as a type in annotations
     """A code of `code_list`: accepted as "J" or {"kode": "J"}, answered as {"kode", "kodenavn"}."""
-    return Annotated[
-        code_list,
-        BeforeValidator(_code_validator(code_list)),
-        PlainSerializer(lambda member: member.to_api(), return_type=dict),
-    ]
+    return Annotated[code_list, BeforeValidator(_code_validator(code_list)),
+                     PlainSerializer(lambda member: member.to_api(), return_type=dict)]
 
 
-def _access_code_in(value: Any) -> Any:
-    if isinstance(value, dict):
-        return value.get("kode")
-    return value
-
-
-def _access_code_out(code: str) -> dict[str, str]:
-    try:
-        return Tilgangsrestriksjon(code).to_api()
-    except ValueError:
-        return {"kode": code}  # a local code: its name is in the access service's list
-
-
-AccessCode = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9æøåÆØÅ._-]+$"),
-    BeforeValidator(_access_code_in),
-    PlainSerializer(_access_code_out, return_type=dict),
-    Field(description="A tilgangsrestriksjon code: one of the Noark 5 list (M500) or a local code the "
-                      "access service publishes; accepted as \"KL\" or {\"kode\": \"KL\"}"),
+_NOARK_ACCESS_CODES = {code.kode: code for code in Tilgangsrestriksjon}
+AccessCode = Annotated[  # a Noark code or a local one the access service published (checked by the journal)
+    str, StringConstraints(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9æøåÆØÅ._-]+$"),
+    BeforeValidator(lambda value: value.get("kode") if isinstance(value, dict) else value),
+    PlainSerializer(lambda code: _NOARK_ACCESS_CODES[code].to_api() if code in _NOARK_ACCESS_CODES  # local: bare
+                    else {"kode": code}, return_type=dict),
+    Field(description="tilgangsrestriksjon: a Noark 5 code (M500) or a local code from the access service"),
 ]
-"""tilgangsrestriksjon: a Noark code or a local one (the journal checks it against both lists)."""
 
 
 class ApiModel(BaseModel):
