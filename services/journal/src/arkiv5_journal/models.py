@@ -392,7 +392,6 @@ class Tilgangskode(JournalTable, table=True):
     __tablename__ = "tilgangskode"
 
     kode: str = Field(primary_key=True, max_length=10)
-    navn: str = Field(max_length=200)
     er_lokal: bool = True
 
 

@@ -88,7 +88,7 @@ async def create_access_code(session: AsyncSession, *, outbox: Outbox, actor: Ac
     code = AccessCode(code=body.code, name=body.name, is_local=True, created_at=clock.now())
     session.add(code)
     await session.flush()
-    await outbox.add(session, AccessCodeChanged(code=code.code, name=code.name, is_local=True))
+    await outbox.add(session, AccessCodeChanged(code=code.code, is_local=True))
     await audit.record(session, action="access-code.created", outcome="allowed", actor_id=actor.subject_id,
                        access_code=code.code)
     return code

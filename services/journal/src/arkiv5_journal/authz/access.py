@@ -286,16 +286,6 @@ async def require_known_code(session: AsyncSession, code: str | None, *, field: 
         errors=[{"field": field, "message": "unknown access code", "code": "unknown_code"}])
 
 
-async def local_code_names(session: AsyncSession) -> dict[str, str]:
-    """The local codes and their names (for kodenavn in answers), read once per transaction."""
-    key = "arkiv5.journal.local-codes"
-    names = session.info.get(key)
-    if names is None:
-        rows = (await session.execute(select(col(Tilgangskode.kode), col(Tilgangskode.navn)))).all()
-        names = session.info[key] = {kode: navn for kode, navn in rows}
-    return dict(names)
-
-
 # --- read model consumers ---------------------------------------------------------------
 
 
@@ -304,9 +294,9 @@ async def on_access_code_changed(session: AsyncSession, envelope: Envelope[Any])
     event: AccessCodeChanged = envelope.data
     row = await session.get(Tilgangskode, event.code)
     if row is None:
-        session.add(Tilgangskode(kode=event.code, navn=event.name, er_lokal=event.is_local))
+        session.add(Tilgangskode(kode=event.code, er_lokal=event.is_local))
     else:
-        row.navn, row.er_lokal = event.name, event.is_local
+        row.er_lokal = event.is_local
     await session.flush()
 
 

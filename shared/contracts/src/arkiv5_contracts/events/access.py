@@ -80,14 +80,13 @@ class AccessCodeChanged(_AccessEvent):
 
     The journal accepts it on a skjerming from then on and screens a record that carries it
     exactly as one with a Noark code: shown in full only to those cleared for the code. The
-    name is the code's label, never personal data.
+    code's name stays in access (events carry codes, no free text).
     """
 
     event_type: ClassVar[str] = f"{_PREFIX}.access-code.changed.v1"
     topic: ClassVar[str] = ACCESS_RIGHTS
 
     code: str = Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9æøåÆØÅ._-]+$")
-    name: str = Field(min_length=1, max_length=200)
     is_local: bool = True
 
     def key(self) -> str:

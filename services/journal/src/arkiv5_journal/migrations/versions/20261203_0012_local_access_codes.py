@@ -17,7 +17,6 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('tilgangskode',
     sa.Column('kode', sa.String(length=10), nullable=False),
-    sa.Column('navn', sa.String(length=200), nullable=False),
     sa.Column('er_lokal', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('kode')
     )
