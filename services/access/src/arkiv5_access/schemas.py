@@ -119,7 +119,8 @@ class UnitChangeRead(BaseModel):
 
 class AccessCodeCreate(BaseModel):
     model_config = _IN
-    code: Code
+    code: Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=CODE_PATTERN)] = Field(
+        description="At most 10 characters: the journal keeps it on the skjerming of its records")
     name: Name
 
 

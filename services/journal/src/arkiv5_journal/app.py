@@ -7,10 +7,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.orm import configure_mappers
 
+from arkiv5_kit.clock import SYSTEM_CLOCK, Clock
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
 from .api import routers
+from .api.clock import ClockMiddleware
 from .api.sporing import SporingMiddleware
 from .blobstore import FilesystemBlobStore
 from .blobsweep import sweep_job
@@ -22,14 +24,16 @@ from .store import accounts
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: JournalSettings | None = None, bus: Transport | None = None) -> FastAPI:
-    """Build the app; `bus` is shared when several services run in one process."""
+def create_app(settings: JournalSettings | None = None, bus: Transport | None = None,
+               clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the app; `bus` is shared when several services run in one process; `clock` is the
+    day decisions are taken for (a test passes a settable one)."""
     settings = settings or JournalSettings()
     # Mappers are otherwise set up by the first ORM query; records built with model_construct
     # (registration) need them before that.
     configure_mappers()
     runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
-    context = Context(settings=settings, outbox=runtime.outbox)
+    context = Context(settings=settings, outbox=runtime.outbox, clock=clock)
     register_consumers(runtime, context)
     app = create_service_app(
         runtime,
@@ -38,6 +42,7 @@ def create_app(settings: JournalSettings | None = None, bus: Transport | None = 
         routers=routers,
     )
     app.add_middleware(SporingMiddleware, runtime=runtime)  # the sporingslogg of screened reads
+    app.add_middleware(ClockMiddleware, state=app.state)  # decisions on the context's clock
     app.state.journal_context = context
     app.state.blob_store = FilesystemBlobStore(settings.resolved_blob_dir())
     # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_contracts.envelope import Envelope
-from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
+from arkiv5_contracts.events.access import AccessCodeChanged, AccountDisabled, GroupChanged, RightsChanged
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_contracts.events.dispatch import (
     DispatchAccepted,
@@ -63,7 +63,7 @@ def register_consumers(runtime: ServiceRuntime, ctx: Context) -> None:
     })
     runtime.add_consumer("access-read-model", {
         RightsChanged: access.on_rights_changed, GroupChanged: access.on_group_changed,
-        AccountDisabled: access.on_account_disabled,
+        AccountDisabled: access.on_account_disabled, AccessCodeChanged: access.on_access_code_changed,
     })
 
 

@@ -204,6 +204,7 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: Context, caller: Call
             klasse_id, klasse_name = klasse.system_id, klasse.klasse_id
         values["klasse_id"] = klasse_id
     skjerming = _skjerming_changes(saksmappe, patch)
+    await access.require_known_code(session, skjerming.get("tilgangsrestriksjon"), field="body.skjerming.tilgangsrestriksjon")
     if skjerming and saksmappe.sekundaer_klassifikasjon is not None and skjerming["tilgangsrestriksjon"] is None:
         raise Unprocessable("A client's case is always screened; its skjerming can be changed, not removed.",
                             field="skjerming")
@@ -263,6 +264,7 @@ async def correct_journalpost(session: AsyncSession, *, ctx: Context, caller: Ca
         raise Unprocessable("An incoming journalpost (I) needs mottattDato, the date it was received.",
                             errors=[{"field": "body.mottattDato", "message": "may not be null", "code": "not_null"}])
     skjerming = _skjerming_changes(journalpost, patch)
+    await access.require_known_code(session, skjerming.get("tilgangsrestriksjon"), field="body.skjerming.tilgangsrestriksjon")
     values.update(skjerming)
     metadata = skjerming.get("skjerming_metadata", journalpost.skjerming_metadata)
     parts = list((await session.execute(

@@ -386,6 +386,15 @@ class Tilgangsgruppe(JournalTable, table=True):
     valid_to: date | None = None
 
 
+class Tilgangskode(JournalTable, table=True):
+    """Read model of AccessCodeChanged: local tilgangsrestriksjon codes, accepted beside the Noark list."""
+
+    __tablename__ = "tilgangskode"
+
+    kode: str = Field(primary_key=True, max_length=10)
+    er_lokal: bool = True
+
+
 class IdempotencyKey(JournalTable, table=True):
     """A creating request's Idempotency-Key, per calling client: what it asked and what it made.
 

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from arkiv5_contracts.codelists import (
@@ -47,11 +47,18 @@ def _code_validator(code_list: type[CodeList]):  # type: ignore[no-untyped-def]
 
 def Code(code_list: type[C]) -> Any:  # noqa: N802 - reads as a type in annotations
     """A code of `code_list`: accepted as "J" or {"kode": "J"}, answered as {"kode", "kodenavn"}."""
-    return Annotated[
-        code_list,
-        BeforeValidator(_code_validator(code_list)),
-        PlainSerializer(lambda member: member.to_api(), return_type=dict),
-    ]
+    return Annotated[code_list, BeforeValidator(_code_validator(code_list)),
+                     PlainSerializer(lambda member: member.to_api(), return_type=dict)]
+
+
+_NOARK_ACCESS_CODES = {code.kode: code for code in Tilgangsrestriksjon}
+AccessCode = Annotated[  # a Noark code or a local one the access service published (checked by the journal)
+    str, StringConstraints(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9æøåÆØÅ._-]+$"),
+    BeforeValidator(lambda value: value.get("kode") if isinstance(value, dict) else value),
+    PlainSerializer(lambda code: _NOARK_ACCESS_CODES[code].to_api() if code in _NOARK_ACCESS_CODES  # local: bare
+                    else {"kode": code}, return_type=dict),
+    Field(description="tilgangsrestriksjon: a Noark 5 code (M500) or a local code from the access service"),
+]
 
 
 class ApiModel(BaseModel):
@@ -68,7 +75,7 @@ SystemID = Annotated[UUID, Field(alias="systemID")]
 
 
 class SkjermingIn(ApiModel):
-    tilgangsrestriksjon: Code(Tilgangsrestriksjon)  # type: ignore[valid-type]
+    tilgangsrestriksjon: AccessCode
     skjermingshjemmel: str = Field(min_length=1, max_length=500)
     skjerming_metadata: list[Code(SkjermingMetadata)] = Field(  # type: ignore[valid-type]
         min_length=1, description="Which fields are screened"
@@ -77,7 +84,7 @@ class SkjermingIn(ApiModel):
 
 
 class SkjermingOut(ApiModel):
-    tilgangsrestriksjon: Code(Tilgangsrestriksjon)  # type: ignore[valid-type]
+    tilgangsrestriksjon: AccessCode
     skjermingshjemmel: str
     skjerming_metadata: list[Code(SkjermingMetadata)]  # type: ignore[valid-type]
     skjerming_opphoerer_dato: date | None = None

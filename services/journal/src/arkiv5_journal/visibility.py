@@ -27,7 +27,6 @@ from arkiv5_contracts.codelists import (
     PartRolle,
     Saksstatus,
     SkjermingMetadata,
-    Tilgangsrestriksjon,
     TilknyttetRegistreringSom,
     Variantformat,
 )
@@ -36,7 +35,6 @@ from arkiv5_kit.errors import Forbidden
 
 from .authz import access, sporing
 from .domain import numbering, screening
-from .domain.numbering import today_in_oslo
 from .models import (
     Avskrivning,
     Dokumentbeskrivelse,
@@ -83,7 +81,7 @@ def _skjerming(row: Saksmappe | Journalpost) -> SkjermingOut | None:
     if not row.tilgangsrestriksjon:
         return None
     return SkjermingOut(
-        tilgangsrestriksjon=Tilgangsrestriksjon(row.tilgangsrestriksjon),
+        tilgangsrestriksjon=row.tilgangsrestriksjon,
         skjermingshjemmel=row.skjermingshjemmel or "",
         skjerming_metadata=[SkjermingMetadata(c) for c in row.skjerming_metadata],
         skjerming_opphoerer_dato=row.skjerming_opphoerer_dato,
@@ -91,7 +89,7 @@ def _skjerming(row: Saksmappe | Journalpost) -> SkjermingOut | None:
 
 
 async def _saksmappe_out(session: AsyncSession, saksmappe: Saksmappe, *, masked: bool) -> SaksmappeOut:
-    today = today_in_oslo()
+    today = access.decision_day()
     codes = active_codes(saksmappe, today) if masked else []
     words = (await screened_words(session, [saksmappe])).of_case(saksmappe.system_id) if masked else []
     klasse = await session.get(Klasse, saksmappe.klasse_id) if saksmappe.klasse_id else None
@@ -141,7 +139,7 @@ def korrespondansepart_out(part: Korrespondansepart, codes: list[str], *, masked
 async def journalposter_out(
     session: AsyncSession, rows: list[tuple[Journalpost, Saksmappe]], *, masked_ids: set[UUID], detail: bool = True
 ) -> list[JournalpostOut]:
-    today = today_in_oslo()
+    today = access.decision_day()
     ids = [j.system_id for j, _ in rows]
     parts: dict[UUID, list[Korrespondansepart]] = {}
     avskrivninger: dict[UUID, list[Avskrivning]] = {}
@@ -222,7 +220,7 @@ async def may_see_screened_journalpost(
     For the answer to a write (`answer=True`) the write's own rule stood in for the read
     check; the screened fields still need clearance.
     """
-    today = today_in_oslo()
+    today = access.decision_day()
     resource = await access.journalpost_resource(session, journalpost, saksmappe, today)
     screened = bool(journalpost_codes(journalpost, saksmappe, today))
     return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
@@ -232,7 +230,7 @@ async def may_see_screened_journalpost(
 async def may_see_screened_saksmappe(session: AsyncSession, caller: Caller, saksmappe: Saksmappe, *,
                                      answer: bool = False) -> bool:
     """As `may_see_screened_journalpost`, for a case."""
-    today = today_in_oslo()
+    today = access.decision_day()
     resource = await access.saksmappe_resource(session, saksmappe, today)
     screened = bool(active_codes(saksmappe, today)) or bool(saksmappe.sekundaer_klassifikasjon)
     return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
@@ -285,7 +283,7 @@ async def saksmappe(session: AsyncSession, caller: Caller, saksmappe: Saksmappe,
 async def saksmappe_merknader(session: AsyncSession, saksmappe: Saksmappe, merknader: list[Merknad], *,
                               full: bool) -> list[MerknadOut]:
     # The text is masked where the case screens remarks (MT); screened words never show.
-    hide = not full and screening.screens(active_codes(saksmappe, today_in_oslo()), screening.REMARK_CODES)
+    hide = not full and screening.screens(active_codes(saksmappe, access.decision_day()), screening.REMARK_CODES)
     words = [] if full else (await screened_words(session, [saksmappe])).of_case(saksmappe.system_id)
     return [merknad_out(m, hide=hide, words=words) for m in merknader]
 
@@ -313,7 +311,7 @@ async def journalpost(session: AsyncSession, caller: Caller, journalpost: Journa
 async def may_see_registration(session: AsyncSession, caller: Caller, journalpost: Journalpost,
                                saksmappe: Saksmappe) -> bool:
     """Whether the registering caller sees the new journalpost in full; nothing screened needs no look-up."""
-    if not journalpost_codes(journalpost, saksmappe, today_in_oslo()):
+    if not journalpost_codes(journalpost, saksmappe, access.decision_day()):
         return True
     return await may_see_screened_journalpost(session, caller, journalpost, saksmappe, answer=True)
 
@@ -332,7 +330,7 @@ async def dokumentbeskrivelse(session: AsyncSession, caller: Caller, journalpost
                               answer: bool = False) -> DokumentbeskrivelseOut:
     """A document as the caller may see it, masked as its journalpost is."""
     full = await may_see_screened_journalpost(session, caller, journalpost, saksmappe, answer=answer)
-    codes = [] if full else journalpost_codes(journalpost, saksmappe, today_in_oslo())
+    codes = [] if full else journalpost_codes(journalpost, saksmappe, access.decision_day())
     hide_title = screening.screens(codes, screening.DOCUMENT_TITLE_CODES | screening.TITLE_CODES_REGISTRERING)
     words = [] if full else (await screened_words(session, [saksmappe])).of_post(journalpost.system_id,
                                                                                  saksmappe.system_id)
@@ -342,7 +340,7 @@ async def dokumentbeskrivelse(session: AsyncSession, caller: Caller, journalpost
 async def journalpost_merknad(session: AsyncSession, caller: Caller, journalpost: Journalpost, saksmappe: Saksmappe,
                               merknad: Merknad, *, answer: bool = False) -> MerknadOut:
     full = await may_see_screened_journalpost(session, caller, journalpost, saksmappe, answer=answer)
-    codes = [] if full else journalpost_codes(journalpost, saksmappe, today_in_oslo())
+    codes = [] if full else journalpost_codes(journalpost, saksmappe, access.decision_day())
     words = [] if full else (await screened_words(session, [saksmappe])).of_post(journalpost.system_id,
                                                                                  saksmappe.system_id)
     return merknad_out(merknad, hide=screening.screens(codes, screening.REMARK_CODES), words=words)

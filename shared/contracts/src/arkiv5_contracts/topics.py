@@ -48,7 +48,7 @@ TOPICS: dict[str, TopicSpec] = {
         TopicSpec(JOURNAL_SPORING, "journal", "reader id", "Reads of screened content, for the sporingslogg"),
         TopicSpec(JOURNAL_TILGANGSGRUPPE, "journal", "access group id",
                   "Ad hoc access groups a case handler asked for on a case or journalpost (access creates them)"),
-        TopicSpec(ACCESS_RIGHTS, "access", "person id", "A person's effective-dated rights and account state"),
+        TopicSpec(ACCESS_RIGHTS, "access", "person id", "A person's effective-dated rights and account state; the local access codes"),
         TopicSpec(ACCESS_GROUPS, "access", "access group id", "Access groups and their members"),
         TopicSpec(ACCESS_UNITS, "access", "unit id", "Administrative units created, renamed, moved or ended"),
         TopicSpec(CONVERSION_RESULT, "conversion", "dokumentobjekt systemID", "Conversions to archival format"),

@@ -85,8 +85,9 @@ async def list_access_codes(session: ReadSessionDep, who: ReaderDep) -> list[sch
 
 
 @router.post("/access-codes", status_code=201, summary="Add a local access code (arkivleder)")
-async def create_access_code(body: schemas.AccessCodeCreate, session: SessionDep, who: ApproverDep) -> schemas.AccessCodeRead:
-    code = await service.create_access_code(session, actor=await actor(session, who), body=body)
+async def create_access_code(body: schemas.AccessCodeCreate, session: SessionDep, outbox: OutboxDep,
+                             who: ApproverDep) -> schemas.AccessCodeRead:
+    code = await service.create_access_code(session, outbox=outbox, actor=await actor(session, who), body=body)
     return schemas.AccessCodeRead.model_validate(code)
 
 

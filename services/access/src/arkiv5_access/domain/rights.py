@@ -431,8 +431,12 @@ async def publish_rights(
                 payload=event.model_dump(mode="json"), created_at=clock.now(),
             )
         )
-        await outbox.add(session, event)
         events.append(event)
+    # Sent newest period first: a consumer that has read only part of the snapshots still
+    # finds the period of today (the latest start up to today), never an older one just cut
+    # short ("rights ended") while the newer one is on its way.
+    for event in reversed(events):
+        await outbox.add(session, event)
     await session.flush()
     return events
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from arkiv5_contracts.events.access import AccessCodeChanged
 from arkiv5_contracts.policy import Action, Decision, Grant, Principal, Resource, Role, decide
 from arkiv5_kit.clock import SYSTEM_CLOCK as clock
 from arkiv5_kit.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -78,13 +79,16 @@ async def list_units(session: AsyncSession) -> list[Unit]:
     return list((await session.scalars(select(Unit).order_by(col(Unit.code)))).all())
 
 
-async def create_access_code(session: AsyncSession, *, actor: Actor, body: schemas.AccessCodeCreate) -> AccessCode:
+async def create_access_code(session: AsyncSession, *, outbox: Outbox, actor: Actor,
+                             body: schemas.AccessCodeCreate) -> AccessCode:
+    """A local code; published (AccessCodeChanged) so the journal accepts it on a skjerming."""
     _require(actor, Role.ARKIVLEDER)
     if await session.get(AccessCode, body.code) is not None:
         raise Conflict("This access code exists.")
     code = AccessCode(code=body.code, name=body.name, is_local=True, created_at=clock.now())
     session.add(code)
     await session.flush()
+    await outbox.add(session, AccessCodeChanged(code=code.code, is_local=True))
     await audit.record(session, action="access-code.created", outcome="allowed", actor_id=actor.subject_id,
                        access_code=code.code)
     return code

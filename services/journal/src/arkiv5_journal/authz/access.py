@@ -9,6 +9,9 @@ before we get here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -17,18 +20,43 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from arkiv5_contracts.codelists import Journalstatus, Saksstatus
+from arkiv5_contracts.codelists import Journalstatus, Saksstatus, Tilgangsrestriksjon
 from arkiv5_contracts.envelope import Envelope
-from arkiv5_contracts.events.access import AccountDisabled, GroupChanged, RightsChanged
+from arkiv5_contracts.events.access import AccessCodeChanged, AccountDisabled, GroupChanged, RightsChanged
 from arkiv5_contracts.policy import Action, Decision, Principal, Resource, ResourceKind, Role, decide
 from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.clock import SYSTEM_CLOCK, Clock
 from arkiv5_kit.errors import Forbidden
 
-from ..domain.numbering import today_in_oslo
-from ..models import Journalpost, KontoSperre, Rettighet, Saksmappe, Tilgangsgruppe
+from ..errors import UnknownCode
+from ..models import Journalpost, KontoSperre, Rettighet, Saksmappe, Tilgangsgruppe, Tilgangskode
 
 _SYSTEM_ROLES = {Role.FAGSYSTEM.value, Role.INTERN_TJENESTE.value}
 _CLOSED = {Saksstatus.A.kode, Saksstatus.U.kode}
+
+
+_CLOCK: ContextVar[Clock] = ContextVar("arkiv5_journal_clock", default=SYSTEM_CLOCK)
+
+
+@contextmanager
+def using_clock(clock: Clock) -> Iterator[None]:
+    """Decisions taken while the block runs (one request) use `clock` (the app's; a test moves it)."""
+    token = _CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
+
+
+def clock() -> Clock:
+    return _CLOCK.get()
+
+
+def decision_day() -> date:
+    """The Norwegian date decisions are taken for: the policy's validity windows (a right that
+    starts tomorrow, one that ended yesterday) and lifted screenings are judged on this day,
+    the same day the decision API is asked about."""
+    return _CLOCK.get().today()
 
 
 def actor(caller: Caller) -> str:
@@ -66,7 +94,7 @@ async def _load_principal(session: AsyncSession, caller: Caller, at: date) -> Pr
         ).scalar_one_or_none()
     if rights is None:
         if claims.person_id is not None:
-            raise Forbidden("No rights are registered for this person on this date.")
+            raise Forbidden("No rights are registered for this person on this date.", rule="principal.no-rights")
         roles = frozenset(Role(r) for r in claims.roles if r in _SYSTEM_ROLES) or frozenset({Role.FAGSYSTEM})
         return Principal(person_id=person_id or UUID(int=0), roles=roles, valid_from=date(1900, 1, 1))
     sperre = await session.get(KontoSperre, rights.person_id)
@@ -199,7 +227,7 @@ async def journalpost_resource(
 
 async def authorize(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> None:
     """Raise Forbidden unless the policy allows `action`; the reason names the rule, never data."""
-    at = today_in_oslo()
+    at = decision_day()
     decision = decide(await principal_for(session, caller, at), action, resource, at)
     if not decision.allowed:
         raise Forbidden(decision.reason, rule=decision.rule)
@@ -214,7 +242,7 @@ async def authorize_assignment(session: AsyncSession, caller: Caller, resource: 
     responsible lets a person read the record, so the act must never be a way to clearance."""
     if resource.access_code is None:
         return  # not restricted: the write's own rule decides
-    principal = await principal_for(session, caller, today_in_oslo())
+    principal = await principal_for(session, caller, decision_day())
     if principal.roles & _ASSIGNERS:
         return
     if Role.LEDER in principal.roles and resource.access_code in principal.access_codes:
@@ -225,7 +253,7 @@ async def authorize_assignment(session: AsyncSession, caller: Caller, resource: 
 
 async def decision(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> Decision:
     """The policy's decision with its rule (for the sporingslogg); a caller without rights is refused."""
-    at = today_in_oslo()
+    at = decision_day()
     try:
         principal = await principal_for(session, caller, at)
     except Forbidden as refused:
@@ -234,7 +262,7 @@ async def decision(session: AsyncSession, caller: Caller, action: Action, resour
 
 
 async def is_allowed(session: AsyncSession, caller: Caller, action: Action, resource: Resource) -> bool:
-    at = today_in_oslo()
+    at = decision_day()
     try:
         principal = await principal_for(session, caller, at)
     except Forbidden:
@@ -242,7 +270,34 @@ async def is_allowed(session: AsyncSession, caller: Caller, action: Action, reso
     return decide(principal, action, resource, at).allowed
 
 
+# --- access codes ------------------------------------------------------------------------
+
+_NOARK_CODES = frozenset(code.kode for code in Tilgangsrestriksjon)
+
+
+async def require_known_code(session: AsyncSession, code: str | None, *, field: str) -> None:
+    """A skjerming's tilgangsrestriksjon is a Noark code or a local code the access service
+    published; anything else is refused naming the field, never the value sent."""
+    if code is None or code in _NOARK_CODES or await session.get(Tilgangskode, code) is not None:
+        return
+    raise UnknownCode(
+        f"{field} is neither a code of the Noark 5 list tilgangsrestriksjon (M500) nor a local access code "
+        "published by the access service (GET /access/access-codes lists both).",
+        errors=[{"field": field, "message": "unknown access code", "code": "unknown_code"}])
+
+
 # --- read model consumers ---------------------------------------------------------------
+
+
+async def on_access_code_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:
+    """Idempotent: the code as it stands replaces what was kept."""
+    event: AccessCodeChanged = envelope.data
+    row = await session.get(Tilgangskode, event.code)
+    if row is None:
+        session.add(Tilgangskode(kode=event.code, er_lokal=event.is_local))
+    else:
+        row.er_lokal = event.is_local
+    await session.flush()
 
 
 async def on_rights_changed(session: AsyncSession, envelope: Envelope[Any]) -> None:

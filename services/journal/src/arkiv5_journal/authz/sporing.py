@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +44,7 @@ def note(caller: Caller, *, object_type: str, object_id: UUID, saksmappe_id: UUI
         return
     claims = caller.claims
     reads.append(ScreenedRead(
-        read_id=uuid4(), occurred_at=datetime.now(UTC), person_id=claims.person_id,
+        read_id=uuid4(), occurred_at=access.clock().now(), person_id=claims.person_id,
         client_id=None if claims.person_id else (claims.client_id or claims.sub)[:100],
         object_type="journalpost" if object_type == "journalpost" else "saksmappe", object_id=object_id,
         saksmappe_id=saksmappe_id, access_code=access_code, outcome=outcome, rule=rule[:100], action=action,

@@ -17,7 +17,6 @@ from arkiv5_contracts.codelists import (
     Journalstatus,
     Korrespondanseparttype,
     SkjermingMetadata,
-    Tilgangsrestriksjon,
     TilknyttetRegistreringSom,
 )
 
@@ -26,7 +25,8 @@ from ..blobstore import StoredBlob
 
 @dataclass(frozen=True)
 class Skjerming:
-    tilgangsrestriksjon: Tilgangsrestriksjon
+    tilgangsrestriksjon: str
+    """A Noark code or a local one the access service published (checked on registration)."""
     skjermingshjemmel: str
     skjerming_metadata: list[SkjermingMetadata]
     skjerming_opphoerer_dato: date | None = None

@@ -87,7 +87,7 @@ def skjerming_values(skjerming: Skjerming | None) -> dict[str, Any]:
         return {"tilgangsrestriksjon": None, "skjermingshjemmel": None, "skjerming_metadata": [],
                 "skjerming_opphoerer_dato": None}
     return {
-        "tilgangsrestriksjon": skjerming.tilgangsrestriksjon.kode,
+        "tilgangsrestriksjon": skjerming.tilgangsrestriksjon,
         "skjermingshjemmel": skjerming.skjermingshjemmel,
         "skjerming_metadata": sorted({code.kode for code in skjerming.skjerming_metadata}),
         "skjerming_opphoerer_dato": skjerming.skjerming_opphoerer_dato,
@@ -131,6 +131,7 @@ async def register(session: AsyncSession, ctx: Context, caller: Caller, command:
     await access.authorize(session, caller, Action.CREATE_JOURNALPOST,
                            await access.saksmappe_resource(session, saksmappe, today, caller=caller))
     skjerming = skjerming_values(body.skjerming)
+    await access.require_known_code(session, skjerming["tilgangsrestriksjon"], field="body.skjerming.tilgangsrestriksjon")
     skjermede_ord = list(body.skjermede_ord)
     if screening.screens(skjerming["skjerming_metadata"], screening.SENDER_CODES | screening.RECIPIENT_CODES):
         # A screened correspondent's name must not survive in the public title either.

@@ -29,7 +29,7 @@ def skjerming_values(skjerming: SkjermingIn | None) -> dict[str, Any]:
         return {"tilgangsrestriksjon": None, "skjermingshjemmel": None, "skjerming_metadata": [],
                 "skjerming_opphoerer_dato": None}
     return {
-        "tilgangsrestriksjon": skjerming.tilgangsrestriksjon.kode,
+        "tilgangsrestriksjon": skjerming.tilgangsrestriksjon,
         "skjermingshjemmel": skjerming.skjermingshjemmel,
         "skjerming_metadata": sorted({code.kode for code in skjerming.skjerming_metadata}),
         "skjerming_opphoerer_dato": skjerming.skjerming_opphoerer_dato,
@@ -58,6 +58,7 @@ async def create_saksmappe(
             raise UnknownCode(f"klasse {body.klasse!r} is not a klasseID of the arkivdel's klassifikasjonssystem.",
                               field="klasse")
     skjerming = skjerming_values(body.skjerming)
+    await access.require_known_code(session, skjerming["tilgangsrestriksjon"], field="body.skjerming.tilgangsrestriksjon")
     skjermede_ord = list(body.skjermede_ord)
     if body.klient is not None:
         # A client's case is always screened; the name is never in the public title.

@@ -75,6 +75,24 @@ class GroupChanged(_AccessEvent):
         return str(self.group_id)
 
 
+class AccessCodeChanged(_AccessEvent):
+    """A tilgangsrestriksjon code the archive added beside the Noark list (a local code).
+
+    The journal accepts it on a skjerming from then on and screens a record that carries it
+    exactly as one with a Noark code: shown in full only to those cleared for the code. The
+    code's name stays in access (events carry codes, no free text).
+    """
+
+    event_type: ClassVar[str] = f"{_PREFIX}.access-code.changed.v1"
+    topic: ClassVar[str] = ACCESS_RIGHTS
+
+    code: str = Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9æøåÆØÅ._-]+$")
+    is_local: bool = True
+
+    def key(self) -> str:
+        return self.code
+
+
 class UnitChange(str, Enum):
     CREATED = "created"
     RENAMED = "renamed"
@@ -105,4 +123,4 @@ class UnitChanged(_AccessEvent):
         return str(self.unit_id)
 
 
-EVENTS: list[type[EventData]] = [RightsChanged, AccountDisabled, GroupChanged, UnitChanged]
+EVENTS: list[type[EventData]] = [RightsChanged, AccountDisabled, GroupChanged, UnitChanged, AccessCodeChanged]
