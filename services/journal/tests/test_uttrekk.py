@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,9 @@ async def test_tampered_extractions_give_the_precise_finding(journal: Journal, t
     changed = copy("changed")
     [document] = (changed / "dokumenter").iterdir()
     document.write_bytes(b"%PDF-1.7\n%changed\n%%EOF\n")
-    assert {f["test"] for f in _errors(changed)} == {"N5_30"}
+    # Against its dokumentobjekt's sjekksum and against the checksum arkivuttrekk.xml lists.
+    assert sorted((f["test"], f["file"]) for f in _errors(changed)) == [
+        ("ADDML_CHECKSUM", f"dokumenter/{document.name}"), ("N5_30", f"dokumenter/{document.name}")]
 
     missing = copy("missing")
     [document] = (missing / "dokumenter").iterdir()
@@ -167,17 +170,29 @@ async def test_xml_with_an_external_entity_is_refused_unread(journal: Journal, t
     (good / "endringslogg.xml").write_text('<?xml version="1.0" encoding="utf-8"?>\n' + doctype + hostile)
     report = validate_extraction(good).as_json()
     assert "TOPPHEMMELIG" not in json.dumps(report)
-    refused = [f for f in report["findings"] if f["file"] == "endringslogg.xml" and f["severity"] == "error"]
-    assert refused and "DTD" in refused[0]["message"] and refused[0]["test"] == "XML"
+    refused = [(f["test"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
+    # The file changed, so its checksum no longer matches; and it is not read at all.
+    assert refused == [("ADDML_CHECKSUM", "endringslogg.xml: SHA-256 differs from arkivuttrekk.xml"),
+                       ("XML", "endringslogg.xml declares a DTD (entities); refused unread")]
 
 
-async def test_the_command_line_validates_and_writes_both_reports(journal: Journal, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+async def test_the_command_line_exports_validates_and_writes_both_reports(
+        journal: Journal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _schemas_or_skip()
     await _archive(journal)
-    out = await _export(journal, tmp_path / "uttrekk")
-    args = cli.parser().parse_args(["validate-extraction", str(out)])
-    code = await cli.run(args, journal.app.state.journal_context.settings, __import__("sys").stdout)
+    year = today_in_oslo().year
+    out = tmp_path / "uttrekk"
+    settings = journal.app.state.journal_context.settings
+    args = cli.parser().parse_args(["export", "--arkivdel", str(DEFAULT_ARKIVDEL_ID), "--from", f"{year}-01-01",
+                                    "--to", f"{year}-12-31", "--out", str(out)])
+    code = await cli.run(args, settings, sys.stdout)
     printed = json.loads(capsys.readouterr().out)
-    assert code == cli.EXIT_VALID and printed["valid"] is True
+    assert code == cli.EXIT_VALID and printed["valid"] is True and printed["counts"]["journalpost"] == 2
     assert (tmp_path / "uttrekk-valideringsrapport.html").read_text().startswith("<!DOCTYPE html>")
+
+    # Again into the same folder: refused, nothing overwritten.
+    assert await cli.run(args, settings, sys.stdout) == cli.EXIT_USAGE
+    (out / "dokumenter" / "ukjent.pdf").write_bytes(b"%PDF-1.7\n")
+    again = cli.parser().parse_args(["validate-extraction", str(out)])
+    assert await cli.run(again, settings, sys.stdout) == cli.EXIT_INVALID
+    assert json.loads(capsys.readouterr().out)["summary"]["error"] == 1

@@ -17,7 +17,7 @@ from arkiv5_contracts.codelists import Avskrivningsmaate, Korrespondanseparttype
 
 from .. import visibility
 from ..domain.numbering import today_in_oslo
-from ..models import Endringslogg, Journalpost, Klasse, Saksmappe
+from ..models import Avskrivning, Endringslogg, Journalpost, Klasse, Saksmappe
 from .rows import Details
 from .xml import EMPTY_VALUE, ENDRINGSLOGG, LOEPENDE, OFFENTLIG, Builder, name_of, xml_date, xml_datetime
 
@@ -33,6 +33,11 @@ def journalhode(builder: Builder, fra: date, til: date, count: int, arkivskaper:
     skaper = builder.sub(hode, "arkivskaper")
     builder.leaves(skaper, [("arkivskaperID", arkivskaper[0]), ("arkivskaperNavn", arkivskaper[1])])
     return hode
+
+
+def _first_avskrivning(details: Details, journalpost: Journalpost) -> Avskrivning | None:
+    found = details.avskrivninger.get(journalpost.system_id)
+    return found[0] if found else None
 
 
 def _metadata(row: Saksmappe | Journalpost) -> str | None:
@@ -51,7 +56,7 @@ def loepende(journalpost: Journalpost, saksmappe: Saksmappe, klasse: Klasse | No
                      ("tittel", saksmappe.tittel), ("offentligTittel", saksmappe.offentlig_tittel),
                      ("skjermingMetadata", _metadata(saksmappe))])
     post = L.sub(entry, "journalpost")
-    avskrivning = (details.avskrivninger.get(journalpost.system_id) or [None])[0]
+    avskrivning = _first_avskrivning(details, journalpost)
     L.leaves(post, [
         ("systemID", journalpost.system_id), ("journalaar", journalpost.journalaar),
         ("journalsekvensnummer", journalpost.journalsekvensnummer), ("journalpostnummer", journalpost.journalpostnummer),
@@ -95,7 +100,7 @@ async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Sa
                          ("offentligTittel", visibility.screen_text(
                              saksmappe.offentlig_tittel, words.of_post(journalpost.system_id, saksmappe.system_id)))])
         post = O.sub(entry, "journalpost")
-        avskrivning = (details.avskrivninger.get(journalpost.system_id) or [None])[0]
+        avskrivning = _first_avskrivning(details, journalpost)
         O.leaves(post, [
             ("systemID", journalpost.system_id), ("journalaar", out.journalaar),
             ("journalsekvensnummer", out.journalsekvensnummer), ("journalpostnummer", out.journalpostnummer),

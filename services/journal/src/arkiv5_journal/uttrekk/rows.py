@@ -64,7 +64,7 @@ async def structure(session: AsyncSession, arkivdel_id: UUID) -> tuple[Arkiv, Ar
     return arkiv, arkivdel, system
 
 
-def _in_period(period: Period) -> Select[tuple[Journalpost, Saksmappe, Klasse]]:
+def _in_period(period: Period) -> Select[Journalpost, Saksmappe, Klasse]:
     return (select(Journalpost, Saksmappe, Klasse)
             .join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
             .outerjoin(Klasse, col(Klasse.system_id) == col(Saksmappe.klasse_id))
@@ -92,7 +92,7 @@ async def journalposts(session: AsyncSession, period: Period
         col(Journalpost.journalaar), col(Journalpost.journalsekvensnummer), col(Journalpost.system_id))
     result = await session.stream(query.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
-        yield [(j, s, k) for j, s, k in partition]
+        yield [(row[0], row[1], row[2]) for row in partition]
         session.expunge_all()  # the rows written are not kept
 
 
