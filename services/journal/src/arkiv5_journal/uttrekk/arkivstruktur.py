@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from arkiv5_contracts.codelists import (
     Arkivdelstatus,
@@ -241,6 +241,19 @@ def registrering(journalpost: Journalpost, details: Details, counts: Counts, ext
                                ("referanseAvskrivesAvJournalpost", a.referanse_avskrives_av_journalpost)])
     counts.registrering += 1
     return element
+
+
+UNCLASSIFIED_ID = "Uklassifisert"
+
+
+def unclassified(system: Klassifikasjonssystem, now: datetime) -> Klasse:
+    """The klasse of the cases without one, in an arkivdel that also has classified cases.
+
+    In v5.0 an arkivdel holds either klassifikasjonssystem or mappe, never both, so those
+    cases go into this klasse (its systemID derived from the system's, the same every time).
+    """
+    return Klasse(system_id=uuid5(system.system_id, UNCLASSIFIED_ID), klassifikasjonssystem_id=system.system_id,
+                  klasse_id=UNCLASSIFIED_ID, tittel="Saker uten klasse", opprettet_dato=now, opprettet_av="journal")
 
 
 def klasse_key(klasse: Klasse | None) -> UUID | None:

@@ -135,9 +135,14 @@ class _Nesting:
 
     def close(self) -> None:
         self.close_mappe()
-        for stack in (self.klasse, self.system_open):
+        self.abandon()
+
+    def abandon(self) -> None:
+        """Close what is open, innermost first (after a failure, so the writer's own exit is the one reported)."""
+        for stack in (self.mappe, self.klasse, self.system_open):
             if stack is not None:
                 stack.close()
+        self.mappe = self.klasse = self.system_open = None
 
 
 async def export_extraction(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest) -> ExportResult:
@@ -156,18 +161,21 @@ async def export_extraction(engine: AsyncEngine, blobs: BlobStore, request: Expo
         total = await rows.count_journalposts(lookup, period)
         public = await rows.count_journalposts(lookup, period, types=request.public_types,
                                                statuses=request.public_statuses)
+        classified = system is not None and await rows.has_classified_case(lookup, period)
     if total == 0:
         raise ExportError("the arkivdel has no journalpost in the period")
     work = Path(tempfile.mkdtemp(prefix="arkivuttrekk-"))
     try:
         return await _write(engine, blobs, request, work / "dokumenter.tsv", schemas, period, now,
-                            (arkiv, arkivdel, system), (total, public))
+                            (arkiv, arkivdel, system), (total, public),
+                            arkivstruktur.unclassified(system, now) if classified and system else None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 async def _write(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest, documents: Path, schemas: Path,
-                 period: Period, now: Any, structure: tuple[Any, Any, Any], totals: tuple[int, int]) -> ExportResult:
+                 period: Period, now: Any, structure: tuple[Any, Any, Any], totals: tuple[int, int],
+                 fallback: Klasse | None) -> ExportResult:
     arkiv, arkivdel, system = structure
     total, public = totals
     out = request.out
@@ -190,10 +198,11 @@ async def _write(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest, 
         files.enter_context(oj.element(f"{{{OFFENTLIG}}}offentligJournal", nsmap={None: OFFENTLIG}))
         oj.write(journaler.journalhode(journaler.O, request.fra, request.til, public, skaper))
         nesting = _Nesting(xf, system)
+        files.callback(nesting.abandon)
         written = 0
         async with sessions() as stream, sessions() as detail:
             async for batch in rows.journalposts(stream, period):
-                await _batch(batch, detail, nesting, counts, lj, oj, request)
+                await _batch(batch, detail, nesting, counts, lj, oj, request, fallback)
                 for file in counts.files:
                     documents_list.write(f"{file.path}\t{await _copy(blobs, file, out)}\n")
                 counts.files.clear()
@@ -225,11 +234,12 @@ def _document_lines(path: Path) -> Iterator[tuple[str, str]]:
 
 
 async def _batch(batch: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]], session: AsyncSession,
-                 nesting: _Nesting, counts: Counts, lj: Any, oj: Any, request: ExportRequest) -> None:
+                 nesting: _Nesting, counts: Counts, lj: Any, oj: Any, request: ExportRequest,
+                 fallback: Klasse | None) -> None:
     details = await rows.details(session, [j.system_id for j, _, _ in batch],
                                  list({s.system_id for _, s, _ in batch}))
     for journalpost, saksmappe, klasse in batch:
-        nesting.enter(saksmappe, klasse, details, counts)
+        nesting.enter(saksmappe, klasse or fallback, details, counts)
         nesting.xf.write(arkivstruktur.registrering(journalpost, details, counts, _extension))
         lj.write(journaler.loepende(journalpost, saksmappe, klasse, details))
     for entry in await journaler.offentlige(session, batch, details, types=request.public_types,

@@ -82,6 +82,12 @@ async def count_journalposts(session: AsyncSession, period: Period, *, types: Se
     return int((await session.execute(query)).scalar_one())
 
 
+async def has_classified_case(session: AsyncSession, period: Period) -> bool:
+    query = (select(col(Journalpost.system_id)).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
+             .where(*period.journalposts(), col(Saksmappe.klasse_id).is_not(None)).limit(1))
+    return (await session.execute(query)).first() is not None
+
+
 async def journalposts(session: AsyncSession, period: Period
                        ) -> AsyncIterator[Sequence[tuple[Journalpost, Saksmappe, Klasse | None]]]:
     """The period's journalposts in batches, from a server-side cursor: classified cases first,
@@ -93,7 +99,6 @@ async def journalposts(session: AsyncSession, period: Period
     result = await session.stream(query.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
         yield [(row[0], row[1], row[2]) for row in partition]
-        session.expunge_all()  # the rows written are not kept
 
 
 async def details(session: AsyncSession, journalpost_ids: list[UUID], saksmappe_ids: list[UUID]) -> Details:
@@ -138,4 +143,3 @@ async def changes(session: AsyncSession, period: Period) -> AsyncIterator[Sequen
     result = await session.stream(query.execution_options(yield_per=BATCH))
     async for partition in result.partitions(BATCH):
         yield [row for (row,) in partition]
-        session.expunge_all()

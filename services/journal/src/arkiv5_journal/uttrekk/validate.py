@@ -81,7 +81,8 @@ class Report:
 
 def _redact(message: str) -> str:
     """A parser message without the values it quotes (they may be screened); element names stay."""
-    return re.sub(r"'(?!\{)[^']*'", "'…'", message)
+    message = re.sub(r"': '[^']*' is not", "': '…' is not", message)
+    return re.sub(r"[Vv]alue '[^']*'", "value '…'", message)
 
 
 class _Index:
