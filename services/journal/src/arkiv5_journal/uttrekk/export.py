@@ -9,6 +9,7 @@ in byte for byte. Memory holds one batch at a time.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import mimetypes
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from arkiv5_kit.db import READ_ONLY
 from arkiv5_kit.reference import reference_file
 
-from ..blobstore import BlobStore
+from ..blobstore import CHUNK, BlobStore, FilesystemBlobStore
 from ..context import now_utc
 from ..models import Dokumentobjekt, Journalpost, Klasse, Saksmappe
 from . import addml, arkivstruktur, journaler, rows
@@ -78,16 +79,39 @@ def _extension(objekt: Dokumentobjekt) -> str:
     return mimetypes.guess_extension(objekt.format) or ".bin"
 
 
-async def _copy(blobs: BlobStore, file: DocumentFile, out: Path) -> str:
-    """Copy one document file, checking it against its dokumentobjekt's checksum."""
+def _copy_file(source: Path, file: DocumentFile, out: Path) -> str:
     digest = hashlib.sha256()
-    with (out / file.path).open("wb") as target:
-        async for chunk in blobs.open_stream(file.objekt.sjekksum):
+    with source.open("rb") as reader, (out / file.path).open("wb") as target:
+        while chunk := reader.read(CHUNK):
             digest.update(chunk)
             target.write(chunk)
-    if digest.hexdigest() != file.objekt.sjekksum:
+    return _checked(digest.hexdigest(), file)
+
+
+def _checked(sha256: str, file: DocumentFile) -> str:
+    if sha256 != file.objekt.sjekksum:
         raise ExportError(f"the stored file of dokumentobjekt {file.objekt.system_id} does not match its checksum")
-    return digest.hexdigest()
+    return sha256
+
+
+async def _copy(blobs: BlobStore, files: list[DocumentFile], out: Path) -> list[str]:
+    """Copy a batch's document files, each checked against its dokumentobjekt's checksum.
+
+    From the filesystem store the whole batch is copied in one worker thread; another store
+    streams each file.
+    """
+    if isinstance(blobs, FilesystemBlobStore):
+        store = blobs
+        return await asyncio.to_thread(lambda: [_copy_file(store.path_of(f.objekt.sjekksum), f, out) for f in files])
+    sums = []
+    for file in files:
+        digest = hashlib.sha256()
+        with (out / file.path).open("wb") as target:
+            async for chunk in blobs.open_stream(file.objekt.sjekksum):
+                digest.update(chunk)
+                target.write(chunk)
+        sums.append(_checked(digest.hexdigest(), file))
+    return sums
 
 
 class _Nesting:
@@ -203,8 +227,8 @@ async def _write(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest, 
         async with sessions() as stream, sessions() as detail:
             async for batch in rows.journalposts(stream, period):
                 await _batch(batch, detail, nesting, counts, lj, oj, request, fallback)
-                for file in counts.files:
-                    documents_list.write(f"{file.path}\t{await _copy(blobs, file, out)}\n")
+                for file, sha256 in zip(counts.files, await _copy(blobs, counts.files, out), strict=True):
+                    documents_list.write(f"{file.path}\t{sha256}\n")
                 counts.files.clear()
                 written += len(batch)
                 log.info("arkivuttrekk: %d of %d journalposts written", written, total)

@@ -154,6 +154,9 @@ def _check_schemas(report: Report, folder: Path) -> bool:
 
 def validate_extraction(folder: Path) -> Report:
     report = Report(extraction=str(folder))
+    if not folder.is_dir():
+        report.add("XML", "the extraction is not a folder")
+        return report
     if not _check_schemas(report, folder):
         return report
     with tempfile.TemporaryDirectory(prefix="uttrekk-validate-") as work:
