@@ -1,4 +1,4 @@
-"""Arkivuttrekk at volume: many batches, cases and klasser spanning batches, every file valid; time and peak RSS printed.
+"""Arkivuttrekk at volume through the command line: many batches, cases and klasser spanning them; time and peak RSS printed.
 
 `ARKIV5_UTTREKK_JOURNALPOSTER` sets the size (default 1,500: three batches and a half);
 the figure for docs/exchange.md was taken with 10,000:
@@ -8,8 +8,11 @@ the figure for docs/exchange.md was taken with 10,000:
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -29,8 +32,7 @@ from arkiv5_journal.models import (
     Korrespondansepart,
     Saksmappe,
 )
-from arkiv5_journal.uttrekk.export import ExportRequest, export_extraction
-from arkiv5_journal.uttrekk.validate import validate_extraction
+from arkiv5_kit.reference import reference_dir
 
 from .conftest import UNIT, Journal, case
 from .test_uttrekk import _schemas_or_skip
@@ -100,24 +102,35 @@ async def _seed(journal: Journal, count: int) -> None:
                 await session.execute(insert(_table(model)), values[start:start + CHUNK])
 
 
+def _command(*args: str, env: dict[str, str]) -> tuple[int, float, str]:
+    """Run `arkiv5-journal …` as its own process: exit code, seconds, stdout."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "arkiv5_journal", *args], env=env, capture_output=True, text=True,
+                          timeout=3600, check=False)
+    return done.returncode, time.perf_counter() - started, done.stdout
+
+
 async def test_a_large_period_exports_valid_in_batches(journal: Journal, tmp_path: Path) -> None:
+    """The command line, in its own process as an operator runs it: export (which validates), then validate again."""
     _schemas_or_skip()
     count = int(os.environ.get("ARKIV5_UTTREKK_JOURNALPOSTER", "1500"))
     await _seed(journal, count)
+    settings = journal.app.state.journal_context.settings
+    env = {**os.environ, "JOURNAL_DATABASE_URL": settings.database_url, "JOURNAL_ENVIRONMENT": "test",
+           "JOURNAL_BLOB_DIR": str(settings.resolved_blob_dir()), "JOURNAL_VAR_DIR": str(tmp_path),
+           "ARKIV5_REFERENCE_DIR": str(reference_dir())}
     out = tmp_path / "uttrekk"
-    request = ExportRequest(arkivdel_id=DEFAULT_ARKIVDEL_ID, fra=date(YEAR, 1, 1), til=date(YEAR, 12, 31), out=out)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    result = await export_extraction(journal.runtime.database.engine, journal.app.state.blob_store, request)
-    exported = time.perf_counter() - started
-    rss_export = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    report = validate_extraction(out).as_json()
-    validated = time.perf_counter() - started - exported
-    print(f"\narkivuttrekk {journal.runtime.database.engine.dialect.name}: {count} journalposts exported in "
-          f"{exported:.1f} s, validated in {validated:.1f} s; peak RSS {rss_before / 1024:.0f} MB before, "
-          f"{rss_export / 1024:.0f} MB after the export, "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB after validation")
-    assert report["valid"], [f for f in report["findings"] if f["severity"] == "error"][:5]
-    assert result.journalposter == count and result.dokumentfiler == count and result.endringer >= count
+    code, exported, printed = _command("export", "--arkivdel", str(DEFAULT_ARKIVDEL_ID), "--from", f"{YEAR}-01-01",
+                                       "--to", f"{YEAR}-12-31", "--out", str(out), env=env)
+    report = json.loads(printed)
+    assert code == 0, [f for f in report["findings"] if f["severity"] == "error"][:5]
+    export_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    code, validated, printed = _command("validate-extraction", str(out), env=env)
+    assert code == 0 and json.loads(printed)["valid"] is True
+    print(f"\narkivuttrekk {journal.runtime.database.engine.dialect.name}: {count} journalposts; export and its "
+          f"validation {exported:.1f} s (peak RSS {export_rss / 1024:.0f} MB), validation alone {validated:.1f} s "
+          f"(peak RSS of either process {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB)")
+    assert report["counts"]["journalpost"] == count and report["counts"]["dokumentobjekt"] == count
     assert report["counts"]["arkivstruktur.xml:mappe"] == -(-count // PER_CASE)
+    assert report["counts"]["endringslogg.xml:endring"] >= count
     assert len(list((out / "dokumenter").iterdir())) == count
