@@ -103,10 +103,13 @@ async def _seed(journal: Journal, count: int) -> None:
 
 
 def _command(*args: str, env: dict[str, str]) -> tuple[int, float, str]:
-    """Run `arkiv5-journal …` as its own process: exit code, seconds, stdout."""
+    """Run `arkiv5-journal …` as its own process: exit code, seconds, stdout (its own timings echoed from the log)."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "arkiv5_journal", *args], env=env, capture_output=True, text=True,
                           timeout=3600, check=False)
+    for line in done.stderr.splitlines():
+        if " in " in line and ("written" in line or "validated" in line):
+            print("\n" + json.loads(line)["message"] if line.startswith("{") else line)
     return done.returncode, time.perf_counter() - started, done.stdout
 
 
@@ -128,7 +131,7 @@ async def test_a_large_period_exports_valid_in_batches(journal: Journal, tmp_pat
     code, validated, printed = _command("validate-extraction", str(out), env=env)
     assert code == 0 and json.loads(printed)["valid"] is True
     print(f"\narkivuttrekk {journal.runtime.database.engine.dialect.name}: {count} journalposts; export and its "
-          f"validation {exported:.1f} s (peak RSS {export_rss / 1024:.0f} MB), validation alone {validated:.1f} s "
+          f"validation {exported:.1f} s with the process's start (peak RSS {export_rss / 1024:.0f} MB), validation alone {validated:.1f} s "
           f"(peak RSS of either process {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB)")
     assert report["counts"]["journalpost"] == count and report["counts"]["dokumentobjekt"] == count
     assert report["counts"]["arkivstruktur.xml:mappe"] == -(-count // PER_CASE)

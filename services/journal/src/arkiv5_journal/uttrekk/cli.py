@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -26,6 +27,7 @@ from ..settings import JournalSettings
 from .export import ExportError, ExportRequest, export_extraction
 from .validate import Report, validate_extraction
 
+log = logging.getLogger(__name__)
 COMMANDS = ("export", "validate-extraction")
 EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -62,22 +64,32 @@ def write_reports(report: Report, folder: Path, out: TextIO) -> int:
     return EXIT_VALID if report.errors == 0 else EXIT_INVALID
 
 
+async def _validated(folder: Path) -> Report:
+    started = time.perf_counter()
+    report = await asyncio.to_thread(validate_extraction, folder)
+    log.info("arkivuttrekk validated in %.1f s: %d errors", time.perf_counter() - started, report.errors)
+    return report
+
+
 async def run(args: argparse.Namespace, settings: JournalSettings, out: TextIO) -> int:
     if args.command == "validate-extraction":
-        return write_reports(await asyncio.to_thread(validate_extraction, args.folder), args.folder, out)
+        return write_reports(await _validated(args.folder), args.folder, out)
     engine = create_engine(settings.resolved_database_url(), pool_size=2)
     try:
         request = ExportRequest(arkivdel_id=args.arkivdel, fra=args.fra, til=args.til, out=args.out,
                                 arkivskaper_id=args.arkivskaper_id, arkivskaper_navn=args.arkivskaper_navn,
                                 public_types=settings.public_journal_types,
                                 public_statuses=settings.public_journal_statuses)
-        await export_extraction(engine, FilesystemBlobStore(settings.resolved_blob_dir()), request)
+        started = time.perf_counter()
+        result = await export_extraction(engine, FilesystemBlobStore(settings.resolved_blob_dir()), request)
+        log.info("arkivuttrekk written in %.1f s: %d journalposts, %d saksmapper, %d document files",
+                 time.perf_counter() - started, result.journalposter, result.saksmapper, result.dokumentfiler)
     except (ExportError, LookupError) as error:
         print(f"arkiv5-journal export: {error}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         await engine.dispose()
-    return write_reports(await asyncio.to_thread(validate_extraction, args.out), args.out, out)
+    return write_reports(await _validated(args.out), args.out, out)
 
 
 def main(argv: list[str]) -> int:

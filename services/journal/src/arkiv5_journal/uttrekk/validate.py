@@ -36,6 +36,10 @@ WARNINGS = {"N5_15", "N5_22", "N5_25"}
 WARN_IF_ANY = {"N5_14", "N5_21", "N5_24", "N5_64"}
 CLOSED = {"Avsluttet", "Utgår"}
 AS = "{" + ARKIVSTRUKTUR + "}"
+ENTITIES = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering", "dokumentbeskrivelse",
+            "dokumentobjekt")
+"""The arkivstruktur elements that carry a systemID."""
+COUNTED = ("skjerming", "kassasjon", "utfoertKassasjon", "korrespondansepart", "part")
 
 
 @dataclass
@@ -115,22 +119,27 @@ def _schema(folder: Path, name: str) -> Any:
     return etree.XMLSchema(etree.parse(str(folder / name), parser))
 
 
-def _parse(report: Report, folder: Path, name: str, schema: Any, on_end: Any = None) -> bool:
-    """Stream one XML file through its schema; `on_end(element)` sees each element as it ends."""
+def _declares_dtd(path: Path) -> bool:
+    """Whether the file has a DOCTYPE (internal subset, entities): read up to its root's start only."""
+    for _, element in etree.iterparse(str(path), events=("start",), **PARSER_OPTIONS):
+        docinfo = element.getroottree().docinfo
+        return bool(docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype)
+    return False
+
+
+def _parse(report: Report, folder: Path, name: str, schema: Any, on_end: Any = None,
+           tags: tuple[str, ...] | None = None) -> bool:
+    """Stream one XML file through its schema; `on_end(element)` sees each of `tags` as it ends."""
     path = folder / name
     if not path.is_file():
         report.add("XML", f"{name} is missing", file=name)
         return False
-    first = True
     try:
-        for event, element in etree.iterparse(str(path), events=("start", "end"), schema=schema, **PARSER_OPTIONS):
-            if first:
-                first = False
-                docinfo = element.getroottree().docinfo
-                if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
-                    report.add("XML", f"{name} declares a DTD (entities); refused unread", file=name)
-                    return False
-            if event == "end" and on_end is not None:
+        if _declares_dtd(path):
+            report.add("XML", f"{name} declares a DTD (entities); refused unread", file=name)
+            return False
+        for _, element in etree.iterparse(str(path), events=("end",), tag=tags, schema=schema, **PARSER_OPTIONS):
+            if on_end is not None:
                 on_end(element)
     except etree.XMLSyntaxError as error:
         report.add("XSD", f"{name} is not valid against its schema: {_redact(str(error))}", file=name)
@@ -172,7 +181,7 @@ def validate_extraction(folder: Path) -> Report:
 
 
 def _addml(report: Report, folder: Path) -> addml.Description | None:
-    if not _parse(report, folder, "arkivuttrekk.xml", _schema(folder, "addml.xsd")):
+    if not _parse(report, folder, "arkivuttrekk.xml", _schema(folder, "addml.xsd"), tags=("{none}none",)):
         return None
     about = addml.read(folder / "arkivuttrekk.xml", PARSER_OPTIONS)
     for name in XML_FILES:
@@ -200,11 +209,9 @@ def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Des
 
     def on_end(element: Any) -> None:
         tag = element.tag.removeprefix(AS)
-        if tag in ("mappe", "registrering", "dokumentbeskrivelse", "dokumentobjekt", "skjerming", "kassasjon",
-                   "utfoertKassasjon", "korrespondansepart", "part", "klasse"):
-            counts[tag] += 1
-        system_id = element.findtext(AS + "systemID")
-        if system_id and tag != "systemID" and not index.add_id(system_id):
+        counts[tag] += 1
+        system_id = element.findtext(AS + "systemID") if tag in ENTITIES else None
+        if system_id and not index.add_id(system_id):
             report.add("N5_47", f"systemID of a {tag} occurs more than once", file="arkivstruktur.xml",
                        system_id=system_id)
         if tag == "dokumentobjekt":
@@ -236,7 +243,8 @@ def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Des
             while (previous := element.getprevious()) is not None and previous.tag == AS + "mappe":
                 element.getparent().remove(previous)
 
-    if not _parse(report, folder, "arkivstruktur.xml", _schema(folder, "arkivstruktur.xsd"), on_end):
+    if not _parse(report, folder, "arkivstruktur.xml", _schema(folder, "arkivstruktur.xsd"), on_end,
+                  tuple(AS + t for t in (*ENTITIES, *COUNTED))):
         return
     _count(report, "N5_10", "arkivstruktur.xml", "mappe", counts["mappe"], about)
     _count(report, "N5_16", "arkivstruktur.xml", "registrering", counts["registrering"], about)
@@ -299,7 +307,8 @@ def _journals(report: Report, folder: Path, index: _Index, about: addml.Descript
             elif element.tag == ns + "antallJournalposter":
                 entries["header"] = int(element.text or 0)
 
-        if _parse(report, folder, name, _schema(folder, f"{root}.xsd"), on_end):
+        if _parse(report, folder, name, _schema(folder, f"{root}.xsd"), on_end,
+                  (ns + "journalregistrering", ns + "antallJournalposter")):
             _count(report, "N5_59", name, "journalregistrering", entries["journalregistrering"], about)
             if entries["header"] != entries["journalregistrering"]:
                 report.add("N5_59", f"{name}: antallJournalposter is {entries['header']}, "
@@ -316,5 +325,5 @@ def _journals(report: Report, folder: Path, index: _Index, about: addml.Descript
                            file="endringslogg.xml", system_id=reference)
             element.clear(keep_tail=True)
 
-    if _parse(report, folder, "endringslogg.xml", _schema(folder, "endringslogg.xsd"), on_change):
+    if _parse(report, folder, "endringslogg.xml", _schema(folder, "endringslogg.xsd"), on_change, (en + "endring",)):
         _count(report, "N5_61", "endringslogg.xml", "endring", changes["endring"], about)
