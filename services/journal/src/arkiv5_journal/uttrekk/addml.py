@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,6 +43,7 @@ class Description:
     # file name → (sha256, {element name: count})
     files: dict[str, tuple[str, dict[str, int]]] = field(default_factory=dict)
     schemas: dict[str, str] = field(default_factory=dict)
+    on_document: Callable[[str, str], None] | None = None
 
 
 def _property(parent: Any, name: str, value: object = None, data_type: str | None = None) -> Any:
@@ -142,12 +143,18 @@ def _file_object(out: Path, name: str, counts: dict[str, int], schemas: Path) ->
     return data
 
 
-def read(path: Path, parser_options: dict[str, Any]) -> Description:
-    """arkivuttrekk.xml read back, streamed (it lists every document file)."""
+def read(path: Path, parser_options: dict[str, Any], *, schema: Any = None,
+         on_document: Callable[[str, str], None] | None = None) -> Description:
+    """arkivuttrekk.xml read back, streamed and validated against `schema` as it is read.
+
+    It lists every document file: those go to `on_document(path, sha256)` instead of
+    `Description.files`, so a large extraction is never held in memory.
+    """
     about = Description()
+    about.on_document = on_document
     ns = A.ns
     stack: list[tuple[str, str | None]] = []
-    for event, element in etree.iterparse(str(path), events=("start", "end"), **parser_options):
+    for event, element in etree.iterparse(str(path), events=("start", "end"), schema=schema, **parser_options):
         if element.tag != ns + "property":
             continue
         if event == "start":
@@ -159,7 +166,9 @@ def read(path: Path, parser_options: dict[str, Any]) -> Description:
         trail = [n for n, _ in stack]
         _take(about, name, value, trail, element)
         if not stack:
-            element.clear()
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
     return about
 
 
@@ -178,7 +187,9 @@ def _take(about: Description, name: str, value: str | None, trail: list[str], el
         checksum = element.find(f"{A.ns}properties/{A.ns}property[@name='checksum']")
         digest = _props(checksum).get("value") if checksum is not None else None
         file_name = props.get("name")
-        if file_name:
+        if file_name and file_name.startswith(DOCUMENTS + "/") and about.on_document is not None:
+            about.on_document(file_name, (digest or "").lower())
+        elif file_name:
             about.files.setdefault(file_name, ((digest or "").lower(), {}))
             about.files[file_name] = ((digest or "").lower(), about.files[file_name][1])
     elif name == "file" and "schema" in trail:
@@ -193,10 +204,6 @@ def _take(about: Description, name: str, value: str | None, trail: list[str], el
         sha, counts = about.files.get(owner, ("", {}))
         counts[value] = int(number or 0)
         about.files[owner] = (sha, counts)
-
-
-def iter_document_files(about: Description) -> Iterator[tuple[str, str]]:
-    return ((n, sha) for n, (sha, _) in about.files.items() if n.startswith(DOCUMENTS + "/"))
 
 
 __all__ = ["SCHEMAS", "Description", "read", "sha256_of", "write"]
