@@ -302,6 +302,13 @@ def _document(report: Report, folder: Path, index: _Index, element: Any, counts:
                    system_id=system_id)
 
 
+def _forget(element: Any) -> None:
+    """Drop an element that has been checked, and the siblings before it, from the tree being built."""
+    element.clear(keep_tail=True)
+    while element.getprevious() is not None:
+        del element.getparent()[0]
+
+
 def _files(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
     documents = folder / "dokumenter"
     for path in sorted(documents.rglob("*")) if documents.is_dir() else []:
@@ -322,7 +329,7 @@ def _journals(report: Report, folder: Path, index: _Index, about: addml.Descript
         def on_end(element: Any, ns: str = ns, entries: Counter[str] = entries) -> None:
             if element.tag == ns + "journalregistrering":
                 entries["journalregistrering"] += 1
-                element.clear(keep_tail=True)
+                _forget(element)
             elif element.tag == ns + "antallJournalposter":
                 entries["header"] = int(element.text or 0)
 
@@ -342,7 +349,7 @@ def _journals(report: Report, folder: Path, index: _Index, about: addml.Descript
             if reference and not index.has_id(reference):
                 report.add("N5_62", "endringslogg refers to a systemID not in arkivstruktur.xml",
                            file="endringslogg.xml", system_id=reference)
-            element.clear(keep_tail=True)
+            _forget(element)
 
     if _parse(report, folder, "endringslogg.xml", _schema(folder, "endringslogg.xsd"), on_change, (en + "endring",)):
         _count(report, "N5_61", "endringslogg.xml", "endring", changes["endring"], about)
