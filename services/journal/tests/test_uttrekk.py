@@ -156,6 +156,21 @@ async def test_tampered_extractions_give_the_precise_finding(journal: Journal, t
     (counted / "arkivuttrekk.xml").write_text(addml_text[:value_at] + "<value>3</value>" + addml_text[value_at + 16:])
     assert [f["test"] for f in _errors(counted)] == ["N5_16"]
 
+    # Each changed XML file no longer matches its checksum in arkivuttrekk.xml, and says what is wrong.
+    outside = copy("outside")
+    text = (outside / "arkivstruktur.xml").read_text()
+    day = text.split("<journaldato>", 1)[1][:10]
+    (outside / "arkivstruktur.xml").write_text(text.replace(f"<journaldato>{day}", "<journaldato>1999-01-01", 1))
+    assert sorted(f["test"] for f in _errors(outside)) == ["ADDML_CHECKSUM", "N5_60"]
+
+    dangling = copy("dangling")
+    text = (dangling / "endringslogg.xml").read_text()
+    reference = text.split("<referanseArkivenhet>", 1)[1][:36]
+    (dangling / "endringslogg.xml").write_text(text.replace(reference, "00000000-0000-4000-8000-0000000000ff"))
+    found = _errors(dangling)
+    changes = text.count(f"<referanseArkivenhet>{reference}</referanseArkivenhet>")
+    assert sorted(f["test"] for f in found) == ["ADDML_CHECKSUM"] + ["N5_62"] * changes
+
 
 async def test_xml_with_an_external_entity_is_refused_unread(journal: Journal, tmp_path: Path) -> None:
     _schemas_or_skip()

@@ -178,7 +178,16 @@ def _props(element: Any) -> dict[str, str | None]:
 
 
 def _take(about: Description, name: str, value: str | None, trail: list[str], element: Any) -> None:
-    if name in (FLAG_SCREENED, FLAG_DISPOSED, FLAG_TO_DISPOSE, FLAG_LOCAL_METADATA):
+    if name in ("startDate", "endDate"):  # of the archivalPeriod
+        try:
+            day = date.fromisoformat((value or "").strip()[:10])
+        except ValueError:
+            return
+        if name == "startDate":
+            about.start = day
+        else:
+            about.end = day
+    elif name in (FLAG_SCREENED, FLAG_DISPOSED, FLAG_TO_DISPOSE, FLAG_LOCAL_METADATA):
         about.flags[name] = (value or "").strip().lower() == "true"
     elif name == "antallDokumentfiler":
         about.document_files = int(value or 0)

@@ -225,6 +225,9 @@ def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Des
     counts: Counter[str] = Counter()
     state: dict[str, int] = {"in_mappe": 0}
     start, end = about.start, about.end
+    if start is None or end is None:
+        report.add("N5_60", "arkivuttrekk.xml gives no archive period (archivalPeriod startDate/endDate)",
+                   file="arkivuttrekk.xml")
 
     def on_end(element: Any) -> None:
         tag = element.tag.removeprefix(AS)
