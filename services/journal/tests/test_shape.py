@@ -33,7 +33,7 @@ FLOORS = [
     ("store",),
     ("authz", "visibility"),
     ("arkivstruktur", "saksmappe", "journalpost", "dokument", "ekspedering", "rapporter",
-     "corrections", "search", "idempotency", "formdata", "blobsweep", "tilgangsgrupper"),
+     "corrections", "search", "idempotency", "formdata", "blobsweep", "tilgangsgrupper", "uttrekk"),
     ("api", "consumers", "app", "__main__", "__init__"),
 ]
 
@@ -53,6 +53,7 @@ USE_CASES: dict[str, set[str]] = {
     "formdata": set(),
     "blobsweep": set(),
     "tilgangsgrupper": set(),
+    "uttrekk": set(),
 }
 # The catch-all modules the use-case packages replaced; they do not come back.
 GONE = {"service", "documents", "reports", "internal"}

@@ -1,0 +1,127 @@
+"""loependeJournal.xml (full), offentligJournal.xml (public values only) and endringslogg.xml.
+
+The public journal's values come from the journal's one visibility module, rendered as for a
+caller with no clearance: offentligTittel with every screened word masked, and party names
+masked where the skjerming screens them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from arkiv5_contracts.codelists import Avskrivningsmaate, Korrespondanseparttype, SkjermingMetadata, Tilgangsrestriksjon
+
+from .. import visibility
+from ..domain.numbering import today_in_oslo
+from ..models import Avskrivning, Endringslogg, Journalpost, Klasse, Saksmappe
+from .rows import Details
+from .xml import EMPTY_VALUE, ENDRINGSLOGG, LOEPENDE, OFFENTLIG, Builder, name_of, xml_date, xml_datetime
+
+L = Builder(LOEPENDE)
+O = Builder(OFFENTLIG)  # noqa: E741 - the schema's letter
+E = Builder(ENDRINGSLOGG)
+
+
+def journalhode(builder: Builder, fra: date, til: date, count: int, arkivskaper: tuple[str, str]) -> Any:
+    hode = builder.element("journalhode")
+    builder.leaves(hode, [("journalStartDato", xml_date(fra)), ("journalSluttDato", xml_date(til)),
+                          ("antallJournalposter", count)])
+    skaper = builder.sub(hode, "arkivskaper")
+    builder.leaves(skaper, [("arkivskaperID", arkivskaper[0]), ("arkivskaperNavn", arkivskaper[1])])
+    return hode
+
+
+def _first_avskrivning(details: Details, journalpost: Journalpost) -> Avskrivning | None:
+    found = details.avskrivninger.get(journalpost.system_id)
+    return found[0] if found else None
+
+
+def _metadata(row: Saksmappe | Journalpost) -> str | None:
+    codes = row.skjerming_metadata or []
+    return name_of(SkjermingMetadata, codes[0]) if row.tilgangsrestriksjon and codes else None
+
+
+def loepende(journalpost: Journalpost, saksmappe: Saksmappe, klasse: Klasse | None, details: Details) -> Any:
+    """One journalregistrering of the running journal, with the full titles and names."""
+    entry = L.element("journalregistrering")
+    if klasse is not None:
+        element = L.sub(entry, "klasse")
+        L.leaves(element, [("klasseID", klasse.klasse_id), ("tittel", klasse.tittel)])
+    mappe = L.sub(entry, "saksmappe")
+    L.leaves(mappe, [("saksaar", saksmappe.saksaar), ("sakssekvensnummer", saksmappe.sakssekvensnummer),
+                     ("tittel", saksmappe.tittel), ("offentligTittel", saksmappe.offentlig_tittel),
+                     ("skjermingMetadata", _metadata(saksmappe))])
+    post = L.sub(entry, "journalpost")
+    avskrivning = _first_avskrivning(details, journalpost)
+    L.leaves(post, [
+        ("systemID", journalpost.system_id), ("journalaar", journalpost.journalaar),
+        ("journalsekvensnummer", journalpost.journalsekvensnummer), ("journalpostnummer", journalpost.journalpostnummer),
+        ("tittel", journalpost.tittel), ("offentligTittel", journalpost.offentlig_tittel),
+        ("skjermingMetadata", _metadata(journalpost)), ("journaldato", xml_date(journalpost.journaldato)),
+        ("dokumentetsDato", xml_date(journalpost.dokumentets_dato) if journalpost.dokumentets_dato else None),
+        ("avskrivningsdato", xml_date(avskrivning.avskrivningsdato) if avskrivning else None),
+        ("avskrivningsmaate", name_of(Avskrivningsmaate, avskrivning.avskrivningsmaate) if avskrivning else None),
+        ("referanseAvskrivesAvJournalpost", avskrivning.referanse_avskrives_av_journalpost if avskrivning else None),
+        ("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, journalpost.tilgangsrestriksjon)
+         if journalpost.tilgangsrestriksjon else None),
+        ("skjermingshjemmel", journalpost.skjermingshjemmel if journalpost.tilgangsrestriksjon else None)])
+    for p in details.parts.get(journalpost.system_id, []):
+        part = L.sub(post, "korrespondansepart")
+        L.leaves(part, [("korrespondanseparttype", name_of(Korrespondanseparttype, p.korrespondanseparttype)),
+                        ("korrespondansepartNavn", p.korrespondansepart_navn)])
+    return entry
+
+
+async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]],
+                     details: Details, *, types: Sequence[str], statuses: Sequence[str]) -> list[Any]:
+    """The public journal's entries of a batch, every value as the public may see it."""
+    public = [(j, s, k) for j, s, k in rows if j.journalposttype in types and j.journalstatus in statuses]
+    if not public:
+        return []
+    pairs = [(j, s) for j, s, _ in public]
+    rendered = await visibility.journalposter_out(session, pairs, masked_ids={j.system_id for j, _ in pairs},
+                                                  detail=False)
+    words = await visibility.screened_words(session, list({s.system_id: s for _, s in pairs}.values()))
+    today = today_in_oslo()
+    entries = []
+    for (journalpost, saksmappe, klasse), out in zip(public, rendered, strict=True):
+        entry = O.element("journalregistrering")
+        codes = visibility.journalpost_codes(journalpost, saksmappe, today)
+        if klasse is not None:
+            element = O.sub(entry, "klasse")
+            O.leaves(element, [("klasseID", visibility.MASK if "KID" in codes else klasse.klasse_id),
+                               ("tittel", visibility.MASK if "TKL" in codes else klasse.tittel)])
+        mappe = O.sub(entry, "saksmappe")
+        O.leaves(mappe, [("saksaar", saksmappe.saksaar), ("sakssekvensnummer", saksmappe.sakssekvensnummer),
+                         ("offentligTittel", visibility.screen_text(
+                             saksmappe.offentlig_tittel, words.of_post(journalpost.system_id, saksmappe.system_id)))])
+        post = O.sub(entry, "journalpost")
+        avskrivning = _first_avskrivning(details, journalpost)
+        O.leaves(post, [
+            ("systemID", journalpost.system_id), ("journalaar", out.journalaar),
+            ("journalsekvensnummer", out.journalsekvensnummer), ("journalpostnummer", out.journalpostnummer),
+            ("offentligTittel", out.offentlig_tittel), ("journaldato", xml_date(out.journaldato)),
+            ("dokumentetsDato", xml_date(out.dokumentets_dato) if out.dokumentets_dato else None),
+            ("avskrivningsdato", xml_date(avskrivning.avskrivningsdato) if avskrivning else None),
+            ("avskrivningsmaate", name_of(Avskrivningsmaate, avskrivning.avskrivningsmaate) if avskrivning else None),
+            ("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, journalpost.tilgangsrestriksjon) if codes
+             and journalpost.tilgangsrestriksjon else None),
+            ("skjermingshjemmel", journalpost.skjermingshjemmel if codes and journalpost.tilgangsrestriksjon else None)])
+        for part in out.korrespondansepart:
+            element = O.sub(post, "korrespondansepart")
+            O.leaves(element, [("korrespondanseparttype", part.korrespondanseparttype.kodenavn),
+                               ("korrespondansepartNavn", part.korrespondansepart_navn)])
+        entries.append(entry)
+    return entries
+
+
+def endring(row: Endringslogg) -> Any:
+    element = E.element("endring")
+    E.leaves(element, [("referanseArkivenhet", row.referanse_arkivenhet), ("referanseMetadata", row.referanse_metadata),
+                       ("endretDato", xml_datetime(row.endret_dato)), ("endretAv", row.endret_av),
+                       ("tidligereVerdi", row.tidligere_verdi or EMPTY_VALUE), ("nyVerdi", row.ny_verdi or EMPTY_VALUE)])
+    return element

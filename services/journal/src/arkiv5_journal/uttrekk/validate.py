@@ -1,0 +1,358 @@
+"""`validate-extraction DIR`: a Noark 5 v5.0 extraction checked as an archive institution checks it.
+
+Every XML file is parsed streamed (lxml iterparse, external entities and entity expansion
+off, no network, no huge trees; a file that declares a DTD is refused unread) and validated
+against the schema shipped in the extraction, whose bytes must be the official ones. The
+rules keep Arkade 5's test ids (N5_xx) so an archive institution recognises them. SystemIDs
+and referenced files are kept in a temporary SQLite file, so memory stays flat however
+large the extraction. Findings name files, systemIDs and counts — never a title or a name.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from arkiv5_kit.reference import manifest
+
+from . import addml
+from .xml import ARKIVSTRUKTUR, ENDRINGSLOGG, SCHEMA_DIR, SCHEMAS, XML_FILES, XSI
+
+PARSER_OPTIONS: dict[str, Any] = {"resolve_entities": False, "no_network": True, "huge_tree": False,
+                                  "load_dtd": False}
+ERRORS = {"XML", "XSD", "XSD_CHECKSUM", "ADDML_CHECKSUM", "N5_10", "N5_12", "N5_16", "N5_17", "N5_19", "N5_26",
+          "N5_27", "N5_28", "N5_29", "N5_30", "N5_32", "N5_33", "N5_42", "N5_44", "N5_45", "N5_47", "N5_48",
+          "N5_51", "N5_59", "N5_60", "N5_61", "N5_62", "N5_63"}
+WARNINGS = {"N5_15", "N5_22", "N5_25"}
+WARN_IF_ANY = {"N5_14", "N5_21", "N5_24", "N5_64"}
+CLOSED = {"Avsluttet", "Utgår"}
+AS = "{" + ARKIVSTRUKTUR + "}"
+ENTITIES = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering", "dokumentbeskrivelse",
+            "dokumentobjekt")
+"""The arkivstruktur elements that carry a systemID."""
+COUNTED = ("skjerming", "kassasjon", "utfoertKassasjon", "korrespondansepart", "part")
+
+
+@dataclass
+class Finding:
+    test: str
+    severity: str
+    message: str
+    file: str | None = None
+    system_id: str | None = None
+
+
+@dataclass
+class Report:
+    extraction: str
+    findings: list[Finding] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, test: str, message: str, *, file: str | None = None, system_id: str | None = None,
+            count: int | None = None, info: bool = False) -> None:
+        severity = "info" if info else ("error" if test in ERRORS else "warning" if test in WARNINGS
+                    or (test in WARN_IF_ANY and (count or 0) > 0) else "info")
+        self.findings.append(Finding(test, severity, message, file, system_id))
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    def as_json(self) -> dict[str, Any]:
+        summary = Counter(f.severity for f in self.findings)
+        return {"extraction": self.extraction, "valid": self.errors == 0,
+                "summary": {k: summary.get(k, 0) for k in ("error", "warning", "info")},
+                "counts": self.counts, "findings": [asdict(f) for f in self.findings]}
+
+    def as_html(self) -> str:
+        rows = "".join(f"<tr class='{f.severity}'><td>{f.test}</td><td>{f.severity}</td><td>{html.escape(f.message)}</td>"
+                       f"<td>{html.escape(f.file or '')}</td><td>{f.system_id or ''}</td></tr>" for f in self.findings)
+        verdict = "valid" if self.errors == 0 else f"{self.errors} errors"
+        return (f"<!DOCTYPE html><html lang='no'><meta charset='utf-8'><title>Arkivuttrekk: {verdict}</title>"
+                "<style>.error{background:#fdd}.warning{background:#ffd}td{padding:2px 8px}</style>"
+                f"<h1>Arkivuttrekk: {verdict}</h1><table><tr><th>Test</th><th>Severity</th><th>Finding</th>"
+                f"<th>File</th><th>systemID</th></tr>{rows}</table></html>")
+
+
+def _redact(message: str) -> str:
+    """A parser message without the values it quotes (they may be screened); element names stay."""
+    message = re.sub(r"': '[^']*' is not", "': '…' is not", message)
+    return re.sub(r"[Vv]alue '[^']*'", "value '…'", message)
+
+
+class _Index:
+    """SystemIDs and referenced files, on disk."""
+
+    def __init__(self, folder: Path) -> None:
+        self.db = sqlite3.connect(folder / "index.sqlite")
+        self.db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY)")
+        self.db.execute("CREATE TABLE files (path TEXT PRIMARY KEY)")
+        self.db.execute("CREATE TABLE sums (path TEXT PRIMARY KEY, sha256 TEXT)")
+
+    def add_sum(self, path: str, sha256: str) -> None:
+        """A document file's SHA-256 as arkivuttrekk.xml lists it."""
+        self.db.execute("INSERT OR REPLACE INTO sums VALUES (?, ?)", (path, sha256))
+
+    def sum_of(self, path: str) -> str | None:
+        found = self.db.execute("SELECT sha256 FROM sums WHERE path = ?", (path,)).fetchone()
+        return str(found[0]) if found else None
+
+    def add_id(self, value: str) -> bool:
+        try:
+            self.db.execute("INSERT INTO ids VALUES (?)", (value,))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def has_id(self, value: str) -> bool:
+        return self.db.execute("SELECT 1 FROM ids WHERE id = ?", (value,)).fetchone() is not None
+
+    def add_file(self, path: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO files VALUES (?)", (path,))
+
+    def has_file(self, path: str) -> bool:
+        return self.db.execute("SELECT 1 FROM files WHERE path = ?", (path,)).fetchone() is not None
+
+
+def _schema(folder: Path, name: str) -> Any:
+    parser = etree.XMLParser(**PARSER_OPTIONS)
+    return etree.XMLSchema(etree.parse(str(folder / name), parser))
+
+
+def _declares_dtd(path: Path) -> bool:
+    """Whether the file has a DOCTYPE (internal subset, entities): read up to its root's start only."""
+    for _, element in etree.iterparse(str(path), events=("start",), **PARSER_OPTIONS):
+        docinfo = element.getroottree().docinfo
+        return bool(docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype)
+    return False
+
+
+def _parse(report: Report, folder: Path, name: str, schema: Any, on_end: Any = None,
+           tags: tuple[str, ...] | None = None) -> bool:
+    """Stream one XML file through its schema; `on_end(element)` sees each of `tags` as it ends."""
+    path = folder / name
+    if not path.is_file():
+        report.add("XML", f"{name} is missing", file=name)
+        return False
+    try:
+        if _declares_dtd(path):
+            report.add("XML", f"{name} declares a DTD (entities); refused unread", file=name)
+            return False
+        for _, element in etree.iterparse(str(path), events=("end",), tag=tags, schema=schema, **PARSER_OPTIONS):
+            if on_end is not None:
+                on_end(element)
+    except etree.XMLSyntaxError as error:
+        report.add("XSD", f"{name} is not valid against its schema: {_redact(str(error))}", file=name)
+        return False
+    return True
+
+
+def _check_schemas(report: Report, folder: Path) -> bool:
+    ok = True
+    official = manifest()
+    for name in SCHEMAS:
+        path = folder / name
+        if not path.is_file():
+            report.add("XSD_CHECKSUM", f"the schema {name} is missing", file=name)
+            ok = False
+        elif addml.sha256_of(path) != official[SCHEMA_DIR + name].sha256:
+            report.add("XSD_CHECKSUM", f"{name} is not the official Noark 5 v5.0 schema (SHA-256 differs)", file=name)
+            ok = False
+    return ok
+
+
+def validate_extraction(folder: Path) -> Report:
+    report = Report(extraction=str(folder))
+    if not folder.is_dir():
+        report.add("XML", "the extraction is not a folder")
+        return report
+    if not _check_schemas(report, folder):
+        return report
+    with tempfile.TemporaryDirectory(prefix="uttrekk-validate-") as work:
+        index = _Index(Path(work))
+        about = _addml(report, folder, index)
+        if about is None:
+            return report
+        _arkivstruktur(report, folder, index, about)
+        _files(report, folder, index, about)
+        _journals(report, folder, index, about)
+        index.db.close()
+    return report
+
+
+def _addml(report: Report, folder: Path, index: _Index) -> addml.Description | None:
+    path = folder / "arkivuttrekk.xml"
+    if not path.is_file():
+        report.add("XML", "arkivuttrekk.xml is missing", file="arkivuttrekk.xml")
+        return None
+    try:
+        if _declares_dtd(path):
+            report.add("XML", "arkivuttrekk.xml declares a DTD (entities); refused unread", file="arkivuttrekk.xml")
+            return None
+        about = addml.read(path, PARSER_OPTIONS, schema=_schema(folder, "addml.xsd"), on_document=index.add_sum)
+    except etree.XMLSyntaxError as error:
+        report.add("XSD", f"arkivuttrekk.xml is not valid against its schema: {_redact(str(error))}",
+                   file="arkivuttrekk.xml")
+        return None
+    for name in XML_FILES:
+        if name == "arkivuttrekk.xml":
+            continue
+        expected = about.files.get(name, ("", {}))[0]
+        if (folder / name).is_file() and addml.sha256_of(folder / name) != expected:
+            report.add("ADDML_CHECKSUM", f"{name}: SHA-256 differs from arkivuttrekk.xml", file=name)
+    return about
+
+
+def _count(report: Report, test: str, name: str, element: str, found: int, about: addml.Description) -> None:
+    report.counts[f"{name}:{element}"] = found
+    expected = about.files.get(name, ("", {}))[1].get(element)
+    if expected is not None and expected != found:
+        report.add(test, f"{name} has {found} {element}, arkivuttrekk.xml says {expected}", file=name)
+    else:
+        report.add(test, f"{name}: {found} {element}", file=name, info=True)
+
+
+def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
+    counts: Counter[str] = Counter()
+    state: dict[str, int] = {"in_mappe": 0}
+    start, end = about.start, about.end
+    if start is None or end is None:
+        report.add("N5_60", "arkivuttrekk.xml gives no archive period (archivalPeriod startDate/endDate)",
+                   file="arkivuttrekk.xml")
+
+    def on_end(element: Any) -> None:
+        tag = element.tag.removeprefix(AS)
+        counts[tag] += 1
+        system_id = element.findtext(AS + "systemID") if tag in ENTITIES else None
+        if system_id and not index.add_id(system_id):
+            report.add("N5_47", f"systemID of a {tag} occurs more than once", file="arkivstruktur.xml",
+                       system_id=system_id)
+        if tag == "dokumentobjekt":
+            _document(report, folder, index, element, counts)
+        elif tag == "dokumentbeskrivelse" and element.find(AS + "dokumentobjekt") is None:
+            counts["N5_24"] += 1
+        elif tag == "registrering":
+            state["in_mappe"] += 1
+            if element.get(f"{{{XSI}}}type") == "journalpost":
+                counts["journalpost"] += 1
+                if element.find(AS + "korrespondansepart") is None:
+                    report.add("N5_39", "journalpost without korrespondansepart", file="arkivstruktur.xml",
+                               system_id=system_id)
+                day = element.findtext(AS + "journaldato")
+                if day and start and end and not start <= date.fromisoformat(day[:10]) <= end:
+                    report.add("N5_60", "journaldato outside the archive period", file="arkivstruktur.xml",
+                               system_id=system_id)
+            if element.find(AS + "dokumentbeskrivelse") is None:
+                counts["N5_21"] += 1
+            element.clear(keep_tail=True)
+        elif tag == "mappe":
+            if element.findtext(AS + "saksstatus") not in CLOSED:
+                report.add("N5_15", "saksmappe is not closed (saksstatus not Avsluttet)", file="arkivstruktur.xml",
+                           system_id=system_id)
+            if state["in_mappe"] == 0:
+                counts["N5_14"] += 1
+            state["in_mappe"] = 0
+            element.clear(keep_tail=True)
+            while (previous := element.getprevious()) is not None and previous.tag == AS + "mappe":
+                element.getparent().remove(previous)
+
+    if not _parse(report, folder, "arkivstruktur.xml", _schema(folder, "arkivstruktur.xsd"), on_end,
+                  tuple(AS + t for t in (*ENTITIES, *COUNTED))):
+        return
+    _count(report, "N5_10", "arkivstruktur.xml", "mappe", counts["mappe"], about)
+    _count(report, "N5_16", "arkivstruktur.xml", "registrering", counts["registrering"], about)
+    _count(report, "N5_23", "arkivstruktur.xml", "dokumentbeskrivelse", counts["dokumentbeskrivelse"], about)
+    _count(report, "N5_26", "arkivstruktur.xml", "dokumentobjekt", counts["dokumentobjekt"], about)
+    if about.document_files != counts["dokumentobjekt"]:
+        report.add("N5_26", f"arkivuttrekk.xml says {about.document_files} document files, "
+                   f"the extraction references {counts['dokumentobjekt']}", file="arkivuttrekk.xml")
+    for test, what in (("N5_14", "mapper without registrering"), ("N5_21", "registreringer without dokumentbeskrivelse"),
+                       ("N5_24", "dokumentbeskrivelser without dokumentobjekt"), ("N5_64", "empty document files")):
+        report.add(test, f"{counts[test]} {what}", count=counts[test])
+    report.counts.update({k: v for k, v in counts.items() if not k.startswith("N5_")})
+    for test, flag, number, what in (
+            ("N5_42", addml.FLAG_SCREENED, counts["skjerming"], "skjerming"),
+            ("N5_44", addml.FLAG_TO_DISPOSE, counts["kassasjon"], "kassasjon"),
+            ("N5_45", addml.FLAG_DISPOSED, counts["utfoertKassasjon"], "utfoertKassasjon")):
+        if about.flags.get(flag, False) != (number > 0):
+            report.add(test, f"{number} {what} in arkivstruktur.xml, but arkivuttrekk.xml says "
+                       f"{flag}={str(about.flags.get(flag, False)).lower()}", file="arkivuttrekk.xml")
+        else:
+            report.add(test, f"{number} {what}; {flag} agrees", file="arkivuttrekk.xml", info=True)
+
+
+def _document(report: Report, folder: Path, index: _Index, element: Any, counts: Counter[str]) -> None:
+    system_id = element.findtext(AS + "systemID")
+    reference = element.findtext(AS + "referanseDokumentfil") or ""
+    index.add_file(reference)
+    path = (folder / reference).resolve()
+    if not reference or folder.resolve() not in path.parents or not path.is_file():
+        report.add("N5_32", "referenced document file does not exist", file=reference, system_id=system_id)
+        return
+    if path.stat().st_size == 0:
+        counts["N5_64"] += 1
+    if addml.sha256_of(path) != (element.findtext(AS + "sjekksum") or "").lower():
+        report.add("N5_30", "document file's SHA-256 differs from its dokumentobjekt's sjekksum", file=reference,
+                   system_id=system_id)
+
+
+def _forget(element: Any) -> None:
+    """Drop an element that has been checked, and the siblings before it, from the tree being built."""
+    element.clear(keep_tail=True)
+    while element.getprevious() is not None:
+        del element.getparent()[0]
+
+
+def _files(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
+    documents = folder / "dokumenter"
+    for path in sorted(documents.rglob("*")) if documents.is_dir() else []:
+        if path.is_file():
+            name = path.relative_to(folder).as_posix()
+            if not index.has_file(name):
+                report.add("N5_33", "document file no dokumentobjekt references", file=name)
+            elif (expected := index.sum_of(name)) is not None and addml.sha256_of(path) != expected:
+                report.add("ADDML_CHECKSUM", "document file's SHA-256 differs from arkivuttrekk.xml", file=name)
+
+
+def _journals(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
+    for name in ("loependeJournal.xml", "offentligJournal.xml"):
+        entries = Counter[str]()
+        root = name.removesuffix(".xml")
+        ns = "{" + XML_FILES[name][0] + "}"
+
+        def on_end(element: Any, ns: str = ns, entries: Counter[str] = entries) -> None:
+            if element.tag == ns + "journalregistrering":
+                entries["journalregistrering"] += 1
+                _forget(element)
+            elif element.tag == ns + "antallJournalposter":
+                entries["header"] = int(element.text or 0)
+
+        if _parse(report, folder, name, _schema(folder, f"{root}.xsd"), on_end,
+                  (ns + "journalregistrering", ns + "antallJournalposter")):
+            _count(report, "N5_59", name, "journalregistrering", entries["journalregistrering"], about)
+            if entries["header"] != entries["journalregistrering"]:
+                report.add("N5_59", f"{name}: antallJournalposter is {entries['header']}, "
+                           f"the file holds {entries['journalregistrering']}", file=name)
+    changes = Counter[str]()
+    en = "{" + ENDRINGSLOGG + "}"
+
+    def on_change(element: Any) -> None:
+        if element.tag == en + "endring":
+            changes["endring"] += 1
+            reference = element.findtext(en + "referanseArkivenhet")
+            if reference and not index.has_id(reference):
+                report.add("N5_62", "endringslogg refers to a systemID not in arkivstruktur.xml",
+                           file="endringslogg.xml", system_id=reference)
+            _forget(element)
+
+    if _parse(report, folder, "endringslogg.xml", _schema(folder, "endringslogg.xsd"), on_change, (en + "endring",)):
+        _count(report, "N5_61", "endringslogg.xml", "endring", changes["endring"], about)

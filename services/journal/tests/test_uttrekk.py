@@ -1,0 +1,213 @@
+"""Arkivuttrekk: a small archive registered through the API, exported, validated; tampered copies refused precisely."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from arkiv5_journal.arkivstruktur.structure import DEFAULT_ARKIVDEL_ID
+from arkiv5_journal.domain.numbering import today_in_oslo
+from arkiv5_journal.uttrekk import cli
+from arkiv5_journal.uttrekk.export import ExportRequest, export_extraction
+from arkiv5_journal.uttrekk.validate import PARSER_OPTIONS, validate_extraction
+from arkiv5_kit.reference import ReferenceFileMissing, reference_file
+
+from .conftest import Journal, case, incoming
+
+SECRET = "Hemmeligsen"
+PDF = b"%PDF-1.7\n" + "Søknad – æøå\n".encode() * 50 + b"%%EOF\n"
+ARCHIVAL = b"%PDF-1.7\n%archival\n%%EOF\n"
+NS = "{http://www.arkivverket.no/standarder/noark5/arkivstruktur}"
+
+
+def _schemas_or_skip() -> None:
+    from required import missing
+
+    try:
+        reference_file("noark5/xsd-v5.0/arkivstruktur.xsd")
+    except ReferenceFileMissing:
+        missing("the Noark 5 v5.0 schemas (reference folder)", state="missing")
+
+
+async def _archive(journal: Journal) -> dict[str, str]:
+    """A case with an open journalpost carrying a document and its archival variant, and a screened one."""
+    headers = journal.fagsystem()
+    saksmappe = (await journal.client.post("/saksmapper", json=case(), headers=headers)).json()
+    url = f"/saksmapper/{saksmappe['systemID']}/journalposter"
+    first = await journal.client.post(url, json=incoming(), headers=headers)
+    assert first.status_code == 201, first.text
+    jp = first.json()["systemID"]
+    upload = await journal.client.post(f"/journalposter/{jp}/dokumenter", content=PDF, params={"tittel": "Søknad"},
+                                       headers=headers)
+    assert upload.status_code == 201, upload.text
+    source = upload.json()["dokumentobjekt"][0]["systemID"]
+    writer = {**journal.service("journal.documents.write-archival"), "X-Archival-Puid": "fmt/477",
+              "Content-Type": "application/pdf"}
+    archival = await journal.client.put(f"/internal/dokumentobjekter/{source}/arkivvariant", content=ARCHIVAL,
+                                        headers=writer)
+    assert archival.status_code == 201, archival.text
+    skjerming = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13", "skjermingMetadata": ["TRO"]}
+    screened = await journal.client.post(url, headers=headers, json=incoming(
+        tittel=f"Klage fra {SECRET}", skjermedeOrd=[SECRET], skjerming=skjerming))
+    assert screened.status_code == 201, screened.text
+    return {"journalpost": jp, "screened": screened.json()["systemID"], "archival": archival.json()["dokumentobjekt_id"]}
+
+
+async def _export(journal: Journal, out: Path) -> Path:
+    today = today_in_oslo()
+    request = ExportRequest(arkivdel_id=DEFAULT_ARKIVDEL_ID, fra=date(today.year, 1, 1), til=date(today.year, 12, 31),
+                            out=out)
+    await export_extraction(journal.runtime.database.engine, journal.app.state.blob_store, request)
+    return out
+
+
+def _errors(folder: Path) -> list[dict[str, Any]]:
+    return [f for f in validate_extraction(folder).as_json()["findings"] if f["severity"] == "error"]
+
+
+async def test_an_exported_archive_validates_with_zero_errors(journal: Journal, tmp_path: Path) -> None:
+    _schemas_or_skip()
+    ids = await _archive(journal)
+    out = await _export(journal, tmp_path / "uttrekk")
+    report = validate_extraction(out).as_json()
+    assert report["valid"], [f for f in report["findings"] if f["severity"] == "error"]
+    assert report["counts"]["journalpost"] == 2 and report["counts"]["arkivstruktur.xml:mappe"] == 1
+
+    tree = etree.parse(str(out / "arkivstruktur.xml"), etree.XMLParser(**PARSER_OPTIONS))
+    # The archival variant is the file deposited, named in referanseDokumentfil and with its checksum.
+    [objekt] = tree.iter(NS + "dokumentobjekt")
+    assert objekt.findtext(NS + "systemID") == ids["archival"]
+    assert objekt.findtext(NS + "variantformat") == "Arkivformat"
+    assert (out / objekt.findtext(NS + "referanseDokumentfil")).read_bytes() == ARCHIVAL
+    assert {e.text for e in tree.iter(NS + "journalstatus")} == {"Journalført"}
+    # The archive institution gets the full title and the skjerming; the public journal does not.
+    assert SECRET in (out / "arkivstruktur.xml").read_text() and SECRET in (out / "loependeJournal.xml").read_text()
+    public = (out / "offentligJournal.xml").read_text()
+    assert SECRET not in public and "*****" in public
+    assert "<value>true</value>" in _flag(out, "inneholderSkjermetInformasjon")
+    # The schemas are the official bytes.
+    for name in ("arkivstruktur.xsd", "metadatakatalog.xsd", "addml.xsd"):
+        assert (out / name).read_bytes() == reference_file(f"noark5/xsd-v5.0/{name}").read_bytes()
+
+
+def _flag(out: Path, name: str) -> str:
+    text = (out / "arkivuttrekk.xml").read_text()
+    start = text.index(f'name="{name}"')
+    return text[start:start + 80]
+
+
+@pytest.mark.parametrize("schema", ["arkivstruktur", "loependeJournal", "offentligJournal", "endringslogg"])
+async def test_each_official_schema_accepts_our_file(journal: Journal, tmp_path: Path, schema: str) -> None:
+    _schemas_or_skip()
+    await _archive(journal)
+    out = await _export(journal, tmp_path / "uttrekk")
+    parser = etree.XMLParser(**PARSER_OPTIONS)
+    xsd = etree.XMLSchema(etree.parse(str(reference_file(f"noark5/xsd-v5.0/{schema}.xsd")), parser))
+    document = etree.parse(str(out / f"{schema}.xml"), parser)
+    assert xsd.validate(document), xsd.error_log
+
+
+async def test_tampered_extractions_give_the_precise_finding(journal: Journal, tmp_path: Path) -> None:
+    _schemas_or_skip()
+    await _archive(journal)
+    good = await _export(journal, tmp_path / "uttrekk")
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(good, target)
+        return target
+
+    changed = copy("changed")
+    [document] = (changed / "dokumenter").iterdir()
+    document.write_bytes(b"%PDF-1.7\n%changed\n%%EOF\n")
+    # Against its dokumentobjekt's sjekksum and against the checksum arkivuttrekk.xml lists.
+    assert sorted((f["test"], f["file"]) for f in _errors(changed)) == [
+        ("ADDML_CHECKSUM", f"dokumenter/{document.name}"), ("N5_30", f"dokumenter/{document.name}")]
+
+    missing = copy("missing")
+    [document] = (missing / "dokumenter").iterdir()
+    document.unlink()
+    assert {f["test"] for f in _errors(missing)} == {"N5_32"}
+
+    extra = copy("extra")
+    (extra / "dokumenter" / "ukjent.pdf").write_bytes(b"%PDF-1.7\n")
+    assert [(f["test"], f["file"]) for f in _errors(extra)] == [("N5_33", "dokumenter/ukjent.pdf")]
+
+    duplicate = copy("duplicate")
+    text = (duplicate / "arkivstruktur.xml").read_text()
+    tree = etree.fromstring(text.encode())
+    ids = [e.text for e in tree.iter(NS + "systemID")]
+    (duplicate / "arkivstruktur.xml").write_text(text.replace(ids[-1], ids[-2]))
+    found = _errors(duplicate)
+    assert "N5_47" in {f["test"] for f in found} and ids[-2] in {f["system_id"] for f in found}
+
+    counted = copy("counted")
+    addml_text = (counted / "arkivuttrekk.xml").read_text()
+    marker = "<value>registrering</value>"
+    at = addml_text.index(marker)
+    value_at = addml_text.index("<value>2</value>", at)
+    (counted / "arkivuttrekk.xml").write_text(addml_text[:value_at] + "<value>3</value>" + addml_text[value_at + 16:])
+    assert [f["test"] for f in _errors(counted)] == ["N5_16"]
+
+    # Each changed XML file no longer matches its checksum in arkivuttrekk.xml, and says what is wrong.
+    outside = copy("outside")
+    text = (outside / "arkivstruktur.xml").read_text()
+    day = text.split("<journaldato>", 1)[1][:10]
+    (outside / "arkivstruktur.xml").write_text(text.replace(f"<journaldato>{day}", "<journaldato>1999-01-01", 1))
+    assert sorted(f["test"] for f in _errors(outside)) == ["ADDML_CHECKSUM", "N5_60"]
+
+    dangling = copy("dangling")
+    text = (dangling / "endringslogg.xml").read_text()
+    reference = text.split("<referanseArkivenhet>", 1)[1][:36]
+    (dangling / "endringslogg.xml").write_text(text.replace(reference, "00000000-0000-4000-8000-0000000000ff"))
+    found = _errors(dangling)
+    changes = text.count(f"<referanseArkivenhet>{reference}</referanseArkivenhet>")
+    assert sorted(f["test"] for f in found) == ["ADDML_CHECKSUM"] + ["N5_62"] * changes
+
+
+async def test_xml_with_an_external_entity_is_refused_unread(journal: Journal, tmp_path: Path) -> None:
+    _schemas_or_skip()
+    await _archive(journal)
+    good = await _export(journal, tmp_path / "uttrekk")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPPHEMMELIG-INNHOLD")
+    text = (good / "endringslogg.xml").read_text()
+    body = text.split("?>", 1)[1]
+    doctype = f'<!DOCTYPE endringslogg [<!ENTITY x SYSTEM "file://{secret}">]>'
+    hostile = body.replace("<endretAv>", "<endretAv>&x;", 1)
+    (good / "endringslogg.xml").write_text('<?xml version="1.0" encoding="utf-8"?>\n' + doctype + hostile)
+    report = validate_extraction(good).as_json()
+    assert "TOPPHEMMELIG" not in json.dumps(report)
+    refused = [(f["test"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
+    # The file changed, so its checksum no longer matches; and it is not read at all.
+    assert refused == [("ADDML_CHECKSUM", "endringslogg.xml: SHA-256 differs from arkivuttrekk.xml"),
+                       ("XML", "endringslogg.xml declares a DTD (entities); refused unread")]
+
+
+async def test_the_command_line_exports_validates_and_writes_both_reports(
+        journal: Journal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _schemas_or_skip()
+    await _archive(journal)
+    year = today_in_oslo().year
+    out = tmp_path / "uttrekk"
+    settings = journal.app.state.journal_context.settings
+    args = cli.parser().parse_args(["export", "--arkivdel", str(DEFAULT_ARKIVDEL_ID), "--from", f"{year}-01-01",
+                                    "--to", f"{year}-12-31", "--out", str(out)])
+    code = await cli.run(args, settings, sys.stdout)
+    printed = json.loads(capsys.readouterr().out)
+    assert code == cli.EXIT_VALID and printed["valid"] is True and printed["counts"]["journalpost"] == 2
+    assert (tmp_path / "uttrekk-valideringsrapport.html").read_text().startswith("<!DOCTYPE html>")
+
+    # Again into the same folder: refused, nothing overwritten.
+    assert await cli.run(args, settings, sys.stdout) == cli.EXIT_USAGE
+    (out / "dokumenter" / "ukjent.pdf").write_bytes(b"%PDF-1.7\n")
+    again = cli.parser().parse_args(["validate-extraction", str(out)])
+    assert await cli.run(again, settings, sys.stdout) == cli.EXIT_INVALID
+    assert json.loads(capsys.readouterr().out)["summary"]["error"] == 1
