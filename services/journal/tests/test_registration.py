@@ -108,6 +108,10 @@ async def test_bad_input_is_refused_with_problem_json_and_nothing_written(journa
 
     unknown_klasse = await journal.client.post("/saksmapper", json=case(klasse="Z99"), headers=headers)
     assert unknown_klasse.status_code == 422 and unknown_klasse.json()["type"].endswith("unknown-code")
+    # A person's number typed into the klasse field is not echoed: the error names the field and the rule.
+    typed_wrong = await journal.client.post("/saksmapper", json=case(klasse="01017012345"), headers=headers)
+    assert typed_wrong.status_code == 422 and "body.klasse" in typed_wrong.text
+    assert "01017012345" not in typed_wrong.text
 
     assert await _counts(journal) == before
 

@@ -199,8 +199,8 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: Context, caller: Call
             if arkivdel is not None and arkivdel.klassifikasjonssystem_id is not None:
                 klasse = await klasse_by_id(session, arkivdel.klassifikasjonssystem_id, patch.klasse)
             if klasse is None:
-                raise UnknownCode(f"klasse {patch.klasse!r} is not a klasseID of the arkivdel's "
-                                          "klassifikasjonssystem.", field="klasse")
+                raise UnknownCode("body.klasse is not a klasseID of the arkivdel's klassifikasjonssystem "
+                                          "(GET /klasser lists them).", field="klasse")
             klasse_id, klasse_name = klasse.system_id, klasse.klasse_id
         values["klasse_id"] = klasse_id
     skjerming = _skjerming_changes(saksmappe, patch)

@@ -55,7 +55,7 @@ async def create_saksmappe(
         if arkivdel.klassifikasjonssystem_id is not None:
             klasse = await klasse_by_id(session, arkivdel.klassifikasjonssystem_id, body.klasse)
         if klasse is None:
-            raise UnknownCode(f"klasse {body.klasse!r} is not a klasseID of the arkivdel's klassifikasjonssystem.",
+            raise UnknownCode("body.klasse is not a klasseID of the arkivdel's klassifikasjonssystem (GET /klasser lists them).",
                               field="klasse")
     skjerming = skjerming_values(body.skjerming)
     await access.require_known_code(session, skjerming["tilgangsrestriksjon"], field="body.skjerming.tilgangsrestriksjon")
