@@ -81,8 +81,10 @@ class SendingCopyRequest(BaseModel):
 @router.post(
     "/conversions/sending-copy", summary="A PDF of a document to send, kept formats included (not filed)",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-                     "description": "The PDF"}},
+    # application/octet-stream first: client generators recognise a file download only by it.
+    responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                                 "application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                     "description": "The PDF (Content-Type: application/pdf)"}},
 )
 async def sending_copy(
     body: SendingCopyRequest, request: Request, _: Annotated[Principal, Depends(require_scopes(CONVERT))],
