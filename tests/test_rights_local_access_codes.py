@@ -7,23 +7,15 @@ On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from arkiv5_kit.clock import SYSTEM_CLOCK
-from suite_harness import Suite, eventually, suite_on
+from suite_harness import Suite, eventually, suite_each_backend
+
+__all__ = ["suite_each_backend"]  # the fixture, imported for pytest
 
 SECRET = "Lokalia Kodesen"
 FIELD = "body.skjerming.tilgangsrestriksjon"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def codes_suite(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Suite]:
-    async with suite_on(request.param, tmp_path / "var") as s:
-        yield s
 
 
 def _skjerming(code: str) -> dict[str, Any]:
@@ -44,8 +36,8 @@ def _assert_refused_naming_the_field(response: Any, value: str) -> None:
     assert value not in response.text
 
 
-async def test_a_local_access_code_is_accepted_and_screens_in_the_journal(codes_suite: Suite) -> None:
-    s = codes_suite
+async def test_a_local_access_code_is_accepted_and_screens_in_the_journal(suite_each_backend: Suite) -> None:
+    s = suite_each_backend
     arkivleder = await s.person_token("arkivleder", audience="access")
     handler = await s.person_token("saksbehandler")
     leader = await s.person_token("leder")

@@ -7,23 +7,15 @@ record needs clearance). On SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
+from suite_harness import Suite, eventually, suite_each_backend
 
-from suite_harness import Suite, eventually, suite_on
+__all__ = ["suite_each_backend"]  # the fixture, imported for pytest
 
 CLIENT = "Refusia Loggmann"
 FNR = "28027349953"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def logged_suite(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Suite]:
-    async with suite_on(request.param, tmp_path / "var") as s:
-        yield s
 
 
 async def _entries(s: Suite, token: str, **params: Any) -> list[dict[str, Any]]:
@@ -32,8 +24,8 @@ async def _entries(s: Suite, token: str, **params: Any) -> list[dict[str, Any]]:
     return list(response.json()["results"])
 
 
-async def test_allowed_masked_and_refused_screened_reads_are_each_logged_once(logged_suite: Suite) -> None:
-    s = logged_suite
+async def test_allowed_masked_and_refused_screened_reads_are_each_logged_once(suite_each_backend: Suite) -> None:
+    s = suite_each_backend
     handler = await s.person_token("saksbehandler")
     reader = await s.person_token("lesetilgang")
     archivist = await s.person_token("arkivtjeneste")

@@ -11,25 +11,18 @@ asserts they agree — on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from arkiv5_kit.clock import OSLO, SettableClock
-from suite_harness import Suite, eventually, suite_on
+from suite_harness import Suite, eventually, suite_each_backend
+
+__all__ = ["suite_each_backend"]  # the fixture, imported for pytest
 
 SKJERMING = {"tilgangsrestriksjon": "P", "skjermingshjemmel": "Offl. § 13 jf. fvl. § 13",
              "skjermingMetadata": ["TMO", "TRO"]}
+
 SECRET = "Validus Vindauge"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def rights_suite(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Suite]:
-    async with suite_on(request.param, tmp_path / "var") as s:
-        yield s
 
 
 def _journal_clock(s: Suite) -> SettableClock:
@@ -83,8 +76,8 @@ async def _policy_says(s: Suite, decider: str, person_id: str, case: dict[str, A
     return answers[0], answers[1]
 
 
-async def test_the_journal_and_the_decision_api_agree_over_time_and_over_a_new_unit(rights_suite: Suite) -> None:
-    s = rights_suite
+async def test_the_journal_and_the_decision_api_agree_over_time_and_over_a_new_unit(suite_each_backend: Suite) -> None:
+    s = suite_each_backend
     clock = _journal_clock(s)
     today = clock.today()
     leader = await s.person_token("leder")

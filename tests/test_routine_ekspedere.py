@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from suite_harness import Suite, claims, eventually, fodselsnummer, suite
+from suite_harness import Suite, claims, eventually, fodselsnummer, png_bytes, suite
 
 __all__ = ["suite"]  # the fixture, imported for pytest
 
@@ -34,14 +34,6 @@ def _pdf(text: str) -> bytes:
     writer.add_metadata({"/Title": text})
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
-
-
-def _png() -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (120, 80), (30, 120, 200)).save(out, format="PNG")
     return out.getvalue()
 
 
@@ -89,7 +81,7 @@ async def test_ekspedere_twice_concurrently_and_again_after_a_correction_deliver
     assert uploaded.status_code == 201, uploaded.text
     # A map as PNG: the archive keeps it as it is (an approved format), the letter needs a PDF.
     attached = await s.journal("POST", f"/journalposter/{jp}/dokumenter", saksbehandler, params={
-        "tittel": "Kart", "filnavn": "kart.png", "tilknyttetRegistreringSom": "V"}, content=_png(),
+        "tittel": "Kart", "filnavn": "kart.png", "tilknyttetRegistreringSom": "V"}, content=png_bytes(),
         headers={"Content-Type": "image/png"})
     assert attached.status_code == 201, attached.text
     await _until(lambda: s.journal("POST", f"/journalposter/{jp}/journalstatus", saksbehandler,

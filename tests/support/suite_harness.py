@@ -241,6 +241,13 @@ async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
         yield s
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def suite_each_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Suite]:
+    """The one-process suite once on SQLite (`make run`) and once on PostgreSQL (`suite_on`)."""
+    async with suite_on(request.param, tmp_path / "var") as s:
+        yield s
+
+
 @asynccontextmanager
 async def suite_on(backend: str, var_dir: Path) -> AsyncIterator[Suite]:
     """The one-process suite on "sqlite" (`make run`) or with every service on its own fresh

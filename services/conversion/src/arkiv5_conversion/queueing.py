@@ -72,17 +72,8 @@ class JobQueue:
         """A job for each production document of the journalpost the events told; marks it queued."""
         documents = (await session.execute(select(KnownDokument).where(
             col(KnownDokument.journalpost_id) == journalpost.journalpost_id))).scalars().all()
-        created = 0
-        for document in documents:
-            _, new = await self.ensure_job(
-                session, dokumentobjekt_id=document.dokumentobjekt_id, source_sha256=document.sha256,
-                journalpost_id=journalpost.journalpost_id, saksmappe_id=journalpost.saksmappe_id, trigger=trigger,
-            )
-            created += new
-        await session.execute(update(JournalfoertJournalpost).where(
-            col(JournalfoertJournalpost.journalpost_id) == journalpost.journalpost_id,
-        ).values(queued_at=utcnow()))
-        return created
+        return await self._queue(session, journalpost, [(d.dokumentobjekt_id, d.sha256) for d in documents],
+                                 trigger=trigger)
 
     async def queue_journalpost(self, journalpost: JournalfoertJournalpost, *, trigger: str) -> int:
         """Make sure each of the journalpost's production documents has a job.
@@ -95,19 +86,26 @@ class JobQueue:
                 col(KnownDokument.journalpost_id) == journalpost.journalpost_id))).scalar_one()
             if told:
                 return await self.queue_known_documents(session, journalpost, trigger=trigger)
-        documents = await self.journal.list_dokumentobjekter(journalpost.journalpost_id)
-        created = 0
+        listed = await self.journal.list_dokumentobjekter(journalpost.journalpost_id)
         async with self.database.unit_of_work() as session:
-            for document in documents:
-                _, new = await self.ensure_job(
-                    session, dokumentobjekt_id=document.dokumentobjekt_id, source_sha256=document.sha256,
-                    journalpost_id=journalpost.journalpost_id, saksmappe_id=journalpost.saksmappe_id,
-                    trigger=trigger,
-                )
-                created += new
-            await session.execute(update(JournalfoertJournalpost).where(
-                col(JournalfoertJournalpost.journalpost_id) == journalpost.journalpost_id,
-            ).values(queued_at=utcnow()))
+            return await self._queue(session, journalpost, [(d.dokumentobjekt_id, d.sha256) for d in listed],
+                                     trigger=trigger)
+
+    async def _queue(
+        self, session: AsyncSession, journalpost: JournalfoertJournalpost, documents: list[tuple[UUID, str]],
+        *, trigger: str,
+    ) -> int:
+        """A job for each (dokumentobjekt, checksum) of the journalpost, and the journalpost marked queued."""
+        created = 0
+        for dokumentobjekt_id, sha256 in documents:
+            _, new = await self.ensure_job(
+                session, dokumentobjekt_id=dokumentobjekt_id, source_sha256=sha256,
+                journalpost_id=journalpost.journalpost_id, saksmappe_id=journalpost.saksmappe_id, trigger=trigger,
+            )
+            created += new
+        await session.execute(update(JournalfoertJournalpost).where(
+            col(JournalfoertJournalpost.journalpost_id) == journalpost.journalpost_id,
+        ).values(queued_at=utcnow()))
         return created
 
     async def sweep_recent_documents(self) -> int:
