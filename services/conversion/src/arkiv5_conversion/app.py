@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from arkiv5_contracts.events.journal import DokumentAdded
+from arkiv5_kit.accounts import follow_disabled_accounts
 from arkiv5_kit.auth import ClientCredentials
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
@@ -21,6 +22,7 @@ from .engine.listeners import ListenerPool, libreoffice_available
 from .engine.verapdf import VeraPdf, default_classpath, verapdf_available
 from .journal_client import HttpJournalClient, JournalClient
 from .metrics import ENGINE_AVAILABLE
+from .models import DisabledAccount
 from .pipeline import Converter, OfficeEngine
 from .policy import load_policy
 from .service import ConversionService
@@ -103,6 +105,8 @@ def create_app(
     app.state.conversion = conversion
     runtime.add_consumer("journalpost-status", journalfoert_handlers(settings, conversion))
     runtime.add_consumer("dokument-added", {DokumentAdded: dokument_added_handler(settings, conversion)})
+    # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.
+    app.state.account_disabled = follow_disabled_accounts(runtime, DisabledAccount)
     runtime.add_job("worker", conversion.worker_loop)
     if settings.nightly_enabled:
         runtime.add_job("nightly", conversion.nightly_loop)

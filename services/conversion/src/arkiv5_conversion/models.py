@@ -24,6 +24,16 @@ def _ts(nullable: bool = True) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
+class DisabledAccount(ConversionTable, table=True):
+    """Read model of the access service's AccountDisabled: a token of this account is refused
+    (401) from this date, though still within its lifetime (`arkiv5_kit.accounts`)."""
+
+    __tablename__ = "disabled_account"
+
+    person_id: UUID = Field(primary_key=True)
+    disabled_from: date
+
+
 class JournalfoertJournalpost(ConversionTable, table=True):
     """A journalpost that reached status J: the nightly batch's list of what to convert."""
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.orm import configure_mappers
 
+from arkiv5_kit.accounts import account_check
 from arkiv5_kit.clock import SYSTEM_CLOCK, Clock
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
@@ -18,8 +19,8 @@ from .blobstore import FilesystemBlobStore
 from .blobsweep import sweep_job
 from .consumers import register_consumers
 from .context import Context
+from .models import KontoSperre
 from .settings import JournalSettings
-from .store import accounts
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -46,7 +47,7 @@ def create_app(settings: JournalSettings | None = None, bus: Transport | None = 
     app.state.journal_context = context
     app.state.blob_store = FilesystemBlobStore(settings.resolved_blob_dir())
     # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.
-    app.state.account_disabled = accounts.account_check(runtime.database)
+    app.state.account_disabled = account_check(runtime.database, KontoSperre, clock)
     if settings.blob_sweep_interval_hours > 0:
         runtime.add_job("blob-sweep", sweep_job(settings, runtime.database, app.state.blob_store))
     return app

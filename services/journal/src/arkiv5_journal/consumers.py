@@ -19,13 +19,14 @@ from arkiv5_contracts.events.dispatch import (
     DispatchStatusChanged,
     DispatchWaiting,
 )
+from arkiv5_kit.accounts import recorder
 from arkiv5_kit.service import ServiceRuntime
 
 from .authz import access
 from .context import Context
 from .domain.numbering import OSLO
 from .ekspedering import receipts
-from .models import Dokumentobjekt, Journalpost
+from .models import Dokumentobjekt, Journalpost, KontoSperre
 from .rapporter import kvalitet
 from .store import changelog
 
@@ -63,7 +64,7 @@ def register_consumers(runtime: ServiceRuntime, ctx: Context) -> None:
     })
     runtime.add_consumer("access-read-model", {
         RightsChanged: access.on_rights_changed, GroupChanged: access.on_group_changed,
-        AccountDisabled: access.on_account_disabled, AccessCodeChanged: access.on_access_code_changed,
+        AccountDisabled: recorder(KontoSperre), AccessCodeChanged: access.on_access_code_changed,
     })
 
 

@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from arkiv5_contracts.events.journal import DispatchRequested
+from arkiv5_kit.accounts import follow_disabled_accounts
 from arkiv5_kit.auth import ClientCredentials
 from arkiv5_kit.consumer import EventConsumer
 from arkiv5_kit.service import ServiceRuntime, create_service_app
@@ -21,6 +22,7 @@ from .api import routers
 from .conversion_client import ConversionClient, HttpConversionClient
 from .dispatch_status import refresh_waiting_gauges
 from .journal_client import HttpJournalClient, JournalClient
+from .models import DisabledAccount
 from .service import Gateway, now, reconcile_in_flight, record_dispatches_requested
 from .settings import SvarutGatewaySettings
 from .svarut.breaker import CircuitBreaker
@@ -179,4 +181,6 @@ def create_app(
         routers=routers,
     )
     app.state.gateway = gateway
+    # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.
+    app.state.account_disabled = follow_disabled_accounts(runtime, DisabledAccount)
     return app

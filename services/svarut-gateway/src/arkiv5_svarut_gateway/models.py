@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
@@ -18,6 +18,16 @@ class SvarutGatewayTable(SQLModel, registry=registry()):
     Its own registry keeps these tables out of SQLModel's global metadata, so services
     sharing one process never see each other's tables.
     """
+
+
+class DisabledAccount(SvarutGatewayTable, table=True):
+    """Read model of the access service's AccountDisabled: a token of this account is refused
+    (401) from this date, though still within its lifetime (`arkiv5_kit.accounts`)."""
+
+    __tablename__ = "disabled_account"
+
+    person_id: UUID = Field(primary_key=True)
+    disabled_from: date
 
 
 class DispatchState:

@@ -22,7 +22,7 @@ from sqlmodel import col
 
 from arkiv5_contracts.codelists import Journalstatus, Saksstatus, Tilgangsrestriksjon
 from arkiv5_contracts.envelope import Envelope
-from arkiv5_contracts.events.access import AccessCodeChanged, AccountDisabled, GroupChanged, RightsChanged
+from arkiv5_contracts.events.access import AccessCodeChanged, GroupChanged, RightsChanged
 from arkiv5_contracts.policy import Action, Decision, Principal, Resource, ResourceKind, Role, decide
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.clock import SYSTEM_CLOCK, Clock
@@ -337,14 +337,4 @@ async def on_group_changed(session: AsyncSession, envelope: Envelope[Any]) -> No
     else:
         for key, value in values.items():
             setattr(row, key, value)
-    await session.flush()
-
-
-async def on_account_disabled(session: AsyncSession, envelope: Envelope[Any]) -> None:
-    event: AccountDisabled = envelope.data
-    row = await session.get(KontoSperre, event.person_id)
-    if row is None:
-        session.add(KontoSperre(person_id=event.person_id, disabled_from=event.disabled_from))
-    elif event.disabled_from < row.disabled_from:
-        row.disabled_from = event.disabled_from
     await session.flush()
