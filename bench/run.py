@@ -34,7 +34,8 @@ def main() -> int:
     )
     env.setdefault("ARKIV5_BENCH_KAFKA_BOOTSTRAP", (args.kafka_state_dir / "bootstrap").read_text().strip())
 
-    print(f"# Arkiv5 benchmarks — {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}")
+    print(f"# Arkiv5 benchmarks — {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, "
+          f"load average {os.getloadavg()[0]:.1f} at the start")
     failed = 0
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         name = script.stem.removeprefix("bench_")
