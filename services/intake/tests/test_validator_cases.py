@@ -124,8 +124,33 @@ async def test_every_validator_case_through_the_http_transport(wired: Wired) -> 
     await replay(wired, wired.send)
 
 
+def expected_refusal(meldingstype: str) -> list[str]:
+    """What a refused (valid but not carried out) message gets: `…mottatt` for arkivering, then the feilmelding."""
+    received = [f"{meldingstype}.mottatt"] if meldingstype in answers.ARKIVERING else []
+    return [*received, answers.UGYLDIG]
+
+
+# Reply types that must carry no payload (FiksResponseValidator); every other reply carries one.
+NO_PAYLOAD = (".mottatt", "arkivmelding.oppdater.kvittering", "avskrivning.opprett.kvittering",
+              "avskrivning.slett.kvittering")
+FEIL_CHECKS = [{"payloadQuery": f"/{local}", "expectedValue": "*", "valueType": 0}
+               for local in ("ugyldigforespoersel/feilId", "ugyldigforespoersel/feilmelding")]
+
+
+def test_the_replayed_cases_are_every_case_in_the_reference_folder() -> None:
+    """A case added to the reference folder is replayed, never silently skipped."""
+    folder = case_dir(ORDER[0]).parent
+    present = sorted(p.name for p in folder.iterdir() if (p / "testInformation.json").is_file())
+    assert sorted(ORDER) == present
+
+
 async def replay(wired: Wired, send: Send) -> None:
-    """Every case through `send`; the seed records are made over HTTP."""
+    """Every case through `send`; the seed records are made over HTTP.
+
+    Strict as KS's validator: exactly the expected reply types (a refused case exactly its
+    `…mottatt` and `ugyldigforespoersel`, no kvittering), a payload exactly where the validator
+    requires one, every payload valid against its XSD, and every XPath check of the case.
+    """
     replacements = await seed(wired)
     failures: list[str] = []
     for name in ORDER:
@@ -136,27 +161,33 @@ async def replay(wired: Wired, send: Send) -> None:
             if (folder / "Attachments").is_dir() else {}
         payload = substitute(message.read_bytes(), replacements)
         svar = await send(info["messageType"], f"case-{name}", payload, attachments)
-        types = [s["meldingstype"] for s in svar]
-        for s in svar:  # every payload is what its XSD says
-            if s["xml"] is not None and (schema := payload_schema(str(s["meldingstype"]))):
+        types = [str(s["meldingstype"]) for s in svar]
+        for s in svar:
+            carries = s["xml"] is not None
+            if carries == str(s["meldingstype"]).endswith(NO_PAYLOAD):
+                failures.append(f"{name}: {s['meldingstype']} {'carries' if carries else 'lacks'} a payload")
+            if carries and (schema := payload_schema(str(s["meldingstype"]))):
                 xml.validate(xml.parse(str(s["xml"]).encode()), schema)
         if name in NOT_SUPPORTED:
-            if types[-1] != answers.UGYLDIG:
-                failures.append(f"{name}: expected ugyldigforespoersel ({NOT_SUPPORTED[name]}), got {types}")
-            continue
-        expected = list(info["expectedResponseMessageTypes"])
-        if info["messageType"] == P + "innsyn.sok":
-            ok = len(types) == 1 and types[0] in expected
-        else:
+            expected = expected_refusal(info["messageType"])
+            queries: list[dict[str, Any]] = FEIL_CHECKS
             ok = types == expected
+        else:
+            expected = list(info["expectedResponseMessageTypes"])
+            queries = list(info.get("queriesWithExpectedValues") or [])
+            # For innsyn.sok one of the listed types is enough; otherwise each listed type, and nothing else.
+            ok = (len(types) == 1 and types[0] in expected) if info["messageType"] == P + "innsyn.sok" \
+                else types == expected
         if not ok:
-            failures.append(f"{name}: answered {types}, expected {expected}: "
-                            f"{value(kvittering_of(svar), 'feilmelding') if svar[-1]['xml'] else ''}")
+            why = NOT_SUPPORTED.get(name, "")
+            failures.append(f"{name}: answered {types}, expected {expected} {why}: "
+                            f"{value(kvittering_of(svar), 'feilmelding') if svar and svar[-1]['xml'] else ''}")
             continue
-        for query in info.get("queriesWithExpectedValues") or []:
+        for query in queries:
             payload_xml = next((s["xml"] for s in svar if s["xml"]), None)
-            assert payload_xml is not None, name
-            if (problem := check_query(str(payload_xml), query)) is not None:
+            if payload_xml is None:
+                failures.append(f"{name}: no payload for {query['payloadQuery']}")
+            elif (problem := check_query(str(payload_xml), query)) is not None:
                 failures.append(f"{name}: {problem}")
     assert not failures, "\n".join(failures)
 
