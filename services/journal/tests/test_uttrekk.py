@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from sqlalchemy import delete
 
 from arkiv5_journal.arkivstruktur.structure import DEFAULT_ARKIVDEL_ID
 from arkiv5_journal.domain.numbering import today_in_oslo
+from arkiv5_journal.models import Endringslogg
 from arkiv5_journal.uttrekk import cli
 from arkiv5_journal.uttrekk.export import ExportRequest, export_extraction
 from arkiv5_journal.uttrekk.validate import PARSER_OPTIONS, validate_extraction
@@ -235,6 +237,38 @@ async def test_statuses_dates_and_counts_give_arkades_ids_and_severities(journal
     assert [(f["test"], f["message"]) for f in _errors(miscounted)] == [
         ("N5_28", "1 document files in dokumenter/, arkivuttrekk.xml says 2 (antallDokumentfiler)")]
     assert ids  # the archive above is what was exported
+
+
+async def test_a_period_without_public_entries_changes_or_documents_leaves_the_empty_files_out(
+        journal: Journal, tmp_path: Path) -> None:
+    """The schemas demand at least one entry: no offentligJournal.xml, endringslogg.xml or dokumenter object then."""
+    _schemas_or_skip()
+    headers = journal.fagsystem()
+    saksmappe = (await journal.client.post("/saksmapper", json=case(), headers=headers)).json()
+    internal = await journal.client.post(f"/saksmapper/{saksmappe['systemID']}/journalposter", headers=headers,
+                                         json=incoming(journalposttype="X"))
+    assert internal.status_code == 201, internal.text
+    async with journal.runtime.database.unit_of_work() as session:  # a period whose changes are not logged
+        await session.execute(delete(Endringslogg))
+    out = await _export(journal, tmp_path / "uttrekk")
+    assert not (out / "offentligJournal.xml").exists() and not (out / "endringslogg.xml").exists()
+    listing = (out / "arkivuttrekk.xml").read_text()
+    assert "offentligJournal.xml" not in listing and "endringslogg.xml" not in listing
+    assert 'name="dokumenter"' not in listing and list((out / "dokumenter").iterdir()) == []
+    parser = etree.XMLParser(**PARSER_OPTIONS)
+    addml_schema = etree.XMLSchema(etree.parse(str(reference_file("noark5/xsd-v5.0/addml.xsd")), parser))
+    assert addml_schema.validate(etree.parse(str(out / "arkivuttrekk.xml"), parser)), addml_schema.error_log
+    report = validate_extraction(out).as_json()
+    assert report["valid"], [f for f in report["findings"] if f["severity"] == "error"]
+    left_out = {(f["test"], f["severity"], f["message"]) for f in report["findings"] if "left out" in f["message"]}
+    assert left_out == {
+        ("N5_59", "info", "offentligJournal.xml is left out: no public journal entry in the period"),
+        ("N5_61", "info", "endringslogg.xml is left out: no change in the period")}
+
+    # A file put back that arkivuttrekk.xml does not list is an error (and this one is not schema-valid either).
+    (out / "endringslogg.xml").write_text("<endringslogg/>")
+    assert [(f["test"], f["file"]) for f in _errors(out)] == [("ADDML_CHECKSUM", "endringslogg.xml"),
+                                                              ("XSD", "endringslogg.xml")]
 
 
 async def test_xml_with_an_external_entity_is_refused_unread(journal: Journal, tmp_path: Path) -> None:

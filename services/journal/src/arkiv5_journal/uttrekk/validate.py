@@ -37,6 +37,10 @@ ERRORS = CONTROL | {"N5_10", "N5_12", "N5_16", "N5_17", "N5_19", "N5_27", "N5_28
 WARNINGS = {"N5_15", "N5_22", "N5_25"}
 WARN_IF_ANY = {"N5_14", "N5_21", "N5_24", "N5_64"}
 """Counts that are a warning when not zero; every other test's finding is info."""
+OPTIONAL = {"offentligJournal.xml": "N5_59", "endringslogg.xml": "N5_61"}
+"""Files whose schema demands at least one entry: a period without any is exported without the file."""
+OPTIONAL_WHY = {"offentligJournal.xml": "no public journal entry in the period",
+                "endringslogg.xml": "no change in the period"}
 FINAL_JOURNALSTATUS = {"Arkivert", "Utgår"}
 FINAL_DOKUMENTSTATUS = {"Dokumentet er ferdigstilt"}
 CLOSED = {"Avsluttet", "Utgår"}
@@ -210,6 +214,9 @@ def _addml(report: Report, folder: Path, index: _Index) -> addml.Description | N
         return None
     for name in XML_FILES:
         if name == "arkivuttrekk.xml":
+            continue
+        if name in OPTIONAL and name not in about.files and (folder / name).is_file():
+            report.add("ADDML_CHECKSUM", f"{name} is in the folder but not listed in arkivuttrekk.xml", file=name)
             continue
         expected = about.files.get(name, ("", {}))[0]
         if (folder / name).is_file() and addml.sha256_of(folder / name) != expected:
@@ -396,8 +403,18 @@ def _files(report: Report, folder: Path, index: _Index, about: addml.Description
         report.add("N5_28", f"{found} document files, as arkivuttrekk.xml says", file="dokumenter", info=True)
 
 
+def _omitted(report: Report, folder: Path, name: str, about: addml.Description) -> bool:
+    """An optional file that the export left out, as arkivuttrekk.xml says: noted, not parsed."""
+    if name in OPTIONAL and name not in about.files and not (folder / name).is_file():
+        report.add(OPTIONAL[name], f"{name} is left out: {OPTIONAL_WHY[name]}", file=name, info=True)
+        return True
+    return False
+
+
 def _journals(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
     for name in ("loependeJournal.xml", "offentligJournal.xml"):
+        if _omitted(report, folder, name, about):
+            continue
         entries = Counter[str]()
         root = name.removesuffix(".xml")
         ns = "{" + XML_FILES[name][0] + "}"
@@ -427,5 +444,7 @@ def _journals(report: Report, folder: Path, index: _Index, about: addml.Descript
                            file="endringslogg.xml", system_id=reference)
             _forget(element)
 
+    if _omitted(report, folder, "endringslogg.xml", about):
+        return
     if _parse(report, folder, "endringslogg.xml", _schema(folder, "endringslogg.xsd"), on_change, (en + "endring",)):
         _count(report, "N5_61", "endringslogg.xml", "endring", changes["endring"], about)
