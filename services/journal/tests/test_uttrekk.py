@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from sqlalchemy import delete
 
 from arkiv5_journal.arkivstruktur.structure import DEFAULT_ARKIVDEL_ID
 from arkiv5_journal.domain.numbering import today_in_oslo
+from arkiv5_journal.models import Endringslogg
 from arkiv5_journal.uttrekk import cli
 from arkiv5_journal.uttrekk.export import ExportRequest, export_extraction
 from arkiv5_journal.uttrekk.validate import PARSER_OPTIONS, validate_extraction
@@ -134,11 +136,12 @@ async def test_tampered_extractions_give_the_precise_finding(journal: Journal, t
     missing = copy("missing")
     [document] = (missing / "dokumenter").iterdir()
     document.unlink()
-    assert {f["test"] for f in _errors(missing)} == {"N5_32"}
+    assert {f["test"] for f in _errors(missing)} == {"N5_28", "N5_32"}
 
     extra = copy("extra")
     (extra / "dokumenter" / "ukjent.pdf").write_bytes(b"%PDF-1.7\n")
-    assert [(f["test"], f["file"]) for f in _errors(extra)] == [("N5_33", "dokumenter/ukjent.pdf")]
+    assert [(f["test"], f["file"]) for f in _errors(extra)] == [("N5_33", "dokumenter/ukjent.pdf"),
+                                                                ("N5_28", "arkivuttrekk.xml")]
 
     duplicate = copy("duplicate")
     text = (duplicate / "arkivstruktur.xml").read_text()
@@ -170,6 +173,102 @@ async def test_tampered_extractions_give_the_precise_finding(journal: Journal, t
     found = _errors(dangling)
     changes = text.count(f"<referanseArkivenhet>{reference}</referanseArkivenhet>")
     assert sorted(f["test"] for f in found) == ["ADDML_CHECKSUM"] + ["N5_62"] * changes
+
+
+def _findings(folder: Path, *severities: str) -> list[tuple[str, str, str | None]]:
+    return sorted((f["test"], f["severity"], f["system_id"]) for f in validate_extraction(folder).as_json()["findings"]
+                  if f["severity"] in severities)
+
+
+def _tamper(folder: Path, name: str, old: str, new: str) -> None:
+    text = (folder / name).read_text()
+    assert old in text, old
+    (folder / name).write_text(text.replace(old, new, 1))
+
+
+async def test_statuses_dates_and_counts_give_arkades_ids_and_severities(journal: Journal, tmp_path: Path) -> None:
+    _schemas_or_skip()
+    ids = await _archive(journal)
+    good = await _export(journal, tmp_path / "uttrekk")
+    tree = etree.parse(str(good / "arkivstruktur.xml"), etree.XMLParser(**PARSER_OPTIONS))
+    saksmappe = tree.find(f".//{NS}mappe").findtext(NS + "systemID")
+    [first, *_] = tree.iter(NS + "registrering")
+    created = first.findtext(NS + "opprettetDato")
+    first_id = first.findtext(NS + "systemID")
+
+    # An open case and journalposts not yet archived are deposited, with a warning (N5_15, N5_22).
+    report = validate_extraction(good).as_json()
+    assert report["valid"]
+    # The screened journalpost has no document: a count, so one warning (N5_21).
+    assert _findings(good, "warning") == [("N5_15", "warning", saksmappe), ("N5_21", "warning", None),
+                                          ("N5_22", "warning", None)]
+    [statuses] = [f["message"] for f in report["findings"] if f["test"] == "N5_22"]
+    assert statuses == "2 journalpost with journalstatus Journalført, not final (Arkivert or Utgår)"
+    assert {(f["test"], f["severity"]) for f in report["findings"] if f["test"] in ("N5_25", "N5_27", "N5_28")} == {
+        ("N5_25", "info"), ("N5_27", "info"), ("N5_28", "info")}
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(good, target)
+        return target
+
+    untyped = copy("untyped")
+    _tamper(untyped, "arkivstruktur.xml", "<journalposttype>Inngående dokument</journalposttype>",
+            "<journalposttype> </journalposttype>")
+    assert [(f["test"], f["system_id"]) for f in _errors(untyped)] == [("ADDML_CHECKSUM", None), ("N5_17", first_id)]
+
+    early = copy("early")
+    _tamper(early, "arkivstruktur.xml", f"<opprettetDato>{created}</opprettetDato>",
+            "<opprettetDato>1999-12-31T23:30:00+00:00</opprettetDato>")
+    found = _errors(early)
+    assert [(f["test"], f["system_id"]) for f in found] == [("ADDML_CHECKSUM", None), ("N5_27", first_id)]
+    # The day is Oslo's: 23:30 UTC on New Year's Eve is already 2000 there.
+    assert found[1]["message"].startswith("registrering created 2000-01-01, outside the arkivdel's period")
+
+    drafted = copy("drafted")
+    _tamper(drafted, "arkivstruktur.xml", "<dokumentstatus>Dokumentet er ferdigstilt</dokumentstatus>",
+            "<dokumentstatus>Dokumentet er under redigering</dokumentstatus>")
+    assert ("N5_25", "warning", None) in _findings(drafted, "warning")
+
+    miscounted = copy("miscounted")
+    _tamper(miscounted, "arkivuttrekk.xml",
+            '<property name="antallDokumentfiler" dataType="integer"><value>1</value>',
+            '<property name="antallDokumentfiler" dataType="integer"><value>2</value>')
+    assert [(f["test"], f["message"]) for f in _errors(miscounted)] == [
+        ("N5_28", "1 document files in dokumenter/, arkivuttrekk.xml says 2 (antallDokumentfiler)")]
+    assert ids  # the archive above is what was exported
+
+
+async def test_a_period_without_public_entries_changes_or_documents_leaves_the_empty_files_out(
+        journal: Journal, tmp_path: Path) -> None:
+    """The schemas demand at least one entry: no offentligJournal.xml, endringslogg.xml or dokumenter object then."""
+    _schemas_or_skip()
+    headers = journal.fagsystem()
+    saksmappe = (await journal.client.post("/saksmapper", json=case(), headers=headers)).json()
+    internal = await journal.client.post(f"/saksmapper/{saksmappe['systemID']}/journalposter", headers=headers,
+                                         json=incoming(journalposttype="X"))
+    assert internal.status_code == 201, internal.text
+    async with journal.runtime.database.unit_of_work() as session:  # a period whose changes are not logged
+        await session.execute(delete(Endringslogg))
+    out = await _export(journal, tmp_path / "uttrekk")
+    assert not (out / "offentligJournal.xml").exists() and not (out / "endringslogg.xml").exists()
+    listing = (out / "arkivuttrekk.xml").read_text()
+    assert "offentligJournal.xml" not in listing and "endringslogg.xml" not in listing
+    assert 'name="dokumenter"' not in listing and list((out / "dokumenter").iterdir()) == []
+    parser = etree.XMLParser(**PARSER_OPTIONS)
+    addml_schema = etree.XMLSchema(etree.parse(str(reference_file("noark5/xsd-v5.0/addml.xsd")), parser))
+    assert addml_schema.validate(etree.parse(str(out / "arkivuttrekk.xml"), parser)), addml_schema.error_log
+    report = validate_extraction(out).as_json()
+    assert report["valid"], [f for f in report["findings"] if f["severity"] == "error"]
+    left_out = {(f["test"], f["severity"], f["message"]) for f in report["findings"] if "left out" in f["message"]}
+    assert left_out == {
+        ("N5_59", "info", "offentligJournal.xml is left out: no public journal entry in the period"),
+        ("N5_61", "info", "endringslogg.xml is left out: no change in the period")}
+
+    # A file put back that arkivuttrekk.xml does not list is an error (and this one is not schema-valid either).
+    (out / "endringslogg.xml").write_text("<endringslogg/>")
+    assert [(f["test"], f["file"]) for f in _errors(out)] == [("ADDML_CHECKSUM", "endringslogg.xml"),
+                                                              ("XSD", "endringslogg.xml")]
 
 
 async def test_xml_with_an_external_entity_is_refused_unread(journal: Journal, tmp_path: Path) -> None:
@@ -210,4 +309,4 @@ async def test_the_command_line_exports_validates_and_writes_both_reports(
     (out / "dokumenter" / "ukjent.pdf").write_bytes(b"%PDF-1.7\n")
     again = cli.parser().parse_args(["validate-extraction", str(out)])
     assert await cli.run(again, settings, sys.stdout) == cli.EXIT_INVALID
-    assert json.loads(capsys.readouterr().out)["summary"]["error"] == 1
+    assert json.loads(capsys.readouterr().out)["summary"]["error"] == 2  # N5_33 and N5_28

@@ -78,7 +78,9 @@ async def _seed(journal: Journal, count: int) -> None:
             "system_id": jp, "saksmappe_id": saksmappe, "journalaar": YEAR, "journalsekvensnummer": n + 1,
             "journalpostnummer": n % PER_CASE + 1, "journalposttype": "I", "journalstatus": "J",
             "journaldato": date(YEAR, 1 + n % 12, 1 + n % 28), "tittel": f"Søknad {n}", "offentlig_tittel": f"Søknad {n}",
-            "administrativ_enhet_id": UNIT, "skjerming_metadata": [], **who})
+            "administrativ_enhet_id": UNIT, "skjerming_metadata": [], **who,
+            # created on its journaldato, inside the period (N5_27)
+            "opprettet_dato": datetime(YEAR, 1 + n % 12, 1 + n % 28, 12, tzinfo=UTC)})
         rows[Korrespondansepart].append({
             "system_id": uuid4(), "journalpost_id": jp, "korrespondanseparttype": "EA",
             "korrespondansepart_navn": f"Avsender {n}", "postadresse": []})

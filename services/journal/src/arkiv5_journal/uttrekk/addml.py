@@ -100,6 +100,8 @@ def write(out: Path, about: Description, *, schemas: Path, documents: Iterable[t
                     with xf.element(A.ns + "dataObjects"):
                         for name, (_, counts) in about.files.items():
                             xf.write(_file_object(out, name, counts, schemas))
+                        if not about.document_files:  # an empty <properties/> is not valid ADDML
+                            return
                         with xf.element(A.ns + "dataObject", {"name": DOCUMENTS}), xf.element(A.ns + "properties"):
                             for path, sha256 in documents:
                                 holder = A.element("properties")

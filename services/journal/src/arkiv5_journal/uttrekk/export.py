@@ -210,17 +210,20 @@ async def _write(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest, 
         documents_list = files.enter_context(documents.open("w", encoding="utf-8"))
         xf = files.enter_context(etree.xmlfile(str(out / "arkivstruktur.xml"), encoding="utf-8"))
         lj = files.enter_context(etree.xmlfile(str(out / "loependeJournal.xml"), encoding="utf-8"))
-        oj = files.enter_context(etree.xmlfile(str(out / "offentligJournal.xml"), encoding="utf-8"))
+        # The schema demands at least one journalregistrering: without a public entry there is no file.
+        oj = files.enter_context(etree.xmlfile(str(out / "offentligJournal.xml"), encoding="utf-8")) if public else None
         for writer in (xf, lj, oj):
-            writer.write_declaration()
+            if writer is not None:
+                writer.write_declaration()
         files.enter_context(xf.element(f"{{{ARKIVSTRUKTUR}}}arkiv", nsmap={None: ARKIVSTRUKTUR, "xsi": XSI}))
         arkivstruktur.head(xf, arkiv, arkivdel, period, now=now, arkivskaper=skaper)
         files.enter_context(xf.element(f"{{{ARKIVSTRUKTUR}}}arkivdel"))
         arkivstruktur.arkivdel_head(xf, arkivdel, period, now=now)
         files.enter_context(lj.element(f"{{{LOEPENDE}}}loependeJournal", nsmap={None: LOEPENDE}))
         lj.write(journaler.journalhode(journaler.L, request.fra, request.til, total, skaper))
-        files.enter_context(oj.element(f"{{{OFFENTLIG}}}offentligJournal", nsmap={None: OFFENTLIG}))
-        oj.write(journaler.journalhode(journaler.O, request.fra, request.til, public, skaper))
+        if oj is not None:
+            files.enter_context(oj.element(f"{{{OFFENTLIG}}}offentligJournal", nsmap={None: OFFENTLIG}))
+            oj.write(journaler.journalhode(journaler.O, request.fra, request.til, public, skaper))
         nesting = _Nesting(xf, system)
         files.callback(nesting.abandon)
         written = 0
@@ -234,15 +237,16 @@ async def _write(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest, 
                 log.info("arkivuttrekk: %d of %d journalposts written", written, total)
         nesting.close()
     changes = await _endringslogg(sessions, period, out)
+    listed = {"arkivstruktur.xml": ("", {"mappe": counts.mappe, "registrering": counts.registrering,
+                                         "dokumentbeskrivelse": counts.dokumentbeskrivelse,
+                                         "dokumentobjekt": counts.dokumentobjekt}),
+              "endringslogg.xml": ("", {"endring": changes}),
+              "loependeJournal.xml": ("", {"journalregistrering": total}),
+              "offentligJournal.xml": ("", {"journalregistrering": public})}
     about = addml.Description(
         arkivskaper=skaper[1], archive=arkiv.tittel, start=request.fra, end=request.til,
         flags={addml.FLAG_SCREENED: counts.skjerming > 0}, document_files=counts.dokumentobjekt,
-        files={"arkivstruktur.xml": ("", {"mappe": counts.mappe, "registrering": counts.registrering,
-                                          "dokumentbeskrivelse": counts.dokumentbeskrivelse,
-                                          "dokumentobjekt": counts.dokumentobjekt}),
-               "endringslogg.xml": ("", {"endring": changes}),
-               "loependeJournal.xml": ("", {"journalregistrering": total}),
-               "offentligJournal.xml": ("", {"journalregistrering": public})})
+        files={name: value for name, value in listed.items() if (out / name).is_file()})
     for name in SCHEMAS:
         shutil.copyfile(schemas / name, out / name)
     addml.write(out, about, schemas=schemas, documents=_document_lines(documents))
@@ -258,7 +262,7 @@ def _document_lines(path: Path) -> Iterator[tuple[str, str]]:
 
 
 async def _batch(batch: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]], session: AsyncSession,
-                 nesting: _Nesting, counts: Counts, lj: Any, oj: Any, request: ExportRequest,
+                 nesting: _Nesting, counts: Counts, lj: Any, oj: Any | None, request: ExportRequest,
                  fallback: Klasse | None) -> None:
     details = await rows.details(session, [j.system_id for j, _, _ in batch],
                                  list({s.system_id for _, s, _ in batch}))
@@ -266,6 +270,9 @@ async def _batch(batch: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]], 
         nesting.enter(saksmappe, klasse or fallback, details, counts)
         nesting.xf.write(arkivstruktur.registrering(journalpost, details, counts, _extension))
         lj.write(journaler.loepende(journalpost, saksmappe, klasse, details))
+    if oj is None:
+        session.expunge_all()
+        return
     for entry in await journaler.offentlige(session, batch, details, types=request.public_types,
                                             statuses=request.public_statuses):
         oj.write(entry)
@@ -273,13 +280,17 @@ async def _batch(batch: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]], 
 
 
 async def _endringslogg(sessions: async_sessionmaker[AsyncSession], period: Period, out: Path) -> int:
+    """Write endringslogg.xml; without a change in the period there is no file (the schema demands one endring)."""
     written = 0
-    with etree.xmlfile(str(out / "endringslogg.xml"), encoding="utf-8") as xf:
-        xf.write_declaration()
-        with xf.element(f"{{{ENDRINGSLOGG}}}endringslogg", nsmap={None: ENDRINGSLOGG}):
-            async with sessions() as session:
-                async for batch in rows.changes(session, period):
-                    for row in batch:
-                        xf.write(journaler.endring(row))
-                    written += len(batch)
+    with ExitStack() as opened:
+        xf: Any = None
+        async with sessions() as session:
+            async for batch in rows.changes(session, period):
+                if xf is None and batch:
+                    xf = opened.enter_context(etree.xmlfile(str(out / "endringslogg.xml"), encoding="utf-8"))
+                    xf.write_declaration()
+                    opened.enter_context(xf.element(f"{{{ENDRINGSLOGG}}}endringslogg", nsmap={None: ENDRINGSLOGG}))
+                for row in batch:
+                    xf.write(journaler.endring(row))
+                written += len(batch)
     return written

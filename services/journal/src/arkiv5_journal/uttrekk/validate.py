@@ -16,7 +16,7 @@ import sqlite3
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,24 @@ from lxml import etree
 from arkiv5_kit.reference import manifest
 
 from . import addml
-from .xml import ARKIVSTRUKTUR, ENDRINGSLOGG, SCHEMA_DIR, SCHEMAS, XML_FILES, XSI
+from .xml import ARKIVSTRUKTUR, ENDRINGSLOGG, OSLO, SCHEMA_DIR, SCHEMAS, XML_FILES, XSI
 
 PARSER_OPTIONS: dict[str, Any] = {"resolve_entities": False, "no_network": True, "huge_tree": False,
                                   "load_dtd": False}
-ERRORS = {"XML", "XSD", "XSD_CHECKSUM", "ADDML_CHECKSUM", "N5_10", "N5_12", "N5_16", "N5_17", "N5_19", "N5_26",
-          "N5_27", "N5_28", "N5_29", "N5_30", "N5_32", "N5_33", "N5_42", "N5_44", "N5_45", "N5_47", "N5_48",
-          "N5_51", "N5_59", "N5_60", "N5_61", "N5_62", "N5_63"}
+CONTROL = {"XML", "XSD", "XSD_CHECKSUM", "ADDML_CHECKSUM", "N5_01", "N5_02", "N5_03", "N5_30", "N5_32", "N5_47",
+           "N5_48", "N5_51", "N5_59", "N5_62", "N5_63"}
+"""Arkade 5's control tests (structure and content controls): a finding is always an error."""
+ERRORS = CONTROL | {"N5_10", "N5_12", "N5_16", "N5_17", "N5_19", "N5_27", "N5_28", "N5_29", "N5_33", "N5_42",
+                    "N5_44", "N5_45", "N5_60", "N5_61"}
 WARNINGS = {"N5_15", "N5_22", "N5_25"}
 WARN_IF_ANY = {"N5_14", "N5_21", "N5_24", "N5_64"}
+"""Counts that are a warning when not zero; every other test's finding is info."""
+OPTIONAL = {"offentligJournal.xml": "N5_59", "endringslogg.xml": "N5_61"}
+"""Files whose schema demands at least one entry: a period without any is exported without the file."""
+OPTIONAL_WHY = {"offentligJournal.xml": "no public journal entry in the period",
+                "endringslogg.xml": "no change in the period"}
+FINAL_JOURNALSTATUS = {"Arkivert", "Utgår"}
+FINAL_DOKUMENTSTATUS = {"Dokumentet er ferdigstilt"}
 CLOSED = {"Avsluttet", "Utgår"}
 AS = "{" + ARKIVSTRUKTUR + "}"
 ENTITIES = ("arkiv", "arkivdel", "klassifikasjonssystem", "klasse", "mappe", "registrering", "dokumentbeskrivelse",
@@ -206,6 +215,9 @@ def _addml(report: Report, folder: Path, index: _Index) -> addml.Description | N
     for name in XML_FILES:
         if name == "arkivuttrekk.xml":
             continue
+        if name in OPTIONAL and name not in about.files and (folder / name).is_file():
+            report.add("ADDML_CHECKSUM", f"{name} is in the folder but not listed in arkivuttrekk.xml", file=name)
+            continue
         expected = about.files.get(name, ("", {}))[0]
         if (folder / name).is_file() and addml.sha256_of(folder / name) != expected:
             report.add("ADDML_CHECKSUM", f"{name}: SHA-256 differs from arkivuttrekk.xml", file=name)
@@ -224,6 +236,8 @@ def _count(report: Report, test: str, name: str, element: str, found: int, about
 def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
     counts: Counter[str] = Counter()
     state: dict[str, int] = {"in_mappe": 0}
+    statuses: dict[str, Counter[str]] = {"N5_22": Counter(), "N5_25": Counter()}
+    created = _Created()
     start, end = about.start, about.end
     if start is None or end is None:
         report.add("N5_60", "arkivuttrekk.xml gives no archive period (archivalPeriod startDate/endDate)",
@@ -231,6 +245,9 @@ def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Des
 
     def on_end(element: Any) -> None:
         tag = element.tag.removeprefix(AS)
+        if tag in PERIOD:  # the arkivdel's own period, read before its registreringer
+            created.period[tag] = _day(element.text)
+            return
         counts[tag] += 1
         system_id = element.findtext(AS + "systemID") if tag in ENTITIES else None
         if system_id and not index.add_id(system_id):
@@ -238,12 +255,19 @@ def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Des
                        system_id=system_id)
         if tag == "dokumentobjekt":
             _document(report, folder, index, element, counts)
-        elif tag == "dokumentbeskrivelse" and element.find(AS + "dokumentobjekt") is None:
-            counts["N5_24"] += 1
+        elif tag == "dokumentbeskrivelse":
+            statuses["N5_25"][element.findtext(AS + "dokumentstatus") or ""] += 1
+            if element.find(AS + "dokumentobjekt") is None:
+                counts["N5_24"] += 1
         elif tag == "registrering":
             state["in_mappe"] += 1
+            created.check(report, element.findtext(AS + "opprettetDato"), system_id, start, end)
             if element.get(f"{{{XSI}}}type") == "journalpost":
                 counts["journalpost"] += 1
+                if not (element.findtext(AS + "journalposttype") or "").strip():
+                    report.add("N5_17", "journalpost with an empty journalposttype", file="arkivstruktur.xml",
+                               system_id=system_id)
+                statuses["N5_22"][element.findtext(AS + "journalstatus") or ""] += 1
                 if element.find(AS + "korrespondansepart") is None:
                     report.add("N5_39", "journalpost without korrespondansepart", file="arkivstruktur.xml",
                                system_id=system_id)
@@ -266,15 +290,21 @@ def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Des
                 element.getparent().remove(previous)
 
     if not _parse(report, folder, "arkivstruktur.xml", _schema(folder, "arkivstruktur.xsd"), on_end,
-                  tuple(AS + t for t in (*ENTITIES, *COUNTED))):
+                  tuple(AS + t for t in (*ENTITIES, *COUNTED, *PERIOD))):
         return
+    created.summarise(report)
+    for test, what, element, final in (("N5_22", "journalpost", "journalstatus", FINAL_JOURNALSTATUS),
+                                       ("N5_25", "dokumentbeskrivelse", "dokumentstatus", FINAL_DOKUMENTSTATUS)):
+        for status, number in sorted(statuses[test].items()):
+            if status in final:
+                report.add(test, f"{number} {what} with {element} {status}", file="arkivstruktur.xml", info=True)
+            else:
+                report.add(test, f"{number} {what} with {element} {status or '(empty)'}, not final "
+                           f"({' or '.join(sorted(final))})", file="arkivstruktur.xml")
     _count(report, "N5_10", "arkivstruktur.xml", "mappe", counts["mappe"], about)
     _count(report, "N5_16", "arkivstruktur.xml", "registrering", counts["registrering"], about)
     _count(report, "N5_23", "arkivstruktur.xml", "dokumentbeskrivelse", counts["dokumentbeskrivelse"], about)
     _count(report, "N5_26", "arkivstruktur.xml", "dokumentobjekt", counts["dokumentobjekt"], about)
-    if about.document_files != counts["dokumentobjekt"]:
-        report.add("N5_26", f"arkivuttrekk.xml says {about.document_files} document files, "
-                   f"the extraction references {counts['dokumentobjekt']}", file="arkivuttrekk.xml")
     for test, what in (("N5_14", "mapper without registrering"), ("N5_21", "registreringer without dokumentbeskrivelse"),
                        ("N5_24", "dokumentbeskrivelser without dokumentobjekt"), ("N5_64", "empty document files")):
         report.add(test, f"{counts[test]} {what}", count=counts[test])
@@ -288,6 +318,49 @@ def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Des
                        f"{flag}={str(about.flags.get(flag, False)).lower()}", file="arkivuttrekk.xml")
         else:
             report.add(test, f"{number} {what}; {flag} agrees", file="arkivuttrekk.xml", info=True)
+
+
+PERIOD = ("arkivperiodeStartDato", "arkivperiodeSluttDato")
+
+
+def _day(text: str | None) -> date | None:
+    """The calendar day of an xs:date or xs:dateTime, in Oslo when it carries an offset; None if unreadable."""
+    value = (text or "").strip()
+    try:
+        if len(value) > 10 and value[10] == "T":
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return moment.astimezone(OSLO).date() if moment.tzinfo else moment.date()
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+class _Created:
+    """N5_27: the first and last registrering's opprettetDato, each one inside the arkivdel's period."""
+
+    def __init__(self) -> None:
+        self.period: dict[str, date | None] = {}
+        self.first: date | None = None
+        self.last: date | None = None
+
+    def check(self, report: Report, text: str | None, system_id: str | None, start: date | None,
+              end: date | None) -> None:
+        day = _day(text)
+        if day is None:
+            return
+        self.first = day if self.first is None else min(self.first, day)
+        self.last = day if self.last is None else max(self.last, day)
+        low = self.period.get("arkivperiodeStartDato") or start
+        high = self.period.get("arkivperiodeSluttDato") or end
+        if (low and day < low) or (high and day > high):
+            report.add("N5_27", f"registrering created {day.isoformat()}, outside the arkivdel's period "
+                       f"{low.isoformat() if low else '…'} – {high.isoformat() if high else '…'}",
+                       file="arkivstruktur.xml", system_id=system_id)
+
+    def summarise(self, report: Report) -> None:
+        if self.first is not None and self.last is not None:
+            report.add("N5_27", f"first registrering created {self.first.isoformat()}, "
+                       f"last {self.last.isoformat()}", file="arkivstruktur.xml", info=True)
 
 
 def _document(report: Report, folder: Path, index: _Index, element: Any, counts: Counter[str]) -> None:
@@ -314,17 +387,34 @@ def _forget(element: Any) -> None:
 
 def _files(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
     documents = folder / "dokumenter"
+    found = 0
     for path in sorted(documents.rglob("*")) if documents.is_dir() else []:
         if path.is_file():
+            found += 1
             name = path.relative_to(folder).as_posix()
             if not index.has_file(name):
                 report.add("N5_33", "document file no dokumentobjekt references", file=name)
             elif (expected := index.sum_of(name)) is not None and addml.sha256_of(path) != expected:
                 report.add("ADDML_CHECKSUM", "document file's SHA-256 differs from arkivuttrekk.xml", file=name)
+    if found != about.document_files:
+        report.add("N5_28", f"{found} document files in dokumenter/, arkivuttrekk.xml says {about.document_files} "
+                   "(antallDokumentfiler)", file="arkivuttrekk.xml")
+    else:
+        report.add("N5_28", f"{found} document files, as arkivuttrekk.xml says", file="dokumenter", info=True)
+
+
+def _omitted(report: Report, folder: Path, name: str, about: addml.Description) -> bool:
+    """An optional file that the export left out, as arkivuttrekk.xml says: noted, not parsed."""
+    if name in OPTIONAL and name not in about.files and not (folder / name).is_file():
+        report.add(OPTIONAL[name], f"{name} is left out: {OPTIONAL_WHY[name]}", file=name, info=True)
+        return True
+    return False
 
 
 def _journals(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
     for name in ("loependeJournal.xml", "offentligJournal.xml"):
+        if _omitted(report, folder, name, about):
+            continue
         entries = Counter[str]()
         root = name.removesuffix(".xml")
         ns = "{" + XML_FILES[name][0] + "}"
@@ -354,5 +444,7 @@ def _journals(report: Report, folder: Path, index: _Index, about: addml.Descript
                            file="endringslogg.xml", system_id=reference)
             _forget(element)
 
+    if _omitted(report, folder, "endringslogg.xml", about):
+        return
     if _parse(report, folder, "endringslogg.xml", _schema(folder, "endringslogg.xsd"), on_change, (en + "endring",)):
         _count(report, "N5_61", "endringslogg.xml", "endring", changes["endring"], about)
