@@ -200,6 +200,63 @@ async def test_no_operation_of_any_service_shows_screened_values_to_a_caller_wit
                 leaked = _leaks(response)
                 if leaked:
                     found.append(f"{caller} {method.upper()} /{service}{concrete} -> {response.status_code}: {leaked}")
+    noark5_calls, noark5_found = await _walk_noark5(s, ids, tokens)
+    assert noark5_calls > 4 * 20, f"only {noark5_calls} Noark 5 calls: its links were not followed"
+    calls += noark5_calls
+    found += noark5_found
     assert calls > 200, f"only {calls} calls were made: the OpenAPI documents were not walked"
     assert answered > 20, f"only {answered} calls were answered with 2xx: the callers were refused everything"
     assert not found, "screened values reached callers without clearance:\n" + "\n".join(found)
+
+
+def _hrefs(node: Any) -> list[str]:
+    """Every link of a Noark 5 answer (its own `_links` and those of its results), templates cut off."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "_links" and isinstance(value, dict):
+                found += [str(target["href"]).split("{")[0] for target in value.values() if isinstance(target, dict)]
+            else:
+                found += _hrefs(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _hrefs(value)
+    return found
+
+
+async def _walk_noark5(s: Suite, ids: dict[str, Any], tokens: dict[tuple[str, str], str]) -> tuple[int, list[str]]:
+    """The Noark 5 interface (not in the OpenAPI document), walked as its clients walk it: from the
+    root by `_links`, and the planted records' own resources; each record read is then sent a
+    merge-patch with its ETag (an empty one: a refusal must not show the record either)."""
+    root = s.url("journal", "/noark5/api/")
+    planted = [f"{root}sakarkiv/saksmappe/{ids['saksmappe']}/", f"{root}sakarkiv/journalpost/{ids['journalpost']}/",
+               f"{root}arkivstruktur/dokumentbeskrivelse/{ids['dokumentbeskrivelse']}/",
+               f"{root}arkivstruktur/dokumentobjekt/{ids['dokumentobjekt']}/",
+               f"{root}sakarkiv/journalpost/?$filter=journalposttype/kode eq 'I'"]
+    handler = await s.person_token("saksbehandler")
+    control = await s.http.get(planted[1], headers={"Authorization": f"Bearer {handler}"})
+    assert control.status_code == 200 and _leaks(control), "the planted journalpost is not visible through Noark 5"
+    calls, found = 0, []
+    for (caller, service), token in sorted(tokens.items()):
+        if service != "journal":
+            continue
+        auth = {"Authorization": f"Bearer {token}"}
+        queue, visited = [root, *planted], set[str]()
+        while queue and len(visited) < 200:
+            url = queue.pop(0)
+            if url in visited or not url.startswith(root):
+                continue
+            visited.add(url)
+            answers = [await s.http.get(url, headers=auth)]
+            if "etag" in answers[0].headers and url in planted:
+                answers.append(await s.http.patch(url, json={}, headers={
+                    **auth, "Content-Type": "application/merge-patch+json", "If-Match": answers[0].headers["etag"]}))
+            for response in answers:
+                calls += 1
+                leaked = _leaks(response)
+                if leaked:
+                    found.append(f"{caller} {response.request.method} {url} (Noark 5) -> {response.status_code}: {leaked}")
+            if answers[0].headers.get("content-type", "").startswith(("application/vnd.noark5+json", "application/json")):
+                queue += _hrefs(answers[0].json())
+    return calls, found
+

@@ -58,3 +58,11 @@ class MalformedForm(DomainError):
 
 class IdempotencyKeyReused(Conflict):
     slug, title = "idempotency-key-reused", "Idempotency key reused for a different request"
+
+
+class NotAcceptable(DomainError):
+    status, slug, title = 406, "not-acceptable", "No representation matches the Accept header"
+
+
+class UnsupportedQuery(DomainError):
+    status, slug, title = 400, "unsupported-query", "The query cannot be answered"

@@ -54,5 +54,11 @@ class JournalSettings(ServiceSettings):
         default=21, ge=0, description="Days after journaldato an incoming document is due when no forfallsdato is set"
     )
 
+    noark5_token_endpoint: str | None = Field(
+        default=None,
+        description="The access service's token endpoint as Noark 5 clients reach it (advertised by the Noark 5 "
+                    "root); default: derived from the JWKS URL",
+    )
+
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.var_dir / "blobs"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from .. import noark5
 from . import v1
 from .internal import internal
 
-routers: list[APIRouter] = [*v1.routers, internal]
+routers: list[APIRouter] = [*v1.routers, internal, *noark5.routers]

@@ -204,6 +204,15 @@ async def dokumentobjekt_with_record(
     return objekt, beskrivelse, journalpost, await get_saksmappe(session, journalpost.saksmappe_id)
 
 
+async def dokumentbeskrivelse_with_record(
+    session: AsyncSession, dokumentbeskrivelse_id: UUID
+) -> tuple[Dokumentbeskrivelse, Journalpost]:
+    beskrivelse = await session.get(Dokumentbeskrivelse, dokumentbeskrivelse_id)
+    if beskrivelse is None:
+        raise NotFound("No dokumentbeskrivelse has this systemID.")
+    return beskrivelse, await get_journalpost(session, beskrivelse.journalpost_id)
+
+
 async def authorize_download(session: AsyncSession, *, caller: Caller, dokumentobjekt_id: UUID) -> Dokumentobjekt:
     """A person or system reads a document's bytes only with clearance when the record is screened."""
     objekt, _beskrivelse, journalpost, saksmappe = await dokumentobjekt_with_record(session, dokumentobjekt_id)

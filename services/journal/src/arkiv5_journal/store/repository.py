@@ -6,8 +6,10 @@ later exports and the Noark 5 interface): it becomes a `Select` here and nowhere
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, select
@@ -52,6 +54,9 @@ class JournalpostFilter:
     saksbehandler: UUID | None = None
     fra: date | None = None
     til: date | None = None
+    # Comparisons (field, operator, value) from the Noark 5 interface's OData filter; fields
+    # and operators are names from the fixed maps below, values are bound parameters.
+    conditions: tuple[tuple[str, str, Any], ...] = ()
 
     def select(self) -> Select[Journalpost, Saksmappe]:
         """Journalposts with their case, newest journal number first."""
@@ -67,7 +72,17 @@ class JournalpostFilter:
             query = query.where(col(Journalpost.journaldato) >= self.fra)
         if self.til is not None:
             query = query.where(col(Journalpost.journaldato) <= self.til)
+        for field, op, value in self.conditions:
+            query = query.where(_COMPARISONS[op](_FILTERABLE[field], value))
         return query.order_by(col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
+
+
+_FILTERABLE: dict[str, Any] = {
+    "journalstatus": col(Journalpost.journalstatus), "journalposttype": col(Journalpost.journalposttype),
+    "journalaar": col(Journalpost.journalaar), "journaldato": col(Journalpost.journaldato),
+}
+_COMPARISONS: dict[str, Any] = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "lt": operator.lt,
+                                "ge": operator.ge, "le": operator.le}
 
 
 async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, skip: int, top: int

@@ -1,0 +1,11 @@
+"""The Noark 5 service interface (tjenestegrensesnitt v1.1) under /noark5/api/, over the journal's
+own use cases and its one way out (`visibility`); kept out of our own OpenAPI document."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import discovery, dokumenter, journalposter, metadata, saksmapper
+
+routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router,
+                            metadata.router]

@@ -1,0 +1,89 @@
+"""The root and the package roots: where a client that knows only the root finds everything.
+
+Without a token the root advertises how to log in (OAuth 2 at the access service, and an
+OpenID configuration naming its token endpoint); with a valid token it lists the packages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from arkiv5_contracts.codelists import CODE_LISTS
+from arkiv5_kit.auth import require_scopes
+
+from ..api.deps import READ, Reader, ctx_of
+from .http import Noark5Route, hal, link, rel
+from .render import LIST_QUERY
+
+router = APIRouter(route_class=Noark5Route, include_in_schema=False)
+
+# The reference implementation's login rels, which Noark 5 test clients look for.
+LOGIN_OAUTH2_REL = "https://nikita.arkivlab.no/noark5/v5/login/rfc6749/"
+LOGIN_OIDC_REL = "https://nikita.arkivlab.no/noark5/v5/login/oidc/"
+
+
+def token_endpoint(request: Request) -> str:
+    """The access service's token endpoint as a client reaches it."""
+    settings = ctx_of(request).settings
+    if settings.noark5_token_endpoint:
+        return settings.noark5_token_endpoint
+    if settings.jwks_url and settings.jwks_url.endswith("/.well-known/jwks.json"):
+        return settings.jwks_url.removesuffix("/.well-known/jwks.json") + "/oauth2/token"
+    # The suite serves access beside the journal on the same origin.
+    return f"{request.url.scheme}://{request.url.netloc}/access/oauth2/token"
+
+
+@router.get("/noark5/api/")
+async def root(request: Request) -> JSONResponse:
+    if "authorization" not in request.headers:
+        return hal(request, {"_links": {
+            "self": link(request, ""),
+            LOGIN_OAUTH2_REL: {"href": token_endpoint(request)},
+            LOGIN_OIDC_REL: link(request, "login/oidc/.well-known/openid-configuration"),
+        }})
+    await require_scopes(READ)(request)  # a token that is sent must be valid (else 401)
+    return hal(request, {"_links": {
+        "self": link(request, ""),
+        rel("arkivstruktur"): link(request, "arkivstruktur/"),
+        rel("metadata"): link(request, "metadata/"),
+        rel("sakarkiv"): link(request, "sakarkiv/"),
+    }})
+
+
+@router.get("/noark5/api/login/oidc/.well-known/openid-configuration")
+async def openid_configuration(request: Request) -> JSONResponse:
+    """Enough of an OpenID provider configuration for a client to fetch a token."""
+    return JSONResponse({
+        "token_endpoint": token_endpoint(request),
+        "grant_types_supported": ["password", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+    })
+
+
+@router.get("/noark5/api/arkivstruktur/")
+async def arkivstruktur(request: Request, _caller: Reader) -> JSONResponse:
+    return hal(request, {"_links": {
+        "self": link(request, "arkivstruktur/"),
+        rel("arkivstruktur/registrering"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
+    }})
+
+
+@router.get("/noark5/api/sakarkiv/")
+async def sakarkiv(request: Request, _caller: Reader) -> JSONResponse:
+    return hal(request, {"_links": {
+        "self": link(request, "sakarkiv/"),
+        rel("sakarkiv/journalpost"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
+        rel("sakarkiv/ny-saksmappe"): link(request, "sakarkiv/ny-saksmappe/"),
+    }})
+
+
+@router.get("/noark5/api/metadata/")
+async def metadata(request: Request, _caller: Reader) -> JSONResponse:
+    links: dict[str, Any] = {"self": link(request, "metadata/")}
+    for name, code_list in sorted(CODE_LISTS.items()):
+        links[code_list.relation] = link(request, f"metadata/{name}/")
+    return hal(request, {"_links": links})
+

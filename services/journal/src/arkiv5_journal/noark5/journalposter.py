@@ -1,0 +1,117 @@
+"""Journalpost in the Noark 5 interface: the template, registration, read, merge-patch and the OData list.
+
+Registration is the journal's one way in (`journalpost.register` with the same command our
+own API builds); corrections go through `corrections`; every answer renders in `visibility`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from arkiv5_contracts.codelists import Journalposttype
+from arkiv5_kit.sessions import ReadSessionDep
+
+from .. import corrections, visibility
+from ..api.deps import Reader, Writer, ctx_of, db_of, journalpost_view
+from ..api.translate import registration_command
+from ..domain.numbering import today_in_oslo
+from ..errors import UnsupportedQuery
+from ..journalpost.register import register
+from ..schemas import JournalpostCreate
+from ..store import repository
+from . import odata, render
+from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
+from .saksmapper import validated
+
+router = APIRouter(route_class=Noark5Route, include_in_schema=False)
+
+SERVER_SET = frozenset({"systemID", "opprettetDato", "opprettetAv", "referanseOpprettetAv", "saksmappe", "mappeID",
+                        "journalaar", "journalsekvensnummer", "journalpostnummer", "journaldato", "erSkjermetForDeg",
+                        "erEtterregistrert", "harForsendelsesfeil", "avskrivning", "merknad", "dokumentbeskrivelse",
+                        "oppdatertDato", "oppdatertAv", "referanseArkivdel"})
+# Query options of a list; anything else starting with "$" is refused by name.
+LIST_OPTIONS = {"$filter", "$top", "$skip"}
+
+
+@router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/ny-journalpost/")
+async def ny_journalpost(saksmappe_id: UUID, request: Request, session: ReadSessionDep,
+                         caller: Writer) -> JSONResponse:
+    await repository.get_saksmappe(session, saksmappe_id)  # 404 for an unknown case
+    kind = Journalposttype("I")
+    own = render.saksmappe_path(saksmappe_id) + "ny-journalpost/"
+    return hal(request, {
+        "journalposttype": {"kode": kind.kode, "kodenavn": kind.kodenavn},
+        "mottattDato": today_in_oslo().isoformat(),
+        "_links": {"self": link(request, own), rel("sakarkiv/ny-journalpost"): link(request, own)},
+    })
+
+
+@router.post("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/ny-journalpost/")
+async def create_journalpost(saksmappe_id: UUID, request: Request, caller: Writer) -> JSONResponse:
+    body: JournalpostCreate = validated(JournalpostCreate, await json_object(request, read_only=SERVER_SET))
+    command = registration_command(saksmappe_id, body, [])
+    async with db_of(request).unit_of_work() as session:
+        registered = await register(session, ctx_of(request), caller, command)
+        full = await visibility.may_see_registration(session, caller, registered.journalpost, registered.saksmappe)
+    # After the commit: on PostgreSQL the journal number is given inside it.
+    out = visibility.registered_journalpost(registered.journalpost, registered.saksmappe, full=full,
+                                            parts=registered.korrespondanseparter, documents=registered.dokumenter)
+    return hal(request, render.journalpost(request, out), status_code=201,
+               etag=corrections.etag(registered.journalpost),
+               location_path=render.journalpost_path(registered.journalpost.system_id))
+
+
+@router.get("/noark5/api/sakarkiv/journalpost/{journalpost_id}/")
+async def get_journalpost(journalpost_id: UUID, request: Request, session: ReadSessionDep,
+                          caller: Reader) -> JSONResponse:
+    out = await journalpost_view(session, caller, journalpost_id)
+    tag = corrections.etag(await repository.get_journalpost(session, journalpost_id))
+    return hal(request, render.journalpost(request, out), etag=tag)
+
+
+@router.patch("/noark5/api/sakarkiv/journalpost/{journalpost_id}/")
+async def patch_journalpost(journalpost_id: UUID, request: Request, caller: Writer) -> JSONResponse:
+    """Merge-patch of the correctable fields, with the ETag as read in If-Match (or ETag); 409 if stale."""
+    tag = if_match(request)
+    if tag is None:
+        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
+    changes = await json_object(request, read_only=SERVER_SET)
+    patch = corrections.parse_patch(json.dumps(changes).encode(), MERGE_PATCH, corrections.JournalpostPatch,
+                                    corrections._IMMUTABLE_JOURNALPOST)
+    async with db_of(request).unit_of_work() as session:
+        journalpost = await corrections.correct_journalpost(session, ctx=ctx_of(request), caller=caller,
+                                                            journalpost_id=journalpost_id,
+                                                            patch=patch, if_match=tag)  # type: ignore[arg-type]
+        out = await journalpost_view(session, caller, journalpost_id, answer=True)
+        new_tag = corrections.etag(journalpost)
+    return hal(request, render.journalpost(request, out), etag=new_tag)
+
+
+@router.get("/noark5/api/sakarkiv/journalpost/")
+async def list_journalposter(
+    request: Request, session: ReadSessionDep, caller: Reader,
+    filter_: Annotated[str | None, Query(alias="$filter", max_length=2000)] = None,
+    top: Annotated[str | None, Query(alias="$top")] = None,
+    skip: Annotated[str | None, Query(alias="$skip")] = None,
+) -> JSONResponse:
+    """The journalposts the filter selects, newest journal number first, a page at a time with `next`."""
+    unknown = sorted(name for name in request.query_params if name not in LIST_OPTIONS)
+    if unknown:
+        raise UnsupportedQuery(f"Query option {unknown[0]} is not supported here; supported: "
+                               f"{', '.join(sorted(LIST_OPTIONS))}.")
+    page = odata.paging(top, skip)
+    wanted = repository.JournalpostFilter(conditions=odata.parse_filter(filter_)) if filter_ else \
+        repository.JournalpostFilter()
+    rows = await repository.journalposter(session, wanted, skip=page.skip, top=page.top + 1)
+    more = len(rows) > page.top
+    results = await visibility.journalposter(session, caller, rows[:page.top], detail=False)
+    own = "sakarkiv/journalpost/"
+    return hal(request, render.page(
+        request, own + odata.query(filter_, page.top, page.skip),
+        [render.journalpost(request, r) for r in results],
+        next_path=own + odata.query(filter_, page.top, page.skip + page.top) if more else None))

@@ -1,0 +1,92 @@
+"""Our answers as Noark 5 HAL objects: the visibility module's output plus `_links` keyed by rel URIs.
+
+The fields come from `visibility` unchanged (already masked for the caller); this module
+adds only the links and leaves out what the standard serves as its own resource (the
+journalpost's documents are `dokumentbeskrivelse` resources).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import Request
+
+from ..schemas import DokumentbeskrivelseOut, DokumentobjektOut, JournalpostOut, SaksmappeOut
+from .http import link, rel
+
+LIST_QUERY = "{?$filter,$top,$skip}"
+
+
+def _fields(model: Any, *leave_out: str) -> dict[str, Any]:
+    body: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for name in leave_out:
+        body.pop(name, None)
+    return body
+
+
+def saksmappe_path(system_id: UUID) -> str:
+    return f"sakarkiv/saksmappe/{system_id}/"
+
+
+def journalpost_path(system_id: UUID) -> str:
+    return f"sakarkiv/journalpost/{system_id}/"
+
+
+def dokumentbeskrivelse_path(system_id: UUID) -> str:
+    return f"arkivstruktur/dokumentbeskrivelse/{system_id}/"
+
+
+def dokumentobjekt_path(system_id: UUID) -> str:
+    return f"arkivstruktur/dokumentobjekt/{system_id}/"
+
+
+def saksmappe(request: Request, out: SaksmappeOut) -> dict[str, Any]:
+    own = saksmappe_path(out.system_id)
+    return {**_fields(out), "_links": {
+        "self": link(request, own),
+        rel("sakarkiv/saksmappe"): link(request, own),
+        rel("sakarkiv/journalpost"): link(request, own + "journalpost/"),
+        rel("sakarkiv/ny-journalpost"): link(request, own + "ny-journalpost/"),
+    }}
+
+
+def journalpost(request: Request, out: JournalpostOut) -> dict[str, Any]:
+    own = journalpost_path(out.system_id)
+    return {**_fields(out, "dokumentbeskrivelse"), "_links": {
+        "self": link(request, own),
+        rel("sakarkiv/journalpost"): link(request, own),
+        rel("arkivstruktur/mappe"): link(request, saksmappe_path(out.saksmappe)),
+        rel("arkivstruktur/dokumentbeskrivelse"): link(request, own + "dokumentbeskrivelse/"),
+        # Upload: the body is the file; it becomes a dokumentbeskrivelse with its dokumentobjekt.
+        rel("arkivstruktur/fil"): link(request, own + "fil/"),
+    }}
+
+
+def dokumentbeskrivelse(request: Request, out: DokumentbeskrivelseOut, journalpost_id: UUID) -> dict[str, Any]:
+    own = dokumentbeskrivelse_path(out.system_id)
+    return {**_fields(out, "dokumentobjekt"), "_links": {
+        "self": link(request, own),
+        rel("arkivstruktur/dokumentbeskrivelse"): link(request, own),
+        rel("arkivstruktur/dokumentobjekt"): link(request, own + "dokumentobjekt/"),
+        rel("arkivstruktur/registrering"): link(request, journalpost_path(journalpost_id)),
+    }}
+
+
+def dokumentobjekt(request: Request, out: DokumentobjektOut, dokumentbeskrivelse_id: UUID) -> dict[str, Any]:
+    own = dokumentobjekt_path(out.system_id)
+    return {**_fields(out), "_links": {
+        "self": link(request, own),
+        rel("arkivstruktur/dokumentobjekt"): link(request, own),
+        rel("arkivstruktur/dokumentbeskrivelse"): link(request, dokumentbeskrivelse_path(dokumentbeskrivelse_id)),
+        # Download: the bytes with their own media type.
+        rel("arkivstruktur/fil"): link(request, own + "referanseFil/"),
+    }}
+
+
+def page(request: Request, self_path: str, results: list[dict[str, Any]],
+         next_path: str | None = None) -> dict[str, Any]:
+    links: dict[str, Any] = {"self": link(request, self_path)}
+    if next_path is not None:
+        links["next"] = link(request, next_path)
+    return {"count": len(results), "results": results, "_links": links}

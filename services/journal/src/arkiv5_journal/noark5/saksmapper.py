@@ -1,0 +1,102 @@
+"""Saksmappe in the Noark 5 interface: the template, create, read, merge-patch, its journalposts.
+
+Creation goes through `saksmappe.create` and corrections through `corrections`, exactly as
+our own API; every answer is rendered by `visibility`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from arkiv5_contracts.codelists import Saksstatus
+from arkiv5_kit.sessions import ReadSessionDep
+
+from .. import corrections, visibility
+from ..api.deps import Reader, Writer, ctx_of, db_of, saksmappe_view
+from ..domain.numbering import today_in_oslo
+from ..saksmappe import create as creation
+from ..schemas import SaksmappeCreate
+from ..store import repository
+from . import render
+from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
+
+router = APIRouter(route_class=Noark5Route, include_in_schema=False)
+
+# Set by the archive, never by the client (dropped from a posted template).
+SERVER_SET = frozenset({"systemID", "opprettetDato", "opprettetAv", "referanseOpprettetAv", "mappeID", "saksaar",
+                        "sakssekvensnummer", "saksstatus", "avsluttetDato", "erSkjermetForDeg", "part", "merknad",
+                        "referanseArkivdel", "oppdatertDato", "oppdatertAv"})
+
+
+def validated(model: type[Any], body: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]) from None
+
+
+@router.get("/noark5/api/sakarkiv/ny-saksmappe/")
+async def ny_saksmappe(request: Request, _caller: Writer) -> JSONResponse:
+    """The template: what the server would set, for the client to fill in and post back."""
+    status = Saksstatus("B")
+    return hal(request, {
+        "saksdato": today_in_oslo().isoformat(),
+        "saksstatus": {"kode": status.kode, "kodenavn": status.kodenavn},
+        "_links": {"self": link(request, "sakarkiv/ny-saksmappe/"),
+                   rel("sakarkiv/ny-saksmappe"): link(request, "sakarkiv/ny-saksmappe/")},
+    })
+
+
+@router.post("/noark5/api/sakarkiv/ny-saksmappe/")
+async def create_saksmappe(request: Request, caller: Writer) -> JSONResponse:
+    body = validated(SaksmappeCreate, await json_object(request, read_only=SERVER_SET))
+    async with db_of(request).unit_of_work() as session:
+        saksmappe = await creation.create_saksmappe(session, ctx=ctx_of(request), caller=caller, body=body)
+        out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
+        tag = corrections.etag(saksmappe)
+    return hal(request, render.saksmappe(request, out), status_code=201, etag=tag,
+               location_path=render.saksmappe_path(saksmappe.system_id))
+
+
+@router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")
+async def get_saksmappe(saksmappe_id: UUID, request: Request, session: ReadSessionDep,
+                        caller: Reader) -> JSONResponse:
+    saksmappe = await repository.get_saksmappe(session, saksmappe_id)
+    out = await saksmappe_view(session, caller, saksmappe)
+    return hal(request, render.saksmappe(request, out), etag=corrections.etag(saksmappe))
+
+
+@router.patch("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")
+async def patch_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer) -> JSONResponse:
+    """Merge-patch of the correctable fields, with the ETag as read in If-Match (or ETag); 409 if stale."""
+    tag = if_match(request)
+    if tag is None:
+        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
+    changes = await json_object(request, read_only=SERVER_SET)
+    patch = corrections.parse_patch(json.dumps(changes).encode(), MERGE_PATCH, corrections.SaksmappePatch,
+                                    corrections._IMMUTABLE_SAKSMAPPE)
+    async with db_of(request).unit_of_work() as session:
+        saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
+                                                        saksmappe_id=saksmappe_id,
+                                                        patch=patch, if_match=tag)  # type: ignore[arg-type]
+        out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
+        new_tag = corrections.etag(saksmappe)
+    return hal(request, render.saksmappe(request, out), etag=new_tag)
+
+
+@router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/journalpost/")
+async def case_journalposter(saksmappe_id: UUID, request: Request, session: ReadSessionDep,
+                             caller: Reader) -> JSONResponse:
+    saksmappe = await repository.get_saksmappe(session, saksmappe_id)
+    rows = await repository.journalposter_in_case(session, saksmappe_id)
+    results = await visibility.journalposter(session, caller, [(j, saksmappe) for j in rows])
+    own = render.saksmappe_path(saksmappe_id) + "journalpost/"
+    return hal(request, render.page(request, own, [render.journalpost(request, r) for r in results]))
