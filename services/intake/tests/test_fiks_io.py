@@ -107,6 +107,12 @@ async def test_an_outage_between_archiving_and_ack_archives_once_and_resends_the
                                journalpost_message("sak-io", "jp-io-1", "Notat"))
     assert again == svar
     assert await journalposter_in(fiks_io.wired, str(svar[1]["xml"])) == 1
+    # The same klientMeldingId for another journalpost: refused naming the reuse, nothing archived.
+    reused = await fiks_io.send(P + "arkivering.arkivmelding.opprett", "jp-io-1",
+                                journalpost_message("sak-io", "jp-io-2", "Notat om garasje"))
+    assert [s["meldingstype"] for s in reused] == [P + "feilmelding.ugyldigforespoersel"]
+    assert "klientMeldingId was used before" in str(reused[0]["xml"])
+    assert await journalposter_in(fiks_io.wired, str(svar[1]["xml"])) == 1
 
 
 async def test_a_broker_restart_mid_stream_loses_nothing_and_archives_nothing_twice(tmp_path: Path) -> None:

@@ -210,6 +210,21 @@ async def _repeated(wired: Wired) -> None:
     assert [s["meldingstype"] for s in other] == [s["meldingstype"] for s in first]
     assert value(kvittering_of(other), "systemID") == value(kvittering_of(first), "systemID")
     assert value(kvittering_of(other), "opprettetEllerEksisterende") == "Eksisterende"
+    # The same klientMeldingId for other content: refused naming the reuse, never the first kvittering.
+    def refused_for_reuse(svar: list[dict[str, Any]]) -> bool:
+        return ([s["meldingstype"] for s in svar] == [answers.UGYLDIG]
+                and "klientMeldingId was used before" in value(kvittering_of(svar), "feilmelding"))
+
+    reused = await wired.send(P + "arkivering.arkivmelding.opprett", "m-2",
+                              journalpost_message("sak-1", "jp-2", "Notat om garasje"))
+    assert refused_for_reuse(reused), reused
+    xml.validate(xml.parse(str(reused[0]["xml"]).encode()), answers.UGYLDIG)
+    # Another type, or the same XML with an attachment, is other content too.
+    assert refused_for_reuse(await wired.send(P + "arkivering.arkivmelding.oppdater", "m-2", message))
+    assert refused_for_reuse(await wired.send(P + "arkivering.arkivmelding.opprett", "m-2", message,
+                                              {"x.pdf": b"%PDF-1.4"}))
+    # The first message's answers stand.
+    assert await wired.send(P + "arkivering.arkivmelding.opprett", "m-2", message) == first
     saksmappe = value(kvittering_of(first), "systemID")
     response = await wired.journal_client.get(f"/journalposter/{saksmappe}", headers=wired.journal_headers())
     case = response.json()["saksmappe"]

@@ -22,7 +22,9 @@ class Melding(IntakeTable, table=True):
     `svar` is the list of answers in the order they are sent: `[{"meldingstype", "xml"}]`.
     `sent_count` says how many of them went out over Fiks IO in answer to the Fiks IO message
     `sent_melding_id` (the HTTP transport answers all at once); a repeat of the message under a
-    new Fiks IO id is answered again from the first.
+    new Fiks IO id is answered again from the first. `digest` is the SHA-256 of what the message
+    says (type, XML, attachments by name), so a klientMeldingId reused for other content is told
+    apart from a repeat; rows stored before it was kept have none.
     """
 
     __tablename__ = "melding"
@@ -32,6 +34,7 @@ class Melding(IntakeTable, table=True):
     avsender: str = Field(max_length=200)
     klient_melding_id: str = Field(max_length=200)
     meldingstype: str = Field(max_length=200)
+    digest: str | None = Field(default=None, max_length=64)
     svar: list[dict[str, str | None]] = Field(sa_column=Column(JSON, nullable=False))
     sent_count: int = 0
     sent_melding_id: str | None = Field(default=None, max_length=100)

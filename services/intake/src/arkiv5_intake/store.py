@@ -25,10 +25,10 @@ async def get_melding(session: AsyncSession, *, avsender: str, klient_melding_id
 
 
 async def save_melding(session: AsyncSession, *, avsender: str, klient_melding_id: str, meldingstype: str,
-                       svar: list[dict[str, str | None]]) -> Melding:
+                       digest: str, svar: list[dict[str, str | None]]) -> Melding:
     """Stores the answers once; when another worker stored them first, theirs win (same klientMeldingId)."""
     row = Melding(id=uuid4(), avsender=avsender, klient_melding_id=klient_melding_id, meldingstype=meldingstype,
-                  svar=svar, created_at=now())
+                  digest=digest, svar=svar, created_at=now())
     try:
         async with session.begin_nested():
             session.add(row)

@@ -6,12 +6,15 @@ message are stored under (sender, klientMeldingId) before they are sent, so a re
 message gets them again and archives nothing twice; a registration is also recorded under
 its referanseEksternNoekkel with its kvittering, so the same record sent again in a new
 message is answered as `Eksisterende`. A `serverfeil` is not stored: the sender's retry is
-worked again. Both transports (HTTP, Fiks IO) call `handle`.
+worked again. A klientMeldingId reused for a message with other content (its digest differs)
+is refused with `ugyldigforespoersel`, never answered with the first message's answers. Both
+transports (HTTP, Fiks IO) call `handle`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -30,6 +33,9 @@ from .xml import InvalidXml, find, findall, parse, text, validate, xsi_type
 
 log = logging.getLogger(__name__)
 
+REUSED_KLIENT_MELDING_ID = ("this klientMeldingId was used before for a message with other content; "
+                            "a new message needs a new klientMeldingId")
+
 
 @dataclass(frozen=True)
 class Melding:
@@ -38,6 +44,17 @@ class Melding:
     avsender: str
     payload: bytes
     attachments: dict[str, bytes] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        """SHA-256 of what the message says: its type, its XML and its attachments by file name."""
+        whole = hashlib.sha256()
+        for part in (self.meldingstype.encode(), self.payload,
+                     *(f"{name}\x00{hashlib.sha256(data).hexdigest()}".encode()
+                       for name, data in sorted(self.attachments.items()))):
+            # Each part's length first, so that no two different messages hash the same bytes.
+            whole.update(len(part).to_bytes(8, "big"))
+            whole.update(part)
+        return whole.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -63,12 +80,18 @@ class FiksArkivHandler:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def stored(self, melding: Melding) -> Handled | None:
-        """The answers a message already got (a repeat, or a redelivery after a crash)."""
+        """The answers a message already got (a repeat, or a redelivery after a crash).
+
+        A klientMeldingId reused for other content gets only an `ugyldigforespoersel` (not
+        stored: the first message keeps its answers, and nothing is archived).
+        """
         async with self.database.unit_of_work() as session:
             row = await store.get_melding(session, avsender=melding.avsender,
                                           klient_melding_id=melding.klient_melding_id)
             if row is None:
                 return None
+            if row.digest is not None and row.digest != melding.digest():
+                return Handled(None, [answers.feilmelding(answers.UGYLDIG, REUSED_KLIENT_MELDING_ID)])
             return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count,
                            row.sent_melding_id)
 
@@ -101,7 +124,10 @@ class FiksArkivHandler:
         async with self.database.unit_of_work() as session:
             row = await store.save_melding(session, avsender=melding.avsender,
                                            klient_melding_id=melding.klient_melding_id,
-                                           meldingstype=melding.meldingstype, svar=[s.as_json() for s in svar])
+                                           meldingstype=melding.meldingstype, digest=melding.digest(),
+                                           svar=[s.as_json() for s in svar])
+            if row.digest is not None and row.digest != melding.digest():  # another process stored it first
+                return Handled(None, [answers.feilmelding(answers.UGYLDIG, REUSED_KLIENT_MELDING_ID)])
             return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count,
                            row.sent_melding_id)
 
