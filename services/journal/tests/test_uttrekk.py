@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sys
+import tarfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -310,3 +312,81 @@ async def test_the_command_line_exports_validates_and_writes_both_reports(
     again = cli.parser().parse_args(["validate-extraction", str(out)])
     assert await cli.run(again, settings, sys.stdout) == cli.EXIT_INVALID
     assert json.loads(capsys.readouterr().out)["summary"]["error"] == 2  # N5_33 and N5_28
+
+
+async def test_the_command_line_streams_a_tar_and_validates_a_tar(
+        journal: Journal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _schemas_or_skip()
+    await _archive(journal)
+    year = today_in_oslo().year
+    settings = journal.app.state.journal_context.settings
+    export = ["export", "--arkivdel", str(DEFAULT_ARKIVDEL_ID), "--from", f"{year}-01-01", "--to", f"{year}-12-31"]
+    deposit = tmp_path / "deposit"
+    deposit.mkdir()
+    target = deposit / f"uttrekk-{year}.tar"
+    assert await cli.run(cli.parser().parse_args([*export, "--tar", str(target)]), settings, sys.stdout) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["valid"] is True and printed["extraction"] == str(target)
+    # Beside the tar its two reports, and no working folder left behind.
+    assert sorted(p.name for p in deposit.iterdir()) == [
+        f"uttrekk-{year}-valideringsrapport.html", f"uttrekk-{year}-valideringsrapport.json", target.name]
+    with tarfile.open(target) as tar:
+        names = tar.getnames()
+        top = f"uttrekk-{year}"
+        # One top folder: the XML files, the schemas, then the documents.
+        assert names[:13] == [top, *(f"{top}/{n}" for n in (
+            "arkivstruktur.xml", "endringslogg.xml", "loependeJournal.xml", "offentligJournal.xml", "arkivuttrekk.xml",
+            "arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd", "loependeJournal.xsd",
+            "offentligJournal.xsd", "addml.xsd", "dokumenter"))]
+        assert len(names) == 14 and names[13].startswith(f"{top}/dokumenter/")
+    # Again onto the same file: refused, the tar untouched.
+    before = target.read_bytes()
+    assert await cli.run(cli.parser().parse_args([*export, "--tar", str(target)]), settings, sys.stdout) == 2
+    assert target.read_bytes() == before
+
+    # The tar validates as the folder does; a tar whose content was changed does not.
+    assert await cli.run(cli.parser().parse_args(["validate-extraction", str(target)]), settings, sys.stdout) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] is True
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(target) as tar:
+        tar.extractall(unpacked, filter="data")
+    [document] = (unpacked / top / "dokumenter").iterdir()
+    document.write_bytes(b"%PDF-1.7\n%changed\n%%EOF\n")
+    changed = tmp_path / "changed.tar"
+    with tarfile.open(changed, "w") as tar:
+        tar.add(unpacked / top, arcname=top)
+    assert await cli.run(cli.parser().parse_args(["validate-extraction", str(changed)]), settings, sys.stdout) == 1
+    assert sorted(f["test"] for f in json.loads(capsys.readouterr().out)["findings"] if f["severity"] == "error") == [
+        "ADDML_CHECKSUM", "N5_30"]
+
+    # To stdout: the tar on the binary stream, the report on stderr.
+    stream = io.BytesIO()
+    code = await cli.run(cli.parser().parse_args([*export, "--tar", "-"]), settings, sys.stdout, stream)
+    captured = capsys.readouterr()
+    assert code == 0 and captured.out == "" and json.loads(captured.err[captured.err.index("{"):])["valid"] is True
+    with tarfile.open(fileobj=io.BytesIO(stream.getvalue())) as tar:
+        assert "arkivuttrekk/arkivuttrekk.xml" in tar.getnames()
+
+
+@pytest.mark.parametrize("hostile", ["link", "parent"])
+async def test_a_tar_with_a_link_or_a_name_outside_itself_is_refused(
+        journal: Journal, tmp_path: Path, hostile: str, capsys: pytest.CaptureFixture[str]) -> None:
+    deposit = tmp_path / "deposit"
+    deposit.mkdir()
+    target = deposit / "hostile.tar"
+    with tarfile.open(target, "w") as tar:
+        if hostile == "link":
+            member = tarfile.TarInfo("uttrekk/arkivstruktur.xml")
+            member.type, member.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(member)
+        else:
+            member = tarfile.TarInfo("../utenfor.xml")
+            member.size = 4
+            tar.addfile(member, io.BytesIO(b"<a/>"))
+    settings = journal.app.state.journal_context.settings
+    code = await cli.run(cli.parser().parse_args(["validate-extraction", str(target)]), settings, sys.stdout)
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert code == cli.EXIT_INVALID and finding["test"] == "XML" and finding["message"].startswith("the tar is refused")
+    assert not (tmp_path / "utenfor.xml").exists()
+    assert sorted(p.name for p in deposit.iterdir()) == ["hostile-valideringsrapport.html",
+                                                          "hostile-valideringsrapport.json", "hostile.tar"]

@@ -3,7 +3,9 @@
 Both read the same `JOURNAL_*` settings as the service (its database and document store),
 so run them where the service runs. `export` validates what it wrote; both print the
 validator's JSON report on stdout and write `valideringsrapport.json` and `.html` beside the
-extraction. Exit code 0: valid; 1: findings of severity error; 2: usage or export refused.
+extraction. `export --tar FILE` writes one tar instead of a folder (`--tar -`: the tar on
+stdout, the report on stderr); `validate-extraction` takes a folder or a tar. Exit code 0:
+valid; 1: findings of severity error; 2: usage or export refused.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import argparse
 import asyncio
 import json
 import logging
+import shutil
 import sys
+import tarfile
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 from uuid import UUID
 
 from arkiv5_kit.db import create_engine
@@ -25,6 +30,7 @@ from arkiv5_kit.logs import configure_logging
 from ..blobstore import FilesystemBlobStore
 from ..settings import JournalSettings
 from .export import ExportError, ExportRequest, export_extraction
+from .tarball import TarRefused, extract_tar, write_tar
 from .validate import Report, validate_extraction
 
 log = logging.getLogger(__name__)
@@ -46,19 +52,24 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--arkivdel", required=True, type=UUID, help="the arkivdel's systemID")
     export.add_argument("--from", dest="fra", required=True, type=_date, help="first journaldato (YYYY-MM-DD)")
     export.add_argument("--to", dest="til", required=True, type=_date, help="last journaldato (YYYY-MM-DD)")
-    export.add_argument("--out", required=True, type=Path, help="the folder to write (new or empty)")
+    target = export.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="the folder to write (new or empty)")
+    target.add_argument("--tar", help="the tar file to write (new), or - for stdout; streamed, the folder is "
+                        "written to a working folder beside it first")
     export.add_argument("--arkivskaper-id", help="arkivskaperID (default: the arkiv's systemID)")
     export.add_argument("--arkivskaper-navn", help="arkivskaperNavn (default: the arkiv's title)")
-    validate = commands.add_parser("validate-extraction", help="validate an extraction folder")
-    validate.add_argument("folder", type=Path)
+    validate = commands.add_parser("validate-extraction", help="validate an extraction folder or tar")
+    validate.add_argument("folder", type=Path, help="the extraction's folder, or a tar of it")
     return parser
 
 
-def write_reports(report: Report, folder: Path, out: TextIO) -> int:
+def write_reports(report: Report, folder: Path | None, out: TextIO) -> int:
+    """The JSON report on `out`; both reports beside `folder` (named after it), unless it is None."""
     document = report.as_json()
-    (folder.parent / f"{folder.name}-valideringsrapport.json").write_text(
-        json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
-    (folder.parent / f"{folder.name}-valideringsrapport.html").write_text(report.as_html(), encoding="utf-8")
+    if folder is not None:
+        (folder.parent / f"{folder.name}-valideringsrapport.json").write_text(
+            json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+        (folder.parent / f"{folder.name}-valideringsrapport.html").write_text(report.as_html(), encoding="utf-8")
     out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     out.flush()
     return EXIT_VALID if report.errors == 0 else EXIT_INVALID
@@ -71,12 +82,81 @@ async def _validated(folder: Path) -> Report:
     return report
 
 
-async def run(args: argparse.Namespace, settings: JournalSettings, out: TextIO) -> int:
+def tar_stem(name: str) -> str:
+    """`uttrekk-2025.tar` → `uttrekk-2025`: the tar's top folder and its reports' name."""
+    for suffix in (".tar.gz", ".tgz", ".tar"):
+        if name.endswith(suffix):
+            return name.removesuffix(suffix) or "arkivuttrekk"
+    return name or "arkivuttrekk"
+
+
+async def validate_tar(path: Path) -> Report:
+    """A tar's extraction validated: unpacked safely into a working folder beside it, removed afterwards."""
+    work = Path(tempfile.mkdtemp(prefix=".arkivuttrekk-", dir=path.parent))
+    try:
+        try:
+            folder = await asyncio.to_thread(extract_tar, path, work)
+        except (TarRefused, tarfile.TarError) as error:
+            report = Report(extraction=str(path))
+            report.add("XML", f"the tar is refused: {error}", file=path.name)
+            return report
+        report = await _validated(folder)
+        report.extraction = str(path)
+        return report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def _validate(path: Path, out: TextIO) -> int:
+    if path.is_file():
+        return write_reports(await validate_tar(path), path.parent / tar_stem(path.name), out)
+    return write_reports(await _validated(path), path, out)
+
+
+async def run(args: argparse.Namespace, settings: JournalSettings, out: TextIO,
+              binary: BinaryIO | None = None) -> int:
+    """One command; `binary` is where `export --tar -` streams the tar (stdout's bytes by default)."""
     if args.command == "validate-extraction":
-        return write_reports(await _validated(args.folder), args.folder, out)
+        return await _validate(args.folder, out)
+    if args.tar is not None:
+        return await _export_tar(args, settings, out, binary or sys.stdout.buffer)
+    return await _export(args, args.out, settings, out)
+
+
+async def _export_tar(args: argparse.Namespace, settings: JournalSettings, out: TextIO, binary: BinaryIO) -> int:
+    to_stdout = args.tar == "-"
+    target = None if to_stdout else Path(args.tar)
+    if target is not None and target.exists():
+        print(f"arkiv5-journal export: {target.name} exists; not overwritten", file=sys.stderr)
+        return EXIT_USAGE
+    top = "arkivuttrekk" if target is None else tar_stem(target.name)
+    work = Path(tempfile.mkdtemp(prefix=".arkivuttrekk-", dir=None if target is None else target.parent))
+    try:
+        folder = work / top
+        code = await _export(args, folder, settings, sys.stderr if to_stdout else out, reports=False)
+        if code == EXIT_USAGE:
+            return code
+        report = await _validated(folder)
+        report.extraction = args.tar
+        if target is None:
+            await asyncio.to_thread(write_tar, folder, binary, top)
+            binary.flush()
+            return write_reports(report, None, sys.stderr)
+        partial = target.with_name(target.name + ".partial")
+        with partial.open("wb") as handle:
+            await asyncio.to_thread(write_tar, folder, handle, top)
+        partial.replace(target)
+        return write_reports(report, target.parent / top, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def _export(args: argparse.Namespace, folder: Path, settings: JournalSettings, out: TextIO, *,
+                  reports: bool = True) -> int:
+    """Write the extraction folder; with `reports`, validate it and write the reports (else EXIT_VALID)."""
     engine = create_engine(settings.resolved_database_url(), pool_size=2)
     try:
-        request = ExportRequest(arkivdel_id=args.arkivdel, fra=args.fra, til=args.til, out=args.out,
+        request = ExportRequest(arkivdel_id=args.arkivdel, fra=args.fra, til=args.til, out=folder,
                                 arkivskaper_id=args.arkivskaper_id, arkivskaper_navn=args.arkivskaper_navn,
                                 public_types=settings.public_journal_types,
                                 public_statuses=settings.public_journal_statuses)
@@ -89,7 +169,9 @@ async def run(args: argparse.Namespace, settings: JournalSettings, out: TextIO) 
         return EXIT_USAGE
     finally:
         await engine.dispose()
-    return write_reports(await _validated(args.out), args.out, out)
+    if not reports:
+        return EXIT_VALID
+    return write_reports(await _validated(folder), folder, out)
 
 
 def main(argv: list[str]) -> int:
