@@ -207,6 +207,10 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     assert await count(f"journalaar lt {year + 1} and journalaar ge {year}") == 5
     assert await count("journaldato le 2999-12-31 and journaldato gt 2000-01-01") == 5
     assert await count("journaldato lt 2000-01-01") == 0
+    assert await count("journalposttype/kode eq 'U' or journalposttype/kode eq 'I'") == 5
+    assert await count("not journalposttype/kode eq 'I'") == 2
+    assert await count(f"(journalposttype/kode eq 'U' or journalaar gt {year}) and not journalstatus/kode eq 'J'") == 2
+    assert await count(f"journalposttype/kode eq 'I' and (journalaar lt {year} or journaldato lt 2000-01-01)") == 0
 
     seen: list[str] = []
     next_href: str | None = f"{href}?$top=2"
@@ -219,7 +223,8 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     assert pages == 3 and len(set(seen)) == 5
 
     for refused in ({"$filter": "tittel eq 'x' or journalaar eq 2026"}, {"$filter": "contains(tittel, 'x')"},
-                    {"$filter": "journalaar eq 2026 or journalaar eq 2025"}, {"$filter": "journalaar eq 'x'"},
+                    {"$filter": "(journalaar eq 2026"}, {"$filter": "journalaar eq 'x'"},
+                    {"$filter": "not " * 30 + "journalaar eq 2026"}, {"$filter": "journalaar eq 2026 journalaar"},
                     {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "journaldato"}, {"$skip": "-1"}):
         response = await journal.client.get(href, params=refused, headers=headers)
         assert response.status_code == 400, (refused, response.text)

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -54,9 +54,10 @@ class JournalpostFilter:
     saksbehandler: UUID | None = None
     fra: date | None = None
     til: date | None = None
-    # Comparisons (field, operator, value) from the Noark 5 interface's OData filter; fields
-    # and operators are names from the fixed maps below, values are bound parameters.
-    conditions: tuple[tuple[str, str, Any], ...] = ()
+    # The Noark 5 interface's OData filter, all of which must hold: each a comparison
+    # (field, operator, value), or ("and"|"or", parts), or ("not", part). Fields and
+    # operators are names from the fixed maps below; values become bound parameters.
+    conditions: tuple[tuple[Any, ...], ...] = ()
 
     def select(self) -> Select[Journalpost, Saksmappe]:
         """Journalposts with their case, newest journal number first."""
@@ -72,8 +73,8 @@ class JournalpostFilter:
             query = query.where(col(Journalpost.journaldato) >= self.fra)
         if self.til is not None:
             query = query.where(col(Journalpost.journaldato) <= self.til)
-        for field, op, value in self.conditions:
-            query = query.where(_COMPARISONS[op](_FILTERABLE[field], value))
+        for condition in self.conditions:
+            query = query.where(_condition(condition))
         return query.order_by(col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
 
 
@@ -83,6 +84,17 @@ _FILTERABLE: dict[str, Any] = {
 }
 _COMPARISONS: dict[str, Any] = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "lt": operator.lt,
                                 "ge": operator.ge, "le": operator.le}
+
+
+def _condition(node: tuple[Any, ...]) -> ColumnElement[bool]:
+    if node[0] in ("and", "or"):
+        parts = [_condition(part) for part in node[1]]
+        return and_(*parts) if node[0] == "and" else or_(*parts)
+    if node[0] == "not":
+        return not_(_condition(node[1]))
+    field, op, value = node
+    condition: ColumnElement[bool] = _COMPARISONS[op](_FILTERABLE[field], value)
+    return condition
 
 
 async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, skip: int, top: int
