@@ -113,6 +113,14 @@ async def test_saksmappe_and_journalpost_created_read_and_patched_by_following_l
                                          headers={**patch, "ETag": changed.headers["etag"]})
     assert by_etag.status_code == 200, by_etag.text
 
+    second = (await _new_case(journal, headers, person, tittel="Byggesak Storgata 9")).json()
+    cases = _list_href((await _package(journal, headers, "sakarkiv"))["_links"], "sakarkiv/saksmappe")
+    first_page = (await _get(journal, f"{cases}?$top=1", headers)).json()
+    assert [r["systemID"] for r in first_page["results"]] == [second["systemID"]]
+    second_page = (await _get(journal, first_page["_links"]["next"]["href"], headers)).json()
+    assert [r["systemID"] for r in second_page["results"]] == [saksmappe["systemID"]]
+    assert "next" not in second_page["_links"]
+
     registered = await _new_journalpost(journal, headers, saksmappe)
     assert registered.status_code == 201, registered.text
     journalpost = registered.json()
@@ -212,6 +220,13 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     assert await count(f"(journalposttype/kode eq 'U' or journalaar gt {year}) and not journalstatus/kode eq 'J'") == 2
     assert await count(f"journalposttype/kode eq 'I' and (journalaar lt {year} or journaldato lt 2000-01-01)") == 0
 
+    oldest_first = await journal.client.get(href, params={"$orderby": "journaldato asc, journalsekvensnummer"},
+                                            headers=headers)
+    newest_first = await journal.client.get(href, headers=headers)
+    numbers = [r["journalsekvensnummer"] for r in oldest_first.json()["results"]]
+    assert numbers == sorted(numbers) and len(numbers) == 5
+    assert [r["journalsekvensnummer"] for r in newest_first.json()["results"]] == numbers[::-1]
+
     seen: list[str] = []
     next_href: str | None = f"{href}?$top=2"
     pages = 0
@@ -225,7 +240,8 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     for refused in ({"$filter": "tittel eq 'x' or journalaar eq 2026"}, {"$filter": "contains(tittel, 'x')"},
                     {"$filter": "(journalaar eq 2026"}, {"$filter": "journalaar eq 'x'"},
                     {"$filter": "not " * 30 + "journalaar eq 2026"}, {"$filter": "journalaar eq 2026 journalaar"},
-                    {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "journaldato"}, {"$skip": "-1"}):
+                    {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "tittel"}, {"$search": "x"},
+                    {"$skip": "-1"}):
         response = await journal.client.get(href, params=refused, headers=headers)
         assert response.status_code == 400, (refused, response.text)
         assert response.json()["feil"]["kode"] == 400 and response.json()["detail"]

@@ -16,7 +16,7 @@ from arkiv5_kit.auth import require_scopes
 
 from ..api.deps import READ, Reader, ctx_of
 from .http import Noark5Route, hal, link, rel
-from .render import LIST_QUERY
+from .render import LIST_QUERY, PAGE_QUERY
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
 
@@ -77,6 +77,7 @@ async def sakarkiv(request: Request, _caller: Reader) -> JSONResponse:
         "self": link(request, "sakarkiv/"),
         rel("sakarkiv/journalpost"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
         rel("sakarkiv/ny-saksmappe"): link(request, "sakarkiv/ny-saksmappe/"),
+        rel("sakarkiv/saksmappe"): link(request, "sakarkiv/saksmappe/" + PAGE_QUERY, templated=True),
     }})
 
 

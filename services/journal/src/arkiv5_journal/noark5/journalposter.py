@@ -35,7 +35,7 @@ SERVER_SET = frozenset({"systemID", "opprettetDato", "opprettetAv", "referanseOp
                         "erEtterregistrert", "harForsendelsesfeil", "avskrivning", "merknad", "dokumentbeskrivelse",
                         "oppdatertDato", "oppdatertAv", "referanseArkivdel"})
 # Query options of a list; anything else starting with "$" is refused by name.
-LIST_OPTIONS = {"$filter", "$top", "$skip"}
+LIST_OPTIONS = {"$filter", "$orderby", "$top", "$skip"}
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/ny-journalpost/")
@@ -96,6 +96,7 @@ async def patch_journalpost(journalpost_id: UUID, request: Request, caller: Writ
 async def list_journalposter(
     request: Request, session: ReadSessionDep, caller: Reader,
     filter_: Annotated[str | None, Query(alias="$filter", max_length=2000)] = None,
+    orderby: Annotated[str | None, Query(alias="$orderby", max_length=200)] = None,
     top: Annotated[str | None, Query(alias="$top")] = None,
     skip: Annotated[str | None, Query(alias="$skip")] = None,
 ) -> JSONResponse:
@@ -105,13 +106,13 @@ async def list_journalposter(
         raise UnsupportedQuery(f"Query option {unknown[0]} is not supported here; supported: "
                                f"{', '.join(sorted(LIST_OPTIONS))}.")
     page = odata.paging(top, skip)
-    wanted = repository.JournalpostFilter(conditions=odata.parse_filter(filter_)) if filter_ else \
-        repository.JournalpostFilter()
+    wanted = repository.JournalpostFilter(conditions=odata.parse_filter(filter_) if filter_ else (),
+                                          order=odata.parse_orderby(orderby) if orderby else ())
     rows = await repository.journalposter(session, wanted, skip=page.skip, top=page.top + 1)
     more = len(rows) > page.top
     results = await visibility.journalposter(session, caller, rows[:page.top], detail=False)
     own = "sakarkiv/journalpost/"
     return hal(request, render.page(
-        request, own + odata.query(filter_, page.top, page.skip),
+        request, own + odata.query(filter_, page.top, page.skip, orderby),
         [render.journalpost(request, r) for r in results],
-        next_path=own + odata.query(filter_, page.top, page.skip + page.top) if more else None))
+        next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None))

@@ -1,10 +1,11 @@
-"""The OData subset of the Noark 5 lists: `$filter`, `$top`, `$skip`, translated to the journal's query filter.
+"""The OData subset of the Noark 5 lists: `$filter`, `$orderby`, `$top`, `$skip`, translated to the journal's query filter.
 
 `$filter` holds comparisons `<path> <op> <literal>` (op: eq ne gt lt ge le; paths:
 journalstatus/kode, journalposttype/kode, journalaar, journaldato) joined by and, or, not
 and parentheses. It becomes `repository.JournalpostFilter.conditions` — a tree of names
-and typed values, never SQL text. What is not supported (functions, other paths,
-$search) is refused with a 400 that names it.
+and typed values, never SQL text. `$orderby` sorts by journaldato, journalaar or
+journalsekvensnummer. What is not supported (functions, other paths, $search) is refused
+with a 400 that names it.
 """
 
 from __future__ import annotations
@@ -167,10 +168,27 @@ def paging(top: str | None, skip: str | None) -> Paging:
     return Paging(top=_whole("$top", top, DEFAULT_TOP, 1, MAX_TOP), skip=_whole("$skip", skip, 0, 0, MAX_SKIP))
 
 
-def query(filter_: str | None, top: int, skip: int) -> str:
+ORDERABLE = ("journaldato", "journalaar", "journalsekvensnummer")
+
+
+def parse_orderby(text: str) -> tuple[tuple[str, bool], ...]:
+    """`journaldato desc, journalsekvensnummer` → ((field, descending), ...); 400 for another field."""
+    keys = []
+    for item in text.split(","):
+        field, *direction = item.split()
+        if field not in ORDERABLE or direction not in ([], ["asc"], ["desc"]):
+            raise UnsupportedQuery(f"$orderby takes {', '.join(ORDERABLE)}, each optionally asc or desc, "
+                                   "separated by commas.")
+        keys.append((field, direction == ["desc"]))
+    return tuple(keys)
+
+
+def query(filter_: str | None, top: int, skip: int, orderby: str | None = None) -> str:
     options: dict[str, Any] = {}
     if filter_:
         options["$filter"] = filter_
+    if orderby:
+        options["$orderby"] = orderby
     options["$top"] = top
     if skip:
         options["$skip"] = skip

@@ -7,10 +7,10 @@ our own API; every answer is rendered by `visibility`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -21,10 +21,11 @@ from arkiv5_kit.sessions import ReadSessionDep
 from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, saksmappe_view
 from ..domain.numbering import today_in_oslo
+from ..errors import Forbidden, UnsupportedQuery
 from ..saksmappe import create as creation
 from ..schemas import SaksmappeCreate
 from ..store import repository
-from . import render
+from . import odata, render
 from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
@@ -64,6 +65,32 @@ async def create_saksmappe(request: Request, caller: Writer) -> JSONResponse:
         tag = corrections.etag(saksmappe)
     return hal(request, render.saksmappe(request, out), status_code=201, etag=tag,
                location_path=render.saksmappe_path(saksmappe.system_id))
+
+
+@router.get("/noark5/api/sakarkiv/saksmappe/")
+async def list_saksmapper(
+    request: Request, session: ReadSessionDep, caller: Reader,
+    top: Annotated[str | None, Query(alias="$top")] = None,
+    skip: Annotated[str | None, Query(alias="$skip")] = None,
+) -> JSONResponse:
+    """Cases, newest case number first, a page at a time with `next`; a case the caller may not
+    see at all is left out (as our policy refuses reading it)."""
+    unknown = sorted(name for name in request.query_params if name not in ("$top", "$skip"))
+    if unknown:
+        raise UnsupportedQuery(f"Query option {unknown[0]} is not supported on the saksmappe list; "
+                               "supported: $top, $skip.")
+    page = odata.paging(top, skip)
+    rows = await repository.saksmapper(session, skip=page.skip, top=page.top + 1)
+    results = []
+    for saksmappe in rows[:page.top]:
+        try:
+            results.append(render.saksmappe(request, await visibility.saksmappe(session, caller, saksmappe)))
+        except Forbidden:
+            continue
+    own = "sakarkiv/saksmappe/"
+    return hal(request, render.page(
+        request, own + odata.query(None, page.top, page.skip), results,
+        next_path=own + odata.query(None, page.top, page.skip + page.top) if len(rows) > page.top else None))
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")

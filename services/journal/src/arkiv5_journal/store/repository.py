@@ -58,6 +58,8 @@ class JournalpostFilter:
     # (field, operator, value), or ("and"|"or", parts), or ("not", part). Fields and
     # operators are names from the fixed maps below; values become bound parameters.
     conditions: tuple[tuple[Any, ...], ...] = ()
+    # Sort keys (field, descending) before the journal number; none: newest journal number first.
+    order: tuple[tuple[str, bool], ...] = ()
 
     def select(self) -> Select[Journalpost, Saksmappe]:
         """Journalposts with their case, newest journal number first."""
@@ -75,12 +77,17 @@ class JournalpostFilter:
             query = query.where(col(Journalpost.journaldato) <= self.til)
         for condition in self.conditions:
             query = query.where(_condition(condition))
-        return query.order_by(col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
+        keys = [_ORDERABLE[field].desc() if descending else _ORDERABLE[field].asc() for field, descending in self.order]
+        return query.order_by(*keys, col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
 
 
 _FILTERABLE: dict[str, Any] = {
     "journalstatus": col(Journalpost.journalstatus), "journalposttype": col(Journalpost.journalposttype),
     "journalaar": col(Journalpost.journalaar), "journaldato": col(Journalpost.journaldato),
+}
+_ORDERABLE: dict[str, Any] = {
+    "journaldato": col(Journalpost.journaldato), "journalaar": col(Journalpost.journalaar),
+    "journalsekvensnummer": col(Journalpost.journalsekvensnummer),
 }
 _COMPARISONS: dict[str, Any] = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "lt": operator.lt,
                                 "ge": operator.ge, "le": operator.le}
@@ -101,6 +108,12 @@ async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, ski
                         ) -> list[tuple[Journalpost, Saksmappe]]:
     rows = (await session.execute(wanted.select().offset(skip).limit(top))).all()
     return [(journalpost, saksmappe) for journalpost, saksmappe in rows]
+
+
+async def saksmapper(session: AsyncSession, *, skip: int, top: int) -> list[Saksmappe]:
+    """Cases, newest case number first."""
+    query = select(Saksmappe).order_by(col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
+    return list((await session.execute(query.offset(skip).limit(top))).scalars())
 
 
 async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:
