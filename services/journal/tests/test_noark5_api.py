@@ -74,6 +74,8 @@ async def test_the_anonymous_root_advertises_login_and_the_logged_in_root_the_pa
     headers, _person = await _handler(journal)
     root = (await _get(journal, ROOT, headers)).json()["_links"]
     assert {rel("arkivstruktur"), rel("sakarkiv"), rel("metadata")} <= set(root)
+    system = (await _get(journal, root[rel("admin/system")]["href"], headers)).json()
+    assert system["protokollversjon"] == "1.1" and system["bulkgrense"] > 0 and system["versjon"]
     assert all(key == "self" or key.startswith(REL) and key.endswith("/") for key in root)
     plain = await journal.client.get(ROOT, headers={**headers, "Accept": "application/json"})
     assert plain.status_code == 200 and plain.headers["content-type"].startswith("application/json")
