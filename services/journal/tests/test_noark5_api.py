@@ -143,6 +143,30 @@ async def test_saksmappe_and_journalpost_created_read_and_patched_by_following_l
     assert again.status_code == 409
 
 
+async def test_put_of_the_object_as_read_changes_its_correctable_fields_only(journal: Journal) -> None:
+    headers, person = await _handler(journal)
+    saksmappe = (await _new_case(journal, headers, person)).json()
+    journalpost = (await _new_journalpost(journal, headers, saksmappe)).json()
+    put = {**headers, **ACCEPT, "Content-Type": NOARK5}
+    for entity, change, fixed in ((saksmappe, {"tittel": "Byggesak Storgata 5"}, {"saksdato": "2001-01-01"}),
+                                  (journalpost, {"forfallsdato": "2027-02-01"}, {"journalposttype": "U"})):
+        url = entity["_links"]["self"]["href"]
+        read = await _get(journal, url, headers)
+        same = await journal.client.put(url, json=read.json(), headers={**put, "If-Match": read.headers["etag"]})
+        assert same.status_code == 200 and same.headers["etag"] == read.headers["etag"], same.text
+        changed = await journal.client.put(url, json={**read.json(), **change},
+                                           headers={**put, "If-Match": read.headers["etag"]})
+        assert changed.status_code == 200, changed.text
+        assert all(changed.json()[name] == value for name, value in change.items())
+        refused = await journal.client.put(url, json={**changed.json(), **fixed},
+                                           headers={**put, "If-Match": changed.headers["etag"]})
+        assert refused.status_code == 422 and refused.json()["feil"]["kode"] == 422
+        stale = await journal.client.put(url, json=read.json(), headers={**put, "If-Match": read.headers["etag"]})
+        assert stale.status_code == 409, stale.text
+        after = await _get(journal, url, headers)
+        assert after.headers["etag"] == changed.headers["etag"]
+
+
 async def test_refused_input_is_precise_and_writes_nothing(journal: Journal) -> None:
     headers, person = await _handler(journal)
     missing_title = await _new_case(journal, headers, person, tittel=None)

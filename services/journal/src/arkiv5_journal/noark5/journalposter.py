@@ -20,11 +20,11 @@ from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, journalpost_view
 from ..api.translate import registration_command
 from ..domain.numbering import today_in_oslo
-from ..errors import UnsupportedQuery
+from ..errors import PreconditionFailed, UnsupportedQuery
 from ..journalpost.register import register
 from ..schemas import JournalpostCreate
 from ..store import repository
-from . import odata, render
+from . import odata, render, replace
 from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
 from .saksmapper import validated
 
@@ -87,6 +87,30 @@ async def patch_journalpost(journalpost_id: UUID, request: Request, caller: Writ
         journalpost = await corrections.correct_journalpost(session, ctx=ctx_of(request), caller=caller,
                                                             journalpost_id=journalpost_id,
                                                             patch=patch, if_match=tag)  # type: ignore[arg-type]
+        out = await journalpost_view(session, caller, journalpost_id, answer=True)
+        new_tag = corrections.etag(journalpost)
+    return hal(request, render.journalpost(request, out), etag=new_tag)
+
+
+@router.put("/noark5/api/sakarkiv/journalpost/{journalpost_id}/")
+async def put_journalpost(journalpost_id: UUID, request: Request, caller: Writer) -> JSONResponse:
+    """The whole object as read, with correctable fields changed; If-Match (or ETag) as for PATCH."""
+    tag = if_match(request)
+    if tag is None:
+        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
+    body = await json_object(request, read_only=SERVER_SET)
+    async with db_of(request).unit_of_work() as session:
+        current = render.journalpost(request, await journalpost_view(session, caller, journalpost_id))
+        patch = replace.changes(body, current, fields=replace.correctable(corrections.JournalpostPatch))
+        if not patch:
+            if not corrections._matches(tag, corrections.etag(await repository.get_journalpost(session, journalpost_id))):
+                raise PreconditionFailed("The journalpost changed since it was read; read it again.")
+            return hal(request, current, etag=tag)
+        checked = corrections.parse_patch(json.dumps(patch).encode(), MERGE_PATCH, corrections.JournalpostPatch,
+                                          corrections._IMMUTABLE_JOURNALPOST)
+        journalpost = await corrections.correct_journalpost(session, ctx=ctx_of(request), caller=caller,
+                                                            journalpost_id=journalpost_id,
+                                                            patch=checked, if_match=tag)  # type: ignore[arg-type]
         out = await journalpost_view(session, caller, journalpost_id, answer=True)
         new_tag = corrections.etag(journalpost)
     return hal(request, render.journalpost(request, out), etag=new_tag)

@@ -21,11 +21,11 @@ from arkiv5_kit.sessions import ReadSessionDep
 from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, saksmappe_view
 from ..domain.numbering import today_in_oslo
-from ..errors import Forbidden, UnsupportedQuery
+from ..errors import Forbidden, PreconditionFailed, UnsupportedQuery
 from ..saksmappe import create as creation
 from ..schemas import SaksmappeCreate
 from ..store import repository
-from . import odata, render
+from . import odata, render, replace
 from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
@@ -114,6 +114,31 @@ async def patch_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer) 
         saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
                                                         saksmappe_id=saksmappe_id,
                                                         patch=patch, if_match=tag)  # type: ignore[arg-type]
+        out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
+        new_tag = corrections.etag(saksmappe)
+    return hal(request, render.saksmappe(request, out), etag=new_tag)
+
+
+@router.put("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")
+async def put_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer) -> JSONResponse:
+    """The whole object as read, with correctable fields changed; If-Match (or ETag) as for PATCH."""
+    tag = if_match(request)
+    if tag is None:
+        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
+    body = await json_object(request, read_only=SERVER_SET)
+    async with db_of(request).unit_of_work() as session:
+        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
+        current = render.saksmappe(request, await saksmappe_view(session, caller, saksmappe))
+        patch = replace.changes(body, current, fields=replace.correctable(corrections.SaksmappePatch))
+        if not patch:
+            if not corrections._matches(tag, corrections.etag(saksmappe)):
+                raise PreconditionFailed("The case changed since it was read; read it again.")
+            return hal(request, current, etag=tag)
+        checked = corrections.parse_patch(json.dumps(patch).encode(), MERGE_PATCH, corrections.SaksmappePatch,
+                                          corrections._IMMUTABLE_SAKSMAPPE)
+        saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
+                                                        saksmappe_id=saksmappe_id,
+                                                        patch=checked, if_match=tag)  # type: ignore[arg-type]
         out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
         new_tag = corrections.etag(saksmappe)
     return hal(request, render.saksmappe(request, out), etag=new_tag)
