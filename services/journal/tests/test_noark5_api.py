@@ -74,6 +74,8 @@ async def test_the_anonymous_root_advertises_login_and_the_logged_in_root_the_pa
     headers, _person = await _handler(journal)
     root = (await _get(journal, ROOT, headers)).json()["_links"]
     assert {rel("arkivstruktur"), rel("sakarkiv"), rel("metadata")} <= set(root)
+    system = (await _get(journal, root[rel("admin/system")]["href"], headers)).json()
+    assert system["protokollversjon"] == "1.1" and system["bulkgrense"] > 0 and system["versjon"]
     assert all(key == "self" or key.startswith(REL) and key.endswith("/") for key in root)
     plain = await journal.client.get(ROOT, headers={**headers, "Accept": "application/json"})
     assert plain.status_code == 200 and plain.headers["content-type"].startswith("application/json")
@@ -113,6 +115,14 @@ async def test_saksmappe_and_journalpost_created_read_and_patched_by_following_l
                                          headers={**patch, "ETag": changed.headers["etag"]})
     assert by_etag.status_code == 200, by_etag.text
 
+    second = (await _new_case(journal, headers, person, tittel="Byggesak Storgata 9")).json()
+    cases = _list_href((await _package(journal, headers, "sakarkiv"))["_links"], "sakarkiv/saksmappe")
+    first_page = (await _get(journal, f"{cases}?$top=1", headers)).json()
+    assert [r["systemID"] for r in first_page["results"]] == [second["systemID"]]
+    second_page = (await _get(journal, first_page["_links"]["next"]["href"], headers)).json()
+    assert [r["systemID"] for r in second_page["results"]] == [saksmappe["systemID"]]
+    assert "next" not in second_page["_links"]
+
     registered = await _new_journalpost(journal, headers, saksmappe)
     assert registered.status_code == 201, registered.text
     journalpost = registered.json()
@@ -131,6 +141,30 @@ async def test_saksmappe_and_journalpost_created_read_and_patched_by_following_l
     again = await journal.client.patch(journalpost["_links"]["self"]["href"], json={"forfallsdato": "2027-01-05"},
                                        headers={**patch, "If-Match": read_jp.headers["etag"]})
     assert again.status_code == 409
+
+
+async def test_put_of_the_object_as_read_changes_its_correctable_fields_only(journal: Journal) -> None:
+    headers, person = await _handler(journal)
+    saksmappe = (await _new_case(journal, headers, person)).json()
+    journalpost = (await _new_journalpost(journal, headers, saksmappe)).json()
+    put = {**headers, **ACCEPT, "Content-Type": NOARK5}
+    for entity, change, fixed in ((saksmappe, {"tittel": "Byggesak Storgata 5"}, {"saksdato": "2001-01-01"}),
+                                  (journalpost, {"forfallsdato": "2027-02-01"}, {"journalposttype": "U"})):
+        url = entity["_links"]["self"]["href"]
+        read = await _get(journal, url, headers)
+        same = await journal.client.put(url, json=read.json(), headers={**put, "If-Match": read.headers["etag"]})
+        assert same.status_code == 200 and same.headers["etag"] == read.headers["etag"], same.text
+        changed = await journal.client.put(url, json={**read.json(), **change},
+                                           headers={**put, "If-Match": read.headers["etag"]})
+        assert changed.status_code == 200, changed.text
+        assert all(changed.json()[name] == value for name, value in change.items())
+        refused = await journal.client.put(url, json={**changed.json(), **fixed},
+                                           headers={**put, "If-Match": changed.headers["etag"]})
+        assert refused.status_code == 422 and refused.json()["feil"]["kode"] == 422
+        stale = await journal.client.put(url, json=read.json(), headers={**put, "If-Match": read.headers["etag"]})
+        assert stale.status_code == 409, stale.text
+        after = await _get(journal, url, headers)
+        assert after.headers["etag"] == changed.headers["etag"]
 
 
 async def test_refused_input_is_precise_and_writes_nothing(journal: Journal) -> None:
@@ -207,6 +241,17 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     assert await count(f"journalaar lt {year + 1} and journalaar ge {year}") == 5
     assert await count("journaldato le 2999-12-31 and journaldato gt 2000-01-01") == 5
     assert await count("journaldato lt 2000-01-01") == 0
+    assert await count("journalposttype/kode eq 'U' or journalposttype/kode eq 'I'") == 5
+    assert await count("not journalposttype/kode eq 'I'") == 2
+    assert await count(f"(journalposttype/kode eq 'U' or journalaar gt {year}) and not journalstatus/kode eq 'J'") == 2
+    assert await count(f"journalposttype/kode eq 'I' and (journalaar lt {year} or journaldato lt 2000-01-01)") == 0
+
+    oldest_first = await journal.client.get(href, params={"$orderby": "journaldato asc, journalsekvensnummer"},
+                                            headers=headers)
+    newest_first = await journal.client.get(href, headers=headers)
+    numbers = [r["journalsekvensnummer"] for r in oldest_first.json()["results"]]
+    assert numbers == sorted(numbers) and len(numbers) == 5
+    assert [r["journalsekvensnummer"] for r in newest_first.json()["results"]] == numbers[::-1]
 
     seen: list[str] = []
     next_href: str | None = f"{href}?$top=2"
@@ -219,8 +264,10 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     assert pages == 3 and len(set(seen)) == 5
 
     for refused in ({"$filter": "tittel eq 'x' or journalaar eq 2026"}, {"$filter": "contains(tittel, 'x')"},
-                    {"$filter": "journalaar eq 2026 or journalaar eq 2025"}, {"$filter": "journalaar eq 'x'"},
-                    {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "journaldato"}, {"$skip": "-1"}):
+                    {"$filter": "(journalaar eq 2026"}, {"$filter": "journalaar eq 'x'"},
+                    {"$filter": "not " * 30 + "journalaar eq 2026"}, {"$filter": "journalaar eq 2026 journalaar"},
+                    {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "tittel"}, {"$search": "x"},
+                    {"$skip": "-1"}):
         response = await journal.client.get(href, params=refused, headers=headers)
         assert response.status_code == 400, (refused, response.text)
         assert response.json()["feil"]["kode"] == 400 and response.json()["detail"]

@@ -6,6 +6,7 @@ OpenID configuration naming its token endpoint); with a valid token it lists the
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,7 +17,7 @@ from arkiv5_kit.auth import require_scopes
 
 from ..api.deps import READ, Reader, ctx_of
 from .http import Noark5Route, hal, link, rel
-from .render import LIST_QUERY
+from .render import LIST_QUERY, PAGE_QUERY
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
 
@@ -47,6 +48,7 @@ async def root(request: Request) -> JSONResponse:
     await require_scopes(READ)(request)  # a token that is sent must be valid (else 401)
     return hal(request, {"_links": {
         "self": link(request, ""),
+        rel("admin/system"): link(request, "admin/system/"),
         rel("arkivstruktur"): link(request, "arkivstruktur/"),
         rel("metadata"): link(request, "metadata/"),
         rel("sakarkiv"): link(request, "sakarkiv/"),
@@ -60,6 +62,18 @@ async def openid_configuration(request: Request) -> JSONResponse:
         "token_endpoint": token_endpoint(request),
         "grant_types_supported": ["password", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+    })
+
+
+@router.get("/noark5/api/admin/system/")
+async def system(request: Request, _caller: Reader) -> JSONResponse:
+    """What serves the interface (for logged-in callers only, as the standard advises)."""
+    return hal(request, {
+        "leverandoer": "Arkiv5", "produkt": "Arkiv5 journal", "versjon": version("arkiv5-journal"),
+        "protokollversjon": "1.1",
+        # The largest file one upload takes (the standard's "small uploads" limit).
+        "bulkgrense": ctx_of(request).settings.max_upload_bytes,
+        "_links": {"self": link(request, "admin/system/"), rel("admin/system"): link(request, "admin/system/")},
     })
 
 
@@ -77,6 +91,7 @@ async def sakarkiv(request: Request, _caller: Reader) -> JSONResponse:
         "self": link(request, "sakarkiv/"),
         rel("sakarkiv/journalpost"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
         rel("sakarkiv/ny-saksmappe"): link(request, "sakarkiv/ny-saksmappe/"),
+        rel("sakarkiv/saksmappe"): link(request, "sakarkiv/saksmappe/" + PAGE_QUERY, templated=True),
     }})
 
 

@@ -20,11 +20,11 @@ from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, journalpost_view
 from ..api.translate import registration_command
 from ..domain.numbering import today_in_oslo
-from ..errors import UnsupportedQuery
+from ..errors import PreconditionFailed, UnsupportedQuery
 from ..journalpost.register import register
 from ..schemas import JournalpostCreate
 from ..store import repository
-from . import odata, render
+from . import odata, render, replace
 from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
 from .saksmapper import validated
 
@@ -35,7 +35,7 @@ SERVER_SET = frozenset({"systemID", "opprettetDato", "opprettetAv", "referanseOp
                         "erEtterregistrert", "harForsendelsesfeil", "avskrivning", "merknad", "dokumentbeskrivelse",
                         "oppdatertDato", "oppdatertAv", "referanseArkivdel"})
 # Query options of a list; anything else starting with "$" is refused by name.
-LIST_OPTIONS = {"$filter", "$top", "$skip"}
+LIST_OPTIONS = {"$filter", "$orderby", "$top", "$skip"}
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/ny-journalpost/")
@@ -92,10 +92,35 @@ async def patch_journalpost(journalpost_id: UUID, request: Request, caller: Writ
     return hal(request, render.journalpost(request, out), etag=new_tag)
 
 
+@router.put("/noark5/api/sakarkiv/journalpost/{journalpost_id}/")
+async def put_journalpost(journalpost_id: UUID, request: Request, caller: Writer) -> JSONResponse:
+    """The whole object as read, with correctable fields changed; If-Match (or ETag) as for PATCH."""
+    tag = if_match(request)
+    if tag is None:
+        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
+    body = await json_object(request, read_only=SERVER_SET)
+    async with db_of(request).unit_of_work() as session:
+        current = render.journalpost(request, await journalpost_view(session, caller, journalpost_id))
+        patch = replace.changes(body, current, fields=replace.correctable(corrections.JournalpostPatch))
+        if not patch:
+            if not corrections._matches(tag, corrections.etag(await repository.get_journalpost(session, journalpost_id))):
+                raise PreconditionFailed("The journalpost changed since it was read; read it again.")
+            return hal(request, current, etag=tag)
+        checked = corrections.parse_patch(json.dumps(patch).encode(), MERGE_PATCH, corrections.JournalpostPatch,
+                                          corrections._IMMUTABLE_JOURNALPOST)
+        journalpost = await corrections.correct_journalpost(session, ctx=ctx_of(request), caller=caller,
+                                                            journalpost_id=journalpost_id,
+                                                            patch=checked, if_match=tag)  # type: ignore[arg-type]
+        out = await journalpost_view(session, caller, journalpost_id, answer=True)
+        new_tag = corrections.etag(journalpost)
+    return hal(request, render.journalpost(request, out), etag=new_tag)
+
+
 @router.get("/noark5/api/sakarkiv/journalpost/")
 async def list_journalposter(
     request: Request, session: ReadSessionDep, caller: Reader,
     filter_: Annotated[str | None, Query(alias="$filter", max_length=2000)] = None,
+    orderby: Annotated[str | None, Query(alias="$orderby", max_length=200)] = None,
     top: Annotated[str | None, Query(alias="$top")] = None,
     skip: Annotated[str | None, Query(alias="$skip")] = None,
 ) -> JSONResponse:
@@ -105,13 +130,13 @@ async def list_journalposter(
         raise UnsupportedQuery(f"Query option {unknown[0]} is not supported here; supported: "
                                f"{', '.join(sorted(LIST_OPTIONS))}.")
     page = odata.paging(top, skip)
-    wanted = repository.JournalpostFilter(conditions=odata.parse_filter(filter_)) if filter_ else \
-        repository.JournalpostFilter()
+    wanted = repository.JournalpostFilter(conditions=odata.parse_filter(filter_) if filter_ else (),
+                                          order=odata.parse_orderby(orderby) if orderby else ())
     rows = await repository.journalposter(session, wanted, skip=page.skip, top=page.top + 1)
     more = len(rows) > page.top
     results = await visibility.journalposter(session, caller, rows[:page.top], detail=False)
     own = "sakarkiv/journalpost/"
     return hal(request, render.page(
-        request, own + odata.query(filter_, page.top, page.skip),
+        request, own + odata.query(filter_, page.top, page.skip, orderby),
         [render.journalpost(request, r) for r in results],
-        next_path=own + odata.query(filter_, page.top, page.skip + page.top) if more else None))
+        next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None))

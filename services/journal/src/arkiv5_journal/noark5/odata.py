@@ -1,10 +1,11 @@
-"""The OData subset of the Noark 5 lists: `$filter`, `$top`, `$skip`, translated to the journal's query filter.
+"""The OData subset of the Noark 5 lists: `$filter`, `$orderby`, `$top`, `$skip`, translated to the journal's query filter.
 
-`$filter` is a conjunction of comparisons `<path> <op> <literal>` (op: eq ne gt lt ge le;
-paths: journalstatus/kode, journalposttype/kode, journalaar, journaldato). It becomes
-`repository.JournalpostFilter.conditions` — names and typed values, never SQL text. What
-is not supported (or, not, functions, other paths, $orderby, $search) is refused with a
-400 that names it.
+`$filter` holds comparisons `<path> <op> <literal>` (op: eq ne gt lt ge le; paths:
+journalstatus/kode, journalposttype/kode, journalaar, journaldato) joined by and, or, not
+and parentheses. It becomes `repository.JournalpostFilter.conditions` — a tree of names
+and typed values, never SQL text. `$orderby` sorts by journaldato, journalaar or
+journalsekvensnummer. What is not supported (functions, other paths, $search) is refused
+with a 400 that names it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import UnsupportedQuery
 MAX_TOP = 100
 DEFAULT_TOP = 100
 MAX_SKIP = 10_000_000
+MAX_NESTING = 20
 OPERATORS = ("eq", "ne", "gt", "lt", "ge", "le")
 # The OData path → (the filter's field, the literal's kind, the operators it takes).
 PATHS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -31,7 +33,8 @@ PATHS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 _TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<date>\d{4}-\d{2}-\d{2})(?![\w:])|(?P<number>-?\d+)(?!\w)"
                     r"|(?P<word>[A-Za-z_][A-Za-z0-9_/]*)|(?P<other>\S))")
 
-Condition = tuple[str, str, Any]
+# A comparison (field, op, value), or ("and"|"or", parts), or ("not", part).
+Node = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -68,31 +71,82 @@ def _literal(kind: str, token: tuple[str, str], path: str) -> Any:
     raise UnsupportedQuery(f"$filter: {path} is compared with {expected}.")
 
 
-def parse_filter(text: str) -> tuple[Condition, ...]:
-    """`a eq 'x' and b ge 2026` → ((field, op, value), ...); 400 naming what is not supported."""
-    tokens = _tokens(text)
-    conditions: list[Condition] = []
-    position = 0
-    while True:
-        if len(tokens) < position + 3:
-            raise UnsupportedQuery("$filter: expected `<path> <operator> <value>`, joined by `and`.")
-        (path_kind, path), (_op_kind, op), value = tokens[position:position + 3]
+class _Parser:
+    """Recursive descent over the tokens: or binds loosest, then and, then not; parentheses group."""
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens = tokens
+        self.position = 0
+        self.depth = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position][1] if self.position < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        if self.position >= len(self.tokens):
+            raise UnsupportedQuery("$filter ends too early: expected `<path> <operator> <value>`.")
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def expression(self) -> Node:
+        parts = [self.conjunction()]
+        while self.peek() == "or":
+            self.take()
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else ("or", tuple(parts))
+
+    def conjunction(self) -> Node:
+        parts = [self.factor()]
+        while self.peek() == "and":
+            self.take()
+            parts.append(self.factor())
+        return parts[0] if len(parts) == 1 else ("and", tuple(parts))
+
+    def factor(self) -> Node:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise UnsupportedQuery(f"$filter: nested deeper than {MAX_NESTING} (not and parentheses).")
+        try:
+            return self._factor()
+        finally:
+            self.depth -= 1
+
+    def _factor(self) -> Node:
+        if self.peek() == "not":
+            self.take()
+            return ("not", self.factor())
+        if self.peek() == "(":
+            self.take()
+            inner = self.expression()
+            if self.take()[1] != ")":
+                raise UnsupportedQuery("$filter: a parenthesis is not closed.")
+            return inner
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        path_kind, path = self.take()
+        if path_kind == "word" and self.peek() == "(":
+            raise UnsupportedQuery(f"$filter: the function {path}() is not supported; supported: comparisons "
+                                   "joined by and, or, not and parentheses.")
         if path_kind != "word" or path not in PATHS:
-            if path.lower() in ("not", "contains", "startswith", "endswith", "year", "month", "day", "("):
-                raise UnsupportedQuery(f"$filter: {path} is not supported; supported: comparisons joined by and.")
             raise UnsupportedQuery(f"$filter: filtering on this path is not supported; supported paths: "
                                    f"{', '.join(PATHS)}.")
         field, kind, operators = PATHS[path]
+        op = self.take()[1]
         if op not in operators:
             raise UnsupportedQuery(f"$filter: {path} takes the operators {', '.join(operators)}.")
-        conditions.append((field, op, _literal(kind, value, path)))
-        position += 3
-        if position == len(tokens):
-            return tuple(conditions)
-        joiner = tokens[position][1]
-        if joiner != "and":
-            raise UnsupportedQuery("$filter: only `and` joins comparisons (or, not and grouping are not supported).")
-        position += 1
+        return (field, op, _literal(kind, self.take(), path))
+
+
+def parse_filter(text: str) -> tuple[Node, ...]:
+    """`a eq 'x' and (b ge 2026 or not c eq 'y')` → a tree of (field, op, value) comparisons under
+    ("and"|"or", parts) and ("not", part); 400 naming what is not supported."""
+    parser = _Parser(_tokens(text))
+    tree = parser.expression()
+    if parser.peek() is not None:
+        raise UnsupportedQuery("$filter: comparisons are joined by and or or; something else follows one.")
+    return (tree,)
 
 
 def _whole(name: str, value: str | None, default: int, low: int, high: int) -> int:
@@ -114,10 +168,27 @@ def paging(top: str | None, skip: str | None) -> Paging:
     return Paging(top=_whole("$top", top, DEFAULT_TOP, 1, MAX_TOP), skip=_whole("$skip", skip, 0, 0, MAX_SKIP))
 
 
-def query(filter_: str | None, top: int, skip: int) -> str:
+ORDERABLE = ("journaldato", "journalaar", "journalsekvensnummer")
+
+
+def parse_orderby(text: str) -> tuple[tuple[str, bool], ...]:
+    """`journaldato desc, journalsekvensnummer` → ((field, descending), ...); 400 for another field."""
+    keys = []
+    for item in text.split(","):
+        field, *direction = item.split()
+        if field not in ORDERABLE or direction not in ([], ["asc"], ["desc"]):
+            raise UnsupportedQuery(f"$orderby takes {', '.join(ORDERABLE)}, each optionally asc or desc, "
+                                   "separated by commas.")
+        keys.append((field, direction == ["desc"]))
+    return tuple(keys)
+
+
+def query(filter_: str | None, top: int, skip: int, orderby: str | None = None) -> str:
     options: dict[str, Any] = {}
     if filter_:
         options["$filter"] = filter_
+    if orderby:
+        options["$orderby"] = orderby
     options["$top"] = top
     if skip:
         options["$skip"] = skip

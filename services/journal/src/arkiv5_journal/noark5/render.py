@@ -15,7 +15,8 @@ from fastapi import Request
 from ..schemas import DokumentbeskrivelseOut, DokumentobjektOut, JournalpostOut, SaksmappeOut
 from .http import link, rel
 
-LIST_QUERY = "{?$filter,$top,$skip}"
+LIST_QUERY = "{?$filter,$orderby,$top,$skip}"
+PAGE_QUERY = "{?$top,$skip}"
 
 
 def _fields(model: Any, *leave_out: str) -> dict[str, Any]:

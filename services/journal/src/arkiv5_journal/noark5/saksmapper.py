@@ -7,10 +7,10 @@ our own API; every answer is rendered by `visibility`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -21,10 +21,11 @@ from arkiv5_kit.sessions import ReadSessionDep
 from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, saksmappe_view
 from ..domain.numbering import today_in_oslo
+from ..errors import Forbidden, PreconditionFailed, UnsupportedQuery
 from ..saksmappe import create as creation
 from ..schemas import SaksmappeCreate
 from ..store import repository
-from . import render
+from . import odata, render, replace
 from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
@@ -66,6 +67,32 @@ async def create_saksmappe(request: Request, caller: Writer) -> JSONResponse:
                location_path=render.saksmappe_path(saksmappe.system_id))
 
 
+@router.get("/noark5/api/sakarkiv/saksmappe/")
+async def list_saksmapper(
+    request: Request, session: ReadSessionDep, caller: Reader,
+    top: Annotated[str | None, Query(alias="$top")] = None,
+    skip: Annotated[str | None, Query(alias="$skip")] = None,
+) -> JSONResponse:
+    """Cases, newest case number first, a page at a time with `next`; a case the caller may not
+    see at all is left out (as our policy refuses reading it)."""
+    unknown = sorted(name for name in request.query_params if name not in ("$top", "$skip"))
+    if unknown:
+        raise UnsupportedQuery(f"Query option {unknown[0]} is not supported on the saksmappe list; "
+                               "supported: $top, $skip.")
+    page = odata.paging(top, skip)
+    rows = await repository.saksmapper(session, skip=page.skip, top=page.top + 1)
+    results = []
+    for saksmappe in rows[:page.top]:
+        try:
+            results.append(render.saksmappe(request, await visibility.saksmappe(session, caller, saksmappe)))
+        except Forbidden:
+            continue
+    own = "sakarkiv/saksmappe/"
+    return hal(request, render.page(
+        request, own + odata.query(None, page.top, page.skip), results,
+        next_path=own + odata.query(None, page.top, page.skip + page.top) if len(rows) > page.top else None))
+
+
 @router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")
 async def get_saksmappe(saksmappe_id: UUID, request: Request, session: ReadSessionDep,
                         caller: Reader) -> JSONResponse:
@@ -87,6 +114,31 @@ async def patch_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer) 
         saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
                                                         saksmappe_id=saksmappe_id,
                                                         patch=patch, if_match=tag)  # type: ignore[arg-type]
+        out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
+        new_tag = corrections.etag(saksmappe)
+    return hal(request, render.saksmappe(request, out), etag=new_tag)
+
+
+@router.put("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")
+async def put_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer) -> JSONResponse:
+    """The whole object as read, with correctable fields changed; If-Match (or ETag) as for PATCH."""
+    tag = if_match(request)
+    if tag is None:
+        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
+    body = await json_object(request, read_only=SERVER_SET)
+    async with db_of(request).unit_of_work() as session:
+        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
+        current = render.saksmappe(request, await saksmappe_view(session, caller, saksmappe))
+        patch = replace.changes(body, current, fields=replace.correctable(corrections.SaksmappePatch))
+        if not patch:
+            if not corrections._matches(tag, corrections.etag(saksmappe)):
+                raise PreconditionFailed("The case changed since it was read; read it again.")
+            return hal(request, current, etag=tag)
+        checked = corrections.parse_patch(json.dumps(patch).encode(), MERGE_PATCH, corrections.SaksmappePatch,
+                                          corrections._IMMUTABLE_SAKSMAPPE)
+        saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
+                                                        saksmappe_id=saksmappe_id,
+                                                        patch=checked, if_match=tag)  # type: ignore[arg-type]
         out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
         new_tag = corrections.etag(saksmappe)
     return hal(request, render.saksmappe(request, out), etag=new_tag)

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -54,9 +54,12 @@ class JournalpostFilter:
     saksbehandler: UUID | None = None
     fra: date | None = None
     til: date | None = None
-    # Comparisons (field, operator, value) from the Noark 5 interface's OData filter; fields
-    # and operators are names from the fixed maps below, values are bound parameters.
-    conditions: tuple[tuple[str, str, Any], ...] = ()
+    # The Noark 5 interface's OData filter, all of which must hold: each a comparison
+    # (field, operator, value), or ("and"|"or", parts), or ("not", part). Fields and
+    # operators are names from the fixed maps below; values become bound parameters.
+    conditions: tuple[tuple[Any, ...], ...] = ()
+    # Sort keys (field, descending) before the journal number; none: newest journal number first.
+    order: tuple[tuple[str, bool], ...] = ()
 
     def select(self) -> Select[Journalpost, Saksmappe]:
         """Journalposts with their case, newest journal number first."""
@@ -72,23 +75,45 @@ class JournalpostFilter:
             query = query.where(col(Journalpost.journaldato) >= self.fra)
         if self.til is not None:
             query = query.where(col(Journalpost.journaldato) <= self.til)
-        for field, op, value in self.conditions:
-            query = query.where(_COMPARISONS[op](_FILTERABLE[field], value))
-        return query.order_by(col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
+        for condition in self.conditions:
+            query = query.where(_condition(condition))
+        keys = [_ORDERABLE[field].desc() if descending else _ORDERABLE[field].asc() for field, descending in self.order]
+        return query.order_by(*keys, col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
 
 
 _FILTERABLE: dict[str, Any] = {
     "journalstatus": col(Journalpost.journalstatus), "journalposttype": col(Journalpost.journalposttype),
     "journalaar": col(Journalpost.journalaar), "journaldato": col(Journalpost.journaldato),
 }
+_ORDERABLE: dict[str, Any] = {
+    "journaldato": col(Journalpost.journaldato), "journalaar": col(Journalpost.journalaar),
+    "journalsekvensnummer": col(Journalpost.journalsekvensnummer),
+}
 _COMPARISONS: dict[str, Any] = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "lt": operator.lt,
                                 "ge": operator.ge, "le": operator.le}
+
+
+def _condition(node: tuple[Any, ...]) -> ColumnElement[bool]:
+    if node[0] in ("and", "or"):
+        parts = [_condition(part) for part in node[1]]
+        return and_(*parts) if node[0] == "and" else or_(*parts)
+    if node[0] == "not":
+        return not_(_condition(node[1]))
+    field, op, value = node
+    condition: ColumnElement[bool] = _COMPARISONS[op](_FILTERABLE[field], value)
+    return condition
 
 
 async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, skip: int, top: int
                         ) -> list[tuple[Journalpost, Saksmappe]]:
     rows = (await session.execute(wanted.select().offset(skip).limit(top))).all()
     return [(journalpost, saksmappe) for journalpost, saksmappe in rows]
+
+
+async def saksmapper(session: AsyncSession, *, skip: int, top: int) -> list[Saksmappe]:
+    """Cases, newest case number first."""
+    query = select(Saksmappe).order_by(col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
+    return list((await session.execute(query.offset(skip).limit(top))).scalars())
 
 
 async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:
