@@ -15,7 +15,9 @@ One registration = one request: ``POST /saksmapper/{id}/journalposter`` as multi
 with the journalpost (two korrespondanseparter) and a 100 KB PDF (targets on 2 cores:
 PostgreSQL ≥ 200/s at 32 clients, the embedded default ≥ 100/s at 8, p99 < 250 ms). Baseline
 in the same run: the same registration as two requests (the journalpost as JSON, then the
-document to /journalposter/{id}/dokumenter).
+document to /journalposter/{id}/dokumenter), and the same through the Noark 5 interface
+(ny-journalpost, then the file on the journalpost's fil link), which should reach at least
+half the one-request rate.
 
 Server CPU per registration (bench/servercpu.py) is the figure a loaded machine does not
 blur: the replicas' CPU time over the phase, net of their idle rate, until the outbox has
@@ -156,7 +158,7 @@ def _header_lines(headers: dict[str, str]) -> bytes:
 
 
 async def _run(urls: list[str], headers: dict[str, str], cases: list[str], total: int, concurrency: int, *,
-               one_request: bool) -> tuple[list[float], float]:
+               one_request: bool, noark5: bool = False) -> tuple[list[float], float]:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(total):
         queue.put_nowait(i)
@@ -179,7 +181,15 @@ async def _run(urls: list[str], headers: dict[str, str], cases: list[str], total
                     return
                 start = time.perf_counter()
                 path = f"/saksmapper/{cases[i % len(cases)]}/journalposter"
-                if one_request:
+                if noark5:
+                    # The Noark 5 interface: the journalpost, then the file on its fil link.
+                    case = f"/noark5/api/sakarkiv/saksmappe/{cases[i % len(cases)]}/ny-journalpost/"
+                    status, answer = await client.post(case, json_headers, json_body)
+                    assert status == 201, answer
+                    upload = f"/noark5/api/sakarkiv/journalpost/{json.loads(answer)['systemID']}/fil/?tittel=S%C3%B8knad"
+                    status, answer = await client.post(upload, pdf_headers, DOCUMENT)
+                    assert status == 201, answer
+                elif one_request:
                     status, answer = await client.post(path, multipart_headers, multipart_body)
                     assert status == 201, answer
                 else:
@@ -241,6 +251,8 @@ class Measured:
     two: list[float]
     two_s: float
     two_cpu_ms: float
+    noark5: list[float]
+    noark5_s: float
     idle_cpu: float
     checked: tuple[int, bool, bool, bool]
 
@@ -295,6 +307,7 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
             two, two_s = await _run(urls, headers, cases, total // 2, clients, one_request=False)
             await phase.drained()
             two_cpu_ms = phase.ms_per(total // 2)
+            noark5, noark5_s = await _run(urls, headers, cases, total // 2, clients, one_request=False, noark5=True)
             for process, _u in replicas:
                 process.terminate()
             for process, _u in replicas:
@@ -312,7 +325,7 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
              if backend == "postgres" else "SQLite + embedded bus (the embedded default), 1 replica")
     print(f"(journal on {where}; {clients} concurrent clients; idle server CPU {meter.idle_rate * 1000:.0f} ms/s; "
           f"{servercpu.machine_line()} at the end)", flush=True)
-    return Measured(backend, clients, one, one_s, one_cpu_ms, two, two_s, two_cpu_ms, meter.idle_rate, checked)
+    return Measured(backend, clients, one, one_s, one_cpu_ms, two, two_s, two_cpu_ms, noark5, noark5_s, meter.idle_rate, checked)
 
 
 async def main(total: int, backends: list[str]) -> None:
@@ -338,6 +351,10 @@ async def main(total: int, backends: list[str]) -> None:
               f"{base_rate:.0f} (two requests) | {rate / base_rate:.2f} | {target_rate} |")
         print(f"| {label}: server CPU per registration, net of idle, drained | {m.one_cpu_ms:.1f} | - | ms | "
               f"{m.two_cpu_ms:.1f} (two requests) | {m.two_cpu_ms / m.one_cpu_ms:.2f} | {target_cpu} |")
+        noark5_rate = (total // 2) / m.noark5_s
+        print(f"| {label}: the same through the Noark 5 interface (journalpost, then its file; throughput) | "
+              f"{noark5_rate:.0f} | {_p(m.noark5, 99):.1f} | /s | {rate:.0f} (our API, one request) | "
+              f"{noark5_rate / rate:.2f} | ≥ 0.5× |")
         registered, gapless, one_event_each, all_documents = m.checked
         print(f"| {label}: journal numbers gapless over {registered} registrations, one event and a document each | "
               f"{gapless and one_event_each and all_documents} | - | bool | - | - | True |")

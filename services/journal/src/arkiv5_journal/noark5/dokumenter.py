@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from arkiv5_kit.limits import ORIGINAL_FILENAME_MAX_LENGTH
 from arkiv5_kit.sessions import ReadSessionDep
 
+from .. import visibility
 from ..api.deps import (
     Reader,
     Writer,
@@ -35,6 +36,7 @@ from ..api.translate import file_name
 from ..dokument import documents
 from ..errors import NotFound
 from ..schemas import DokumentbeskrivelseOut
+from ..store import repository
 from . import render
 from .http import Noark5Route, check_accepts, hal
 
@@ -81,8 +83,12 @@ async def upload(
             declared_type=request.headers.get("content-type"), tittel=tittel or sent_name or "Dokument",
             tilknyttet_registrering_som=None, dokumenttype=None, filnavn=stored_name,
             originalt_filnavn=original_name, skanning_kontrollert=None)
-        out = await _beskrivelse(session, caller, journalpost_id, beskrivelse.system_id)
-    [objekt_out] = [o for o in out.dokumentobjekt if o.system_id == objekt.system_id]
+        # Only the new document is rendered (not the whole journalpost), as our own upload answers.
+        journalpost = await repository.get_journalpost(session, journalpost_id)
+        saksmappe = await repository.get_saksmappe(session, journalpost.saksmappe_id)
+        out = await visibility.dokumentbeskrivelse(session, caller, journalpost, saksmappe, beskrivelse, [objekt],
+                                                   answer=True)
+    [objekt_out] = out.dokumentobjekt
     return hal(request, render.dokumentobjekt(request, objekt_out, beskrivelse.system_id), status_code=201,
                location_path=render.dokumentobjekt_path(objekt.system_id))
 
