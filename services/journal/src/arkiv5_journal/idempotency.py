@@ -58,8 +58,12 @@ def fingerprint(operation: str, body: Any, files: Sequence[tuple[str, str]] = ()
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def requested(header: str | None, caller: Caller, fingerprint: str) -> Requested | None:
-    """The request's key, or None without the header. The key itself is never echoed back."""
+def requested(header: str | None, caller: Caller, fingerprint: Callable[[], str]) -> Requested | None:
+    """The request's key, or None without the header. The key itself is never echoed back.
+
+    `fingerprint` is called only when there is a key: a request without one (most of them)
+    spends nothing on serialising and hashing its body.
+    """
     if header is None:
         return None
     key = header.strip()
@@ -68,7 +72,7 @@ def requested(header: str | None, caller: Caller, fingerprint: str) -> Requested
             f"The {HEADER} header must hold 1 to {MAX_KEY_LENGTH} printable characters.",
             errors=[{"field": f"header.{HEADER}", "message": f"1 to {MAX_KEY_LENGTH} printable characters",
                      "code": "invalid_idempotency_key"}])
-    return Requested(client=caller.subject, key=key, fingerprint=fingerprint)
+    return Requested(client=caller.subject, key=key, fingerprint=fingerprint())
 
 
 async def replayed(session: AsyncSession, key: Requested) -> Replayed | None:

@@ -85,10 +85,19 @@ def source_of(service: str) -> str:
     return f"/arkiv5/{service}"
 
 
+# One parametrised envelope per event model, kept for the life of the process. Pydantic
+# caches `Envelope[model]` only weakly, so the class was rebuilt (fields collected, schema
+# and serialiser generated: ~2 ms of CPU) for most events once the last one was collected.
+_ENVELOPE_CLASSES: dict[type[EventData], type[Envelope[Any]]] = {}
+
+
 def envelope_class(model: type[EventData]) -> type[Envelope[Any]]:
     """`Envelope[model]`: the envelope that validates and serialises `model` as its data.
 
     Written as a call because the data model is known only at run time, which a type
     checker cannot see through `Envelope[...]` with a variable.
     """
-    return cast("type[Envelope[Any]]", Envelope.__class_getitem__(model))
+    cls = _ENVELOPE_CLASSES.get(model)
+    if cls is None:
+        cls = _ENVELOPE_CLASSES[model] = cast("type[Envelope[Any]]", Envelope.__class_getitem__(model))
+    return cls

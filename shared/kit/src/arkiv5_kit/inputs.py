@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -186,7 +187,7 @@ class InputPolicyMiddleware:
     def _route(self, scope: Scope) -> _RouteInfo:
         partial: tuple[Any, dict[str, Any]] | None = None
         route_path = get_route_path(scope)
-        for route in _leaf_routes(getattr(self.routes_of, "routes", ())):
+        for route in _leaves_of(self.routes_of):
             match, params = _match(route, scope, route_path)
             if match == Match.FULL:
                 return self._info(route, params)
@@ -209,7 +210,7 @@ def allowed_methods(router: Any, scope: Scope) -> list[str]:
     with the fewest parameters is the one the path names, as in the OpenAPI document.
     """
     route_path = get_route_path(scope)
-    matching = [route for route in _leaf_routes(getattr(router, "routes", ()))
+    matching = [route for route in _leaves_of(router)
                 if getattr(route, "path_regex", None) is not None and route.path_regex.match(route_path)]
     if not matching:
         return []
@@ -221,6 +222,28 @@ def allowed_methods(router: Any, scope: Scope) -> list[str]:
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
+
+
+# Each router's leaf routes, kept while its routes stay as they are: expanding the included
+# routers (FastAPI rebuilds each one's candidates) cost more than matching, twice a request.
+_LEAVES: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], list[Any]]] = weakref.WeakKeyDictionary()
+
+
+def _leaves_of(router: Any) -> list[Any]:
+    """`_leaf_routes` of the router's routes, computed again only when its routes change."""
+    routes = getattr(router, "routes", ())
+    # FastAPI counts changes to a router and to the routers it includes; the length covers one without that count.
+    changes = getattr(router, "_get_routes_version", None)
+    key = (len(routes), changes() if callable(changes) else 0)
+    try:
+        cached = _LEAVES.get(router)
+    except TypeError:  # not weakly referable: nothing to keep it by
+        return _leaf_routes(routes)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    leaves = _leaf_routes(routes)
+    _LEAVES[router] = (key, leaves)
+    return leaves
 
 
 def _leaf_routes(routes: Any) -> list[Any]:

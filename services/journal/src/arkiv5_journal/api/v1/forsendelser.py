@@ -60,7 +60,7 @@ async def ekspedere(journalpost_id: UUID, request: Request, response: Response, 
                     dokumentobjekt: Annotated[list[UUID] | None, Query()] = None) -> EkspedertJournalpost:
     """Send to each external recipient not yet sent to; a repeat (or a repeat of the key) sends nothing new."""
     chosen = dokumentobjekt or []
-    key = idempotency.requested(request.headers.get(idempotency.HEADER), caller, idempotency.fingerprint(
+    key = idempotency.requested(request.headers.get(idempotency.HEADER), caller, lambda: idempotency.fingerprint(
         f"POST /journalposter/{journalpost_id}/ekspedere", {"dokumentobjekt": sorted(str(d) for d in chosen)}))
 
     async def sending(session: AsyncSession) -> tuple[EkspedertJournalpost, UUID]:

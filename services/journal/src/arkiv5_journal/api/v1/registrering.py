@@ -88,7 +88,8 @@ async def register_journalpost(saksmappe_id: UUID, request: Request, caller: Wri
     body, new_documents, files = await _registration_request(request, saksmappe_id, caller)
     key = idempotency.requested(
         request.headers.get(idempotency.HEADER), caller,
-        idempotency.fingerprint(f"POST /saksmapper/{saksmappe_id}/journalposter", body.model_dump(mode="json"), files))
+        lambda: idempotency.fingerprint(f"POST /saksmapper/{saksmappe_id}/journalposter", body.model_dump(mode="json"),
+                                        files))
 
     command = translate.registration_command(saksmappe_id, body, new_documents)
 

@@ -35,7 +35,7 @@ router = APIRouter(tags=["journal"])
              responses={201: {"description": "The case, registered", "links": openapi.CASE_LINKS}})
 async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Response, caller: Writer) -> SaksmappeOut:
     key = idempotency.requested(request.headers.get(idempotency.HEADER), caller,
-                                idempotency.fingerprint("POST /saksmapper", body.model_dump(mode="json")))
+                                lambda: idempotency.fingerprint("POST /saksmapper", body.model_dump(mode="json")))
 
     async def create(session: Any) -> tuple[SaksmappeOut, UUID]:
         saksmappe = await creation.create_saksmappe(session, ctx=ctx_of(request), caller=caller, body=body)
