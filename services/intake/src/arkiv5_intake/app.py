@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from arkiv5_kit.accounts import follow_disabled_accounts
 from arkiv5_kit.auth import ClientCredentials
 from arkiv5_kit.maskinporten import MaskinportenToken
 from arkiv5_kit.service import ServiceRuntime, create_service_app
@@ -24,6 +25,7 @@ from .fiksio.sender import FiksIoSender
 from .journal_client import JOURNAL_SCOPES, HttpJournalClient, JournalClient
 from .mail import queue
 from .mail.mailbox import ImapConfig, ImapMailbox, Mailbox
+from .models import DisabledAccount
 from .settings import IntakeSettings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -119,6 +121,8 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     app.state.fiks_arkiv = handler
     app.state.journal = journal
     app.state.fiks_io_http = fiks_io_http
+    # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.
+    app.state.account_disabled = follow_disabled_accounts(runtime, DisabledAccount)
     return app
 
 
