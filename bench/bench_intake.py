@@ -125,7 +125,8 @@ async def run(messages: int, in_flight: int, var: Path, amqp_url: str) -> None:
     intake_app = create_app(IntakeSettings(
         var_dir=var, environment="test", fiks_io_enabled=True, fiks_io_amqp_url=amqp_url, fiks_io_konto_id=konto,
         fiks_io_prefetch=in_flight, fiks_io_send_url="http://fiks-io/fiks-io/api/v1/send",
-        fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1", fiks_io_certificate_pem=intake_cert.decode(),
+        fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1",
+        fiks_io_maskinporten_token_url="http://fiks-io/maskinporten/token", fiks_io_certificate_pem=intake_cert.decode(),
         fiks_io_private_key_pem=intake_key.private_bytes(serialization.Encoding.PEM,
                                                          serialization.PrivateFormat.PKCS8,
                                                          serialization.NoEncryption()).decode(),

@@ -1,6 +1,6 @@
 """A disabled account's token, still within its lifetime, is refused exactly as every other
-invalid token is (401, the same problem) — by the journal, the conversion service and the SvarUt
-gateway alike, each from its own read model of AccountDisabled — on SQLite and on PostgreSQL."""
+invalid token is (401, the same problem) — by the journal, the conversion service, the SvarUt
+gateway and intake alike, each from its own read model of AccountDisabled — on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ CALLS = {
     "journal": ("/journal/journalposter", "journal.read journal.write"),
     "conversion": ("/conversion/internal/engines", "conversion.report"),
     "svarut-gateway": (f"/svarut-gateway/dispatches?journalpost_id={uuid.uuid4()}", "svarut-gateway.read"),
+    "intake": ("/intake/epost", "intake.epost"),
 }
 
 

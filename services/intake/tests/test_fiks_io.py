@@ -27,6 +27,7 @@ from arkiv5_intake.fiksio.simulator import (
     deliver,
     wait_for_final,
 )
+from arkiv5_kit.maskinporten import MaskinportenToken, TokenError
 from processes import free_port
 from project import load_script
 
@@ -73,7 +74,8 @@ async def fiks_io(tmp_path: Path, broker: Any) -> AsyncIterator[FiksIo]:
                             fiks_io_private_key_pem=intake.key_pem.decode(),
                             fiks_io_certificate_pem=intake.certificate_pem.decode(),
                             fiks_io_send_url="http://fiks-io/fiks-io/api/v1/send",
-                            fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1"):
+                            fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1",
+                            fiks_io_maskinporten_token_url="http://fiks-io/maskinporten/token"):
         yield FiksIo(wired, state, broker.url)
     await simulator.aclose()
 
@@ -107,6 +109,7 @@ async def test_an_outage_between_archiving_and_ack_archives_once_and_resends_the
                                journalpost_message("sak-io", "jp-io-1", "Notat"))
     assert again == svar
     assert await journalposter_in(fiks_io.wired, str(svar[1]["xml"])) == 1
+    assert fiks_io.state.grants >= 1  # every answer went out with a Maskinporten token
     # The same klientMeldingId for another journalpost: refused naming the reuse, nothing archived.
     reused = await fiks_io.send(P + "arkivering.arkivmelding.opprett", "jp-io-1",
                                 journalpost_message("sak-io", "jp-io-2", "Notat om garasje"))
@@ -133,7 +136,8 @@ async def test_a_broker_restart_mid_stream_loses_nothing_and_archives_nothing_tw
                                 fiks_io_prefetch=4, fiks_io_private_key_pem=intake.key_pem.decode(),
                                 fiks_io_certificate_pem=intake.certificate_pem.decode(),
                                 fiks_io_send_url="http://fiks-io/fiks-io/api/v1/send",
-                                fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1"):
+                                fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1",
+                            fiks_io_maskinporten_token_url="http://fiks-io/maskinporten/token"):
             await wired.send(P + "arkivering.arkivmelding.opprett", "sak", mappe_message("sak-r", "Test"), {})
             ids = [await deliver(state, own.url, meldingstype=P + "arkivering.arkivmelding.opprett",
                                  klient_melding_id=f"r-{n}", files={"m.xml": journalpost_message(
@@ -174,3 +178,25 @@ async def test_intake_stopped_between_archiving_and_ack_answers_after_restart_wi
     kvitteringer = [a for a in answers if a.meldingstype.endswith(".kvittering")]
     assert len(kvitteringer) == 1
     assert await journalposter_in(wired, str(kvitteringer[0].xml)) == 1
+
+
+async def test_the_send_api_and_katalog_refuse_a_call_without_a_maskinporten_token_of_the_simulator() -> None:
+    intake, fagsystem = key_pair("intake"), key_pair("fagsystem")
+    state = SimulatorState(intake=Konto(INTAKE_KONTO, intake.certificate_pem, intake.key),
+                           fagsystem=Konto(FAGSYSTEM_KONTO, fagsystem.certificate_pem, fagsystem.key))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_fiks_io_simulator_app(state)),
+                                 base_url="http://fiks-io") as simulator:
+        katalog = f"/fiks-io/katalog/api/v1/kontoer/{FAGSYSTEM_KONTO}/offentligNokkel"
+        assert (await simulator.get(katalog)).status_code == 401
+        assert (await simulator.get(katalog, headers={"Authorization": "Bearer made-up"})).status_code == 401
+        assert (await simulator.post("/fiks-io/api/v1/send", files={"metadata": (None, "{}")})).status_code == 401
+        token = MaskinportenToken(simulator, token_url="http://fiks-io/maskinporten/token",
+                                  audience=state.maskinporten_audience, client_id="arkiv5-intake", scope="ks:fiks",
+                                  private_key_pem=intake.key_pem.decode())
+        headers = {"Authorization": f"Bearer {await token.get()}"}
+        assert (await simulator.get(katalog, headers=headers)).status_code == 200
+        wrong_scope = MaskinportenToken(simulator, token_url="http://fiks-io/maskinporten/token",
+                                        audience=state.maskinporten_audience, client_id="arkiv5-intake",
+                                        scope="ks:other", private_key_pem=intake.key_pem.decode())
+        with pytest.raises(TokenError, match="400"):
+            await wrong_scope.get()

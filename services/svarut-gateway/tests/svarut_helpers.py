@@ -71,10 +71,10 @@ def material_for(recipients: list[Recipient], *, skjermet: bool = False, documen
 def make_svarut_client(http, *, base_url: str = "http://sim", config=None, send_timeout_s: float = 5.0,
                        query_attempts: int = 3, private_key_pem: str | None = None):  # type: ignore[no-untyped-def]
     """A SvarutClient wired to a simulator (same account and integration credentials)."""
+    from arkiv5_kit.maskinporten import MaskinportenToken
     from arkiv5_svarut_gateway.simulator import SimulatorConfig
     from arkiv5_svarut_gateway.svarut.breaker import CircuitBreaker
     from arkiv5_svarut_gateway.svarut.client import SvarutClient
-    from arkiv5_svarut_gateway.svarut.maskinporten import MaskinportenToken
 
     config = config or SimulatorConfig()
     token = MaskinportenToken(

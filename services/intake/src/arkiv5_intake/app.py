@@ -10,8 +10,11 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fastapi import FastAPI
+from pydantic import SecretStr
 
+from arkiv5_kit.accounts import follow_disabled_accounts
 from arkiv5_kit.auth import ClientCredentials
+from arkiv5_kit.maskinporten import MaskinportenToken
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
@@ -22,6 +25,7 @@ from .fiksio.sender import FiksIoSender
 from .journal_client import JOURNAL_SCOPES, HttpJournalClient, JournalClient
 from .mail import queue
 from .mail.mailbox import ImapConfig, ImapMailbox, Mailbox
+from .models import DisabledAccount
 from .settings import IntakeSettings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -59,7 +63,8 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     if settings.mailbox_enabled or mailbox is not None:
         box = mailbox or ImapMailbox(ImapConfig(
             host=settings.imap_host, port=settings.imap_port, ssl=settings.imap_ssl, username=settings.imap_username,
-            password=settings.imap_password, auth=settings.imap_auth, access_token=settings.imap_access_token,
+            password=_secret(settings.imap_password), auth=settings.imap_auth,
+            access_token=_secret(settings.imap_access_token),
             inbox=settings.imap_inbox))
 
         async def mailbox_loop(stopping: asyncio.Event) -> None:
@@ -85,15 +90,23 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     if settings.fiks_io_enabled:
         if not (settings.fiks_io_private_key_pem and settings.fiks_io_certificate_pem):
             raise ValueError("INTAKE_FIKS_IO_PRIVATE_KEY_PEM and INTAKE_FIKS_IO_CERTIFICATE_PEM must be set for Fiks IO")
-        private_key = serialization.load_pem_private_key(settings.fiks_io_private_key_pem.encode(), password=None)
+        account_key_pem = settings.fiks_io_private_key_pem.get_secret_value()
+        private_key = serialization.load_pem_private_key(account_key_pem.encode(), password=None)
         if not isinstance(private_key, RSAPrivateKey):
             raise ValueError("the Fiks IO key must be an RSA key")
+        fiks_http = fiks_io_http or internal_http
+        grant_key = settings.fiks_io_maskinporten_private_key_pem
+        token = MaskinportenToken(
+            fiks_http, token_url=settings.fiks_io_maskinporten_token_url,
+            audience=settings.fiks_io_maskinporten_audience, client_id=settings.fiks_io_maskinporten_client_id,
+            scope=settings.fiks_io_maskinporten_scope, kid=settings.fiks_io_maskinporten_kid,
+            private_key_pem=grant_key.get_secret_value() if grant_key else account_key_pem)
         sender = FiksIoSender(
-            fiks_io_http or internal_http, send_url=settings.fiks_io_send_url, katalog_url=settings.fiks_io_katalog_url,
+            fiks_http, send_url=settings.fiks_io_send_url, katalog_url=settings.fiks_io_katalog_url,
             konto_id=settings.fiks_io_konto_id, certificate_pem=settings.fiks_io_certificate_pem.encode(),
             private_key=private_key, integrasjon_id=settings.fiks_io_integrasjon_id,
-            integrasjon_passord=settings.fiks_io_integrasjon_passord)
-        consumer = FiksIoConsumer(handler=handler, sender=sender, amqp_url=settings.fiks_io_amqp_url,
+            integrasjon_passord=settings.fiks_io_integrasjon_passord.get_secret_value(), token=token)
+        consumer = FiksIoConsumer(handler=handler, sender=sender, amqp_url=settings.fiks_io_amqp_url.get_secret_value(),
                                   konto_id=settings.fiks_io_konto_id, private_key=private_key,
                                   prefetch=settings.fiks_io_prefetch,
                                   max_bytes=settings.max_message_bytes + 20 * settings.max_attachment_bytes,
@@ -108,4 +121,10 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     app.state.fiks_arkiv = handler
     app.state.journal = journal
     app.state.fiks_io_http = fiks_io_http
+    # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.
+    app.state.account_disabled = follow_disabled_accounts(runtime, DisabledAccount)
     return app
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

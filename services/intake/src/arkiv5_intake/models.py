@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
@@ -14,6 +14,16 @@ from arkiv5_kit.messaging import messaging_metadata
 
 class IntakeTable(SQLModel, registry=registry()):
     """Base of every table model of this service; its own registry keeps the tables apart."""
+
+
+class DisabledAccount(IntakeTable, table=True):
+    """Read model of the access service's AccountDisabled: a token of this account is refused
+    (401) from this date, though still within its lifetime (`arkiv5_kit.accounts`)."""
+
+    __tablename__ = "disabled_account"
+
+    person_id: UUID = Field(primary_key=True)
+    disabled_from: date
 
 
 class Melding(IntakeTable, table=True):

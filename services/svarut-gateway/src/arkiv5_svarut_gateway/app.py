@@ -15,6 +15,7 @@ from arkiv5_contracts.events.journal import DispatchRequested
 from arkiv5_kit.accounts import follow_disabled_accounts
 from arkiv5_kit.auth import ClientCredentials
 from arkiv5_kit.consumer import EventConsumer
+from arkiv5_kit.maskinporten import MaskinportenToken
 from arkiv5_kit.service import ServiceRuntime, create_service_app
 from arkiv5_kit.transport.base import Transport
 
@@ -27,7 +28,6 @@ from .service import Gateway, now, reconcile_in_flight, record_dispatches_reques
 from .settings import SvarutGatewaySettings
 from .svarut.breaker import CircuitBreaker
 from .svarut.client import SvarutClient
-from .svarut.maskinporten import MaskinportenToken
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)

@@ -1,5 +1,6 @@
 """Sends Fiks Arkiv answers over Fiks IO's HTTP send API (an ASiC-E package in a CMS envelope
-for the recipient's certificate from the katalog)."""
+for the recipient's certificate from the katalog). Every call carries a Maskinporten token and
+the integration's IntegrasjonId/-Passord, as KS asks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from uuid import UUID
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from arkiv5_kit.maskinporten import MaskinportenToken, TokenError
 
 from ..fiksarkiv.answers import Svar
 from . import asice, crypto
@@ -41,8 +44,9 @@ class Sender(Protocol):
 class FiksIoSender:
     def __init__(self, http: httpx.AsyncClient, *, send_url: str, katalog_url: str, konto_id: UUID,
                  certificate_pem: bytes, private_key: RSAPrivateKey, integrasjon_id: str,
-                 integrasjon_passord: str) -> None:
+                 integrasjon_passord: str, token: MaskinportenToken) -> None:
         self.http = http
+        self.token = token
         self.send_url = send_url
         self.katalog_url = katalog_url.rstrip("/")
         self.konto_id = konto_id
@@ -53,11 +57,26 @@ class FiksIoSender:
 
     async def _public_key(self, konto: UUID) -> bytes:
         if konto not in self._keys:
-            response = await self.http.get(f"{self.katalog_url}/kontoer/{konto}/offentligNokkel", headers=self.headers)
+            response = await self.http.get(f"{self.katalog_url}/kontoer/{konto}/offentligNokkel",
+                                           headers=await self._headers())
+            self._refused(response)
             if response.status_code != 200:
                 raise SendFailed(f"katalog answered {response.status_code}")
             self._keys[konto] = response.content
         return self._keys[konto]
+
+    async def _headers(self) -> dict[str, str]:
+        try:
+            token = await self.token.get()
+        except TokenError as exc:
+            raise SendFailed(str(exc)) from None
+        return {**self.headers, "Authorization": f"Bearer {token}"}
+
+    def _refused(self, response: httpx.Response) -> None:
+        """A 401 means the token expired or was revoked early: the next try fetches a new one."""
+        if response.status_code == 401:
+            self.token.invalidate()
+            raise SendFailed("Fiks IO refused the Maskinporten token")
 
     async def send(self, svar: Svar, *, til: UUID, svar_pa_melding: UUID, klient_melding_id: str) -> None:
         metadata = {"avsenderKontoId": str(self.konto_id), "mottakerKontoId": str(til),
@@ -71,8 +90,9 @@ class FiksIoSender:
                                       self.certificate_pem, self.private_key)
                 envelope = crypto.encrypt(package, await self._public_key(til))
                 files.append(("data", ("data", envelope, "application/octet-stream")))
-            response = await self.http.post(self.send_url, files=files, headers=self.headers, timeout=60)
+            response = await self.http.post(self.send_url, files=files, headers=await self._headers(), timeout=60)
         except httpx.HTTPError as exc:
             raise SendFailed(type(exc).__name__) from None
+        self._refused(response)
         if response.status_code not in (200, 201, 202):
             raise SendFailed(f"Fiks IO answered {response.status_code}")

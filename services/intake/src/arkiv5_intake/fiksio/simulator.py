@@ -4,13 +4,16 @@
 envelope for intake's certificate) and publishes it on intake's account queue of a real
 AMQP broker with Fiks IO's headers. The send API takes intake's answers, opens them with
 the fagsystem's key and keeps them per message id, so tests and benchmarks see what a
-fagsystem would receive.
+fagsystem would receive. It also plays Maskinporten (`POST /maskinporten/token`, the JWT
+grant): the send API and the katalog answer 401 without a token it issued.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,7 +21,11 @@ from uuid import UUID, uuid4
 import aio_pika
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from jose import JOSEError, jwt
 from starlette.datastructures import UploadFile
+
+from arkiv5_kit.maskinporten import JWT_GRANT
 
 from . import asice, crypto
 from .consumer import CUSTOM, queue_name
@@ -45,6 +52,15 @@ class SimulatorState:
     received: list[Received] = field(default_factory=list)
     fail_kvitteringer: int = 0  # refuse this many kvitteringer (503), as an outage between archiving and ack
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    maskinporten_audience: str = "https://maskinporten.simulator/"
+    token_lifetime_s: int = 120
+    tokens: dict[str, float] = field(default_factory=dict)  # access token → when it expires (monotonic)
+    grants: int = 0  # tokens issued
+
+    def authorised(self, request: Request) -> bool:
+        bearer = request.headers.get("authorization", "")
+        expires = self.tokens.get(bearer.removeprefix("Bearer ")) if bearer.startswith("Bearer ") else None
+        return expires is not None and time.monotonic() < expires
 
     def answers_to(self, melding_id: UUID) -> list[Received]:
         return [r for r in self.received if r.svar_pa_melding == melding_id]
@@ -55,8 +71,30 @@ def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
     app.state.fiks_io = state
     kontoer = {state.intake.konto_id: state.intake, state.fagsystem.konto_id: state.fagsystem}
 
+    @app.post("/maskinporten/token")
+    async def token(request: Request) -> Response:
+        form = await request.form()
+        assertion = form.get("assertion")
+        if form.get("grant_type") != JWT_GRANT or not isinstance(assertion, str):
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        try:  # the signature is not checked: the simulator does not know the client's key
+            claims = jwt.get_unverified_claims(assertion)
+        except JOSEError:
+            return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        if claims.get("aud") != state.maskinporten_audience:
+            return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        if "ks:fiks" not in str(claims.get("scope", "")).split():
+            return JSONResponse({"error": "invalid_scope"}, status_code=400)
+        access = secrets.token_urlsafe(24)
+        state.tokens[access] = time.monotonic() + state.token_lifetime_s
+        state.grants += 1
+        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": state.token_lifetime_s,
+                             "scope": "ks:fiks"})
+
     @app.get("/fiks-io/katalog/api/v1/kontoer/{konto_id}/offentligNokkel")
-    async def public_key(konto_id: UUID) -> Response:
+    async def public_key(konto_id: UUID, request: Request) -> Response:
+        if not state.authorised(request):
+            return Response(status_code=401)
         konto = kontoer.get(konto_id)
         if konto is None:
             return Response(status_code=404)
@@ -64,6 +102,8 @@ def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
 
     @app.post("/fiks-io/api/v1/send")
     async def send(request: Request) -> Any:
+        if not state.authorised(request):
+            return Response(status_code=401)
         form = await request.form()
         metadata = json.loads(str(form["metadata"]))
         if state.fail_kvitteringer and str(metadata["meldingType"]).endswith(".kvittering"):

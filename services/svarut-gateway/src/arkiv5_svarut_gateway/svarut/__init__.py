@@ -1,1 +1,1 @@
-"""Speaking KS SvarUt: the OpenAPI files, the client, Maskinporten, and the simulator's rules."""
+"""Speaking KS SvarUt: the OpenAPI files, the client and the simulator's rules (Maskinporten is the kit's)."""

@@ -26,10 +26,11 @@ from uuid import UUID
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from arkiv5_kit.maskinporten import MaskinportenToken, TokenError
+
 from ..domain.forsendelse import Document
 from . import spec
 from .breaker import CircuitBreaker, CircuitOpen
-from .maskinporten import MaskinportenToken, TokenError
 
 log = logging.getLogger(__name__)
 

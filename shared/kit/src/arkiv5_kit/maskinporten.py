@@ -1,4 +1,8 @@
-"""Maskinporten's JWT-grant flow: a signed assertion (python-jose) exchanged for an access token."""
+"""Maskinporten's JWT-grant flow: a signed assertion (python-jose) exchanged for an access token.
+
+One client for every call to KS Fiks that needs a Maskinporten token: the SvarUt gateway's
+SvarUt API and intake's Fiks IO send API and katalog.
+"""
 
 from __future__ import annotations
 
