@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from arkiv5_contracts.codelists import (
     Avskrivningsmaate,
-    CodeList,
     Dokumentstatus,
     Dokumenttype,
     Journalposttype,
@@ -46,6 +45,7 @@ from ..models import (
     Part,
     Saksmappe,
 )
+from .codes import Unmappable, code_of, optional_code_of
 
 NOARK = "http://www.arkivverket.no/standarder/noark5/"
 AS = "{" + NOARK + "arkivstruktur}"
@@ -63,10 +63,6 @@ def with_values(record: Any, **changes: Any) -> Any:
     """A copy of a constructed record with some values changed (one made by `model_construct` cannot be set)."""
     return type(record).model_construct(**{**{name: getattr(record, name) for name in record.__table__.columns.keys()},
                                            **changes})
-
-
-class Unmappable(Exception):
-    """A value the journal cannot hold; the record it belongs to is refused."""
 
 
 @dataclass
@@ -97,38 +93,17 @@ class Mappe:
     """(systemID, reason) of registreringer that are not journalposts."""
 
 
-def _by_name(codes: type[CodeList]) -> dict[str, str]:
-    found = _NAMES.get(codes.list_name)
-    if found is None:
-        found = {member.kodenavn.casefold(): member.kode for member in codes}
-        found.update({member.kode.casefold(): member.kode for member in codes})
-        _NAMES[codes.list_name] = found
-    return found
-
-
-_NAMES: dict[str, dict[str, str]] = {}
-
-
-def optional_code_of(codes: type[CodeList], name: str | None) -> str | None:
-    """The journal's code of a code name (or of the code itself, as older systems write it); None if unknown."""
-    if name is None or not name.strip():
-        return None
-    return _by_name(codes).get(name.strip().casefold())
-
-
-def code_of(codes: type[CodeList], name: str | None) -> str:
-    """As `optional_code_of`, for a code the record must have."""
-    if name is None or not name.strip():
-        raise Unmappable(f"{codes.list_name} is missing")
-    found = optional_code_of(codes, name)
-    if found is None:
-        raise Unmappable(f"{codes.list_name}: not a code name of the Noark 5 list")
-    return found
-
-
 def _text(element: Any, tag: str) -> str | None:
-    value = element.findtext(AS + tag)
+    """A child's text; each element's children are read once (findtext per field costs more than the rest)."""
+    leaves = _LEAVES.get(element)
+    if leaves is None:
+        leaves = _LEAVES[element] = {child.tag: child.text for child in reversed(element)}  # the first one wins
+    value = leaves.get(AS + tag)
     return value.strip() if value is not None and value.strip() else None
+
+
+_LEAVES: dict[Any, dict[Any, str | None]] = {}
+"""The children's texts of the elements of the saksmappe being read (emptied for each one)."""
 
 
 def _required(element: Any, tag: str) -> str:
@@ -364,6 +339,7 @@ def _post(element: Any, saksmappe: Saksmappe) -> Post:
 
 
 def mappe_of(element: Any) -> Mappe:
+    _LEAVES.clear()
     structure = _structure(element)
     if not any(isinstance(r, Arkivdel) for r in structure):
         raise Unmappable("mappe outside an arkivdel")
