@@ -33,7 +33,8 @@ FLOORS = [
     ("store",),
     ("authz", "visibility"),
     ("arkivstruktur", "saksmappe", "journalpost", "dokument", "ekspedering", "rapporter",
-     "corrections", "search", "idempotency", "formdata", "blobsweep", "tilgangsgrupper", "uttrekk"),
+     "corrections", "search", "idempotency", "formdata", "blobsweep", "tilgangsgrupper", "uttrekk",
+     "migrering"),
     ("api", "consumers", "app", "__main__", "__init__", "noark5"),
 ]
 
@@ -54,6 +55,7 @@ USE_CASES: dict[str, set[str]] = {
     "blobsweep": set(),
     "tilgangsgrupper": set(),
     "uttrekk": set(),
+    "migrering": {"uttrekk"},  # validates an extraction before importing it
 }
 # The catch-all modules the use-case packages replaced; they do not come back.
 GONE = {"service", "documents", "reports", "internal"}

@@ -9,6 +9,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if argv and argv[0] in uttrekk_cli.COMMANDS:
         return uttrekk_cli.main(argv)
+    from .migrering import cli as migrering_cli
+
+    if argv and argv[0] in migrering_cli.COMMANDS:
+        return migrering_cli.main(argv)
     # The service and its routers are imported only to serve or migrate.
     from arkiv5_kit.cli import run_service_cli
 
