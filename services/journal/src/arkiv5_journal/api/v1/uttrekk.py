@@ -65,7 +65,7 @@ def _out(job: UttrekkJobb) -> UttrekkOut:
 
 
 @router.post("/uttrekk", status_code=202, response_model=UttrekkOut)
-async def order(body: UttrekkIn, request: Request, response: Response, background: BackgroundTasks,
+async def order_uttrekk(body: UttrekkIn, request: Request, response: Response, background: BackgroundTasks,
                 session: SessionDep, caller: Admin) -> UttrekkOut:
     """Queue an arkivuttrekk of the arkivdel's period; 202 with the job's Location."""
     job = await jobs.order(session, arkivdel_id=body.arkivdel, fra=body.fra, til=body.til,
@@ -79,13 +79,13 @@ async def order(body: UttrekkIn, request: Request, response: Response, backgroun
 
 
 @router.get("/uttrekk/{job_id}", response_model=UttrekkOut)
-async def status(job_id: UUID, session: ReadSessionDep, caller: Admin) -> UttrekkOut:
+async def uttrekk_status(job_id: UUID, session: ReadSessionDep, caller: Admin) -> UttrekkOut:
     return _out(await jobs.job_of(session, job_id))
 
 
 @router.get("/uttrekk/{job_id}/fil", response_class=FileResponse,
             responses={200: {"content": {"application/x-tar": {}}, "description": "The extraction as one tar"}})
-async def download(job_id: UUID, request: Request, session: ReadSessionDep, caller: Admin) -> FileResponse:
+async def download_uttrekk(job_id: UUID, request: Request, session: ReadSessionDep, caller: Admin) -> FileResponse:
     job = await jobs.job_of(session, job_id, done=True)
     settings = request.app.state.journal_context.settings
     return FileResponse(jobs.tar_of(settings, job.id), media_type="application/x-tar",
@@ -95,7 +95,7 @@ async def download(job_id: UUID, request: Request, session: ReadSessionDep, call
 @router.get("/uttrekk/{job_id}/rapport",
             responses={200: {"content": {"application/json": {}, "text/html": {}},
                              "description": "The validator's report: JSON, or HTML by Accept"}})
-async def report(job_id: UUID, request: Request, session: ReadSessionDep, caller: Admin,
+async def uttrekk_report(job_id: UUID, request: Request, session: ReadSessionDep, caller: Admin,
                  accept: Annotated[str | None, Header()] = None) -> Response:
     job = await jobs.job_of(session, job_id, done=True)
     settings = request.app.state.journal_context.settings
