@@ -21,6 +21,7 @@ from .consumers import register_consumers
 from .context import Context
 from .models import KontoSperre
 from .settings import JournalSettings
+from .uttrekk.jobs import UttrekkRunner
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -48,6 +49,9 @@ def create_app(settings: JournalSettings | None = None, bus: Transport | None = 
     app.state.blob_store = FilesystemBlobStore(settings.resolved_blob_dir())
     # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.
     app.state.account_disabled = account_check(runtime.database, KontoSperre, clock)
+    app.state.uttrekk_runner = UttrekkRunner(settings, runtime.database, app.state.blob_store)
+    if settings.uttrekk_runner:
+        runtime.add_job("uttrekk", app.state.uttrekk_runner.run)
     if settings.blob_sweep_interval_hours > 0:
         runtime.add_job("blob-sweep", sweep_job(settings, runtime.database, app.state.blob_store))
     return app

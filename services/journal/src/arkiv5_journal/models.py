@@ -413,6 +413,29 @@ class IdempotencyKey(JournalTable, table=True):
     created_at: datetime = Field(sa_type=_ts())
 
 
+class UttrekkJobb(JournalTable, table=True):
+    """An arkivuttrekk asked for through the API: queued → running → done | failed (see uttrekk.jobs)."""
+
+    __tablename__ = "uttrekk_jobb"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    arkivdel_id: UUID
+    fra: date
+    til: date
+    arkivskaper_id: str | None = Field(default=None, max_length=255)
+    arkivskaper_navn: str | None = Field(default=None, max_length=500)
+    status: str = Field(default="queued", max_length=10, index=True)
+    journalposter: int | None = None
+    skrevet: int = 0
+    feil: int | None = None
+    advarsler: int | None = None
+    melding: str | None = Field(default=None, max_length=500)
+    bestilt_av: str = Field(max_length=255)
+    bestilt: datetime = Field(sa_type=_ts())
+    startet: datetime | None = Field(default=None, sa_type=_ts())
+    ferdig: datetime | None = Field(default=None, sa_type=_ts())
+
+
 metadata = JournalTable.metadata
 
 # Everything Alembic compares against: the service's tables and the kit's outbox and inbox.

@@ -15,9 +15,9 @@ import logging
 import mimetypes
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,8 @@ class ExportRequest:
     arkivskaper_navn: str | None = None
     public_types: Sequence[str] = ("I", "U", "N")
     public_statuses: Sequence[str] = ("J", "E", "A")
+    on_progress: Callable[[int, int], Awaitable[None]] | None = field(default=None, compare=False)
+    """Told (journalposts written, of total) after each batch: the API job's progress."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,8 @@ async def _write(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest, 
                 counts.files.clear()
                 written += len(batch)
                 log.info("arkivuttrekk: %d of %d journalposts written", written, total)
+                if request.on_progress is not None:
+                    await request.on_progress(written, total)
         nesting.close()
     changes = await _endringslogg(sessions, period, out)
     listed = {"arkivstruktur.xml": ("", {"mappe": counts.mappe, "registrering": counts.registrering,

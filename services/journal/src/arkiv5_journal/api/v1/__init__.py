@@ -13,7 +13,9 @@ from . import (
     registrering,
     saksmapper,
     tilgangsgrupper,
+    uttrekk,
 )
 
 routers: list[APIRouter] = [arkivstruktur.router, saksmapper.router, registrering.router, journalposter.router,
-                            forsendelser.router, dokumenter.router, rapporter.router, tilgangsgrupper.router]
+                            forsendelser.router, dokumenter.router, rapporter.router, tilgangsgrupper.router,
+                            uttrekk.router]

@@ -1,0 +1,179 @@
+"""The arkivleder's arkivuttrekk as a job: queued by the API, run by the journal's job runner.
+
+The runner is one background job of the journal process. It claims the oldest queued job
+(a conditional update, so two processes never run the same one), exports the folder into
+a working folder under `<var_dir>/uttrekk/`, validates it, writes both reports and the tar
+(`<id>.tar`, written as `.partial` and renamed when complete) and removes the folder. The
+row carries the progress (journalposts written of the total) and the validator's counts.
+A job found running when the runner starts was interrupted by a stop or a crash: it is
+marked failed, and the arkivleder asks again. This assumes one journal process runs jobs
+(the runner is started by every journal app; with several replicas, set
+`JOURNAL_UTTREKK_RUNNER=false` on all but one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlmodel import col
+
+from arkiv5_kit.db import Database
+
+from ..blobstore import BlobStore
+from ..context import now_utc
+from ..errors import Conflict, NotFound, Unprocessable
+from ..models import Arkivdel, UttrekkJobb
+from ..settings import JournalSettings
+from .export import ExportError, ExportRequest, export_extraction
+from .tarball import write_tar
+from .validate import validate_extraction
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+POLL_S = 5.0
+INTERRUPTED = "interrupted: the service stopped while the export ran; ask again"
+UNEXPECTED = "the export failed; the service log says why"
+
+
+def folder_of(settings: JournalSettings) -> Path:
+    return settings.var_dir / "uttrekk"
+
+
+def tar_of(settings: JournalSettings, job_id: UUID) -> Path:
+    return folder_of(settings) / f"{job_id}.tar"
+
+
+def report_of(settings: JournalSettings, job_id: UUID, kind: str) -> Path:
+    """The validator's report of the job, `kind` json or html."""
+    return folder_of(settings) / f"{job_id}-valideringsrapport.{kind}"
+
+
+def tar_name(job: UttrekkJobb) -> str:
+    """The tar's top folder and download name: the period it holds."""
+    return f"arkivuttrekk-{job.fra.isoformat()}-{job.til.isoformat()}"
+
+
+async def order(session: Any, *, arkivdel_id: UUID, fra: date, til: date, arkivskaper_id: str | None,
+                arkivskaper_navn: str | None, ordered_by: str) -> UttrekkJobb:
+    """Queue a job (the caller's unit of work commits it); refused when it could never run."""
+    if til < fra:
+        raise Unprocessable("til is before fra.")
+    found = await session.execute(select(col(Arkivdel.system_id)).where(col(Arkivdel.system_id) == arkivdel_id))
+    if found.scalar_one_or_none() is None:
+        raise Unprocessable("No arkivdel with this systemID.")
+    job = UttrekkJobb(arkivdel_id=arkivdel_id, fra=fra, til=til, arkivskaper_id=arkivskaper_id,
+                      arkivskaper_navn=arkivskaper_navn, bestilt_av=ordered_by, bestilt=now_utc())
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def job_of(session: Any, job_id: UUID, *, done: bool = False) -> UttrekkJobb:
+    """The job; with `done`, only a finished one (its tar and report exist)."""
+    job: UttrekkJobb | None = await session.get(UttrekkJobb, job_id)
+    if job is None:
+        raise NotFound("No arkivuttrekk job with this id.")
+    if done and job.status != DONE:
+        raise Conflict(f"The arkivuttrekk job is {job.status}; the tar and the report exist when it is done.")
+    return job
+
+
+class UttrekkRunner:
+    def __init__(self, settings: JournalSettings, database: Database, blobs: BlobStore) -> None:
+        self.settings, self.database, self.blobs = settings, database, blobs
+        self.wake = asyncio.Event()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        await self.mark_interrupted()
+        while not stopping.is_set():
+            job = await self.claim()
+            if job is None:
+                self.wake.clear()
+                waiters = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(self.wake.wait())]
+                await asyncio.wait(waiters, timeout=POLL_S, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+                continue
+            await self.execute(job)
+
+    async def mark_interrupted(self) -> int:
+        async with self.database.unit_of_work() as session:
+            result = await session.execute(
+                update(UttrekkJobb).where(col(UttrekkJobb.status) == RUNNING)
+                .values(status=FAILED, melding=INTERRUPTED, ferdig=now_utc()))
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            log.warning("arkivuttrekk: %d job(s) interrupted by a stop marked failed", count)
+        return count
+
+    async def claim(self) -> UttrekkJobb | None:
+        async with self.database.unit_of_work() as session:
+            candidate = (await session.execute(
+                select(col(UttrekkJobb.id)).where(col(UttrekkJobb.status) == QUEUED)
+                .order_by(col(UttrekkJobb.bestilt)).limit(1))).scalar_one_or_none()
+            if candidate is None:
+                return None
+            claimed = await session.execute(
+                update(UttrekkJobb).where(col(UttrekkJobb.id) == candidate, col(UttrekkJobb.status) == QUEUED)
+                .values(status=RUNNING, startet=now_utc()))
+            if not getattr(claimed, "rowcount", 0):
+                return None
+            job = await session.get(UttrekkJobb, candidate)
+            if job is not None:
+                session.expunge(job)
+            return job
+
+    async def _set(self, job_id: UUID, **values: object) -> None:
+        async with self.database.unit_of_work() as session:
+            await session.execute(update(UttrekkJobb).where(col(UttrekkJobb.id) == job_id).values(**values))
+
+    def _progress(self, job_id: UUID) -> Callable[[int, int], Awaitable[None]]:
+        async def told(written: int, total: int) -> None:
+            await self._set(job_id, skrevet=written, journalposter=total)
+        return told
+
+    async def execute(self, job: UttrekkJobb) -> None:
+        folder = folder_of(self.settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".arbeid-", dir=folder))
+        try:
+            out = work / tar_name(job)
+            request = ExportRequest(arkivdel_id=job.arkivdel_id, fra=job.fra, til=job.til, out=out,
+                                    arkivskaper_id=job.arkivskaper_id, arkivskaper_navn=job.arkivskaper_navn,
+                                    public_types=self.settings.public_journal_types,
+                                    public_statuses=self.settings.public_journal_statuses,
+                                    on_progress=self._progress(job.id))
+            result = await export_extraction(self.database.engine, self.blobs, request)
+            report = await asyncio.to_thread(validate_extraction, out)
+            report.extraction = tar_name(job)
+            document = report.as_json()
+            report_of(self.settings, job.id, "json").write_text(json.dumps(document, ensure_ascii=False),
+                                                                encoding="utf-8")
+            report_of(self.settings, job.id, "html").write_text(report.as_html(), encoding="utf-8")
+            target = tar_of(self.settings, job.id)
+            partial = target.with_name(target.name + ".partial")
+            with partial.open("wb") as handle:
+                await asyncio.to_thread(write_tar, out, handle, tar_name(job))
+            partial.replace(target)
+            await self._set(job.id, status=DONE, journalposter=result.journalposter, skrevet=result.journalposter,
+                            feil=document["summary"]["error"], advarsler=document["summary"]["warning"],
+                            ferdig=now_utc())
+            log.info("arkivuttrekk job done: %d journalposts, %d errors", result.journalposter, report.errors)
+        except (ExportError, LookupError) as error:
+            await self._set(job.id, status=FAILED, melding=str(error)[:500], ferdig=now_utc())
+        except Exception:  # the job fails, the runner and the service go on
+            log.exception("arkivuttrekk job failed")
+            await self._set(job.id, status=FAILED, melding=UNEXPECTED, ferdig=now_utc())
+        finally:
+            shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,122 @@
+"""Arkivuttrekk through the API, as the arkivleder asks for it: a job with progress, its tar and its report."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import tarfile
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from arkiv5_journal.arkivstruktur.structure import DEFAULT_ARKIVDEL_ID
+from arkiv5_journal.context import now_utc
+from arkiv5_journal.domain.numbering import today_in_oslo
+from arkiv5_journal.models import UttrekkJobb
+from arkiv5_journal.uttrekk import jobs
+
+from .conftest import Journal, case
+from .test_uttrekk import _archive, _schemas_or_skip
+
+PROBLEM = "application/problem+json"
+
+
+def _period() -> dict[str, str]:
+    year = today_in_oslo().year
+    return {"arkivdel": str(DEFAULT_ARKIVDEL_ID), "fra": f"{year}-01-01", "til": f"{year}-12-31"}
+
+
+async def _until_finished(journal: Journal, location: str) -> dict[str, Any]:
+    for _ in range(600):
+        answer = await journal.client.get(location, headers=journal.fagsystem())
+        assert answer.status_code == 200, answer.text
+        if answer.json()["status"] in (jobs.DONE, jobs.FAILED):
+            return dict(answer.json())
+        await asyncio.sleep(0.1)
+    raise AssertionError("the arkivuttrekk job did not finish in a minute")
+
+
+async def test_the_arkivleder_orders_follows_and_downloads_an_arkivuttrekk(journal: Journal) -> None:
+    _schemas_or_skip()
+    await _archive(journal)
+    ordered = await journal.client.post("/uttrekk", json={**_period(), "arkivskaperNavn": "Lindesnes kommune"},
+                                        headers=journal.fagsystem())
+    assert ordered.status_code == 202, ordered.text
+    location = ordered.headers["Location"]
+    assert location == f"/uttrekk/{ordered.json()['id']}" and ordered.json()["status"] == jobs.QUEUED
+
+    job = await _until_finished(journal, location)
+    assert job["status"] == jobs.DONE, job
+    assert job["fremdrift"] == {"skrevet": 2, "journalposter": 2} and job["feil"] == 0 and job["advarsler"] == 3
+    assert job["fil"] == f"{location}/fil" and job["rapport"] == f"{location}/rapport"
+
+    year = today_in_oslo().year
+    download = await journal.client.get(job["fil"], headers=journal.fagsystem())
+    assert download.status_code == 200 and download.headers["content-type"] == "application/x-tar"
+    top = f"arkivuttrekk-{year}-01-01-{year}-12-31"
+    assert f'filename="{top}.tar"' in download.headers["content-disposition"]
+    with tarfile.open(fileobj=io.BytesIO(download.content)) as tar:
+        names = tar.getnames()
+    assert f"{top}/arkivuttrekk.xml" in names and f"{top}/arkivstruktur.xml" in names
+
+    as_json = await journal.client.get(job["rapport"], headers=journal.fagsystem())
+    assert as_json.headers["content-type"] == "application/json"
+    assert as_json.json()["valid"] is True and as_json.json()["extraction"] == top
+    as_html = await journal.client.get(job["rapport"], headers={**journal.fagsystem(),
+                                                                "Accept": "text/html,application/json;q=0.9"})
+    assert as_html.headers["content-type"].startswith("text/html") and as_html.text.startswith("<!DOCTYPE html>")
+    # No working folder is left behind: the tar and its two reports.
+    settings = journal.app.state.journal_context.settings
+    assert sorted(p.name for p in jobs.folder_of(settings).iterdir()) == sorted(
+        [f"{job['id']}.tar", f"{job['id']}-valideringsrapport.json", f"{job['id']}-valideringsrapport.html"])
+
+
+async def test_only_the_arkivleder_orders_and_bad_orders_are_refused_without_a_job(journal: Journal) -> None:
+    reader = journal.fagsystem(["journal.read", "journal.write"])
+    refused = await journal.client.post("/uttrekk", json=_period(), headers=reader)
+    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
+    assert (await journal.client.get(f"/uttrekk/{DEFAULT_ARKIVDEL_ID}", headers=reader)).status_code == 403
+
+    admin = journal.fagsystem()
+    backwards = await journal.client.post("/uttrekk", json={**_period(), "fra": "2026-12-31", "til": "2026-01-01"},
+                                          headers=admin)
+    assert backwards.status_code == 422 and backwards.json()["detail"] == "til is before fra."
+    unknown = await journal.client.post("/uttrekk", json={**_period(), "arkivdel": str(jobs.UUID(int=7))},
+                                        headers=admin)
+    assert unknown.status_code == 422 and unknown.json()["detail"] == "No arkivdel with this systemID."
+    malformed = await journal.client.post("/uttrekk", json={**_period(), "fra": "i fjor"}, headers=admin)
+    assert malformed.status_code == 422 and malformed.headers["content-type"] == PROBLEM
+    assert "i fjor" not in malformed.text
+    async with journal.runtime.database.unit_of_work() as session:
+        assert (await session.execute(select(func.count()).select_from(UttrekkJobb))).scalar_one() == 0
+    missing = await journal.client.get(f"/uttrekk/{jobs.UUID(int=7)}", headers=admin)
+    assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
+
+
+async def test_a_job_running_when_the_service_starts_is_marked_failed(journal: Journal) -> None:
+    """What the runner does first when the service starts: a job still running was interrupted by the stop."""
+    interrupted = UttrekkJobb(arkivdel_id=DEFAULT_ARKIVDEL_ID, fra=date(2025, 1, 1), til=date(2025, 12, 31),
+                              status=jobs.RUNNING, skrevet=500, journalposter=1000, bestilt_av="arkivleder",
+                              bestilt=now_utc(), startet=now_utc())
+    async with journal.runtime.database.unit_of_work() as session:
+        session.add(interrupted)
+    location = f"/uttrekk/{interrupted.id}"
+    early = await journal.client.get(f"{location}/fil", headers=journal.fagsystem())
+    assert early.status_code == 409 and early.headers["content-type"] == PROBLEM
+    assert (await journal.client.get(f"{location}/rapport", headers=journal.fagsystem())).status_code == 409
+
+    assert await journal.app.state.uttrekk_runner.mark_interrupted() == 1
+    job = (await journal.client.get(location, headers=journal.fagsystem())).json()
+    assert job["status"] == jobs.FAILED and job["melding"] == jobs.INTERRUPTED and job["ferdig"] is not None
+    assert job["fremdrift"] == {"skrevet": 500, "journalposter": 1000} and job["fil"] is None
+
+
+async def test_a_period_with_nothing_to_export_fails_with_the_reason(journal: Journal) -> None:
+    # The arkivdel exists once the first case is made; nothing of 1990 is in it.
+    assert (await journal.client.post("/saksmapper", json=case(), headers=journal.fagsystem())).status_code == 201
+    ordered = await journal.client.post("/uttrekk", json={**_period(), "fra": "1990-01-01", "til": "1990-12-31"},
+                                        headers=journal.fagsystem())
+    assert ordered.status_code == 202, ordered.text
+    job = await _until_finished(journal, ordered.headers["Location"])
+    assert job["status"] == jobs.FAILED and job["melding"] == "the arkivdel has no journalpost in the period"
