@@ -243,6 +243,10 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     assert await count("journaldato lt 2000-01-01") == 0
     assert await count("journalposttype/kode eq 'U' or journalposttype/kode eq 'I'") == 5
     assert await count("not journalposttype/kode eq 'I'") == 2
+    assert await count(f"year(journaldato) eq {year}") == 5
+    assert await count(f"year(journaldato) ne {year} or year(journaldato) gt {year}") == 0
+    assert await count(f"year(journaldato) ge {year} and year(journaldato) le {year}") == 5
+    assert await count(f"year(journaldato) lt {year}") == 0
     assert await count(f"(journalposttype/kode eq 'U' or journalaar gt {year}) and not journalstatus/kode eq 'J'") == 2
     assert await count(f"journalposttype/kode eq 'I' and (journalaar lt {year} or journaldato lt 2000-01-01)") == 0
 
@@ -263,7 +267,8 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
         pages += 1
     assert pages == 3 and len(set(seen)) == 5
 
-    for refused in ({"$filter": "tittel eq 'x' or journalaar eq 2026"}, {"$filter": "contains(tittel, 'x')"},
+    for refused in ({"$filter": "tittel eq 'x' or journalaar eq 2026"}, {"$filter": "contains(tittel, 'x')"}, {"$filter": "year(journalaar) eq 2026"},
+                    {"$filter": "month(journaldato) eq 1"},
                     {"$filter": "(journalaar eq 2026"}, {"$filter": "journalaar eq 'x'"},
                     {"$filter": "not " * 30 + "journalaar eq 2026"}, {"$filter": "journalaar eq 2026 journalaar"},
                     {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "tittel"}, {"$search": "x"},

@@ -1,8 +1,8 @@
 """The OData subset of the Noark 5 lists: `$filter`, `$orderby`, `$top`, `$skip`, translated to the journal's query filter.
 
 `$filter` holds comparisons `<path> <op> <literal>` (op: eq ne gt lt ge le; paths:
-journalstatus/kode, journalposttype/kode, journalaar, journaldato) joined by and, or, not
-and parentheses. It becomes `repository.JournalpostFilter.conditions` — a tree of names
+journalstatus/kode, journalposttype/kode, journalaar, journaldato, year(journaldato))
+joined by and, or, not and parentheses. It becomes `repository.JournalpostFilter.conditions` — a tree of names
 and typed values, never SQL text. `$orderby` sorts by journaldato, journalaar or
 journalsekvensnummer. What is not supported (functions, other paths, $search) is refused
 with a 400 that names it.
@@ -126,6 +126,8 @@ class _Parser:
 
     def comparison(self) -> Node:
         path_kind, path = self.take()
+        if path == "year" and self.peek() == "(":
+            return self.year()
         if path_kind == "word" and self.peek() == "(":
             raise UnsupportedQuery(f"$filter: the function {path}() is not supported; supported: comparisons "
                                    "joined by and, or, not and parentheses.")
@@ -137,6 +139,24 @@ class _Parser:
         if op not in operators:
             raise UnsupportedQuery(f"$filter: {path} takes the operators {', '.join(operators)}.")
         return (field, op, _literal(kind, self.take(), path))
+
+
+    def year(self) -> Node:
+        """`year(journaldato) <op> 2026` as comparisons of journaldato with the year's first and last day."""
+        self.take()
+        if (self.take()[1], self.take()[1]) != ("journaldato", ")"):
+            raise UnsupportedQuery("$filter: year() takes journaldato.")
+        op = self.take()[1]
+        if op not in OPERATORS:
+            raise UnsupportedQuery(f"$filter: year(journaldato) takes the operators {', '.join(OPERATORS)}.")
+        year = _literal("number", self.take(), "year(journaldato)")
+        if not 1 <= year <= 9999:
+            raise UnsupportedQuery("$filter: year(journaldato) is compared with a year from 1 to 9999.")
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        within: Node = ("and", (("journaldato", "ge", first), ("journaldato", "le", last)))
+        return {"eq": within, "ne": ("not", within), "gt": ("journaldato", "gt", last),
+                "ge": ("journaldato", "ge", first), "lt": ("journaldato", "lt", first),
+                "le": ("journaldato", "le", last)}[op]
 
 
 def parse_filter(text: str) -> tuple[Node, ...]:
