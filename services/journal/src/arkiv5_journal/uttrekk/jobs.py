@@ -93,9 +93,12 @@ class UttrekkRunner:
     def __init__(self, settings: JournalSettings, database: Database, blobs: BlobStore) -> None:
         self.settings, self.database, self.blobs = settings, database, blobs
         self.wake = asyncio.Event()
+        self.started = asyncio.Event()
+        """Set once the jobs interrupted by the last stop are marked failed."""
 
     async def run(self, stopping: asyncio.Event) -> None:
         await self.mark_interrupted()
+        self.started.set()
         while not stopping.is_set():
             job = await self.claim()
             if job is None:
