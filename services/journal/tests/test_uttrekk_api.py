@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 import tarfile
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from arkiv5_journal.arkivstruktur.structure import DEFAULT_ARKIVDEL_ID
 from arkiv5_journal.context import now_utc
@@ -94,23 +95,33 @@ async def test_only_the_arkivleder_orders_and_bad_orders_are_refused_without_a_j
     assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
 
 
-async def test_a_job_running_when_the_service_starts_is_marked_failed(journal: Journal) -> None:
-    """What the runner does first when the service starts: a job still running was interrupted by the stop."""
+async def test_a_running_job_without_a_sign_of_life_is_marked_failed(journal: Journal) -> None:
+    """A job whose runner stopped giving signs of life was interrupted; one another replica runs is left alone."""
     await asyncio.wait_for(journal.app.state.uttrekk_runner.started.wait(), 30)  # its own start is behind it
+    long_ago = now_utc() - timedelta(seconds=jobs.STALE_S + 60)
     interrupted = UttrekkJobb(arkivdel_id=DEFAULT_ARKIVDEL_ID, fra=date(2025, 1, 1), til=date(2025, 12, 31),
                               status=jobs.RUNNING, skrevet=500, journalposter=1000, bestilt_av="arkivleder",
-                              bestilt=now_utc(), startet=now_utc())
+                              bestilt=long_ago, startet=long_ago, livstegn=now_utc())
+    elsewhere = UttrekkJobb(arkivdel_id=DEFAULT_ARKIVDEL_ID, fra=date(2024, 1, 1), til=date(2024, 12, 31),
+                            status=jobs.RUNNING, skrevet=10, journalposter=1000, bestilt_av="arkivleder",
+                            bestilt=long_ago, startet=long_ago, livstegn=now_utc())
     async with journal.runtime.database.unit_of_work() as session:
         session.add(interrupted)
+        session.add(elsewhere)
     location = f"/uttrekk/{interrupted.id}"
     early = await journal.client.get(f"{location}/fil", headers=journal.fagsystem())
     assert early.status_code == 409 and early.headers["content-type"] == PROBLEM
     assert (await journal.client.get(f"{location}/rapport", headers=journal.fagsystem())).status_code == 409
 
-    assert await journal.app.state.uttrekk_runner.mark_interrupted() == 1
+    async with journal.runtime.database.unit_of_work() as session:  # its replica stops renewing the sign of life
+        await session.execute(update(UttrekkJobb).where(col(UttrekkJobb.id) == interrupted.id)
+                              .values(livstegn=long_ago))
+    await journal.app.state.uttrekk_runner.mark_interrupted()  # (or the runner's own poll got there first)
     job = (await journal.client.get(location, headers=journal.fagsystem())).json()
     assert job["status"] == jobs.FAILED and job["melding"] == jobs.INTERRUPTED and job["ferdig"] is not None
     assert job["fremdrift"] == {"skrevet": 500, "journalposter": 1000} and job["fil"] is None
+    assert (await journal.client.get(f"/uttrekk/{elsewhere.id}", headers=journal.fagsystem())).json()["status"] == \
+        jobs.RUNNING
 
 
 async def test_a_period_with_nothing_to_export_fails_with_the_reason(journal: Journal) -> None:

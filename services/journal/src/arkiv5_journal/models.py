@@ -434,6 +434,8 @@ class UttrekkJobb(JournalTable, table=True):
     bestilt: datetime = Field(sa_type=_ts())
     startet: datetime | None = Field(default=None, sa_type=_ts())
     ferdig: datetime | None = Field(default=None, sa_type=_ts())
+    livstegn: datetime | None = Field(default=None, sa_type=_ts())
+    """Renewed by the runner while the job runs: a running job without a fresh one was interrupted."""
 
 
 metadata = JournalTable.metadata

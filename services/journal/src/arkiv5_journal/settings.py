@@ -29,7 +29,7 @@ class JournalSettings(ServiceSettings):
         default=24, ge=1, description="A blob no dokumentobjekt names is removed only when older than this"
     )
     uttrekk_runner: bool = Field(
-        default=True, description="Run the arkivuttrekk jobs asked for through the API in this process (one replica)"
+        default=True, description="Run arkivuttrekk jobs asked for through the API in this process (every replica may; a job runs once)"
     )
     max_documents_per_registration: int = Field(
         default=20, ge=1, le=50, description="Most documents sent with one journalpost in a multipart registration"

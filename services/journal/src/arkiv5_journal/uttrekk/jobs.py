@@ -5,10 +5,11 @@ The runner is one background job of the journal process. It claims the oldest qu
 a working folder under `<var_dir>/uttrekk/`, validates it, writes both reports and the tar
 (`<id>.tar`, written as `.partial` and renamed when complete) and removes the folder. The
 row carries the progress (journalposts written of the total) and the validator's counts.
-A job found running when the runner starts was interrupted by a stop or a crash: it is
-marked failed, and the arkivleder asks again. This assumes one journal process runs jobs
-(the runner is started by every journal app; with several replicas, set
-`JOURNAL_UTTREKK_RUNNER=false` on all but one).
+Every replica runs a runner. While a job runs, its runner renews the job's `livstegn`
+(sign of life) every HEARTBEAT_S; a running job whose sign of life is older than STALE_S was
+interrupted by a stop or a crash of its replica, and whichever runner looks next (at its
+start and at every poll) marks it failed; the arkivleder asks again. A runner never fails a
+job another live replica is running.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 POLL_S = 5.0
+HEARTBEAT_S = 20.0
+STALE_S = 90.0
 INTERRUPTED = "interrupted: the service stopped while the export ran; ask again"
 UNEXPECTED = "the export failed; the service log says why"
 
@@ -100,6 +103,7 @@ class UttrekkRunner:
         await self.mark_interrupted()
         self.started.set()
         while not stopping.is_set():
+            await self.mark_interrupted()
             job = await self.claim()
             if job is None:
                 self.wake.clear()
@@ -111,9 +115,12 @@ class UttrekkRunner:
             await self.execute(job)
 
     async def mark_interrupted(self) -> int:
+        """Fail the running jobs whose runner has given no sign of life for STALE_S."""
+        stale = now_utc() - timedelta(seconds=STALE_S)
         async with self.database.unit_of_work() as session:
             result = await session.execute(
-                update(UttrekkJobb).where(col(UttrekkJobb.status) == RUNNING)
+                update(UttrekkJobb).where(col(UttrekkJobb.status) == RUNNING,
+                                          col(UttrekkJobb.livstegn).is_(None) | (col(UttrekkJobb.livstegn) < stale))
                 .values(status=FAILED, melding=INTERRUPTED, ferdig=now_utc()))
         count = int(getattr(result, "rowcount", 0) or 0)
         if count:
@@ -129,7 +136,7 @@ class UttrekkRunner:
                 return None
             claimed = await session.execute(
                 update(UttrekkJobb).where(col(UttrekkJobb.id) == candidate, col(UttrekkJobb.status) == QUEUED)
-                .values(status=RUNNING, startet=now_utc()))
+                .values(status=RUNNING, startet=now_utc(), livstegn=now_utc()))
             if not getattr(claimed, "rowcount", 0):
                 return None
             job = await session.get(UttrekkJobb, candidate)
@@ -146,7 +153,22 @@ class UttrekkRunner:
             await self._set(job_id, skrevet=written, journalposter=total)
         return told
 
+    async def _keep_alive(self, job_id: UUID) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await self._set(job_id, livstegn=now_utc())
+            except Exception:  # a missed sign of life is retried; the job itself goes on
+                log.warning("arkivuttrekk: the job's sign of life could not be written", exc_info=True)
+
     async def execute(self, job: UttrekkJobb) -> None:
+        heartbeat = asyncio.create_task(self._keep_alive(job.id))
+        try:
+            await self._execute(job)
+        finally:
+            heartbeat.cancel()
+
+    async def _execute(self, job: UttrekkJobb) -> None:
         folder = folder_of(self.settings)
         folder.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".arbeid-", dir=folder))

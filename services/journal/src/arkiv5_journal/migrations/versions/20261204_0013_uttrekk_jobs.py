@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('bestilt', sa.DateTime(timezone=True), nullable=False),
     sa.Column('startet', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ferdig', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('livstegn', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('uttrekk_jobb', schema=None) as batch_op:
