@@ -22,6 +22,13 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
 }}
 """A download: the document's own media type, whatever it is."""
 
+TAR_RESPONSE: dict[int | str, dict[str, Any]] = {200: {
+    "description": "The extraction as one tar (Content-Type application/x-tar), streamed from disk",
+    # application/octet-stream first, as for FILE_RESPONSE: generators know a download only by it.
+    "content": {"application/octet-stream": {"schema": BINARY}, "application/x-tar": {"schema": BINARY}},
+}}
+"""An arkivuttrekk's tar."""
+
 CSV_OR_JSON: dict[int | str, dict[str, Any]] = {200: {
     "description": "The report as JSON, or as CSV (UTF-8, a header line first) with format=csv or Accept: text/csv",
     "content": {"text/csv": {"schema": {"type": "string"}}},

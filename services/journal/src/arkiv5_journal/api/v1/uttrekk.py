@@ -20,6 +20,7 @@ from arkiv5_kit.sessions import ReadSessionDep, SessionDep
 from ...models import UttrekkJobb
 from ...schemas import ApiModel
 from ...uttrekk import jobs
+from .. import openapi
 from ..deps import Admin
 
 router = APIRouter(tags=["arkivuttrekk"])
@@ -84,7 +85,7 @@ async def uttrekk_status(job_id: UUID, session: ReadSessionDep, caller: Admin) -
 
 
 @router.get("/uttrekk/{job_id}/fil", response_class=FileResponse,
-            responses={200: {"content": {"application/x-tar": {}}, "description": "The extraction as one tar"}})
+            responses=openapi.TAR_RESPONSE)
 async def download_uttrekk(job_id: UUID, request: Request, session: ReadSessionDep, caller: Admin) -> FileResponse:
     job = await jobs.job_of(session, job_id, done=True)
     settings = request.app.state.journal_context.settings
