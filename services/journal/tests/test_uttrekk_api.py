@@ -132,3 +132,40 @@ async def test_a_period_with_nothing_to_export_fails_with_the_reason(journal: Jo
     assert ordered.status_code == 202, ordered.text
     job = await _until_finished(journal, ordered.headers["Location"])
     assert job["status"] == jobs.FAILED and job["melding"] == "the arkivdel has no journalpost in the period"
+
+
+async def test_a_finished_job_expires_and_its_tar_and_reports_are_removed(journal: Journal) -> None:
+    """A tar holds screened content: it is kept `uttrekk_keep_days`, then removed; the job's row stays."""
+    await asyncio.wait_for(journal.app.state.uttrekk_runner.started.wait(), 30)
+    settings = journal.app.state.journal_context.settings
+    days = settings.uttrekk_keep_days
+    finished = {"old": now_utc() - timedelta(days=days, hours=1), "recent": now_utc() - timedelta(days=days - 1)}
+    made: dict[str, UttrekkJobb] = {}
+    async with journal.runtime.database.unit_of_work() as session:
+        for name, when in finished.items():
+            made[name] = UttrekkJobb(arkivdel_id=DEFAULT_ARKIVDEL_ID, fra=date(2024, 1, 1), til=date(2024, 12, 31),
+                                     status=jobs.DONE, skrevet=1, journalposter=1, feil=0, advarsler=0,
+                                     bestilt_av="arkivleder", bestilt=when, startet=when, ferdig=when)
+            session.add(made[name])
+    jobs.folder_of(settings).mkdir(parents=True, exist_ok=True)
+    for job in made.values():
+        jobs.tar_of(settings, job.id).write_bytes(b"tar")
+        for kind in ("json", "html"):
+            jobs.report_of(settings, job.id, kind).write_text("{}", encoding="utf-8")
+
+    assert await journal.app.state.uttrekk_runner.remove_expired() in (0, 1)  # (or the runner's own poll got there first)
+    old = (await journal.client.get(f"/uttrekk/{made['old'].id}", headers=journal.fagsystem())).json()
+    assert old["status"] == jobs.EXPIRED and old["fil"] is None and old["rapport"] is None
+    assert old["melding"] == jobs.REMOVED.format(days=days) and old["ferdig"] is not None
+    gone = await journal.client.get(f"/uttrekk/{made['old'].id}/fil", headers=journal.fagsystem())
+    assert gone.status_code == 409 and gone.headers["content-type"] == PROBLEM and "expired" in gone.json()["detail"]
+    assert not jobs.tar_of(settings, made["old"].id).exists()
+    assert not jobs.report_of(settings, made["old"].id, "json").exists()
+    assert not jobs.report_of(settings, made["old"].id, "html").exists()
+
+    recent = made["recent"]
+    assert (await journal.client.get(f"/uttrekk/{recent.id}", headers=journal.fagsystem())).json()["status"] == \
+        jobs.DONE
+    kept = await journal.client.get(f"/uttrekk/{recent.id}/fil", headers=journal.fagsystem())
+    assert kept.status_code == 200 and kept.content == b"tar"
+    assert await journal.app.state.uttrekk_runner.remove_expired() == 0  # nothing more to expire

@@ -31,6 +31,10 @@ class JournalSettings(ServiceSettings):
     uttrekk_runner: bool = Field(
         default=True, description="Run arkivuttrekk jobs asked for through the API in this process (every replica may; a job runs once)"
     )
+    uttrekk_keep_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="Days a finished arkivuttrekk's tar and reports are kept for download; then they are removed and the job is marked expired"
+    )
     max_documents_per_registration: int = Field(
         default=20, ge=1, le=50, description="Most documents sent with one journalpost in a multipart registration"
     )

@@ -10,6 +10,10 @@ Every replica runs a runner. While a job runs, its runner renews the job's `livs
 interrupted by a stop or a crash of its replica, and whichever runner looks next (at its
 start and at every poll) marks it failed; the arkivleder asks again. A runner never fails a
 job another live replica is running.
+
+A finished job's tar holds screened content, so it is not kept for ever: `uttrekk_keep_days`
+after the job finished, the runner marks it expired and removes its tar and reports (the row
+stays, as the record that the extraction was made, by whom and when).
 """
 
 from __future__ import annotations
@@ -41,12 +45,13 @@ from .validate import validate_extraction
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+QUEUED, RUNNING, DONE, FAILED, EXPIRED = "queued", "running", "done", "failed", "expired"
 POLL_S = 5.0
 HEARTBEAT_S = 20.0
 STALE_S = 90.0
 INTERRUPTED = "interrupted: the service stopped while the export ran; ask again"
 UNEXPECTED = "the export failed; the service log says why"
+REMOVED = "the tar and the reports were removed {days} days after the job finished; ask again"
 
 
 def folder_of(settings: JournalSettings) -> Path:
@@ -104,6 +109,7 @@ class UttrekkRunner:
         self.started.set()
         while not stopping.is_set():
             await self.mark_interrupted()
+            await self.remove_expired()
             job = await self.claim()
             if job is None:
                 self.wake.clear()
@@ -125,6 +131,31 @@ class UttrekkRunner:
         count = int(getattr(result, "rowcount", 0) or 0)
         if count:
             log.warning("arkivuttrekk: %d job(s) interrupted by a stop marked failed", count)
+        return count
+
+    async def remove_expired(self) -> int:
+        """Mark the jobs finished more than `uttrekk_keep_days` ago expired, then remove their files.
+
+        The row is changed first, so no download starts on a file about to go. The files of
+        every expired job are removed (missing ones skipped), so a stop between the commit and
+        the removal leaves nothing behind after the next poll; expired jobs are few (one per
+        deposit).
+        """
+        days = self.settings.uttrekk_keep_days
+        cutoff = now_utc() - timedelta(days=days)
+        async with self.database.unit_of_work() as session:
+            result = await session.execute(
+                update(UttrekkJobb).where(col(UttrekkJobb.status) == DONE, col(UttrekkJobb.ferdig) < cutoff)
+                .values(status=EXPIRED, melding=REMOVED.format(days=days)))
+            expired = (await session.execute(
+                select(col(UttrekkJobb.id)).where(col(UttrekkJobb.status) == EXPIRED))).scalars().all()
+        count = int(getattr(result, "rowcount", 0) or 0)
+        for job_id in expired:
+            for path in (tar_of(self.settings, job_id), report_of(self.settings, job_id, "json"),
+                         report_of(self.settings, job_id, "html")):
+                path.unlink(missing_ok=True)
+        if count:
+            log.info("arkivuttrekk: %d finished job(s) expired, their tars and reports removed", count)
         return count
 
     async def claim(self) -> UttrekkJobb | None:

@@ -41,7 +41,7 @@ class Fremdrift(ApiModel):
 
 class UttrekkOut(ApiModel):
     id: UUID
-    status: str = Field(description="queued, running, done or failed")
+    status: str = Field(description="queued, running, done, failed, or expired (the tar and reports removed after uttrekk_keep_days)")
     arkivdel: UUID
     fra: date
     til: date
