@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from pydantic import Field, ValidationError
@@ -47,11 +47,14 @@ MERGE_PATCH = "application/merge-patch+json"
 
 # Not part of a record's version: the case's journalpostnummer counter moves with every
 # registration in the case, which is no change to the case itself.
-_IMMUTABLE_SAKSMAPPE = ("systemID", "mappeID", "saksaar", "sakssekvensnummer", "saksdato", "saksstatus",
+IMMUTABLE_SAKSMAPPE = ("systemID", "mappeID", "saksaar", "sakssekvensnummer", "saksdato", "saksstatus",
                         "opprettetDato", "opprettetAv")
-_IMMUTABLE_JOURNALPOST = ("systemID", "journalaar", "journalsekvensnummer", "journalpostnummer", "journaldato",
+IMMUTABLE_JOURNALPOST = ("systemID", "journalaar", "journalsekvensnummer", "journalpostnummer", "journaldato",
                           "journalposttype", "journalstatus", "opprettetDato", "opprettetAv", "korrespondansepart")
 
+
+# The patch model parsed: a SaksmappePatch for a saksmappe, a JournalpostPatch for a journalpost.
+Patch = TypeVar("Patch", bound=ApiModel)
 
 Words = list[Annotated[str, Field(min_length=1, max_length=500)]]
 
@@ -86,14 +89,15 @@ def etag(record: Saksmappe | Journalpost) -> str:
     return f'"{digest[:32]}"'
 
 
-def _matches(if_match: str | None, current: str) -> bool:
+def matches(if_match: str | None, current: str) -> bool:
+    """Whether the tags in an If-Match header name the record's current version (`*` names any)."""
     if if_match is None:
         raise PreconditionRequired("A correction needs the If-Match header with the ETag of the record as read.")
     tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
     return "*" in tags or current in tags
 
 
-def parse_patch(raw: bytes, content_type: str | None, model: type[ApiModel], immutable: tuple[str, ...]) -> ApiModel:
+def parse_patch(raw: bytes, content_type: str | None, model: type[Patch], immutable: tuple[str, ...]) -> Patch:
     media = (content_type or "").split(";")[0].strip().lower()
     if media not in (MERGE_PATCH, "application/json"):
         raise UnsupportedMediaType(f"Send the correction as {MERGE_PATCH} or application/json.")
@@ -172,7 +176,7 @@ async def _apply(session: AsyncSession, record: Any, kind: str, who: str,
 async def correct_saksmappe(session: AsyncSession, *, ctx: Context, caller: Caller, saksmappe_id: UUID,
                             patch: SaksmappePatch, if_match: str | None) -> Saksmappe:
     if if_match is None:
-        _matches(None, "")
+        matches(None, "")
     saksmappe = await session.get(Saksmappe, saksmappe_id, with_for_update=True)
     if saksmappe is None:
         raise NotFound("No saksmappe has this systemID.")
@@ -180,7 +184,7 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: Context, caller: Call
     await _authorize(session, caller, resource)
     if "saksansvarlig" in patch.model_fields_set and patch.saksansvarlig != saksmappe.saksansvarlig_id:
         await access.authorize_assignment(session, caller, resource)
-    if not _matches(if_match, etag(saksmappe)):
+    if not matches(if_match, etag(saksmappe)):
         raise PreconditionFailed("The saksmappe changed since it was read; read it again and repeat the correction.")
     fields = patch.model_fields_set
     values: dict[str, Any] = {}
@@ -240,14 +244,14 @@ async def correct_saksmappe(session: AsyncSession, *, ctx: Context, caller: Call
 async def correct_journalpost(session: AsyncSession, *, ctx: Context, caller: Caller, journalpost_id: UUID,
                               patch: JournalpostPatch, if_match: str | None) -> Journalpost:
     if if_match is None:
-        _matches(None, "")
+        matches(None, "")
     journalpost = await session.get(Journalpost, journalpost_id, with_for_update=True)
     if journalpost is None:
         raise NotFound("No journalpost has this systemID.")
     saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     await _authorize(session, caller, await access.journalpost_resource(session, journalpost, saksmappe,
                                                                         today_in_oslo()))
-    if not _matches(if_match, etag(journalpost)):
+    if not matches(if_match, etag(journalpost)):
         raise PreconditionFailed("The journalpost changed since it was read; read it again and repeat the correction.")
     fields = patch.model_fields_set
     today = today_in_oslo()

@@ -34,6 +34,7 @@ from ..api.deps import (
 )
 from ..api.translate import file_name
 from ..dokument import documents
+from ..dokument.upload import NewDocument, upload_new_document
 from ..errors import NotFound
 from ..schemas import DokumentbeskrivelseOut
 from ..store import repository
@@ -72,25 +73,22 @@ async def upload(
     sent_name = _sent_filename(request, filnavn)
     stored_name, original_name = file_name(sent_name)
     check_length(request, settings.max_upload_bytes)
-    async with db_of(request).unit_of_work() as session:
-        # 404, a final status and 403 before a byte of the body is stored.
-        await documents.check_new_document(session, caller=caller, journalpost_id=journalpost_id)
-    blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
-                                 expected_sha256=None)
-    async with db_of(request).unit_of_work() as session:
-        beskrivelse, objekt = await documents.add_document(
-            session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, blob=blob,
-            declared_type=request.headers.get("content-type"), tittel=tittel or sent_name or "Dokument",
-            tilknyttet_registrering_som=None, dokumenttype=None, filnavn=stored_name,
-            originalt_filnavn=original_name, skanning_kontrollert=None)
+    document = NewDocument(tittel=tittel or sent_name or "Dokument", declared_type=request.headers.get("content-type"),
+                           filnavn=stored_name, originalt_filnavn=original_name)
+
+    async def answer(session: Any, beskrivelse: Any, objekt: Any) -> DokumentbeskrivelseOut:
         # Only the new document is rendered (not the whole journalpost), as our own upload answers.
         journalpost = await repository.get_journalpost(session, journalpost_id)
         saksmappe = await repository.get_saksmappe(session, journalpost.saksmappe_id)
-        out = await visibility.dokumentbeskrivelse(session, caller, journalpost, saksmappe, beskrivelse, [objekt],
-                                                   answer=True)
+        return await visibility.dokumentbeskrivelse(session, caller, journalpost, saksmappe, beskrivelse, [objekt],
+                                                    answer=True)
+
+    out = await upload_new_document(
+        db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
+        chunks=body_chunks(request), max_bytes=settings.max_upload_bytes, document=document, answer=answer)
     [objekt_out] = out.dokumentobjekt
-    return hal(request, render.dokumentobjekt(request, objekt_out, beskrivelse.system_id), status_code=201,
-               location_path=render.dokumentobjekt_path(objekt.system_id))
+    return hal(request, render.dokumentobjekt(request, objekt_out, out.system_id), status_code=201,
+               location_path=render.dokumentobjekt_path(objekt_out.system_id))
 
 
 @router.get("/noark5/api/sakarkiv/journalpost/{journalpost_id}/dokumentbeskrivelse/")

@@ -6,26 +6,30 @@ own API builds); corrections go through `corrections`; every answer renders in `
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_contracts.codelists import Journalposttype
+from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.sessions import ReadSessionDep
 
 from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, journalpost_view
 from ..api.translate import registration_command
+from ..context import Context
 from ..domain.numbering import today_in_oslo
-from ..errors import PreconditionFailed, UnsupportedQuery
+from ..errors import UnsupportedQuery
 from ..journalpost.register import register
+from ..models import Journalpost
 from ..schemas import JournalpostCreate
 from ..store import repository
-from . import odata, render, replace
-from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
+from . import odata, render
+from .change import Changeable, change
+from .http import Noark5Route, hal, json_object, link, rel
 from .saksmapper import validated
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
@@ -74,46 +78,33 @@ async def get_journalpost(journalpost_id: UUID, request: Request, session: ReadS
     return hal(request, render.journalpost(request, out), etag=tag)
 
 
+async def _correct(session: AsyncSession, ctx: Context, caller: Caller, journalpost_id: UUID,
+                   patch: corrections.JournalpostPatch, tag: str) -> Journalpost:
+    return await corrections.correct_journalpost(session, ctx=ctx, caller=caller, journalpost_id=journalpost_id,
+                                                 patch=patch, if_match=tag)
+
+
+async def _render(session: AsyncSession, request: Request, caller: Caller, journalpost: Journalpost,
+                  answer: bool) -> dict[str, Any]:
+    return render.journalpost(request, await journalpost_view(session, caller, journalpost.system_id, answer=answer))
+
+
+CHANGEABLE = Changeable(
+    patch_model=corrections.JournalpostPatch, immutable=corrections.IMMUTABLE_JOURNALPOST, server_set=SERVER_SET,
+    stale="The journalpost changed since it was read; read it again.", load=repository.get_journalpost,
+    correct=_correct, render=_render)
+
+
 @router.patch("/noark5/api/sakarkiv/journalpost/{journalpost_id}/")
 async def patch_journalpost(journalpost_id: UUID, request: Request, caller: Writer) -> JSONResponse:
     """Merge-patch of the correctable fields, with the ETag as read in If-Match (or ETag); 409 if stale."""
-    tag = if_match(request)
-    if tag is None:
-        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
-    changes = await json_object(request, read_only=SERVER_SET)
-    patch = corrections.parse_patch(json.dumps(changes).encode(), MERGE_PATCH, corrections.JournalpostPatch,
-                                    corrections._IMMUTABLE_JOURNALPOST)
-    async with db_of(request).unit_of_work() as session:
-        journalpost = await corrections.correct_journalpost(session, ctx=ctx_of(request), caller=caller,
-                                                            journalpost_id=journalpost_id,
-                                                            patch=patch, if_match=tag)  # type: ignore[arg-type]
-        out = await journalpost_view(session, caller, journalpost_id, answer=True)
-        new_tag = corrections.etag(journalpost)
-    return hal(request, render.journalpost(request, out), etag=new_tag)
+    return await change(request, caller, journalpost_id, CHANGEABLE, whole=False)
 
 
 @router.put("/noark5/api/sakarkiv/journalpost/{journalpost_id}/")
 async def put_journalpost(journalpost_id: UUID, request: Request, caller: Writer) -> JSONResponse:
     """The whole object as read, with correctable fields changed; If-Match (or ETag) as for PATCH."""
-    tag = if_match(request)
-    if tag is None:
-        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
-    body = await json_object(request, read_only=SERVER_SET)
-    async with db_of(request).unit_of_work() as session:
-        current = render.journalpost(request, await journalpost_view(session, caller, journalpost_id))
-        patch = replace.changes(body, current, fields=replace.correctable(corrections.JournalpostPatch))
-        if not patch:
-            if not corrections._matches(tag, corrections.etag(await repository.get_journalpost(session, journalpost_id))):
-                raise PreconditionFailed("The journalpost changed since it was read; read it again.")
-            return hal(request, current, etag=tag)
-        checked = corrections.parse_patch(json.dumps(patch).encode(), MERGE_PATCH, corrections.JournalpostPatch,
-                                          corrections._IMMUTABLE_JOURNALPOST)
-        journalpost = await corrections.correct_journalpost(session, ctx=ctx_of(request), caller=caller,
-                                                            journalpost_id=journalpost_id,
-                                                            patch=checked, if_match=tag)  # type: ignore[arg-type]
-        out = await journalpost_view(session, caller, journalpost_id, answer=True)
-        new_tag = corrections.etag(journalpost)
-    return hal(request, render.journalpost(request, out), etag=new_tag)
+    return await change(request, caller, journalpost_id, CHANGEABLE, whole=True)
 
 
 @router.get("/noark5/api/sakarkiv/journalpost/")

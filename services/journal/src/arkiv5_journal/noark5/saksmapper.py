@@ -6,7 +6,6 @@ our own API; every answer is rendered by `visibility`.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,19 +13,24 @@ from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from arkiv5_contracts.codelists import Saksstatus
+from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.sessions import ReadSessionDep
 
 from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, saksmappe_view
+from ..context import Context
 from ..domain.numbering import today_in_oslo
-from ..errors import Forbidden, PreconditionFailed, UnsupportedQuery
+from ..errors import Forbidden, UnsupportedQuery
+from ..models import Saksmappe
 from ..saksmappe import create as creation
 from ..schemas import SaksmappeCreate
 from ..store import repository
-from . import odata, render, replace
-from .http import MERGE_PATCH, Noark5Route, hal, if_match, json_object, link, rel
+from . import odata, render
+from .change import Changeable, change
+from .http import Noark5Route, hal, json_object, link, rel
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
 
@@ -101,47 +105,35 @@ async def get_saksmappe(saksmappe_id: UUID, request: Request, session: ReadSessi
     return hal(request, render.saksmappe(request, out), etag=corrections.etag(saksmappe))
 
 
+async def _correct(session: AsyncSession, ctx: Context, caller: Caller, saksmappe_id: UUID,
+                   patch: corrections.SaksmappePatch, tag: str) -> Saksmappe:
+    return await corrections.correct_saksmappe(session, ctx=ctx, caller=caller, saksmappe_id=saksmappe_id,
+                                               patch=patch, if_match=tag)
+
+
+async def _render(session: AsyncSession, request: Request, caller: Caller, saksmappe: Saksmappe,
+                  answer: bool) -> dict[str, Any]:
+    if answer:
+        return render.saksmappe(request, await visibility.saksmappe(session, caller, saksmappe, answer=True))
+    return render.saksmappe(request, await saksmappe_view(session, caller, saksmappe))
+
+
+CHANGEABLE = Changeable(
+    patch_model=corrections.SaksmappePatch, immutable=corrections.IMMUTABLE_SAKSMAPPE, server_set=SERVER_SET,
+    stale="The case changed since it was read; read it again.", load=repository.get_saksmappe,
+    correct=_correct, render=_render)
+
+
 @router.patch("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")
 async def patch_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer) -> JSONResponse:
     """Merge-patch of the correctable fields, with the ETag as read in If-Match (or ETag); 409 if stale."""
-    tag = if_match(request)
-    if tag is None:
-        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
-    changes = await json_object(request, read_only=SERVER_SET)
-    patch = corrections.parse_patch(json.dumps(changes).encode(), MERGE_PATCH, corrections.SaksmappePatch,
-                                    corrections._IMMUTABLE_SAKSMAPPE)
-    async with db_of(request).unit_of_work() as session:
-        saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
-                                                        saksmappe_id=saksmappe_id,
-                                                        patch=patch, if_match=tag)  # type: ignore[arg-type]
-        out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
-        new_tag = corrections.etag(saksmappe)
-    return hal(request, render.saksmappe(request, out), etag=new_tag)
+    return await change(request, caller, saksmappe_id, CHANGEABLE, whole=False)
 
 
 @router.put("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")
 async def put_saksmappe(saksmappe_id: UUID, request: Request, caller: Writer) -> JSONResponse:
     """The whole object as read, with correctable fields changed; If-Match (or ETag) as for PATCH."""
-    tag = if_match(request)
-    if tag is None:
-        raise corrections.PreconditionRequired("A change needs the If-Match (or ETag) header with the ETag as read.")
-    body = await json_object(request, read_only=SERVER_SET)
-    async with db_of(request).unit_of_work() as session:
-        saksmappe = await repository.get_saksmappe(session, saksmappe_id)
-        current = render.saksmappe(request, await saksmappe_view(session, caller, saksmappe))
-        patch = replace.changes(body, current, fields=replace.correctable(corrections.SaksmappePatch))
-        if not patch:
-            if not corrections._matches(tag, corrections.etag(saksmappe)):
-                raise PreconditionFailed("The case changed since it was read; read it again.")
-            return hal(request, current, etag=tag)
-        checked = corrections.parse_patch(json.dumps(patch).encode(), MERGE_PATCH, corrections.SaksmappePatch,
-                                          corrections._IMMUTABLE_SAKSMAPPE)
-        saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
-                                                        saksmappe_id=saksmappe_id,
-                                                        patch=checked, if_match=tag)  # type: ignore[arg-type]
-        out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
-        new_tag = corrections.etag(saksmappe)
-    return hal(request, render.saksmappe(request, out), etag=new_tag)
+    return await change(request, caller, saksmappe_id, CHANGEABLE, whole=True)
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/journalpost/")

@@ -18,6 +18,7 @@ from arkiv5_kit.proxy import location
 
 from ... import visibility
 from ...dokument import documents
+from ...dokument.upload import NewDocument, upload_new_document
 from ...schemas import (
     DokumentbeskrivelseOut,
 )
@@ -60,18 +61,17 @@ async def upload_document(
     expected = documents.check_expected_sha256(sjekksum)
     stored_name, sent_name = translate.file_name(filnavn)
     check_length(request, settings.max_upload_bytes)
-    async with db_of(request).unit_of_work() as session:
-        # 404, a final status and 403 before a byte of the body is read: a refused caller stores nothing.
-        await documents.check_new_document(session, caller=caller, journalpost_id=journalpost_id)
-    blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
-                                 expected_sha256=expected)
-    async with db_of(request).unit_of_work() as session:
-        beskrivelse, objekt = await documents.add_document(
-            session, ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id, blob=blob,
-            declared_type=request.headers.get("content-type"), tittel=tittel, tilknyttet_registrering_som=rolle,
-            dokumenttype=doktype, filnavn=stored_name, originalt_filnavn=sent_name,
-            skanning_kontrollert=skanning_kontrollert)
+    document = NewDocument(
+        tittel=tittel, declared_type=request.headers.get("content-type"), filnavn=stored_name,
+        originalt_filnavn=sent_name, tilknyttet_registrering_som=rolle, dokumenttype=doktype,
+        skanning_kontrollert=skanning_kontrollert, expected_sha256=expected)
+
+    async def answer(session: Any, beskrivelse: Any, objekt: Any) -> DokumentbeskrivelseOut:
         return await _document_answer(session, caller, beskrivelse, [objekt])
+
+    return await upload_new_document(
+        db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
+        chunks=body_chunks(request), max_bytes=settings.max_upload_bytes, document=document, answer=answer)
 
 
 @router.post("/dokumentbeskrivelser/{dokumentbeskrivelse_id}/versjoner", status_code=201,

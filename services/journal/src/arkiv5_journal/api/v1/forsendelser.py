@@ -93,7 +93,7 @@ async def correct_korrespondansepart(journalpost_id: UUID, part_id: UUID, reques
                                     mottaker.KorrespondansepartPatch, mottaker.IMMUTABLE)
     journalpost, saksmappe, part = await mottaker.correct_korrespondansepart(
         session, caller=caller, journalpost_id=journalpost_id, part_id=part_id,
-        patch=patch, if_match=if_match)  # type: ignore[arg-type]
+        patch=patch, if_match=if_match)
     response.headers["ETag"] = corrections.etag(journalpost)
     full = await visibility.may_see_screened_journalpost(session, caller, journalpost, saksmappe, answer=True)
     return visibility.korrespondansepart_out(part, visibility.journalpost_codes(journalpost, saksmappe, today_in_oslo()),

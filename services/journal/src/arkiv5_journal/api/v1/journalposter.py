@@ -54,10 +54,10 @@ async def correct_journalpost(journalpost_id: UUID, request: Request, session: S
     if if_match is None:
         raise corrections.PreconditionRequired("A correction needs the If-Match header with the ETag as read.")
     patch = corrections.parse_patch(await request.body(), request.headers.get("content-type"),
-                                    corrections.JournalpostPatch, corrections._IMMUTABLE_JOURNALPOST)
+                                    corrections.JournalpostPatch, corrections.IMMUTABLE_JOURNALPOST)
     journalpost = await corrections.correct_journalpost(session, ctx=ctx_of(request), caller=caller,
                                                         journalpost_id=journalpost_id,
-                                                        patch=patch, if_match=if_match)  # type: ignore[arg-type]
+                                                        patch=patch, if_match=if_match)
     response.headers["ETag"] = corrections.etag(journalpost)
     return await journalpost_view(session, caller, journalpost_id, answer=True)
 

@@ -67,10 +67,10 @@ async def correct_saksmappe(saksmappe_id: UUID, request: Request, session: Sessi
     if if_match is None:
         raise corrections.PreconditionRequired("A correction needs the If-Match header with the ETag as read.")
     patch = corrections.parse_patch(await request.body(), request.headers.get("content-type"),
-                                    corrections.SaksmappePatch, corrections._IMMUTABLE_SAKSMAPPE)
+                                    corrections.SaksmappePatch, corrections.IMMUTABLE_SAKSMAPPE)
     saksmappe = await corrections.correct_saksmappe(session, ctx=ctx_of(request), caller=caller,
                                                     saksmappe_id=saksmappe_id,
-                                                    patch=patch, if_match=if_match)  # type: ignore[arg-type]
+                                                    patch=patch, if_match=if_match)
     response.headers["ETag"] = corrections.etag(saksmappe)
     return await visibility.saksmappe(session, caller, saksmappe, answer=True)
 

@@ -1,0 +1,61 @@
+"""The upload of a new document: every refusal that does not need the bytes, then the bytes
+streamed into the blob store, then the dokumentbeskrivelse and its dokumentobjekt.
+
+One sequence for every entry point (our own API, the Noark 5 interface), so an upload can
+never be checked or stored differently depending on the door it came through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from arkiv5_contracts.codelists import Dokumenttype, TilknyttetRegistreringSom
+from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.db import Database
+
+from ..blobstore import BlobStore
+from ..context import Context
+from ..models import Dokumentbeskrivelse, Dokumentobjekt
+from . import documents
+
+Answer = TypeVar("Answer")
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """What the caller says about the document beside its bytes."""
+
+    tittel: str
+    declared_type: str | None
+    filnavn: str | None
+    originalt_filnavn: str | None
+    tilknyttet_registrering_som: TilknyttetRegistreringSom | None = None
+    dokumenttype: Dokumenttype | None = None
+    skanning_kontrollert: bool | None = None
+    expected_sha256: str | None = None
+
+
+async def upload_new_document(
+    db: Database, blobs: BlobStore, *, ctx: Context, caller: Caller, journalpost_id: UUID,
+    chunks: AsyncIterator[bytes], max_bytes: int, document: NewDocument,
+    answer: Callable[[AsyncSession, Dokumentbeskrivelse, Dokumentobjekt], Awaitable[Answer]],
+) -> Answer:
+    """Register `chunks` as a new document of the journalpost; `answer` renders the result
+    in the same unit of work that wrote it (each entry point answers in its own shape)."""
+    async with db.unit_of_work() as session:
+        # 404, a final status and 403 before a byte of the body is read: a refused caller stores nothing.
+        await documents.check_new_document(session, caller=caller, journalpost_id=journalpost_id)
+    blob = await documents.store(blobs, chunks, max_bytes=max_bytes, expected_sha256=document.expected_sha256)
+    async with db.unit_of_work() as session:
+        beskrivelse, objekt = await documents.add_document(
+            session, ctx=ctx, caller=caller, journalpost_id=journalpost_id, blob=blob,
+            declared_type=document.declared_type, tittel=document.tittel,
+            tilknyttet_registrering_som=document.tilknyttet_registrering_som, dokumenttype=document.dokumenttype,
+            filnavn=document.filnavn, originalt_filnavn=document.originalt_filnavn,
+            skanning_kontrollert=document.skanning_kontrollert)
+        return await answer(session, beskrivelse, objekt)
