@@ -22,9 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote
 
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -226,7 +225,9 @@ def allowed_methods(router: Any, scope: Scope) -> list[str]:
 
 # Each router's leaf routes, kept while its routes stay as they are: expanding the included
 # routers (FastAPI rebuilds each one's candidates) cost more than matching, twice a request.
-_LEAVES: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], list[Any]]] = weakref.WeakKeyDictionary()
+# Kept on the router itself: a FastAPI router is not hashable (no weak-key mapping can hold
+# it), and the leaves refer back to it, so a mapping beside it would keep every router alive.
+_LEAVES_ATTRIBUTE = "_arkiv5_leaf_routes"
 
 
 def _leaves_of(router: Any) -> list[Any]:
@@ -235,14 +236,14 @@ def _leaves_of(router: Any) -> list[Any]:
     # FastAPI counts changes to a router and to the routers it includes; the length covers one without that count.
     changes = getattr(router, "_get_routes_version", None)
     key = (len(routes), changes() if callable(changes) else 0)
-    try:
-        cached = _LEAVES.get(router)
-    except TypeError:  # not weakly referable: nothing to keep it by
-        return _leaf_routes(routes)
+    cached = getattr(router, _LEAVES_ATTRIBUTE, None)
     if cached is not None and cached[0] == key:
-        return cached[1]
+        return cast(list[Any], cached[1])
     leaves = _leaf_routes(routes)
-    _LEAVES[router] = (key, leaves)
+    try:
+        setattr(router, _LEAVES_ATTRIBUTE, (key, leaves))
+    except AttributeError:  # a router that takes no attributes: nothing to keep it on
+        pass
     return leaves
 
 
