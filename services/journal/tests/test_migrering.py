@@ -194,6 +194,18 @@ async def test_a_dry_run_writes_nothing_and_says_what_it_would_import(
     assert not blobs.exists() or not any(p.is_file() for p in blobs.rglob("*"))
 
 
+async def test_an_extraction_without_a_change_log_imports_its_records(
+        journal: Journal, empty_journal: Journal, tmp_path: Path) -> None:
+    """endringslogg.xml is optional (no change in the period, N5_61): the records import, no change is counted."""
+    _schemas_or_skip()
+    await _archive(journal, cases=1, posts=2)
+    folder = await _export(journal, tmp_path / "x")
+    (folder / "endringslogg.xml").unlink()
+    report = await _import(empty_journal, folder, validate=False)
+    assert report.imported["saksmapper"] == 1 and report.imported["journalposter"] == 2
+    assert report.imported["endringer"] == 0 and (await _counts(empty_journal))["endringslogg"] == 0
+
+
 async def test_an_invalid_extraction_is_refused_with_the_validators_findings(
         journal: Journal, empty_journal: Journal, tmp_path: Path) -> None:
     _schemas_or_skip()

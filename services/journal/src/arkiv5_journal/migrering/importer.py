@@ -114,8 +114,10 @@ async def import_extraction(engine: AsyncEngine, blobs: BlobStore, folder: Path,
     try:
         await _in_batches(parse.mapper(folder / "arkivstruktur.xml"), batch_size, importer.write_mapper,
                           lambda m: max(1, len(m.poster)), report)
-        await _in_batches(parse.changes(folder / "endringslogg.xml"), batch_size, importer.write_changes,
-                          lambda _c: 1, report)
+        # endringslogg.xml is optional: an extraction without a change in its period has none (N5_61).
+        if (folder / "endringslogg.xml").is_file():
+            await _in_batches(parse.changes(folder / "endringslogg.xml"), batch_size, importer.write_changes,
+                              lambda _c: 1, report)
     except parse.HostileXml as hostile:
         raise ImportRefused(str(hostile)) from None
     return report
