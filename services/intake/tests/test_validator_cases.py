@@ -30,11 +30,15 @@ OPPRETT_NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkiv
 NOT_SUPPORTED = {
     "SlettAvskrivningN1": "the journal's API cannot delete an avskrivning",
     "NySokN4": "the journal's API cannot search saksmapper by saksdato",
-    "OppdaterMappeStatusN2": "the saksmappe is closed by OppdaterMappeStatusN1 first; the journal cannot reopen it",
+    "OppdaterMappeStatusN2": "the saksmappe is closed by OppdaterMappeStatusN1 first; only the archive service "
+                             "reopens a closed case (policy saksmappe.closed), not a fagsystem",
     "NyJournalpostN6": "its organisasjonid 123456789 fails the check digit; the journal refuses invalid identifiers",
     "NyAvskrivningN1": "its key names NyJournalpostN1's X notat (N6, the incoming post, was refused); only I and N "
                        "are signed off",
 }
+
+# Refused cases whose feilmelding must name the journal's reason, not merely exist.
+REFUSAL_SAYS = {"OppdaterMappeStatusN2": "only the archive service may correct it"}
 
 ORDER = [
     "NyJournalpostN6", "NyJournalpostN1", "NyMappeMedJournalpostN1", "NyttDokumentobjektN1", "NyAvskrivningN1",
@@ -183,6 +187,8 @@ async def replay(wired: Wired, send: Send) -> None:
             failures.append(f"{name}: answered {types}, expected {expected} {why}: "
                             f"{value(kvittering_of(svar), 'feilmelding') if svar and svar[-1]['xml'] else ''}")
             continue
+        if name in REFUSAL_SAYS and REFUSAL_SAYS[name] not in value(kvittering_of(svar), "feilmelding"):
+            failures.append(f"{name}: refused for another reason: {value(kvittering_of(svar), 'feilmelding')}")
         for query in queries:
             payload_xml = next((s["xml"] for s in svar if s["xml"]), None)
             if payload_xml is None:

@@ -14,6 +14,7 @@ from ... import corrections, idempotency, visibility
 from ...saksmappe import close as closing
 from ...saksmappe import create as creation
 from ...saksmappe import merknader as remarks
+from ...saksmappe import reopen as reopening
 from ...schemas import (
     AvsluttSaksmappe,
     JournalpostOut,
@@ -81,6 +82,13 @@ async def close_saksmappe(saksmappe_id: UUID, request: Request, session: Session
     body = body or AvsluttSaksmappe()
     saksmappe = await closing.close_saksmappe(session, ctx=ctx_of(request), caller=caller,
                                               saksmappe_id=saksmappe_id, saksstatus=body.saksstatus)
+    return await visibility.saksmappe(session, caller, saksmappe, answer=True)
+
+
+@router.post("/saksmapper/{saksmappe_id}/gjenaapne", response_model=SaksmappeOut)
+async def reopen_saksmappe(saksmappe_id: UUID, session: SessionDep, caller: Writer) -> SaksmappeOut:
+    """A closed case (A, S or U) back under behandling (B): a correction, so the archive service's."""
+    saksmappe = await reopening.reopen_saksmappe(session, caller=caller, saksmappe_id=saksmappe_id)
     return await visibility.saksmappe(session, caller, saksmappe, answer=True)
 
 
