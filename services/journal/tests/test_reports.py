@@ -228,3 +228,39 @@ async def test_remarks_are_kept_and_screened_with_mt(journal: Journal) -> None:
     refused = await journal.client.post(f"/journalposter/{jp}/merknader", json={"merknadstekst": "x"},
                                         headers=journal.person("leser"))
     assert refused.status_code == 403
+
+
+async def test_only_the_archive_service_reopens_a_closed_case(journal: Journal) -> None:
+    await journal.grant("arkivar", roles=["arkivtjeneste"])
+    headers = journal.person("arkivar")
+    fagsystem = journal.fagsystem()
+    saksmappe = (await journal.client.post("/saksmapper", json=case(), headers=headers)).json()["systemID"]
+    open_case = await journal.client.post(f"/saksmapper/{saksmappe}/gjenaapne", headers=headers)
+    assert open_case.status_code == 409 and "not closed" in open_case.json()["detail"]
+
+    closed = await journal.client.post(f"/saksmapper/{saksmappe}/avslutt", headers=headers)
+    assert closed.json()["saksstatus"]["kode"] == "A" and closed.json()["avsluttetDato"]
+    refused = await journal.client.post(f"/saksmapper/{saksmappe}/journalposter", json=incoming(), headers=headers)
+    assert refused.status_code == 409
+
+    # A closed case is corrected only by the archive service (policy saksmappe.closed), reopening too.
+    refused = await journal.client.post(f"/saksmapper/{saksmappe}/gjenaapne", headers=fagsystem)
+    assert refused.status_code == 403 and refused.json()["rule"] == "saksmappe.closed"
+    reopened = await journal.client.post(f"/saksmapper/{saksmappe}/gjenaapne", headers=headers)
+    assert reopened.status_code == 200, reopened.text
+    assert reopened.json()["saksstatus"]["kode"] == "B" and reopened.json().get("avsluttetDato") is None
+    registered = await journal.client.post(f"/saksmapper/{saksmappe}/journalposter", json=incoming(), headers=headers)
+    assert registered.status_code == 201, registered.text
+
+    # A case that lapses is closed as Utgår (U); it too can be reopened.
+    signed = await journal.client.post(f"/journalposter/{registered.json()['systemID']}/avskrivninger",
+                                       json={"avskrivningsmaate": "TLF"}, headers=headers)
+    assert signed.status_code == 201
+    lapsed = await journal.client.post(f"/saksmapper/{saksmappe}/avslutt", json={"saksstatus": "U"}, headers=headers)
+    assert lapsed.status_code == 200 and lapsed.json()["saksstatus"]["kode"] == "U"
+    assert (await journal.client.post(f"/saksmapper/{saksmappe}/gjenaapne", headers=headers)).status_code == 200
+
+    reader = journal.person("arkivar", ["journal.read"])
+    assert (await journal.client.post(f"/saksmapper/{saksmappe}/gjenaapne", headers=reader)).status_code == 403
+    unknown = await journal.client.post("/saksmapper/00000000-0000-0000-0000-000000000000/gjenaapne", headers=headers)
+    assert unknown.status_code == 404

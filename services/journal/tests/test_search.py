@@ -152,3 +152,37 @@ async def test_search_window_and_all_hits_give_the_same_pages(
         assert await _ids(journal, arkivar, q="hemmelig") == [screened]
         monkeypatch.setattr(search, "WINDOW", 100)
         assert await _ids(journal, leser, q="referat", **{"$top": 100}) == newest_first
+
+
+async def test_cases_by_saksdato_each_as_the_caller_may_see_it(journal: Journal) -> None:
+    await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
+    await journal.grant("leder", roles=["leder"])
+    arkivar = journal.person("arkivar")
+    secret = "Hemmeligsen"
+    skjerming = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13", "skjermingMetadata": ["TMO"]}
+    made = {}
+    for saksdato, body in (("2021-10-31", case(tittel="Før")), ("2021-11-01", case(tittel="Første dag")),
+                           ("2021-12-31", case(tittel=f"Barnevern {secret}", skjermedeOrd=[secret],
+                                               skjerming=skjerming)),
+                           ("2022-01-01", case(tittel="Etter"))):
+        created = await journal.client.post("/saksmapper", json={**body, "saksdato": saksdato}, headers=arkivar)
+        assert created.status_code == 201, created.text
+        made[saksdato] = created.json()["systemID"]
+
+    window = {"saksdatoFra": "2021-11-01", "saksdatoTil": "2021-12-31"}
+    listed = await journal.client.get("/saksmapper", params=window, headers=arkivar)
+    assert listed.status_code == 200, listed.text
+    assert [r["systemID"] for r in listed.json()["results"]] == [made["2021-11-01"], made["2021-12-31"]]
+    assert secret in listed.text
+    # Without clearance the screened case is listed masked, as a read by id would show it.
+    masked = await journal.client.get("/saksmapper", params=window, headers=journal.person("leder"))
+    assert masked.json()["count"] == 2 and secret not in masked.text
+
+    page = await journal.client.get("/saksmapper", params={"saksdatoFra": "2021-11-01", "$top": 1, "$skip": 2},
+                                    headers=arkivar)
+    assert [r["systemID"] for r in page.json()["results"]] == [made["2022-01-01"]]
+    backwards = await journal.client.get("/saksmapper", params={"saksdatoFra": "2022-01-01",
+                                                                "saksdatoTil": "2021-01-01"}, headers=arkivar)
+    assert backwards.status_code == 422 and backwards.json()["field"] == "saksdatoFra"
+    assert (await journal.client.get("/saksmapper", params={"saksdatoFra": "i går"}, headers=arkivar)).status_code == 422
+    assert (await journal.client.get("/saksmapper")).status_code == 401

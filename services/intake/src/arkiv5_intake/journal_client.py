@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -61,6 +62,7 @@ class JournalClient(Protocol):
     async def get_saksmappe(self, saksmappe_id: UUID) -> Json: ...
     async def correct_saksmappe(self, saksmappe_id: UUID, patch: Json) -> Json: ...
     async def close_saksmappe(self, saksmappe_id: UUID, saksstatus: str) -> Json: ...
+    async def reopen_saksmappe(self, saksmappe_id: UUID) -> Json: ...
     async def add_saksmappe_merknad(self, saksmappe_id: UUID, text: str) -> Json: ...
     async def register_journalpost(self, saksmappe_id: UUID, body: Json, files: list[Fil], *,
                                    idempotency_key: str) -> Json: ...
@@ -71,6 +73,8 @@ class JournalClient(Protocol):
     async def avskriv(self, journalpost_id: UUID, body: Json) -> Json: ...
     async def add_version(self, dokumentbeskrivelse_id: UUID, fil: Fil) -> Json: ...
     async def search(self, q: str, *, top: int, skip: int) -> list[Json]: ...
+    async def saksmapper_by_saksdato(self, fra: date | None, til: date | None, *, top: int,
+                                     skip: int) -> list[Json]: ...
 
 
 def scoped_auth(http: httpx.AsyncClient, *, audience: str, scopes: list[str]) -> httpx.Auth | None:
@@ -124,6 +128,9 @@ class HttpJournalClient:
         response = await self._call("POST", f"/saksmapper/{saksmappe_id}/avslutt", json={"saksstatus": saksstatus})
         return dict(response.json())
 
+    async def reopen_saksmappe(self, saksmappe_id: UUID) -> Json:
+        return dict((await self._call("POST", f"/saksmapper/{saksmappe_id}/gjenaapne")).json())
+
     async def add_saksmappe_merknad(self, saksmappe_id: UUID, text: str) -> Json:
         response = await self._call("POST", f"/saksmapper/{saksmappe_id}/merknader",
                                     json={"merknadstekst": text, "merknadstype": "fagsystem"})
@@ -169,6 +176,15 @@ class HttpJournalClient:
     async def search(self, q: str, *, top: int, skip: int) -> list[Json]:
         response = await self._call("GET", "/sok", params={"q": q, "$top": top, "$skip": skip})
         return list(response.json()["results"])
+
+    async def saksmapper_by_saksdato(self, fra: date | None, til: date | None, *, top: int,
+                                     skip: int) -> list[Json]:
+        params: dict[str, str | int] = {"$top": top, "$skip": skip}
+        if fra is not None:
+            params["saksdatoFra"] = fra.isoformat()
+        if til is not None:
+            params["saksdatoTil"] = til.isoformat()
+        return list((await self._call("GET", "/saksmapper", params=params)).json()["results"])
 
 
 def _problem_detail(response: httpx.Response) -> str:

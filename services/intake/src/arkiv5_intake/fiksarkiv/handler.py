@@ -347,10 +347,16 @@ class FiksArkivHandler:
         current = (record.get("saksstatus") or {}).get("kode")
         if status == current:
             return
+        closed = current in ("A", "U", "S")
         if status in ("A", "U", "F", "S"):
-            if current in ("A", "U"):
-                raise Ugyldig("the saksmappe is already closed")
+            if closed:
+                # Another closing status on a closed case (KS's validator: A, then U): reopen, then close
+                # again with the status asked for. A retry after a failure between the two finds it open.
+                await self._journal(self.journal.reopen_saksmappe(saksmappe_id))
             await self._journal(self.journal.close_saksmappe(saksmappe_id, status))
+            return
+        if status in ("B", "R") and closed:
+            await self._journal(self.journal.reopen_saksmappe(saksmappe_id))
             return
         raise Ugyldig(f"this archive cannot set saksstatus {status} on a saksmappe in status {current}")
 

@@ -1,9 +1,11 @@
 """innsyn: hent of mappe and registrering, and sok — the journal's records as Fiks Arkiv XML.
 
 What the journal's API can answer: a saksmappe or journalpost by id (as the journal shows it
-to intake's system client, screened fields masked), and full-text search over journalposts.
-A sok on mappeTittel finds the saksmapper of the journalposts whose text matches and keeps
-those whose title matches the pattern; search fields the journal cannot search are refused
+to intake's system client, screened fields masked), full-text search over journalposts, and
+saksmapper by saksdato. A sok on mappeTittel finds the saksmapper of the journalposts whose
+text matches and keeps those whose title matches the pattern; a sok on sakSaksdato lists
+the journal's saksmapper in that range (with mappeTittel too, those whose title matches);
+search fields the journal cannot search are refused
 with ugyldigforespoersel naming the field.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -106,44 +109,101 @@ async def sok(root: etree._Element, *, journal: JournalClient, keys: Keys, max_h
     if not (mappe_sok or journalpost_sok):
         raise Ugyldig(f"this archive does not search {kind}")
     title_field = "mappeTittel" if mappe_sok else "registreringTittel"
+    saksdato_field = "sakSaksdato" if kind == "saksmappeSokdefinisjon" else None
     patterns: list[str] = []
+    saksdato: tuple[date | None, date | None] | None = None
     for parameter in parametere:
         felt = text(parameter, "felt")
+        if felt is not None and felt == saksdato_field:
+            saksdato = _date_range(parameter, felt, saksdato)
+            continue
         if felt != title_field:
-            raise Ugyldig(f"this archive cannot search the field {felt}; it searches {title_field}")
+            searchable = f"{title_field} or {saksdato_field}" if saksdato_field else title_field
+            raise Ugyldig(f"this archive cannot search the field {felt}; it searches {searchable}")
         values = [v.text or "" for v in findall(find(parameter, "sokVerdier/stringvalues"), "value")]
         if not values:
             raise Ugyldig(f"{felt} needs stringvalues")
         patterns += values
-    words = " ".join(w for p in patterns for w in p.replace("*", " ").replace("?", " ").split())
-    if not words:
-        raise Ugyldig("the search needs at least one word that is not a wildcard")
     hits: list[dict[str, Any]] = []
-    try:
-        journalposter = await journal.search(words, top=100, skip=0)
-    except JournalNotFound:
-        journalposter = []
-    if mappe_sok:
-        seen: set[str] = set()
-        for jp in journalposter:
-            saksmappe_id = str(jp["saksmappe"])
-            if saksmappe_id in seen:
-                continue
-            seen.add(saksmappe_id)
-            try:
-                record = await journal.get_saksmappe(UUID(saksmappe_id))
-            except JournalNotFound:
-                continue
-            if _matches(record.get("tittel") or "", patterns):
-                hits.append(record)
+    if saksdato is not None:
+        hits = [r for r in await _saksmapper_by_saksdato(journal, saksdato)
+                if not patterns or _matches(r.get("tittel") or "", patterns)]
     else:
-        hits = [jp for jp in journalposter if _matches(jp.get("tittel") or "", patterns)]
+        words = " ".join(w for p in patterns for w in p.replace("*", " ").replace("?", " ").split())
+        if not words:
+            raise Ugyldig("the search needs at least one word that is not a wildcard")
+        try:
+            journalposter = await journal.search(words, top=100, skip=0)
+        except JournalNotFound:
+            journalposter = []
+        if mappe_sok:
+            seen: set[str] = set()
+            for jp in journalposter:
+                saksmappe_id = str(jp["saksmappe"])
+                if saksmappe_id in seen:
+                    continue
+                seen.add(saksmappe_id)
+                try:
+                    record = await journal.get_saksmappe(UUID(saksmappe_id))
+                except JournalNotFound:
+                    continue
+                if _matches(record.get("tittel") or "", patterns):
+                    hits.append(record)
+        else:
+            hits = [jp for jp in journalposter if _matches(jp.get("tittel") or "", patterns)]
     page = hits[skip:skip + take]
     resultattype = "saksmappe" if mappe_sok else "journalpost"
     record_kind = "mappe" if mappe_sok else "registrering"
     key_lists = [await keys(record_kind, UUID(str(r["systemID"]))) for r in page]
     return Svar(f"{SOK}.resultat.{responstype}", _sokeresultat(responstype, resultattype, page, key_lists,
                                                                take=take, skip=skip, count=len(hits), system=system))
+
+
+# Fiks Arkiv's operators on a date, as the inclusive range [from, to] they stand for.
+_DATE_OPERATORS = ("equal", "between", "lessthan", "lessequal", "greaterthan", "greaterequal")
+SAKSDATO_MAX_HITS = 1000
+"""Cases looked at for a sok on saksdato alone (the journal pages 100 at a time)."""
+
+
+def _date_range(parameter: etree._Element, felt: str,
+                earlier: tuple[date | None, date | None] | None) -> tuple[date | None, date | None]:
+    """The operator and datevalues of one parameter as an inclusive range, narrowed by an earlier one."""
+    operator = text(parameter, "operator")
+    if operator not in _DATE_OPERATORS:
+        raise Ugyldig(f"this archive searches {felt} with the operators {', '.join(_DATE_OPERATORS)}")
+    values = findall(find(parameter, "sokVerdier/datevalues"), "value")
+    try:
+        days = [date.fromisoformat((v.text or "").strip()[:10]) for v in values]
+    except ValueError:
+        raise Ugyldig(f"{felt} needs datevalues that are dates") from None
+    wanted = 2 if operator == "between" else 1
+    if len(days) != wanted:
+        raise Ugyldig(f"{felt} with the operator {operator} needs {wanted} datevalues")
+    one = timedelta(days=1)
+    fra, til = {
+        "equal": (days[0], days[0]), "between": (min(days), max(days)),
+        "lessthan": (None, days[0] - one), "lessequal": (None, days[0]),
+        "greaterthan": (days[0] + one, None), "greaterequal": (days[0], None),
+    }[operator]
+    if earlier is None:
+        return fra, til
+    froms = [d for d in (fra, earlier[0]) if d is not None]
+    tos = [d for d in (til, earlier[1]) if d is not None]
+    return (max(froms) if froms else None), (min(tos) if tos else None)
+
+
+async def _saksmapper_by_saksdato(journal: JournalClient,
+                                  saksdato: tuple[date | None, date | None]) -> list[dict[str, Any]]:
+    fra, til = saksdato
+    if fra is not None and til is not None and fra > til:
+        return []
+    hits: list[dict[str, Any]] = []
+    while len(hits) < SAKSDATO_MAX_HITS:
+        page = await journal.saksmapper_by_saksdato(fra, til, top=100, skip=len(hits))
+        hits += page
+        if len(page) < 100:
+            break
+    return hits
 
 
 def _matches(title: str, patterns: list[str]) -> bool:

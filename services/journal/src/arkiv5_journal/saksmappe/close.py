@@ -26,8 +26,9 @@ from ..store.repository import get_saksmappe, unsigned_in_case
 async def close_saksmappe(
     session: AsyncSession, *, ctx: Context, caller: Caller, saksmappe_id: UUID, saksstatus: Saksstatus
 ) -> Saksmappe:
-    if saksstatus not in (Saksstatus.A, Saksstatus.S):
-        raise Unprocessable("A case is closed with saksstatus A (Avsluttet) or S (Avsluttet av saksbehandler).")
+    if saksstatus not in (Saksstatus.A, Saksstatus.S, Saksstatus.U):
+        raise Unprocessable("A case is closed with saksstatus A (Avsluttet), S (Avsluttet av saksbehandler) "
+                            "or U (Utgår).")
     saksmappe = await get_saksmappe(session, saksmappe_id)
     if saksmappe.saksstatus in (Saksstatus.A.kode, Saksstatus.U.kode):
         raise WrongStatus(f"The case is already closed (saksstatus {saksmappe.saksstatus}).")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from arkiv5_kit.proxy import location
 from arkiv5_kit.sessions import ReadSessionDep, SessionDep
@@ -13,7 +14,9 @@ from arkiv5_kit.sessions import ReadSessionDep, SessionDep
 from ... import corrections, idempotency, visibility
 from ...saksmappe import close as closing
 from ...saksmappe import create as creation
+from ...saksmappe import listing
 from ...saksmappe import merknader as remarks
+from ...saksmappe import reopen as reopening
 from ...schemas import (
     AvsluttSaksmappe,
     JournalpostOut,
@@ -50,6 +53,19 @@ async def create_saksmappe(body: SaksmappeCreate, request: Request, response: Re
     return result
 
 
+@router.get("/saksmapper", response_model=Page[SaksmappeOut])
+async def list_saksmapper(
+    session: ReadSessionDep, caller: Reader,
+    saksdato_fra: Annotated[date | None, Query(alias="saksdatoFra")] = None,
+    saksdato_til: Annotated[date | None, Query(alias="saksdatoTil")] = None,
+    top: Annotated[int, Query(alias="$top", ge=1, le=100)] = 25,
+    skip: Annotated[int, Query(alias="$skip", ge=0, le=1000)] = 0,
+) -> Page[SaksmappeOut]:
+    """Cases by saksdato (both ends inclusive), oldest first; each as the caller may see it."""
+    results = await listing.by_saksdato(session, caller=caller, fra=saksdato_fra, til=saksdato_til, top=top, skip=skip)
+    return Page[SaksmappeOut](count=len(results), results=results)
+
+
 @router.get("/saksmapper/{saksmappe_id}", response_model=SaksmappeOut)
 async def get_saksmappe(saksmappe_id: UUID, session: ReadSessionDep, response: Response,
                         caller: Reader) -> SaksmappeOut:
@@ -81,6 +97,13 @@ async def close_saksmappe(saksmappe_id: UUID, request: Request, session: Session
     body = body or AvsluttSaksmappe()
     saksmappe = await closing.close_saksmappe(session, ctx=ctx_of(request), caller=caller,
                                               saksmappe_id=saksmappe_id, saksstatus=body.saksstatus)
+    return await visibility.saksmappe(session, caller, saksmappe, answer=True)
+
+
+@router.post("/saksmapper/{saksmappe_id}/gjenaapne", response_model=SaksmappeOut)
+async def reopen_saksmappe(saksmappe_id: UUID, session: SessionDep, caller: Writer) -> SaksmappeOut:
+    """A closed case (A, S or U) back under behandling (B): a correction, so the archive service's."""
+    saksmappe = await reopening.reopen_saksmappe(session, caller=caller, saksmappe_id=saksmappe_id)
     return await visibility.saksmappe(session, caller, saksmappe, answer=True)
 
 
