@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import discovery, dokumenter, journalposter, metadata, saksmapper
+from . import discovery, dokumenter, journalposter, korrespondanseparter, metadata, saksmapper
 
 routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router,
-                            metadata.router]
+                            metadata.router, korrespondanseparter.router]

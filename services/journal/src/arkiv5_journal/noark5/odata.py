@@ -174,7 +174,7 @@ def _whole(name: str, value: str | None, default: int, low: int, high: int) -> i
         return default
     if not value.isdigit():
         raise UnsupportedQuery(f"{name} must be a whole number from {low}.")
-    return min(max(int(value), low), high) if name == "$top" else _bounded(name, int(value), low, high)
+    return _bounded(name, int(value), low, high)
 
 
 def _bounded(name: str, value: int, low: int, high: int) -> int:
@@ -184,7 +184,8 @@ def _bounded(name: str, value: int, low: int, high: int) -> int:
 
 
 def paging(top: str | None, skip: str | None) -> Paging:
-    """`$top` beyond 100 is served 100 at a time (server paging with `next`)."""
+    """`$top` is at most 100 a page (more is a 400 naming the limit: a client that asked for
+    more and silently got fewer could take a page for the whole list); `next` pages on."""
     return Paging(top=_whole("$top", top, DEFAULT_TOP, 1, MAX_TOP), skip=_whole("$skip", skip, 0, 0, MAX_SKIP))
 
 

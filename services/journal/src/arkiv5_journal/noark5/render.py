@@ -59,6 +59,7 @@ def journalpost(request: Request, out: JournalpostOut) -> dict[str, Any]:
         rel("sakarkiv/journalpost"): link(request, own),
         rel("arkivstruktur/mappe"): link(request, saksmappe_path(out.saksmappe)),
         rel("arkivstruktur/dokumentbeskrivelse"): link(request, own + "dokumentbeskrivelse/"),
+        rel("arkivstruktur/korrespondansepart"): link(request, own + "korrespondansepart/"),
         # Upload: the body is the file; it becomes a dokumentbeskrivelse with its dokumentobjekt.
         rel("arkivstruktur/fil"): link(request, own + "fil/"),
     }}

@@ -1,0 +1,73 @@
+"""Server paging of the Noark 5 journalpost list over more than a thousand journalposts: a
+client that follows `next` alone sees every journalpost exactly once; `$top` over the page
+limit is refused by name, not silently cut.
+
+Runs on SQLite and PostgreSQL (the `journal` fixture).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import pytest
+
+from arkiv5_journal.api.translate import registration_command
+from arkiv5_journal.journalpost.register import register
+from arkiv5_journal.noark5.odata import MAX_TOP
+from arkiv5_journal.schemas import JournalpostCreate
+from arkiv5_kit.auth import Principal
+
+from .conftest import Journal, incoming
+from .test_noark5_api import _get, _handler, _list_href, _new_case, _package
+
+JOURNALPOSTS = 1_001
+
+
+@dataclass
+class Archive:
+    headers: dict[str, str]
+    journalposts: set[str]
+
+
+@pytest.fixture
+async def archive(journal: Journal) -> Archive:
+    """A case with 1,001 journalposts, registered by the journal's registration use case (the
+    same way in as every API, without a thousand HTTP round trips)."""
+    headers, person = await _handler(journal)
+    saksmappe = (await _new_case(journal, headers, person)).json()
+    caller = Principal(await journal.app.state.token_verifier.verify(headers["Authorization"].split(" ", 1)[1]))
+    command = registration_command(UUID(saksmappe["systemID"]), JournalpostCreate.model_validate(incoming()), [])
+    registered: set[str] = set()
+    for _ in range(JOURNALPOSTS):
+        async with journal.runtime.database.unit_of_work() as session:
+            result = await register(session, journal.app.state.journal_context, caller, command)
+            registered.add(str(result.journalpost.system_id))
+    return Archive(headers=headers, journalposts=registered)
+
+
+async def test_following_next_sees_every_journalpost_exactly_once(journal: Journal, archive: Archive) -> None:
+    href = _list_href((await _package(journal, archive.headers, "sakarkiv"))["_links"], "sakarkiv/journalpost")
+    seen: list[str] = []
+    pages = 0
+    next_href: str | None = href
+    while next_href:
+        page = (await _get(journal, next_href, archive.headers)).json()
+        assert page["count"] == len(page["results"]) <= MAX_TOP
+        seen += [row["systemID"] for row in page["results"]]
+        next_href = page["_links"].get("next", {}).get("href")
+        pages += 1
+    assert len(seen) == len(set(seen)) == JOURNALPOSTS
+    assert set(seen) == archive.journalposts
+    assert pages == -(-JOURNALPOSTS // MAX_TOP)
+
+
+@pytest.mark.parametrize("top", [str(MAX_TOP + 1), "1000", "0"])
+async def test_top_outside_the_page_limit_is_refused_naming_the_limit(journal: Journal, top: str) -> None:
+    headers, _person = await _handler(journal)
+    links = (await _package(journal, headers, "sakarkiv"))["_links"]
+    for name in ("sakarkiv/journalpost", "sakarkiv/saksmappe"):
+        refused = await journal.client.get(_list_href(links, name), params={"$top": top}, headers=headers)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["feil"]["kode"] == 400
+        assert "$top" in refused.json()["detail"] and str(MAX_TOP) in refused.json()["detail"]
