@@ -8,13 +8,23 @@ is a bare lxml parse of the same arkivstruktur.xml (iterparse, each journalpost 
 ends): the import cannot be faster than reading its input. The validator's time is shown
 apart (the import runs it first). Target: 2,000 journalposts/s on 2 cores.
 
-Run: ``ARKIV5_BENCH_POSTGRES_URL=postgresql+asyncpg://… uv run python bench/bench_migrering.py``
+Wall time on a shared machine says as much about the neighbours as about the import, so the
+CPU is shown beside it: this process's (parsing, building rows; time.process_time) and the
+PostgreSQL backends' that served the import (their /proc CPU, read before the pool closes),
+and the journalposts per second of both together — the rate two idle cores would reach if
+neither waited for the other. Peak RSS is this process's (it holds the generator's and the
+exporter's peaks too, so it is an upper bound for the import).
+
+Run: ``ARKIV5_BENCH_POSTGRES_URL=postgresql+asyncpg://… uv run python bench/bench_migrering.py``;
+``MIGRERING_BENCH_JOURNALPOSTS=100000`` for the issue's size (generation and export take most of
+that run).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -28,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 from journal_archive import generate  # noqa: E402
+from servercpu import cpu_seconds  # noqa: E402
 
 from arkiv5_journal.app import MIGRATIONS_DIR  # noqa: E402
 from arkiv5_journal.blobstore import FilesystemBlobStore  # noqa: E402
@@ -85,6 +96,23 @@ async def _source(url: str, journalposts: int) -> None:
     await generate(url, journalposts=journalposts, arkivdel_id=ARKIVDEL)
 
 
+async def _backend_cpu(base_url: str, name: str) -> float:
+    """CPU seconds of the PostgreSQL backends connected to database `name` (its pool's connections)."""
+    admin = await asyncpg.connect(_dsn(base_url))
+    try:
+        pids = [row["pid"] for row in await admin.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)]
+    finally:
+        await admin.close()
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:  # not this machine's process (a remote server): no figure
+            return float("nan")
+    return total
+
+
 def _bare_parse(path: Path) -> int:
     count = 0
     for _, element in etree.iterparse(str(path), events=("end",), tag=RECORD, **PARSER_OPTIONS):
@@ -118,18 +146,21 @@ async def measure(base_url: str, journalposts: int, work: Path) -> str:
 
         target_url = await _database(base_url, names[1])
         target = create_engine(target_url, pool_size=2)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             result = await import_extraction(target, FilesystemBlobStore(work / "blobs-target"), folder,
                                              validate=False)
+            imported, importer_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            database_cpu = await _backend_cpu(base_url, names[1])
         finally:
             await target.dispose()
-        imported = time.perf_counter() - started
         count = result.imported["journalposter"]
         assert count == parsed == journalposts, (count, parsed, journalposts)
         load = os.getloadavg()[0]
-        return (f"| {journalposts:,} | {count / imported:,.0f} | {imported:.1f} | {parsed / bare:,.0f} | "
-                f"{validated:.1f} ({report.errors} errors) | {exported:.1f} | {load:.2f} |")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return (f"| {journalposts:,} | {count / imported:,.0f} | {imported:.1f} | {importer_cpu:.1f} | "
+                f"{database_cpu:.1f} | {count / (importer_cpu + database_cpu):,.0f} | {rss:.0f} MB | "
+                f"{parsed / bare:,.0f} | {validated:.1f} ({report.errors} errors) | {exported:.1f} | {load:.2f} |")
     finally:
         await _drop(base_url, names)
 
@@ -141,9 +172,9 @@ async def main() -> None:
         print("ARKIV5_BENCH_POSTGRES_URL is not set; nothing measured")
         return
     sizes = [int(s) for s in os.environ.get("MIGRERING_BENCH_JOURNALPOSTS", "2000,20000").split(",") if s.strip()]
-    print("| journalposts | imported/s | import s | baseline: bare lxml parse/s | validation s | export s "
-          "| load (1 min) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| journalposts | imported/s (wall) | import s | import CPU s | PostgreSQL CPU s | imported/s per CPU s "
+          "| peak RSS | baseline: bare lxml parse/s | validation s | export s | load (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="bench-migrering-") as tmp:
         for size in sizes:
             print(await measure(base_url, size, Path(tmp)), flush=True)

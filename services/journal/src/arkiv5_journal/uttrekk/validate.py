@@ -54,7 +54,9 @@ class _Index:
     def __init__(self, folder: Path) -> None:
         self.db = sqlite3.connect(folder / "index.sqlite")
         self.db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY)")
-        self.db.execute("CREATE TABLE files (path TEXT PRIMARY KEY)")
+        # A referenced file's SHA-256 is kept as the dokumentobjekt's check computes it, so the
+        # walk over dokumenter/ compares it with arkivuttrekk.xml without reading the file again.
+        self.db.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT)")
         self.db.execute("CREATE TABLE sums (path TEXT PRIMARY KEY, sha256 TEXT)")
 
     def add_sum(self, path: str, sha256: str) -> None:
@@ -75,11 +77,15 @@ class _Index:
     def has_id(self, value: str) -> bool:
         return self.db.execute("SELECT 1 FROM ids WHERE id = ?", (value,)).fetchone() is not None
 
-    def add_file(self, path: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO files VALUES (?)", (path,))
+    def add_file(self, path: str, sha256: str | None = None) -> None:
+        """A file a dokumentobjekt references, with its SHA-256 when it was read."""
+        self.db.execute("INSERT INTO files VALUES (?, ?) ON CONFLICT (path) DO UPDATE "
+                        "SET sha256 = coalesce(excluded.sha256, files.sha256)", (path, sha256))
 
-    def has_file(self, path: str) -> bool:
-        return self.db.execute("SELECT 1 FROM files WHERE path = ?", (path,)).fetchone() is not None
+    def file(self, path: str) -> tuple[bool, str | None]:
+        """Whether a dokumentobjekt references the file, and its SHA-256 if that was computed."""
+        found = self.db.execute("SELECT sha256 FROM files WHERE path = ?", (path,)).fetchone()
+        return (False, None) if found is None else (True, found[0])
 
 
 def _schema(folder: Path, name: str) -> Any:
@@ -316,14 +322,16 @@ class _Created:
 def _document(report: Report, folder: Path, index: _Index, element: Any, counts: Counter[str]) -> None:
     system_id = element.findtext(AS + "systemID")
     reference = element.findtext(AS + "referanseDokumentfil") or ""
-    index.add_file(reference)
     path = (folder / reference).resolve()
     if not reference or folder.resolve() not in path.parents or not path.is_file():
+        index.add_file(reference)
         report.add("N5_32", "referenced document file does not exist", file=reference, system_id=system_id)
         return
     if path.stat().st_size == 0:
         counts["N5_64"] += 1
-    if addml.sha256_of(path) != (element.findtext(AS + "sjekksum") or "").lower():
+    sha256 = addml.sha256_of(path)
+    index.add_file(reference, sha256)
+    if sha256 != (element.findtext(AS + "sjekksum") or "").lower():
         report.add("N5_30", "document file's SHA-256 differs from its dokumentobjekt's sjekksum", file=reference,
                    system_id=system_id)
 
@@ -342,9 +350,10 @@ def _files(report: Report, folder: Path, index: _Index, about: addml.Description
         if path.is_file():
             found += 1
             name = path.relative_to(folder).as_posix()
-            if not index.has_file(name):
+            referenced, sha256 = index.file(name)
+            if not referenced:
                 report.add("N5_33", "document file no dokumentobjekt references", file=name)
-            elif (expected := index.sum_of(name)) is not None and addml.sha256_of(path) != expected:
+            elif (expected := index.sum_of(name)) is not None and (sha256 or addml.sha256_of(path)) != expected:
                 report.add("ADDML_CHECKSUM", "document file's SHA-256 differs from arkivuttrekk.xml", file=name)
     if found != about.document_files:
         report.add("N5_28", f"{found} document files in dokumenter/, arkivuttrekk.xml says {about.document_files} "
