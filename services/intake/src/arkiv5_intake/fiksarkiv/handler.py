@@ -229,7 +229,8 @@ class FiksArkivHandler:
                 mappe_id = await self._mappe(forelder)
             if mappe_id is None:
                 raise Ugyldig("a journalpost needs referanseForelderMappe or a mappe in the same arkivmelding")
-            body = mapping.journalpost(registrering_el)
+            left_out: list[str] = []
+            body = mapping.journalpost(registrering_el, left_out)
             entries, files = mapping.dokumentbeskrivelser(registrering_el, melding.attachments)
             if entries:
                 body["dokumentbeskrivelse"] = entries
@@ -237,6 +238,10 @@ class FiksArkivHandler:
                                      else f"fiks-arkiv:melding:{melding.avsender}:{melding.klient_melding_id}")
             record = await self._journal(self.journal.register_journalpost(
                 mappe_id, body, [Fil(*f) for f in files], idempotency_key=idempotency))
+            if left_out:
+                # The record stands without the identifiers the archive cannot keep; the remark says which.
+                await self._journal(self.journal.add_journalpost_merknad(
+                    UUID(record["systemID"]), "Fiks Arkiv: " + "; ".join(left_out)))
             registrering_kvittering = {"record": record, "opprettet": True,
                                        "fagsystem": key[0] if key else None, "noekkel": key[1] if key else None}
             xml = answers.arkivmelding_kvittering(mappe=None, registrering=registrering_kvittering)
