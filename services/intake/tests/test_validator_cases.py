@@ -28,7 +28,6 @@ OPPRETT_NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkiv
 
 # Case → why this archive answers ugyldigforespoersel instead of the expected kvittering/resultat.
 NOT_SUPPORTED = {
-    "SlettAvskrivningN1": "the journal's API cannot delete an avskrivning",
     "OppdaterMappeStatusN2": "the saksmappe is closed by OppdaterMappeStatusN1 first; only the archive service "
                              "reopens a closed case (policy saksmappe.closed), not a fagsystem",
 }
@@ -318,3 +317,32 @@ async def test_an_identifier_that_fails_its_check_digits_is_left_out_and_named_i
     parts = {p["korrespondansepartNavn"]: p for p in record["korrespondansepart"]}
     assert parts["Test kommune"]["organisasjonsnummer"] == "974760673"
     assert ["korrespondansepart 1" in m["merknadstekst"] for m in record["merknad"]] == [False]
+
+
+async def test_avskrivning_slett_deletes_the_sign_off_and_a_second_finds_none(wired: Wired) -> None:
+    replacements = await seed(wired)
+
+    async def case(name: str, melding_id: str) -> list[dict[str, Any]]:
+        folder = case_dir(name)
+        info = load_test_information(folder / "testInformation.json")
+        attachments = {p.name: p.read_bytes() for p in sorted((folder / "Attachments").glob("*"))} \
+            if (folder / "Attachments").is_dir() else {}
+        [message] = [p for p in folder.glob("*.xml")]
+        return await wired.send(info["messageType"], melding_id, substitute(message.read_bytes(), replacements),
+                                attachments)
+
+    journalpost = value(kvittering_of(await case("NyJournalpostN6", "n6")), "systemID")
+
+    async def avskrivninger() -> list[dict[str, Any]]:
+        response = await wired.journal_client.get(f"/journalposter/{journalpost}", headers=wired.journal_headers())
+        return list(response.json()["avskrivning"])
+
+    assert [s["meldingstype"] for s in await case("NyAvskrivningN1", "avskriv")][-1].endswith(".kvittering")
+    assert [a["avskrivningsmaate"]["kode"] for a in await avskrivninger()] == ["BU"]
+    slett = P + "arkivering.avskrivning.slett"
+    assert [s["meldingstype"] for s in await case("SlettAvskrivningN1", "slett")] == [
+        f"{slett}.mottatt", f"{slett}.kvittering"]
+    assert await avskrivninger() == []
+    again = await case("SlettAvskrivningN1", "slett-igjen")
+    assert [s["meldingstype"] for s in again] == [f"{slett}.mottatt", answers.IKKEFUNNET]
+    assert value(kvittering_of(again), "feilmelding") == "the journalpost has no avskrivning"

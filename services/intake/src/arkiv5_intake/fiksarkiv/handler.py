@@ -173,8 +173,16 @@ class FiksArkivHandler:
             await self._journal(self.journal.avskriv(journalpost_id, body))
             return answers.kvittering(kind)
         if kind == answers.AVSKRIVNING_SLETT:
-            await self._registrering(find(root, "referanseTilJournalpost"))
-            raise Ugyldig("this archive does not delete an avskrivning through Fiks Arkiv; ask the archive service")
+            # The journal's avskrivninger belong to the journalpost, not to one korrespondansepart, so
+            # korrespondansepartID does not narrow which: the journalpost's sign-offs are deleted.
+            journalpost_id = await self._registrering(find(root, "referanseTilJournalpost"))
+            record = await self._journal(self.journal.get_journalpost(journalpost_id))
+            avskrivninger = [UUID(str(a["systemID"])) for a in record.get("avskrivning") or []]
+            if not avskrivninger:
+                raise IkkeFunnet("the journalpost has no avskrivning")
+            for avskrivning_id in avskrivninger:
+                await self._journal(self.journal.slett_avskrivning(journalpost_id, avskrivning_id))
+            return answers.kvittering(kind)
         if kind == answers.DOKUMENTOBJEKT_OPPRETT:
             return answers.kvittering(kind, await self._dokumentobjekt(root, melding))
         if kind == answers.REGISTRERING_HENT:
