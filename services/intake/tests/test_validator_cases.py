@@ -28,12 +28,8 @@ OPPRETT_NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkiv
 
 # Case → why this archive answers ugyldigforespoersel instead of the expected kvittering/resultat.
 NOT_SUPPORTED = {
-    "SlettAvskrivningN1": "the journal's API cannot delete an avskrivning",
     "OppdaterMappeStatusN2": "the saksmappe is closed by OppdaterMappeStatusN1 first; only the archive service "
                              "reopens a closed case (policy saksmappe.closed), not a fagsystem",
-    "NyJournalpostN6": "its organisasjonid 123456789 fails the check digit; the journal refuses invalid identifiers",
-    "NyAvskrivningN1": "its key names NyJournalpostN1's X notat (N6, the incoming post, was refused); only I and N "
-                       "are signed off",
 }
 
 # Refused cases whose feilmelding must name the journal's reason, not merely exist.
@@ -291,3 +287,62 @@ async def test_sok_on_saksdato_finds_the_saksmapper_in_the_range(wired: Wired) -
     refused = await wired.send(P + "innsyn.sok", "sok-bad", saksdato_sok("between", "2021-11-01"))
     assert [s["meldingstype"] for s in refused] == [answers.UGYLDIG]
     assert "needs 2 datevalues" in value(kvittering_of(refused), "feilmelding")
+
+
+async def test_an_identifier_that_fails_its_check_digits_is_left_out_and_named_in_a_remark(wired: Wired) -> None:
+    """NyJournalpostN6's parties: organisasjonid 123456789 and personid 12345678901 fail their checks."""
+    replacements = await seed(wired)
+    folder = case_dir("NyJournalpostN6")
+    attachments = {p.name: p.read_bytes() for p in sorted((folder / "Attachments").glob("*"))}
+    payload = substitute((folder / "arkivmelding.xml").read_bytes(), replacements)
+    svar = await wired.send(P + "arkivering.arkivmelding.opprett", "n6", payload, attachments)
+    journalpost = value(kvittering_of(svar), "systemID")
+    record = (await wired.journal_client.get(f"/journalposter/{journalpost}", headers=wired.journal_headers())).json()
+    parts = {p["korrespondansepartNavn"]: p for p in record["korrespondansepart"]}
+    assert set(parts) == {"Test kommune", "Anita Avsender", "Oppmålingsetaten"}
+    assert not parts["Test kommune"].get("organisasjonsnummer") and not parts["Anita Avsender"].get("foedselsnummer")
+    assert parts["Anita Avsender"]["postadresse"] == ["Gate 1"]
+    [remark] = [m["merknadstekst"] for m in record["merknad"]]
+    assert "korrespondansepart 1 (EM): organisasjonid not kept" in remark
+    assert "korrespondansepart 2 (EA): personid not kept" in remark
+    assert "123456789" not in remark and "12345678901" not in remark
+    # A valid identifier is kept as it came.
+    valid = payload.replace("123456789".encode("utf-16-le") if payload[:2] == b"\xff\xfe" else b"123456789",
+                            "974760673".encode("utf-16-le") if payload[:2] == b"\xff\xfe" else b"974760673")
+    valid = valid.replace(b"e4712424", b"f4712424").replace("e4712424".encode("utf-16-le"),
+                                                            "f4712424".encode("utf-16-le"))
+    svar = await wired.send(P + "arkivering.arkivmelding.opprett", "n6-valid", valid, attachments)
+    record = (await wired.journal_client.get(f"/journalposter/{value(kvittering_of(svar), 'systemID')}",
+                                             headers=wired.journal_headers())).json()
+    parts = {p["korrespondansepartNavn"]: p for p in record["korrespondansepart"]}
+    assert parts["Test kommune"]["organisasjonsnummer"] == "974760673"
+    assert ["korrespondansepart 1" in m["merknadstekst"] for m in record["merknad"]] == [False]
+
+
+async def test_avskrivning_slett_deletes_the_sign_off_and_a_second_finds_none(wired: Wired) -> None:
+    replacements = await seed(wired)
+
+    async def case(name: str, melding_id: str) -> list[dict[str, Any]]:
+        folder = case_dir(name)
+        info = load_test_information(folder / "testInformation.json")
+        attachments = {p.name: p.read_bytes() for p in sorted((folder / "Attachments").glob("*"))} \
+            if (folder / "Attachments").is_dir() else {}
+        [message] = [p for p in folder.glob("*.xml")]
+        return await wired.send(info["messageType"], melding_id, substitute(message.read_bytes(), replacements),
+                                attachments)
+
+    journalpost = value(kvittering_of(await case("NyJournalpostN6", "n6")), "systemID")
+
+    async def avskrivninger() -> list[dict[str, Any]]:
+        response = await wired.journal_client.get(f"/journalposter/{journalpost}", headers=wired.journal_headers())
+        return list(response.json()["avskrivning"])
+
+    assert [s["meldingstype"] for s in await case("NyAvskrivningN1", "avskriv")][-1].endswith(".kvittering")
+    assert [a["avskrivningsmaate"]["kode"] for a in await avskrivninger()] == ["BU"]
+    slett = P + "arkivering.avskrivning.slett"
+    assert [s["meldingstype"] for s in await case("SlettAvskrivningN1", "slett")] == [
+        f"{slett}.mottatt", f"{slett}.kvittering"]
+    assert await avskrivninger() == []
+    again = await case("SlettAvskrivningN1", "slett-igjen")
+    assert [s["meldingstype"] for s in again] == [f"{slett}.mottatt", answers.IKKEFUNNET]
+    assert value(kvittering_of(again), "feilmelding") == "the journalpost has no avskrivning"

@@ -264,3 +264,33 @@ async def test_only_the_archive_service_reopens_a_closed_case(journal: Journal) 
     assert (await journal.client.post(f"/saksmapper/{saksmappe}/gjenaapne", headers=reader)).status_code == 403
     unknown = await journal.client.post("/saksmapper/00000000-0000-0000-0000-000000000000/gjenaapne", headers=headers)
     assert unknown.status_code == 404
+
+
+async def test_a_sign_off_made_in_error_is_deleted_and_the_document_is_outstanding_again(journal: Journal) -> None:
+    headers = journal.fagsystem()
+    saksmappe, jp = await _case_with_post(journal, headers, incoming())
+    signed = await journal.client.post(f"/journalposter/{jp}/avskrivninger", json={"avskrivningsmaate": "TLF"},
+                                       headers=headers)
+    avskrivning = signed.json()["systemID"]
+    assert (await journal.client.get("/rapporter/restanseliste", headers=headers)).json() == []
+
+    reader = journal.fagsystem(["journal.read"])
+    url = f"/journalposter/{jp}/avskrivninger/{avskrivning}"
+    assert (await journal.client.delete(url, headers=reader)).status_code == 403
+    other, other_jp = await _case_with_post(journal, headers, incoming())
+    wrong = await journal.client.delete(f"/journalposter/{other_jp}/avskrivninger/{avskrivning}", headers=headers)
+    assert wrong.status_code == 404
+
+    deleted = await journal.client.delete(url, headers=headers)
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["systemID"] == jp and deleted.json()["avskrivning"] == []
+    outstanding = (await journal.client.get("/rapporter/restanseliste", headers=headers)).json()
+    assert jp in [r["journalpost"] for r in outstanding]
+    assert (await journal.client.delete(url, headers=headers)).status_code == 404
+    refused = await journal.client.post(f"/saksmapper/{saksmappe}/avslutt", headers=headers)
+    assert refused.status_code == 409 and "not signed off" in refused.json()["detail"]
+    log = await journal.client.get(f"/endringslogg/{jp}", headers=headers)
+    assert log.status_code == 200, log.text
+    [row] = [r for r in log.json() if r["referanseMetadata"] == "avskrivning"]
+    assert row["tidligereVerdi"].startswith("TLF ") and row["nyVerdi"] is None
+    assert other

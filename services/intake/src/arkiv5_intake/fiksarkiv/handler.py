@@ -173,8 +173,16 @@ class FiksArkivHandler:
             await self._journal(self.journal.avskriv(journalpost_id, body))
             return answers.kvittering(kind)
         if kind == answers.AVSKRIVNING_SLETT:
-            await self._registrering(find(root, "referanseTilJournalpost"))
-            raise Ugyldig("this archive does not delete an avskrivning through Fiks Arkiv; ask the archive service")
+            # The journal's avskrivninger belong to the journalpost, not to one korrespondansepart, so
+            # korrespondansepartID does not narrow which: the journalpost's sign-offs are deleted.
+            journalpost_id = await self._registrering(find(root, "referanseTilJournalpost"))
+            record = await self._journal(self.journal.get_journalpost(journalpost_id))
+            avskrivninger = [UUID(str(a["systemID"])) for a in record.get("avskrivning") or []]
+            if not avskrivninger:
+                raise IkkeFunnet("the journalpost has no avskrivning")
+            for avskrivning_id in avskrivninger:
+                await self._journal(self.journal.slett_avskrivning(journalpost_id, avskrivning_id))
+            return answers.kvittering(kind)
         if kind == answers.DOKUMENTOBJEKT_OPPRETT:
             return answers.kvittering(kind, await self._dokumentobjekt(root, melding))
         if kind == answers.REGISTRERING_HENT:
@@ -229,7 +237,8 @@ class FiksArkivHandler:
                 mappe_id = await self._mappe(forelder)
             if mappe_id is None:
                 raise Ugyldig("a journalpost needs referanseForelderMappe or a mappe in the same arkivmelding")
-            body = mapping.journalpost(registrering_el)
+            left_out: list[str] = []
+            body = mapping.journalpost(registrering_el, left_out)
             entries, files = mapping.dokumentbeskrivelser(registrering_el, melding.attachments)
             if entries:
                 body["dokumentbeskrivelse"] = entries
@@ -237,6 +246,10 @@ class FiksArkivHandler:
                                      else f"fiks-arkiv:melding:{melding.avsender}:{melding.klient_melding_id}")
             record = await self._journal(self.journal.register_journalpost(
                 mappe_id, body, [Fil(*f) for f in files], idempotency_key=idempotency))
+            if left_out:
+                # The record stands without the identifiers the archive cannot keep; the remark says which.
+                await self._journal(self.journal.add_journalpost_merknad(
+                    UUID(record["systemID"]), "Fiks Arkiv: " + "; ".join(left_out)))
             registrering_kvittering = {"record": record, "opprettet": True,
                                        "fagsystem": key[0] if key else None, "noekkel": key[1] if key else None}
             xml = answers.arkivmelding_kvittering(mappe=None, registrering=registrering_kvittering)

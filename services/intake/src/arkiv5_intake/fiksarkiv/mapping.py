@@ -19,6 +19,7 @@ from arkiv5_contracts.codelists import (
     Tilgangsrestriksjon,
     TilknyttetRegistreringSom,
 )
+from arkiv5_contracts.identifiers import IdentifierError, validate_fodselsnummer, validate_orgnr
 
 from ..errors import Ugyldig
 from .xml import find, findall, text
@@ -75,16 +76,30 @@ def skjerming(element: etree._Element | None) -> dict[str, Any] | None:
             "skjermingOpphoererDato": date_part(text(s, "skjermingOpphoererDato"))}
 
 
-def korrespondansepart(element: etree._Element) -> dict[str, Any]:
+def korrespondansepart(element: etree._Element, left_out: list[str] | None = None, *,
+                       number: int = 1) -> dict[str, Any]:
+    """The journal's KorrespondansepartIn.
+
+    A personid or organisasjonid that no reading accepts (its check digits fail; synthetic test
+    numbers pass here and are the journal's to judge) is not sent: the journal refuses such an
+    identifier, and a fagsystem's record is not refused for it (KS's own test messages carry
+    123456789). What was left out, and why, is added to `left_out` — never the value.
+    """
     part_type = known(Korrespondanseparttype, kode(element, "korrespondanseparttype"))
     if part_type is None:
         raise Ugyldig("korrespondansepart/korrespondanseparttype is not a code this archive knows")
     part: dict[str, Any] = {"korrespondanseparttype": part_type,
                             "korrespondansepartNavn": text(element, "korrespondansepartNavn")}
     if (personid := text(element, "personid")) is not None:
-        part["foedselsnummer"] = personid
+        try:
+            part["foedselsnummer"] = validate_fodselsnummer(personid, allow_synthetic=True)
+        except IdentifierError as problem:
+            _leave_out(left_out, number, part_type, "personid", problem)
     elif (orgid := text(element, "organisasjonid")) is not None:
-        part["organisasjonsnummer"] = orgid
+        try:
+            part["organisasjonsnummer"] = validate_orgnr(orgid)
+        except IdentifierError as problem:
+            _leave_out(left_out, number, part_type, "organisasjonid", problem)
     adresse = [line.text.strip() for line in findall(element, "postadresse") if line.text and line.text.strip()]
     if adresse:
         part["postadresse"] = adresse[:5]
@@ -125,7 +140,15 @@ def dokumentbeskrivelser(registrering: etree._Element, attachments: dict[str, by
     return entries, files
 
 
-def journalpost(registrering: etree._Element) -> dict[str, Any]:
+def _leave_out(left_out: list[str] | None, number: int, part_type: str, field: str,
+               problem: IdentifierError) -> None:
+    where = f"korrespondansepart {number} ({part_type}): {field}"
+    if left_out is None:
+        raise Ugyldig(f"{where}: {problem.message}")
+    left_out.append(f"{where} not kept: {problem.message}")
+
+
+def journalpost(registrering: etree._Element, left_out: list[str] | None = None) -> dict[str, Any]:
     """The journal's JournalpostCreate from a Fiks Arkiv registrering of xsi:type journalpost."""
     posttype = known(Journalposttype, kode(registrering, "journalposttype"))
     if posttype is None:
@@ -143,7 +166,8 @@ def journalpost(registrering: etree._Element) -> dict[str, Any]:
         raise Ugyldig("an incoming journalpost (I) needs mottattDato")
     if (s := skjerming(registrering)) is not None:
         body["skjerming"] = s
-    parts = [korrespondansepart(p) for p in findall(registrering, "korrespondansepart")]
+    parts = [korrespondansepart(p, left_out, number=number)
+             for number, p in enumerate(findall(registrering, "korrespondansepart"), start=1)]
     if parts:
         body["korrespondansepart"] = parts
     return body

@@ -7,6 +7,7 @@ ASN.1 structure and `cryptography` does the primitives.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
@@ -68,27 +69,39 @@ def decrypt(envelope: bytes, private_key: RSAPrivateKey) -> bytes:
         raise CmsError(f"unreadable CMS envelope ({type(exc).__name__})") from None
 
 
-def encrypt(content: bytes, certificate_pem: bytes) -> bytes:
-    """DER CMS EnvelopedData of `content` for the certificate's key: AES-256-CBC, RSAES-OAEP(SHA-256)."""
-    certificate = x509.Certificate.load(cx509.load_pem_x509_certificate(certificate_pem).public_bytes(
-        serialization.Encoding.DER))
-    public_key = cx509.load_pem_x509_certificate(certificate_pem).public_key()
+@functools.lru_cache(maxsize=64)
+def _recipient(certificate_pem: bytes) -> tuple[bytes, bytes, RSAPublicKey]:
+    """Per recipient certificate, once: its RecipientIdentifier and the OAEP algorithm as DER, and its key.
+
+    Building these with asn1crypto for every answer cost most of an envelope's time (the
+    issuer's name encoded anew each time); an answer goes to the few certificates in the katalog.
+    """
+    parsed = cx509.load_pem_x509_certificate(certificate_pem)
+    public_key = parsed.public_key()
     if not isinstance(public_key, RSAPublicKey):
         raise CmsError("the recipient's certificate must hold an RSA key")
+    certificate = x509.Certificate.load(parsed.public_bytes(serialization.Encoding.DER))
+    rid = cms.RecipientIdentifier(name="issuer_and_serial_number", value=cms.IssuerAndSerialNumber({
+        "issuer": certificate.issuer, "serial_number": certificate.serial_number}))
+    oaep = cms.KeyEncryptionAlgorithm({"algorithm": "rsaes_oaep", "parameters": algos.RSAESOAEPParams({
+        "hash_algorithm": {"algorithm": "sha256"},
+        "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": "sha256"}},
+    })})
+    return rid.dump(), oaep.dump(), public_key
+
+
+def encrypt(content: bytes, certificate_pem: bytes) -> bytes:
+    """DER CMS EnvelopedData of `content` for the certificate's key: AES-256-CBC, RSAES-OAEP(SHA-256)."""
+    rid_der, oaep_der, public_key = _recipient(certificate_pem)
     key, iv = os.urandom(32), os.urandom(16)
     padder = padding.PKCS7(128).padder()
     padded = padder.update(content) + padder.finalize()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     ciphertext = encryptor.update(padded) + encryptor.finalize()
-    oaep_params = algos.RSAESOAEPParams({
-        "hash_algorithm": {"algorithm": "sha256"},
-        "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": "sha256"}},
-    })
     recipient = cms.RecipientInfo(name="ktri", value=cms.KeyTransRecipientInfo({
         "version": "v0",
-        "rid": cms.RecipientIdentifier(name="issuer_and_serial_number", value=cms.IssuerAndSerialNumber({
-            "issuer": certificate.issuer, "serial_number": certificate.serial_number})),
-        "key_encryption_algorithm": {"algorithm": "rsaes_oaep", "parameters": oaep_params},
+        "rid": cms.RecipientIdentifier.load(rid_der),
+        "key_encryption_algorithm": cms.KeyEncryptionAlgorithm.load(oaep_der),
         "encrypted_key": public_key.encrypt(key, _oaep()),
     }))
     enveloped = cms.EnvelopedData({

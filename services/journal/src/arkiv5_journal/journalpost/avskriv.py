@@ -1,4 +1,4 @@
-"""Signing off (avskrivning) an incoming document or a note that needs follow-up."""
+"""Signing off (avskrivning) an incoming document or a note that needs follow-up, and deleting a sign-off."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from arkiv5_contracts.codelists import Journalposttype, Journalstatus
 from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.errors import NotFound
 
 from ..authz import access
 from ..context import Context
@@ -42,3 +43,24 @@ async def avskriv(
     await session.flush()
     await changelog.created(session, (avskrivning, "avskrivning"), who=access.actor(caller))
     return avskrivning
+
+
+async def slett_avskrivning(
+    session: AsyncSession, *, caller: Caller, journalpost_id: UUID, avskrivning_id: UUID
+) -> None:
+    """Delete a sign-off made in error: the journalpost is outstanding again (restanse).
+
+    The same right as signing off (update of the journalpost), so not in a closed case; the
+    change log keeps what the avskrivning was, by whom and when it was deleted.
+    """
+    journalpost, _, resource = await journalpost_and_resource(session, journalpost_id)
+    avskrivning = await session.get(Avskrivning, avskrivning_id)
+    if avskrivning is None or avskrivning.journalpost_id != journalpost.system_id:
+        raise NotFound("The journalpost has no such avskrivning.")
+    await access.authorize(session, caller, Action.UPDATE, resource)
+    # Logged on the journalpost, whose log is read (the avskrivning's own id is gone after this).
+    was = f"{avskrivning.avskrivningsmaate} {avskrivning.avskrivningsdato.isoformat()} {avskrivning.avskrevet_av}"
+    await changelog.changed(session, journalpost, "journalpost", who=access.actor(caller),
+                            changes={"avskrivning": (was, None)})
+    await session.delete(avskrivning)
+    await session.flush()

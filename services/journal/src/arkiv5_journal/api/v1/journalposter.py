@@ -79,6 +79,15 @@ async def avskriv(journalpost_id: UUID, body: AvskrivningIn, request: Request, s
                           referanse_avskrives_av_journalpost=a.referanse_avskrives_av_journalpost)
 
 
+@router.delete("/journalposter/{journalpost_id}/avskrivninger/{avskrivning_id}", response_model=JournalpostOut)
+async def slett_avskrivning(journalpost_id: UUID, avskrivning_id: UUID, session: SessionDep,
+                            caller: Writer) -> JournalpostOut:
+    """Delete a sign-off; the answer is the journalpost (without it) as the caller may see it."""
+    await avskrivning.slett_avskrivning(session, caller=caller, journalpost_id=journalpost_id,
+                                        avskrivning_id=avskrivning_id)
+    return await journalpost_view(session, caller, journalpost_id, answer=True)
+
+
 @router.post("/journalposter/{journalpost_id}/merknader", status_code=201, response_model=MerknadOut)
 async def add_merknad(journalpost_id: UUID, body: MerknadIn, session: SessionDep, caller: Writer) -> MerknadOut:
     m = await merknad.add_merknad(session, caller=caller, journalpost_id=journalpost_id, body=body)
