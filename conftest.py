@@ -33,6 +33,29 @@ from arkiv5_kit.testing import MigratedDatabases  # noqa: E402
 from project import load_script  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_secret_hashing() -> Iterator[None]:
+    """Argon2 at its smallest cost while tests run in this process; production keeps argon2's defaults.
+
+    At the defaults (64 MiB, 3 passes, 4 lanes) one hash or check costs 0.1 s on a quiet
+    2-core machine and ~1 s under load, and every access app start seeds two hashes and every
+    sign-in checks one: seconds per test that prove nothing about the code under test. The
+    hashes stay argon2id and are checked the same way; only the cost parameters differ.
+    """
+    try:
+        from arkiv5_access.domain import secrets
+    except ImportError:  # a checkout without the access service
+        yield
+        return
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    saved = secrets._hasher, secrets._DUMMY_HASH
+    secrets._hasher, secrets._DUMMY_HASH = cheap, cheap.hash("arkiv5-no-such-account")
+    yield
+    secrets._hasher, secrets._DUMMY_HASH = saved
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     url = os.environ.get("ARKIV5_TEST_POSTGRES_URL")
