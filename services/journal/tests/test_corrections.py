@@ -68,6 +68,19 @@ async def test_correction_with_the_right_etag_changes_fields_and_logs_old_and_ne
     await _corrects_journalpost_with_etag(journal)
 
 
+async def test_a_registration_logs_each_field_with_a_value_by_its_noark_name(journal: Journal) -> None:
+    _case, jp, handler = await _registered(journal)
+    created = {row["referanseMetadata"]: row["nyVerdi"] for row in await _log(journal, jp, handler)
+               if row["tidligereVerdi"] is None}
+    assert created["tittel"] == "Søknad om økonomisk sosialhjelp"
+    assert created["journalposttype"] == "I" and created["mottattDato"] == "2026-11-20"
+    assert created["saksbehandler"] == str(journal.persons["saksbehandler"])
+    assert "saksmappe" in created and "administrativEnhet" in created
+    # Never the record's own id or its creation stamp, and no field without a value.
+    assert not {"system", "opprettetDato", "opprettetAv", "sendtDato"} & set(created)
+    assert None not in created.values()
+
+
 
 async def test_stale_etag_is_412_and_writes_nothing(journal: Journal) -> None:
     _case, jp, handler = await _registered(journal)

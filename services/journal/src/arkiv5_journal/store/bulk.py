@@ -29,9 +29,14 @@ TABLES = (Journalpost, Korrespondansepart, Fordeling, Dokumentbeskrivelse, Dokum
 """Every table the writer fills, parents first."""
 
 
+@functools.cache
+def _column_names(table: Table) -> tuple[str, ...]:
+    return tuple(table.columns.keys())
+
+
 def values(record: Any) -> dict[str, Any]:
     """A record's column values, as the writer takes them."""
-    return {name: getattr(record, name) for name in record.__table__.columns.keys()}
+    return {name: getattr(record, name) for name in _column_names(record.__table__)}
 
 
 @functools.cache

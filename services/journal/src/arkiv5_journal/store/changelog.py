@@ -55,17 +55,22 @@ def _with_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+@functools.cache
+def _logged_columns(table: Any) -> tuple[tuple[str, str], ...]:
+    """A table's logged columns with their Noark names: the same for every record of it."""
+    return tuple((column, _noark_name(column)) for column in table.columns.keys() if column not in _NOT_LOGGED)
+
+
 def creation_rows(*records: tuple[Any, str], who: str) -> list[dict[str, Any]]:
     """Log rows for the creation of each (record, kind): one per field that has a value."""
     now = datetime.now(UTC)
     rows = []
     for record, kind in records:
-        for column in record.__table__.columns.keys():
-            if column in _NOT_LOGGED:
-                continue
+        record_id = record.system_id
+        for column, field in _logged_columns(record.__table__):
             value = _text(getattr(record, column))
             if value is not None:
-                rows.append(_row(record.system_id, kind, _noark_name(column), now, who, None, value))
+                rows.append(_row(record_id, kind, field, now, who, None, value))
     return _with_ids(rows)
 
 
