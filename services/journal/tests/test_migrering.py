@@ -14,6 +14,7 @@ import os
 import random
 import signal
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -192,6 +193,26 @@ async def test_a_dry_run_writes_nothing_and_says_what_it_would_import(
     assert set((await _counts(empty_journal)).values()) == {0}
     blobs = tmp_path / "target" / "blobs"
     assert not blobs.exists() or not any(p.is_file() for p in blobs.rglob("*"))
+
+
+async def test_records_whose_numbers_the_journal_holds_are_refused_the_rest_imported(
+        journal: Journal, empty_journal: Journal, tmp_path: Path) -> None:
+    """Case 1 and journalposts 1-4 of this year exist in the target: the imported case 1 is refused with its
+    journalposts, journalpost 4 of case 2 is refused for its number, journalposts 5 and 6 are imported."""
+    _schemas_or_skip()
+    await _archive(journal)  # cases 1 and 2, journalposts 1-3 and 4-6
+    headers = empty_journal.fagsystem()
+    held = (await empty_journal.client.post("/saksmapper", json=case(), headers=headers)).json()
+    for _ in range(4):
+        made = await empty_journal.client.post(f"/saksmapper/{held['systemID']}/journalposter", json=incoming(),
+                                               headers=headers)
+        assert made.status_code == 201, made.text
+    report = await _import(empty_journal, await _export(journal, tmp_path / "x"))
+    assert report.imported["saksmapper"] == 1 and report.imported["journalposter"] == 2
+    reasons = Counter(r["reason"] for r in report.refused_records)
+    assert reasons == {"saksaar/sakssekvensnummer held by another saksmappe": 1, "its saksmappe was refused": 3,
+                       "journalaar/journalsekvensnummer held by another journalpost": 1}
+    assert (await _counts(empty_journal))["journalpost"] == 6
 
 
 async def test_an_extraction_without_a_change_log_imports_its_records(
