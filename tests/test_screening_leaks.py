@@ -232,7 +232,9 @@ async def _walk_noark5(s: Suite, ids: dict[str, Any], tokens: dict[tuple[str, st
     planted = [f"{root}sakarkiv/saksmappe/{ids['saksmappe']}/", f"{root}sakarkiv/journalpost/{ids['journalpost']}/",
                f"{root}arkivstruktur/dokumentbeskrivelse/{ids['dokumentbeskrivelse']}/",
                f"{root}arkivstruktur/dokumentobjekt/{ids['dokumentobjekt']}/",
-               f"{root}sakarkiv/journalpost/?$filter=journalposttype/kode eq 'I'"]
+               f"{root}sakarkiv/journalpost/?$filter=journalposttype/kode eq 'I'",
+               f"{root}sakarkiv/journalpost/{ids['journalpost']}/korrespondansepart/",
+               f"{root}arkivstruktur/korrespondansepartperson/{ids['korrespondansepart']}/"]
     handler = await s.person_token("saksbehandler")
     control = await s.http.get(planted[1], headers={"Authorization": f"Bearer {handler}"})
     assert control.status_code == 200 and _leaks(control), "the planted journalpost is not visible through Noark 5"

@@ -48,6 +48,12 @@ async def test_the_parties_are_listed_by_kind_and_read_by_system_id(journal: Jou
     missing = await journal.client.get(unknown, headers={**ACCEPT, **headers})
     assert missing.status_code == 404 and missing.json()["feil"]["kode"] == 404
 
+    # No DELETE: the journal has no operation that deletes a record (docs/noark5-api.md).
+    for href in (person_href, journalpost["_links"]["self"]["href"]):
+        refused = await journal.client.delete(href, headers={**ACCEPT, **headers})
+        assert refused.status_code == 405, refused.text
+    assert (await _get(journal, person_href, headers)).json()["korrespondansepartNavn"] == "Kari Nordmann"
+
 
 async def test_a_screened_party_is_masked_as_in_our_own_api(journal: Journal) -> None:
     await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])

@@ -2,7 +2,8 @@
 
 `$filter` holds comparisons `<path> <op> <literal>` (op: eq ne gt lt ge le; paths:
 journalstatus/kode, journalposttype/kode, journalaar, journaldato, year(journaldato))
-joined by and, or, not and parentheses. It becomes `repository.JournalpostFilter.conditions` — a tree of names
+joined by and, or, not and parentheses, and contains(tittel,'…') and startswith(tittel,'…')
+joined by and. It becomes `repository.JournalpostFilter.conditions` — a tree of names
 and typed values, never SQL text. `$orderby` sorts by journaldato, journalaar or
 journalsekvensnummer. What is not supported (functions, other paths, $search) is refused
 with a 400 that names it.
@@ -30,6 +31,14 @@ PATHS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "journalaar": ("journalaar", "number", OPERATORS),
     "journaldato": ("journaldato", "date", OPERATORS),
 }
+# contains/startswith on the title. The database narrows by the public title (screened words
+# already replaced, so hidden words cannot match); the rows are then checked against the
+# title as `visibility` renders it for the caller (`title_tests`), which also masks what the
+# public title alone does not. Both are exact only for a match that must hold, so the
+# functions are allowed where they narrow the whole filter: joined to it by `and`, not under
+# `or` or `not` (a case-insensitive LIKE of one database must not widen a `not`).
+TITLE_FUNCTIONS = ("contains", "startswith")
+PUBLIC_TITLE = "offentlig_tittel"
 _TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<date>\d{4}-\d{2}-\d{2})(?![\w:])|(?P<number>-?\d+)(?!\w)"
                     r"|(?P<word>[A-Za-z_][A-Za-z0-9_/]*)|(?P<other>\S))")
 
@@ -128,6 +137,8 @@ class _Parser:
         path_kind, path = self.take()
         if path == "year" and self.peek() == "(":
             return self.year()
+        if path in TITLE_FUNCTIONS and self.peek() == "(":
+            return self.title_function(path)
         if path_kind == "word" and self.peek() == "(":
             raise UnsupportedQuery(f"$filter: the function {path}() is not supported; supported: comparisons "
                                    "joined by and, or, not and parentheses.")
@@ -140,6 +151,19 @@ class _Parser:
             raise UnsupportedQuery(f"$filter: {path} takes the operators {', '.join(operators)}.")
         return (field, op, _literal(kind, self.take(), path))
 
+
+    def title_function(self, function: str) -> Node:
+        """`contains(tittel,'garasje')`, `startswith(tittel,'Søknad')`: matched against the title as
+        the caller may see it (see `title_tests`)."""
+        self.take()
+        if (self.take()[1], self.take()[1]) != ("tittel", ","):
+            raise UnsupportedQuery(f"$filter: {function}() takes tittel and a quoted string.")
+        value = _literal("string", self.take(), f"{function}(tittel)")
+        if self.take()[1] != ")":
+            raise UnsupportedQuery(f"$filter: {function}() takes tittel and a quoted string.")
+        if not value:
+            raise UnsupportedQuery(f"$filter: {function}(tittel) needs a text to look for.")
+        return (PUBLIC_TITLE, function, value)
 
     def year(self) -> Node:
         """`year(journaldato) <op> 2026` as comparisons of journaldato with the year's first and last day."""
@@ -166,7 +190,38 @@ def parse_filter(text: str) -> tuple[Node, ...]:
     tree = parser.expression()
     if parser.peek() is not None:
         raise UnsupportedQuery("$filter: comparisons are joined by and or or; something else follows one.")
+    _refuse_title_functions_below(tree, top_level=True)
     return (tree,)
+
+
+def _refuse_title_functions_below(node: Node, *, top_level: bool) -> None:
+    if node[0] == "and" and top_level:
+        for part in node[1]:
+            _refuse_title_functions_below(part, top_level=True)
+    elif node[0] in ("and", "or"):
+        for part in node[1]:
+            _refuse_title_functions_below(part, top_level=False)
+    elif node[0] == "not":
+        _refuse_title_functions_below(node[1], top_level=False)
+    elif node[0] == PUBLIC_TITLE and not top_level:
+        raise UnsupportedQuery(f"$filter: {node[1]}(tittel) is supported joined to the rest by and, "
+                               "not under or or not.")
+
+
+def title_tests(conditions: tuple[Node, ...]) -> list[tuple[str, str]]:
+    """The title functions of a parsed filter as (function, text), all of which must hold."""
+    tests: list[tuple[str, str]] = []
+    for node in conditions:
+        if node[0] == "and":
+            tests += title_tests(node[1])
+        elif node[0] == PUBLIC_TITLE:
+            tests.append((node[1], node[2]))
+    return tests
+
+
+def title_matches(tittel: str, tests: list[tuple[str, str]]) -> bool:
+    """Whether the title as the caller sees it passes every test (case-sensitive, as OData's functions)."""
+    return all(text in tittel if function == "contains" else tittel.startswith(text) for function, text in tests)
 
 
 def _whole(name: str, value: str | None, default: int, low: int, high: int) -> int:

@@ -91,6 +91,11 @@ _ORDERABLE: dict[str, Any] = {
 }
 _COMPARISONS: dict[str, Any] = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "lt": operator.lt,
                                 "ge": operator.ge, "le": operator.le}
+# The Noark 5 title functions match the public title (screened words already replaced), the
+# text a bound parameter with LIKE's wildcards escaped.
+_FILTERABLE["offentlig_tittel"] = col(Journalpost.offentlig_tittel)
+_COMPARISONS["contains"] = lambda column, text: column.contains(text, autoescape=True)
+_COMPARISONS["startswith"] = lambda column, text: column.startswith(text, autoescape=True)
 
 
 def _condition(node: tuple[Any, ...]) -> ColumnElement[bool]:
