@@ -11,7 +11,6 @@ large the extraction. Findings name files, systemIDs and counts — never a titl
 from __future__ import annotations
 
 import re
-import sqlite3
 import tempfile
 from collections import Counter
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from lxml import etree
 from arkiv5_kit.reference import manifest
 
 from . import addml
+from .checkindex import CheckIndex
 from .report import Report
 from .xml import ARKIVSTRUKTUR, ENDRINGSLOGG, OSLO, SCHEMA_DIR, SCHEMAS, XML_FILES, XSI
 
@@ -46,46 +46,6 @@ def _redact(message: str) -> str:
     """A parser message without the values it quotes (they may be screened); element names stay."""
     message = re.sub(r"': '[^']*' is not", "': '…' is not", message)
     return re.sub(r"[Vv]alue '[^']*'", "value '…'", message)
-
-
-class _Index:
-    """SystemIDs and referenced files, on disk."""
-
-    def __init__(self, folder: Path) -> None:
-        self.db = sqlite3.connect(folder / "index.sqlite")
-        self.db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY)")
-        # A referenced file's SHA-256 is kept as the dokumentobjekt's check computes it, so the
-        # walk over dokumenter/ compares it with arkivuttrekk.xml without reading the file again.
-        self.db.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT)")
-        self.db.execute("CREATE TABLE sums (path TEXT PRIMARY KEY, sha256 TEXT)")
-
-    def add_sum(self, path: str, sha256: str) -> None:
-        """A document file's SHA-256 as arkivuttrekk.xml lists it."""
-        self.db.execute("INSERT OR REPLACE INTO sums VALUES (?, ?)", (path, sha256))
-
-    def sum_of(self, path: str) -> str | None:
-        found = self.db.execute("SELECT sha256 FROM sums WHERE path = ?", (path,)).fetchone()
-        return str(found[0]) if found else None
-
-    def add_id(self, value: str) -> bool:
-        try:
-            self.db.execute("INSERT INTO ids VALUES (?)", (value,))
-        except sqlite3.IntegrityError:
-            return False
-        return True
-
-    def has_id(self, value: str) -> bool:
-        return self.db.execute("SELECT 1 FROM ids WHERE id = ?", (value,)).fetchone() is not None
-
-    def add_file(self, path: str, sha256: str | None = None) -> None:
-        """A file a dokumentobjekt references, with its SHA-256 when it was read."""
-        self.db.execute("INSERT INTO files VALUES (?, ?) ON CONFLICT (path) DO UPDATE "
-                        "SET sha256 = coalesce(excluded.sha256, files.sha256)", (path, sha256))
-
-    def file(self, path: str) -> tuple[bool, str | None]:
-        """Whether a dokumentobjekt references the file, and its SHA-256 if that was computed."""
-        found = self.db.execute("SELECT sha256 FROM files WHERE path = ?", (path,)).fetchone()
-        return (False, None) if found is None else (True, found[0])
 
 
 def _schema(folder: Path, name: str) -> Any:
@@ -143,7 +103,7 @@ def validate_extraction(folder: Path) -> Report:
     if not _check_schemas(report, folder):
         return report
     with tempfile.TemporaryDirectory(prefix="uttrekk-validate-") as work:
-        index = _Index(Path(work))
+        index = CheckIndex(Path(work))
         about = _addml(report, folder, index)
         if about is None:
             return report
@@ -154,7 +114,7 @@ def validate_extraction(folder: Path) -> Report:
     return report
 
 
-def _addml(report: Report, folder: Path, index: _Index) -> addml.Description | None:
+def _addml(report: Report, folder: Path, index: CheckIndex) -> addml.Description | None:
     path = folder / "arkivuttrekk.xml"
     if not path.is_file():
         report.add("XML", "arkivuttrekk.xml is missing", file="arkivuttrekk.xml")
@@ -189,7 +149,7 @@ def _count(report: Report, test: str, name: str, element: str, found: int, about
         report.add(test, f"{name}: {found} {element}", file=name, info=True)
 
 
-def _arkivstruktur(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
+def _arkivstruktur(report: Report, folder: Path, index: CheckIndex, about: addml.Description) -> None:
     counts: Counter[str] = Counter()
     state: dict[str, int] = {"in_mappe": 0}
     statuses: dict[str, Counter[str]] = {"N5_22": Counter(), "N5_25": Counter()}
@@ -319,7 +279,7 @@ class _Created:
                        f"last {self.last.isoformat()}", file="arkivstruktur.xml", info=True)
 
 
-def _document(report: Report, folder: Path, index: _Index, element: Any, counts: Counter[str]) -> None:
+def _document(report: Report, folder: Path, index: CheckIndex, element: Any, counts: Counter[str]) -> None:
     system_id = element.findtext(AS + "systemID")
     reference = element.findtext(AS + "referanseDokumentfil") or ""
     path = (folder / reference).resolve()
@@ -343,7 +303,7 @@ def _forget(element: Any) -> None:
         del element.getparent()[0]
 
 
-def _files(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
+def _files(report: Report, folder: Path, index: CheckIndex, about: addml.Description) -> None:
     documents = folder / "dokumenter"
     found = 0
     for path in sorted(documents.rglob("*")) if documents.is_dir() else []:
@@ -370,7 +330,7 @@ def _omitted(report: Report, folder: Path, name: str, about: addml.Description) 
     return False
 
 
-def _journals(report: Report, folder: Path, index: _Index, about: addml.Description) -> None:
+def _journals(report: Report, folder: Path, index: CheckIndex, about: addml.Description) -> None:
     for name in ("loependeJournal.xml", "offentligJournal.xml"):
         if _omitted(report, folder, name, about):
             continue
