@@ -62,6 +62,30 @@ async def _new_journalpost(journal: Journal, headers: dict[str, str], saksmappe:
     return await journal.client.post(href, json=body, headers={**ACCEPT, **headers, "Content-Type": NOARK5})
 
 
+SKJERMING = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13", "skjermingMetadata": ["TRO", "NA"]}
+
+
+async def _arkivar_leser_and_case(journal: Journal) -> tuple[dict[str, str], dict[str, str], dict[str, Any]]:
+    """An arkivar cleared for code 6, a reader without clearance, and a case the arkivar made."""
+    await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
+    await journal.grant("leser", roles=["lesetilgang"])
+    arkivar, leser = journal.person("arkivar"), journal.person("leser")
+    sakarkiv = await _package(journal, arkivar, "sakarkiv")
+    created = await journal.client.post(sakarkiv["_links"][rel("sakarkiv/ny-saksmappe")]["href"], headers=arkivar,
+                                        json={"tittel": "Byggesak", "administrativEnhet": str(UNIT)})
+    assert created.status_code == 201, created.text
+    return arkivar, leser, created.json()
+
+
+async def _screened_journalpost(journal: Journal, arkivar: dict[str, str], saksmappe: dict[str, Any],
+                                tittel: str) -> httpx.Response:
+    """A journalpost screened by code 6 whose title hides «Hemmeligsen», from the party Kari Hemmeligsen."""
+    return await _new_journalpost(
+        journal, arkivar, saksmappe, tittel=tittel, skjermedeOrd=["Hemmeligsen"], skjerming=SKJERMING,
+        korrespondansepart=[{"korrespondanseparttype": "EA", "korrespondansepartNavn": "Kari Hemmeligsen",
+                             "foedselsnummer": FNR}])
+
+
 async def test_the_anonymous_root_advertises_login_and_the_logged_in_root_the_packages(journal: Journal) -> None:
     anonymous = await _get(journal, ROOT, {})
     assert anonymous.headers["content-type"].startswith(NOARK5)
@@ -294,18 +318,8 @@ async def test_every_code_list_is_reachable_from_the_metadata_package(journal: J
 
 
 async def test_a_screened_title_and_party_are_masked_as_in_our_own_api(journal: Journal) -> None:
-    await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
-    await journal.grant("leser", roles=["lesetilgang"])
-    arkivar, leser = journal.person("arkivar"), journal.person("leser")
-    sakarkiv = await _package(journal, arkivar, "sakarkiv")
-    created = await journal.client.post(sakarkiv["_links"][rel("sakarkiv/ny-saksmappe")]["href"], headers=arkivar,
-                                        json={"tittel": "Byggesak", "administrativEnhet": str(UNIT)})
-    saksmappe = created.json()
-    skjerming = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13", "skjermingMetadata": ["TRO", "NA"]}
-    registered = await _new_journalpost(
-        journal, arkivar, saksmappe, tittel="Søknad fra Hemmeligsen", skjermedeOrd=["Hemmeligsen"],
-        skjerming=skjerming, korrespondansepart=[{"korrespondanseparttype": "EA",
-                                                  "korrespondansepartNavn": "Kari Hemmeligsen", "foedselsnummer": FNR}])
+    arkivar, leser, saksmappe = await _arkivar_leser_and_case(journal)
+    registered = await _screened_journalpost(journal, arkivar, saksmappe, "Søknad fra Hemmeligsen")
     assert registered.status_code == 201, registered.text
     jp = registered.json()
     noark5 = (await _get(journal, jp["_links"]["self"]["href"], leser)).json()

@@ -8,7 +8,16 @@ Runs on SQLite and PostgreSQL (the `journal` fixture).
 from __future__ import annotations
 
 from .conftest import FNR, ORGNR, UNIT, Journal
-from .test_noark5_api import ACCEPT, _get, _handler, _new_case, _new_journalpost, _package, rel
+from .test_noark5_api import (
+    ACCEPT,
+    _arkivar_leser_and_case,
+    _get,
+    _handler,
+    _new_case,
+    _new_journalpost,
+    _screened_journalpost,
+    rel,
+)
 
 
 async def test_the_parties_are_listed_by_kind_and_read_by_system_id(journal: Journal) -> None:
@@ -56,17 +65,8 @@ async def test_the_parties_are_listed_by_kind_and_read_by_system_id(journal: Jou
 
 
 async def test_a_screened_party_is_masked_as_in_our_own_api(journal: Journal) -> None:
-    await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
-    await journal.grant("leser", roles=["lesetilgang"])
-    arkivar, leser = journal.person("arkivar"), journal.person("leser")
-    sakarkiv = await _package(journal, arkivar, "sakarkiv")
-    saksmappe = (await journal.client.post(sakarkiv["_links"][rel("sakarkiv/ny-saksmappe")]["href"], headers=arkivar,
-                                           json={"tittel": "Byggesak", "administrativEnhet": str(UNIT)})).json()
-    skjerming = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13", "skjermingMetadata": ["TRO", "NA"]}
-    registered = await _new_journalpost(
-        journal, arkivar, saksmappe, tittel="Søknad fra Hemmeligsen", skjermedeOrd=["Hemmeligsen"],
-        skjerming=skjerming, korrespondansepart=[{"korrespondanseparttype": "EA",
-                                                  "korrespondansepartNavn": "Kari Hemmeligsen", "foedselsnummer": FNR}])
+    arkivar, leser, saksmappe = await _arkivar_leser_and_case(journal)
+    registered = await _screened_journalpost(journal, arkivar, saksmappe, "Søknad fra Hemmeligsen")
     assert registered.status_code == 201, registered.text
     jp = (await _get(journal, registered.json()["_links"]["self"]["href"], leser)).json()
     listed = (await _get(journal, jp["_links"][rel("arkivstruktur/korrespondansepart")]["href"], leser)).json()

@@ -9,28 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import FNR, UNIT, Journal
-from .test_noark5_api import _get, _list_href, _new_journalpost, _package, rel
-
-SKJERMING = {"tilgangsrestriksjon": "6", "skjermingshjemmel": "Offl. § 13", "skjermingMetadata": ["TRO", "NA"]}
+from .conftest import UNIT, Journal
+from .test_noark5_api import (
+    _arkivar_leser_and_case,
+    _get,
+    _list_href,
+    _new_journalpost,
+    _package,
+    _screened_journalpost,
+    rel,
+)
 
 
 async def test_title_functions_match_only_what_the_caller_may_see(journal: Journal) -> None:
-    await journal.grant("arkivar", roles=["arkivtjeneste"], codes=["6"])
-    await journal.grant("leser", roles=["lesetilgang"])
-    arkivar, leser = journal.person("arkivar"), journal.person("leser")
-    sakarkiv = await _package(journal, arkivar, "sakarkiv")
-    saksmappe = (await journal.client.post(sakarkiv["_links"][rel("sakarkiv/ny-saksmappe")]["href"], headers=arkivar,
-                                           json={"tittel": "Byggesak", "administrativEnhet": str(UNIT)})).json()
+    arkivar, leser, saksmappe = await _arkivar_leser_and_case(journal)
     ids: dict[str, str] = {}
     for tittel in ("Søknad om garasje", "Klage på vedtak om garasje", "Søknad om tilbygg", "Melding om feiing 100%"):
         created = await _new_journalpost(journal, arkivar, saksmappe, tittel=tittel)
         assert created.status_code == 201, created.text
         ids[tittel] = created.json()["systemID"]
-    screened = await _new_journalpost(
-        journal, arkivar, saksmappe, tittel="Søknad fra Hemmeligsen om garasje", skjermedeOrd=["Hemmeligsen"],
-        skjerming=SKJERMING, korrespondansepart=[{"korrespondanseparttype": "EA",
-                                                  "korrespondansepartNavn": "Kari Hemmeligsen", "foedselsnummer": FNR}])
+    screened = await _screened_journalpost(journal, arkivar, saksmappe, "Søknad fra Hemmeligsen om garasje")
     assert screened.status_code == 201, screened.text
     ids["screened"] = screened.json()["systemID"]
     href = _list_href((await _package(journal, leser, "sakarkiv"))["_links"], "sakarkiv/journalpost")
