@@ -83,6 +83,8 @@ def dokumentobjekt(request: Request, out: DokumentobjektOut, dokumentbeskrivelse
         rel("arkivstruktur/dokumentbeskrivelse"): link(request, dokumentbeskrivelse_path(dokumentbeskrivelse_id)),
         # Download: the bytes with their own media type.
         rel("arkivstruktur/fil"): link(request, own + "referanseFil/"),
+        # How an archival variant was made (empty for the others); noark5/konverteringer.py.
+        rel("arkivstruktur/konvertering"): link(request, own + "konvertering/"),
     }}
 
 
