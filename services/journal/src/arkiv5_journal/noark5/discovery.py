@@ -1,7 +1,7 @@
 """The root and the package roots: where a client that knows only the root finds everything.
 
-Without a token the root advertises how to log in (OAuth 2 at the access service, and an
-OpenID configuration naming its token endpoint); with a valid token it lists the packages.
+Without a token the root advertises how to log in (OAuth 2 at the access service, an
+OpenID configuration naming its token endpoint, and HTTP Basic); with a valid token it lists the packages.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from arkiv5_contracts.codelists import CODE_LISTS
 from arkiv5_kit.auth import require_scopes
 
 from ..api.deps import READ, Reader, ctx_of
+from .basic_login import token_endpoint
 from .http import Noark5Route, hal, link, rel
 from .render import LIST_QUERY, PAGE_QUERY
 
@@ -24,17 +25,8 @@ router = APIRouter(route_class=Noark5Route, include_in_schema=False)
 # The reference implementation's login rels, which Noark 5 test clients look for.
 LOGIN_OAUTH2_REL = "https://nikita.arkivlab.no/noark5/v5/login/rfc6749/"
 LOGIN_OIDC_REL = "https://nikita.arkivlab.no/noark5/v5/login/oidc/"
-
-
-def token_endpoint(request: Request) -> str:
-    """The access service's token endpoint as a client reaches it."""
-    settings = ctx_of(request).settings
-    if settings.noark5_token_endpoint:
-        return settings.noark5_token_endpoint
-    if settings.jwks_url and settings.jwks_url.endswith("/.well-known/jwks.json"):
-        return settings.jwks_url.removesuffix("/.well-known/jwks.json") + "/oauth2/token"
-    # The suite serves access beside the journal on the same origin.
-    return f"{request.url.scheme}://{request.url.netloc}/access/oauth2/token"
+# HTTP Basic (RFC 7617): any request may sign in with it (noark5/basic_login.py).
+LOGIN_BASIC_REL = "https://nikita.arkivlab.no/noark5/v5/login/rfc7617/"
 
 
 @router.get("/noark5/api/")
@@ -44,6 +36,7 @@ async def root(request: Request) -> JSONResponse:
             "self": link(request, ""),
             LOGIN_OAUTH2_REL: {"href": token_endpoint(request)},
             LOGIN_OIDC_REL: link(request, "login/oidc/.well-known/openid-configuration"),
+            LOGIN_BASIC_REL: link(request, ""),
         }})
     await require_scopes(READ)(request)  # a token that is sent must be valid (else 401)
     return hal(request, {"_links": {

@@ -21,6 +21,7 @@ from arkiv5_kit.errors import DomainError, Unprocessable, field_errors, problem_
 from arkiv5_kit.proxy import location
 
 from ..errors import NotAcceptable, PreconditionFailed, UnsupportedMediaType
+from . import basic_login
 
 MEDIA_TYPE = "application/vnd.noark5+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -92,23 +93,28 @@ def if_match(request: Request) -> str | None:
 def _error(request: Request, status: int, slug: str, title: str, detail: str, **extensions: Any) -> JSONResponse:
     problem = Problem(type=problem_type(slug), title=title, status=status, detail=detail,
                       instance=request.url.path, feil={"kode": status, "beskrivelse": detail}, **extensions)
-    response = problem_response(problem, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
+    challenge = {"WWW-Authenticate": 'Bearer, Basic realm="Noark 5"'} if status == 401 else None
+    response = problem_response(problem, challenge)
     response.headers["Content-Type"] = PROBLEM_MEDIA_TYPE
     return response
 
 
 class Noark5Route(APIRoute):
-    """A route whose refusals carry the standard's `feil` and whose stale ETag is a 409."""
+    """A route whose refusals carry the standard's `feil`, whose stale ETag is a 409, and that takes HTTP Basic."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def noark5_handler(request: Request) -> Response:
+            basic_key = None
             try:
+                basic_key = await basic_login.exchange(request)
                 return await handler(request)
             except PreconditionFailed as exc:
                 return _error(request, 409, "conflict", "Conflict", exc.detail, **exc.extensions)
             except DomainError as exc:
+                if exc.status == 401 and basic_key is not None:
+                    basic_login.forget(request, basic_key)
                 return _error(request, exc.status, exc.slug, exc.title, exc.detail, **exc.extensions)
             except RequestValidationError as exc:
                 fields = field_errors([{k: v for k, v in e.items() if k != "input"} for e in exc.errors()])
