@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -25,10 +26,11 @@ async def get_melding(session: AsyncSession, *, avsender: str, klient_melding_id
 
 
 async def save_melding(session: AsyncSession, *, avsender: str, klient_melding_id: str, meldingstype: str,
-                       digest: str, svar: list[dict[str, str | None]]) -> Melding:
+                       digest: str, svar: list[dict[str, str | None]], sent_count: int = 0,
+                       sent_melding_id: str | None = None) -> Melding:
     """Stores the answers once; when another worker stored them first, theirs win (same klientMeldingId)."""
     row = Melding(id=uuid4(), avsender=avsender, klient_melding_id=klient_melding_id, meldingstype=meldingstype,
-                  digest=digest, svar=svar, created_at=now())
+                  digest=digest, svar=svar, sent_count=sent_count, sent_melding_id=sent_melding_id, created_at=now())
     try:
         async with session.begin_nested():
             session.add(row)
@@ -40,9 +42,11 @@ async def save_melding(session: AsyncSession, *, avsender: str, klient_melding_i
 
 
 async def mark_sent(session: AsyncSession, melding_id: UUID, count: int, to: str) -> None:
-    row = await session.get(Melding, melding_id)
-    if row is not None and (row.sent_melding_id != to or row.sent_count < count):
-        row.sent_count, row.sent_melding_id = count, to
+    """One UPDATE (no read first): the count only grows for the same Fiks IO message."""
+    await session.execute(update(Melding).where(
+        col(Melding.id) == melding_id,
+        or_(col(Melding.sent_melding_id).is_distinct_from(to), col(Melding.sent_count) < count),
+    ).values(sent_count=count, sent_melding_id=to))
 
 
 # --- External keys ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -33,6 +34,7 @@ from .xml import InvalidXml, find, findall, parse, text, validate, xsi_type
 
 log = logging.getLogger(__name__)
 
+MAPPE_KEYS_KEPT = 10_000  # external mappe keys remembered per process (forgotten all at once when full)
 REUSED_KLIENT_MELDING_ID = ("this klientMeldingId was used before for a message with other content; "
                             "a new message needs a new klientMeldingId")
 
@@ -78,6 +80,9 @@ class FiksArkivHandler:
         self.sok_max_hits = sok_max_hits
         self.system_name = system_name
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # A mappe's external key names one saksmappe for good (keys are only ever added), so the
+        # lookup every journalpost of a case repeats is answered from memory after the first.
+        self._mappe_ids: dict[tuple[str, str], UUID] = {}
 
     async def stored(self, melding: Melding) -> Handled | None:
         """The answers a message already got (a repeat, or a redelivery after a crash).
@@ -95,17 +100,25 @@ class FiksArkivHandler:
             return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count,
                            row.sent_melding_id)
 
-    def receivable(self, melding: Melding) -> bool:
-        """Whether the message passes its XSD, so `…mottatt` may be sent before it is worked."""
+    def receivable(self, melding: Melding) -> etree._Element | None:
+        """The parsed message when it passes its XSD, so `…mottatt` may be sent before it is worked."""
         if melding.meldingstype not in answers.ARKIVERING:
-            return False
+            return None
         try:
-            validate(parse(melding.payload), melding.meldingstype)
+            root = parse(melding.payload)
+            validate(root, melding.meldingstype)
         except InvalidXml:
-            return False
-        return True
+            return None
+        return root
 
-    async def handle(self, melding: Melding) -> Handled:
+    async def handle(self, melding: Melding, *, on_received: Callable[[], Awaitable[None]] | None = None,
+                     received_by: str | None = None) -> Handled:
+        """The message's answers: the stored ones for a repeat, else worked and stored.
+
+        `on_received` (Fiks IO) is awaited once a new message passes its XSD and before the
+        archive is touched — it sends `…mottatt`, which is then stored as already sent to the
+        Fiks IO message `received_by`, in the same transaction as the answers.
+        """
         # One worker per message at a time in this process: a redelivery (after a broker or
         # connection loss) can arrive while the first delivery is still archiving.
         key = f"{melding.avsender}\x00{melding.klient_melding_id}"
@@ -113,19 +126,24 @@ class FiksArkivHandler:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            return await self._handle(melding)
+            if (stored := await self.stored(melding)) is not None:
+                return stored
+            root = self.receivable(melding) if on_received is not None else None
+            if root is not None and on_received is not None:
+                await on_received()
+            return await self._handle(melding, root, received_by if root is not None else None)
 
-    async def _handle(self, melding: Melding) -> Handled:
-        if (stored := await self.stored(melding)) is not None:
-            return stored
-        svar = await self.answer(melding)
+    async def _handle(self, melding: Melding, root: etree._Element | None, received_by: str | None) -> Handled:
+        svar = await self.answer(melding, root)
         if svar and svar[-1].meldingstype == answers.SERVERFEIL:
             return Handled(None, svar)
+        sent = 1 if received_by is not None and svar[0].meldingstype.endswith(".mottatt") else 0
         async with self.database.unit_of_work() as session:
             row = await store.save_melding(session, avsender=melding.avsender,
                                            klient_melding_id=melding.klient_melding_id,
                                            meldingstype=melding.meldingstype, digest=melding.digest(),
-                                           svar=[s.as_json() for s in svar])
+                                           svar=[s.as_json() for s in svar], sent_count=sent,
+                                           sent_melding_id=received_by if sent else None)
             if row.digest is not None and row.digest != melding.digest():  # another process stored it first
                 return Handled(None, [answers.feilmelding(answers.UGYLDIG, REUSED_KLIENT_MELDING_ID)])
             return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count,
@@ -135,16 +153,19 @@ class FiksArkivHandler:
         async with self.database.unit_of_work() as session:
             await store.mark_sent(session, melding_id, count, to)
 
-    async def answer(self, melding: Melding) -> list[Svar]:
-        """The answers in the order they are sent (not stored here)."""
+    async def answer(self, melding: Melding, validated: etree._Element | None = None) -> list[Svar]:
+        """The answers in the order they are sent (not stored here); `validated`: the message already
+        parsed and checked against its XSD (by `receivable`), so it is not done twice."""
         kind = melding.meldingstype
         if kind not in answers.SUPPORTED:
             return [answers.feilmelding(answers.UGYLDIG, "unknown or unsupported Fiks-Meldingstype")]
-        try:
-            root = parse(melding.payload)
-            validate(root, kind)
-        except InvalidXml as problem:
-            return [answers.feilmelding(answers.UGYLDIG, f"the message breaks {kind}.xsd: {problem}")]
+        root = validated
+        if root is None:
+            try:
+                root = parse(melding.payload)
+                validate(root, kind)
+            except InvalidXml as problem:
+                return [answers.feilmelding(answers.UGYLDIG, f"the message breaks {kind}.xsd: {problem}")]
         received = [answers.mottatt(kind)] if kind in answers.ARKIVERING else []
         try:
             return received + [await self._dispatch(kind, root, melding)]
@@ -365,13 +386,33 @@ class FiksArkivHandler:
             if closed:
                 # Another closing status on a closed case (KS's validator: A, then U): reopen, then close
                 # again with the status asked for. A retry after a failure between the two finds it open.
-                await self._journal(self.journal.reopen_saksmappe(saksmappe_id))
+                await self._reopen(saksmappe_id, current, status)
             await self._journal(self.journal.close_saksmappe(saksmappe_id, status))
             return
         if status in ("B", "R") and closed:
-            await self._journal(self.journal.reopen_saksmappe(saksmappe_id))
+            await self._reopen(saksmappe_id, current, status)
             return
         raise Ugyldig(f"this archive cannot set saksstatus {status} on a saksmappe in status {current}")
+
+    async def _reopen(self, saksmappe_id: UUID, current: str | None, asked: str) -> None:
+        """Reopens a closed case when the journal lets intake do it.
+
+        The journal decides (policy `saksmappe.closed`): the archive's routine leaves a correction
+        of a closed case to the archive service (the arkivansvarlig closes cases in the archive; a
+        fagsystem's staff tell it), so a fagsystem's message is refused with a feilmelding that
+        says what was asked, why not, and who can do it (docs/intake.md).
+        """
+        try:
+            await self._journal(self.journal.reopen_saksmappe(saksmappe_id))
+        except JournalRefused as refused:
+            if refused.status != 403:
+                raise
+            raise Ugyldig(
+                f"saksstatus {asked} was not set: the saksmappe is closed (saksstatus {current}), and changing the "
+                "status of a closed case reopens it, which only the archive service does (arkivansvarlig), not a "
+                f"fagsystem; ask the archive service to reopen the case, then send a new message. "
+                f"The archive refused: {refused.detail}"
+            ) from None
 
     # --- dokumentobjekt opprett -------------------------------------------------------
 
@@ -423,10 +464,15 @@ class FiksArkivHandler:
             await self._journal(self.journal.get_saksmappe(saksmappe_id))
             return saksmappe_id
         if (key := mapping.ekstern_noekkel(referanse)) is not None:
+            if (known := self._mappe_ids.get(key)) is not None:
+                return known
             async with self.database.unit_of_work() as session:
                 row = await store.get_key(session, "mappe", *key)
             if row is None:
                 raise IkkeFunnet("no mappe has this referanseEksternNoekkel")
+            if len(self._mappe_ids) >= MAPPE_KEYS_KEPT:
+                self._mappe_ids.clear()
+            self._mappe_ids[key] = row.journal_id
             return row.journal_id
         saksnummer = find(referanse, "saksnummer")
         if saksnummer is not None:

@@ -89,18 +89,19 @@ class FiksIoConsumer:
         payload = files.pop(payload_name)
         melding = Melding(meldingstype=meldingstype, klient_melding_id=klient_melding_id,
                           avsender=f"fiksio:{avsender}", payload=payload, attachments=files)
+        received: list[bool] = []
+
+        async def send_mottatt() -> None:  # …mottatt before the archive is touched
+            await self.sender.send(answers.mottatt(meldingstype), til=til, svar_pa_melding=svar_pa,
+                                   klient_melding_id=klient_melding_id)
+            received.append(True)
+
         try:
-            handled = await self.handler.stored(melding)
-            if handled is None:
-                if self.handler.receivable(melding):  # …mottatt before the archive is touched
-                    await self.sender.send(answers.mottatt(meldingstype), til=til, svar_pa_melding=svar_pa,
-                                           klient_melding_id=klient_melding_id)
-                    handled = await self.handler.handle(melding)
-                    if handled.melding_id is not None and handled.first_unsent(melding_id) == 0:
-                        await self.handler.mark_sent(handled.melding_id, 1, melding_id)
-                        handled = Handled(handled.melding_id, handled.svar, 1, melding_id)
-                else:
-                    handled = await self.handler.handle(melding)
+            handled = await self.handler.handle(melding, on_received=send_mottatt, received_by=melding_id)
+            if received and handled.melding_id is not None and handled.first_unsent(melding_id) == 0:
+                # Another worker stored the answers first: count the …mottatt sent here.
+                await self.handler.mark_sent(handled.melding_id, 1, melding_id)
+                handled = Handled(handled.melding_id, handled.svar, 1, melding_id)
         except SendFailed:
             await self._later(message)
             return

@@ -50,6 +50,10 @@ class SimulatorState:
     intake: Konto
     fagsystem: Konto
     received: list[Received] = field(default_factory=list)
+    # The answers per message id besides the list, and one event per awaited message, so that a
+    # waiter neither scans every answer nor wakes for answers to other messages.
+    by_melding: dict[UUID, list[Received]] = field(default_factory=dict)
+    finals: dict[UUID, asyncio.Event] = field(default_factory=dict)
     fail_kvitteringer: int = 0  # refuse this many kvitteringer (503), as an outage between archiving and ack
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     maskinporten_audience: str = "https://maskinporten.simulator/"
@@ -63,7 +67,22 @@ class SimulatorState:
         return expires is not None and time.monotonic() < expires
 
     def answers_to(self, melding_id: UUID) -> list[Received]:
-        return [r for r in self.received if r.svar_pa_melding == melding_id]
+        return list(self.by_melding.get(melding_id, []))
+
+    def final_arrived(self, melding_id: UUID) -> asyncio.Event:
+        """Set once the message's last answer (kvittering, resultat or feilmelding) has arrived."""
+        event = self.finals.get(melding_id)
+        if event is None:
+            event = self.finals[melding_id] = asyncio.Event()
+            if any(not r.meldingstype.endswith(".mottatt") for r in self.by_melding.get(melding_id, [])):
+                event.set()
+        return event
+
+    def add(self, received: Received) -> None:
+        self.received.append(received)
+        self.by_melding.setdefault(received.svar_pa_melding, []).append(received)
+        if not received.meldingstype.endswith(".mottatt"):
+            self.final_arrived(received.svar_pa_melding).set()
 
 
 def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
@@ -115,7 +134,7 @@ def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
             files = asice.read(crypto.decrypt(await data.read(), state.fagsystem.private_key), max_bytes=100 << 20)
             xml = next(iter(files.values())).decode("utf-8")
         async with state.changed:
-            state.received.append(Received(metadata["meldingType"], UUID(metadata["svarPaMelding"]), xml))
+            state.add(Received(metadata["meldingType"], UUID(metadata["svarPaMelding"]), xml))
             state.changed.notify_all()
         return {"meldingId": str(uuid4())}
 
@@ -153,9 +172,5 @@ async def _publish(state: SimulatorState, channel: aio_pika.abc.AbstractChannel,
 async def wait_for_final(state: SimulatorState, melding_id: UUID, *, timeout_s: float = 60) -> list[Received]:
     """The answers to a message once its last one (kvittering, resultat or feilmelding) has arrived."""
 
-    def final() -> bool:
-        return any(not r.meldingstype.endswith(".mottatt") for r in state.answers_to(melding_id))
-
-    async with state.changed:
-        await asyncio.wait_for(state.changed.wait_for(final), timeout=timeout_s)
+    await asyncio.wait_for(state.final_arrived(melding_id).wait(), timeout=timeout_s)
     return state.answers_to(melding_id)
