@@ -98,16 +98,28 @@ def key_pair(name: str):  # type: ignore[no-untyped-def]
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     return key, cert.public_bytes(serialization.Encoding.PEM)
 
 
 class IssuerAuth(httpx.Auth):
     def __init__(self, issuer: TestTokenIssuer) -> None:
-        self.header = issuer.headers(sub="intake", audience="journal", scopes=["journal.read", "journal.write"],
-                                     roles=["fagsystem"], lifetime_s=3600)
+        self.header = issuer.headers(
+            sub="intake",
+            audience="journal",
+            scopes=["journal.read", "journal.write"],
+            roles=["fagsystem"],
+            lifetime_s=3600,
+        )
 
     def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def,override]
         request.headers.update(self.header)
@@ -172,40 +184,66 @@ async def run(messages: int, in_flight: int, var: Path, amqp_url: str, broker_pi
             await drop_databases(admin_dsn, names)
 
 
-async def measure(messages: int, in_flight: int, var: Path, amqp_url: str, broker_pid: int,
-                  journal_db: str | None, intake_db: str | None) -> None:
+async def measure(
+    messages: int,
+    in_flight: int,
+    var: Path,
+    amqp_url: str,
+    broker_pid: int,
+    journal_db: str | None,
+    intake_db: str | None,
+) -> None:
     from cryptography.hazmat.primitives import serialization
 
     issuer = TestTokenIssuer()
     bus = EmbeddedTransport(f"sqlite+aiosqlite:///{var}/bus.sqlite")
-    journal_app = create_journal_app(JournalSettings(var_dir=var, environment="test", **(
-        {"database_url": journal_db} if journal_db else {})), bus=bus)
+    journal_app = create_journal_app(
+        JournalSettings(var_dir=var, environment="test", **({"database_url": journal_db} if journal_db else {})),
+        bus=bus,
+    )
     journal_app.state.token_verifier = issuer.verifier("journal")
-    journal_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=journal_app), base_url="http://journal",
-                                     timeout=120)
+    journal_http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=journal_app), base_url="http://journal", timeout=120
+    )
     intake_key, intake_cert = key_pair("intake")
     fag_key, fag_cert = key_pair("fagsystem")
     konto = uuid4()
     state = SimulatorState(intake=Konto(konto, intake_cert, intake_key), fagsystem=Konto(uuid4(), fag_cert, fag_key))
-    simulator = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_fiks_io_simulator_app(state)),
-                                  base_url="http://fiks-io")
-    intake_app = create_app(IntakeSettings(
-        var_dir=var, environment="test", **({"database_url": intake_db} if intake_db else {}), fiks_io_enabled=True, fiks_io_amqp_url=amqp_url, fiks_io_konto_id=konto,
-        fiks_io_prefetch=in_flight, fiks_io_send_url="http://fiks-io/fiks-io/api/v1/send",
-        fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1",
-        fiks_io_maskinporten_token_url="http://fiks-io/maskinporten/token", fiks_io_certificate_pem=intake_cert.decode(),
-        fiks_io_private_key_pem=intake_key.private_bytes(serialization.Encoding.PEM,
-                                                         serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()).decode(),
-    ), bus=bus, journal=HttpJournalClient(journal_http, base_url="http://journal", auth=IssuerAuth(issuer)),
-        fiks_io_http=simulator)
+    simulator = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_fiks_io_simulator_app(state)), base_url="http://fiks-io"
+    )
+    intake_app = create_app(
+        IntakeSettings(
+            var_dir=var,
+            environment="test",
+            **({"database_url": intake_db} if intake_db else {}),
+            fiks_io_enabled=True,
+            fiks_io_amqp_url=amqp_url,
+            fiks_io_konto_id=konto,
+            fiks_io_prefetch=in_flight,
+            fiks_io_send_url="http://fiks-io/fiks-io/api/v1/send",
+            fiks_io_katalog_url="http://fiks-io/fiks-io/katalog/api/v1",
+            fiks_io_maskinporten_token_url="http://fiks-io/maskinporten/token",
+            fiks_io_certificate_pem=intake_cert.decode(),
+            fiks_io_private_key_pem=intake_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ).decode(),
+        ),
+        bus=bus,
+        journal=HttpJournalClient(journal_http, base_url="http://journal", auth=IssuerAuth(issuer)),
+        fiks_io_http=simulator,
+    )
     await bus.start()
     await journal_app.state.runtime.start()
     await intake_app.state.runtime.start()
     document = os.urandom(100 * 1024)
     try:
-        await wait_for_final(state, await deliver(state, amqp_url, meldingstype=OPPRETT, klient_melding_id="sak",
-                                                  files={"arkivmelding.xml": SAKSMAPPE}))
+        await wait_for_final(
+            state,
+            await deliver(
+                state, amqp_url, meldingstype=OPPRETT, klient_melding_id="sak", files={"arkivmelding.xml": SAKSMAPPE}
+            ),
+        )
         import aio_pika
 
         connection = await aio_pika.connect(amqp_url)
@@ -218,10 +256,14 @@ async def measure(messages: int, in_flight: int, var: Path, amqp_url: str, broke
             nonlocal failures
             async with gate:
                 started = time.perf_counter()
-                melding_id: UUID = await deliver(state, amqp_url, meldingstype=OPPRETT,
-                                                 klient_melding_id=f"m-{number}",
-                                                 files={"arkivmelding.xml": message(number), "vedtak.pdf": document},
-                                                 channel=channel)
+                melding_id: UUID = await deliver(
+                    state,
+                    amqp_url,
+                    meldingstype=OPPRETT,
+                    klient_melding_id=f"m-{number}",
+                    files={"arkivmelding.xml": message(number), "vedtak.pdf": document},
+                    channel=channel,
+                )
                 answers = await wait_for_final(state, melding_id, timeout_s=300)
                 latencies.append(time.perf_counter() - started)
                 failures += not answers[-1].meldingstype.endswith(".kvittering")
@@ -240,12 +282,16 @@ async def measure(messages: int, in_flight: int, var: Path, amqp_url: str, broke
         latencies.sort()
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
         baseline = crypto_alone(20, document, (intake_key, intake_cert), (fag_key, fag_cert))
-        print("| messages | in flight | database | messages/s | p50 ms | p99 ms | CPU ms per message | "
-              "of which the broker | the crypto alone, CPU ms per message | not kvittering |")
+        print(
+            "| messages | in flight | database | messages/s | p50 ms | p99 ms | CPU ms per message | "
+            "of which the broker | the crypto alone, CPU ms per message | not kvittering |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|")
-        print(f"| {messages} | {in_flight} | {'PostgreSQL' if journal_db else 'SQLite'} | {messages / elapsed:.1f} | "
-              f"{statistics.median(latencies) * 1000:.0f} | {p99 * 1000:.0f} | {phase.ms_per(messages):.1f} | "
-              f"{phase.ms_per(messages) - own_phase.ms_per(messages):.1f} | {baseline:.1f} | {failures} |")
+        print(
+            f"| {messages} | {in_flight} | {'PostgreSQL' if journal_db else 'SQLite'} | {messages / elapsed:.1f} | "
+            f"{statistics.median(latencies) * 1000:.0f} | {p99 * 1000:.0f} | {phase.ms_per(messages):.1f} | "
+            f"{phase.ms_per(messages) - own_phase.ms_per(messages):.1f} | {baseline:.1f} | {failures} |"
+        )
         print(f"before: {load_before}; after: {load_after}")
     finally:
         await intake_app.state.runtime.stop()

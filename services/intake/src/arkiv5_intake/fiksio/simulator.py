@@ -107,8 +107,9 @@ def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
         access = secrets.token_urlsafe(24)
         state.tokens[access] = time.monotonic() + state.token_lifetime_s
         state.grants += 1
-        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": state.token_lifetime_s,
-                             "scope": "ks:fiks"})
+        return JSONResponse(
+            {"access_token": access, "token_type": "Bearer", "expires_in": state.token_lifetime_s, "scope": "ks:fiks"}
+        )
 
     @app.get("/fiks-io/katalog/api/v1/kontoer/{konto_id}/offentligNokkel")
     async def public_key(konto_id: UUID, request: Request) -> Response:
@@ -141,9 +142,16 @@ def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
     return app
 
 
-async def deliver(state: SimulatorState, amqp_url: str, *, meldingstype: str, klient_melding_id: str,
-                  files: dict[str, bytes], melding_id: UUID | None = None,
-                  channel: aio_pika.abc.AbstractChannel | None = None) -> UUID:
+async def deliver(
+    state: SimulatorState,
+    amqp_url: str,
+    *,
+    meldingstype: str,
+    klient_melding_id: str,
+    files: dict[str, bytes],
+    melding_id: UUID | None = None,
+    channel: aio_pika.abc.AbstractChannel | None = None,
+) -> UUID:
     """Publish one message to intake's queue, as Fiks IO delivers a fagsystem's message
     (on `channel` when given, else on a connection of its own)."""
     melding_id = melding_id or uuid4()
@@ -160,13 +168,28 @@ async def deliver(state: SimulatorState, amqp_url: str, *, meldingstype: str, kl
     return melding_id
 
 
-async def _publish(state: SimulatorState, channel: aio_pika.abc.AbstractChannel, envelope: bytes, meldingstype: str,
-                   klient_melding_id: str, melding_id: UUID) -> None:
-    await channel.default_exchange.publish(aio_pika.Message(
-        envelope, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, expiration=7 * 24 * 3600,
-        headers={"avsender-id": str(state.fagsystem.konto_id), "melding-id": str(melding_id),
-                 "type": meldingstype, f"{CUSTOM}klientMeldingId": klient_melding_id}),
-        routing_key=queue_name(state.intake.konto_id))
+async def _publish(
+    state: SimulatorState,
+    channel: aio_pika.abc.AbstractChannel,
+    envelope: bytes,
+    meldingstype: str,
+    klient_melding_id: str,
+    melding_id: UUID,
+) -> None:
+    await channel.default_exchange.publish(
+        aio_pika.Message(
+            envelope,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            expiration=7 * 24 * 3600,
+            headers={
+                "avsender-id": str(state.fagsystem.konto_id),
+                "melding-id": str(melding_id),
+                "type": meldingstype,
+                f"{CUSTOM}klientMeldingId": klient_melding_id,
+            },
+        ),
+        routing_key=queue_name(state.intake.konto_id),
+    )
 
 
 async def wait_for_final(state: SimulatorState, melding_id: UUID, *, timeout_s: float = 60) -> list[Received]:
