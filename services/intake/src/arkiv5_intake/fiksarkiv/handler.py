@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -33,8 +34,10 @@ from .xml import InvalidXml, find, findall, parse, text, validate, xsi_type
 
 log = logging.getLogger(__name__)
 
-REUSED_KLIENT_MELDING_ID = ("this klientMeldingId was used before for a message with other content; "
-                            "a new message needs a new klientMeldingId")
+MAPPE_KEYS_KEPT = 10_000  # external mappe keys remembered per process (forgotten all at once when full)
+REUSED_KLIENT_MELDING_ID = (
+    "this klientMeldingId was used before for a message with other content; a new message needs a new klientMeldingId"
+)
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,14 @@ class Melding:
     def digest(self) -> str:
         """SHA-256 of what the message says: its type, its XML and its attachments by file name."""
         whole = hashlib.sha256()
-        for part in (self.meldingstype.encode(), self.payload,
-                     *(f"{name}\x00{hashlib.sha256(data).hexdigest()}".encode()
-                       for name, data in sorted(self.attachments.items()))):
+        for part in (
+            self.meldingstype.encode(),
+            self.payload,
+            *(
+                f"{name}\x00{hashlib.sha256(data).hexdigest()}".encode()
+                for name, data in sorted(self.attachments.items())
+            ),
+        ):
             # Each part's length first, so that no two different messages hash the same bytes.
             whole.update(len(part).to_bytes(8, "big"))
             whole.update(part)
@@ -70,14 +78,24 @@ class Handled:
 
 
 class FiksArkivHandler:
-    def __init__(self, *, database: Database, journal: JournalClient, default_enhet: UUID, sok_max_hits: int,
-                 system_name: str = "Arkiv5") -> None:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        journal: JournalClient,
+        default_enhet: UUID,
+        sok_max_hits: int,
+        system_name: str = "Arkiv5",
+    ) -> None:
         self.database = database
         self.journal = journal
         self.default_enhet = default_enhet
         self.sok_max_hits = sok_max_hits
         self.system_name = system_name
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # A mappe's external key names one saksmappe for good (keys are only ever added), so the
+        # lookup every journalpost of a case repeats is answered from memory after the first.
+        self._mappe_ids: dict[tuple[str, str], UUID] = {}
 
     async def stored(self, melding: Melding) -> Handled | None:
         """The answers a message already got (a repeat, or a redelivery after a crash).
@@ -86,26 +104,41 @@ class FiksArkivHandler:
         stored: the first message keeps its answers, and nothing is archived).
         """
         async with self.database.unit_of_work() as session:
-            row = await store.get_melding(session, avsender=melding.avsender,
-                                          klient_melding_id=melding.klient_melding_id)
+            row = await store.get_melding(
+                session, avsender=melding.avsender, klient_melding_id=melding.klient_melding_id
+            )
             if row is None:
                 return None
             if row.digest is not None and row.digest != melding.digest():
                 return Handled(None, [answers.feilmelding(answers.UGYLDIG, REUSED_KLIENT_MELDING_ID)])
-            return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count,
-                           row.sent_melding_id)
+            return Handled(
+                row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count, row.sent_melding_id
+            )
 
-    def receivable(self, melding: Melding) -> bool:
-        """Whether the message passes its XSD, so `…mottatt` may be sent before it is worked."""
+    def receivable(self, melding: Melding) -> etree._Element | None:
+        """The parsed message when it passes its XSD, so `…mottatt` may be sent before it is worked."""
         if melding.meldingstype not in answers.ARKIVERING:
-            return False
+            return None
         try:
-            validate(parse(melding.payload), melding.meldingstype)
+            root = parse(melding.payload)
+            validate(root, melding.meldingstype)
         except InvalidXml:
-            return False
-        return True
+            return None
+        return root
 
-    async def handle(self, melding: Melding) -> Handled:
+    async def handle(
+        self,
+        melding: Melding,
+        *,
+        on_received: Callable[[], Awaitable[None]] | None = None,
+        received_by: str | None = None,
+    ) -> Handled:
+        """The message's answers: the stored ones for a repeat, else worked and stored.
+
+        `on_received` (Fiks IO) is awaited once a new message passes its XSD and before the
+        archive is touched — it sends `…mottatt`, which is then stored as already sent to the
+        Fiks IO message `received_by`, in the same transaction as the answers.
+        """
         # One worker per message at a time in this process: a redelivery (after a broker or
         # connection loss) can arrive while the first delivery is still archiving.
         key = f"{melding.avsender}\x00{melding.klient_melding_id}"
@@ -113,38 +146,52 @@ class FiksArkivHandler:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            return await self._handle(melding)
+            if (stored := await self.stored(melding)) is not None:
+                return stored
+            root = self.receivable(melding) if on_received is not None else None
+            if root is not None and on_received is not None:
+                await on_received()
+            return await self._handle(melding, root, received_by if root is not None else None)
 
-    async def _handle(self, melding: Melding) -> Handled:
-        if (stored := await self.stored(melding)) is not None:
-            return stored
-        svar = await self.answer(melding)
+    async def _handle(self, melding: Melding, root: etree._Element | None, received_by: str | None) -> Handled:
+        svar = await self.answer(melding, root)
         if svar and svar[-1].meldingstype == answers.SERVERFEIL:
             return Handled(None, svar)
+        sent = 1 if received_by is not None and svar[0].meldingstype.endswith(".mottatt") else 0
         async with self.database.unit_of_work() as session:
-            row = await store.save_melding(session, avsender=melding.avsender,
-                                           klient_melding_id=melding.klient_melding_id,
-                                           meldingstype=melding.meldingstype, digest=melding.digest(),
-                                           svar=[s.as_json() for s in svar])
+            row = await store.save_melding(
+                session,
+                avsender=melding.avsender,
+                klient_melding_id=melding.klient_melding_id,
+                meldingstype=melding.meldingstype,
+                digest=melding.digest(),
+                svar=[s.as_json() for s in svar],
+                sent_count=sent,
+                sent_melding_id=received_by if sent else None,
+            )
             if row.digest is not None and row.digest != melding.digest():  # another process stored it first
                 return Handled(None, [answers.feilmelding(answers.UGYLDIG, REUSED_KLIENT_MELDING_ID)])
-            return Handled(row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count,
-                           row.sent_melding_id)
+            return Handled(
+                row.id, [Svar(str(s["meldingstype"]), s["xml"]) for s in row.svar], row.sent_count, row.sent_melding_id
+            )
 
     async def mark_sent(self, melding_id: UUID, count: int, to: str) -> None:
         async with self.database.unit_of_work() as session:
             await store.mark_sent(session, melding_id, count, to)
 
-    async def answer(self, melding: Melding) -> list[Svar]:
-        """The answers in the order they are sent (not stored here)."""
+    async def answer(self, melding: Melding, validated: etree._Element | None = None) -> list[Svar]:
+        """The answers in the order they are sent (not stored here); `validated`: the message already
+        parsed and checked against its XSD (by `receivable`), so it is not done twice."""
         kind = melding.meldingstype
         if kind not in answers.SUPPORTED:
             return [answers.feilmelding(answers.UGYLDIG, "unknown or unsupported Fiks-Meldingstype")]
-        try:
-            root = parse(melding.payload)
-            validate(root, kind)
-        except InvalidXml as problem:
-            return [answers.feilmelding(answers.UGYLDIG, f"the message breaks {kind}.xsd: {problem}")]
+        root = validated
+        if root is None:
+            try:
+                root = parse(melding.payload)
+                validate(root, kind)
+            except InvalidXml as problem:
+                return [answers.feilmelding(answers.UGYLDIG, f"the message breaks {kind}.xsd: {problem}")]
         received = [answers.mottatt(kind)] if kind in answers.ARKIVERING else []
         try:
             return received + [await self._dispatch(kind, root, melding)]
@@ -158,7 +205,11 @@ class FiksArkivHandler:
             log.warning("fiks arkiv message failed", extra={"meldingstype": kind, "error_type": type(exc).__name__})
             return received + [answers.feilmelding(answers.SERVERFEIL, "the archive cannot answer now; send again")]
         except Exception as exc:
-            log.error("fiks arkiv message crashed", exc_info=exc, extra={"meldingstype": kind, "error_type": type(exc).__name__})
+            log.error(
+                "fiks arkiv message crashed",
+                exc_info=exc,
+                extra={"meldingstype": kind, "error_type": type(exc).__name__},
+            )
             return received + [answers.feilmelding(answers.SERVERFEIL, "internal error in the archive")]
 
     async def _dispatch(self, kind: str, root: etree._Element, melding: Melding) -> Svar:
@@ -196,8 +247,9 @@ class FiksArkivHandler:
             keys = await self._keys("mappe", saksmappe_id)
             return Svar(f"{kind}.resultat", innsyn.mappe_hent_resultat(record, keys))
         if kind == answers.SOK:
-            return await innsyn.sok(root, journal=self.journal, keys=self._keys, max_hits=self.sok_max_hits,
-                                    system=self.system_name)
+            return await innsyn.sok(
+                root, journal=self.journal, keys=self._keys, max_hits=self.sok_max_hits, system=self.system_name
+            )
         raise Ugyldig("unsupported message type")
 
     # --- arkivmelding opprett ---------------------------------------------------------
@@ -214,26 +266,32 @@ class FiksArkivHandler:
         if mappe_el is not None:
             mappe_key = mapping.ekstern_noekkel(mappe_el)
             mappe_id, record, opprettet = await self._saksmappe(mappe_el, mappe_key, melding)
-            mappe_kvittering = {"record": record, "opprettet": opprettet,
-                                "fagsystem": mappe_key[0] if mappe_key else None,
-                                "noekkel": mappe_key[1] if mappe_key else None}
+            mappe_kvittering = {
+                "record": record,
+                "opprettet": opprettet,
+                "fagsystem": mappe_key[0] if mappe_key else None,
+                "noekkel": mappe_key[1] if mappe_key else None,
+            }
         registrering_kvittering = None
         if registrering_el is not None:
             if xsi_type(registrering_el) not in ("journalpost", None):
-                raise Ugyldig("this archive registers journalposter (xsi:type journalpost), not arkivnotat or "
-                              "a bare registrering")
+                raise Ugyldig(
+                    "this archive registers journalposter (xsi:type journalpost), not arkivnotat or a bare registrering"
+                )
             key = mapping.ekstern_noekkel(registrering_el)
             if key is not None:
                 async with self.database.unit_of_work() as session:
                     existing = await store.get_key(session, "registrering", *key)
                 if existing is not None and existing.kvittering is not None:
                     if mappe_kvittering is None:
-                        return existing.kvittering.replace("<opprettetEllerEksisterende>Opprettet<",
-                                                           "<opprettetEllerEksisterende>Eksisterende<")
+                        return existing.kvittering.replace(
+                            "<opprettetEllerEksisterende>Opprettet<", "<opprettetEllerEksisterende>Eksisterende<"
+                        )
                     return _with_mappe(existing.kvittering, mappe_kvittering)
             forelder = find(registrering_el, "referanseForelderMappe")
-            if forelder is not None and (mappe_key is None or mapping.ekstern_noekkel(forelder) != mappe_key
-                                         or mappe_id is None):
+            if forelder is not None and (
+                mappe_key is None or mapping.ekstern_noekkel(forelder) != mappe_key or mappe_id is None
+            ):
                 mappe_id = await self._mappe(forelder)
             if mappe_id is None:
                 raise Ugyldig("a journalpost needs referanseForelderMappe or a mappe in the same arkivmelding")
@@ -242,35 +300,63 @@ class FiksArkivHandler:
             entries, files = mapping.dokumentbeskrivelser(registrering_el, melding.attachments)
             if entries:
                 body["dokumentbeskrivelse"] = entries
-            idempotency = digest_key(f"fiks-arkiv:registrering:{key[0]}:{key[1]}" if key
-                                     else f"fiks-arkiv:melding:{melding.avsender}:{melding.klient_melding_id}")
-            record = await self._journal(self.journal.register_journalpost(
-                mappe_id, body, [Fil(*f) for f in files], idempotency_key=idempotency))
+            idempotency = digest_key(
+                f"fiks-arkiv:registrering:{key[0]}:{key[1]}"
+                if key
+                else f"fiks-arkiv:melding:{melding.avsender}:{melding.klient_melding_id}"
+            )
+            record = await self._journal(
+                self.journal.register_journalpost(mappe_id, body, [Fil(*f) for f in files], idempotency_key=idempotency)
+            )
             if left_out:
                 # The record stands without the identifiers the archive cannot keep; the remark says which.
-                await self._journal(self.journal.add_journalpost_merknad(
-                    UUID(record["systemID"]), "Fiks Arkiv: " + "; ".join(left_out)))
-            registrering_kvittering = {"record": record, "opprettet": True,
-                                       "fagsystem": key[0] if key else None, "noekkel": key[1] if key else None}
+                await self._journal(
+                    self.journal.add_journalpost_merknad(UUID(record["systemID"]), "Fiks Arkiv: " + "; ".join(left_out))
+                )
+            registrering_kvittering = {
+                "record": record,
+                "opprettet": True,
+                "fagsystem": key[0] if key else None,
+                "noekkel": key[1] if key else None,
+            }
             xml = answers.arkivmelding_kvittering(mappe=None, registrering=registrering_kvittering)
             async with self.database.unit_of_work() as session:
                 journalpost_id = UUID(record["systemID"])
                 if key is not None:
-                    await store.put_key(session, kind="registrering", fagsystem=key[0], noekkel=key[1],
-                                        journal_id=journalpost_id, parent_id=mappe_id, aar=record.get("journalaar"),
-                                        sekvensnummer=record.get("journalsekvensnummer"), kvittering=xml)
-                for index, (beskrivelse, dokument) in enumerate(zip(
-                        findall(registrering_el, "dokumentbeskrivelse"), record.get("dokumentbeskrivelse") or [],
-                        strict=False)):
+                    await store.put_key(
+                        session,
+                        kind="registrering",
+                        fagsystem=key[0],
+                        noekkel=key[1],
+                        journal_id=journalpost_id,
+                        parent_id=mappe_id,
+                        aar=record.get("journalaar"),
+                        sekvensnummer=record.get("journalsekvensnummer"),
+                        kvittering=xml,
+                    )
+                for index, (beskrivelse, dokument) in enumerate(
+                    zip(
+                        findall(registrering_el, "dokumentbeskrivelse"),
+                        record.get("dokumentbeskrivelse") or [],
+                        strict=False,
+                    )
+                ):
                     dkey = mapping.ekstern_noekkel(beskrivelse)
                     if dkey is not None:
-                        await store.put_key(session, kind="dokumentbeskrivelse", fagsystem=dkey[0], noekkel=dkey[1],
-                                            journal_id=UUID(dokument["systemID"]), parent_id=journalpost_id)
+                        await store.put_key(
+                            session,
+                            kind="dokumentbeskrivelse",
+                            fagsystem=dkey[0],
+                            noekkel=dkey[1],
+                            journal_id=UUID(dokument["systemID"]),
+                            parent_id=journalpost_id,
+                        )
                     del index
         return answers.arkivmelding_kvittering(mappe=mappe_kvittering, registrering=registrering_kvittering)
 
-    async def _saksmappe(self, mappe_el: etree._Element, key: tuple[str, str] | None,
-                         melding: Melding) -> tuple[UUID, dict[str, object], bool]:
+    async def _saksmappe(
+        self, mappe_el: etree._Element, key: tuple[str, str] | None, melding: Melding
+    ) -> tuple[UUID, dict[str, object], bool]:
         if xsi_type(mappe_el) not in ("saksmappe", None):
             raise Ugyldig("this archive keeps saksmapper (xsi:type saksmappe)")
         if key is not None:
@@ -280,14 +366,24 @@ class FiksArkivHandler:
                 record = await self._journal(self.journal.get_saksmappe(existing.journal_id))
                 return existing.journal_id, record, False
         body = mapping.saksmappe(mappe_el, default_enhet=self.default_enhet)
-        idempotency = digest_key(f"fiks-arkiv:mappe:{key[0]}:{key[1]}" if key
-                                 else f"fiks-arkiv:melding:{melding.avsender}:{melding.klient_melding_id}:mappe")
+        idempotency = digest_key(
+            f"fiks-arkiv:mappe:{key[0]}:{key[1]}"
+            if key
+            else f"fiks-arkiv:melding:{melding.avsender}:{melding.klient_melding_id}:mappe"
+        )
         record = await self._journal(self.journal.create_saksmappe(body, idempotency_key=idempotency))
         saksmappe_id = UUID(str(record["systemID"]))
         if key is not None:
             async with self.database.unit_of_work() as session:
-                await store.put_key(session, kind="mappe", fagsystem=key[0], noekkel=key[1], journal_id=saksmappe_id,
-                                    aar=_int(record.get("saksaar")), sekvensnummer=_int(record.get("sakssekvensnummer")))
+                await store.put_key(
+                    session,
+                    kind="mappe",
+                    fagsystem=key[0],
+                    noekkel=key[1],
+                    journal_id=saksmappe_id,
+                    aar=_int(record.get("saksaar")),
+                    sekvensnummer=_int(record.get("sakssekvensnummer")),
+                )
         return saksmappe_id, record, True
 
     # --- arkivmelding oppdater --------------------------------------------------------
@@ -307,11 +403,19 @@ class FiksArkivHandler:
                     tilgang = mapping.known(mapping.Tilgangsrestriksjon, mapping.kode(ny, "tilgangsrestriksjon"))
                     if tilgang is None:
                         raise Ugyldig("skjermingOppdateringer: tilgangsrestriksjon is not a code this archive knows")
-                    metadata = [m for m in (mapping.known(mapping.SkjermingMetadata, text(e, "kode"))
-                                            for e in findall(ny, "skjermingMetadata")) if m]
-                    patch["skjerming"] = {"tilgangsrestriksjon": tilgang,
-                                          "skjermingshjemmel": text(ny, "skjermingshjemmel"),
-                                          "skjermingMetadata": metadata or ["TMO"]}
+                    metadata = [
+                        m
+                        for m in (
+                            mapping.known(mapping.SkjermingMetadata, text(e, "kode"))
+                            for e in findall(ny, "skjermingMetadata")
+                        )
+                        if m
+                    ]
+                    patch["skjerming"] = {
+                        "tilgangsrestriksjon": tilgang,
+                        "skjermingshjemmel": text(ny, "skjermingshjemmel"),
+                        "skjermingMetadata": metadata or ["TMO"],
+                    }
             notes = []
             if (ansvarlig := find(oppdatering, "saksansvarlig")) is not None:
                 # Fiks Arkiv names the person; the journal holds person ids: kept as a remark on the case.
@@ -319,12 +423,20 @@ class FiksArkivHandler:
                 notes.append(f"Saksansvarlig i fagsystemet: {navn}" if navn else "Saksansvarlig endret i fagsystemet")
             klassifikasjon = find(oppdatering, "klassifikasjonOppdateringer")
             if klassifikasjon is not None:
-                ny_klasser = [f"{text(k, 'klassifikasjonssystemID')}: {text(k, 'klasseID')}"
-                              for k in findall(klassifikasjon, "ny")]
-                slettet = [f"{text(k, 'referanseTilKlassifikasjon/klassifikasjonssystemID')}: "
-                           f"{text(k, 'referanseTilKlassifikasjon/klasseID')}" for k in findall(klassifikasjon, "slett")]
-                notes.append("Klassifikasjon i fagsystemet" + (f"; ny: {', '.join(ny_klasser)}" if ny_klasser else "")
-                             + (f"; slettet: {', '.join(slettet)}" if slettet else ""))
+                ny_klasser = [
+                    f"{text(k, 'klassifikasjonssystemID')}: {text(k, 'klasseID')}"
+                    for k in findall(klassifikasjon, "ny")
+                ]
+                slettet = [
+                    f"{text(k, 'referanseTilKlassifikasjon/klassifikasjonssystemID')}: "
+                    f"{text(k, 'referanseTilKlassifikasjon/klasseID')}"
+                    for k in findall(klassifikasjon, "slett")
+                ]
+                notes.append(
+                    "Klassifikasjon i fagsystemet"
+                    + (f"; ny: {', '.join(ny_klasser)}" if ny_klasser else "")
+                    + (f"; slettet: {', '.join(slettet)}" if slettet else "")
+                )
             if patch:
                 await self._journal(self.journal.correct_saksmappe(saksmappe_id, patch))
             for note in notes:
@@ -350,10 +462,16 @@ class FiksArkivHandler:
                     taken = await store.get_key(session, "registrering", *new_key)
                     if taken is not None and taken.journal_id != journalpost_id:
                         raise Ugyldig("referanseEksternNoekkel already names another registrering")
-                    await store.put_key(session, kind="registrering", fagsystem=new_key[0], noekkel=new_key[1],
-                                        journal_id=journalpost_id, parent_id=_uuid_or_none(record.get("saksmappe")),
-                                        aar=_int(record.get("journalaar")),
-                                        sekvensnummer=_int(record.get("journalsekvensnummer")))
+                    await store.put_key(
+                        session,
+                        kind="registrering",
+                        fagsystem=new_key[0],
+                        noekkel=new_key[1],
+                        journal_id=journalpost_id,
+                        parent_id=_uuid_or_none(record.get("saksmappe")),
+                        aar=_int(record.get("journalaar")),
+                        sekvensnummer=_int(record.get("journalsekvensnummer")),
+                    )
 
     async def _saksstatus(self, saksmappe_id: UUID, status: str) -> None:
         record = await self._journal(self.journal.get_saksmappe(saksmappe_id))
@@ -365,13 +483,33 @@ class FiksArkivHandler:
             if closed:
                 # Another closing status on a closed case (KS's validator: A, then U): reopen, then close
                 # again with the status asked for. A retry after a failure between the two finds it open.
-                await self._journal(self.journal.reopen_saksmappe(saksmappe_id))
+                await self._reopen(saksmappe_id, current, status)
             await self._journal(self.journal.close_saksmappe(saksmappe_id, status))
             return
         if status in ("B", "R") and closed:
-            await self._journal(self.journal.reopen_saksmappe(saksmappe_id))
+            await self._reopen(saksmappe_id, current, status)
             return
         raise Ugyldig(f"this archive cannot set saksstatus {status} on a saksmappe in status {current}")
+
+    async def _reopen(self, saksmappe_id: UUID, current: str | None, asked: str) -> None:
+        """Reopens a closed case when the journal lets intake do it.
+
+        The journal decides (policy `saksmappe.closed`): the archive's routine leaves a correction
+        of a closed case to the archive service (the arkivansvarlig closes cases in the archive; a
+        fagsystem's staff tell it), so a fagsystem's message is refused with a feilmelding that
+        says what was asked, why not, and who can do it (docs/intake.md).
+        """
+        try:
+            await self._journal(self.journal.reopen_saksmappe(saksmappe_id))
+        except JournalRefused as refused:
+            if refused.status != 403:
+                raise
+            raise Ugyldig(
+                f"saksstatus {asked} was not set: the saksmappe is closed (saksstatus {current}), and changing the "
+                "status of a closed case reopens it, which only the archive service does (arkivansvarlig), not a "
+                f"fagsystem; ask the archive service to reopen the case, then send a new message. "
+                f"The archive refused: {refused.detail}"
+            ) from None
 
     # --- dokumentobjekt opprett -------------------------------------------------------
 
@@ -384,8 +522,9 @@ class FiksArkivHandler:
             raise Ugyldig("dokumentobjekt: referanseDokumentfil names no attached file")
         filnavn = text(objekt, "filnavn") or fil
         media_type = mapping.mimetypes.guess_type(filnavn)[0] or "application/octet-stream"
-        result = await self._journal(self.journal.add_version(
-            dokumentbeskrivelse_id, Fil("fil", filnavn, melding.attachments[fil], media_type)))
+        result = await self._journal(
+            self.journal.add_version(dokumentbeskrivelse_id, Fil("fil", filnavn, melding.attachments[fil], media_type))
+        )
         newest = max(result.get("dokumentobjekt") or [{}], key=lambda o: o.get("versjonsnummer", 0))
         if "systemID" not in newest:
             raise FiksFeil("the archive answered without the new dokumentobjekt")
@@ -423,10 +562,15 @@ class FiksArkivHandler:
             await self._journal(self.journal.get_saksmappe(saksmappe_id))
             return saksmappe_id
         if (key := mapping.ekstern_noekkel(referanse)) is not None:
+            if (known := self._mappe_ids.get(key)) is not None:
+                return known
             async with self.database.unit_of_work() as session:
                 row = await store.get_key(session, "mappe", *key)
             if row is None:
                 raise IkkeFunnet("no mappe has this referanseEksternNoekkel")
+            if len(self._mappe_ids) >= MAPPE_KEYS_KEPT:
+                self._mappe_ids.clear()
+            self._mappe_ids[key] = row.journal_id
             return row.journal_id
         saksnummer = find(referanse, "saksnummer")
         if saksnummer is not None:
@@ -464,8 +608,10 @@ class FiksArkivHandler:
             left, _, right = registrerings_id.partition("/")
             aar, sekvens = _int(left), _int(right)
         else:
-            raise Ugyldig("the reference to the registrering needs systemID, referanseEksternNoekkel, "
-                          "registreringsID or journalnummer")
+            raise Ugyldig(
+                "the reference to the registrering needs systemID, referanseEksternNoekkel, "
+                "registreringsID or journalnummer"
+            )
         if aar is None or sekvens is None:
             raise Ugyldig("journalnummer needs journalaar and journalsekvensnummer")
         async with self.database.unit_of_work() as session:

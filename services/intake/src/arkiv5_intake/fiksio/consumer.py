@@ -33,8 +33,18 @@ def queue_name(konto_id: UUID) -> str:
 
 
 class FiksIoConsumer:
-    def __init__(self, *, handler: FiksArkivHandler, sender: Sender, amqp_url: str, konto_id: UUID,
-                 private_key: RSAPrivateKey, prefetch: int, max_bytes: int, retry_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        handler: FiksArkivHandler,
+        sender: Sender,
+        amqp_url: str,
+        konto_id: UUID,
+        private_key: RSAPrivateKey,
+        prefetch: int,
+        max_bytes: int,
+        retry_s: float,
+    ) -> None:
         self.handler = handler
         self.sender = sender
         self.amqp_url = amqp_url
@@ -87,31 +97,46 @@ class FiksIoConsumer:
             await self._send_all(Handled(None, [svar]), til, svar_pa, klient_melding_id, message, melding_id)
             return
         payload = files.pop(payload_name)
-        melding = Melding(meldingstype=meldingstype, klient_melding_id=klient_melding_id,
-                          avsender=f"fiksio:{avsender}", payload=payload, attachments=files)
+        melding = Melding(
+            meldingstype=meldingstype,
+            klient_melding_id=klient_melding_id,
+            avsender=f"fiksio:{avsender}",
+            payload=payload,
+            attachments=files,
+        )
+        received: list[bool] = []
+
+        async def send_mottatt() -> None:  # …mottatt before the archive is touched
+            await self.sender.send(
+                answers.mottatt(meldingstype), til=til, svar_pa_melding=svar_pa, klient_melding_id=klient_melding_id
+            )
+            received.append(True)
+
         try:
-            handled = await self.handler.stored(melding)
-            if handled is None:
-                if self.handler.receivable(melding):  # …mottatt before the archive is touched
-                    await self.sender.send(answers.mottatt(meldingstype), til=til, svar_pa_melding=svar_pa,
-                                           klient_melding_id=klient_melding_id)
-                    handled = await self.handler.handle(melding)
-                    if handled.melding_id is not None and handled.first_unsent(melding_id) == 0:
-                        await self.handler.mark_sent(handled.melding_id, 1, melding_id)
-                        handled = Handled(handled.melding_id, handled.svar, 1, melding_id)
-                else:
-                    handled = await self.handler.handle(melding)
+            handled = await self.handler.handle(melding, on_received=send_mottatt, received_by=melding_id)
+            if received and handled.melding_id is not None and handled.first_unsent(melding_id) == 0:
+                # Another worker stored the answers first: count the …mottatt sent here.
+                await self.handler.mark_sent(handled.melding_id, 1, melding_id)
+                handled = Handled(handled.melding_id, handled.svar, 1, melding_id)
         except SendFailed:
             await self._later(message)
             return
         await self._send_all(handled, til, svar_pa, klient_melding_id, message, melding_id)
 
-    async def _send_all(self, handled: Handled, til: UUID, svar_pa: UUID, klient_melding_id: str,
-                        message: AbstractIncomingMessage, melding_id: str) -> None:
+    async def _send_all(
+        self,
+        handled: Handled,
+        til: UUID,
+        svar_pa: UUID,
+        klient_melding_id: str,
+        message: AbstractIncomingMessage,
+        melding_id: str,
+    ) -> None:
         try:
             for index in range(handled.first_unsent(melding_id), len(handled.svar)):
-                await self.sender.send(handled.svar[index], til=til, svar_pa_melding=svar_pa,
-                                       klient_melding_id=klient_melding_id)
+                await self.sender.send(
+                    handled.svar[index], til=til, svar_pa_melding=svar_pa, klient_melding_id=klient_melding_id
+                )
                 if handled.melding_id is not None:
                     await self.handler.mark_sent(handled.melding_id, index + 1, melding_id)
         except SendFailed as exc:

@@ -50,6 +50,10 @@ class SimulatorState:
     intake: Konto
     fagsystem: Konto
     received: list[Received] = field(default_factory=list)
+    # The answers per message id besides the list, and one event per awaited message, so that a
+    # waiter neither scans every answer nor wakes for answers to other messages.
+    by_melding: dict[UUID, list[Received]] = field(default_factory=dict)
+    finals: dict[UUID, asyncio.Event] = field(default_factory=dict)
     fail_kvitteringer: int = 0  # refuse this many kvitteringer (503), as an outage between archiving and ack
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     maskinporten_audience: str = "https://maskinporten.simulator/"
@@ -63,7 +67,22 @@ class SimulatorState:
         return expires is not None and time.monotonic() < expires
 
     def answers_to(self, melding_id: UUID) -> list[Received]:
-        return [r for r in self.received if r.svar_pa_melding == melding_id]
+        return list(self.by_melding.get(melding_id, []))
+
+    def final_arrived(self, melding_id: UUID) -> asyncio.Event:
+        """Set once the message's last answer (kvittering, resultat or feilmelding) has arrived."""
+        event = self.finals.get(melding_id)
+        if event is None:
+            event = self.finals[melding_id] = asyncio.Event()
+            if any(not r.meldingstype.endswith(".mottatt") for r in self.by_melding.get(melding_id, [])):
+                event.set()
+        return event
+
+    def add(self, received: Received) -> None:
+        self.received.append(received)
+        self.by_melding.setdefault(received.svar_pa_melding, []).append(received)
+        if not received.meldingstype.endswith(".mottatt"):
+            self.final_arrived(received.svar_pa_melding).set()
 
 
 def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
@@ -88,8 +107,9 @@ def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
         access = secrets.token_urlsafe(24)
         state.tokens[access] = time.monotonic() + state.token_lifetime_s
         state.grants += 1
-        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": state.token_lifetime_s,
-                             "scope": "ks:fiks"})
+        return JSONResponse(
+            {"access_token": access, "token_type": "Bearer", "expires_in": state.token_lifetime_s, "scope": "ks:fiks"}
+        )
 
     @app.get("/fiks-io/katalog/api/v1/kontoer/{konto_id}/offentligNokkel")
     async def public_key(konto_id: UUID, request: Request) -> Response:
@@ -115,16 +135,23 @@ def create_fiks_io_simulator_app(state: SimulatorState) -> FastAPI:
             files = asice.read(crypto.decrypt(await data.read(), state.fagsystem.private_key), max_bytes=100 << 20)
             xml = next(iter(files.values())).decode("utf-8")
         async with state.changed:
-            state.received.append(Received(metadata["meldingType"], UUID(metadata["svarPaMelding"]), xml))
+            state.add(Received(metadata["meldingType"], UUID(metadata["svarPaMelding"]), xml))
             state.changed.notify_all()
         return {"meldingId": str(uuid4())}
 
     return app
 
 
-async def deliver(state: SimulatorState, amqp_url: str, *, meldingstype: str, klient_melding_id: str,
-                  files: dict[str, bytes], melding_id: UUID | None = None,
-                  channel: aio_pika.abc.AbstractChannel | None = None) -> UUID:
+async def deliver(
+    state: SimulatorState,
+    amqp_url: str,
+    *,
+    meldingstype: str,
+    klient_melding_id: str,
+    files: dict[str, bytes],
+    melding_id: UUID | None = None,
+    channel: aio_pika.abc.AbstractChannel | None = None,
+) -> UUID:
     """Publish one message to intake's queue, as Fiks IO delivers a fagsystem's message
     (on `channel` when given, else on a connection of its own)."""
     melding_id = melding_id or uuid4()
@@ -141,21 +168,32 @@ async def deliver(state: SimulatorState, amqp_url: str, *, meldingstype: str, kl
     return melding_id
 
 
-async def _publish(state: SimulatorState, channel: aio_pika.abc.AbstractChannel, envelope: bytes, meldingstype: str,
-                   klient_melding_id: str, melding_id: UUID) -> None:
-    await channel.default_exchange.publish(aio_pika.Message(
-        envelope, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, expiration=7 * 24 * 3600,
-        headers={"avsender-id": str(state.fagsystem.konto_id), "melding-id": str(melding_id),
-                 "type": meldingstype, f"{CUSTOM}klientMeldingId": klient_melding_id}),
-        routing_key=queue_name(state.intake.konto_id))
+async def _publish(
+    state: SimulatorState,
+    channel: aio_pika.abc.AbstractChannel,
+    envelope: bytes,
+    meldingstype: str,
+    klient_melding_id: str,
+    melding_id: UUID,
+) -> None:
+    await channel.default_exchange.publish(
+        aio_pika.Message(
+            envelope,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            expiration=7 * 24 * 3600,
+            headers={
+                "avsender-id": str(state.fagsystem.konto_id),
+                "melding-id": str(melding_id),
+                "type": meldingstype,
+                f"{CUSTOM}klientMeldingId": klient_melding_id,
+            },
+        ),
+        routing_key=queue_name(state.intake.konto_id),
+    )
 
 
 async def wait_for_final(state: SimulatorState, melding_id: UUID, *, timeout_s: float = 60) -> list[Received]:
     """The answers to a message once its last one (kvittering, resultat or feilmelding) has arrived."""
 
-    def final() -> bool:
-        return any(not r.meldingstype.endswith(".mottatt") for r in state.answers_to(melding_id))
-
-    async with state.changed:
-        await asyncio.wait_for(state.changed.wait_for(final), timeout=timeout_s)
+    await asyncio.wait_for(state.final_arrived(melding_id).wait(), timeout=timeout_s)
     return state.answers_to(melding_id)
