@@ -81,6 +81,10 @@ def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
         "journal": JournalSettings, "access": AccessSettings, "conversion": ConversionSettings,
         "svarut-gateway": SvarutGatewaySettings, "intake": IntakeSettings,
     }
+    # Conversion shares this process's cores with every request: one job at a time (its tools
+    # run as child processes), so a conversion backlog takes at most one core and registration
+    # latency does not grow with it. The backlog drains in quiet hours and in the nightly batch.
+    values["conversion"].setdefault("workers", 1)
     return {name: configured(cls, var_dir=var_dir, bus="embedded", **values[name]) for name, cls in classes.items()}
 
 
