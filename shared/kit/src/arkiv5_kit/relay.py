@@ -26,6 +26,7 @@ from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_
 from .transport.base import OutgoingMessage, Transport
 
 log = logging.getLogger(__name__)
+_OutboxRow = Row[*tuple[Any, ...]]
 
 
 class OutboxRelay:
@@ -98,7 +99,7 @@ class OutboxRelay:
         return len(rows)
 
     @staticmethod
-    def _messages(rows: Sequence[Row[Any]]) -> list[OutgoingMessage]:
+    def _messages(rows: Sequence[_OutboxRow]) -> list[OutgoingMessage]:
         return [
             OutgoingMessage(
                 topic=row.topic,
@@ -110,7 +111,7 @@ class OutboxRelay:
         ]
 
     @staticmethod
-    async def _mark_published(connection: AsyncConnection, rows: Sequence[Row[Any]]) -> None:
+    async def _mark_published(connection: AsyncConnection, rows: Sequence[_OutboxRow]) -> None:
         await connection.execute(
             update(outbox_table)
             .where(outbox_table.c.id.in_([row.id for row in rows]))
