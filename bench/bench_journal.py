@@ -348,13 +348,13 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
             await meter.idle()
             phase = meter.start()
             one, one_s = await _run(urls, headers, cases, total, clients, one_request=True)
-            await phase.drained(timeout_s=300)  # the suite converts every document after the run
+            await phase.drained(timeout_s=120)  # the suite converts every document after the run
             one_cpu_ms = phase.ms_per(total)
             phase = meter.start()
             if sqlite_file is not None:
                 headers = await _suite_token(replicas[0][1])
             two, two_s = await _run(urls, headers, cases, total // 2, clients, one_request=False)
-            await phase.drained(timeout_s=300)  # the suite converts every document after the run
+            await phase.drained(timeout_s=120)  # the suite converts every document after the run
             two_cpu_ms = phase.ms_per(total // 2)
             if sqlite_file is not None:
                 headers = await _suite_token(replicas[0][1])
