@@ -1,19 +1,22 @@
 """Benchmark: office documents per minute with the persistent LibreOffice listener pool versus a
 cold ``soffice --convert-to`` per document, in the same run, per document type; and peak memory.
 
-Run: ``uv run python bench/bench_conversion.py [documents_per_type]`` (default 20).
+Run: ``uv run python bench/bench_conversion.py [documents_per_type] [--corpus]`` (default 20;
+``--corpus``: only the real-corpus comparison).
 
 * **real corpus** — every office file of the conversion corpus (the reference folder's
   ``conversion-corpus/``: DOC/DOCX/ODT/RTF/HTML/XLS/XLSX/XLSB/ODS/PPT/PPTX/ODP, password-protected
   ones left out, as the service refuses them before LibreOffice), once through the pool and once
   cold, in the same run: files/min of each, the ratio, and how many files crashed a listener (the
-  pool's time includes replacing it, the retry and the one-shot converter). Skipped when the
-  reference folder is missing.
+  pool's time includes the retry and the one-shot converter; the replacement starts in the
+  background while a started spare listener takes the jobs), peak memory, cores and load average.
+  Both sides export with the same options (PDF/A-2, tagged, no notes), import filter and fonts.
+  Skipped when the reference folder is missing.
 
 * **pool** — ``arkiv5_conversion``'s ``ListenerPool`` (one listener per core, UNO over a pipe),
   fed by as many concurrent workers as listeners; PDF/A-2b export, as the service does it.
 * **cold** — what a naive converter does: one ``soffice --headless --convert-to
-  pdf:<filter>:{"SelectPdfVersion":...}`` process per document, as many in parallel as cores
+  pdf:<filter>:{"SelectPdfVersion":...,"UseTaggedPDF":...}`` process per document, as many in parallel as cores
   (each with its own profile, since one profile cannot be shared by two soffice processes).
 * **peak memory** — the highest summed RSS of the listener process trees while the pool ran.
 * **veraPDF** — validating the pool's PDF/A files with one long-lived veraPDF process (server
@@ -38,7 +41,7 @@ sys.path.insert(0, str(ROOT / "services" / "conversion" / "tests"))
 
 import corpus  # noqa: E402
 
-from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available  # noqa: E402
+from arkiv5_conversion.engine.listeners import ListenerPool, libreoffice_available, office_environment  # noqa: E402
 from arkiv5_conversion.engine.verapdf import MAIN_CLASS, VeraPdf, default_classpath, verapdf_available  # noqa: E402
 
 TYPES = {
@@ -85,8 +88,9 @@ async def run_pool(pool: ListenerPool, files: list[Path], out: Path, workers: in
         while not queue.empty():
             f = queue.get_nowait()
             t = time.perf_counter()
-            answer = await pool.convert({"op": "convert", "src": str(f), "dst": str(out / (f.stem + ".pdf")),
-                                         "pdfa": 2}, 120)
+            answer = await pool.convert(
+                {"op": "convert", "src": str(f), "dst": str(out / (f.stem + ".pdf")), "pdfa": 2}, 120
+            )
             assert answer.ok, answer.reason
             latencies.append(time.perf_counter() - t)
 
@@ -95,7 +99,16 @@ async def run_pool(pool: ListenerPool, files: list[Path], out: Path, workers: in
     return time.perf_counter() - started, latencies
 
 
-async def run_cold(files: list[Path], out: Path, export_filter: str, workers: int, tmp: Path) -> tuple[float, list[float]]:
+# The pool's PDF/A export options (uno_driver.convert), so that cold soffice does the same work.
+COLD_OPTIONS = (
+    '{"SelectPdfVersion":{"type":"long","value":"2"},"UseTaggedPDF":{"type":"boolean","value":"true"},'
+    '"ExportNotes":{"type":"boolean","value":"false"}}'
+)
+
+
+async def run_cold(
+    files: list[Path], out: Path, export_filter: str, workers: int, tmp: Path, import_filter: str | None = None
+) -> tuple[float, list[float]]:
     queue: asyncio.Queue[Path] = asyncio.Queue()
     for f in files:
         queue.put_nowait(f)
@@ -106,10 +119,21 @@ async def run_cold(files: list[Path], out: Path, export_filter: str, workers: in
         while not queue.empty():
             f = queue.get_nowait()
             t = time.perf_counter()
+            infilter = [f"--infilter={import_filter}"] if import_filter else []
             process = await asyncio.create_subprocess_exec(
-                "soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                "--convert-to", f'pdf:{export_filter}:{{"SelectPdfVersion":{{"type":"long","value":"2"}}}}',
-                "--outdir", str(out), str(f), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--norestore",
+                *infilter,
+                "--convert-to",
+                f"pdf:{export_filter}:{COLD_OPTIONS}",
+                "--outdir",
+                str(out),
+                str(f),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=office_environment(),  # the pool's font configuration
             )
             await process.wait()
             latencies.append(time.perf_counter() - t)
@@ -117,8 +141,13 @@ async def run_cold(files: list[Path], out: Path, export_filter: str, workers: in
     # One warm-up so the profile creation is not counted against the cold path.
     for n in range(workers):
         process = await asyncio.create_subprocess_exec(
-            "soffice", f"-env:UserInstallation=file://{tmp}/cold-profile-{n}", "--headless", "--terminate_after_init",
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            "soffice",
+            f"-env:UserInstallation=file://{tmp}/cold-profile-{n}",
+            "--headless",
+            "--terminate_after_init",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         await process.wait()
     started = time.perf_counter()
     await asyncio.gather(*(worker(n) for n in range(workers)))
@@ -149,13 +178,30 @@ async def run_verapdf(files: list[Path], cold_files: int) -> list[tuple[str, flo
     for f in files[:cold_files]:
         t = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
-            "java", "-cp", default_classpath(), MAIN_CLASS, "--format", "json", "-f", "0", "-df", "2b", str(f),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            "java",
+            "-cp",
+            default_classpath(),
+            MAIN_CLASS,
+            "--format",
+            "json",
+            "-f",
+            "0",
+            "-df",
+            "2b",
+            str(f),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         await process.wait()
         cold.append(time.perf_counter() - t)
     return [
-        ("veraPDF validation per file (server mode vs a JVM per file)", statistics.median(warm), p99(warm), "s",
-         statistics.median(cold)),
+        (
+            "veraPDF validation per file (server mode vs a JVM per file)",
+            statistics.median(warm),
+            p99(warm),
+            "s",
+            statistics.median(cold),
+        ),
         ("veraPDF JVM start-up (server mode, once)", startup, startup, "s", 0.0),
         ("veraPDF peak memory", peak, peak, "MB RSS", 0.0),
     ]
@@ -188,41 +234,77 @@ async def run_corpus(cores: int, tmp: Path) -> list[tuple[str, float, float, str
     if not files:
         return None
     filters = {"writer": "writer_pdf_Export", "calc": "calc_pdf_Export", "impress": "impress_pdf_Export"}
-    pool = ListenerPool(cores, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100)
-    await pool.warm_up()
+    pool = ListenerPool(
+        cores, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, spares=1
+    )
+    await pool.warm_up()  # like the cold path's profile warm-up: starting is not counted on either side
+    load_before = os.getloadavg()[0]
+    peak = 0.0
+    sampling = True
+
+    async def sample() -> None:
+        nonlocal peak
+        while sampling:
+            pids = [lst.process.pid for lst in pool.listeners if lst.process is not None]
+            peak = max(peak, _rss_tree_mb(pids))
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample())
     out = tmp / "corpus-pool"
     out.mkdir()
-    queue: asyncio.Queue[tuple[Path, str, str | None]] = asyncio.Queue()
-    for item in files:
-        queue.put_nowait(item)
     failed = 0
 
-    async def worker() -> None:
+    async def worker(queue: asyncio.Queue[tuple[Path, str, str | None]]) -> None:
         nonlocal failed
         while not queue.empty():
             path, kind, import_filter = queue.get_nowait()
-            answer = await pool.convert({"op": "convert", "src": str(path), "dst": str(out / (path.name + ".pdf")),
-                                         "pdfa": 2, "expect_kind": kind, "import_filter": import_filter}, 120)
+            answer = await pool.convert(
+                {
+                    "op": "convert",
+                    "src": str(path),
+                    "dst": str(out / (path.name + ".pdf")),
+                    "pdfa": 2,
+                    "expect_kind": kind,
+                    "import_filter": import_filter,
+                },
+                120,
+            )
             failed += not answer.ok
 
-    started = time.perf_counter()
+    # Pool and cold alternate, group by group (document kind and import filter), so that both see
+    # the same load on a shared machine. Cold: the same files, the same export options, import
+    # filter and fonts, as many at once as cores.
+    pool_s = cold_s = 0.0
+    loads = [load_before]
     try:
-        await asyncio.gather(*(worker() for _ in range(cores)))
-    finally:
-        await pool.close()
-    pool_s = time.perf_counter() - started
-    cold_s = 0.0
-    for kind, export_filter in filters.items():
-        group = [path for path, k, _ in files if k == kind]
-        if group:
-            (tmp / f"corpus-cold-{kind}").mkdir()
-            seconds, _ = await run_cold(group, tmp / f"corpus-cold-{kind}", export_filter, cores, tmp)
+        for kind, import_filter in sorted({(k, f) for _, k, f in files}, key=str):
+            group = [item for item in files if (item[1], item[2]) == (kind, import_filter)]
+            queue: asyncio.Queue[tuple[Path, str, str | None]] = asyncio.Queue()
+            for item in group:
+                queue.put_nowait(item)
+            started = time.perf_counter()
+            await asyncio.gather(*(worker(queue) for _ in range(cores)))
+            pool_s += time.perf_counter() - started
+            loads.append(os.getloadavg()[0])
+            target = tmp / f"corpus-cold-{kind}-{bool(import_filter)}"
+            target.mkdir()
+            seconds, _ = await run_cold([p for p, _, _ in group], target, filters[kind], cores, tmp, import_filter)
             cold_s += seconds
+            loads.append(os.getloadavg()[0])
+    finally:
+        sampling = False
+        await sampler
+        await pool.close()
     n = len(files)
-    print(f"real corpus: {n} office files, {pool.crashes} listener crashes, {pool.oneshots} one-shot conversions, "
-          f"{failed} failed in the pool")
-    return [(f"real corpus office files/min, {n} files (pool vs cold)", 60 * n / pool_s, 0.0, "files/min",
-             60 * n / cold_s)]
+    print(
+        f"real corpus: {n} office files, {pool.crashes} listener crashes, {pool.oneshots} one-shot conversions, "
+        f"{pool.start_waits} jobs waited for a listener start, {failed} failed in the pool; {cores} cores, "
+        f"{len(pool.listeners)} listeners ({len(pool.listeners) - pool.size} spare), peak memory {peak:.0f} MB RSS; "
+        f"load average {min(loads):.1f}–{max(loads):.1f}; pool {pool_s:.1f} s, cold {cold_s:.1f} s"
+    )
+    return [
+        (f"real corpus office files/min, {n} files (pool vs cold)", 60 * n / pool_s, 0.0, "files/min", 60 * n / cold_s)
+    ]
 
 
 def p99(values: list[float]) -> float:
@@ -231,9 +313,16 @@ def p99(values: list[float]) -> float:
 
 
 async def main() -> None:
-    per_type = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    args = [a for a in sys.argv[1:] if a != "--corpus"]
+    per_type = int(args[0]) if args else 20
     cores = os.cpu_count() or 1
     print(f"cpu_count: {cores}")
+    if "--corpus" in sys.argv:  # only the real corpus, pool vs cold
+        with tempfile.TemporaryDirectory() as tmpdir:
+            corpus_rows = await run_corpus(cores, Path(tmpdir))
+        for name, value, _, unit, baseline in corpus_rows or []:
+            print(f"| {name} | {value:.1f} | – | {unit} | {baseline:.1f} | {value / baseline:.1f}× | ≥ 10× |")
+        return
     problem = libreoffice_available("soffice", "/usr/bin/python3")
     if problem:
         print(f"skipped: {problem}")
@@ -276,8 +365,15 @@ async def main() -> None:
                 total_cold += cold_s
                 total_docs += per_type
                 rows.append((f"{name} docs/min (pool vs cold)", pool_rate, p99(pool_lat), "docs/min", cold_rate))
-                rows.append((f"{name} latency (pool)", statistics.median(pool_lat), p99(pool_lat), "s",
-                             statistics.median(cold_lat)))
+                rows.append(
+                    (
+                        f"{name} latency (pool)",
+                        statistics.median(pool_lat),
+                        p99(pool_lat),
+                        "s",
+                        statistics.median(cold_lat),
+                    )
+                )
         finally:
             sampling = False
             await sampler
@@ -294,8 +390,10 @@ async def main() -> None:
         else:
             print(f"| {name} | {value:.3f} | {tail:.3f} | {unit} | {baseline:.3f} | {baseline / value:.1f}× faster | |")
     overall_pool, overall_cold = 60 * total_docs / total_pool, 60 * total_docs / total_cold
-    print(f"| office documents, all types | {overall_pool:.0f} | – | docs/min | {overall_cold:.0f} | "
-          f"{overall_pool / overall_cold:.1f}× | ≥ 10× |")
+    print(
+        f"| office documents, all types | {overall_pool:.0f} | – | docs/min | {overall_cold:.0f} | "
+        f"{overall_pool / overall_cold:.1f}× | ≥ 10× |"
+    )
     print(f"| peak memory, {cores} listeners | {peak:.0f} | – | MB RSS | – | – | |")
     if corpus_rows is None:
         print("| real corpus | skipped: reference folder missing (ARKIV5_REFERENCE_DIR) | | | | | |")
@@ -307,7 +405,9 @@ async def main() -> None:
     else:
         for name, value, tail, unit, baseline in vera_rows:
             if baseline:
-                print(f"| {name} | {value:.3f} | {tail:.3f} | {unit} | {baseline:.3f} | {baseline / value:.0f}× faster | |")
+                print(
+                    f"| {name} | {value:.3f} | {tail:.3f} | {unit} | {baseline:.3f} | {baseline / value:.0f}× faster | |"
+                )
             else:
                 print(f"| {name} | {value:.2f} | – | {unit} | – | – | |")
 

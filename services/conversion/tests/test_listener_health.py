@@ -47,10 +47,13 @@ def _soffice_pids(driver_pid: int) -> list[int]:
 
 @pytest.mark.slow
 async def test_a_file_that_kills_libreoffice_fails_alone_among_50_healthy_ones(
-    libreoffice: None, ghostscript_installed: None, tmp_path: Path,
+    libreoffice: None,
+    ghostscript_installed: None,
+    tmp_path: Path,
 ) -> None:
-    pool = ListenerPool(2, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100,
-                        oneshot=False)
+    pool = ListenerPool(
+        2, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, oneshot=False
+    )
     converter = Converter(settings_for_tests(tmp_path), load_policy(), pool, BasicPdfaValidator())
     healthy = [corpus.docx() if n % 2 else corpus.rtf() for n in range(50)]
     documents = healthy[:20] + [_crasher()] + healthy[20:]
@@ -74,7 +77,9 @@ async def test_a_file_that_kills_libreoffice_fails_alone_among_50_healthy_ones(
 
 @pytest.mark.slow
 async def test_the_file_that_crashes_the_listener_twice_is_converted_by_the_one_shot_converter(
-    libreoffice: None, ghostscript_installed: None, tmp_path: Path,
+    libreoffice: None,
+    ghostscript_installed: None,
+    tmp_path: Path,
 ) -> None:
     pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100)
     converter = Converter(settings_for_tests(tmp_path), load_policy(), pool, BasicPdfaValidator())
@@ -90,9 +95,11 @@ async def test_the_file_that_crashes_the_listener_twice_is_converted_by_the_one_
 
 
 async def test_a_listener_that_died_between_jobs_is_replaced_and_the_job_is_not_blamed(
-    libreoffice: None, tmp_path: Path,
+    libreoffice: None,
+    tmp_path: Path,
 ) -> None:
-    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100)
+    # No spare: the job waits for the dead listener's own replacement, which this test counts.
+    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, spares=0)
     src = tmp_path / "a.rtf"
     src.write_bytes(corpus.rtf())
     try:
@@ -110,8 +117,9 @@ async def test_a_listener_that_died_between_jobs_is_replaced_and_the_job_is_not_
 
 
 async def test_a_hung_listener_is_found_by_the_ping_and_replaced(libreoffice: None, tmp_path: Path) -> None:
-    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100,
-                        ping_timeout_s=2)
+    pool = ListenerPool(
+        1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, ping_timeout_s=2, spares=0
+    )
     src = tmp_path / "a.rtf"
     src.write_bytes(corpus.rtf())
     try:
@@ -125,3 +133,29 @@ async def test_a_hung_listener_is_found_by_the_ping_and_replaced(libreoffice: No
         await pool.close()
     assert answer.ok, answer.reason
     assert pool.replaced == 1 and pool.crashes == 0 and listener.starts == 2
+
+
+async def test_a_started_spare_takes_the_job_of_a_dead_listener_so_no_job_waits_for_a_start(
+    libreoffice: None,
+    tmp_path: Path,
+) -> None:
+    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, spares=1)
+    src = tmp_path / "a.rtf"
+    src.write_bytes(corpus.rtf())
+    try:
+        await pool.warm_up()
+        assert (await pool.convert({"op": "ping"}, 60)).ok
+        busy = next(lst for lst in pool.listeners if lst.jobs == 1)
+        assert busy.process is not None
+        for pid in _soffice_pids(busy.process.pid):
+            os.kill(pid, signal.SIGKILL)  # LibreOffice dies while idle
+        await asyncio.sleep(0.5)
+        answer = await pool.convert({"op": "convert", "src": str(src), "dst": str(tmp_path / "a.pdf"), "pdfa": 2}, 60)
+        waits = pool.start_waits
+        while busy.starts < 2 or not busy.alive:  # its replacement starts in the background
+            await asyncio.sleep(0.1)
+    finally:
+        await pool.close()
+    assert answer.ok, answer.reason
+    assert pool.replaced == 1 and pool.crashes == 0
+    assert waits == 0  # the spare, already started, took the job

@@ -38,8 +38,12 @@ INSTALL_HINT = (
 
 
 def create_app(
-    settings: ConversionSettings | None = None, bus: Transport | None = None, *,
-    journal: JournalClient | None = None, office: OfficeEngine | None = None, validator: Validator | None = None,
+    settings: ConversionSettings | None = None,
+    bus: Transport | None = None,
+    *,
+    journal: JournalClient | None = None,
+    office: OfficeEngine | None = None,
+    validator: Validator | None = None,
 ) -> FastAPI:
     """Build the app; `bus` is shared when several services run in one process.
 
@@ -61,9 +65,13 @@ def create_app(
     pool: ListenerPool | None = None
     if office is None and office_missing is None:
         pool = ListenerPool(
-            settings.listeners, soffice=settings.soffice_path, python=settings.uno_python,
-            memory_mb=settings.memory_limit_mb, restart_after=settings.listener_restart_after,
+            settings.listeners,
+            soffice=settings.soffice_path,
+            python=settings.uno_python,
+            memory_mb=settings.memory_limit_mb,
+            restart_after=settings.listener_restart_after,
             start_timeout_s=settings.listener_start_timeout_s,
+            spares=settings.listener_spares,
         )
         office = pool
     gs_missing = None if ghostscript.available(settings.ghostscript_path) else "Ghostscript is not installed"
@@ -74,7 +82,9 @@ def create_app(
     else:
         verapdf_state = f"ok ({type(validator).__name__})" if validator.full else verapdf_state
     app.state.engines = {
-        "libreoffice": office_missing or "ok", "ghostscript": gs_missing or "ok", "verapdf": verapdf_state,
+        "libreoffice": office_missing or "ok",
+        "ghostscript": gs_missing or "ok",
+        "verapdf": verapdf_state,
         "validator": "verapdf" if validator.full else "basic",
         "install": INSTALL_HINT if (office_missing or gs_missing) else None,
     }
@@ -90,17 +100,28 @@ def create_app(
         auth = None
         if settings.token_url and settings.client_id and settings.client_secret:
             auth = ClientCredentials(
-                settings.token_url, client_id=settings.client_id, client_secret=settings.client_secret,
-                audience="journal", scopes=["journal.documents.read", "journal.documents.write-archival"],
+                settings.token_url,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                audience="journal",
+                scopes=["journal.documents.read", "journal.documents.write-archival"],
             )
         journal = HttpJournalClient(settings.journal_url, auth=auth, timeout_s=settings.journal_timeout_s)
 
     converter = Converter(
-        settings, load_policy(settings.format_policy_file), office, validator,
-        office_missing=office_missing, ghostscript_missing=gs_missing,
+        settings,
+        load_policy(settings.format_policy_file),
+        office,
+        validator,
+        office_missing=office_missing,
+        ghostscript_missing=gs_missing,
     )
     conversion = ConversionService(
-        settings=settings, database=runtime.database, outbox=runtime.outbox, journal=journal, converter=converter,
+        settings=settings,
+        database=runtime.database,
+        outbox=runtime.outbox,
+        journal=journal,
+        converter=converter,
     )
     app.state.conversion = conversion
     runtime.add_consumer("journalpost-status", journalfoert_handlers(settings, conversion))
@@ -137,8 +158,11 @@ def _make_validator(settings: ConversionSettings) -> tuple[Validator, VeraPdf | 
     missing = verapdf_available(settings.java_path, classpath)
     if missing is None:
         verapdf = VeraPdf(
-            java=settings.java_path, classpath=classpath, heap_mb=settings.verapdf_heap_mb,
-            timeout_s=settings.verapdf_timeout_s, restart_after=settings.verapdf_restart_after,
+            java=settings.java_path,
+            classpath=classpath,
+            heap_mb=settings.verapdf_heap_mb,
+            timeout_s=settings.verapdf_timeout_s,
+            restart_after=settings.verapdf_restart_after,
         )
         return VeraPdfValidator(verapdf), verapdf, "ok"
     if settings.validator == "verapdf":

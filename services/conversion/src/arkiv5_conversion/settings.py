@@ -31,8 +31,17 @@ class ConversionSettings(ServiceSettings):
     )
     ghostscript_path: str = Field(default="gs", description="Ghostscript's executable")
     listeners: int = Field(
-        default_factory=lambda: os.cpu_count() or 1, ge=1, le=64,
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
         description="Persistent LibreOffice listeners (default: one per core)",
+    )
+    listener_spares: int = Field(
+        default=1,
+        ge=0,
+        le=8,
+        description="LibreOffice listeners kept started beyond `listeners`: one takes the job when a listener crashes "
+        "or is restarted, so no job waits for LibreOffice to start (each costs its memory, ~200 MB)",
     )
     listener_restart_after: int = Field(default=100, ge=1, description="Restart a listener after this many jobs")
     listener_start_timeout_s: float = Field(default=60.0, gt=0)
@@ -54,7 +63,9 @@ class ConversionSettings(ServiceSettings):
 
     job_timeout_s: float = Field(default=120.0, gt=0, description="Wall-clock limit of one conversion")
     memory_limit_mb: int = Field(
-        default=4096, ge=256, description="Address-space cap of every converter process (LibreOffice, Ghostscript, checks)"
+        default=4096,
+        ge=256,
+        description="Address-space cap of every converter process (LibreOffice, Ghostscript, checks)",
     )
     max_input_mb: int = Field(default=200, ge=1, description="Larger source files fail as too-large")
     max_pages: int = Field(default=2000, ge=1, description="Documents with more pages fail as too-many-pages")
@@ -70,14 +81,19 @@ class ConversionSettings(ServiceSettings):
         default=True, description="Convert as soon as a journalpost reaches J (else only in the nightly batch)"
     )
     work_dir: Path | None = Field(
-        default=None, description="Where conversions unpack and write (default: the system temp dir); readiness "
+        default=None,
+        description="Where conversions unpack and write (default: the system temp dir); readiness "
         "fails when it is not writable",
     )
     poll_interval_s: float = Field(default=1.0, gt=0, description="Idle poll of the job queue")
     job_lease_s: float | None = Field(
-        default=None, gt=0, description="A running job not finished after this is taken again (default 2 × timeout + 60 s)"
+        default=None,
+        gt=0,
+        description="A running job not finished after this is taken again (default 2 × timeout + 60 s)",
     )
-    retry_after_s: float = Field(default=60.0, ge=0, description="Wait before retrying after the journal was unreachable")
+    retry_after_s: float = Field(
+        default=60.0, ge=0, description="Wait before retrying after the journal was unreachable"
+    )
 
     nightly_enabled: bool = Field(default=True)
     nightly_time: str = Field(default="01:00", pattern=r"^\d{2}:\d{2}$", description="Local time of the nightly batch")

@@ -6,9 +6,11 @@ with its whole process group when a job passes the timeout or the process dies.
 
 Health: before each job the listener is pinged (a UNO call through the driver, answered
 within `ping_timeout_s`); a listener that died or hangs between jobs is replaced and the
-job goes to the fresh one, so no file is ever failed for another file's crash. A file
-under which LibreOffice dies (process exit, lost UNO bridge, the driver gone) is retried
-once on a fresh listener; if it takes that one down too, it is tried once by a sandboxed
+job goes to another one, so no file is ever failed for another file's crash. A listener
+that went down is started again in the background while `spares` already-started
+listeners take the jobs, so no job waits for a LibreOffice start. A file under which
+LibreOffice dies (process exit, lost UNO bridge, the driver gone) is retried once on
+another listener; if it takes that one down too, it is tried once by a sandboxed
 one-shot `soffice --convert-to` (own profile, memory and time caps), and otherwise fails
 as `converter-crashed`.
 """
@@ -47,14 +49,18 @@ class OfficeResult:
     reason: str | None = None
     pages: int | None = None
     kind: str | None = None
-    load_s: float | None = None    # LibreOffice opening the file (and counting its pages)
+    load_s: float | None = None  # LibreOffice opening the file (and counting its pages)
     export_s: float | None = None  # LibreOffice writing the PDF/A
 
 
 CRASHED = "converter-crashed"
-DEAD = "listener-dead"   # found dead or hung before the job: not the file's fault
-EXPORT_FILTERS = {"writer": "writer_pdf_Export", "calc": "calc_pdf_Export", "impress": "impress_pdf_Export",
-                  "draw": "draw_pdf_Export"}
+DEAD = "listener-dead"  # found dead or hung before the job: not the file's fault
+EXPORT_FILTERS = {
+    "writer": "writer_pdf_Export",
+    "calc": "calc_pdf_Export",
+    "impress": "impress_pdf_Export",
+    "draw": "draw_pdf_Export",
+}
 
 
 class ListenerError(RuntimeError):
@@ -71,6 +77,7 @@ class Listener:
         self.profile: str | None = None
         self.jobs = 0
         self.starts = 0
+        self.start_failed = False  # the last start did not work: the pool does not retry it on its own
 
     @property
     def alive(self) -> bool:
@@ -79,12 +86,22 @@ class Listener:
     async def start(self) -> None:
         self.profile = tempfile.mkdtemp(prefix="arkiv5-lo-")
         self.process = await asyncio.create_subprocess_exec(
-            self.python, str(DRIVER), self.soffice, self.profile, f"arkiv5-{uuid.uuid4().hex}",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=limits(self.memory_mb), limit=1 << 20, env=office_environment(),
+            self.python,
+            str(DRIVER),
+            self.soffice,
+            self.profile,
+            f"arkiv5-{uuid.uuid4().hex}",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=limits(self.memory_mb),
+            limit=1 << 20,
+            env=office_environment(),
         )
         self.jobs = 0
         self.starts += 1
+        self.start_failed = True
         try:
             ready = await asyncio.wait_for(self._read(), timeout=self.start_timeout_s)
         except (TimeoutError, ValueError, ListenerError) as exc:
@@ -93,6 +110,7 @@ class Listener:
         if not ready.get("ready"):
             await self.stop()
             raise ListenerError("the LibreOffice listener did not start")
+        self.start_failed = False
 
     async def _read(self) -> dict[str, Any]:
         assert self.process and self.process.stdout
@@ -143,8 +161,13 @@ class Listener:
             code = CRASHED if answer.get("code") == "listener-crashed" else DEAD
             return OfficeResult(False, code, answer.get("reason"))
         return OfficeResult(
-            bool(answer.get("ok")), answer.get("code"), answer.get("reason"), answer.get("pages"), answer.get("kind"),
-            answer.get("load_s"), answer.get("export_s"),
+            bool(answer.get("ok")),
+            answer.get("code"),
+            answer.get("reason"),
+            answer.get("pages"),
+            answer.get("kind"),
+            answer.get("load_s"),
+            answer.get("export_s"),
         )
 
     async def stop(self, *, kill: bool = False) -> None:
@@ -173,42 +196,68 @@ class Listener:
 
 
 class ListenerPool:
+    """`size` listeners convert at once; `spares` more are kept started so that no job waits for a
+    LibreOffice start (several seconds) when a listener crashes, dies, hangs or is retired: the
+    job takes a ready listener and the one that went down is started again in the background."""
+
     def __init__(
-        self, size: int, *, soffice: str, python: str, memory_mb: int | None, restart_after: int,
-        start_timeout_s: float = 60.0, ping_timeout_s: float = 10.0, oneshot: bool = True,
+        self,
+        size: int,
+        *,
+        soffice: str,
+        python: str,
+        memory_mb: int | None,
+        restart_after: int,
+        start_timeout_s: float = 60.0,
+        ping_timeout_s: float = 10.0,
+        oneshot: bool = True,
+        spares: int = 1,
     ) -> None:
+        self.size = size
         self.restart_after = restart_after
         self.soffice = soffice
         self.memory_mb = memory_mb
         self.ping_timeout_s = ping_timeout_s
         self.oneshot = oneshot
-        self.replaced = 0   # listeners found dead or hung between jobs
-        self.crashes = 0    # jobs under which a listener died
-        self.oneshots = 0   # files handed to the one-shot converter
+        self.replaced = 0  # listeners found dead or hung between jobs
+        self.crashes = 0  # jobs under which a listener died
+        self.oneshots = 0  # files handed to the one-shot converter
+        self.start_waits = 0  # jobs that waited for a LibreOffice start (none while a started spare is ready)
         self.listeners = [
             Listener(soffice=soffice, python=python, memory_mb=memory_mb, start_timeout_s=start_timeout_s)
-            for _ in range(size)
+            for _ in range(size + spares)
         ]
-        self._idle: asyncio.Queue[Listener] | None = None
+        # Last in, first out: the most recently used listener takes the next job, so the spares stay
+        # idle (and their memory small) until one is needed.
+        self._ready: asyncio.LifoQueue[Listener] | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._restarts: set[asyncio.Task[None]] = set()
 
-    def _queue(self) -> asyncio.Queue[Listener]:
-        if self._idle is None:
-            self._idle = asyncio.Queue()
-            for listener in self.listeners:
-                self._idle.put_nowait(listener)
-        return self._idle
+    def _queue(self) -> asyncio.LifoQueue[Listener]:
+        if self._ready is None:
+            self._ready = asyncio.LifoQueue()
+            self._slots = asyncio.Semaphore(self.size)
+            spares = self.listeners[self.size :]
+            for spare in spares:
+                if spare.alive:
+                    self._ready.put_nowait(spare)
+                else:  # without a warm-up: the spares start now, beside the first jobs, not when one is needed
+                    self._restart_in_background(spare)
+            for listener in reversed(self.listeners[: self.size]):
+                self._ready.put_nowait(listener)
+        return self._ready
 
     async def convert(self, request: dict[str, Any], timeout_s: float) -> OfficeResult:
         if request.get("op") == "ping":
             return await self._on_listener(request, timeout_s)
         answer = await self._on_listener(request, timeout_s)
-        if answer.code == DEAD:  # died before it read this file: a fresh one takes the job
+        if answer.code == DEAD:  # died before it read this file: another listener takes the job
             self.replaced += 1
             answer = await self._on_listener(request, timeout_s)
         if answer.code != CRASHED:
             return answer
         self.crashes += 1
-        log.warning("LibreOffice stopped under a file; retrying it once on a fresh listener")
+        log.warning("LibreOffice stopped under a file; retrying it once on another listener")
         answer = await self._on_listener(request, timeout_s)
         if answer.code != CRASHED:
             return answer
@@ -220,30 +269,84 @@ class ListenerPool:
         return await oneshot_convert(self.soffice, request, timeout_s=timeout_s, memory_mb=self.memory_mb)
 
     async def _on_listener(self, request: dict[str, Any], timeout_s: float) -> OfficeResult:
-        idle = self._queue()
-        listener = await idle.get()
+        ready = self._queue()
+        assert self._slots is not None
+        async with self._slots:
+            listener = await self._take(ready)
+            try:
+                return await listener.convert(request, timeout_s)  # starts it first when it is not running
+            finally:
+                self._give_back(listener)
+
+    async def _take(self, ready: asyncio.LifoQueue[Listener]) -> Listener:
+        """A listener for the next job: a started one that answers a ping, if any is ready."""
+        while True:
+            if ready.empty() and self._restarts:
+                self.start_waits += 1  # every listener is being started again
+            listener = await ready.get()
+            if not listener.alive:
+                # Never started (no warm-up) or its start failed: convert() starts it, or says why not.
+                self.start_waits += 1
+                return listener
+            if listener.jobs >= self.restart_after:
+                self._restart_in_background(listener)
+                continue
+            try:
+                answers = await listener.ping(self.ping_timeout_s)
+            except asyncio.CancelledError:
+                self._restart_in_background(listener)  # its answer may still come: never reuse it as is
+                raise
+            if answers:
+                return listener
+            self.replaced += 1
+            self._restart_in_background(listener)
+
+    def _give_back(self, listener: Listener) -> None:
+        if listener.alive or listener.start_failed:
+            self._queue().put_nowait(listener)  # a listener that cannot start is tried again by the next job
+        else:  # it went down under the job (crash, timeout): its replacement starts without a job waiting
+            self._restart_in_background(listener)
+
+    def _restart_in_background(self, listener: Listener) -> None:
+        task = asyncio.get_running_loop().create_task(self._restart(listener))
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
+
+    async def _restart(self, listener: Listener) -> None:
         try:
-            if listener.alive and listener.jobs >= self.restart_after:
-                await listener.stop()
-            elif listener.alive and not await listener.ping(self.ping_timeout_s):
-                self.replaced += 1
-            return await listener.convert(request, timeout_s)
-        finally:
-            idle.put_nowait(listener)
+            await listener.stop()  # retired after restart_after jobs, or the remains of a dead one
+            await listener.start()
+        except ListenerError as problem:
+            # It goes back stopped: the job that takes it starts it again and fails with the reason.
+            log.warning("a LibreOffice listener could not be started again: %s", problem)
+        except asyncio.CancelledError:
+            await listener.stop(kill=True)
+            raise
+        self._queue().put_nowait(listener)
 
     async def warm_up(self) -> None:
         await asyncio.gather(*(listener.start() for listener in self.listeners if not listener.alive))
 
     async def close(self) -> None:
+        restarts = list(self._restarts)
+        for task in restarts:
+            task.cancel()
+        await asyncio.gather(*restarts, return_exceptions=True)
         await asyncio.gather(*(listener.stop() for listener in self.listeners), return_exceptions=True)
 
 
-CRASHED_TWICE = ("LibreOffice stopped twice while opening this file (a fault in LibreOffice with this file): "
-                 "save it again in its own program, or as PDF, and file that as a new version")
+CRASHED_TWICE = (
+    "LibreOffice stopped twice while opening this file (a fault in LibreOffice with this file): "
+    "save it again in its own program, or as PDF, and file that as a new version"
+)
 
 
 async def oneshot_convert(
-    soffice: str, request: dict[str, Any], *, timeout_s: float, memory_mb: int | None,
+    soffice: str,
+    request: dict[str, Any],
+    *,
+    timeout_s: float,
+    memory_mb: int | None,
 ) -> OfficeResult:
     """`soffice --convert-to` once, in a fresh locked-down profile, under time and memory caps."""
     src, dst = Path(request["src"]), Path(request["dst"])
@@ -251,17 +354,29 @@ async def oneshot_convert(
     work = Path(tempfile.mkdtemp(prefix="arkiv5-lo-oneshot-"))
     try:
         write_profile(str(work / "profile"))
-        options = json.dumps({"SelectPdfVersion": {"type": "long", "value": str(int(request.get("pdfa", 2)))},
-                              "UseTaggedPDF": {"type": "boolean", "value": "true"},
-                              "ExportNotes": {"type": "boolean", "value": "false"}})
+        options = json.dumps(
+            {
+                "SelectPdfVersion": {"type": "long", "value": str(int(request.get("pdfa", 2)))},
+                "UseTaggedPDF": {"type": "boolean", "value": "true"},
+                "ExportNotes": {"type": "boolean", "value": "false"},
+            }
+        )
         target = f"pdf:{EXPORT_FILTERS.get(kind, 'writer_pdf_Export')}:{options}"
-        argv = [soffice, "--headless", "--invisible", "--norestore", "--nologo", "--nolockcheck",
-                f"-env:UserInstallation={(work / 'profile').as_uri()}"]
+        argv = [
+            soffice,
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            "--nolockcheck",
+            f"-env:UserInstallation={(work / 'profile').as_uri()}",
+        ]
         if request.get("import_filter"):
             argv.append(f"--infilter={request['import_filter']}")
         argv += ["--convert-to", target, "--outdir", str(work / "out"), str(src)]
-        done = await run_limited(argv, timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(work),
-                                 env=office_environment())
+        done = await run_limited(
+            argv, timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(work), env=office_environment()
+        )
         produced = work / "out" / (src.stem + ".pdf")
         if done.timed_out:
             return OfficeResult(False, "timeout", f"the conversion did not finish in {timeout_s:g} s")
