@@ -17,13 +17,13 @@ from sqlalchemy import delete
 
 from arkiv5_journal.arkivstruktur.structure import DEFAULT_ARKIVDEL_ID
 from arkiv5_journal.domain.numbering import today_in_oslo
-from arkiv5_journal.models import Endringslogg
+from arkiv5_journal.models import Endringslogg, Korrespondansepart
 from arkiv5_journal.uttrekk import cli
 from arkiv5_journal.uttrekk.export import ExportRequest, export_extraction
 from arkiv5_journal.uttrekk.validate import PARSER_OPTIONS, validate_extraction
 from arkiv5_kit.reference import ReferenceFileMissing, reference_file
 
-from .conftest import Journal, case, incoming
+from .conftest import UNIT, Journal, case, incoming
 
 SECRET = "Hemmeligsen"
 PDF = b"%PDF-1.7\n" + "Søknad – æøå\n".encode() * 50 + b"%%EOF\n"
@@ -271,6 +271,43 @@ async def test_a_period_without_public_entries_changes_or_documents_leaves_the_e
     (out / "endringslogg.xml").write_text("<endringslogg/>")
     assert [(f["test"], f["file"]) for f in _errors(out)] == [("ADDML_CHECKSUM", "endringslogg.xml"),
                                                               ("XSD", "endringslogg.xml")]
+
+
+async def test_journalposts_without_a_party_give_schema_valid_journals_with_the_known_side(
+        journal: Journal, tmp_path: Path) -> None:
+    """loependeJournal/offentligJournal demand a korrespondansepart per journalpost; arkivstruktur does not.
+
+    The journals list the journalpost's own administrative unit (internal receiver of an incoming
+    letter, internal sender of the rest); arkivstruktur keeps what was registered, and the
+    validator reports the missing party (N5_39).
+    """
+    _schemas_or_skip()
+    headers = journal.fagsystem()
+    saksmappe = (await journal.client.post("/saksmapper", json=case(), headers=headers)).json()
+    made = {}
+    for kind in ("I", "U", "N", "X"):
+        response = await journal.client.post(f"/saksmapper/{saksmappe['systemID']}/journalposter", headers=headers,
+                                             json=incoming(journalposttype=kind))
+        assert response.status_code == 201, response.text
+        made[response.json()["systemID"]] = kind
+    async with journal.runtime.database.unit_of_work() as session:  # as a migrated archive may hold them
+        await session.execute(delete(Korrespondansepart))
+    out = await _export(journal, tmp_path / "uttrekk")
+    parser = etree.XMLParser(**PARSER_OPTIONS)
+    for schema in ("loependeJournal", "offentligJournal", "arkivstruktur"):
+        xsd = etree.XMLSchema(etree.parse(str(reference_file(f"noark5/xsd-v5.0/{schema}.xsd")), parser))
+        assert xsd.validate(etree.parse(str(out / f"{schema}.xml"), parser)), xsd.error_log
+    loepende = "{http://www.arkivverket.no/standarder/noark5/loependeJournal}"
+    listed = {post.findtext(loepende + "systemID"): [(part.findtext(loepende + "korrespondanseparttype"),
+                                                      part.findtext(loepende + "korrespondansepartNavn"))
+                                                     for part in post.iter(loepende + "korrespondansepart")]
+              for post in etree.parse(str(out / "loependeJournal.xml"), parser).iter(loepende + "journalpost")}
+    expected = {"I": "Intern mottaker", "U": "Intern avsender", "N": "Intern avsender", "X": "Intern avsender"}
+    assert listed == {system_id: [(expected[kind], str(UNIT))] for system_id, kind in made.items()}
+    assert "korrespondansepart" not in (out / "arkivstruktur.xml").read_text()
+    report = validate_extraction(out).as_json()
+    assert report["valid"], [f for f in report["findings"] if f["severity"] == "error"]
+    assert {f["system_id"] for f in report["findings"] if f["test"] == "N5_39"} == set(made)
 
 
 async def test_xml_with_an_external_entity_is_refused_unread(journal: Journal, tmp_path: Path) -> None:

@@ -24,12 +24,9 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 from uuid import UUID
 
-from arkiv5_kit.db import create_engine
 from arkiv5_kit.logs import configure_logging
 
-from ..blobstore import FilesystemBlobStore
 from ..settings import JournalSettings
-from .export import ExportError, ExportRequest, export_extraction
 from .tarball import TarRefused, extract_tar, write_tar
 from .validate import Report, validate_extraction
 
@@ -154,6 +151,13 @@ async def _export_tar(args: argparse.Namespace, settings: JournalSettings, out: 
 async def _export(args: argparse.Namespace, folder: Path, settings: JournalSettings, out: TextIO, *,
                   reports: bool = True) -> int:
     """Write the extraction folder; with `reports`, validate it and write the reports (else EXIT_VALID)."""
+    # Imported here: the database layer and the visibility rules cost seconds of start-up that
+    # validate-extraction, which reads only the folder, does not need.
+    from arkiv5_kit.db import create_engine
+
+    from ..blobstore import FilesystemBlobStore
+    from .export import ExportError, ExportRequest, export_extraction
+
     engine = create_engine(settings.resolved_database_url(), pool_size=2)
     try:
         request = ExportRequest(arkivdel_id=args.arkivdel, fra=args.fra, til=args.til, out=folder,

@@ -40,6 +40,29 @@ def _first_avskrivning(details: Details, journalpost: Journalpost) -> Avskrivnin
     return found[0] if found else None
 
 
+def known_parties(journalpost: Journalpost, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The korrespondanseparter (type name, name) a journal entry lists; never none.
+
+    The journals' schemas demand at least one korrespondansepart per journalpost, while
+    arkivstruktur allows none and keeps what was registered. Without a registered party, the
+    journal lists the one side it knows: the journalpost's administrative unit (by its
+    identifier, as arkivstruktur names it), as the internal receiver of an incoming letter and
+    the internal sender of everything else (outgoing letters, internal notes, case
+    presentations). The missing external party stays missing: the validator reports the
+    journalpost (N5_39).
+    """
+    if parts:
+        return parts
+    side = Korrespondanseparttype.IM if journalpost.journalposttype == "I" else Korrespondanseparttype.IA
+    return [(side.kodenavn, str(journalpost.administrativ_enhet_id))]
+
+
+def _parties(builder: Builder, post: Any, parties: list[tuple[str, str]]) -> None:
+    for kind, name in parties:
+        part = builder.sub(post, "korrespondansepart")
+        builder.leaves(part, [("korrespondanseparttype", kind), ("korrespondansepartNavn", name)])
+
+
 def _metadata(row: Saksmappe | Journalpost) -> str | None:
     codes = row.skjerming_metadata or []
     return name_of(SkjermingMetadata, codes[0]) if row.tilgangsrestriksjon and codes else None
@@ -69,10 +92,9 @@ def loepende(journalpost: Journalpost, saksmappe: Saksmappe, klasse: Klasse | No
         ("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, journalpost.tilgangsrestriksjon)
          if journalpost.tilgangsrestriksjon else None),
         ("skjermingshjemmel", journalpost.skjermingshjemmel if journalpost.tilgangsrestriksjon else None)])
-    for p in details.parts.get(journalpost.system_id, []):
-        part = L.sub(post, "korrespondansepart")
-        L.leaves(part, [("korrespondanseparttype", name_of(Korrespondanseparttype, p.korrespondanseparttype)),
-                        ("korrespondansepartNavn", p.korrespondansepart_navn)])
+    _parties(L, post, known_parties(journalpost, [
+        (name_of(Korrespondanseparttype, p.korrespondanseparttype), p.korrespondansepart_navn)
+        for p in details.parts.get(journalpost.system_id, [])]))
     return entry
 
 
@@ -111,10 +133,8 @@ async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Sa
             ("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, journalpost.tilgangsrestriksjon) if codes
              and journalpost.tilgangsrestriksjon else None),
             ("skjermingshjemmel", journalpost.skjermingshjemmel if codes and journalpost.tilgangsrestriksjon else None)])
-        for part in out.korrespondansepart:
-            element = O.sub(post, "korrespondansepart")
-            O.leaves(element, [("korrespondanseparttype", part.korrespondanseparttype.kodenavn),
-                               ("korrespondansepartNavn", part.korrespondansepart_navn)])
+        _parties(O, post, known_parties(journalpost, [
+            (part.korrespondanseparttype.kodenavn, part.korrespondansepart_navn) for part in out.korrespondansepart]))
         entries.append(entry)
     return entries
 
