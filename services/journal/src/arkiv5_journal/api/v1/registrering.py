@@ -16,7 +16,7 @@ from arkiv5_kit.proxy import location
 from ... import formdata, idempotency, visibility
 from ...errors import UnsupportedMediaType
 from ...journalpost.commands import NewDocument
-from ...journalpost.register import Registered, check_may_register, register
+from ...journalpost.register import Registered, check_may_register, pre_upload_session, register
 from ...schemas import (
     JournalpostCreate,
     JournalpostOut,
@@ -66,7 +66,7 @@ async def _registration_request(
         return _validated(await capped_body(request, MAX_METADATA_BYTES), location=("body",)), [], []
     settings = ctx_of(request).settings
     check_length(request, settings.max_documents_per_registration * settings.max_upload_bytes + MAX_METADATA_BYTES)
-    async with db_of(request).unit_of_work() as session:
+    async with pre_upload_session(db_of(request)) as session:
         # The case and the caller's right to register in it, before a file part reaches the store.
         await check_may_register(session, caller, saksmappe_id)
     form = await formdata.read_form(
