@@ -184,7 +184,8 @@ async def test_hanging_conversion_is_killed_and_the_next_converts(pool: Listener
 
 
 async def test_listener_restarts_after_n_jobs(libreoffice: None, tmp_path: Path) -> None:
-    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=2)
+    # No spare: every job goes to the one listener, so its restarts are counted exactly.
+    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=2, spares=0)
     try:
         src = tmp_path / "a.rtf"
         src.write_bytes(corpus.rtf())
