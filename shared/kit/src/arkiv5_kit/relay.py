@@ -52,10 +52,6 @@ class OutboxRelay:
         self.gauge_interval_s = gauge_interval_s
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        # SQLite reads a batch before it takes the write turn to mark it, so two publishers of
-        # this process (the loop and a drain at shutdown or in a test) would both send it: one
-        # batch at a time.
-        self._sqlite_batch = asyncio.Lock()
         database.on_outbox_commit(self.wake)
 
     def wake(self) -> None:
@@ -89,13 +85,12 @@ class OutboxRelay:
             # SQLite: one relay per database file, so no row lock is needed, and the write
             # turn is taken only to mark the batch — never while the bus is written — so
             # registrations do not queue behind a publish.
-            async with self._sqlite_batch:
-                async with read_connection(self.database.engine) as connection:
-                    rows = (await connection.execute(query)).all()
-                if rows:
-                    await self.transport.publish(self._messages(rows))
-                    async with self.database.engine.begin() as connection:
-                        await self._mark_published(connection, rows)
+            async with read_connection(self.database.engine) as connection:
+                rows = (await connection.execute(query)).all()
+            if rows:
+                await self.transport.publish(self._messages(rows))
+                async with self.database.engine.begin() as connection:
+                    await self._mark_published(connection, rows)
         per_topic: dict[str, int] = {}
         for row in rows:
             per_topic[row.topic] = per_topic.get(row.topic, 0) + 1
