@@ -7,12 +7,8 @@ both). A fresh database (or SQLite folder) is made and removed.
 The journal runs as it does in production: `python -m arkiv5_journal serve` processes, each
 with its outbox relay, verifying RS256 tokens against a JWKS served by this script. On
 PostgreSQL: one replica per core when Kafka is given, else one replica on the embedded
-bus, 32 clients. The embedded default is measured as `make run` serves it: the whole suite
-in one process (`arkiv5 run`: every service on SQLite and the embedded bus, conversion on,
-tokens from its own access service), 8 clients on its /journal prefix. With
-``ARKIV5_BENCH_BASELINE_PYTHON=<another checkout>/.venv/bin/python`` the embedded default
-is measured a second time with that checkout's code right after (the baseline in the
-same run). This process is the load generator: concurrent clients over real sockets,
+bus, 32 clients. The embedded default: one replica on SQLite and the embedded bus, 8
+clients. This process is the load generator: concurrent clients over real sockets,
 keep-alive, spread over the replicas.
 
 One registration = one request: ``POST /saksmapper/{id}/journalposter`` as multipart/form-data
@@ -111,24 +107,6 @@ def _replicas(env: dict[str, str], count: int) -> list[tuple[subprocess.Popen[by
     return started
 
 
-def _suite(env: dict[str, str], var_dir: Path, python: str) -> tuple[subprocess.Popen[bytes], str]:
-    """The embedded default as `make run` serves it: every service in one process, conversion on."""
-    port = _free_port()
-    process = subprocess.Popen([python, "-m", "arkiv5_suite.cli", "run", "--host", "127.0.0.1", "--port", str(port),
-                                "--var-dir", str(var_dir)], env={**env, "ARKIV5_LOG_LEVEL": "WARNING"},
-                               stdout=subprocess.DEVNULL)
-    return process, f"http://127.0.0.1:{port}"
-
-
-async def _suite_token(base: str) -> dict[str, str]:
-    """A fagsystem's token from the suite's own access service (the demo client)."""
-    async with httpx.AsyncClient(timeout=30) as client:
-        r = await client.post(f"{base}/access/oauth2/token", auth=("demo-fagsystem", "demo-client-secret"), data={
-            "grant_type": "client_credentials", "audience": "journal", "scope": "journal.read journal.write"})
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 async def _wait_ready(urls: list[str]) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         for url in urls:
@@ -152,18 +130,16 @@ class LoadClient:
     """
 
     def __init__(self, url: str) -> None:
-        address, slash, prefix = url.removeprefix("http://").partition("/")
-        self.host, _, port = address.partition(":")
+        self.host, _, port = url.removeprefix("http://").partition(":")
         self.port = int(port)
-        self.prefix = f"{slash}{prefix}".encode()  # the suite serves the journal under /journal
         self._stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def post(self, path: str, headers: bytes, body: bytes) -> tuple[int, bytes]:
         if self._stream is None:
             self._stream = await asyncio.open_connection(self.host, self.port)
         reader, writer = self._stream
-        writer.write(b"POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n%s\r\n" % (
-            self.prefix, path.encode(), self.host.encode(), len(body), headers) + body)
+        writer.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n%s\r\n" % (
+            path.encode(), self.host.encode(), len(body), headers) + body)
         status = int((await reader.readline()).split(b" ", 2)[1])
         length = 0
         while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -263,18 +239,6 @@ async def _check(url: str | None, sqlite_file: Path | None) -> tuple[int, bool, 
     return len(rows), gapless, one_event_each, documents == 0
 
 
-async def _quiet(meter: servercpu.Meter, *, below: float = 0.15, timeout_s: float = 120.0) -> None:
-    """Wait until the servers spend less than `below` CPU seconds per second (background work done)."""
-    deadline = time.monotonic() + timeout_s
-    before = servercpu.total(meter.pids)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(1.0)
-        now = servercpu.total(meter.pids)
-        if now - before < below:
-            return
-        before = now
-
-
 @dataclass
 class Measured:
     """One backend's figures: latencies (ms), wall seconds and server CPU ms per registration, each way."""
@@ -291,11 +255,9 @@ class Measured:
     noark5_s: float
     idle_cpu: float
     checked: tuple[int, bool, bool, bool]
-    python: str
 
 
-async def _measure(backend: str, total: int, base_url: str | None, bootstrap: str | None,
-                   python: str = sys.executable) -> Measured:
+async def _measure(backend: str, total: int, base_url: str | None, bootstrap: str | None) -> Measured:
     """Start the journal on the backend, drive both ways of registering, check the database."""
     name = f"bench_journal_{uuid.uuid4().hex[:8]}"
     admin = await _admin(base_url) if backend == "postgres" and base_url else None
@@ -322,18 +284,12 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
                                JOURNAL_KAFKA_TOPIC_PREFIX=f"{name}.")
             else:  # the embedded default: SQLite files and the embedded bus in the var folder
                 sqlite_file = Path(tmp) / "journal.sqlite"
-            if sqlite_file is None:
-                replicas = _replicas(env, count)
-                urls = [u for _p, u in replicas]
-                await _wait_ready(urls)
-                headers = issuer.headers(sub="bench", audience="journal", scopes=["journal.read", "journal.write"],
-                                         roles=["fagsystem"], lifetime_s=3600)
-            else:
-                replicas = [_suite(env, Path(tmp), python)]
-                urls = [f"{replicas[0][1]}/journal"]
-                await _wait_ready(urls)
-                headers = await _suite_token(replicas[0][1])
+            replicas = _replicas(env, count)
+            urls = [u for _p, u in replicas]
+            await _wait_ready(urls)
             meter = servercpu.Meter([process.pid for process, _u in replicas])
+            headers = issuer.headers(sub="bench", audience="journal", scopes=["journal.read", "journal.write"],
+                                     roles=["fagsystem"], lifetime_s=3600)
             async with httpx.AsyncClient(base_url=urls[0], timeout=60) as setup:
                 cases = []
                 for _ in range(50):
@@ -342,22 +298,15 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
                     assert r.status_code == 201, r.text
                     cases.append(r.json()["systemID"])
             await _run(urls, headers, cases, 200, clients, one_request=True)  # warm-up: connections, caches
-            await _quiet(meter)  # the suite converts the warm-up's documents: idle is measured after
-            if sqlite_file is not None:  # the suite's tokens are short-lived: a fresh one per phase
-                headers = await _suite_token(replicas[0][1])
             await meter.idle()
             phase = meter.start()
             one, one_s = await _run(urls, headers, cases, total, clients, one_request=True)
-            await phase.drained(timeout_s=120)  # the suite converts every document after the run
+            await phase.drained()
             one_cpu_ms = phase.ms_per(total)
             phase = meter.start()
-            if sqlite_file is not None:
-                headers = await _suite_token(replicas[0][1])
             two, two_s = await _run(urls, headers, cases, total // 2, clients, one_request=False)
-            await phase.drained(timeout_s=120)  # the suite converts every document after the run
+            await phase.drained()
             two_cpu_ms = phase.ms_per(total // 2)
-            if sqlite_file is not None:
-                headers = await _suite_token(replicas[0][1])
             noark5, noark5_s = await _run(urls, headers, cases, total // 2, clients, one_request=False, noark5=True)
             for process, _u in replicas:
                 process.terminate()
@@ -373,12 +322,10 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
     where = ("PostgreSQL + " + (f"Kafka, {count} replicas" if bootstrap else "embedded bus, 1 replica")
-             if backend == "postgres" else f"the embedded default: the suite in one process, SQLite + embedded bus, "
-             f"conversion on; {'the baseline' if python != sys.executable else 'this checkout'}'s code")
+             if backend == "postgres" else "SQLite + embedded bus (the embedded default), 1 replica")
     print(f"(journal on {where}; {clients} concurrent clients; idle server CPU {meter.idle_rate * 1000:.0f} ms/s; "
           f"{servercpu.machine_line()} at the end)", flush=True)
-    return Measured(backend, clients, one, one_s, one_cpu_ms, two, two_s, two_cpu_ms, noark5, noark5_s, meter.idle_rate,
-                    checked, python)
+    return Measured(backend, clients, one, one_s, one_cpu_ms, two, two_s, two_cpu_ms, noark5, noark5_s, meter.idle_rate, checked)
 
 
 async def main(total: int, backends: list[str]) -> None:
@@ -389,16 +336,11 @@ async def main(total: int, backends: list[str]) -> None:
         print("ARKIV5_BENCH_POSTGRES_URL is not set; PostgreSQL not measured")
         backends = [b for b in backends if b != "postgres"]
     results = [await _measure(backend, total, base_url, bootstrap) for backend in backends]
-    baseline_python = os.environ.get("ARKIV5_BENCH_BASELINE_PYTHON")
-    if baseline_python and "sqlite" in backends:
-        results.append(await _measure("sqlite", total, base_url, bootstrap, python=baseline_python))
     print()
     print("| benchmark | median | p99 | unit | baseline | ratio | target |")
     print("|---|---|---|---|---|---|---|")
     for m in results:
         label = f"{'PostgreSQL' if m.backend == 'postgres' else 'SQLite'}, {m.clients} clients"
-        if m.python != sys.executable:
-            label += " (baseline code)"
         target_rate = "≥ 200" if m.backend == "postgres" else "≥ 100"
         target_cpu = "≤ 10" if m.backend == "postgres" else "-"
         print(f"| {label}: registration + 100 KB document, one request (latency) | {statistics.median(m.one):.1f} | "

@@ -78,16 +78,9 @@ def suite_settings(var_dir: Path, base_url: str) -> dict[str, ServiceSettings]:
         svarut_certificate_pem=simulator_keys(var_dir)[1],
     )
     classes: dict[str, type[ServiceSettings]] = {
-        "journal": JournalSettings,
-        "access": AccessSettings,
-        "conversion": ConversionSettings,
-        "svarut-gateway": SvarutGatewaySettings,
-        "intake": IntakeSettings,
+        "journal": JournalSettings, "access": AccessSettings, "conversion": ConversionSettings,
+        "svarut-gateway": SvarutGatewaySettings, "intake": IntakeSettings,
     }
-    # Conversion shares this process's cores with every request: one job at a time (its tools
-    # run as child processes), so a conversion backlog takes at most one core and registration
-    # latency does not grow with it. The backlog drains in quiet hours and in the nightly batch.
-    values["conversion"].setdefault("workers", 1)
     return {name: configured(cls, var_dir=var_dir, bus="embedded", **values[name]) for name, cls in classes.items()}
 
 
@@ -102,7 +95,9 @@ def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.
         "svarut-gateway": create_svarut_gateway_app,
         "intake": create_intake_app,
     }
-    services = [MountedService(name, f"/{name}", factory(settings[name], bus)) for name, factory in factories.items()]
+    services = [
+        MountedService(name, f"/{name}", factory(settings[name], bus)) for name, factory in factories.items()
+    ]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -139,8 +134,6 @@ def create_suite_app(var_dir: Path = Path("var"), base_url: str = "http://127.0.
     for service in services:
         app.mount(service.prefix, service.app)
     key_pem, cert_pem = simulator_keys(var_dir)
-    app.mount(
-        SIMULATOR_PREFIX,
-        create_simulator_app(SimulatorConfig(encryption_key_pem=key_pem, encryption_certificate_pem=cert_pem)),
-    )
+    app.mount(SIMULATOR_PREFIX, create_simulator_app(SimulatorConfig(
+        encryption_key_pem=key_pem, encryption_certificate_pem=cert_pem)))
     return app

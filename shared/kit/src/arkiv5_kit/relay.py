@@ -1,11 +1,9 @@
 """The outbox relay: moves committed outbox rows to the bus, then marks them sent.
 
-On PostgreSQL each batch is read with `FOR UPDATE SKIP LOCKED` so replicas of a service
-share the work without publishing a row twice between them; the rows are marked
-`published_at` in the same transaction only after the bus acknowledged the whole batch.
-On SQLite (one process per database file) the batch is read without the write turn and
-marked in a short write transaction after the ack, so the relay never holds the one
-writer's turn while the bus is written. A crash between the ack and the commit republishes the
+Each batch is read with `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite has one writer and
+ignores it) so replicas of a service share the work without publishing a row twice
+between them; the rows are marked `published_at` in the same transaction only after the
+bus acknowledged the whole batch. A crash between the ack and the commit republishes the
 batch — delivery is at-least-once and consumers are idempotent.
 """
 
@@ -13,12 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import delete, func, select, update
 
 from .db import Database, read_connection
 from .messaging import outbox_table
@@ -26,7 +21,6 @@ from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_
 from .transport.base import OutgoingMessage, Transport
 
 log = logging.getLogger(__name__)
-_OutboxRow = Row[*tuple[Any, ...]]
 
 
 class OutboxRelay:
@@ -74,49 +68,33 @@ class OutboxRelay:
             .where(outbox_table.c.published_at.is_(None))
             .order_by(outbox_table.c.id)
             .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
         )
-        if self.database.is_postgres:
-            async with self.database.engine.begin() as connection:
-                rows = (await connection.execute(query.with_for_update(skip_locked=True))).all()
-                if rows:
-                    await self.transport.publish(self._messages(rows))
-                    await self._mark_published(connection, rows)
-        else:
-            # SQLite: one relay per database file, so no row lock is needed, and the write
-            # turn is taken only to mark the batch — never while the bus is written — so
-            # registrations do not queue behind a publish.
-            async with read_connection(self.database.engine) as connection:
-                rows = (await connection.execute(query)).all()
-            if rows:
-                await self.transport.publish(self._messages(rows))
-                async with self.database.engine.begin() as connection:
-                    await self._mark_published(connection, rows)
+        async with self.database.engine.begin() as connection:
+            rows = (await connection.execute(query)).all()
+            if not rows:
+                return 0
+            messages = [
+                OutgoingMessage(
+                    topic=row.topic,
+                    key=row.message_key.encode(),
+                    value=row.payload.encode(),
+                    headers=[(name, value.encode()) for name, value in row.headers],
+                )
+                for row in rows
+            ]
+            await self.transport.publish(messages)
+            await connection.execute(
+                update(outbox_table)
+                .where(outbox_table.c.id.in_([row.id for row in rows]))
+                .values(published_at=datetime.now(UTC))
+            )
         per_topic: dict[str, int] = {}
-        for row in rows:
-            per_topic[row.topic] = per_topic.get(row.topic, 0) + 1
+        for message in messages:
+            per_topic[message.topic] = per_topic.get(message.topic, 0) + 1
         for topic, count in per_topic.items():
             EVENTS_PUBLISHED.labels(self.service, topic).inc(count)
         return len(rows)
-
-    @staticmethod
-    def _messages(rows: Sequence[_OutboxRow]) -> list[OutgoingMessage]:
-        return [
-            OutgoingMessage(
-                topic=row.topic,
-                key=row.message_key.encode(),
-                value=row.payload.encode(),
-                headers=[(name, value.encode()) for name, value in row.headers],
-            )
-            for row in rows
-        ]
-
-    @staticmethod
-    async def _mark_published(connection: AsyncConnection, rows: Sequence[_OutboxRow]) -> None:
-        await connection.execute(
-            update(outbox_table)
-            .where(outbox_table.c.id.in_([row.id for row in rows]))
-            .values(published_at=datetime.now(UTC))
-        )
 
     async def drain(self) -> int:
         """Publish until the outbox is empty (used at shutdown and in tests)."""
