@@ -88,3 +88,22 @@ async def test_two_relays_share_the_outbox_without_duplicates(postgres_database:
     for relay in relays:
         await relay.database.dispose()
     await database.dispose()
+
+
+async def test_on_sqlite_the_loop_and_a_drain_of_one_relay_publish_each_event_once(tmp_path: Path) -> None:
+    """The relay's loop and a drain running at the same time (as at shutdown, or a test's flush)
+    never both send a batch."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/p.sqlite")
+    await create_messaging_schema(database)
+    await write(database, 200)
+    transport = SlowTransport()
+    relay = OutboxRelay(service="t", database=database, transport=transport, batch_size=40, poll_interval_s=0.01)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.gather(relay.drain(), relay.drain())
+        assert await unpublished(database) == 0
+    finally:
+        relay.stop()
+        await task
+    assert len(transport.messages) == 200
+    await database.dispose()
