@@ -43,7 +43,6 @@ class _Cached:
     until: float
 
 
-
 def _tokens(request: Request) -> dict[str, _Cached]:
     """The journal app's kept sign-ins (one per app, so one per access service it trusts)."""
     state = request.app.state
