@@ -17,6 +17,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -45,6 +46,7 @@ class Snapshot:
 
 
 _snapshots: dict[str, Snapshot] = {}  # by "sqlite" or the PostgreSQL server's URL
+_taking = threading.Lock()
 
 
 @contextmanager
@@ -69,12 +71,17 @@ def service_environment(database_urls: dict[str, str] | None, *, migrate: bool) 
 
 async def snapshot(server_url: str | None = None) -> Snapshot:
     """This session's snapshot on SQLite (`server_url` None) or on that PostgreSQL server."""
+    # Its own thread and event loop, as the suite runs under uvicorn: nothing of it stays
+    # bound to the loop of the test that happened to come first.
+    return await asyncio.to_thread(_snapshot_once, server_url)
+
+
+def _snapshot_once(server_url: str | None) -> Snapshot:
     key = server_url or "sqlite"
-    if key not in _snapshots:
-        # Its own thread and event loop, as the suite runs under uvicorn: nothing of it stays
-        # bound to the loop of the test that happened to come first.
-        _snapshots[key] = await asyncio.to_thread(asyncio.run, _take(server_url))
-    return _snapshots[key]
+    with _taking:  # two suites started together take one snapshot, not two
+        if key not in _snapshots:
+            _snapshots[key] = asyncio.run(_take(server_url))
+        return _snapshots[key]
 
 
 async def _take(server_url: str | None) -> Snapshot:
@@ -82,15 +89,23 @@ async def _take(server_url: str | None) -> Snapshot:
 
     taken = Snapshot(Path(tempfile.mkdtemp(prefix="arkiv5-suite-snapshot-")) / "var", server_url)
     urls = None
-    if server_url:
-        taken.templates = {service: f"tpl_suite_{uuid.uuid4().hex[:12]}" for service in SERVICES}
-        await run_admin(server_url, [f'CREATE DATABASE "{name}"' for name in taken.templates.values()])
-        urls = {service: database_url_named(server_url, name) for service, name in taken.templates.items()}
-    with service_environment(urls, migrate=True):
-        # Nothing listens on this port: the services only start (migrate, seed, make keys) and stop.
-        app = create_suite_app(var_dir=taken.var_dir, base_url=f"http://127.0.0.1:{free_port()}")
-    async with app.router.lifespan_context(app):
-        pass
+    try:
+        if server_url:
+            taken.templates = {service: f"tpl_suite_{uuid.uuid4().hex[:12]}" for service in SERVICES}
+            await run_admin(server_url, [f'CREATE DATABASE "{name}"' for name in taken.templates.values()])
+            urls = {service: database_url_named(server_url, name) for service, name in taken.templates.items()}
+        with service_environment(urls, migrate=True):
+            # Nothing listens on this port: the services only start (migrate, seed, make keys) and stop.
+            app = create_suite_app(var_dir=taken.var_dir, base_url=f"http://127.0.0.1:{free_port()}")
+        async with app.router.lifespan_context(app):
+            pass
+        if server_url:
+            # No one connects to a template again, so no test can write into what the next one copies.
+            await run_admin(server_url, [f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'
+                                         for name in taken.templates.values()])
+    except BaseException:
+        await _drop(taken)
+        raise
     return taken
 
 
@@ -117,12 +132,14 @@ async def copy_of_snapshot(var_dir: Path, server_url: str | None = None) -> Asyn
 def drop_snapshots() -> None:
     """At the end of the session: the template databases and folders."""
     for taken in _snapshots.values():
-        if taken.server_url and taken.templates:
-            asyncio.run(
-                run_admin(
-                    taken.server_url,
-                    [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in taken.templates.values()],
-                )
-            )
-        shutil.rmtree(taken.var_dir.parent, ignore_errors=True)
+        asyncio.run(_drop(taken))
     _snapshots.clear()
+
+
+async def _drop(taken: Snapshot) -> None:
+    if taken.server_url and taken.templates:
+        await run_admin(
+            taken.server_url,
+            [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in taken.templates.values()],
+        )
+    shutil.rmtree(taken.var_dir.parent, ignore_errors=True)
