@@ -56,6 +56,16 @@ def cheap_secret_hashing() -> Iterator[None]:
     secrets._hasher, secrets._DUMMY_HASH = saved
 
 
+@pytest.fixture(scope="session", autouse=True)
+def suite_snapshots_dropped() -> Iterator[None]:
+    """At the end of the session, the one-process suite's snapshots (tests/support/suite_snapshot.py)
+    and their PostgreSQL template databases, if a cross-service test took one."""
+    yield
+    snapshots = sys.modules.get("suite_snapshot")
+    if snapshots is not None:
+        snapshots.drop_snapshots()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     url = os.environ.get("ARKIV5_TEST_POSTGRES_URL")

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import pytest
 from required import missing
 
-from processes import free_port, get, wait_until_up
+from processes import GENEROUS_S, free_port, get, wait_until_up
 from project import ROOT
 
 SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
@@ -42,7 +42,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        process.wait(timeout=GENEROUS_S)
         log.close()
 
 
@@ -56,7 +56,7 @@ def test_docs_pages_load_every_asset_from_the_service_itself(suite: str, service
     assert scripts, "the page loads no script at all"
     for asset in assets:
         assert asset.startswith(f"/{service}/"), f"{asset} is not served by the {service} service"
-        with urllib.request.urlopen(suite + asset, timeout=10) as response:
+        with urllib.request.urlopen(suite + asset, timeout=60) as response:
             assert response.status == 200 and response.read(), asset
 
 

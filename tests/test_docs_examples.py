@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from docs_blocks import Block, Outcome, outcomes, session_script, shell_blocks
 
-from processes import CLEAN_EXIT, free_port, get, wait_until_up
+from processes import CLEAN_EXIT, GENEROUS_S, free_port, get, wait_until_up
 from project import ROOT
 
 # The decisions (docs/adr) hold no shell block today; one added there is run like the others.
@@ -63,7 +63,7 @@ SERVICES = ("access", "journal", "conversion", "svarut-gateway", "intake")
 BACKLOG = re.compile(r"^arkiv5_(?:outbox_backlog|consumer_lag)\{[^}]*\} (\S+)$", re.M)
 
 
-def wait_until_settled(base: str, timeout_s: float = 90) -> None:
+def wait_until_settled(base: str, timeout_s: float = GENEROUS_S) -> None:
     """Until every outbox is empty and every consumer has caught up — the journal's read model
     of the demo's rights included — as they are by the time a person has read the page."""
     deadline = time.monotonic() + timeout_s
@@ -96,11 +96,11 @@ def docs_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         )
         try:
             for service in SERVICES:
-                wait_until_up(f"{base}/{service}/healthz/ready", process, timeout_s=120)
+                wait_until_up(f"{base}/{service}/healthz/ready", process)
             yield base, folder
         finally:
             process.send_signal(signal.SIGTERM)
-            code = process.wait(timeout=60)
+            code = process.wait(timeout=GENEROUS_S)
     assert code in CLEAN_EXIT, (folder / "suite.log").read_text()[-4000:]
 
 

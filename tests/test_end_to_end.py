@@ -86,7 +86,7 @@ async def _sent(s: Suite, jp: str, leder: str) -> None:
         body = (await s.journal("GET", f"/journalposter/{jp}", leder)).json()
         return body if body["journalstatus"]["kode"] == "E" else None
 
-    body = await eventually(is_e, timeout_s=90, what="journalstatus E")
+    body = await eventually(is_e, what="journalstatus E")
     assert body["sendtDato"] == datetime.now(OSLO).date().isoformat()
     assert body["harForsendelsesfeil"] is False
     assert body["korrespondansepart"][0]["forsendelseStatus"] in ("accepted", "delivered")
@@ -129,7 +129,7 @@ async def test_outgoing_letter_whose_archival_pdfa_exists_before_sending_is_sent
         body = (await suite.journal("GET", f"/journalposter/{jp}", leder)).json()
         return body if body["journalstatus"]["kode"] == "E" or body["harForsendelsesfeil"] else None
 
-    body = await eventually(settled, timeout_s=90, what="the letter sent or refused")
+    body = await eventually(settled, what="the letter sent or refused")
     [recipient] = body["korrespondansepart"]
     outcome = {k: v for k, v in recipient.items() if k.startswith("forsendelse")}
     assert body["journalstatus"]["kode"] == "E", outcome
@@ -161,7 +161,7 @@ async def test_incoming_journalpost_registered_as_j_gets_its_archival_pdfa_varia
         variants = {o["variantformat"]["kode"]: o for o in beskrivelse["dokumentobjekt"]}
         return variants if "A" in variants else None
 
-    variants = await eventually(archival, timeout_s=180, what="the archival variant")
+    variants = await eventually(archival, what="the archival variant")
     assert variants["P"]["systemID"] == source
     assert variants["A"]["format"] == "application/pdf"
     assert variants["A"]["formatDetaljer"] in ("fmt/477", "fmt/476", "fmt/478")

@@ -61,7 +61,7 @@ async def test_allowed_masked_and_refused_screened_reads_are_each_logged_once(su
         rows = await _entries(s, arkivleder, objekt=jp_id)
         return rows if all(reads(rows, p) for p in ids) else None
 
-    await eventually(logged, timeout_s=10, what="the three screened reads in the sporingslogg")
+    await eventually(logged, what="the three screened reads in the sporingslogg")
     await asyncio.sleep(2)  # a duplicate would have arrived by now
     rows = await _entries(s, arkivleder, objekt=jp_id)
     expected = {"saksbehandler": "allowed", "lesetilgang": "denied", "arkivtjeneste": "denied"}

@@ -91,7 +91,7 @@ async def _sent(s: Suite, jp: str, leder: str) -> dict[str, Any]:
         body = (await s.journal("GET", f"/journalposter/{jp}", leder)).json()
         return body if body["journalstatus"]["kode"] == "E" or body.get("harForsendelsesfeil") else None
 
-    body = await eventually(is_e, timeout_s=90, what="journalstatus E")
+    body = await eventually(is_e, what="journalstatus E")
     [recipient] = body["korrespondansepart"]
     assert body["journalstatus"]["kode"] == "E", {k: v for k, v in recipient.items() if k.startswith("forsendelse")}
     await asyncio.sleep(1.0)  # anything sent twice would have arrived by now
@@ -178,7 +178,7 @@ async def test_a_screened_letter_without_the_certificate_shows_its_reason_in_the
                    if family.name == "arkiv5_svarut_dispatches_waiting" for sample in family.samples
                    if sample.labels.get("reason") == "encryption-certificate-missing")
 
-    await eventually(shown, timeout_s=30, what="the waiting gauge")
+    await eventually(shown, what="the waiting gauge")
     assert time.monotonic() - begun < 30  # seconds, not the 600 s retry
 
     # The same reason, per recipient, where the case handler looks (the journal's letters) …
@@ -186,7 +186,7 @@ async def test_a_screened_letter_without_the_certificate_shows_its_reason_in_the
         letters = (await suite.journal("GET", f"/journalposter/{jp}/forsendelser", leder)).json()
         return [f for f in letters if f["state"] == "waiting" and f["reasonCode"] == "encryption-certificate-missing"]
 
-    [letter] = await eventually(in_the_journal, timeout_s=30, what="the waiting reason in the journal")
+    [letter] = await eventually(in_the_journal, what="the waiting reason in the journal")
     assert letter["reason"] and "Kari" not in letter["reason"]
     # … and where IT looks (the gateway's read API, with the monitoring client).
     overvaking = await suite.client_token("demo-overvaking", "svarut-gateway.read", audience="svarut-gateway")

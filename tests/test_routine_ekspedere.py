@@ -104,7 +104,7 @@ async def test_ekspedere_twice_concurrently_and_again_after_a_correction_deliver
         done = letters.get(kari, {}).get("state") in ("accepted", "delivered")
         return letters if done and letters.get(ola, {}).get("state") == "rejected" else None
 
-    letters = await eventually(settled, timeout_s=90, what="Kari's letter accepted and Ola's refused")
+    letters = await eventually(settled, what="Kari's letter accepted and Ola's refused")
     assert letters[ola]["reasonCode"] == "no-valid-address" and "Correct the korrespondansepart" in letters[ola]["reason"]
 
     # The handler corrects Ola's address and sends again: Ola's letter alone goes.
@@ -123,7 +123,7 @@ async def test_ekspedere_twice_concurrently_and_again_after_a_correction_deliver
         body = (await s.journal("GET", f"/journalposter/{jp}", leder)).json()
         return body if body["journalstatus"]["kode"] == "E" else None
 
-    await eventually(sent, timeout_s=90, what="journalstatus E")
+    await eventually(sent, what="journalstatus E")
     await asyncio.sleep(1.0)  # anything sent twice would have arrived by now
     items = (await s.simulator("/_simulator/forsendelser"))["items"]
     per_recipient = {part: [i for i in items if i["eksternReferanse"].endswith(f":{part}")] for part in (kari, ola)}

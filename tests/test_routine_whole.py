@@ -153,7 +153,7 @@ async def test_the_whole_routine_from_the_post_to_the_quality_report(routine_sui
         body = _ok(await s.journal("GET", f"/journalposter/{vedtak_id}", saksbehandler))
         return body if body["journalstatus"]["kode"] == "E" or body["harForsendelsesfeil"] else None
 
-    sent = await eventually(ekspedert, timeout_s=180, what="the decision ekspedert")
+    sent = await eventually(ekspedert, what="the decision ekspedert")
     [recipient] = sent["korrespondansepart"]
     assert sent["journalstatus"]["kode"] == "E", {k: v for k, v in recipient.items() if k.startswith("forsendelse")}
     assert sent["sendtDato"] == today
@@ -194,7 +194,7 @@ async def test_the_whole_routine_from_the_post_to_the_quality_report(routine_sui
             status = _ok(await s.service("conversion", "GET", f"/internal/batches/{today}", drift))
             return status if status["status"] == "done" and status["runs"] == runs else None
 
-        return await eventually(ended, timeout_s=300, what=f"batch run {runs} ended")
+        return await eventually(ended, what=f"batch run {runs} ended")
 
     async def variants() -> dict[str, dict[str, str]]:
         documents = _ok(await s.journal("GET", f"/journalposter/{post_id}/dokumenter", arkivleder))
@@ -208,7 +208,7 @@ async def test_the_whole_routine_from_the_post_to_the_quality_report(routine_sui
         status = _ok(await s.service("conversion", "GET", f"/internal/batches/{today}", drift))
         return status if status["journalposts"] == 2 else None
 
-    before = await eventually(both_known, timeout_s=60, what="conversion knows both journalposts")
+    before = await eventually(both_known, what="conversion knows both journalposts")
     assert before["status"] == "not-started" and before["journalposts_not_yet_listed"] == 2
     started = _ok(await s.service("conversion", "POST", "/internal/batches", drift, json={"from": today}), 202)
     assert started["started"] == [today]
@@ -243,6 +243,6 @@ async def test_the_whole_routine_from_the_post_to_the_quality_report(routine_sui
         mine = [f for f in findings if f["saksmappe"] == case_id]
         return mine if all(f["kontroll"] != "ikke-konvertert" for f in mine) and mine else None
 
-    findings = await eventually(report, timeout_s=60, what="the conversion results in the journal")
+    findings = await eventually(report, what="the conversion results in the journal")
     assert [(f["kontroll"], f["dokumentobjekt"], f["kreverTiltak"]) for f in findings] == [
         ("beholdt-etter-policy", scan_p, False)]

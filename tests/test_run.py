@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from processes import CLEAN_EXIT, free_port, get, wait_until_up
+from processes import CLEAN_EXIT, GENEROUS_S, free_port, get, wait_until_up
 from project import ROOT
 
 SUITE_SERVICES = ["journal", "access", "conversion", "svarut-gateway", "intake"]
@@ -38,7 +38,7 @@ def test_one_process_suite_serves_every_service_and_stops_on_sigterm(tmp_path: P
             assert (tmp_path / "var" / f"{service}.sqlite").exists()
     finally:
         process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=30)
+        code = process.wait(timeout=GENEROUS_S)
         log.close()
     output = (tmp_path / "suite.log").read_text()
     assert code in CLEAN_EXIT, output

@@ -67,7 +67,7 @@ async def test_allowed_and_refused_screened_reads_reach_the_sporingslogg_once_ea
         rows = await _entries(s, arkivleder, objekt=jp_id)
         return rows if {r["actor_id"] for r in rows} >= {handler_id, reader_id} else None
 
-    rows = await eventually(logged, timeout_s=10, what="the screened reads in the sporingslogg")
+    rows = await eventually(logged, what="the screened reads in the sporingslogg")
     await asyncio.sleep(2)  # a duplicate would arrive by now
     rows = await _entries(s, arkivleder, objekt=jp_id)
     by_reader = {reader_id: [r for r in rows if _actor(r) == reader_id],

@@ -16,7 +16,6 @@ import os
 import random
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -26,9 +25,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from suite_snapshot import copy_of_snapshot, service_environment
 
 from arkiv5_suite.app import SIMULATOR_PREFIX, create_suite_app
-from processes import free_port
+from processes import GENEROUS_S, free_port
 
 SECRET = "demo-client-secret"
 PASSWORD = "demo-password"
@@ -155,46 +155,50 @@ def claims(token: str) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 60, what: str = "") -> Any:
-    """Poll until `check` returns something truthy: events cross the bus asynchronously."""
-    deadline = time.monotonic() + timeout_s
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = GENEROUS_S, what: str = "") -> Any:
+    """Poll until `check` returns something truthy: events cross the bus asynchronously.
+
+    The deadline is only for a condition that never comes: one that does is seen at the next
+    poll, so it is the same generous one everywhere rather than a guess of how long the work
+    takes, which a loaded machine outlasts."""
+    started = time.monotonic()
     last: Any = None
-    while time.monotonic() < deadline:
+    while True:
         last = await check()
         if last:
             return last
+        if time.monotonic() - started > timeout_s:
+            raise AssertionError(f"timed out after {time.monotonic() - started:.0f} s waiting for {what}: {last!r}")
         await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}: {last!r}")
-
-
-SERVICES = ["journal", "access", "conversion", "svarut-gateway", "intake"]
-ENV_PREFIXES = {"journal": "JOURNAL_", "access": "ACCESS_", "conversion": "CONVERSION_",
-                "svarut-gateway": "SVARUT_GATEWAY_", "intake": "INTAKE_"}
 
 
 @asynccontextmanager
-async def served_suite(var_dir: Path, database_urls: dict[str, str] | None = None,
-                       backend: str = "sqlite") -> AsyncIterator[Suite]:
-    """The suite on a free port; `database_urls` gives a service its own database (PostgreSQL)."""
-    saved = {k: os.environ.get(k) for k in (f"{p}DATABASE_URL" for p in ENV_PREFIXES.values())}
-    for service, url in (database_urls or {}).items():
-        os.environ[f"{ENV_PREFIXES[service]}DATABASE_URL"] = url
+async def served_suite(var_dir: Path, *, from_snapshot: bool = True) -> AsyncIterator[Suite]:
+    """The suite on SQLite on a free port: by default on a copy of the session's snapshot
+    (`suite_snapshot`: migrated and seeded once), with `from_snapshot=False` from nothing."""
+    if not from_snapshot:
+        async with _served(var_dir, None, "sqlite", migrate=True) as s:
+            yield s
+        return
+    async with copy_of_snapshot(var_dir), _served(var_dir, None, "sqlite", migrate=False) as s:
+        yield s
+
+
+@asynccontextmanager
+async def _served(var_dir: Path, database_urls: dict[str, str] | None, backend: str, *,
+                  migrate: bool) -> AsyncIterator[Suite]:
+    """`database_urls` gives a service its own database (PostgreSQL); `migrate=False` when they
+    and `var_dir` are already at the newest schema and seeded (a copy of the snapshot)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
+    with service_environment(database_urls, migrate=migrate):
         app = create_suite_app(var_dir=var_dir, base_url=base)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="suite", daemon=True)
     thread.start()
     try:
         async with httpx.AsyncClient(timeout=60) as http:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + GENEROUS_S
             while not server.started:
                 assert thread.is_alive(), "the suite stopped while starting"
                 assert time.monotonic() < deadline, "the suite did not start"
@@ -208,31 +212,6 @@ async def served_suite(var_dir: Path, database_urls: dict[str, str] | None = Non
     finally:
         server.should_exit = True
         thread.join(timeout=60)
-
-
-@asynccontextmanager
-async def fresh_postgres_databases(postgres_url: str, services: list[str]) -> AsyncIterator[dict[str, str]]:
-    """A brand-new PostgreSQL database per service, dropped afterwards."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(postgres_url)
-    dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    names = {service: f"r_{uuid.uuid4().hex[:12]}" for service in services}
-
-    async def run(statements: list[str]) -> None:
-        admin = await asyncpg.connect(dsn)
-        try:
-            for statement in statements:
-                await admin.execute(statement)
-        finally:
-            await admin.close()
-
-    await run([f'CREATE DATABASE "{name}"' for name in names.values()])
-    try:
-        yield {s: base.set(database=n).render_as_string(hide_password=False) for s, n in names.items()}
-    finally:
-        await run([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names.values()])
 
 
 @pytest.fixture
@@ -262,7 +241,7 @@ async def suite_on(backend: str, var_dir: Path) -> AsyncIterator[Suite]:
     if not url:
         missing("PostgreSQL (ARKIV5_TEST_POSTGRES_URL)")
     assert url
-    async with fresh_postgres_databases(url, SERVICES) as urls, served_suite(var_dir, urls, backend) as s:
+    async with copy_of_snapshot(var_dir, url) as urls, _served(var_dir, urls, backend, migrate=False) as s:
         yield s
 
 

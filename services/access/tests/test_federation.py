@@ -121,7 +121,8 @@ async def test_the_identifier_claim_is_configured_per_issuer(federated, idps):
 async def test_every_refused_exchange_is_a_precise_invalid_request_and_writes_nothing(federated, idps):
     await link(federated, "saksbehandler", KEYCLOAK, EMAIL)
     stranger = TestTokenIssuer(issuer="https://evil.example", kid="kc-1")
-    forger = TestTokenIssuer(issuer=KEYCLOAK, kid="kc-1")  # the right issuer and kid, another key
+    forger = TestTokenIssuer(issuer=KEYCLOAK, kid="kc-1", fresh_key=True)  # the right issuer and kid, another key
+    assert forger.public_jwk["n"] != idps.keycloak.public_jwk["n"]
     cases = [
         ("unknown issuer", stranger.token(sub="x", audience=WEB_CLIENT, email=EMAIL), "untrusted-issuer"),
         ("unlinked subject", keycloak_token(idps, email="ola@kommune.test"), "unlinked-identity"),

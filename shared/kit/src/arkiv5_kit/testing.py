@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from arkiv5_contracts.cloudevents import from_binary
 from arkiv5_contracts.envelope import Envelope
@@ -111,24 +111,29 @@ class TestTokenIssuer:
 
     For service tests: `app.state.token_verifier = issuer.verifier("journal")`, then
     `headers=issuer.headers(sub=..., scopes=[...], roles=[...], person_id=...)`.
+
+    Issuers with the same `issuer` and `kid` share one RSA key per process: generating a
+    2048-bit key costs 0.1–1 s (more on a loaded machine) and nearly every service test makes
+    an issuer, while what a test proves with it never depends on the key being new.
+    `fresh_key=True` makes one of its own, for a test that needs a second key under the same
+    issuer and kid (a forged signature).
     """
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, issuer: str = "https://access.arkiv5.test", kid: str = "test-key-1") -> None:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from jose import jwk
+    _shared_keys: ClassVar[dict[tuple[str, str], tuple[str, dict[str, Any]]]] = {}
 
+    def __init__(self, issuer: str = "https://access.arkiv5.test", kid: str = "test-key-1", *,
+                 fresh_key: bool = False) -> None:
         self.issuer = issuer
         self.kid = kid
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.private_pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-        public = jwk.construct(self.private_pem, "RS256").public_key().to_dict()
-        public.update(kid=kid, alg="RS256", use="sig")
-        self.public_jwk: dict[str, Any] = public
+        shared = None if fresh_key else self._shared_keys.get((issuer, kid))
+        if shared is None:
+            shared = _new_rsa_key(kid)
+            if not fresh_key:
+                self._shared_keys[(issuer, kid)] = shared
+        self.private_pem, public = shared
+        self.public_jwk: dict[str, Any] = dict(public)
 
     @property
     def jwks(self) -> dict[str, Any]:
@@ -165,6 +170,21 @@ class TestTokenIssuer:
 
     def headers(self, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(**kwargs)}"}
+
+
+def _new_rsa_key(kid: str) -> tuple[str, dict[str, Any]]:
+    """A new RS256 key: its private PEM and its public JWK (with `kid`)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jose import jwk
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = jwk.construct(private_pem, "RS256").public_key().to_dict()
+    public.update(kid=kid, alg="RS256", use="sig")
+    return private_pem, public
 
 
 async def eventually(
