@@ -6,8 +6,10 @@ a 401 that names no secret and changes nothing."""
 from __future__ import annotations
 
 import base64
+from typing import Any
 
-from suite_harness import PASSWORD, Suite, claims, suite
+from arkiv5_kit.clock import SYSTEM_CLOCK
+from suite_harness import PASSWORD, Suite, claims, eventually, suite
 
 __all__ = ["suite"]  # the fixture, imported for pytest
 
@@ -60,3 +62,57 @@ async def test_a_wrong_or_malformed_basic_login_is_a_401_naming_no_secret(suite:
     # The right password still works afterwards (two failures are far from the lockout).
     again = await suite.http.get(root_url, headers=_basic("saksbehandler", PASSWORD))
     assert again.status_code == 200, again.text
+
+
+async def test_a_kept_basic_token_that_is_refused_is_forgotten_and_the_next_call_signs_in_again(
+        suite: Suite) -> None:
+    """The journal keeps the token a Basic sign-in gave; once the journal refuses that token
+    (here: the account is disabled), the next Basic call signs in at the access service again
+    instead of bringing the refused token back. The access service's count of failed sign-ins
+    (its audit of a locked account's attempts) shows when the journal signed in."""
+    root_url = suite.url("journal", "/noark5/api/")
+    basic = _basic("saksbehandler", PASSWORD)
+    bearer = await suite.person_token("saksbehandler")
+    person_id = suite.person_ids["saksbehandler"]
+    arkivleder = await suite.person_token("arkivleder", audience="access")
+
+    async def failed_sign_ins() -> list[dict[str, Any]]:
+        audit = await suite.call("GET", "/access/audit", arkivleder,
+                                 params={"action": "password.failed", "subject_id": person_id})
+        assert audit.status_code == 200, audit.text
+        entries: list[dict[str, Any]] = audit.json()
+        return entries
+
+    first = await suite.http.get(root_url, headers=basic)
+    assert first.status_code == 200, first.text
+    # Lock the account: from now on every sign-in with the right password is refused and counted.
+    for _ in range(5):
+        wrong = await suite.http.post(suite.url("access", "/oauth2/token"), data={
+            "grant_type": "password", "username": "saksbehandler", "password": "not-the-password-x2"})
+        assert wrong.status_code == 400, wrong.text
+    locked = await failed_sign_ins()
+    assert len(locked) == 5
+    # The kept token serves the next call: no sign-in, so nothing more is counted (a lock stops
+    # sign-ins, as for any client that holds a token).
+    kept = await suite.http.get(root_url, headers=basic)
+    assert kept.status_code == 200, kept.text
+    assert len(await failed_sign_ins()) == 5
+
+    # The account is disabled from today; once the journal has read that, its tokens are refused.
+    account_id = locked[0]["details"]["account_id"]
+    disabled = await suite.call("POST", f"/access/accounts/{account_id}/disable", arkivleder,
+                                json={"disabled_from": SYSTEM_CLOCK.today().isoformat()})
+    assert disabled.status_code == 200, disabled.text
+
+    async def token_refused() -> bool:
+        response = await suite.http.get(root_url, headers={**NOARK5, "Authorization": f"Bearer {bearer}"})
+        return response.status_code == 401
+
+    await eventually(token_refused, what="the disabled account's token refused by the journal")
+
+    refused = await suite.http.get(root_url, headers=basic)
+    assert refused.status_code == 401 and "Basic" in refused.headers["www-authenticate"]
+    assert len(await failed_sign_ins()) == 5, "the refused call brought the kept token, it did not sign in"
+    again = await suite.http.get(root_url, headers=basic)
+    assert again.status_code == 401
+    assert len(await failed_sign_ins()) == 6, "the next call signed in afresh (refused: the account is locked)"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from arkiv5_kit.settings import ServiceSettings
+
+# scheme://host[:port], as a browser sends it in `Origin`.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class JournalSettings(ServiceSettings):
@@ -66,6 +70,21 @@ class JournalSettings(ServiceSettings):
         description="The access service's token endpoint as Noark 5 clients reach it (advertised by the Noark 5 "
                     "root); default: derived from the JWKS URL",
     )
+    noark5_cors_origins: list[str] = Field(
+        default=[],
+        description="Origins (scheme://host[:port]) whose browser applications may call the Noark 5 interface "
+                    "across origins (CORS: preflight answered, ETag and Location readable); '*' for any origin; "
+                    "default none: no CORS header is sent",
+    )
+
+    @field_validator("noark5_cors_origins")
+    @classmethod
+    def _origins_only(cls, origins: list[str]) -> list[str]:
+        """An origin is compared as the browser sends it: scheme, host and port, no path or slash."""
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://arkiv.example.no (no path)")
+        return origins
 
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.var_dir / "blobs"
