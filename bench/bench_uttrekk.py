@@ -1,8 +1,8 @@
 """Arkivuttrekk: journalposts/s exported and validated, peak RSS of each process, and a bare lxml baseline.
 
-Run: ``uv run python bench/bench_uttrekk.py`` (``ARKIV5_BENCH_UTTREKK_JOURNALPOSTER``, default
-5,000). A journal on SQLite in a temporary folder is seeded with journalposts in cases of
-ten, each with a party, a 1.4 kB PDF and a change; then `arkiv5-journal export` (which
+Run: ``uv run python bench/bench_uttrekk.py [--journalposter N]`` (else
+``ARKIV5_BENCH_UTTREKK_JOURNALPOSTER``, default 5,000). A journal on SQLite in a temporary
+folder is seeded with journalposts in cases of ten, each with a party, a 1.4 kB PDF and a change; then `arkiv5-journal export` (which
 validates what it wrote) and `arkiv5-journal validate-extraction` run as their own
 processes, as an operator runs them, each one's peak RSS and CPU time (user + system) read
 from the kernel (wait4): on a shared machine the CPU rate is the figure the neighbours do
@@ -15,6 +15,7 @@ pass over the same bytes. Issue #19's target: 1,000,000 journalposts in < 15 min
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import resource
@@ -143,7 +144,11 @@ def lxml_baseline(source: Path, target: Path) -> float:
 
 
 def main() -> int:
-    count = int(os.environ.get("ARKIV5_BENCH_UTTREKK_JOURNALPOSTER", "5000"))
+    arguments = argparse.ArgumentParser(description="arkivuttrekk export and validation on a seeded SQLite journal")
+    arguments.add_argument("--journalposter", type=int,
+                           default=int(os.environ.get("ARKIV5_BENCH_UTTREKK_JOURNALPOSTER", "5000")),
+                           help="journalposts to seed (default: ARKIV5_BENCH_UTTREKK_JOURNALPOSTER, else 5,000)")
+    count = arguments.parse_args().journalposter
     with tempfile.TemporaryDirectory(prefix="bench-uttrekk-") as folder:
         work = Path(folder)
         started = time.perf_counter()

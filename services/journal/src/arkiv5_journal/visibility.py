@@ -113,10 +113,15 @@ async def _saksmappe_out(session: AsyncSession, saksmappe: Saksmappe, *, masked:
     )
 
 
+def hides_party(part: Korrespondansepart, codes: list[str]) -> bool:
+    """Whether a journalpost's screened fields (`journalpost_codes`) hide this party's name and address."""
+    return screening.screens(codes, screening.SENDER_CODES if part.korrespondanseparttype in screening.SENDER_TYPES
+                             else screening.RECIPIENT_CODES)
+
+
 def korrespondansepart_out(part: Korrespondansepart, codes: list[str], *, masked: bool,
                            words: list[str] | None = None) -> KorrespondansepartOut:
-    wanted = screening.SENDER_CODES if part.korrespondanseparttype in screening.SENDER_TYPES else screening.RECIPIENT_CODES
-    hide = screening.screens(codes, wanted)
+    hide = hides_party(part, codes)
     return KorrespondansepartOut(
         system_id=part.system_id, korrespondanseparttype=Korrespondanseparttype(part.korrespondanseparttype),
         korrespondansepart_navn=MASK if hide else _screen(part.korrespondansepart_navn, words or []),

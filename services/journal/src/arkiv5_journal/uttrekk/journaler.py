@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from arkiv5_contracts.codelists import Avskrivningsmaate, Korrespondanseparttype, SkjermingMetadata, Tilgangsrestriksjon
 
 from .. import visibility
-from ..domain.numbering import today_in_oslo
+from ..authz import access
+from ..domain.numbering import journalsekvensnummer_of, today_in_oslo
 from ..models import Avskrivning, Endringslogg, Journalpost, Klasse, Saksmappe
 from .rows import Details
 from .xml import EMPTY_VALUE, ENDRINGSLOGG, LOEPENDE, OFFENTLIG, Builder, name_of, xml_date, xml_datetime
@@ -100,41 +101,50 @@ def loepende(journalpost: Journalpost, saksmappe: Saksmappe, klasse: Klasse | No
 
 async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]],
                      details: Details, *, types: Sequence[str], statuses: Sequence[str]) -> list[Any]:
-    """The public journal's entries of a batch, every value as the public may see it."""
+    """The public journal's entries of a batch, every value as the public may see it.
+
+    The values come from the visibility module's rules (screened words, the codes in force,
+    a party's name), called once per batch on the rows already read, rather than through the
+    API's response models: the same decisions without a second read of the parties.
+    """
     public = [(j, s, k) for j, s, k in rows if j.journalposttype in types and j.journalstatus in statuses]
     if not public:
         return []
-    pairs = [(j, s) for j, s, _ in public]
-    rendered = await visibility.journalposter_out(session, pairs, masked_ids={j.system_id for j, _ in pairs},
-                                                  detail=False)
-    words = await visibility.screened_words(session, list({s.system_id: s for _, s in pairs}.values()))
-    today = today_in_oslo()
+    words = await visibility.screened_words(session, list({s.system_id: s for _, s, _ in public}.values()))
+    today, decision_day = today_in_oslo(), access.decision_day()
     entries = []
-    for (journalpost, saksmappe, klasse), out in zip(public, rendered, strict=True):
+    for journalpost, saksmappe, klasse in public:
         entry = O.element("journalregistrering")
         codes = visibility.journalpost_codes(journalpost, saksmappe, today)
+        post_words = words.of_post(journalpost.system_id, saksmappe.system_id)
         if klasse is not None:
             element = O.sub(entry, "klasse")
             O.leaves(element, [("klasseID", visibility.MASK if "KID" in codes else klasse.klasse_id),
                                ("tittel", visibility.MASK if "TKL" in codes else klasse.tittel)])
         mappe = O.sub(entry, "saksmappe")
         O.leaves(mappe, [("saksaar", saksmappe.saksaar), ("sakssekvensnummer", saksmappe.sakssekvensnummer),
-                         ("offentligTittel", visibility.screen_text(
-                             saksmappe.offentlig_tittel, words.of_post(journalpost.system_id, saksmappe.system_id)))])
+                         ("offentligTittel", visibility.screen_text(saksmappe.offentlig_tittel, post_words))])
         post = O.sub(entry, "journalpost")
         avskrivning = _first_avskrivning(details, journalpost)
         O.leaves(post, [
-            ("systemID", journalpost.system_id), ("journalaar", out.journalaar),
-            ("journalsekvensnummer", out.journalsekvensnummer), ("journalpostnummer", out.journalpostnummer),
-            ("offentligTittel", out.offentlig_tittel), ("journaldato", xml_date(out.journaldato)),
-            ("dokumentetsDato", xml_date(out.dokumentets_dato) if out.dokumentets_dato else None),
+            ("systemID", journalpost.system_id), ("journalaar", journalpost.journalaar),
+            ("journalsekvensnummer", journalsekvensnummer_of(journalpost)),
+            ("journalpostnummer", journalpost.journalpostnummer),
+            ("offentligTittel", visibility.screen_text(journalpost.offentlig_tittel, post_words)),
+            ("journaldato", xml_date(journalpost.journaldato)),
+            ("dokumentetsDato", xml_date(journalpost.dokumentets_dato) if journalpost.dokumentets_dato else None),
             ("avskrivningsdato", xml_date(avskrivning.avskrivningsdato) if avskrivning else None),
             ("avskrivningsmaate", name_of(Avskrivningsmaate, avskrivning.avskrivningsmaate) if avskrivning else None),
             ("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, journalpost.tilgangsrestriksjon) if codes
              and journalpost.tilgangsrestriksjon else None),
             ("skjermingshjemmel", journalpost.skjermingshjemmel if codes and journalpost.tilgangsrestriksjon else None)])
+        # The parties' screening is judged on the visibility module's decision day, as every API answer's is.
+        party_codes = visibility.journalpost_codes(journalpost, saksmappe, decision_day)
         _parties(O, post, known_parties(journalpost, [
-            (part.korrespondanseparttype.kodenavn, part.korrespondansepart_navn) for part in out.korrespondansepart]))
+            (name_of(Korrespondanseparttype, part.korrespondanseparttype),
+             visibility.MASK if visibility.hides_party(part, party_codes)
+             else visibility.screen_text(part.korrespondansepart_navn, post_words))
+            for part in details.parts.get(journalpost.system_id, [])]))
         entries.append(entry)
     return entries
 
