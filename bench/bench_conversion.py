@@ -29,11 +29,13 @@ Target: pool ≥ 10× cold over office documents on 2 cores. Needs LibreOffice a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +78,37 @@ def _rss_tree_mb(pids: list[int]) -> float:
         total += rss.get(pid, 0)
         stack.extend(children.get(pid, []))
     return total / 1024
+
+
+class PeakMemory:
+    """The largest RSS the listeners' process trees reached together, in MB."""
+
+    def __init__(self) -> None:
+        self.mb = 0.0
+
+
+@contextlib.asynccontextmanager
+async def started_pool(cores: int) -> AsyncIterator[tuple[ListenerPool, PeakMemory]]:
+    """A pool of `cores` listeners and one spare, started before any timing (the cold path's profile
+    is warmed up too: starting is counted on neither side), its memory sampled until it is closed."""
+    pool = ListenerPool(cores, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100)
+    await pool.warm_up()
+    peak = PeakMemory()
+    sampling = True
+
+    async def sample() -> None:
+        while sampling:
+            pids = [lst.process.pid for lst in pool.listeners if lst.process is not None]
+            peak.mb = max(peak.mb, _rss_tree_mb(pids))
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        yield pool, peak
+    finally:
+        sampling = False
+        await sampler
+        await pool.close()
 
 
 async def run_pool(pool: ListenerPool, files: list[Path], out: Path, workers: int) -> tuple[float, list[float]]:
@@ -234,49 +267,34 @@ async def run_corpus(cores: int, tmp: Path) -> list[tuple[str, float, float, str
     if not files:
         return None
     filters = {"writer": "writer_pdf_Export", "calc": "calc_pdf_Export", "impress": "impress_pdf_Export"}
-    pool = ListenerPool(
-        cores, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, spares=1
-    )
-    await pool.warm_up()  # like the cold path's profile warm-up: starting is not counted on either side
-    load_before = os.getloadavg()[0]
-    peak = 0.0
-    sampling = True
-
-    async def sample() -> None:
-        nonlocal peak
-        while sampling:
-            pids = [lst.process.pid for lst in pool.listeners if lst.process is not None]
-            peak = max(peak, _rss_tree_mb(pids))
-            await asyncio.sleep(0.1)
-
-    sampler = asyncio.create_task(sample())
     out = tmp / "corpus-pool"
     out.mkdir()
     failed = 0
+    async with started_pool(cores) as (pool, peak):
+        load_before = os.getloadavg()[0]
 
-    async def worker(queue: asyncio.Queue[tuple[Path, str, str | None]]) -> None:
-        nonlocal failed
-        while not queue.empty():
-            path, kind, import_filter = queue.get_nowait()
-            answer = await pool.convert(
-                {
-                    "op": "convert",
-                    "src": str(path),
-                    "dst": str(out / (path.name + ".pdf")),
-                    "pdfa": 2,
-                    "expect_kind": kind,
-                    "import_filter": import_filter,
-                },
-                120,
-            )
-            failed += not answer.ok
+        async def worker(queue: asyncio.Queue[tuple[Path, str, str | None]]) -> None:
+            nonlocal failed
+            while not queue.empty():
+                path, kind, import_filter = queue.get_nowait()
+                answer = await pool.convert(
+                    {
+                        "op": "convert",
+                        "src": str(path),
+                        "dst": str(out / (path.name + ".pdf")),
+                        "pdfa": 2,
+                        "expect_kind": kind,
+                        "import_filter": import_filter,
+                    },
+                    120,
+                )
+                failed += not answer.ok
 
-    # Pool and cold alternate, group by group (document kind and import filter), so that both see
-    # the same load on a shared machine. Cold: the same files, the same export options, import
-    # filter and fonts, as many at once as cores.
-    pool_s = cold_s = 0.0
-    loads = [load_before]
-    try:
+        # Pool and cold alternate, group by group (document kind and import filter), so that both see
+        # the same load on a shared machine. Cold: the same files, the same export options, import
+        # filter and fonts, as many at once as cores.
+        pool_s = cold_s = 0.0
+        loads = [load_before]
         for kind, import_filter in sorted({(k, f) for _, k, f in files}, key=str):
             group = [item for item in files if (item[1], item[2]) == (kind, import_filter)]
             queue: asyncio.Queue[tuple[Path, str, str | None]] = asyncio.Queue()
@@ -291,15 +309,11 @@ async def run_corpus(cores: int, tmp: Path) -> list[tuple[str, float, float, str
             seconds, _ = await run_cold([p for p, _, _ in group], target, filters[kind], cores, tmp, import_filter)
             cold_s += seconds
             loads.append(os.getloadavg()[0])
-    finally:
-        sampling = False
-        await sampler
-        await pool.close()
     n = len(files)
     print(
         f"real corpus: {n} office files, {pool.crashes} listener crashes, {pool.oneshots} one-shot conversions, "
         f"{pool.start_waits} jobs waited for a listener start, {failed} failed in the pool; {cores} cores, "
-        f"{len(pool.listeners)} listeners ({len(pool.listeners) - pool.size} spare), peak memory {peak:.0f} MB RSS; "
+        f"{len(pool.listeners)} listeners ({len(pool.listeners) - pool.size} spare), peak memory {peak.mb:.0f} MB RSS; "
         f"load average {min(loads):.1f}–{max(loads):.1f}; pool {pool_s:.1f} s, cold {cold_s:.1f} s"
     )
     return [
@@ -330,22 +344,9 @@ async def main() -> None:
     rows = []
     total_pool = total_cold = 0.0
     total_docs = 0
-    peak = 0.0
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        pool = ListenerPool(cores, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100)
-        await pool.warm_up()
-        sampling = True
-
-        async def sample() -> None:
-            nonlocal peak
-            while sampling:
-                pids = [lst.process.pid for lst in pool.listeners if lst.process is not None]
-                peak = max(peak, _rss_tree_mb(pids))
-                await asyncio.sleep(0.1)
-
-        sampler = asyncio.create_task(sample())
-        try:
+        async with started_pool(cores) as (pool, peak_memory):
             for name, (suffix, make, export_filter) in TYPES.items():
                 src = tmp / name
                 src.mkdir()
@@ -374,10 +375,7 @@ async def main() -> None:
                         statistics.median(cold_lat),
                     )
                 )
-        finally:
-            sampling = False
-            await sampler
-            await pool.close()
+        peak = peak_memory.mb
         pdfs = sorted((tmp / "docx-pool").glob("*.pdf")) + sorted((tmp / "xlsx-pool").glob("*.pdf"))
         vera_rows = await run_verapdf(pdfs, cold_files=min(5, len(pdfs)))
         corpus_rows = await run_corpus(cores, tmp)

@@ -7,9 +7,18 @@ both). A fresh database (or SQLite folder) is made and removed.
 The journal runs as it does in production: `python -m arkiv5_journal serve` processes, each
 with its outbox relay, verifying RS256 tokens against a JWKS served by this script. On
 PostgreSQL: one replica per core when Kafka is given, else one replica on the embedded
-bus, 32 clients. The embedded default: one replica on SQLite and the embedded bus, 8
-clients. This process is the load generator: concurrent clients over real sockets,
-keep-alive, spread over the replicas.
+bus, 32 clients. The embedded default is measured as `make run` serves it: the whole suite
+in one process (`arkiv5 run`: every service on SQLite and the embedded bus, conversion on,
+tokens from its own access service), 8 clients on its /journal prefix. With
+``ARKIV5_BENCH_BASELINE_PYTHON=<another checkout>/.venv/bin/python`` the embedded default
+is measured a second time with that checkout's code right after (the baseline in the
+same run). ``ARKIV5_BENCH_CLIENTS=N`` sets the number of concurrent clients (default: 32 on
+PostgreSQL, 8 on the embedded default); ``ARKIV5_BENCH_ONE_REQUEST_ONLY=1`` measures the
+one-request registration only (no two-request and Noark 5 phases). On the suite the
+conversion backlog (jobs queued or running) is printed at the start and the end of the
+measured phase: registrations arrive faster than their documents are converted, so it grows
+while the latencies are measured. This process is the load generator: concurrent clients
+over real sockets, keep-alive, spread over the replicas.
 
 One registration = one request: ``POST /saksmapper/{id}/journalposter`` as multipart/form-data
 with the journalpost (two korrespondanseparter) and a 100 KB PDF (targets on 2 cores:
@@ -107,6 +116,24 @@ def _replicas(env: dict[str, str], count: int) -> list[tuple[subprocess.Popen[by
     return started
 
 
+def _suite(env: dict[str, str], var_dir: Path, python: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The embedded default as `make run` serves it: every service in one process, conversion on."""
+    port = _free_port()
+    process = subprocess.Popen([python, "-m", "arkiv5_suite.cli", "run", "--host", "127.0.0.1", "--port", str(port),
+                                "--var-dir", str(var_dir)], env={**env, "ARKIV5_LOG_LEVEL": "WARNING"},
+                               stdout=subprocess.DEVNULL)
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def _suite_token(base: str) -> dict[str, str]:
+    """A fagsystem's token from the suite's own access service (the demo client)."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        r = await client.post(f"{base}/access/oauth2/token", auth=("demo-fagsystem", "demo-client-secret"), data={
+            "grant_type": "client_credentials", "audience": "journal", "scope": "journal.read journal.write"})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
 async def _wait_ready(urls: list[str]) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         for url in urls:
@@ -130,16 +157,18 @@ class LoadClient:
     """
 
     def __init__(self, url: str) -> None:
-        self.host, _, port = url.removeprefix("http://").partition(":")
+        address, slash, prefix = url.removeprefix("http://").partition("/")
+        self.host, _, port = address.partition(":")
         self.port = int(port)
+        self.prefix = f"{slash}{prefix}".encode()  # the suite serves the journal under /journal
         self._stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def post(self, path: str, headers: bytes, body: bytes) -> tuple[int, bytes]:
         if self._stream is None:
             self._stream = await asyncio.open_connection(self.host, self.port)
         reader, writer = self._stream
-        writer.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n%s\r\n" % (
-            path.encode(), self.host.encode(), len(body), headers) + body)
+        writer.write(b"POST %s%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n%s\r\n" % (
+            self.prefix, path.encode(), self.host.encode(), len(body), headers) + body)
         status = int((await reader.readline()).split(b" ", 2)[1])
         length = 0
         while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -239,6 +268,26 @@ async def _check(url: str | None, sqlite_file: Path | None) -> tuple[int, bool, 
     return len(rows), gapless, one_event_each, documents == 0
 
 
+async def _quiet(meter: servercpu.Meter, *, below: float = 0.15, timeout_s: float = 600.0) -> None:
+    """Wait until the servers spend less than `below` CPU seconds per second (background work done)."""
+    deadline = time.monotonic() + timeout_s
+    before = servercpu.total(meter.pids)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        now = servercpu.total(meter.pids)
+        if now - before < below:
+            return
+        before = now
+    print(f"(the servers did not go quiet in {timeout_s:g} s: the idle rate includes background work)", flush=True)
+
+
+def _conversion_backlog(var_dir: Path) -> int:
+    """The suite's conversion jobs queued or running (its var folder's conversion database)."""
+    with sqlite3.connect(var_dir / "conversion.sqlite") as db:
+        query = "SELECT count(*) FROM conversion_job WHERE status IN ('queued', 'running')"
+        return int(db.execute(query).fetchone()[0])
+
+
 @dataclass
 class Measured:
     """One backend's figures: latencies (ms), wall seconds and server CPU ms per registration, each way."""
@@ -255,16 +304,19 @@ class Measured:
     noark5_s: float
     idle_cpu: float
     checked: tuple[int, bool, bool, bool]
+    python: str
+    backlog: tuple[int, int] | None  # the suite's conversion jobs waiting at the start and end of the phase
 
 
-async def _measure(backend: str, total: int, base_url: str | None, bootstrap: str | None) -> Measured:
+async def _measure(backend: str, total: int, base_url: str | None, bootstrap: str | None,
+                   python: str = sys.executable) -> Measured:
     """Start the journal on the backend, drive both ways of registering, check the database."""
     name = f"bench_journal_{uuid.uuid4().hex[:8]}"
     admin = await _admin(base_url) if backend == "postgres" and base_url else None
     issuer = TestTokenIssuer()
     jwks_server, jwks_url = _serve_jwks(issuer.jwks)
     replicas: list[tuple[subprocess.Popen[bytes], str]] = []
-    clients = CLIENTS[backend]
+    clients = int(os.environ.get("ARKIV5_BENCH_CLIENTS") or CLIENTS[backend])
     try:
         with tempfile.TemporaryDirectory() as tmp:
             env = {**os.environ, "JOURNAL_VAR_DIR": tmp, "JOURNAL_ENVIRONMENT": "test",
@@ -284,12 +336,18 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
                                JOURNAL_KAFKA_TOPIC_PREFIX=f"{name}.")
             else:  # the embedded default: SQLite files and the embedded bus in the var folder
                 sqlite_file = Path(tmp) / "journal.sqlite"
-            replicas = _replicas(env, count)
-            urls = [u for _p, u in replicas]
-            await _wait_ready(urls)
+            if sqlite_file is None:
+                replicas = _replicas(env, count)
+                urls = [u for _p, u in replicas]
+                await _wait_ready(urls)
+                headers = issuer.headers(sub="bench", audience="journal", scopes=["journal.read", "journal.write"],
+                                         roles=["fagsystem"], lifetime_s=3600)
+            else:
+                replicas = [_suite(env, Path(tmp), python)]
+                urls = [f"{replicas[0][1]}/journal"]
+                await _wait_ready(urls)
+                headers = await _suite_token(replicas[0][1])
             meter = servercpu.Meter([process.pid for process, _u in replicas])
-            headers = issuer.headers(sub="bench", audience="journal", scopes=["journal.read", "journal.write"],
-                                     roles=["fagsystem"], lifetime_s=3600)
             async with httpx.AsyncClient(base_url=urls[0], timeout=60) as setup:
                 cases = []
                 for _ in range(50):
@@ -297,17 +355,34 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
                                          headers=headers)
                     assert r.status_code == 201, r.text
                     cases.append(r.json()["systemID"])
-            await _run(urls, headers, cases, 200, clients, one_request=True)  # warm-up: connections, caches
+            # Warm-up: connections, caches. The suite converts every warm-up document before its
+            # idle rate is measured, so it gets a smaller one.
+            warm_up = 200 if sqlite_file is None else max(16, 4 * clients)
+            await _run(urls, headers, cases, warm_up, clients, one_request=True)
+            await _quiet(meter)
+            if sqlite_file is not None:  # the suite's tokens are short-lived: a fresh one per phase
+                headers = await _suite_token(replicas[0][1])
             await meter.idle()
+            backlog: tuple[int, int] | None = None
             phase = meter.start()
+            backlog_start = _conversion_backlog(Path(tmp)) if sqlite_file is not None else 0
             one, one_s = await _run(urls, headers, cases, total, clients, one_request=True)
-            await phase.drained()
+            if sqlite_file is not None:
+                backlog = (backlog_start, _conversion_backlog(Path(tmp)))
+            await phase.drained(timeout_s=600)  # the suite converts every document after the run
             one_cpu_ms = phase.ms_per(total)
-            phase = meter.start()
-            two, two_s = await _run(urls, headers, cases, total // 2, clients, one_request=False)
-            await phase.drained()
-            two_cpu_ms = phase.ms_per(total // 2)
-            noark5, noark5_s = await _run(urls, headers, cases, total // 2, clients, one_request=False, noark5=True)
+            two, two_s, two_cpu_ms, noark5, noark5_s = [], 0.0, 0.0, [], 0.0
+            if os.environ.get("ARKIV5_BENCH_ONE_REQUEST_ONLY") != "1":
+                phase = meter.start()
+                if sqlite_file is not None:
+                    headers = await _suite_token(replicas[0][1])
+                two, two_s = await _run(urls, headers, cases, total // 2, clients, one_request=False)
+                await phase.drained(timeout_s=600)  # the suite converts every document after the run
+                two_cpu_ms = phase.ms_per(total // 2)
+                if sqlite_file is not None:
+                    headers = await _suite_token(replicas[0][1])
+                noark5, noark5_s = await _run(urls, headers, cases, total // 2, clients, one_request=False,
+                                              noark5=True)
             for process, _u in replicas:
                 process.terminate()
             for process, _u in replicas:
@@ -322,10 +397,15 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
     where = ("PostgreSQL + " + (f"Kafka, {count} replicas" if bootstrap else "embedded bus, 1 replica")
-             if backend == "postgres" else "SQLite + embedded bus (the embedded default), 1 replica")
+             if backend == "postgres" else f"the embedded default: the suite in one process, SQLite + embedded bus, "
+             f"conversion on; {'the baseline' if python != sys.executable else 'this checkout'}'s code")
     print(f"(journal on {where}; {clients} concurrent clients; idle server CPU {meter.idle_rate * 1000:.0f} ms/s; "
           f"{servercpu.machine_line()} at the end)", flush=True)
-    return Measured(backend, clients, one, one_s, one_cpu_ms, two, two_s, two_cpu_ms, noark5, noark5_s, meter.idle_rate, checked)
+    if backlog is not None:
+        print(f"(conversion backlog: {backlog[0]} jobs queued or running when the phase began, {backlog[1]} when "
+              "its last registration was answered)", flush=True)
+    return Measured(backend, clients, one, one_s, one_cpu_ms, two, two_s, two_cpu_ms, noark5, noark5_s, meter.idle_rate,
+                    checked, python, backlog)
 
 
 async def main(total: int, backends: list[str]) -> None:
@@ -336,25 +416,37 @@ async def main(total: int, backends: list[str]) -> None:
         print("ARKIV5_BENCH_POSTGRES_URL is not set; PostgreSQL not measured")
         backends = [b for b in backends if b != "postgres"]
     results = [await _measure(backend, total, base_url, bootstrap) for backend in backends]
+    baseline_python = os.environ.get("ARKIV5_BENCH_BASELINE_PYTHON")
+    if baseline_python and "sqlite" in backends:
+        results.append(await _measure("sqlite", total, base_url, bootstrap, python=baseline_python))
     print()
     print("| benchmark | median | p99 | unit | baseline | ratio | target |")
     print("|---|---|---|---|---|---|---|")
     for m in results:
         label = f"{'PostgreSQL' if m.backend == 'postgres' else 'SQLite'}, {m.clients} clients"
+        if m.python != sys.executable:
+            label += " (baseline code)"
         target_rate = "≥ 200" if m.backend == "postgres" else "≥ 100"
         target_cpu = "≤ 10" if m.backend == "postgres" else "-"
-        print(f"| {label}: registration + 100 KB document, one request (latency) | {statistics.median(m.one):.1f} | "
-              f"{_p(m.one, 99):.1f} | ms | {statistics.median(m.two):.1f} (two requests) | "
-              f"{statistics.median(m.two) / statistics.median(m.one):.2f} | p99 < 250 |")
-        rate, base_rate = total / m.one_s, (total // 2) / m.two_s
-        print(f"| {label}: registration + 100 KB document, one request (throughput) | {rate:.0f} | - | /s | "
-              f"{base_rate:.0f} (two requests) | {rate / base_rate:.2f} | {target_rate} |")
+        median_one, rate = statistics.median(m.one), total / m.one_s
+        latency_base = rate_base = cpu_base = "- | -"  # the one-request phase only
+        if m.two:
+            median_two, base_rate = statistics.median(m.two), (total // 2) / m.two_s
+            latency_base = f"{median_two:.1f} (two requests) | {median_two / median_one:.2f}"
+            rate_base = f"{base_rate:.1f} (two requests) | {rate / base_rate:.2f}"
+            cpu_ratio = f"{m.two_cpu_ms / m.one_cpu_ms:.2f}" if m.one_cpu_ms else "-"
+            cpu_base = f"{m.two_cpu_ms:.1f} (two requests) | {cpu_ratio}"
+        print(f"| {label}: registration + 100 KB document, one request (latency) | {median_one:.1f} | "
+              f"{_p(m.one, 99):.1f} | ms | {latency_base} | p99 < 250 |")
+        print(f"| {label}: registration + 100 KB document, one request (throughput) | {rate:.1f} | - | /s | "
+              f"{rate_base} | {target_rate} |")
         print(f"| {label}: server CPU per registration, net of idle, drained | {m.one_cpu_ms:.1f} | - | ms | "
-              f"{m.two_cpu_ms:.1f} (two requests) | {m.two_cpu_ms / m.one_cpu_ms:.2f} | {target_cpu} |")
-        noark5_rate = (total // 2) / m.noark5_s
-        print(f"| {label}: the same through the Noark 5 interface (journalpost, then its file; throughput) | "
-              f"{noark5_rate:.0f} | {_p(m.noark5, 99):.1f} | /s | {rate:.0f} (our API, one request) | "
-              f"{noark5_rate / rate:.2f} | ≥ 0.5× |")
+              f"{cpu_base} | {target_cpu} |")
+        if m.noark5:
+            noark5_rate = (total // 2) / m.noark5_s
+            print(f"| {label}: the same through the Noark 5 interface (journalpost, then its file; throughput) | "
+                  f"{noark5_rate:.1f} | {_p(m.noark5, 99):.1f} | /s | {rate:.1f} (our API, one request) | "
+                  f"{noark5_rate / rate:.2f} | ≥ 0.5× |")
         registered, gapless, one_event_each, all_documents = m.checked
         print(f"| {label}: journal numbers gapless over {registered} registrations, one event and a document each | "
               f"{gapless and one_event_each and all_documents} | - | bool | - | - | True |")

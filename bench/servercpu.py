@@ -32,7 +32,15 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     # After the command: state ppid … utime(14) stime(15) cutime(16) cstime(17), counted from 1 with pid, comm.
     own = sum(int(value) for value in fields[11:15]) / _TICKS
-    return own + sum(cpu_seconds(child) for child in _children(pid))
+    return own + sum(_child_cpu_seconds(child) for child in _children(pid))
+
+
+def _child_cpu_seconds(pid: int) -> float:
+    """A live child's CPU; one that exited between listing and reading counts in its parent's cutime once waited."""
+    try:
+        return cpu_seconds(pid)
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
 
 
 def _children(pid: int) -> list[int]:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import corpus
 import pytest
@@ -45,6 +46,18 @@ def _soffice_pids(driver_pid: int) -> list[int]:
     return found
 
 
+def _one_listener(**options: Any) -> ListenerPool:
+    """A pool of one listener (and by default one spare), as the health tests start it."""
+    return ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, **options)
+
+
+def _rtf_request(tmp_path: Path) -> dict[str, Any]:
+    """A healthy RTF's conversion request, for the job after a listener went down."""
+    src = tmp_path / "a.rtf"
+    src.write_bytes(corpus.rtf())
+    return {"op": "convert", "src": str(src), "dst": str(tmp_path / "a.pdf"), "pdfa": 2}
+
+
 @pytest.mark.slow
 async def test_a_file_that_kills_libreoffice_fails_alone_among_50_healthy_ones(
     libreoffice: None,
@@ -81,7 +94,7 @@ async def test_the_file_that_crashes_the_listener_twice_is_converted_by_the_one_
     ghostscript_installed: None,
     tmp_path: Path,
 ) -> None:
-    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100)
+    pool = _one_listener()
     converter = Converter(settings_for_tests(tmp_path), load_policy(), pool, BasicPdfaValidator())
     try:
         crashed = await converter.convert(_crasher(), tmp_path / "crasher")
@@ -99,9 +112,8 @@ async def test_a_listener_that_died_between_jobs_is_replaced_and_the_job_is_not_
     tmp_path: Path,
 ) -> None:
     # No spare: the job waits for the dead listener's own replacement, which this test counts.
-    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, spares=0)
-    src = tmp_path / "a.rtf"
-    src.write_bytes(corpus.rtf())
+    pool = _one_listener(spares=0)
+    request = _rtf_request(tmp_path)
     try:
         assert (await pool.convert({"op": "ping"}, 60)).ok
         listener = pool.listeners[0]
@@ -109,7 +121,7 @@ async def test_a_listener_that_died_between_jobs_is_replaced_and_the_job_is_not_
         for pid in _soffice_pids(listener.process.pid):
             os.kill(pid, signal.SIGKILL)  # LibreOffice dies while idle
         await asyncio.sleep(0.5)
-        answer = await pool.convert({"op": "convert", "src": str(src), "dst": str(tmp_path / "a.pdf"), "pdfa": 2}, 60)
+        answer = await pool.convert(request, 60)
     finally:
         await pool.close()
     assert answer.ok, answer.reason
@@ -117,18 +129,15 @@ async def test_a_listener_that_died_between_jobs_is_replaced_and_the_job_is_not_
 
 
 async def test_a_hung_listener_is_found_by_the_ping_and_replaced(libreoffice: None, tmp_path: Path) -> None:
-    pool = ListenerPool(
-        1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, ping_timeout_s=2, spares=0
-    )
-    src = tmp_path / "a.rtf"
-    src.write_bytes(corpus.rtf())
+    pool = _one_listener(ping_timeout_s=2, spares=0)
+    request = _rtf_request(tmp_path)
     try:
         assert (await pool.convert({"op": "ping"}, 60)).ok
         listener = pool.listeners[0]
         assert listener.process is not None
         for pid in _soffice_pids(listener.process.pid):
             os.kill(pid, signal.SIGSTOP)  # LibreOffice stops answering
-        answer = await pool.convert({"op": "convert", "src": str(src), "dst": str(tmp_path / "a.pdf"), "pdfa": 2}, 60)
+        answer = await pool.convert(request, 60)
     finally:
         await pool.close()
     assert answer.ok, answer.reason
@@ -139,9 +148,8 @@ async def test_a_started_spare_takes_the_job_of_a_dead_listener_so_no_job_waits_
     libreoffice: None,
     tmp_path: Path,
 ) -> None:
-    pool = ListenerPool(1, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100, spares=1)
-    src = tmp_path / "a.rtf"
-    src.write_bytes(corpus.rtf())
+    pool = _one_listener(spares=1)
+    request = _rtf_request(tmp_path)
     try:
         await pool.warm_up()
         assert (await pool.convert({"op": "ping"}, 60)).ok
@@ -150,7 +158,7 @@ async def test_a_started_spare_takes_the_job_of_a_dead_listener_so_no_job_waits_
         for pid in _soffice_pids(busy.process.pid):
             os.kill(pid, signal.SIGKILL)  # LibreOffice dies while idle
         await asyncio.sleep(0.5)
-        answer = await pool.convert({"op": "convert", "src": str(src), "dst": str(tmp_path / "a.pdf"), "pdfa": 2}, 60)
+        answer = await pool.convert(request, 60)
         waits = pool.start_waits
         while busy.starts < 2 or not busy.alive:  # its replacement starts in the background
             await asyncio.sleep(0.1)

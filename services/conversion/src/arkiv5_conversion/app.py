@@ -72,6 +72,7 @@ def create_app(
             restart_after=settings.listener_restart_after,
             start_timeout_s=settings.listener_start_timeout_s,
             spares=settings.listener_spares,
+            niceness=settings.tool_niceness,
         )
         office = pool
     gs_missing = None if ghostscript.available(settings.ghostscript_path) else "Ghostscript is not installed"
@@ -163,6 +164,7 @@ def _make_validator(settings: ConversionSettings) -> tuple[Validator, VeraPdf | 
             heap_mb=settings.verapdf_heap_mb,
             timeout_s=settings.verapdf_timeout_s,
             restart_after=settings.verapdf_restart_after,
+            niceness=settings.tool_niceness,
         )
         return VeraPdfValidator(verapdf), verapdf, "ok"
     if settings.validator == "verapdf":

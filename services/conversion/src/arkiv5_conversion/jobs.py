@@ -38,6 +38,12 @@ from .values import iso, rowcount, utcnow
 
 log = logging.getLogger(__name__)
 
+
+def _sha256_hex(data: bytes) -> str:
+    """The document's checksum; run in a worker thread (hashlib lets go of the GIL), not on the loop."""
+    return hashlib.sha256(data).hexdigest()
+
+
 @dataclass
 class JobView:
     job: ConversionJob
@@ -109,7 +115,7 @@ class JobEngine(MorningReport):
                 data = await self.journal.download(job.dokumentobjekt_id)
             except SourceMissing:
                 return await self._finish_failed(job, None, "source-missing", "the journal does not have the document")
-            if hashlib.sha256(data).hexdigest() != job.source_sha256:
+            if await asyncio.to_thread(_sha256_hex, data) != job.source_sha256:
                 return await self._finish_failed(job, None, "checksum-mismatch",
                                                  "the document's bytes do not match the recorded checksum")
             result = await self.converter.convert(data, workdir)
@@ -123,7 +129,8 @@ class JobEngine(MorningReport):
             else:
                 assert output.path is not None
                 archival_id = await self.journal.put_arkivvariant(
-                    job.dokumentobjekt_id, output.path.read_bytes(), source_sha256=job.source_sha256,
+                    job.dokumentobjekt_id, await asyncio.to_thread(output.path.read_bytes),
+                    source_sha256=job.source_sha256,
                     archival_sha256=output.sha256, archival_puid=output.puid, media_type=output.media_type,
                 )
             filed = await self._file_attachments(job, result)
@@ -264,7 +271,7 @@ class JobEngine(MorningReport):
     ) -> tuple[ConversionJob, bool]:
         """A single document now (SvarUt's outgoing letters): returns the job and whether it is new."""
         data = await self.journal.download(dokumentobjekt_id)
-        sha256 = hashlib.sha256(data).hexdigest()
+        sha256 = await asyncio.to_thread(_sha256_hex, data)
         async with self.database.unit_of_work() as session:
             job, created = await self.ensure_job(
                 session, dokumentobjekt_id=dokumentobjekt_id, source_sha256=sha256, journalpost_id=journalpost_id,
@@ -298,7 +305,7 @@ class JobEngine(MorningReport):
                 raise NotConvertible(result.reason or "the document could not be made into a PDF",
                                      reason_code=result.code)
             log.info("sending copy made", extra={"dokumentobjekt_id": str(dokumentobjekt_id), "format": result.format})
-            return data if output.kept or output.path is None else output.path.read_bytes()
+            return data if output.kept or output.path is None else await asyncio.to_thread(output.path.read_bytes)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -4,6 +4,11 @@ Everything here treats the input as hostile: sizes, zip declarations and page co
 checked before a converter sees the file, converters run in bounded child processes, and
 every failure ends as a `Result` with a machine code and a reason — never an exception
 and never document content in the reason.
+
+The work done in this process (decoding text, parsing e-mail, reading zip directories,
+hashing, writing the work files) runs in worker threads, not on the event loop: in the
+one-process suite that loop also answers every request, and a large document must not
+hold it.
 """
 
 from __future__ import annotations
@@ -138,7 +143,7 @@ class Converter:
             return await self.convert(data, workdir)
         if rule.action == "keep":
             return await self._image_pdfa(data, ident, rule, workdir, 0)
-        decoded = textcodec.decode(data)
+        decoded = await asyncio.to_thread(textcodec.decode, data)
         if decoded is None:
             return failed(ident, "unknown-charset", UNKNOWN_CHARSET)
         writer = FormatRule(action="libreoffice", kind="writer")
@@ -171,11 +176,11 @@ class Converter:
         *, import_filter: str | None = None, filter_options: str | None = None,
     ) -> Result:
         if data[:4] == b"PK\x03\x04" or ident.format in ("docx", "xlsx", "xlsb", "pptx", "odt", "ods", "odp"):
-            problem = self._zip_problem(data)
+            problem = await asyncio.to_thread(self._zip_problem, data)
             if problem:
                 return failed(ident, *problem)
         if ident.format == "html" and import_filter is None:
-            utf8 = html_as_utf8(data)
+            utf8 = await asyncio.to_thread(html_as_utf8, data)
             if utf8 is None:
                 return failed(ident, "unknown-charset", UNKNOWN_CHARSET)
             data = utf8
@@ -183,7 +188,7 @@ class Converter:
             return failed(ident, "engine-missing", self.office_missing or "LibreOffice is not installed")
         src = workdir / f"source.{ident.format}"
         dst = workdir / "archival.pdf"
-        src.write_bytes(data)
+        await asyncio.to_thread(src.write_bytes, data)
         request = {
             "op": "convert", "src": str(src), "dst": str(dst), "pdfa": self.policy.pdfa_part,
             "import_filter": import_filter or rule.import_filter, "filter_options": filter_options,
@@ -219,12 +224,13 @@ class Converter:
 
     async def _pdf(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int) -> Result:
         src = workdir / "source.pdf"
-        src.write_bytes(data)
+        await asyncio.to_thread(src.write_bytes, data)
         extracted = workdir / "embedded"
         extracted.mkdir(exist_ok=True)
         probe = await run_limited(
             [sys.executable, "-m", "arkiv5_conversion.engine.pdfcheck", str(src), str(extracted)],
             timeout_s=min(self.settings.job_timeout_s, 60), memory_mb=self.settings.memory_limit_mb,
+            niceness=self.settings.tool_niceness,
         )
         if probe.timed_out:
             return failed(ident, "timeout", "reading the PDF did not finish in time")
@@ -248,7 +254,7 @@ class Converter:
         attachments = [
             Attachment(index=index, filename=str(item.get("name") or f"vedlegg-{index + 1}"),
                        declared_media_type=str(item.get("media_type") or "application/octet-stream"),
-                       content=Path(str(item["file"])).read_bytes())
+                       content=await asyncio.to_thread(Path(str(item["file"])).read_bytes))
             for index, item in enumerate(facts.get("embedded") or [])
         ]
         if attachments:
@@ -264,6 +270,7 @@ class Converter:
         done = await ghostscript.to_pdfa(
             self.settings.ghostscript_path, src, dst, part=self.policy.pdfa_part,
             timeout_s=self.settings.job_timeout_s, memory_mb=self.settings.memory_limit_mb,
+            niceness=self.settings.tool_niceness,
         )
         if done.timed_out:
             return failed(ident, "timeout", f"the conversion did not finish in {self.settings.job_timeout_s:g} s")
@@ -280,8 +287,9 @@ class Converter:
     async def _text_lost(self, src: Path, dst: Path) -> str | None:
         """A reason when the PDF/A lost most of the source's text layer, else None."""
         timeout_s, memory_mb = min(self.settings.job_timeout_s, 60), self.settings.memory_limit_mb
-        before = await textlayer.words(src, timeout_s=timeout_s, memory_mb=memory_mb)
-        after = await textlayer.words(dst, timeout_s=timeout_s, memory_mb=memory_mb)
+        niceness = self.settings.tool_niceness
+        before = await textlayer.words(src, timeout_s=timeout_s, memory_mb=memory_mb, niceness=niceness)
+        after = await textlayer.words(dst, timeout_s=timeout_s, memory_mb=memory_mb, niceness=niceness)
         if before is None or after is None:
             return None
         share = textlayer.kept_share(before, after)
@@ -301,7 +309,7 @@ class Converter:
             return failed(ident, *problem)
         if frames > 1 and rule.multipage_action == "image-pdfa":
             return await self._image_pdfa(data, ident, rule, workdir, _depth)
-        sha256, size = _digest(data)
+        sha256, size = await asyncio.to_thread(_digest, data)
         output = Output(True, None, ident.media_type, ident.puid, sha256, size)
         return Result(ident.label, ident.puid, ident.media_type, output=output)
 
@@ -346,11 +354,12 @@ class Converter:
             return failed(ident, "engine-missing", self.ghostscript_missing)
         src = workdir / f"source.{ident.format or 'img'}"
         mid = workdir / "image.pdf"
-        src.write_bytes(data)
+        await asyncio.to_thread(src.write_bytes, data)
         made = await run_limited(
             [sys.executable, "-m", "arkiv5_conversion.engine.images", str(src), str(mid),
              str(self.settings.max_image_pixels)],
             timeout_s=self.settings.job_timeout_s, memory_mb=self.settings.memory_limit_mb,
+            niceness=self.settings.tool_niceness,
         )
         if made.timed_out:
             return failed(ident, "timeout", f"the conversion did not finish in {self.settings.job_timeout_s:g} s")
@@ -369,6 +378,7 @@ class Converter:
         done = await ghostscript.to_pdfa(
             self.settings.ghostscript_path, mid, dst, part=self.policy.pdfa_part,
             timeout_s=self.settings.job_timeout_s, memory_mb=self.settings.memory_limit_mb, lossless=True,
+            niceness=self.settings.tool_niceness,
         )
         if done.timed_out:
             return failed(ident, "timeout", f"the conversion did not finish in {self.settings.job_timeout_s:g} s")
@@ -380,11 +390,11 @@ class Converter:
 
     async def _text(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, _depth: int) -> Result:
         puid, media_type = FORMATS[ident.format or "txt"]
-        decoded = textcodec.decode(data)
+        decoded = await asyncio.to_thread(textcodec.decode, data)
         if decoded is None:
             return failed(ident, "unknown-charset", UNKNOWN_CHARSET)
         if decoded.charset == "utf-8":
-            sha256, size = _digest(data)
+            sha256, size = await asyncio.to_thread(_digest, data)
             return Result(ident.label, ident.puid, ident.media_type,
                           output=Output(True, None, f"{media_type}; charset=utf-8", puid, sha256, size))
         text = decoded.text
@@ -393,8 +403,8 @@ class Converter:
             text = _XML_DECL_ENCODING.sub(r"\1UTF-8\2", text, count=1)
         out = workdir / "archival.txt"
         encoded = text.encode("utf-8")
-        out.write_bytes(encoded)
-        sha256, size = _digest(encoded)
+        await asyncio.to_thread(out.write_bytes, encoded)
+        sha256, size = await asyncio.to_thread(_digest, encoded)
         return Result(ident.label, ident.puid, ident.media_type,
                       output=Output(False, out, f"{media_type}; charset=utf-8", puid, sha256, size))
 
@@ -402,9 +412,7 @@ class Converter:
 
     async def _eml(self, data: bytes, ident: Identification, rule: FormatRule, workdir: Path, depth: int) -> Result:
         try:
-            message = email.message_from_bytes(data, policy=email.policy.default)
-            body, is_html = _richest_body(message)
-            attachments = list(message.iter_attachments())
+            message, body, is_html, attachments = await asyncio.to_thread(_parse_message, data)
         except _Undecodable:
             return failed(ident, "unknown-charset", "the message's text is in a character set that could not be "
                           "determined: ask the sender to send it again as UTF-8")
@@ -442,8 +450,8 @@ class Converter:
             return result
         # Each attachment becomes its own document in the journal and its own conversion job
         # (service.py); here it is only taken out of the message, as it was sent.
-        for index, attachment in enumerate(attachments):
-            result.attachments.append(_extract(attachment, index))
+        result.attachments = await asyncio.to_thread(
+            lambda: [_extract(attachment, index) for index, attachment in enumerate(attachments)])
         return result
 
 
@@ -473,6 +481,15 @@ def _part_text(part: email.message.EmailMessage | None) -> str:
     if decoded is None:
         raise _Undecodable
     return decoded.text
+
+
+def _parse_message(
+    data: bytes,
+) -> tuple[email.message.EmailMessage, str, bool, list[email.message.EmailMessage]]:
+    """The message, its richest body (and whether it is HTML) and its attachments."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    body, is_html = _richest_body(message)
+    return message, body, is_html, list(message.iter_attachments())
 
 
 def _richest_body(message: email.message.EmailMessage) -> tuple[str, bool]:

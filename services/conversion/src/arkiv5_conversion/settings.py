@@ -11,6 +11,8 @@ from pydantic_settings import SettingsConfigDict
 
 from arkiv5_kit.settings import ServiceSettings
 
+from .engine.priority import DEFAULT_NICENESS
+
 
 class ConversionSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONVERSION_", extra="ignore")
@@ -61,6 +63,14 @@ class ConversionSettings(ServiceSettings):
     verapdf_timeout_s: float = Field(default=120.0, gt=0, description="Limit of one veraPDF validation")
     verapdf_restart_after: int = Field(default=500, ge=1, description="Restart veraPDF after this many files")
 
+    tool_niceness: int = Field(
+        default=DEFAULT_NICENESS,
+        ge=0,
+        le=19,
+        description="How many steps below the service's own OS priority every converter process runs (LibreOffice, "
+        "Ghostscript, veraPDF, the PDF and image checks): requests get the CPU first, a conversion backlog takes "
+        "what is left (0: the same priority)",
+    )
     job_timeout_s: float = Field(default=120.0, gt=0, description="Wall-clock limit of one conversion")
     memory_limit_mb: int = Field(
         default=4096,

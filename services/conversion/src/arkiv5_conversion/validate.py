@@ -62,7 +62,7 @@ class BasicPdfaValidator:
             return Validation(
                 False, f"the output has {facts.pages} pages, the source {expected_pages}", pages=facts.pages
             )
-        sha256, size = checksum(path)
+        sha256, size = await asyncio.to_thread(checksum, path)
         return Validation(True, pages=facts.pages, pdfa=declared, sha256=sha256, size=size)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .priority import DEFAULT_NICENESS
 from .sandbox import Completed, run_limited
 
 ICC_CANDIDATES = (
@@ -41,6 +42,7 @@ def available(executable: str) -> bool:
 
 async def to_pdfa(
     executable: str, src: Path, dst: Path, *, part: int, timeout_s: float, memory_mb: int, lossless: bool = False,
+    niceness: int = DEFAULT_NICENESS,
 ) -> Completed:
     """`lossless`: keep raster images exactly (Flate, JPEGs passed through, no downsampling) —
     for scanned images, where the image is the document."""
@@ -62,4 +64,4 @@ async def to_pdfa(
             "-dDownsampleMonoImages=false", "-dPassThroughJPEGImages=true",
         ]
     argv += [str(definition), str(src)]
-    return await run_limited(argv, timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(dst.parent))
+    return await run_limited(argv, timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(dst.parent), niceness=niceness)

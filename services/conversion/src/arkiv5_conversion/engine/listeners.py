@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .lo_profile import write_profile
+from .priority import DEFAULT_NICENESS
 from .sandbox import kill_group, limits, run_limited
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,14 @@ class ListenerError(RuntimeError):
 
 
 class Listener:
-    def __init__(self, *, soffice: str, python: str, memory_mb: int | None, start_timeout_s: float) -> None:
+    def __init__(
+        self, *, soffice: str, python: str, memory_mb: int | None, start_timeout_s: float,
+        niceness: int = DEFAULT_NICENESS,
+    ) -> None:
         self.soffice = soffice
         self.python = python
         self.memory_mb = memory_mb
+        self.niceness = niceness
         self.start_timeout_s = start_timeout_s
         self.process: asyncio.subprocess.Process | None = None
         self.profile: str | None = None
@@ -95,7 +100,7 @@ class Listener:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=limits(self.memory_mb),
+            preexec_fn=limits(self.memory_mb, niceness=self.niceness),
             limit=1 << 20,
             env=office_environment(),
         )
@@ -212,11 +217,13 @@ class ListenerPool:
         ping_timeout_s: float = 10.0,
         oneshot: bool = True,
         spares: int = 1,
+        niceness: int = DEFAULT_NICENESS,
     ) -> None:
         self.size = size
         self.restart_after = restart_after
         self.soffice = soffice
         self.memory_mb = memory_mb
+        self.niceness = niceness
         self.ping_timeout_s = ping_timeout_s
         self.oneshot = oneshot
         self.replaced = 0  # listeners found dead or hung between jobs
@@ -224,7 +231,8 @@ class ListenerPool:
         self.oneshots = 0  # files handed to the one-shot converter
         self.start_waits = 0  # jobs that waited for a LibreOffice start (none while a started spare is ready)
         self.listeners = [
-            Listener(soffice=soffice, python=python, memory_mb=memory_mb, start_timeout_s=start_timeout_s)
+            Listener(soffice=soffice, python=python, memory_mb=memory_mb, start_timeout_s=start_timeout_s,
+                     niceness=niceness)
             for _ in range(size + spares)
         ]
         # Last in, first out: the most recently used listener takes the next job, so the spares stay
@@ -266,7 +274,8 @@ class ListenerPool:
             return OfficeResult(False, CRASHED, CRASHED_TWICE)
         self.oneshots += 1
         log.warning("LibreOffice stopped twice under a file; trying a one-shot converter")
-        return await oneshot_convert(self.soffice, request, timeout_s=timeout_s, memory_mb=self.memory_mb)
+        return await oneshot_convert(self.soffice, request, timeout_s=timeout_s, memory_mb=self.memory_mb,
+                                     niceness=self.niceness)
 
     async def _on_listener(self, request: dict[str, Any], timeout_s: float) -> OfficeResult:
         ready = self._queue()
@@ -347,6 +356,7 @@ async def oneshot_convert(
     *,
     timeout_s: float,
     memory_mb: int | None,
+    niceness: int = DEFAULT_NICENESS,
 ) -> OfficeResult:
     """`soffice --convert-to` once, in a fresh locked-down profile, under time and memory caps."""
     src, dst = Path(request["src"]), Path(request["dst"])
@@ -375,7 +385,7 @@ async def oneshot_convert(
             argv.append(f"--infilter={request['import_filter']}")
         argv += ["--convert-to", target, "--outdir", str(work / "out"), str(src)]
         done = await run_limited(
-            argv, timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(work), env=office_environment()
+            argv, timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(work), env=office_environment(), niceness=niceness,
         )
         produced = work / "out" / (src.stem + ".pdf")
         if done.timed_out:

@@ -1,7 +1,8 @@
 """Run an untrusted-input tool in a child process with a time and memory cap.
 
 The child gets its own session (process group) so a timeout kills it and everything it
-started; RLIMIT_AS caps its address space and RLIMIT_CORE keeps it from dumping core.
+started; RLIMIT_AS caps its address space and RLIMIT_CORE keeps it from dumping core. It
+runs at a lower OS priority than the service (priority.py), so requests come first.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .priority import DEFAULT_NICENESS, lower_priority
+
 
 @dataclass
 class Completed:
@@ -23,8 +26,9 @@ class Completed:
     timed_out: bool
 
 
-def limits(memory_mb: int | None, cpu_s: int | None = None) -> Callable[[], None]:
+def limits(memory_mb: int | None, cpu_s: int | None = None, *, niceness: int = DEFAULT_NICENESS) -> Callable[[], None]:
     def apply() -> None:
+        lower_priority(niceness)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if memory_mb:
             size = memory_mb * 1024 * 1024
@@ -42,12 +46,12 @@ def kill_group(pid: int) -> None:
 
 async def run_limited(
     argv: Sequence[str], *, timeout_s: float, memory_mb: int | None, cwd: str | None = None,
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None, niceness: int = DEFAULT_NICENESS,
 ) -> Completed:
     process = await asyncio.create_subprocess_exec(
         *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         cwd=cwd, env=env, start_new_session=True,
-        preexec_fn=limits(memory_mb, int(timeout_s) + 1),
+        preexec_fn=limits(memory_mb, int(timeout_s) + 1, niceness=niceness),
     )
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=timeout_s)

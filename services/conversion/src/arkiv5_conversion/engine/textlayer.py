@@ -15,6 +15,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+from .priority import DEFAULT_NICENESS
 from .sandbox import run_limited
 
 PAGES = 20          # enough to judge, bounded for a 2,000-page PDF
@@ -27,13 +28,15 @@ def available(executable: str = "pdftotext") -> bool:
     return shutil.which(executable) is not None
 
 
-async def words(path: Path, *, timeout_s: float, memory_mb: int, executable: str = "pdftotext") -> list[str] | None:
+async def words(
+    path: Path, *, timeout_s: float, memory_mb: int, executable: str = "pdftotext", niceness: int = DEFAULT_NICENESS,
+) -> list[str] | None:
     """The words of the first pages' text layer, or None when it cannot be read."""
     if not available(executable):
         return None
     done = await run_limited(
         [executable, "-q", "-enc", "UTF-8", "-f", "1", "-l", str(PAGES), str(path), "-"],
-        timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(path.parent),
+        timeout_s=timeout_s, memory_mb=memory_mb, cwd=str(path.parent), niceness=niceness,
     )
     if done.timed_out or done.returncode != 0:
         return None

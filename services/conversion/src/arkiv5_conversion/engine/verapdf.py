@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .priority import DEFAULT_NICENESS
 from .sandbox import kill_group, limits
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,10 @@ class VeraPdf:
 
     def __init__(
         self, *, java: str = "java", classpath: str | None = None, heap_mb: int = 1024, timeout_s: float = 120.0,
-        restart_after: int = 500, start_timeout_s: float = 60.0,
+        restart_after: int = 500, start_timeout_s: float = 60.0, niceness: int = DEFAULT_NICENESS,
     ) -> None:
         self.java = java
+        self.niceness = niceness
         self.classpath = classpath or default_classpath()
         self.heap_mb = heap_mb
         self.timeout_s = timeout_s
@@ -133,7 +135,7 @@ class VeraPdf:
             "--servermode", "--format", "json", "--loglevel", "0", "--maxfailuresdisplayed", "1",
             "--nonpdfext", "-f", "0", "-df", "2b",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=limits(None), cwd=self.tmpdir,
+            start_new_session=True, preexec_fn=limits(None, niceness=self.niceness), cwd=self.tmpdir,
         )
         self.files = 0
         self.starts += 1

@@ -79,6 +79,9 @@ class EmbeddedTransport:
         self.engine = create_engine(url)
         self._published = asyncio.Condition()
         self._generation = 0  # bumped on every publish, so a waiter cannot miss one
+        # Bumped per topic, so a subscriber wakes (and reads the log) only for its own topics:
+        # in `make run` a dozen consumer groups share this bus and most events concern few.
+        self._topic_generations: dict[str, int] = {}
         self._users = 0
         self._lock = asyncio.Lock()
 
@@ -123,6 +126,8 @@ class EmbeddedTransport:
                 )
         async with self._published:
             self._generation += 1
+            for topic in {m.topic for m in messages}:
+                self._topic_generations[topic] = self._topic_generations.get(topic, 0) + 1
             self._published.notify_all()
 
     def subscriber(self, group: str, topics: Sequence[str]) -> EmbeddedSubscriber:
@@ -132,13 +137,25 @@ class EmbeddedTransport:
     def generation(self) -> int:
         return self._generation
 
-    async def wait_for_publish(self, since_generation: int, timeout_s: float) -> None:
-        """Wait until something was published after `since_generation`, or the timeout."""
+    def generation_of(self, topics: Sequence[str]) -> int:
+        """A number that changes whenever something is published to one of `topics`."""
+        return sum(self._topic_generations.get(topic, 0) for topic in topics)
+
+    async def wait_for_publish(
+        self, since_generation: int, timeout_s: float, topics: Sequence[str] | None = None
+    ) -> None:
+        """Wait until something was published (to `topics`, when given) after `since_generation`, or the timeout.
+
+        `since_generation` is `generation` without topics, `generation_of(topics)` with them.
+        """
+
+        def published() -> bool:
+            now = self._generation if topics is None else self.generation_of(topics)
+            return now != since_generation
+
         async with self._published:
             try:
-                await asyncio.wait_for(
-                    self._published.wait_for(lambda: self._generation != since_generation), timeout=timeout_s
-                )
+                await asyncio.wait_for(self._published.wait_for(published), timeout=timeout_s)
             except TimeoutError:
                 pass
 
@@ -171,10 +188,10 @@ class EmbeddedSubscriber:
         return int(value or 0)
 
     async def fetch(self, max_records: int, timeout_s: float) -> list[IncomingRecord]:
-        generation = self.transport.generation
+        generation = self.transport.generation_of(self.topics)
         records = await self._read(max_records)
         if not records:
-            await self.transport.wait_for_publish(generation, timeout_s)
+            await self.transport.wait_for_publish(generation, timeout_s, self.topics)
             records = await self._read(max_records)
         if records:
             self._position = records[-1].offset
