@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import uvicorn
 from backends import postgres_databases
+from suite_snapshot import service_environment
 
 from arkiv5_kit.logs import configure_logging
 from arkiv5_suite.app import SIMULATOR_PREFIX, create_suite_app
@@ -25,8 +26,6 @@ from processes import free_port
 SECRET = "demo-client-secret"
 PASSWORD = "demo-password"
 SERVICES = ["journal", "access", "conversion", "svarut-gateway"]
-ENV_PREFIXES = {"journal": "JOURNAL_", "access": "ACCESS_", "conversion": "CONVERSION_",
-                "svarut-gateway": "SVARUT_GATEWAY_"}
 
 
 @dataclass
@@ -70,9 +69,6 @@ class RunningSuite:
 def running_suite(var_dir: Path, database_urls: dict[str, str] | None = None,
                   backend: str = "sqlite") -> Iterator[RunningSuite]:
     """`database_urls` maps each service to its own database (PostgreSQL); without it, SQLite."""
-    saved = {k: os.environ.get(k) for k in (f"{p}DATABASE_URL" for p in ENV_PREFIXES.values())}
-    for service, url in (database_urls or {}).items():
-        os.environ[f"{ENV_PREFIXES[service]}DATABASE_URL"] = url
     captured = io.StringIO()
     configure_logging("suite", level="INFO", json_lines=True)
     handler = next(h for h in logging.getLogger().handlers if getattr(h, "_arkiv5", False))
@@ -80,14 +76,8 @@ def running_suite(var_dir: Path, database_urls: dict[str, str] | None = None,
     previous_stream = handler.stream
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
+    with service_environment(database_urls, migrate=True):
         app = create_suite_app(var_dir=var_dir, base_url=base)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     handler.stream = captured
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
                                            log_config=None))

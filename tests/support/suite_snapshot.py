@@ -26,16 +26,8 @@ from pathlib import Path
 
 from backends import database_url_named, run_admin
 
+from arkiv5_suite.wiring import ENV_PREFIXES, SERVICES
 from processes import free_port
-
-SERVICES = ["journal", "access", "conversion", "svarut-gateway", "intake"]
-ENV_PREFIXES = {
-    "journal": "JOURNAL_",
-    "access": "ACCESS_",
-    "conversion": "CONVERSION_",
-    "svarut-gateway": "SVARUT_GATEWAY_",
-    "intake": "INTAKE_",
-}
 
 
 @dataclass
