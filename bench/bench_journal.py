@@ -14,7 +14,7 @@ tokens from its own access service), 8 clients on its /journal prefix. With
 is measured a second time with that checkout's code right after (the baseline in the
 same run). ``ARKIV5_BENCH_CLIENTS=N`` sets the number of concurrent clients (default: 32 on
 PostgreSQL, 8 on the embedded default); ``ARKIV5_BENCH_ONE_REQUEST_ONLY=1`` measures the
-one-request registration only (no two-request and Noark 5 phases). On the suite the
+one-request registration only (no two-request phase). On the suite the
 conversion backlog (jobs queued or running) is printed at the start and the end of the
 measured phase: registrations arrive faster than their documents are converted, so it grows
 while the latencies are measured. This process is the load generator: concurrent clients
@@ -24,9 +24,8 @@ One registration = one request: ``POST /saksmapper/{id}/journalposter`` as multi
 with the journalpost (two korrespondanseparter) and a 100 KB PDF (targets on 2 cores:
 PostgreSQL ≥ 200/s at 32 clients, the embedded default ≥ 100/s at 8, p99 < 250 ms). Baseline
 in the same run: the same registration as two requests (the journalpost as JSON, then the
-document to /journalposter/{id}/dokumenter), and the same through the Noark 5 interface
-(ny-journalpost, then the file on the journalpost's fil link), which should reach at least
-half the one-request rate.
+document to /journalposter/{id}/dokumenter). The same registration through the Noark 5
+interface is measured by bench_noark5.py, which drives this harness.
 
 Server CPU per registration (bench/servercpu.py) is the figure a loaded machine does not
 blur: the replicas' CPU time over the phase, net of their idle rate, until the outbox has
@@ -300,8 +299,6 @@ class Measured:
     two: list[float]
     two_s: float
     two_cpu_ms: float
-    noark5: list[float]
-    noark5_s: float
     idle_cpu: float
     checked: tuple[int, bool, bool, bool]
     python: str
@@ -371,7 +368,8 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
                 backlog = (backlog_start, _conversion_backlog(Path(tmp)))
             await phase.drained(timeout_s=600)  # the suite converts every document after the run
             one_cpu_ms = phase.ms_per(total)
-            two, two_s, two_cpu_ms, noark5, noark5_s = [], 0.0, 0.0, [], 0.0
+            two: list[float] = []
+            two_s, two_cpu_ms = 0.0, 0.0
             if os.environ.get("ARKIV5_BENCH_ONE_REQUEST_ONLY") != "1":
                 phase = meter.start()
                 if sqlite_file is not None:
@@ -379,10 +377,6 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
                 two, two_s = await _run(urls, headers, cases, total // 2, clients, one_request=False)
                 await phase.drained(timeout_s=600)  # the suite converts every document after the run
                 two_cpu_ms = phase.ms_per(total // 2)
-                if sqlite_file is not None:
-                    headers = await _suite_token(replicas[0][1])
-                noark5, noark5_s = await _run(urls, headers, cases, total // 2, clients, one_request=False,
-                                              noark5=True)
             for process, _u in replicas:
                 process.terminate()
             for process, _u in replicas:
@@ -404,7 +398,7 @@ async def _measure(backend: str, total: int, base_url: str | None, bootstrap: st
     if backlog is not None:
         print(f"(conversion backlog: {backlog[0]} jobs queued or running when the phase began, {backlog[1]} when "
               "its last registration was answered)", flush=True)
-    return Measured(backend, clients, one, one_s, one_cpu_ms, two, two_s, two_cpu_ms, noark5, noark5_s, meter.idle_rate,
+    return Measured(backend, clients, one, one_s, one_cpu_ms, two, two_s, two_cpu_ms, meter.idle_rate,
                     checked, python, backlog)
 
 
@@ -442,11 +436,6 @@ async def main(total: int, backends: list[str]) -> None:
               f"{rate_base} | {target_rate} |")
         print(f"| {label}: server CPU per registration, net of idle, drained | {m.one_cpu_ms:.1f} | - | ms | "
               f"{cpu_base} | {target_cpu} |")
-        if m.noark5:
-            noark5_rate = (total // 2) / m.noark5_s
-            print(f"| {label}: the same through the Noark 5 interface (journalpost, then its file; throughput) | "
-                  f"{noark5_rate:.1f} | {_p(m.noark5, 99):.1f} | /s | {rate:.1f} (our API, one request) | "
-                  f"{noark5_rate / rate:.2f} | ≥ 0.5× |")
         registered, gapless, one_event_each, all_documents = m.checked
         print(f"| {label}: journal numbers gapless over {registered} registrations, one event and a document each | "
               f"{gapless and one_event_each and all_documents} | - | bool | - | - | True |")
