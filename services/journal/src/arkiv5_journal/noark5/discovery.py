@@ -30,6 +30,7 @@ async def root(request: Request) -> JSONResponse:
     await require_scopes(READ)(request)  # a token that is sent must be valid (else 401)
     return hal(request, {"_links": {
         "self": link(request, ""),
+        rel("admin"): link(request, "admin/"),
         rel("admin/system"): link(request, "admin/system/"),
         rel("arkivstruktur"): link(request, "arkivstruktur/"),
         rel("metadata"): link(request, "metadata/"),
