@@ -23,7 +23,7 @@ from arkiv5_kit.sessions import ReadSessionDep
 
 from ..api.deps import ADMIN, Admin, Reader
 from ..authz.access import decision_day
-from ..errors import NotFound, UnsupportedQuery
+from ..errors import NotFound
 from ..models import Rettighet
 from ..store import repository
 from . import odata, render
@@ -37,19 +37,6 @@ PERSONS = "admin/bruker/"
 
 def may_see_persons(caller: Caller) -> bool:
     return caller.claims.has_scopes(ADMIN)
-
-
-def _paging(request: Request, top: str | None, skip: str | None) -> odata.Paging:
-    unknown = sorted(name for name in request.query_params if name not in ("$top", "$skip"))
-    if unknown:
-        raise UnsupportedQuery(f"Query option {unknown[0]} is not supported on this list; supported: $top, $skip.")
-    return odata.paging(top, skip)
-
-
-def _page(request: Request, own: str, page: odata.Paging, results: list[dict[str, Any]],
-          more: bool) -> dict[str, Any]:
-    return render.page(request, own + odata.query(None, page.top, page.skip), results,
-                       next_path=own + odata.query(None, page.top, page.skip + page.top) if more else None)
 
 
 def _unit(request: Request, unit_id: UUID) -> dict[str, Any]:
@@ -84,11 +71,11 @@ async def list_units(
     top: Annotated[str | None, Query(alias="$top")] = None,
     skip: Annotated[str | None, Query(alias="$skip")] = None,
 ) -> JSONResponse:
-    page = _paging(request, top, skip)
+    page = odata.page_only(request.query_params, top, skip)
     units = await repository.known_units(session)
     window = units[page.skip:page.skip + page.top]
-    return hal(request, _page(request, UNITS, page, [_unit(request, u) for u in window],
-                              more=len(units) > page.skip + page.top))
+    return hal(request, render.paged(request, UNITS, page, [_unit(request, u) for u in window],
+                                     more=len(units) > page.skip + page.top))
 
 
 @router.get("/noark5/api/admin/administrativenhet/{unit_id}/")
@@ -104,10 +91,10 @@ async def list_persons(
     top: Annotated[str | None, Query(alias="$top")] = None,
     skip: Annotated[str | None, Query(alias="$skip")] = None,
 ) -> JSONResponse:
-    page = _paging(request, top, skip)
+    page = odata.page_only(request.query_params, top, skip)
     rows = await repository.known_persons(session, at=decision_day(), skip=page.skip, top=page.top + 1)
-    return hal(request, _page(request, PERSONS, page, [_person(request, r) for r in rows[:page.top]],
-                              more=len(rows) > page.top))
+    return hal(request, render.paged(request, PERSONS, page, [_person(request, r) for r in rows[:page.top]],
+                                     more=len(rows) > page.top))
 
 
 @router.get("/noark5/api/admin/bruker/{person_id}/")

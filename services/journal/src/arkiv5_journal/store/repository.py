@@ -19,7 +19,17 @@ from sqlmodel import col
 from arkiv5_contracts.codelists import Journalposttype, Journalstatus
 
 from ..errors import NotFound
-from ..models import Avskrivning, Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Klasse, Rettighet, Saksmappe
+from ..models import (
+    Avskrivning,
+    Dokumentbeskrivelse,
+    Dokumentobjekt,
+    Endringslogg,
+    Journalpost,
+    Klasse,
+    Korrespondansepart,
+    Rettighet,
+    Saksmappe,
+)
 
 
 async def get_saksmappe(session: AsyncSession, saksmappe_id: UUID) -> Saksmappe:
@@ -190,3 +200,16 @@ async def known_person(session: AsyncSession, person_id: UUID, *, at: date) -> R
     if not rows:
         raise NotFound("No bruker has this systemID.")
     return _current(rows, at)
+
+
+async def endringslogg_owner(session: AsyncSession, row_id: UUID) -> UUID:
+    """The saksmappe or journalpost whose change log holds the row (a party's rows are its journalpost's)."""
+    row = await session.get(Endringslogg, row_id)
+    if row is not None:
+        record = row.referanse_arkivenhet
+        if await session.get(Journalpost, record) is not None or await session.get(Saksmappe, record) is not None:
+            return record
+        party = await session.get(Korrespondansepart, record)
+        if party is not None:
+            return party.journalpost_id
+    raise NotFound("No endringslogg entry of a saksmappe or journalpost has this systemID.")
