@@ -9,6 +9,7 @@ journal, where the screened name in the title is replaced.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -56,11 +57,29 @@ def test_make_run_distributed_is_seeded_wired_and_walks_the_readme_and_stops_cle
             assert metrics.status_code == 200
             assert f'arkiv5_build_info{{service="{service}"' in metrics.text
         outgoing_letter_is_sent(suite)
+        noark5_login_is_discovered_from_the_root(suite)
     assert set(suite.exit_codes) == {*SERVICES, "svarut-simulator"}
     assert all(code in CLEAN_EXIT for code in suite.exit_codes.values()), suite.exit_codes
     for service in SERVICES:
         log = (suite.logs_dir / f"{service}.log").read_text()
         assert "service stopped" in log, service
+
+
+def noark5_login_is_discovered_from_the_root(s: Suite) -> None:
+    """The journal and access on ports of their own: the Noark 5 root's OpenID configuration
+    names the access service's issuer, token endpoint and JWKS as they really are."""
+    rel = "https://rel.arkivverket.no/noark5/v5/api/login/oidc/"
+    root = s.http.get(s.url("journal", "/noark5/api/"), headers={"Accept": "application/vnd.noark5+json"})
+    configuration = s.http.get(root.json()["_links"][rel]["href"]).json()
+    signed_in = s.http.post(configuration["token_endpoint"], data={
+        "grant_type": "password", "username": "saksbehandler", "password": "demo-password", "audience": "journal"})
+    assert signed_in.status_code == 200, signed_in.text
+    token = signed_in.json()["access_token"]
+    payload = token.split(".")[1]
+    assert json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"] == configuration["issuer"]
+    assert s.http.get(configuration["jwks_uri"]).json() == s.http.get(s.url("access", "/.well-known/jwks.json")).json()
+    packages = s.http.get(root.json()["_links"]["self"]["href"], headers={"Authorization": f"Bearer {token}"})
+    assert packages.status_code == 200 and "https://rel.arkivverket.no/noark5/v5/api/sakarkiv/" in packages.json()["_links"]
 
 
 def outgoing_letter_is_sent(s: Suite) -> None:

@@ -90,9 +90,9 @@ async def test_the_anonymous_root_advertises_login_and_the_logged_in_root_the_pa
     anonymous = await _get(journal, ROOT, {})
     assert anonymous.headers["content-type"].startswith(NOARK5)
     links = anonymous.json()["_links"]
-    assert links["https://nikita.arkivlab.no/noark5/v5/login/rfc6749/"]["href"].endswith("/oauth2/token")
-    oidc = await _get(journal, links["https://nikita.arkivlab.no/noark5/v5/login/oidc/"]["href"], {})
-    assert oidc.json()["token_endpoint"] == links["https://nikita.arkivlab.no/noark5/v5/login/rfc6749/"]["href"]
+    assert links[rel("login/rfc6749")]["href"].endswith("/oauth2/token")
+    oidc = await _get(journal, links[rel("login/oidc")]["href"], {})
+    assert oidc.json()["token_endpoint"] == links[rel("login/rfc6749")]["href"]
     assert rel("sakarkiv") not in links
 
     headers, _person = await _handler(journal)
@@ -111,6 +111,32 @@ async def test_the_anonymous_root_advertises_login_and_the_logged_in_root_the_pa
     missing = await journal.client.get(root[rel("sakarkiv")]["href"].replace("sakarkiv", "finnesikke"),
                                        headers=headers)
     assert missing.status_code == 404
+
+
+async def test_the_root_advertises_the_standards_login_rels_beside_the_reference_implementations(
+        journal: Journal) -> None:
+    links = (await _get(journal, ROOT, {})).json()["_links"]
+    for mechanism in ("oidc", "rfc6749", "rfc7617"):
+        reference = f"https://nikita.arkivlab.no/noark5/v5/login/{mechanism}/"
+        assert links[rel(f"login/{mechanism}")] == links[reference], mechanism
+    # HTTP Basic is taken on every request, starting at the root.
+    assert links[rel("login/rfc7617")]["href"] == links["self"]["href"]
+    # OpenID Connect: the configuration relative to the root, as chapter 4 of the standard places it.
+    configuration_url = links[rel("login/oidc")]["href"]
+    assert configuration_url == links["self"]["href"] + ".well-known/openid-configuration"
+    configuration = (await _get(journal, configuration_url, {})).json()
+    # The issuer is the one whose tokens the journal accepts; the JWKS sits beside the token endpoint.
+    assert configuration["issuer"] == journal.issuer.issuer
+    assert configuration["jwks_uri"] == configuration["token_endpoint"].removesuffix("/oauth2/token") + (
+        "/.well-known/jwks.json")
+    assert configuration["grant_types_supported"] == ["password", "client_credentials"]
+    assert set(configuration["token_endpoint_auth_methods_supported"]) == {"client_secret_basic",
+                                                                          "client_secret_post"}
+    assert {"journal.read", "journal.write", "journal.admin"} <= set(configuration["scopes_supported"])
+    assert configuration["response_types_supported"] == []
+    # The reference implementation's address answers the same document.
+    old = await _get(journal, ROOT + "login/oidc/.well-known/openid-configuration", {})
+    assert old.json() == configuration
 
 
 async def test_saksmappe_and_journalpost_created_read_and_patched_by_following_links(journal: Journal) -> None:

@@ -376,6 +376,7 @@ class Page(ApiModel, Generic[T]):
 
 
 class EndringsloggOut(ApiModel):
+    system_id: SystemID
     referanse_arkivenhet: UUID
     arkivenhet_type: str
     referanse_metadata: str

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import discovery, dokumenter, journalposter, konverteringer, korrespondanseparter, metadata, saksmapper
+from . import (
+    admin,
+    discovery,
+    dokumenter,
+    endringslogg,
+    journalposter,
+    konverteringer,
+    korrespondanseparter,
+    metadata,
+    saksmapper,
+)
 
 routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router,
-                            metadata.router, korrespondanseparter.router, konverteringer.router]
+                            metadata.router, korrespondanseparter.router, konverteringer.router,
+                            admin.router, endringslogg.router]

@@ -1,7 +1,7 @@
 """The root and the package roots: where a client that knows only the root finds everything.
 
-Without a token the root advertises how to log in (OAuth 2 at the access service, an
-OpenID configuration naming its token endpoint, and HTTP Basic); with a valid token it lists the packages.
+Without a token the root advertises how to log in (noark5/login.py: OpenID Connect, OAuth 2 at
+the access service, HTTP Basic); with a valid token it lists the packages.
 """
 
 from __future__ import annotations
@@ -16,31 +16,21 @@ from arkiv5_contracts.codelists import CODE_LISTS
 from arkiv5_kit.auth import require_scopes
 
 from ..api.deps import READ, Reader, ctx_of
-from .basic_login import token_endpoint
 from .http import Noark5Route, hal, link, rel
+from .login import CONFIGURATION_PATH, OLD_CONFIGURATION_PATH, login_links, openid_configuration
 from .render import LIST_QUERY, PAGE_QUERY
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
-
-# The reference implementation's login rels, which Noark 5 test clients look for.
-LOGIN_OAUTH2_REL = "https://nikita.arkivlab.no/noark5/v5/login/rfc6749/"
-LOGIN_OIDC_REL = "https://nikita.arkivlab.no/noark5/v5/login/oidc/"
-# HTTP Basic (RFC 7617): any request may sign in with it (noark5/basic_login.py).
-LOGIN_BASIC_REL = "https://nikita.arkivlab.no/noark5/v5/login/rfc7617/"
 
 
 @router.get("/noark5/api/")
 async def root(request: Request) -> JSONResponse:
     if "authorization" not in request.headers:
-        return hal(request, {"_links": {
-            "self": link(request, ""),
-            LOGIN_OAUTH2_REL: {"href": token_endpoint(request)},
-            LOGIN_OIDC_REL: link(request, "login/oidc/.well-known/openid-configuration"),
-            LOGIN_BASIC_REL: link(request, ""),
-        }})
+        return hal(request, {"_links": {"self": link(request, ""), **login_links(request)}})
     await require_scopes(READ)(request)  # a token that is sent must be valid (else 401)
     return hal(request, {"_links": {
         "self": link(request, ""),
+        rel("admin"): link(request, "admin/"),
         rel("admin/system"): link(request, "admin/system/"),
         rel("arkivstruktur"): link(request, "arkivstruktur/"),
         rel("metadata"): link(request, "metadata/"),
@@ -48,14 +38,11 @@ async def root(request: Request) -> JSONResponse:
     }})
 
 
-@router.get("/noark5/api/login/oidc/.well-known/openid-configuration")
-async def openid_configuration(request: Request) -> JSONResponse:
-    """Enough of an OpenID provider configuration for a client to fetch a token."""
-    return JSONResponse({
-        "token_endpoint": token_endpoint(request),
-        "grant_types_supported": ["password", "client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-    })
+@router.get(f"/noark5/api/{CONFIGURATION_PATH}")
+@router.get(f"/noark5/api/{OLD_CONFIGURATION_PATH}")
+async def configuration(request: Request) -> JSONResponse:
+    """The authorization server's metadata, for a client to find the token endpoint (plain JSON)."""
+    return JSONResponse(openid_configuration(request))
 
 
 @router.get("/noark5/api/admin/system/")

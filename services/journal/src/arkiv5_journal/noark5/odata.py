@@ -244,6 +244,14 @@ def paging(top: str | None, skip: str | None) -> Paging:
     return Paging(top=_whole("$top", top, DEFAULT_TOP, 1, MAX_TOP), skip=_whole("$skip", skip, 0, 0, MAX_SKIP))
 
 
+def page_only(query_params: Any, top: str | None, skip: str | None) -> Paging:
+    """Paging of a list that takes only `$top` and `$skip` (any other option is a 400 naming it)."""
+    unknown = sorted(name for name in query_params if name not in ("$top", "$skip"))
+    if unknown:
+        raise UnsupportedQuery(f"Query option {unknown[0]} is not supported on this list; supported: $top, $skip.")
+    return paging(top, skip)
+
+
 ORDERABLE = ("journaldato", "journalaar", "journalsekvensnummer")
 
 

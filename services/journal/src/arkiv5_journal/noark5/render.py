@@ -14,6 +14,7 @@ from fastapi import Request
 
 from ..schemas import DokumentbeskrivelseOut, DokumentobjektOut, JournalpostOut, SaksmappeOut
 from .http import link, rel
+from .odata import Paging, query
 
 LIST_QUERY = "{?$filter,$orderby,$top,$skip}"
 PAGE_QUERY = "{?$top,$skip}"
@@ -42,6 +43,14 @@ def dokumentobjekt_path(system_id: UUID) -> str:
     return f"arkivstruktur/dokumentobjekt/{system_id}/"
 
 
+def _change_log(request: Request, own: str, out: SaksmappeOut | JournalpostOut) -> dict[str, Any]:
+    """The record's endringslogg link, for a caller from whom nothing of it is masked (the log
+    shows every value as it was; noark5/endringslogg.py refuses the others)."""
+    if out.er_skjermet_for_deg:
+        return {}
+    return {rel("loggingogsporing/endringslogg"): link(request, own + "endringslogg/" + PAGE_QUERY, templated=True)}
+
+
 def saksmappe(request: Request, out: SaksmappeOut) -> dict[str, Any]:
     own = saksmappe_path(out.system_id)
     return {**_fields(out), "_links": {
@@ -49,6 +58,7 @@ def saksmappe(request: Request, out: SaksmappeOut) -> dict[str, Any]:
         rel("sakarkiv/saksmappe"): link(request, own),
         rel("sakarkiv/journalpost"): link(request, own + "journalpost/"),
         rel("sakarkiv/ny-journalpost"): link(request, own + "ny-journalpost/"),
+        **_change_log(request, own, out),
     }}
 
 
@@ -62,6 +72,7 @@ def journalpost(request: Request, out: JournalpostOut) -> dict[str, Any]:
         rel("arkivstruktur/korrespondansepart"): link(request, own + "korrespondansepart/"),
         # Upload: the body is the file; it becomes a dokumentbeskrivelse with its dokumentobjekt.
         rel("arkivstruktur/fil"): link(request, own + "fil/"),
+        **_change_log(request, own, out),
     }}
 
 
@@ -94,3 +105,10 @@ def page(request: Request, self_path: str, results: list[dict[str, Any]],
     if next_path is not None:
         links["next"] = link(request, next_path)
     return {"count": len(results), "results": results, "_links": links}
+
+
+def paged(request: Request, own: str, paging: Paging, results: list[dict[str, Any]], *,
+          more: bool) -> dict[str, Any]:
+    """A page of a `$top`/`$skip` list, with `next` when `more` rows follow."""
+    return page(request, own + query(None, paging.top, paging.skip), results,
+                next_path=own + query(None, paging.top, paging.skip + paging.top) if more else None)

@@ -128,8 +128,10 @@ async def endringslogg(session: AsyncSession, *, caller: Caller, system_id: UUID
         ids += list((await session.execute(select(col(Korrespondansepart.system_id)).where(
             col(Korrespondansepart.journalpost_id) == system_id))).scalars())
     rows = (await session.execute(select(Endringslogg).where(
-        col(Endringslogg.referanse_arkivenhet).in_(ids)).order_by(col(Endringslogg.endret_dato)))).scalars()
-    return [EndringsloggOut(referanse_arkivenhet=r.referanse_arkivenhet, arkivenhet_type=r.arkivenhet_type,
+        col(Endringslogg.referanse_arkivenhet).in_(ids))
+        # Rows of one change share their time: the id keeps the order the same on every read.
+        .order_by(col(Endringslogg.endret_dato), col(Endringslogg.id)))).scalars()
+    return [EndringsloggOut(system_id=r.id, referanse_arkivenhet=r.referanse_arkivenhet, arkivenhet_type=r.arkivenhet_type,
                             referanse_metadata=r.referanse_metadata, endret_dato=r.endret_dato, endret_av=r.endret_av,
                             tidligere_verdi=r.tidligere_verdi, ny_verdi=r.ny_verdi) for r in rows]
 

@@ -19,7 +19,17 @@ from sqlmodel import col
 from arkiv5_contracts.codelists import Journalposttype, Journalstatus
 
 from ..errors import NotFound
-from ..models import Avskrivning, Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Klasse, Saksmappe
+from ..models import (
+    Avskrivning,
+    Dokumentbeskrivelse,
+    Dokumentobjekt,
+    Endringslogg,
+    Journalpost,
+    Klasse,
+    Korrespondansepart,
+    Rettighet,
+    Saksmappe,
+)
 
 
 async def get_saksmappe(session: AsyncSession, saksmappe_id: UUID) -> Saksmappe:
@@ -155,3 +165,51 @@ def needs_sign_off() -> tuple[ColumnElement[bool], ...]:
 async def unsigned_in_case(session: AsyncSession, saksmappe_id: UUID) -> list[int]:
     query = select(col(Journalpost.journalpostnummer)).where(col(Journalpost.saksmappe_id) == saksmappe_id, *needs_sign_off())
     return sorted((await session.execute(query)).scalars())
+
+
+async def known_units(session: AsyncSession) -> list[UUID]:
+    """The administrative units the rights read model names (a person's own, and those led),
+    in systemID order: the units the journal knows from the access service."""
+    units: set[UUID] = set()
+    for unit_id, led in (await session.execute(select(col(Rettighet.unit_id), col(Rettighet.led_unit_ids)))).all():
+        if unit_id is not None:
+            units.add(unit_id)
+        units.update(UUID(u) for u in led or [])
+    return sorted(units, key=str)
+
+
+def _current(rows: list[Rettighet], at: date) -> Rettighet:
+    """A person's rights on `at`: the newest period begun by then, else the first to come."""
+    begun = [r for r in rows if r.valid_from <= at]
+    return max(begun, key=lambda r: r.valid_from) if begun else min(rows, key=lambda r: r.valid_from)
+
+
+async def known_persons(session: AsyncSession, *, at: date, skip: int, top: int) -> list[Rettighet]:
+    """A page of the persons the rights read model knows, in person id order, each with its rights on `at`."""
+    ids = list((await session.execute(select(col(Rettighet.person_id)).distinct()
+                                      .order_by(col(Rettighet.person_id)).offset(skip).limit(top))).scalars())
+    rows = (await session.execute(select(Rettighet).where(col(Rettighet.person_id).in_(ids)))).scalars()
+    by_person: dict[UUID, list[Rettighet]] = {}
+    for row in rows:
+        by_person.setdefault(row.person_id, []).append(row)
+    return [_current(by_person[person_id], at) for person_id in ids]
+
+
+async def known_person(session: AsyncSession, person_id: UUID, *, at: date) -> Rettighet:
+    rows = list((await session.execute(select(Rettighet).where(col(Rettighet.person_id) == person_id))).scalars())
+    if not rows:
+        raise NotFound("No bruker has this systemID.")
+    return _current(rows, at)
+
+
+async def endringslogg_owner(session: AsyncSession, row_id: UUID) -> UUID:
+    """The saksmappe or journalpost whose change log holds the row (a party's rows are its journalpost's)."""
+    row = await session.get(Endringslogg, row_id)
+    if row is not None:
+        record = row.referanse_arkivenhet
+        if await session.get(Journalpost, record) is not None or await session.get(Saksmappe, record) is not None:
+            return record
+        party = await session.get(Korrespondansepart, record)
+        if party is not None:
+            return party.journalpost_id
+    raise NotFound("No endringslogg entry of a saksmappe or journalpost has this systemID.")
