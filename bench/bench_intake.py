@@ -16,11 +16,13 @@ signed, CMS with RSA-OAEP) and opening each answer. Two shapes (`--shape`):
   (ASGI transports between them), so all of it shares one core.
 
 Besides messages/s and latency it prints the CPU per message of each process (this one, intake,
-journal) and of the broker, net of their idle rate (bench/servercpu.py; PostgreSQL's backends
-are not counted), with the load average, and as the baseline measured in the same run the Fiks
-IO crypto alone: one message sealed and opened and its two answers sealed and opened, without
-broker, database or journal — the floor of what a message costs here. Run both shapes
-alternately in the same sitting to compare them.
+journal) and of the broker, net of their idle rate (bench/servercpu.py; "this process" is its own
+CPU without that of the processes it started, "all" counts each once), apart from them that of
+the PostgreSQL backends serving the two databases when the server runs on this machine, the load
+average, and as the baseline measured in the same run the Fiks IO crypto alone: one message
+sealed and opened and its two answers sealed and opened, without broker, database or journal —
+the floor of what a message costs here. Run both shapes alternately in the same sitting to
+compare them.
 
     uv run python bench/bench_intake.py [--messages 300] [--in-flight 32] [--shape processes|one-process]
 """
@@ -50,7 +52,7 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from rabbitmq_local import RabbitServer  # noqa: E402
-from servercpu import Meter, machine_line  # noqa: E402
+from servercpu import Meter, cpu_seconds, machine_line  # noqa: E402
 
 from arkiv5_intake.app import create_app  # noqa: E402
 from arkiv5_intake.fiksio import asice, crypto  # noqa: E402
@@ -195,6 +197,7 @@ class Stack:
     processes: dict[str, int] = field(default_factory=dict)
     stops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
+    databases: list[str | None] = field(default_factory=list)
 
     def print_logs(self) -> None:
         for log in self.logs:
@@ -217,6 +220,7 @@ async def run(shape: str, messages: int, in_flight: int, var: Path, amqp_url: st
     build = processes_stack if shape == "processes" else one_process_stack
     try:
         stack = await build(var, amqp_url, in_flight, urls[0], urls[1], intake_keys, fagsystem_keys)
+        stack.databases = urls
         try:
             await measure(shape, stack, messages, in_flight, amqp_url, broker_pid, bool(pg),
                           intake_keys, fagsystem_keys)
@@ -325,7 +329,8 @@ def start_service(module: str, env: dict[str, str], log: Path) -> tuple[subproce
     subprocess.run([sys.executable, "-m", module, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()
     with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1",
+                                    "--port", str(port)],
                                    env=env, stdout=out, stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{port}"
 
@@ -421,6 +426,40 @@ async def processes_stack(var: Path, amqp_url: str, in_flight: int, journal_db: 
     return stack
 
 
+async def postgres_cpu(urls: list[str]) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving these databases, when the server runs on this machine."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    if not urls:
+        return {}
+    base = make_url(urls[0])
+    if base.host not in ("127.0.0.1", "localhost"):
+        return {}
+    connection = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        rows = await connection.fetch("SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[])",
+                                      [make_url(url).database for url in urls])
+    finally:
+        await connection.close()
+    seconds: dict[int, float] = {}
+    for row in rows:
+        try:
+            seconds[row["pid"]] = cpu_seconds(row["pid"])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue  # ended meanwhile, or the server is not ours to read
+    return seconds
+
+
+def descends_from(pid: int, ancestor: int) -> bool:
+    """Whether `ancestor` started `pid` (directly or through its children), read from /proc."""
+    while pid > 1:
+        pid = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+        if pid == ancestor:
+            return True
+    return False
+
+
 async def measure(shape: str, stack: Stack, messages: int, in_flight: int, amqp_url: str, broker_pid: int,
                   postgres: bool, intake_keys: tuple[object, bytes], fagsystem_keys: tuple[object, bytes]) -> None:
     import aio_pika
@@ -456,6 +495,8 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, amqp_
             failures += not answers[-1].meldingstype.endswith(".kvittering")
 
     pids = {"this process": os.getpid(), **stack.processes, "broker": broker_pid}
+    databases = [url for url in (stack.databases or []) if url]
+    postgres_before = await postgres_cpu(databases)
     meters = {name: Meter([pid]) for name, pid in pids.items()}
     await asyncio.gather(*(meter.idle() for meter in meters.values()))
     load_before = machine_line()
@@ -464,25 +505,37 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, amqp_
     await asyncio.gather(*(one(n) for n in range(messages)))
     elapsed = time.perf_counter() - begun
     await asyncio.gather(*(phase.drained() for phase in phases.values()))
+    postgres_after = await postgres_cpu(databases)
     load_after = machine_line()
     await connection.close()
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     baseline = crypto_alone(20, document, intake_keys, fagsystem_keys)
     cpu = {name: phase.ms_per(messages) for name, phase in phases.items()}
+    # servercpu counts a process with its children: the services and the broker were started
+    # from here, so this process's own share is what is left once theirs is taken off.
+    children = [name for name, pid in pids.items() if name != "this process" and descends_from(pid, os.getpid())]
+    everything = cpu["this process"] + sum(cpu[name] for name in cpu if name != "this process" and name not in children)
+    cpu["this process"] = max(0.0, cpu["this process"] - sum(cpu[name] for name in children))
+
+    if postgres_after:  # the server runs here: its backends' CPU for the two databases, counted apart
+        cpu_postgres = sum(after - postgres_before.get(pid, 0.0) for pid, after in postgres_after.items())
+        cpu["PostgreSQL"] = cpu_postgres * 1000 / messages
 
     def of(name: str) -> str:
-        return f"{cpu[name]:.1f}" if name in cpu else "(in this process)"
+        if name in cpu:
+            return f"{cpu[name]:.1f}"
+        return "(not on this machine)" if name == "PostgreSQL" else "(in this process)"
 
     print(
         "| shape | messages | in flight | database | messages/s | p50 ms | p99 ms | CPU ms per message, all | "
-        "this process | intake | journal | broker | the crypto alone, CPU ms per message | not kvittering |"
+        "this process | intake | journal | broker | PostgreSQL backends | the crypto alone, CPU ms per message | not kvittering |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(
         f"| {shape} | {messages} | {in_flight} | {'PostgreSQL' if postgres else 'SQLite'} | {messages / elapsed:.1f} | "
-        f"{statistics.median(latencies) * 1000:.0f} | {p99 * 1000:.0f} | {sum(cpu.values()):.1f} | "
-        f"{of('this process')} | {of('intake')} | {of('journal')} | {of('broker')} | {baseline:.1f} | {failures} |"
+        f"{statistics.median(latencies) * 1000:.0f} | {p99 * 1000:.0f} | {everything:.1f} | "
+        f"{of('this process')} | {of('intake')} | {of('journal')} | {of('broker')} | {of('PostgreSQL')} | {baseline:.1f} | {failures} |"
     )
     print(f"before: {load_before}; after: {load_after}")
 
