@@ -525,7 +525,9 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, amqp_
     def of(name: str) -> str:
         if name in cpu:
             return f"{cpu[name]:.1f}"
-        return "(not on this machine)" if name == "PostgreSQL" else "(in this process)"
+        if name == "PostgreSQL":
+            return "(not on this machine)" if postgres else "— (SQLite)"
+        return "(in this process)"
 
     print(
         "| shape | messages | in flight | database | messages/s | p50 ms | p99 ms | CPU ms per message, all | "
