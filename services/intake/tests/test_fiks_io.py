@@ -20,6 +20,7 @@ from intake_helpers import Wired, wire
 from required import missing
 from test_validator_cases import journalpost_message, mappe_message, replay
 
+from arkiv5_intake.app import create_app
 from arkiv5_intake.fiksio.simulator import (
     Konto,
     SimulatorState,
@@ -27,6 +28,8 @@ from arkiv5_intake.fiksio.simulator import (
     deliver,
     wait_for_final,
 )
+from arkiv5_intake.settings import IntakeSettings
+from arkiv5_kit.auth import ClientCredentials
 from arkiv5_kit.maskinporten import MaskinportenToken, TokenError
 from processes import free_port
 from project import load_script
@@ -78,6 +81,28 @@ async def fiks_io(tmp_path: Path, broker: Any) -> AsyncIterator[FiksIo]:
                             fiks_io_maskinporten_token_url="http://fiks-io/maskinporten/token"):
         yield FiksIo(wired, state, broker.url)
     await simulator.aclose()
+
+
+async def test_calls_to_fiks_io_carry_no_token_of_the_journal(tmp_path: Path) -> None:
+    """Served on its own, intake's journal client signs every call with the journal's token;
+    Fiks IO's send API and katalog take only the Maskinporten token the sender puts on each call,
+    so they must not go through that client (its auth would replace the Maskinporten token)."""
+    intake = key_pair("intake")
+    app = create_app(IntakeSettings(
+        var_dir=tmp_path, environment="test", token_url="http://access/token", client_id="intake",
+        client_secret="secret", fiks_io_enabled=True, fiks_io_private_key_pem=intake.key_pem.decode(),
+        fiks_io_certificate_pem=intake.certificate_pem.decode()))
+    assert isinstance(app.state.journal.http.auth, ClientCredentials)
+    sender = app.state.fiks_io_sender
+    assert sender.http is not app.state.journal.http
+    assert sender.http.auth is None
+    fiks_io = httpx.MockTransport(lambda request: httpx.Response(200, json={"meldingId": "1"}))
+    sender.http._transport = fiks_io  # what reaches Fiks IO: the Maskinporten token alone
+    request = sender.http.build_request("POST", "http://fiks-io/send", headers={"Authorization": "Bearer mp"})
+    sent = await sender.http.send(request)
+    assert sent.request.headers["Authorization"] == "Bearer mp"
+    await sender.http.aclose()
+    await app.state.journal.http.aclose()
 
 
 async def test_every_validator_case_through_fiks_io(fiks_io: FiksIo) -> None:

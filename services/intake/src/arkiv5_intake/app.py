@@ -42,6 +42,9 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
     internal_http = httpx.AsyncClient()
+    # Fiks IO gets a client of its own: the internal one carries the journal's token on every
+    # request, which would replace the Maskinporten token the sender puts on each call to Fiks IO.
+    fiks_http = fiks_io_http or httpx.AsyncClient()
     if settings.token_url and settings.client_id and settings.client_secret:
         internal_http.auth = ClientCredentials(
             settings.token_url, client_id=settings.client_id, client_secret=settings.client_secret,
@@ -56,6 +59,8 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     async def close_clients(stopping):  # type: ignore[no-untyped-def]
         await stopping.wait()
         await internal_http.aclose()
+        if fiks_io_http is None:
+            await fiks_http.aclose()
 
     runtime.add_job("http-clients", close_clients)
     folders = queue.Folders(settings.imap_inbox, settings.imap_folder_registered, settings.imap_folder_rejected,
@@ -87,6 +92,7 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
                         pass
 
         runtime.add_job("mailbox", mailbox_loop)
+    sender: FiksIoSender | None = None
     if settings.fiks_io_enabled:
         if not (settings.fiks_io_private_key_pem and settings.fiks_io_certificate_pem):
             raise ValueError("INTAKE_FIKS_IO_PRIVATE_KEY_PEM and INTAKE_FIKS_IO_CERTIFICATE_PEM must be set for Fiks IO")
@@ -94,7 +100,6 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
         private_key = serialization.load_pem_private_key(account_key_pem.encode(), password=None)
         if not isinstance(private_key, RSAPrivateKey):
             raise ValueError("the Fiks IO key must be an RSA key")
-        fiks_http = fiks_io_http or internal_http
         grant_key = settings.fiks_io_maskinporten_private_key_pem
         token = MaskinportenToken(
             fiks_http, token_url=settings.fiks_io_maskinporten_token_url,
@@ -121,6 +126,7 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     app.state.fiks_arkiv = handler
     app.state.journal = journal
     app.state.fiks_io_http = fiks_io_http
+    app.state.fiks_io_sender = sender
     # A disabled account's token is refused as invalid (401) as soon as AccountDisabled is read.
     app.state.account_disabled = follow_disabled_accounts(runtime, DisabledAccount)
     return app
