@@ -10,7 +10,8 @@ Run: ``uv run python bench/bench_conversion.py [documents_per_type] [--corpus]``
   cold, in the same run: files/min of each, the ratio, and how many files crashed a listener (the
   pool's time includes the retry and the one-shot converter; the replacement starts in the
   background while a started spare listener takes the jobs), peak memory, cores and load average.
-  Both sides export with the same options (PDF/A-2, tagged, no notes), import filter and fonts.
+  Both sides export with the same options (PDF/A-2, tagged, no notes), import filter and fonts, and
+  run at the same OS priority (the service's listeners run niced; here they do not, as cold does not).
   Skipped when the reference folder is missing.
 
 * **pool** — ``arkiv5_conversion``'s ``ListenerPool`` (one listener per core, UNO over a pipe),
@@ -87,11 +88,19 @@ class PeakMemory:
         self.mb = 0.0
 
 
+# The service starts its listeners CONVERSION_TOOL_NICENESS (10) steps below itself so that requests come
+# first; the cold soffice processes here run at the benchmark's own priority. On a machine that other
+# work shares, niced listeners would get a fraction of a core against the cold processes' full share,
+# and the comparison would measure the scheduler, not the pool: both sides run at the same priority.
+SAME_PRIORITY_AS_COLD = 0
+
+
 @contextlib.asynccontextmanager
 async def started_pool(cores: int) -> AsyncIterator[tuple[ListenerPool, PeakMemory]]:
     """A pool of `cores` listeners and one spare, started before any timing (the cold path's profile
     is warmed up too: starting is counted on neither side), its memory sampled until it is closed."""
-    pool = ListenerPool(cores, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100)
+    pool = ListenerPool(cores, soffice="soffice", python="/usr/bin/python3", memory_mb=4096, restart_after=100,
+                        niceness=SAME_PRIORITY_AS_COLD)
     await pool.warm_up()
     peak = PeakMemory()
     sampling = True
