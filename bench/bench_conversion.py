@@ -149,7 +149,8 @@ COLD_OPTIONS = (
 
 
 async def run_cold(
-    files: list[Path], out: Path, export_filter: str, workers: int, tmp: Path, import_filter: str | None = None
+    files: list[Path], out: Path, export_filter: str, workers: int, tmp: Path, import_filter: str | None = None,
+    per_file: dict[Path, float] | None = None,
 ) -> tuple[float, list[float]]:
     queue: asyncio.Queue[Path] = asyncio.Queue()
     for f in files:
@@ -179,6 +180,8 @@ async def run_cold(
             )
             await process.wait()
             latencies.append(time.perf_counter() - t)
+            if per_file is not None:
+                per_file[f] = latencies[-1]
 
     # One warm-up so the profile creation is not counted against the cold path.
     for n in range(workers):
@@ -279,6 +282,9 @@ async def run_corpus(cores: int, tmp: Path) -> list[tuple[str, float, float, str
     out = tmp / "corpus-pool"
     out.mkdir()
     failed = 0
+    pool_times: dict[Path, float] = {}
+    cold_times: dict[Path, float] = {}
+    crashed: set[Path] = set()  # files that took a listener down (retry, then the one-shot converter)
     async with started_pool(cores) as (pool, peak):
         load_before = os.getloadavg()[0]
 
@@ -286,6 +292,7 @@ async def run_corpus(cores: int, tmp: Path) -> list[tuple[str, float, float, str
             nonlocal failed
             while not queue.empty():
                 path, kind, import_filter = queue.get_nowait()
+                started = time.perf_counter()
                 answer = await pool.convert(
                     {
                         "op": "convert",
@@ -297,6 +304,9 @@ async def run_corpus(cores: int, tmp: Path) -> list[tuple[str, float, float, str
                     },
                     120,
                 )
+                pool_times[path] = time.perf_counter() - started
+                if answer.listener_crashes:
+                    crashed.add(path)
                 failed += not answer.ok
 
         # Pool and cold alternate, group by group (document kind and import filter), so that both see
@@ -315,7 +325,9 @@ async def run_corpus(cores: int, tmp: Path) -> list[tuple[str, float, float, str
             loads.append(os.getloadavg()[0])
             target = tmp / f"corpus-cold-{kind}-{bool(import_filter)}"
             target.mkdir()
-            seconds, _ = await run_cold([p for p, _, _ in group], target, filters[kind], cores, tmp, import_filter)
+            seconds, _ = await run_cold(
+                [p for p, _, _ in group], target, filters[kind], cores, tmp, import_filter, per_file=cold_times
+            )
             cold_s += seconds
             loads.append(os.getloadavg()[0])
     n = len(files)
@@ -325,9 +337,22 @@ async def run_corpus(cores: int, tmp: Path) -> list[tuple[str, float, float, str
         f"{len(pool.listeners)} listeners ({len(pool.listeners) - pool.size} spare), peak memory {peak.mb:.0f} MB RSS; "
         f"load average {min(loads):.1f}–{max(loads):.1f}; pool {pool_s:.1f} s, cold {cold_s:.1f} s"
     )
+    # Per file (each file's own time, summed; the wall times above also hold the waits for a group's last
+    # file): the files that crashed a listener apart from the healthy ones, which never wait for them.
+    for label, group in (("files that crashed a listener", sorted(crashed)),
+                         ("healthy files", sorted(set(pool_times) - crashed))):
+        pool_sum, cold_sum = sum(pool_times[p] for p in group), sum(cold_times.get(p, 0.0) for p in group)
+        ratio = f"{cold_sum / pool_sum:.1f}×" if pool_sum else "–"
+        names = f" ({', '.join(p.name for p in group)})" if group is not None and path_crashed(group, crashed) else ""
+        print(f"  {label}: {len(group)}{names}; pool {pool_sum:.1f} s, cold {cold_sum:.1f} s, each file's time summed "
+              f"({ratio})")
     return [
         (f"real corpus office files/min, {n} files (pool vs cold)", 60 * n / pool_s, 0.0, "files/min", 60 * n / cold_s)
     ]
+
+
+def path_crashed(group: list[Path], crashed: set[Path]) -> bool:
+    return bool(group) and all(p in crashed for p in group)
 
 
 def p99(values: list[float]) -> float:
