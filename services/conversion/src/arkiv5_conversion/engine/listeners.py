@@ -52,6 +52,7 @@ class OfficeResult:
     kind: str | None = None
     load_s: float | None = None  # LibreOffice opening the file (and counting its pages)
     export_s: float | None = None  # LibreOffice writing the PDF/A
+    listener_crashes: int = 0  # listeners this file took down before this answer (retry, one-shot)
 
 
 CRASHED = "converter-crashed"
@@ -268,14 +269,17 @@ class ListenerPool:
         log.warning("LibreOffice stopped under a file; retrying it once on another listener")
         answer = await self._on_listener(request, timeout_s)
         if answer.code != CRASHED:
+            answer.listener_crashes = 1
             return answer
         self.crashes += 1
         if not self.oneshot:
-            return OfficeResult(False, CRASHED, CRASHED_TWICE)
+            return OfficeResult(False, CRASHED, CRASHED_TWICE, listener_crashes=2)
         self.oneshots += 1
         log.warning("LibreOffice stopped twice under a file; trying a one-shot converter")
-        return await oneshot_convert(self.soffice, request, timeout_s=timeout_s, memory_mb=self.memory_mb,
-                                     niceness=self.niceness)
+        answer = await oneshot_convert(self.soffice, request, timeout_s=timeout_s, memory_mb=self.memory_mb,
+                                       niceness=self.niceness)
+        answer.listener_crashes = 2
+        return answer
 
     async def _on_listener(self, request: dict[str, Any], timeout_s: float) -> OfficeResult:
         ready = self._queue()
