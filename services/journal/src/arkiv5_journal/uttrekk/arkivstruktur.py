@@ -31,15 +31,11 @@ from arkiv5_contracts.codelists import (
 from ..models import (
     Arkiv,
     Arkivdel,
-    Dokumentbeskrivelse,
-    Dokumentobjekt,
-    Journalpost,
     Klasse,
     Klassifikasjonssystem,
-    Merknad,
     Saksmappe,
 )
-from .rows import Details, Period
+from .rows import Details, Period, Record
 from .xml import (
     ARKIVSTRUKTUR,
     NO_SCREENED_METADATA,
@@ -60,7 +56,7 @@ CLOSED = {"A", "U"}  # Avsluttet, Utgår
 class DocumentFile:
     """A document file to copy into `dokumenter/`, named by its dokumentobjekt's systemID."""
 
-    objekt: Dokumentobjekt
+    objekt: Record
     path: str
 
 
@@ -74,7 +70,7 @@ class Counts:
     files: list[DocumentFile] = field(default_factory=list)
 
 
-def chosen_objekt(objekter: list[Dokumentobjekt]) -> Dokumentobjekt | None:
+def chosen_objekt(objekter: list[Record]) -> Record | None:
     """The archival variant (A) of the newest version when there is one, else the production file."""
     for wanted in ("A", "P"):
         found = [o for o in objekter if o.variantformat == wanted]
@@ -83,7 +79,7 @@ def chosen_objekt(objekter: list[Dokumentobjekt]) -> Dokumentobjekt | None:
     return None
 
 
-def file_name(objekt: Dokumentobjekt, extension: str) -> str:
+def file_name(objekt: Record, extension: str) -> str:
     return f"dokumenter/{objekt.system_id}{extension}"
 
 
@@ -120,7 +116,7 @@ def klasse_head(xf: Any, klasse: Klasse) -> None:
                         ("opprettetDato", xml_datetime(klasse.opprettet_dato)), ("opprettetAv", klasse.opprettet_av)])
 
 
-def _skjerming(parent: Any, row: Saksmappe | Journalpost) -> bool:
+def _skjerming(parent: Any, row: Saksmappe | Record) -> bool:
     if not row.tilgangsrestriksjon:
         return False
     skjerming = B.sub(parent, "skjerming")
@@ -133,7 +129,7 @@ def _skjerming(parent: Any, row: Saksmappe | Journalpost) -> bool:
     return True
 
 
-def _merknader(parent: Any, merknader: list[Merknad]) -> None:
+def _merknader(parent: Any, merknader: list[Record]) -> None:
     for m in merknader:
         merknad = B.sub(parent, "merknad")
         B.leaves(merknad, [("merknadstekst", m.merknadstekst), ("merknadstype", m.merknadstype),
@@ -171,7 +167,7 @@ def mappe_tail(xf: Any, saksmappe: Saksmappe) -> None:
                         ("saksstatus", name_of(Saksstatus, saksmappe.saksstatus))])
 
 
-def _dokumentbeskrivelse(parent: Any, b: Dokumentbeskrivelse, objekt: Dokumentobjekt | None, counts: Counts,
+def _dokumentbeskrivelse(parent: Any, b: Record, objekt: Record | None, counts: Counts,
                          extension_of: Any) -> None:
     beskrivelse = B.sub(parent, "dokumentbeskrivelse")
     B.leaves(beskrivelse, [
@@ -197,7 +193,7 @@ def _dokumentbeskrivelse(parent: Any, b: Dokumentbeskrivelse, objekt: Dokumentob
     counts.files.append(DocumentFile(objekt=objekt, path=path))
 
 
-def registrering(journalpost: Journalpost, details: Details, counts: Counts, extension_of: Any) -> Any:
+def registrering(journalpost: Record, details: Details, counts: Counts, extension_of: Any) -> Any:
     """One journalpost as a `registrering xsi:type="journalpost"` subtree."""
     element = B.element("registrering", {f"{{{XSI}}}type": "journalpost"})
     B.leaves(element, [("systemID", journalpost.system_id), ("opprettetDato", xml_datetime(journalpost.opprettet_dato)),

@@ -17,9 +17,9 @@ from arkiv5_contracts.codelists import Avskrivningsmaate, Korrespondanseparttype
 
 from .. import visibility
 from ..authz import access
-from ..domain.numbering import journalsekvensnummer_of, today_in_oslo
-from ..models import Avskrivning, Endringslogg, Journalpost, Klasse, Saksmappe
-from .rows import Details
+from ..domain.numbering import journalsekvensnummer_of
+from ..models import Klasse, Saksmappe
+from .rows import Details, Record
 from .xml import EMPTY_VALUE, ENDRINGSLOGG, LOEPENDE, OFFENTLIG, Builder, name_of, xml_date, xml_datetime
 
 L = Builder(LOEPENDE)
@@ -36,12 +36,12 @@ def journalhode(builder: Builder, fra: date, til: date, count: int, arkivskaper:
     return hode
 
 
-def _first_avskrivning(details: Details, journalpost: Journalpost) -> Avskrivning | None:
+def _first_avskrivning(details: Details, journalpost: Record) -> Record | None:
     found = details.avskrivninger.get(journalpost.system_id)
     return found[0] if found else None
 
 
-def known_parties(journalpost: Journalpost, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def known_parties(journalpost: Record, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The korrespondanseparter (type name, name) a journal entry lists; never none.
 
     The journals' schemas demand at least one korrespondansepart per journalpost, while
@@ -64,12 +64,12 @@ def _parties(builder: Builder, post: Any, parties: list[tuple[str, str]]) -> Non
         builder.leaves(part, [("korrespondanseparttype", kind), ("korrespondansepartNavn", name)])
 
 
-def _metadata(row: Saksmappe | Journalpost) -> str | None:
+def _metadata(row: Saksmappe | Record) -> str | None:
     codes = row.skjerming_metadata or []
     return name_of(SkjermingMetadata, codes[0]) if row.tilgangsrestriksjon and codes else None
 
 
-def loepende(journalpost: Journalpost, saksmappe: Saksmappe, klasse: Klasse | None, details: Details) -> Any:
+def loepende(journalpost: Record, saksmappe: Saksmappe, klasse: Klasse | None, details: Details) -> Any:
     """One journalregistrering of the running journal, with the full titles and names."""
     entry = L.element("journalregistrering")
     if klasse is not None:
@@ -99,7 +99,7 @@ def loepende(journalpost: Journalpost, saksmappe: Saksmappe, klasse: Klasse | No
     return entry
 
 
-async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]],
+async def offentlige(session: AsyncSession, rows: Sequence[tuple[Record, Saksmappe, Klasse | None]],
                      details: Details, *, types: Sequence[str], statuses: Sequence[str]) -> list[Any]:
     """The public journal's entries of a batch, every value as the public may see it.
 
@@ -111,11 +111,13 @@ async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Sa
     if not public:
         return []
     words = await visibility.screened_words(session, list({s.system_id: s for _, s, _ in public}.values()))
-    today, decision_day = today_in_oslo(), access.decision_day()
+    # One day for the journalpost's screening and its parties': the visibility module's decision
+    # day, the day every API answer is judged on.
+    day = access.decision_day()
     entries = []
     for journalpost, saksmappe, klasse in public:
         entry = O.element("journalregistrering")
-        codes = visibility.journalpost_codes(journalpost, saksmappe, today)
+        codes = visibility.journalpost_codes(journalpost, saksmappe, day)
         post_words = words.of_post(journalpost.system_id, saksmappe.system_id)
         if klasse is not None:
             element = O.sub(entry, "klasse")
@@ -138,18 +140,16 @@ async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Sa
             ("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, journalpost.tilgangsrestriksjon) if codes
              and journalpost.tilgangsrestriksjon else None),
             ("skjermingshjemmel", journalpost.skjermingshjemmel if codes and journalpost.tilgangsrestriksjon else None)])
-        # The parties' screening is judged on the visibility module's decision day, as every API answer's is.
-        party_codes = visibility.journalpost_codes(journalpost, saksmappe, decision_day)
         _parties(O, post, known_parties(journalpost, [
             (name_of(Korrespondanseparttype, part.korrespondanseparttype),
-             visibility.MASK if visibility.hides_party(part, party_codes)
+             visibility.MASK if visibility.hides_party(part, codes)
              else visibility.screen_text(part.korrespondansepart_navn, post_words))
             for part in details.parts.get(journalpost.system_id, [])]))
         entries.append(entry)
     return entries
 
 
-def endring(row: Endringslogg) -> Any:
+def endring(row: Record) -> Any:
     element = E.element("endring")
     E.leaves(element, [("referanseArkivenhet", row.referanse_arkivenhet), ("referanseMetadata", row.referanse_metadata),
                        ("endretDato", xml_datetime(row.endret_dato)), ("endretAv", row.endret_av),
