@@ -31,21 +31,17 @@ from arkiv5_contracts.codelists import (
 from ..models import (
     Arkiv,
     Arkivdel,
-    Dokumentbeskrivelse,
-    Dokumentobjekt,
-    Journalpost,
     Klasse,
     Klassifikasjonssystem,
-    Merknad,
     Saksmappe,
 )
-from .rows import Details, Period
+from .rows import Details, Period, Record
 from .xml import (
     ARKIVSTRUKTUR,
     NO_SCREENED_METADATA,
     NOT_CLOSED_BY,
-    XSI,
     Builder,
+    Markup,
     date_as_datetime,
     name_of,
     xml_date,
@@ -60,7 +56,7 @@ CLOSED = {"A", "U"}  # Avsluttet, Utgår
 class DocumentFile:
     """A document file to copy into `dokumenter/`, named by its dokumentobjekt's systemID."""
 
-    objekt: Dokumentobjekt
+    objekt: Record
     path: str
 
 
@@ -74,7 +70,7 @@ class Counts:
     files: list[DocumentFile] = field(default_factory=list)
 
 
-def chosen_objekt(objekter: list[Dokumentobjekt]) -> Dokumentobjekt | None:
+def chosen_objekt(objekter: list[Record]) -> Record | None:
     """The archival variant (A) of the newest version when there is one, else the production file."""
     for wanted in ("A", "P"):
         found = [o for o in objekter if o.variantformat == wanted]
@@ -83,7 +79,7 @@ def chosen_objekt(objekter: list[Dokumentobjekt]) -> Dokumentobjekt | None:
     return None
 
 
-def file_name(objekt: Dokumentobjekt, extension: str) -> str:
+def file_name(objekt: Record, extension: str) -> str:
     return f"dokumenter/{objekt.system_id}{extension}"
 
 
@@ -120,24 +116,26 @@ def klasse_head(xf: Any, klasse: Klasse) -> None:
                         ("opprettetDato", xml_datetime(klasse.opprettet_dato)), ("opprettetAv", klasse.opprettet_av)])
 
 
-def _skjerming(parent: Any, row: Saksmappe | Journalpost) -> bool:
+def _skjerming(m: Markup, row: Saksmappe | Record) -> bool:
     if not row.tilgangsrestriksjon:
         return False
-    skjerming = B.sub(parent, "skjerming")
-    B.sub(skjerming, "tilgangsrestriksjon", name_of(Tilgangsrestriksjon, row.tilgangsrestriksjon))
-    B.sub(skjerming, "skjermingshjemmel", row.skjermingshjemmel or name_of(Tilgangsrestriksjon, row.tilgangsrestriksjon))
+    m.open("skjerming")
+    m.text("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, row.tilgangsrestriksjon))
+    m.text("skjermingshjemmel", row.skjermingshjemmel or name_of(Tilgangsrestriksjon, row.tilgangsrestriksjon))
     for code in row.skjerming_metadata or [NO_SCREENED_METADATA]:
-        B.sub(skjerming, "skjermingMetadata", name_of(SkjermingMetadata, code) if code != NO_SCREENED_METADATA else code)
-    B.leaf(skjerming, "skjermingOpphoererDato",
-           xml_date(row.skjerming_opphoerer_dato) if row.skjerming_opphoerer_dato else None)
+        m.text("skjermingMetadata", name_of(SkjermingMetadata, code) if code != NO_SCREENED_METADATA else code)
+    m.leaf("skjermingOpphoererDato", xml_date(row.skjerming_opphoerer_dato) if row.skjerming_opphoerer_dato else None)
+    m.close("skjerming")
     return True
 
 
-def _merknader(parent: Any, merknader: list[Merknad]) -> None:
-    for m in merknader:
-        merknad = B.sub(parent, "merknad")
-        B.leaves(merknad, [("merknadstekst", m.merknadstekst), ("merknadstype", m.merknadstype),
-                           ("merknadsdato", xml_datetime(m.merknadsdato)), ("merknadRegistrertAv", m.merknad_registrert_av)])
+def _merknader(m: Markup, merknader: list[Record]) -> None:
+    for merknad in merknader:
+        m.open("merknad")
+        m.leaves([("merknadstekst", merknad.merknadstekst), ("merknadstype", merknad.merknadstype),
+                  ("merknadsdato", xml_datetime(merknad.merknadsdato)),
+                  ("merknadRegistrertAv", merknad.merknad_registrert_av)])
+        m.close("merknad")
 
 
 def mappe_head(xf: Any, saksmappe: Saksmappe, details: Details, counts: Counts) -> None:
@@ -151,15 +149,17 @@ def mappe_head(xf: Any, saksmappe: Saksmappe, details: Details, counts: Counts) 
         ("avsluttetDato", date_as_datetime(saksmappe.avsluttet_dato) if closed and saksmappe.avsluttet_dato
          else xml_datetime(saksmappe.opprettet_dato)),
         ("avsluttetAv", (saksmappe.avsluttet_av or "journal") if closed else NOT_CLOSED_BY)])
-    holder = B.element("holder")
+    m = Markup()
     for p in details.sakspart.get(saksmappe.system_id, []):
-        part = B.sub(holder, "part")
-        B.leaves(part, [("partNavn", p.part_navn), ("partRolle", name_of(PartRolle, p.part_rolle))])
-    _merknader(holder, [m for m in details.merknader.get(saksmappe.system_id, []) if m.journalpost_id is None])
-    if _skjerming(holder, saksmappe):
+        m.open("part")
+        m.leaves([("partNavn", p.part_navn), ("partRolle", name_of(PartRolle, p.part_rolle))])
+        m.close("part")
+    _merknader(m, [r for r in details.merknader.get(saksmappe.system_id, []) if r.journalpost_id is None])
+    if _skjerming(m, saksmappe):
         counts.skjerming += 1
-    for child in holder:
-        xf.write(child)
+    if m.parts:
+        for child in B.parse("holder", m):
+            xf.write(child)
 
 
 def mappe_tail(xf: Any, saksmappe: Saksmappe) -> None:
@@ -171,10 +171,9 @@ def mappe_tail(xf: Any, saksmappe: Saksmappe) -> None:
                         ("saksstatus", name_of(Saksstatus, saksmappe.saksstatus))])
 
 
-def _dokumentbeskrivelse(parent: Any, b: Dokumentbeskrivelse, objekt: Dokumentobjekt | None, counts: Counts,
-                         extension_of: Any) -> None:
-    beskrivelse = B.sub(parent, "dokumentbeskrivelse")
-    B.leaves(beskrivelse, [
+def _dokumentbeskrivelse(m: Markup, b: Record, objekt: Record | None, counts: Counts, extension_of: Any) -> None:
+    m.open("dokumentbeskrivelse")
+    m.leaves([
         ("systemID", b.system_id), ("dokumenttype", name_of(Dokumenttype, b.dokumenttype) if b.dokumenttype else "Ukjent"),
         ("dokumentstatus", name_of(Dokumentstatus, b.dokumentstatus)), ("tittel", b.tittel),
         ("opprettetDato", xml_datetime(b.opprettet_dato)), ("opprettetAv", b.opprettet_av),
@@ -183,46 +182,46 @@ def _dokumentbeskrivelse(parent: Any, b: Dokumentbeskrivelse, objekt: Dokumentob
         ("dokumentnummer", b.dokumentnummer), ("tilknyttetDato", date_as_datetime(b.tilknyttet_dato)),
         ("tilknyttetAv", b.tilknyttet_av)])
     counts.dokumentbeskrivelse += 1
-    if objekt is None:
-        return
-    path = file_name(objekt, extension_of(objekt))
-    element = B.sub(beskrivelse, "dokumentobjekt")
-    B.leaves(element, [
-        ("systemID", objekt.system_id), ("versjonsnummer", objekt.versjonsnummer),
-        ("variantformat", name_of(Variantformat, objekt.variantformat)), ("format", objekt.format),
-        ("formatDetaljer", objekt.format_detaljer), ("opprettetDato", xml_datetime(objekt.opprettet_dato)),
-        ("opprettetAv", objekt.opprettet_av), ("referanseDokumentfil", path), ("sjekksum", objekt.sjekksum),
-        ("sjekksumAlgoritme", "SHA-256"), ("filstoerrelse", objekt.filstoerrelse)])
-    counts.dokumentobjekt += 1
-    counts.files.append(DocumentFile(objekt=objekt, path=path))
+    if objekt is not None:
+        path = file_name(objekt, extension_of(objekt))
+        m.open("dokumentobjekt")
+        m.leaves([
+            ("systemID", objekt.system_id), ("versjonsnummer", objekt.versjonsnummer),
+            ("variantformat", name_of(Variantformat, objekt.variantformat)), ("format", objekt.format),
+            ("formatDetaljer", objekt.format_detaljer), ("opprettetDato", xml_datetime(objekt.opprettet_dato)),
+            ("opprettetAv", objekt.opprettet_av), ("referanseDokumentfil", path), ("sjekksum", objekt.sjekksum),
+            ("sjekksumAlgoritme", "SHA-256"), ("filstoerrelse", objekt.filstoerrelse)])
+        m.close("dokumentobjekt")
+        counts.dokumentobjekt += 1
+        counts.files.append(DocumentFile(objekt=objekt, path=path))
+    m.close("dokumentbeskrivelse")
 
 
-def registrering(journalpost: Journalpost, details: Details, counts: Counts, extension_of: Any) -> Any:
+def registrering(journalpost: Record, details: Details, counts: Counts, extension_of: Any) -> Any:
     """One journalpost as a `registrering xsi:type="journalpost"` subtree."""
-    element = B.element("registrering", {f"{{{XSI}}}type": "journalpost"})
-    B.leaves(element, [("systemID", journalpost.system_id), ("opprettetDato", xml_datetime(journalpost.opprettet_dato)),
-                       ("opprettetAv", journalpost.opprettet_av),
-                       ("arkivertDato", xml_datetime(journalpost.opprettet_dato)),
-                       ("arkivertAv", journalpost.opprettet_av)])
-    if _skjerming(element, journalpost):
+    m = Markup()
+    m.leaves([("systemID", journalpost.system_id), ("opprettetDato", xml_datetime(journalpost.opprettet_dato)),
+              ("opprettetAv", journalpost.opprettet_av), ("arkivertDato", xml_datetime(journalpost.opprettet_dato)),
+              ("arkivertAv", journalpost.opprettet_av)])
+    if _skjerming(m, journalpost):
         counts.skjerming += 1
     for b, objekter in details.documents.get(journalpost.system_id, []):
-        _dokumentbeskrivelse(element, b, chosen_objekt(objekter), counts, extension_of)
-    B.leaves(element, [("registreringsID", f"{journalpost.journalaar}/{journalpost.journalsekvensnummer}"),
-                       ("tittel", journalpost.tittel), ("offentligTittel", journalpost.offentlig_tittel),
-                       ("dokumentmedium", "Elektronisk arkiv")])
-    _merknader(element, details.merknader.get(journalpost.system_id, []))
+        _dokumentbeskrivelse(m, b, chosen_objekt(objekter), counts, extension_of)
+    m.leaves([("registreringsID", f"{journalpost.journalaar}/{journalpost.journalsekvensnummer}"),
+              ("tittel", journalpost.tittel), ("offentligTittel", journalpost.offentlig_tittel),
+              ("dokumentmedium", "Elektronisk arkiv")])
+    _merknader(m, details.merknader.get(journalpost.system_id, []))
     for p in details.parts.get(journalpost.system_id, []):
-        part = B.sub(element, "korrespondansepart")
-        B.leaves(part, [("korrespondanseparttype", name_of(Korrespondanseparttype, p.korrespondanseparttype)),
-                        ("korrespondansepartNavn", p.korrespondansepart_navn)])
-        for line in p.postadresse:
-            B.leaf(part, "postadresse", line)
-        B.leaves(part, [("postnummer", p.postnummer), ("poststed", p.poststed), ("land", p.land),
-                        ("epostadresse", p.epostadresse), ("telefonnummer", p.telefonnummer),
-                        ("kontaktperson", p.kontaktperson), ("administrativEnhet", p.administrativ_enhet_id),
-                        ("saksbehandler", p.saksbehandler_id)])
-    B.leaves(element, [
+        m.open("korrespondansepart")
+        m.leaves([("korrespondanseparttype", name_of(Korrespondanseparttype, p.korrespondanseparttype)),
+                  ("korrespondansepartNavn", p.korrespondansepart_navn)])
+        m.leaves([("postadresse", line) for line in p.postadresse])
+        m.leaves([("postnummer", p.postnummer), ("poststed", p.poststed), ("land", p.land),
+                  ("epostadresse", p.epostadresse), ("telefonnummer", p.telefonnummer),
+                  ("kontaktperson", p.kontaktperson), ("administrativEnhet", p.administrativ_enhet_id),
+                  ("saksbehandler", p.saksbehandler_id)])
+        m.close("korrespondansepart")
+    m.leaves([
         ("journalaar", journalpost.journalaar), ("journalsekvensnummer", journalpost.journalsekvensnummer),
         ("journalpostnummer", journalpost.journalpostnummer),
         ("journalposttype", name_of(Journalposttype, journalpost.journalposttype)),
@@ -235,12 +234,13 @@ def registrering(journalpost: Journalpost, details: Details, counts: Counts, ext
         ("offentlighetsvurdertDato",
          xml_date(journalpost.offentlighetsvurdert_dato) if journalpost.offentlighetsvurdert_dato else None)])
     for a in details.avskrivninger.get(journalpost.system_id, []):
-        avskrivning = B.sub(element, "avskrivning")
-        B.leaves(avskrivning, [("avskrivningsdato", xml_date(a.avskrivningsdato)), ("avskrevetAv", a.avskrevet_av),
-                               ("avskrivningsmaate", name_of(Avskrivningsmaate, a.avskrivningsmaate)),
-                               ("referanseAvskrivesAvJournalpost", a.referanse_avskrives_av_journalpost)])
+        m.open("avskrivning")
+        m.leaves([("avskrivningsdato", xml_date(a.avskrivningsdato)), ("avskrevetAv", a.avskrevet_av),
+                  ("avskrivningsmaate", name_of(Avskrivningsmaate, a.avskrivningsmaate)),
+                  ("referanseAvskrivesAvJournalpost", a.referanse_avskrives_av_journalpost)])
+        m.close("avskrivning")
     counts.registrering += 1
-    return element
+    return B.parse("registrering", m, xsi_type="journalpost")
 
 
 UNCLASSIFIED_ID = "Uklassifisert"

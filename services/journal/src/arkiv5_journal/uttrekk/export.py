@@ -31,10 +31,10 @@ from arkiv5_kit.reference import reference_file
 
 from ..blobstore import CHUNK, BlobStore, FilesystemBlobStore
 from ..context import now_utc
-from ..models import Dokumentobjekt, Journalpost, Klasse, Saksmappe
+from ..models import Klasse, Saksmappe
 from . import addml, arkivstruktur, journaler, rows
 from .arkivstruktur import Counts, DocumentFile
-from .rows import Period
+from .rows import Period, Record
 from .xml import ARKIVSTRUKTUR, ENDRINGSLOGG, LOEPENDE, OFFENTLIG, SCHEMA_DIR, SCHEMAS, XSI
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def schema_dir() -> Path:
     return paths[0].parent
 
 
-def _extension(objekt: Dokumentobjekt) -> str:
+def _extension(objekt: Record) -> str:
     if objekt.filnavn and "." in objekt.filnavn:
         suffix = "." + objekt.filnavn.rsplit(".", 1)[1].lower()
         if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 10:
@@ -265,21 +265,19 @@ def _document_lines(path: Path) -> Iterator[tuple[str, str]]:
             yield name, sha256
 
 
-async def _batch(batch: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]], session: AsyncSession,
-                 nesting: _Nesting, counts: Counts, lj: Any, oj: Any | None, request: ExportRequest,
-                 fallback: Klasse | None) -> None:
-    details = await rows.details(session, [j.system_id for j, _, _ in batch],
-                                 list({s.system_id for _, s, _ in batch}))
-    for journalpost, saksmappe, klasse in batch:
+async def _batch(batch: Sequence[Record], session: AsyncSession, nesting: _Nesting, counts: Counts, lj: Any,
+                 oj: Any | None, request: ExportRequest, fallback: Klasse | None) -> None:
+    cases = await rows.cases(session, list({j.saksmappe_id for j in batch}))
+    posts = [(j, *cases[j.saksmappe_id]) for j in batch]
+    details = await rows.details(session, [j.system_id for j in batch], list(cases))
+    for journalpost, saksmappe, klasse in posts:
         nesting.enter(saksmappe, klasse or fallback, details, counts)
         nesting.xf.write(arkivstruktur.registrering(journalpost, details, counts, _extension))
         lj.write(journaler.loepende(journalpost, saksmappe, klasse, details))
-    if oj is None:
-        session.expunge_all()
-        return
-    for entry in await journaler.offentlige(session, batch, details, types=request.public_types,
-                                            statuses=request.public_statuses):
-        oj.write(entry)
+    if oj is not None:
+        for entry in await journaler.offentlige(session, posts, details, types=request.public_types,
+                                                statuses=request.public_statuses):
+            oj.write(entry)
     session.expunge_all()
 
 

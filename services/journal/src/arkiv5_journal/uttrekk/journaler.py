@@ -17,10 +17,10 @@ from arkiv5_contracts.codelists import Avskrivningsmaate, Korrespondanseparttype
 
 from .. import visibility
 from ..authz import access
-from ..domain.numbering import journalsekvensnummer_of, today_in_oslo
-from ..models import Avskrivning, Endringslogg, Journalpost, Klasse, Saksmappe
-from .rows import Details
-from .xml import EMPTY_VALUE, ENDRINGSLOGG, LOEPENDE, OFFENTLIG, Builder, name_of, xml_date, xml_datetime
+from ..domain.numbering import journalsekvensnummer_of
+from ..models import Klasse, Saksmappe
+from .rows import Details, Record
+from .xml import EMPTY_VALUE, ENDRINGSLOGG, LOEPENDE, OFFENTLIG, Builder, Markup, name_of, xml_date, xml_datetime
 
 L = Builder(LOEPENDE)
 O = Builder(OFFENTLIG)  # noqa: E741 - the schema's letter
@@ -36,12 +36,12 @@ def journalhode(builder: Builder, fra: date, til: date, count: int, arkivskaper:
     return hode
 
 
-def _first_avskrivning(details: Details, journalpost: Journalpost) -> Avskrivning | None:
+def _first_avskrivning(details: Details, journalpost: Record) -> Record | None:
     found = details.avskrivninger.get(journalpost.system_id)
     return found[0] if found else None
 
 
-def known_parties(journalpost: Journalpost, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def known_parties(journalpost: Record, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The korrespondanseparter (type name, name) a journal entry lists; never none.
 
     The journals' schemas demand at least one korrespondansepart per journalpost, while
@@ -58,30 +58,33 @@ def known_parties(journalpost: Journalpost, parts: list[tuple[str, str]]) -> lis
     return [(side.kodenavn, str(journalpost.administrativ_enhet_id))]
 
 
-def _parties(builder: Builder, post: Any, parties: list[tuple[str, str]]) -> None:
+def _parties(m: Markup, parties: list[tuple[str, str]]) -> None:
     for kind, name in parties:
-        part = builder.sub(post, "korrespondansepart")
-        builder.leaves(part, [("korrespondanseparttype", kind), ("korrespondansepartNavn", name)])
+        m.open("korrespondansepart")
+        m.leaves([("korrespondanseparttype", kind), ("korrespondansepartNavn", name)])
+        m.close("korrespondansepart")
 
 
-def _metadata(row: Saksmappe | Journalpost) -> str | None:
+def _metadata(row: Saksmappe | Record) -> str | None:
     codes = row.skjerming_metadata or []
     return name_of(SkjermingMetadata, codes[0]) if row.tilgangsrestriksjon and codes else None
 
 
-def loepende(journalpost: Journalpost, saksmappe: Saksmappe, klasse: Klasse | None, details: Details) -> Any:
+def loepende(journalpost: Record, saksmappe: Saksmappe, klasse: Klasse | None, details: Details) -> Any:
     """One journalregistrering of the running journal, with the full titles and names."""
-    entry = L.element("journalregistrering")
+    m = Markup()
     if klasse is not None:
-        element = L.sub(entry, "klasse")
-        L.leaves(element, [("klasseID", klasse.klasse_id), ("tittel", klasse.tittel)])
-    mappe = L.sub(entry, "saksmappe")
-    L.leaves(mappe, [("saksaar", saksmappe.saksaar), ("sakssekvensnummer", saksmappe.sakssekvensnummer),
-                     ("tittel", saksmappe.tittel), ("offentligTittel", saksmappe.offentlig_tittel),
-                     ("skjermingMetadata", _metadata(saksmappe))])
-    post = L.sub(entry, "journalpost")
+        m.open("klasse")
+        m.leaves([("klasseID", klasse.klasse_id), ("tittel", klasse.tittel)])
+        m.close("klasse")
+    m.open("saksmappe")
+    m.leaves([("saksaar", saksmappe.saksaar), ("sakssekvensnummer", saksmappe.sakssekvensnummer),
+              ("tittel", saksmappe.tittel), ("offentligTittel", saksmappe.offentlig_tittel),
+              ("skjermingMetadata", _metadata(saksmappe))])
+    m.close("saksmappe")
+    m.open("journalpost")
     avskrivning = _first_avskrivning(details, journalpost)
-    L.leaves(post, [
+    m.leaves([
         ("systemID", journalpost.system_id), ("journalaar", journalpost.journalaar),
         ("journalsekvensnummer", journalpost.journalsekvensnummer), ("journalpostnummer", journalpost.journalpostnummer),
         ("tittel", journalpost.tittel), ("offentligTittel", journalpost.offentlig_tittel),
@@ -93,13 +96,14 @@ def loepende(journalpost: Journalpost, saksmappe: Saksmappe, klasse: Klasse | No
         ("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, journalpost.tilgangsrestriksjon)
          if journalpost.tilgangsrestriksjon else None),
         ("skjermingshjemmel", journalpost.skjermingshjemmel if journalpost.tilgangsrestriksjon else None)])
-    _parties(L, post, known_parties(journalpost, [
+    _parties(m, known_parties(journalpost, [
         (name_of(Korrespondanseparttype, p.korrespondanseparttype), p.korrespondansepart_navn)
         for p in details.parts.get(journalpost.system_id, [])]))
-    return entry
+    m.close("journalpost")
+    return L.parse("journalregistrering", m)
 
 
-async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Saksmappe, Klasse | None]],
+async def offentlige(session: AsyncSession, rows: Sequence[tuple[Record, Saksmappe, Klasse | None]],
                      details: Details, *, types: Sequence[str], statuses: Sequence[str]) -> list[Any]:
     """The public journal's entries of a batch, every value as the public may see it.
 
@@ -111,22 +115,26 @@ async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Sa
     if not public:
         return []
     words = await visibility.screened_words(session, list({s.system_id: s for _, s, _ in public}.values()))
-    today, decision_day = today_in_oslo(), access.decision_day()
+    # One day for the journalpost's screening and its parties': the visibility module's decision
+    # day, the day every API answer is judged on.
+    day = access.decision_day()
     entries = []
     for journalpost, saksmappe, klasse in public:
-        entry = O.element("journalregistrering")
-        codes = visibility.journalpost_codes(journalpost, saksmappe, today)
+        m = Markup()
+        codes = visibility.journalpost_codes(journalpost, saksmappe, day)
         post_words = words.of_post(journalpost.system_id, saksmappe.system_id)
         if klasse is not None:
-            element = O.sub(entry, "klasse")
-            O.leaves(element, [("klasseID", visibility.MASK if "KID" in codes else klasse.klasse_id),
-                               ("tittel", visibility.MASK if "TKL" in codes else klasse.tittel)])
-        mappe = O.sub(entry, "saksmappe")
-        O.leaves(mappe, [("saksaar", saksmappe.saksaar), ("sakssekvensnummer", saksmappe.sakssekvensnummer),
-                         ("offentligTittel", visibility.screen_text(saksmappe.offentlig_tittel, post_words))])
-        post = O.sub(entry, "journalpost")
+            m.open("klasse")
+            m.leaves([("klasseID", visibility.MASK if "KID" in codes else klasse.klasse_id),
+                      ("tittel", visibility.MASK if "TKL" in codes else klasse.tittel)])
+            m.close("klasse")
+        m.open("saksmappe")
+        m.leaves([("saksaar", saksmappe.saksaar), ("sakssekvensnummer", saksmappe.sakssekvensnummer),
+                  ("offentligTittel", visibility.screen_text(saksmappe.offentlig_tittel, post_words))])
+        m.close("saksmappe")
+        m.open("journalpost")
         avskrivning = _first_avskrivning(details, journalpost)
-        O.leaves(post, [
+        m.leaves([
             ("systemID", journalpost.system_id), ("journalaar", journalpost.journalaar),
             ("journalsekvensnummer", journalsekvensnummer_of(journalpost)),
             ("journalpostnummer", journalpost.journalpostnummer),
@@ -138,20 +146,19 @@ async def offentlige(session: AsyncSession, rows: Sequence[tuple[Journalpost, Sa
             ("tilgangsrestriksjon", name_of(Tilgangsrestriksjon, journalpost.tilgangsrestriksjon) if codes
              and journalpost.tilgangsrestriksjon else None),
             ("skjermingshjemmel", journalpost.skjermingshjemmel if codes and journalpost.tilgangsrestriksjon else None)])
-        # The parties' screening is judged on the visibility module's decision day, as every API answer's is.
-        party_codes = visibility.journalpost_codes(journalpost, saksmappe, decision_day)
-        _parties(O, post, known_parties(journalpost, [
+        _parties(m, known_parties(journalpost, [
             (name_of(Korrespondanseparttype, part.korrespondanseparttype),
-             visibility.MASK if visibility.hides_party(part, party_codes)
+             visibility.MASK if visibility.hides_party(part, codes)
              else visibility.screen_text(part.korrespondansepart_navn, post_words))
             for part in details.parts.get(journalpost.system_id, [])]))
-        entries.append(entry)
+        m.close("journalpost")
+        entries.append(O.parse("journalregistrering", m))
     return entries
 
 
-def endring(row: Endringslogg) -> Any:
-    element = E.element("endring")
-    E.leaves(element, [("referanseArkivenhet", row.referanse_arkivenhet), ("referanseMetadata", row.referanse_metadata),
+def endring(row: Record) -> Any:
+    m = Markup()
+    m.leaves([("referanseArkivenhet", row.referanse_arkivenhet), ("referanseMetadata", row.referanse_metadata),
                        ("endretDato", xml_datetime(row.endret_dato)), ("endretAv", row.endret_av),
                        ("tidligereVerdi", row.tidligere_verdi or EMPTY_VALUE), ("nyVerdi", row.ny_verdi or EMPTY_VALUE)])
-    return element
+    return E.parse("endring", m)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from typing import Any
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -62,15 +63,61 @@ def name_of(codes: type[CodeList], code: str) -> str:
         return code
 
 
+TEXT_ESCAPES = {"\r": "&#13;"}
+"""Beyond &, < and >: a carriage return, which a parser would read back as a line feed."""
+FRAGMENT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+class Markup:
+    """One subtree as escaped text, parsed by lxml in one call (`Builder.parse`).
+
+    The export writes about a hundred leaves per journalpost; lxml parses a subtree at about
+    half the CPU it takes to build the same subtree element by element from Python.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def open(self, tag: str) -> None:
+        self.parts.append(f"<{tag}>")
+
+    def close(self, tag: str) -> None:
+        self.parts.append(f"</{tag}>")
+
+    def text(self, tag: str, value: object) -> None:
+        """A leaf written even when empty."""
+        self.parts.append(f"<{tag}>{escape(str(value), TEXT_ESCAPES)}</{tag}>" if value is not None else f"<{tag}/>")
+
+    def leaf(self, tag: str, value: object) -> None:
+        if value is not None and value != "":
+            self.parts.append(f"<{tag}>{escape(str(value), TEXT_ESCAPES)}</{tag}>")
+
+    def leaves(self, pairs: list[tuple[str, object]]) -> None:
+        # Inlined (no call per leaf): the hot loop of the export.
+        append = self.parts.append
+        for tag, value in pairs:
+            if value is not None and value != "":
+                append(f"<{tag}>{escape(str(value), TEXT_ESCAPES)}</{tag}>")
+
+
 class Builder:
     """Builds one element's subtree in a namespace; None values are left out."""
 
     def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
         self.ns = "{" + namespace + "}"
         # Declared again on each written subtree (lxml's incremental writer does not reuse the
         # root's declarations); a default namespace keeps that to one short attribute.
         self.nsmap = {None: namespace, "xsi": XSI}
         self.leaf_nsmap = {None: namespace}
+
+    def parse(self, tag: str, markup: Markup, xsi_type: str | None = None) -> Any:
+        """The element `tag` holding `markup`, declared as `element` declares it."""
+        attributes = f' xsi:type="{xsi_type}"' if xsi_type else ""
+        return etree.fromstring(f'<{tag} xmlns="{self.namespace}" xmlns:xsi="{XSI}"{attributes}>'
+                                f'{"".join(markup.parts)}</{tag}>', FRAGMENT_PARSER)
 
     def element(self, tag: str, attrib: dict[str, str] | None = None) -> Any:
         return etree.Element(self.ns + tag, attrib or {}, nsmap=self.nsmap)
