@@ -112,7 +112,7 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 try:
-                    records = await self.subscriber.fetch(self.batch_size, self.fetch_timeout_s)
+                    records = await self._fetch_unless_stopped()
                     if records and self.batch_handlers:
                         await self.process_batch(records)
                         await self.subscriber.commit(records)
@@ -130,7 +130,8 @@ class EventConsumer:
                     # The database or the bus is away mid-batch: nothing after the failed
                     # record was committed, so go back to the committed offset and retry.
                     log.warning("consumer %s paused after %s; rewinding", self.group, type(exc).__name__)
-                    await asyncio.sleep(self.retry_max_s)
+                    if await self._paused_until_stop(self.retry_max_s):
+                        break
                     try:
                         await self.subscriber.rewind()
                     except Exception:
@@ -150,8 +151,40 @@ class EventConsumer:
                 if self._stopping.is_set():
                     raise
                 log.warning("consumer %s cannot start yet (%s)", self.group, type(exc).__name__)
-                await asyncio.sleep(delay)
+                if await self._paused_until_stop(delay):
+                    raise
                 delay = min(self.retry_max_s, delay * 2)
+
+    async def _fetch_unless_stopped(self) -> list[IncomingRecord]:
+        """The next records, or none as soon as a stop is asked for, without waiting out the fetch.
+
+        A fetch still waiting when the stop comes is cancelled. That loses nothing: a
+        transport hands records out only when its fetch returns (aiokafka's getmany and the
+        embedded log both take them at that moment, never before an await), and offsets are
+        committed only after the records were processed, so what was not fetched yet is
+        fetched after the next start. Records that did arrive are returned and processed.
+        """
+        fetching = asyncio.ensure_future(self.subscriber.fetch(self.batch_size, self.fetch_timeout_s))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait((fetching, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not fetching.done():
+                fetching.cancel()
+                # Shielded: a cancellation of the run itself must still see the fetch end.
+                await asyncio.shield(asyncio.wait((fetching,)))
+        if fetching.cancelled():
+            return []
+        return fetching.result()
+
+    async def _paused_until_stop(self, seconds: float) -> bool:
+        """Wait `seconds` or until a stop is asked for; True when stopping."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+        return self._stopping.is_set()
 
     async def process(self, record: IncomingRecord) -> str:
         """Handle one record exactly once; returns the outcome."""
