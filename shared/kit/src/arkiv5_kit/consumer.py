@@ -104,7 +104,9 @@ class EventConsumer:
         self._next_lag_update = 0.0
 
     def stop(self) -> None:
+        """Ask the run to end; a fetch waiting for records returns at once (`Subscriber.interrupt`)."""
         self._stopping.set()
+        self.subscriber.interrupt()
 
     async def run(self) -> None:
         """Until stopped. A batch in progress is finished and committed before returning."""
@@ -112,7 +114,7 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 try:
-                    records = await self._fetch_unless_stopped()
+                    records = await self.subscriber.fetch(self.batch_size, self.fetch_timeout_s)
                     if records and self.batch_handlers:
                         await self.process_batch(records)
                         await self.subscriber.commit(records)
@@ -154,29 +156,6 @@ class EventConsumer:
                 if await self._paused_until_stop(delay):
                     raise
                 delay = min(self.retry_max_s, delay * 2)
-
-    async def _fetch_unless_stopped(self) -> list[IncomingRecord]:
-        """The next records, or none as soon as a stop is asked for, without waiting out the fetch.
-
-        A fetch still waiting when the stop comes is cancelled. That loses nothing: a
-        transport hands records out only when its fetch returns (aiokafka's getmany and the
-        embedded log both take them at that moment, never before an await), and offsets are
-        committed only after the records were processed, so what was not fetched yet is
-        fetched after the next start. Records that did arrive are returned and processed.
-        """
-        fetching = asyncio.ensure_future(self.subscriber.fetch(self.batch_size, self.fetch_timeout_s))
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait((fetching, stopping), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-            if not fetching.done():
-                fetching.cancel()
-                # Shielded: a cancellation of the run itself must still see the fetch end.
-                await asyncio.shield(asyncio.wait((fetching,)))
-        if fetching.cancelled():
-            return []
-        return fetching.result()
 
     async def _paused_until_stop(self, seconds: float) -> bool:
         """Wait `seconds` or until a stop is asked for; True when stopping."""
