@@ -138,9 +138,29 @@ async def _fresh_postgres_database(postgres_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture
+def private_kafka_broker(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A broker of the test's own, which it may stop, kill and start again: stopping the shared
+    one would fail the Kafka tests running beside it (`pytest -n`) for reasons not theirs."""
+    if not os.environ.get("ARKIV5_TEST_KAFKA_STATE_DIR"):
+        missing("Kafka (ARKIV5_TEST_KAFKA_STATE_DIR)")
+    from arkiv5_kit.testing import free_port
+
+    ports = free_port(), free_port()
+    while ports[0] == ports[1]:
+        ports = free_port(), free_port()
+    broker = load_script("kafka_broker").KafkaBroker(tmp_path / "kafka", port=ports[0], controller_port=ports[1])
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
 @pytest.fixture(scope="session")
 def kafka_broker():  # type: ignore[no-untyped-def]
-    """The real broker, as an object the test can stop, kill and start again."""
+    """The shared broker, for tests that only use it; a test that stops a broker takes
+    `private_kafka_broker`."""
     state_dir = os.environ.get("ARKIV5_TEST_KAFKA_STATE_DIR")
     if not state_dir:
         missing("Kafka (ARKIV5_TEST_KAFKA_STATE_DIR)")

@@ -232,11 +232,12 @@ async def second_postgres_database(postgres_url: str):  # type: ignore[no-untype
 @pytest.mark.postgres
 @pytest.mark.kafka
 async def test_postgres_and_kafka_exactly_one_effect_across_consumer_kill_and_broker_restart(
-    postgres_database: str, second_postgres_database: str, kafka_broker: Any, kafka_bootstrap: str
+    postgres_database: str, second_postgres_database: str, private_kafka_broker: Any
 ) -> None:
+    kafka_broker = private_kafka_broker  # stopped mid-run: the shared broker must not be
     producer, consumer_db = await prepare(postgres_database, second_postgres_database)
     run_id = uuid.uuid4()
-    transport = KafkaTransport(kafka_bootstrap, topic_prefix=f"t{run_id.hex[:8]}.", request_timeout_ms=5000)
+    transport = KafkaTransport(kafka_broker.bootstrap, topic_prefix=f"t{run_id.hex[:8]}.", request_timeout_ms=5000)
     await transport.start()
 
     held_back: list[int] = []

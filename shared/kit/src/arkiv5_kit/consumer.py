@@ -104,7 +104,9 @@ class EventConsumer:
         self._next_lag_update = 0.0
 
     def stop(self) -> None:
+        """Ask the run to end; a fetch waiting for records returns at once (`Subscriber.interrupt`)."""
         self._stopping.set()
+        self.subscriber.interrupt()
 
     async def run(self) -> None:
         """Until stopped. A batch in progress is finished and committed before returning."""
@@ -130,7 +132,8 @@ class EventConsumer:
                     # The database or the bus is away mid-batch: nothing after the failed
                     # record was committed, so go back to the committed offset and retry.
                     log.warning("consumer %s paused after %s; rewinding", self.group, type(exc).__name__)
-                    await asyncio.sleep(self.retry_max_s)
+                    if await self._paused_until_stop(self.retry_max_s):
+                        break
                     try:
                         await self.subscriber.rewind()
                     except Exception:
@@ -150,8 +153,17 @@ class EventConsumer:
                 if self._stopping.is_set():
                     raise
                 log.warning("consumer %s cannot start yet (%s)", self.group, type(exc).__name__)
-                await asyncio.sleep(delay)
+                if await self._paused_until_stop(delay):
+                    raise
                 delay = min(self.retry_max_s, delay * 2)
+
+    async def _paused_until_stop(self, seconds: float) -> bool:
+        """Wait `seconds` or until a stop is asked for; True when stopping."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+        return self._stopping.is_set()
 
     async def process(self, record: IncomingRecord) -> str:
         """Handle one record exactly once; returns the outcome."""

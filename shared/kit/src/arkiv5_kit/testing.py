@@ -64,9 +64,15 @@ class RecordingSubscriber:
         self.topics = topics
         self.committed = 0
         self._position = 0
+        self._interrupted = asyncio.Event()
 
     async def start(self) -> None:
+        self._interrupted.clear()
         self._position = self.committed
+
+    def interrupt(self) -> None:
+        self._interrupted.set()
+        self.transport._published.set()  # wakes a waiting fetch, which then reads what there is
 
     async def stop(self) -> None:
         return None

@@ -39,6 +39,12 @@ class Subscriber(Protocol):
 
     async def fetch(self, max_records: int, timeout_s: float) -> list[IncomingRecord]: ...
 
+    def interrupt(self) -> None:
+        """End a fetch waiting for records now, and every later one at once, until `start`:
+        the consumer is stopping. Only the wait is cut short, never a read under way, so no
+        record is taken without being returned."""
+        ...
+
     async def commit(self, records: Sequence[IncomingRecord]) -> None:
         """Mark everything up to and including these records as done for the group."""
         ...

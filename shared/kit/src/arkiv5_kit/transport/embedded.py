@@ -10,8 +10,9 @@ wakes waiting subscribers at once, so in-process latency is a few milliseconds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -173,9 +174,14 @@ class EmbeddedSubscriber:
         self.group = group
         self.topics = topics
         self._position = 0  # last offset handed out by fetch
+        self._interrupted = asyncio.Event()
 
     async def start(self) -> None:
+        self._interrupted.clear()
         self._position = await self._committed()
+
+    def interrupt(self) -> None:
+        self._interrupted.set()
 
     async def stop(self) -> None:
         return None
@@ -190,8 +196,13 @@ class EmbeddedSubscriber:
     async def fetch(self, max_records: int, timeout_s: float) -> list[IncomingRecord]:
         generation = self.transport.generation_of(self.topics)
         records = await self._read(max_records)
-        if not records:
-            await self.transport.wait_for_publish(generation, timeout_s, self.topics)
+        if not records and not self._interrupted.is_set():
+            # Only this wait gives way to an interrupt: a read cut short by a cancellation
+            # could leave its database connection half used.
+            await _first_of(self.transport.wait_for_publish(generation, timeout_s, self.topics),
+                            self._interrupted.wait())
+            if self._interrupted.is_set():
+                return []
             records = await self._read(max_records)
         if records:
             self._position = records[-1].offset
@@ -251,3 +262,14 @@ class EmbeddedSubscriber:
         async with read_connection(self.transport.engine) as connection:
             rows = (await connection.execute(query)).all()
         return {topic: int(count) for topic, count in rows}
+
+
+async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until the first of `waits` ends and cancel the others (each only waits: nothing to lose)."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

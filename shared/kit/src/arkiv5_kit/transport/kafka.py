@@ -172,8 +172,13 @@ class KafkaSubscriber:
         self.group = group
         self.topics = topics
         self._consumer: AIOKafkaConsumer | None = None
+        self._interrupted = asyncio.Event()
+
+    def interrupt(self) -> None:
+        self._interrupted.set()
 
     async def start(self) -> None:
+        self._interrupted.clear()
         consumer = AIOKafkaConsumer(
             *(self.transport.topic_prefix + topic for topic in self.topics),
             bootstrap_servers=self.transport.bootstrap_servers,
@@ -198,7 +203,24 @@ class KafkaSubscriber:
 
     async def fetch(self, max_records: int, timeout_s: float) -> list[IncomingRecord]:
         assert self._consumer is not None
-        batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        if self._interrupted.is_set():
+            return []
+        # An interrupt cancels getmany, which is safe: aiokafka takes records from its buffer
+        # only in the step that returns them, never across an await, so a cancelled getmany
+        # has taken none (and the offsets are committed only after processing anyway).
+        getting = asyncio.ensure_future(
+            self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records))
+        interrupted = asyncio.ensure_future(self._interrupted.wait())
+        try:
+            await asyncio.wait((getting, interrupted), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            interrupted.cancel()
+            if not getting.done():
+                getting.cancel()
+            await asyncio.gather(getting, interrupted, return_exceptions=True)
+        if getting.cancelled():
+            return []
+        batches = getting.result()
         records = [
             IncomingRecord(
                 topic=r.topic.removeprefix(self.transport.topic_prefix),
