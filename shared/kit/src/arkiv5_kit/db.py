@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -23,18 +23,27 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from . import sqlite_inline
+
 OUTBOX_DIRTY = "arkiv5.outbox_dirty"
 POST_COMMIT = "arkiv5.post_commit"
 READ_ONLY = "arkiv5_read_only"
+# How long an inline SQLite writer keeps retrying a BEGIN IMMEDIATE that another connection
+# refused — the busy timeout the threaded connections have.
+SQLITE_BUSY_WAIT_S = 30.0
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, inline: bool = False) -> AsyncEngine:
+    """The service's engine; on SQLite `inline` makes one whose calls run on the event loop's thread."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        connect_args: dict[str, object] = {"timeout": 30}
+        if inline:
+            connect_args["async_creator_fn"] = sqlite_inline.connect
+        engine = create_async_engine(url, connect_args=connect_args)
+        _configure_sqlite(engine, busy_timeout_ms=0 if inline else int(SQLITE_BUSY_WAIT_S * 1000))
         return engine
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
     _drop_closed_connections(engine)
@@ -57,7 +66,7 @@ def _drop_closed_connections(engine: AsyncEngine) -> None:
             raise DisconnectionError("the server closed this pooled connection")
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     """WAL for concurrent readers, and BEGIN IMMEDIATE so writers queue instead of failing.
 
     SQLite's default deferred transactions upgrade to a write lock lazily and fail with
@@ -72,7 +81,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -108,6 +117,14 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._commit_listeners: list[Callable[[], None]] = []
         self._sqlite_writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        # On a SQLite file the units of work write through connections that run inline
+        # (sqlite_inline.py); reads and everything else keep aiosqlite's threads.
+        self._write_engine: AsyncEngine | None = None
+        self._write_sessions = self.sessions
+        database = make_url(url).database
+        if self._sqlite_writer is not None and database and database != ":memory:":
+            self._write_engine = create_engine(url, inline=True)
+            self._write_sessions = async_sessionmaker(self._write_engine, class_=AsyncSession, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -124,8 +141,10 @@ class Database:
         After the commit it runs the session's `after_commit` hooks, then wakes the relay;
         both run after the SQLite write turn is handed on, so a hook may open a unit of work.
         """
-        async with self.sessions() as session:
+        async with self._write_sessions() as session:
             async with self._write_turn():
+                if self._write_engine is not None:
+                    await _begin_inline(session)
                 try:
                     yield session
                     await session.commit()
@@ -160,3 +179,27 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._write_engine is not None:
+            await self._write_engine.dispose()
+
+
+async def _begin_inline(session: AsyncSession) -> None:
+    """BEGIN IMMEDIATE on an inline SQLite connection, retried while another connection writes.
+
+    The inline connection's busy timeout is zero (it must not block the event loop), so a
+    writer of another process — or one of this process on a threaded connection — makes the
+    BEGIN fail at once; it is tried again after a short sleep until `SQLITE_BUSY_WAIT_S`.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SQLITE_BUSY_WAIT_S
+    delay = 0.001
+    while True:
+        try:
+            await session.connection()
+            return
+        except OperationalError as error:
+            if "database is locked" not in str(error.orig) or loop.time() >= deadline:
+                raise
+            await session.rollback()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
