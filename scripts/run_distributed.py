@@ -15,6 +15,9 @@ started (SIGTERM, graceful) on Ctrl-C or SIGTERM.
 Ports: journal base+1, access base+2, conversion base+3, svarut-gateway base+4, intake
 base+5, the SvarUt simulator base+6 (base 8000 unless `--base-port` or ARKIV5_BASE_PORT);
 each one can be set on its own (`--journal-port`, … or ARKIV5_JOURNAL_PORT, …).
+
+`--images` runs every process from its container image (`make images`) with podman instead
+of from this checkout, wired the same way (`make run-images`; see `ContainerImages`).
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -44,7 +50,97 @@ PROCESSES = {
 }
 SERVICES = [name for name in PROCESSES if name != "svarut-simulator"]
 DEFAULT_BASE_PORT = 8000
-CLEAN_EXIT = (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM after its graceful shutdown
+# uvicorn re-raises SIGTERM after its graceful shutdown (-SIGTERM); a container's runtime
+# reports a signal as 128 + its number.
+CLEAN_EXIT = (0, -signal.SIGTERM, 128 + signal.SIGTERM)
+# The image each process runs from: the SvarUt simulator is in the gateway's package.
+IMAGE_OF = {**{name: name for name in SERVICES}, "svarut-simulator": "svarut-gateway"}
+IMAGE_USER = "10001:10001"  # the images' unprivileged user (deploy/docker/Dockerfile)
+# /tmp of each container, as deploy/compose.yaml sizes it: conversion works there (LibreOffice's profile, files).
+TMPFS_SIZE = {"conversion": "2g"}
+
+
+@dataclass(frozen=True)
+class ContainerImages:
+    """Run every process from its image (`make images`) with podman instead of from this checkout.
+
+    Each process is one container on the host's network, so the ports and the wiring are
+    exactly those of the processes it replaces. Each runs as deploy/compose.yaml runs it: as
+    the image's user 10001, with a read-only root file system, a tmpfs /tmp, no capabilities
+    and no-new-privileges. The folders the wiring names (each service's files, the journal's
+    blobs, the simulator's keys) are under `var_dir`, which is bind-mounted at the same path
+    (and handed to user 10001), so every path in the wiring holds inside the container too;
+    so is the reference folder (ARKIV5_REFERENCE_DIR, read-only), for intake's XSDs. A
+    container sees only the wiring's variables, not this process's environment.
+
+    Needs root (rootful podman: the bind mounts are owned by uid 10001 on the host) and the
+    same storage driver the images were built with. The OCI runtime is runc: crun refuses a
+    host whose cgroup v2 hierarchy holds controllers beside v1 ("cgroups in hybrid mode not
+    supported"), runc runs there and everywhere else.
+    """
+
+    prefix: str = "localhost/arkiv5"
+    tag: str = "0.1.0"
+    storage_driver: str = "overlay"
+    podman: str = "podman"
+    runtime: str = "runc"
+
+    def image(self, process: str) -> str:
+        return f"{self.prefix}/{IMAGE_OF[process]}:{self.tag}"
+
+    def container_name(self, process: str, port: int) -> str:
+        return f"arkiv5-{process}-{port}"
+
+    def engine(self) -> list[str]:
+        return [self.podman, "--storage-driver", self.storage_driver, "--runtime", self.runtime]
+
+    @staticmethod
+    def ulimits() -> list[str]:
+        """Limits the runtime may set: podman asks for nofile 1048576 and nproc 4194304, which a
+        root without CAP_SYS_RESOURCE (a VM or a container of its own) cannot grant — the start
+        fails with "setrlimit `RLIMIT_NOFILE`: Operation not permitted". This process's hard
+        limits, and for nproc no more than podman itself runs with (32768)."""
+        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        nproc = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+        nofile = 1048576 if nofile == resource.RLIM_INFINITY else min(nofile, 1048576)
+        nproc = 32768 if nproc == resource.RLIM_INFINITY else min(nproc, 32768)
+        return ["--ulimit", f"nofile={nofile}:{nofile}", "--ulimit", f"nproc={nproc}:{nproc}"]
+
+    def missing(self) -> list[str]:
+        """The images that are not in the storage (an empty list when all are)."""
+        tools = [tool for tool in (self.podman, self.runtime) if shutil.which(tool) is None]
+        if tools:
+            return [f"{', '.join(tools)} (apt-get install podman runc)"]
+        return [image for image in sorted({self.image(p) for p in PROCESSES})
+                if subprocess.run([*self.engine(), "image", "exists", image], check=False).returncode != 0]
+
+    def prepare(self, var_dir: Path) -> None:
+        """Every folder the wiring names under `var_dir`, writable by the images' user."""
+        for name in (*SERVICES, "blobs", "svarut-simulator"):
+            (var_dir / name).mkdir(parents=True, exist_ok=True)
+        uid, gid = (int(part) for part in IMAGE_USER.split(":"))
+        for folder, _, files in os.walk(var_dir):
+            os.chown(folder, uid, gid)
+            for file in files:
+                os.chown(os.path.join(folder, file), uid, gid)
+
+    def argv(self, process: str, port: int, command: list[str], env: dict[str, str],
+             mounts: Iterable[tuple[Path, bool]]) -> list[str]:
+        """`podman run` of `command` (after `python`) in the process's image, with `env` only."""
+        tmpfs = "/tmp:rw,mode=1777" + (f",size={TMPFS_SIZE[process]}" if process in TMPFS_SIZE else "")
+        argv = [*self.engine(), "run", "--rm", "--name", self.container_name(process, port),
+                "--network", "host", "--user", IMAGE_USER, "--read-only", "--tmpfs", tmpfs,
+                "--cap-drop", "all", "--security-opt", "no-new-privileges", "--pull", "never", *self.ulimits()]
+        for path, read_only in mounts:
+            argv += ["--volume", f"{path}:{path}" + (":ro" if read_only else "")]
+        for name, value in sorted(env.items()):
+            argv += ["--env", f"{name}={value}"]
+        return [*argv, self.image(process), "python", *command]
+
+    def remove(self, process: str, port: int) -> None:
+        """Remove a container whose podman was killed (it would otherwise keep running)."""
+        subprocess.run([*self.engine(), "rm", "--force", "--ignore", self.container_name(process, port)],
+                       check=False, capture_output=True)
 
 
 @dataclass
@@ -54,6 +150,7 @@ class RunningService:
     process: subprocess.Popen[bytes]
     ready_path: str = "/healthz/ready"
     host: str = "127.0.0.1"
+    images: ContainerImages | None = None
 
     @property
     def base_url(self) -> str:
@@ -136,18 +233,36 @@ def start_services(
     topic_prefix: str | None = None,
     extra_env: dict[str, str] | None = None,
     log_dir: Path | None = None,
+    images: ContainerImages | None = None,
 ) -> list[RunningService]:
-    """Start the SvarUt simulator and every service (databases must exist); returns at once."""
+    """Start the SvarUt simulator and every service (databases must exist); returns at once.
+
+    With `images`, each process is a container of its image instead (`ContainerImages`).
+    """
     envs = service_environments(database_urls, kafka_bootstrap, ports, var_dir, host=host, topic_prefix=topic_prefix)
     keys_dir = var_dir.resolve() / "svarut-simulator"
+    mounts: list[tuple[Path, bool]] = [(var_dir.resolve(), False)]
+    reference_dir = os.environ.get("ARKIV5_REFERENCE_DIR")
+    if images is not None:
+        images.prepare(var_dir.resolve())
+        if reference_dir:
+            mounts.append((Path(reference_dir).resolve(), True))
     running: list[RunningService] = []
     try:
         for name, (command, _, ready_path) in PROCESSES.items():
             port = ports[name]
-            argv = [sys.executable, "-m", *command.split(), "--host", host, "--port", str(port)]
+            python_argv = ["-m", *command.split(), "--host", host, "--port", str(port)]
             if name == "svarut-simulator":
-                argv += ["--keys-dir", str(keys_dir)]
-            env = {**os.environ, **envs.get(name, {}), **(extra_env or {})}
+                python_argv += ["--keys-dir", str(keys_dir)]
+            if images is None:
+                argv = [sys.executable, *python_argv]
+                env = {**os.environ, **envs.get(name, {}), **(extra_env or {})}
+            else:
+                inside = {**envs.get(name, {}), **(extra_env or {})}
+                if reference_dir:
+                    inside["ARKIV5_REFERENCE_DIR"] = str(Path(reference_dir).resolve())
+                argv = images.argv(name, port, python_argv, inside, mounts)
+                env = dict(os.environ)
             output: IO[bytes] | None = None
             if log_dir is not None:
                 log_dir.mkdir(parents=True, exist_ok=True)
@@ -156,7 +271,7 @@ def start_services(
                                        stderr=subprocess.STDOUT if output else None)
             if output is not None:
                 output.close()  # the child holds its own descriptor
-            running.append(RunningService(name, port, process, ready_path, host))
+            running.append(RunningService(name, port, process, ready_path, host, images))
     except BaseException:
         stop_services(running)
         raise
@@ -192,6 +307,8 @@ def stop_services(services: list[RunningService], timeout_s: float = 30) -> dict
         except subprocess.TimeoutExpired:
             service.process.kill()
             codes[service.name] = service.process.wait()
+        if service.images is not None:
+            service.images.remove(service.name, service.port)
     return codes
 
 
@@ -223,7 +340,20 @@ def main() -> int:
                         help="seconds every process gets to answer ready (a busy machine starts slowly)")
     parser.add_argument("--var-dir", type=Path, default=Path(env.get("ARKIV5_VAR_DIR", "var/distributed")),
                         help="each service's files, the journal's blobs, the simulator's keys and the logs")
+    from_images = parser.add_argument_group("from the images (`make images`) instead of this checkout")
+    from_images.add_argument("--images", action="store_true",
+                             help="run each process as a container of its image with podman (as root)")
+    from_images.add_argument("--image-prefix", default=env.get("IMAGE_PREFIX", ContainerImages.prefix))
+    from_images.add_argument("--image-tag", default=env.get("IMAGE_TAG", ContainerImages.tag))
+    from_images.add_argument("--storage-driver", default=env.get("STORAGE_DRIVER", ContainerImages.storage_driver),
+                             help="the one the images were built with")
     args = parser.parse_args()
+    images = None
+    if args.images:
+        images = ContainerImages(args.image_prefix, args.image_tag, args.storage_driver)
+        if absent := images.missing():
+            print(f"not started: missing {', '.join(absent)} (make images)", file=sys.stderr)
+            return 1
 
     ports = choose_ports(args.base_port, {name: getattr(args, f"port_{name}") for name in PROCESSES})
     server_url = args.postgres_url or subprocess.check_output(
@@ -235,7 +365,7 @@ def main() -> int:
     asyncio.run(create_databases(server_url, [u.rpartition("/")[2] for u in database_urls.values()]))
     log_dir = args.var_dir / "logs"
     services = start_services(database_urls, bootstrap, ports=ports, var_dir=args.var_dir, host=args.host,
-                              topic_prefix=args.topic_prefix, log_dir=log_dir)
+                              topic_prefix=args.topic_prefix, log_dir=log_dir, images=images)
     stop = False
 
     def request_stop(*_: object) -> None:
@@ -252,7 +382,8 @@ def main() -> int:
             print(f"not started: {error}; see {log_dir}/<service>.log", file=sys.stderr)
             return 1
         by_name = {s.name: s for s in services}
-        print(f"Arkiv5 distributed: PostgreSQL {server_url.rpartition('@')[2]}, Kafka {bootstrap}")
+        print(f"Arkiv5 distributed: PostgreSQL {server_url.rpartition('@')[2]}, Kafka {bootstrap}"
+              + (f", from the images {images.prefix}/<service>:{images.tag}" if images else ""))
         for service in services:
             if service.name == "svarut-simulator":
                 print(f"  {'svarut (sim.)':<15} {service.base_url}/api   (KS SvarUt simulator, for the gateway)")

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from distributed_suite import DistributedSuite, distributed_suite
 from hostile_suite import RunningSuite, suite_on
 
 from processes import CLEAN_EXIT
-from project import ROOT
-from suite_harness import pdf_bytes
+from project import ROOT, load_script
+from suite_harness import docx_bytes, pdf_bytes
 
 Suite = RunningSuite | DistributedSuite
 SERVICES = ["journal", "access", "conversion", "svarut-gateway", "intake"]
@@ -63,6 +64,74 @@ def test_make_run_distributed_is_seeded_wired_and_walks_the_readme_and_stops_cle
     for service in SERVICES:
         log = (suite.logs_dir / f"{service}.log").read_text()
         assert "service stopped" in log, service
+
+
+def test_the_suite_runs_from_its_images_and_walks_the_readme_with_their_converters(tmp_path: Path) -> None:
+    """`make run-images`: every process a container of its image (`make images`), as root with
+    podman, wired like `make run-distributed`. Opt-in (ARKIV5_TEST_IMAGES=1; IMAGE_PREFIX,
+    IMAGE_TAG, STORAGE_DRIVER as the build had them): CI builds no images, so this is skipped
+    there even with ARKIV5_REQUIRE_SERVICES=1."""
+    if os.environ.get("ARKIV5_TEST_IMAGES", "").lower() not in ("1", "true", "yes"):
+        pytest.skip("the images are walked only on request (ARKIV5_TEST_IMAGES=1, after `make images`)")
+    distributed = load_script("run_distributed")
+    images = distributed.ContainerImages(
+        os.environ.get("IMAGE_PREFIX", distributed.ContainerImages.prefix),
+        os.environ.get("IMAGE_TAG", distributed.ContainerImages.tag),
+        os.environ.get("STORAGE_DRIVER", distributed.ContainerImages.storage_driver))
+    if absent := images.missing():
+        pytest.skip(f"missing {', '.join(absent)} (make images)")
+    with distributed_suite(tmp_path, images=images) as suite:
+        overvaking = suite.client_token("demo-overvaking", "conversion.report", "conversion")
+        engines = suite.http.get(suite.url("conversion", "/internal/engines"),
+                                 headers={"Authorization": f"Bearer {overvaking}"})
+        assert engines.status_code == 200, engines.text
+        assert {engine: engines.json()[engine] for engine in ("libreoffice", "ghostscript", "verapdf")} == {
+            "libreoffice": "ok", "ghostscript": "ok", "verapdf": "ok"}, engines.json()
+        assert engines.json()["validator"] == "verapdf"
+        fagsystem_walk(suite)
+        incoming_letters_get_their_archival_pdfa(suite)
+        outgoing_letter_is_sent(suite)
+    assert set(suite.exit_codes) == {*SERVICES, "svarut-simulator"}
+    assert all(code in distributed.CLEAN_EXIT for code in suite.exit_codes.values()), suite.exit_codes
+    for service in SERVICES:
+        assert "service stopped" in (suite.logs_dir / f"{service}.log").read_text(), service
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def incoming_letters_get_their_archival_pdfa(s: Suite) -> None:
+    """An incoming letter as DOCX (LibreOffice) and as PDF (Ghostscript) reaches J and gets its
+    archival PDF/A variant, validated by veraPDF, in the conversion service's own process."""
+    fagsystem = s.client_token("demo-fagsystem", "journal.read journal.write", "journal")
+    auth = {"Authorization": f"Bearer {fagsystem}"}
+    case = s.http.post(s.url("journal", "/saksmapper"), headers=auth, json={
+        "tittel": "Søknad om tjenester", "administrativEnhet": s.units["HO-BV"]})
+    assert case.status_code == 201, case.text
+    for content, media_type, filnavn in ((docx_bytes("Jeg søker om tjenester."), DOCX, "soknad.docx"),
+                                         (pdf_bytes(), "application/pdf", "vedlegg.pdf")):
+        registered = s.http.post(s.url("journal", f"/saksmapper/{case.json()['systemID']}/journalposter"),
+                                 headers=auth, json={
+            "journalposttype": "I", "tittel": "Søknad om tjenester", "mottattDato": date.today().isoformat(),
+            "korrespondansepart": [{"korrespondanseparttype": "EA", "korrespondansepartNavn": "Lindesnes Bygg AS",
+                                    "organisasjonsnummer": "974760673"}]})
+        assert registered.status_code == 201, registered.text
+        jp = registered.json()["systemID"]
+        uploaded = s.http.post(s.url("journal", f"/journalposter/{jp}/dokumenter"), headers={
+            **auth, "Content-Type": media_type}, params={"tittel": "Søknad", "filnavn": filnavn}, content=content)
+        assert uploaded.status_code == 201, uploaded.text
+
+        def archival(jp: str = jp) -> httpx.Response | None:
+            response = s.http.get(s.url("journal", f"/journalposter/{jp}"), headers=auth)
+            [beskrivelse] = response.json()["dokumentbeskrivelse"]
+            return response if any(o["variantformat"]["kode"] == "A" for o in beskrivelse["dokumentobjekt"]) else None
+
+        [beskrivelse] = until(archival, f"the archival variant of {filnavn}", timeout_s=300).json()["dokumentbeskrivelse"]
+        variants = {o["variantformat"]["kode"]: o for o in beskrivelse["dokumentobjekt"]}
+        assert variants["A"]["format"] == "application/pdf"
+        assert variants["A"]["formatDetaljer"] in ("fmt/477", "fmt/476", "fmt/478"), variants["A"]
+        pdfa = s.http.get(s.url("journal", f"/dokumentobjekter/{variants['A']['systemID']}/fil"), headers=auth)
+        assert pdfa.status_code == 200 and pdfa.content.startswith(b"%PDF-")
 
 
 def noark5_login_is_discovered_from_the_root(s: Suite) -> None:

@@ -107,10 +107,11 @@ def kafka_bootstrap_from_env() -> str:
 
 @contextmanager
 def distributed_suite(tmp_path: Path, *, extra_env: dict[str, str] | None = None,
-                      ready_timeout_s: float = 300) -> Iterator[DistributedSuite]:
+                      ready_timeout_s: float = 300, images: Any = None) -> Iterator[DistributedSuite]:
     """Start the distributed suite under `tmp_path` (files and logs) and stop it on leaving.
 
     `extra_env` is added to every process's environment (e.g. a setting a test shortens).
+    `images` (a `run_distributed.ContainerImages`) runs every process from its image instead.
     """
     postgres_url = os.environ.get("ARKIV5_TEST_POSTGRES_URL")
     if not postgres_url:
@@ -123,7 +124,7 @@ def distributed_suite(tmp_path: Path, *, extra_env: dict[str, str] | None = None
     with postgres_databases(postgres_url, distributed.SERVICES) as database_urls:
         running = distributed.start_services(
             database_urls, bootstrap, ports=ports, var_dir=tmp_path / "var",
-            topic_prefix=f"t{uuid.uuid4().hex[:10]}.", extra_env=extra_env, log_dir=logs_dir,
+            topic_prefix=f"t{uuid.uuid4().hex[:10]}.", extra_env=extra_env, log_dir=logs_dir, images=images,
         )
         suite: DistributedSuite | None = None
         try:
