@@ -117,6 +117,10 @@ deploy-check: install ## Render and validate every Kubernetes overlay, Dockerfil
 images: ## Build the service images without Docker (mmdebstrap base + buildah; root): make images [TARGETS="journal access"]
 	bash scripts/build_images.sh $(TARGETS)
 
+.PHONY: run-images
+run-images: install pg-up kafka-up ## Run each service from its image (make images) with podman, wired like run-distributed (root)
+	$(UV) run python scripts/run_distributed.py --images --pg-state-dir $(PG_STATE_DIR) --kafka-state-dir $(KAFKA_STATE_DIR) $(if $(BASE_PORT),--base-port $(BASE_PORT))
+
 .PHONY: clean
 clean: ## Remove ./var (the embedded default's data) and test caches
 	rm -rf var .pytest_cache
