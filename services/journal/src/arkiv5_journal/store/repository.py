@@ -125,9 +125,14 @@ async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, ski
     return [(journalpost, saksmappe) for journalpost, saksmappe in rows]
 
 
-async def saksmapper(session: AsyncSession, *, skip: int, top: int) -> list[Saksmappe]:
-    """Cases, newest case number first."""
+async def saksmapper(session: AsyncSession, *, skip: int, top: int, arkivdel_id: UUID | None = None,
+                     klasse_id: UUID | None = None) -> list[Saksmappe]:
+    """Cases, newest case number first; those of one arkivdel or classified under one klasse when given."""
     query = select(Saksmappe).order_by(col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
+    if arkivdel_id is not None:
+        query = query.where(col(Saksmappe.arkivdel_id) == arkivdel_id)
+    if klasse_id is not None:
+        query = query.where(col(Saksmappe.klasse_id) == klasse_id)
     return list((await session.execute(query.offset(skip).limit(top))).scalars())
 
 
