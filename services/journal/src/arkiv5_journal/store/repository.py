@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, extract, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -106,6 +106,10 @@ _COMPARISONS: dict[str, Any] = {"eq": operator.eq, "ne": operator.ne, "gt": oper
 _FILTERABLE["offentlig_tittel"] = col(Journalpost.offentlig_tittel)
 _COMPARISONS["contains"] = lambda column, text: column.contains(text, autoescape=True)
 _COMPARISONS["startswith"] = lambda column, text: column.startswith(text, autoescape=True)
+_COMPARISONS["endswith"] = lambda column, text: column.endswith(text, autoescape=True)
+# OData's month() and day() of the journaldato (EXTRACT, or strftime on SQLite).
+_FILTERABLE["journaldato_month"] = extract("month", col(Journalpost.journaldato))
+_FILTERABLE["journaldato_day"] = extract("day", col(Journalpost.journaldato))
 
 
 def _condition(node: tuple[Any, ...]) -> ColumnElement[bool]:
