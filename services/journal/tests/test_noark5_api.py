@@ -276,7 +276,9 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     links = (await _package(journal, headers, "sakarkiv"))["_links"]
     assert links[rel("sakarkiv/journalpost")]["templated"] is True
     href = _list_href(links, "sakarkiv/journalpost")
-    year = (await _get(journal, href, headers)).json()["results"][0]["journalaar"]
+    newest = (await _get(journal, href, headers)).json()["results"][0]
+    year = newest["journalaar"]
+    month, day = (int(part) for part in newest["journaldato"].split("-")[1:])
 
     async def count(filter_: str) -> int:
         response = await journal.client.get(href, params={"$filter": filter_}, headers=headers)
@@ -297,6 +299,9 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     assert await count(f"year(journaldato) ne {year} or year(journaldato) gt {year}") == 0
     assert await count(f"year(journaldato) ge {year} and year(journaldato) le {year}") == 5
     assert await count(f"year(journaldato) lt {year}") == 0
+    assert await count(f"month(journaldato) eq {month} and day(journaldato) eq {day}") == 5
+    assert await count(f"month(journaldato) ne {month} or day(journaldato) gt {day}") == 0
+    assert await count(f"not day(journaldato) le {day} and journalposttype/kode eq 'I'") == 0
     assert await count(f"(journalposttype/kode eq 'U' or journalaar gt {year}) and not journalstatus/kode eq 'J'") == 2
     assert await count(f"journalposttype/kode eq 'I' and (journalaar lt {year} or journaldato lt 2000-01-01)") == 0
 
@@ -318,7 +323,8 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
     assert pages == 3 and len(set(seen)) == 5
 
     for refused in ({"$filter": "tittel eq 'x' or journalaar eq 2026"}, {"$filter": "not contains(tittel, 'x')"}, {"$filter": "year(journalaar) eq 2026"},
-                    {"$filter": "month(journaldato) eq 1"},
+                    {"$filter": "month(journaldato) eq 13"}, {"$filter": "day(journalaar) eq 1"},
+                    {"$filter": "day(journaldato) eq 'x'"}, {"$filter": "hour(journaldato) eq 1"},
                     {"$filter": "(journalaar eq 2026"}, {"$filter": "journalaar eq 'x'"},
                     {"$filter": "not " * 30 + "journalaar eq 2026"}, {"$filter": "journalaar eq 2026 journalaar"},
                     {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "tittel"}, {"$search": "x"},
@@ -372,7 +378,9 @@ async def test_an_odata_filter_finds_the_same_journalposts_as_our_own_list(journ
         response = await _new_journalpost(journal, headers, saksmappe, **fields)
         assert response.status_code == 201, response.text
     href = _list_href((await _package(journal, headers, "sakarkiv"))["_links"], "sakarkiv/journalpost")
-    year = (await _get(journal, href, headers)).json()["results"][0]["journalaar"]
+    newest = (await _get(journal, href, headers)).json()["results"][0]
+    year = newest["journalaar"]
+    month, day = (int(part) for part in newest["journaldato"].split("-")[1:])
     day = (await _get(journal, href, headers)).json()["results"][0]["journaldato"]
     checked = 0
     for status in (None, "J", "R", "F"):

@@ -66,3 +66,9 @@ class NotAcceptable(DomainError):
 
 class UnsupportedQuery(DomainError):
     status, slug, title = 400, "unsupported-query", "The query cannot be answered"
+
+
+class StructureFixed(DomainError):
+    """A change to the archive structure the journal has no use case for (it is the archive plan's)."""
+
+    status, slug, title = 403, "structure-fixed", "The archive structure is fixed"

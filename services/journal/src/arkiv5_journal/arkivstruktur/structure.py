@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from sqlmodel import col
 
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.dml import insert_ignore
-from arkiv5_kit.errors import Conflict
+from arkiv5_kit.errors import Conflict, NotFound
 
 from ..authz import access
 from ..context import Context, now_utc
@@ -44,13 +45,19 @@ async def ensure_default_structure(session: AsyncSession, *, ctx: Context) -> Ar
     return arkivdel
 
 
-async def create_klasse(session: AsyncSession, *, ctx: Context, caller: Caller, body: KlasseIn) -> Klasse:
-    arkivdel = await ensure_default_structure(session, ctx=ctx)
-    assert arkivdel.klassifikasjonssystem_id is not None
-    existing = await klasse_by_id(session, arkivdel.klassifikasjonssystem_id, body.klasse_id)
+async def create_klasse(session: AsyncSession, *, ctx: Context, caller: Caller, body: KlasseIn,
+                        klassifikasjonssystem_id: UUID | None = None) -> Klasse:
+    """A klasse in the given klassifikasjonssystem, or in the default arkivdel's."""
+    if klassifikasjonssystem_id is None:
+        arkivdel = await ensure_default_structure(session, ctx=ctx)
+        assert arkivdel.klassifikasjonssystem_id is not None
+        klassifikasjonssystem_id = arkivdel.klassifikasjonssystem_id
+    elif await session.get(Klassifikasjonssystem, klassifikasjonssystem_id) is None:
+        raise NotFound("No klassifikasjonssystem has this systemID.")
+    existing = await klasse_by_id(session, klassifikasjonssystem_id, body.klasse_id)
     if existing is not None:
         raise Conflict(f"klasseID {body.klasse_id!r} already exists in the klassifikasjonssystem.")
-    klasse = Klasse(klassifikasjonssystem_id=arkivdel.klassifikasjonssystem_id, klasse_id=body.klasse_id,
+    klasse = Klasse(klassifikasjonssystem_id=klassifikasjonssystem_id, klasse_id=body.klasse_id,
                     tittel=body.tittel, opprettet_dato=now_utc(), opprettet_av=access.actor(caller))
     session.add(klasse)
     await session.flush()

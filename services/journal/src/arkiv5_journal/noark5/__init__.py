@@ -7,6 +7,8 @@ from fastapi import APIRouter
 
 from . import (
     admin,
+    arkivstruktur,
+    arkivstruktur_ny,
     discovery,
     dokumenter,
     endringslogg,
@@ -19,4 +21,4 @@ from . import (
 
 routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router,
                             metadata.router, korrespondanseparter.router, konverteringer.router,
-                            admin.router, endringslogg.router]
+                            admin.router, endringslogg.router, arkivstruktur.router, arkivstruktur_ny.router]

@@ -61,6 +61,10 @@ async def system(request: Request, _caller: Reader) -> JSONResponse:
 async def arkivstruktur(request: Request, _caller: Reader) -> JSONResponse:
     return hal(request, {"_links": {
         "self": link(request, "arkivstruktur/"),
+        **{rel(f"arkivstruktur/{kind}"): link(request, f"arkivstruktur/{kind}/" + PAGE_QUERY, templated=True)
+           for kind in ("arkivskaper", "arkiv", "arkivdel", "klassifikasjonssystem", "klasse")},
+        # Every mappe here is a saksmappe, and every registrering a journalpost.
+        rel("arkivstruktur/mappe"): link(request, "sakarkiv/saksmappe/" + PAGE_QUERY, templated=True),
         rel("arkivstruktur/registrering"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
     }})
 

@@ -18,7 +18,7 @@ from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.sessions import ReadSessionDep
 
 from .. import corrections, visibility
-from ..api.deps import Reader, Writer, ctx_of, db_of, journalpost_view
+from ..api.deps import Reader, Writer, ctx_of, db_of
 from ..api.translate import registration_command
 from ..context import Context
 from ..domain.numbering import today_in_oslo
@@ -65,7 +65,7 @@ async def create_journalpost(saksmappe_id: UUID, request: Request, caller: Write
     # After the commit: on PostgreSQL the journal number is given inside it.
     out = visibility.registered_journalpost(registered.journalpost, registered.saksmappe, full=full,
                                             parts=registered.korrespondanseparter, documents=registered.dokumenter)
-    return hal(request, render.journalpost(request, out), status_code=201,
+    return hal(request, render.journalpost(request, out, registered.saksmappe), status_code=201,
                etag=corrections.etag(registered.journalpost),
                location_path=render.journalpost_path(registered.journalpost.system_id))
 
@@ -73,9 +73,10 @@ async def create_journalpost(saksmappe_id: UUID, request: Request, caller: Write
 @router.get("/noark5/api/sakarkiv/journalpost/{journalpost_id}/")
 async def get_journalpost(journalpost_id: UUID, request: Request, session: ReadSessionDep,
                           caller: Reader) -> JSONResponse:
-    out = await journalpost_view(session, caller, journalpost_id)
-    tag = corrections.etag(await repository.get_journalpost(session, journalpost_id))
-    return hal(request, render.journalpost(request, out), etag=tag)
+    journalpost = await repository.get_journalpost(session, journalpost_id)
+    saksmappe = await repository.get_saksmappe(session, journalpost.saksmappe_id)
+    out = await visibility.journalpost(session, caller, journalpost, saksmappe)
+    return hal(request, render.journalpost(request, out, saksmappe), etag=corrections.etag(journalpost))
 
 
 async def _correct(session: AsyncSession, ctx: Context, caller: Caller, journalpost_id: UUID,
@@ -86,7 +87,9 @@ async def _correct(session: AsyncSession, ctx: Context, caller: Caller, journalp
 
 async def _render(session: AsyncSession, request: Request, caller: Caller, journalpost: Journalpost,
                   answer: bool) -> dict[str, Any]:
-    return render.journalpost(request, await journalpost_view(session, caller, journalpost.system_id, answer=answer))
+    saksmappe = await repository.get_saksmappe(session, journalpost.saksmappe_id)
+    return render.journalpost(request, await visibility.journalpost(session, caller, journalpost, saksmappe,
+                                                                    answer=answer), saksmappe)
 
 
 CHANGEABLE = Changeable(
@@ -125,13 +128,15 @@ async def list_journalposter(
     wanted = repository.JournalpostFilter(conditions=conditions, order=odata.parse_orderby(orderby) if orderby else ())
     rows = await repository.journalposter(session, wanted, skip=page.skip, top=page.top + 1)
     more = len(rows) > page.top
-    results = await visibility.journalposter(session, caller, rows[:page.top], detail=False)
+    shown = rows[:page.top]
+    results = list(zip(await visibility.journalposter(session, caller, shown, detail=False),
+                       (saksmappe for _, saksmappe in shown), strict=True))
     if tests := odata.title_tests(conditions):
         # The title as this caller sees it decides: a word masked for the caller is never found.
         # A page may then hold fewer than $top; `next` still continues where this page ended.
-        results = [r for r in results if odata.title_matches(r.tittel, tests)]
+        results = [(r, s) for r, s in results if odata.title_matches(r.tittel, tests)]
     own = "sakarkiv/journalpost/"
     return hal(request, render.page(
         request, own + odata.query(filter_, page.top, page.skip, orderby),
-        [render.journalpost(request, r) for r in results],
+        [render.journalpost(request, r, s) for r, s in results],
         next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None))

@@ -1,9 +1,9 @@
 """The OData subset of the Noark 5 lists: `$filter`, `$orderby`, `$top`, `$skip`, translated to the journal's query filter.
 
 `$filter` holds comparisons `<path> <op> <literal>` (op: eq ne gt lt ge le; paths:
-journalstatus/kode, journalposttype/kode, journalaar, journaldato, year(journaldato))
-joined by and, or, not and parentheses, and contains(tittel,'…') and startswith(tittel,'…')
-joined by and. It becomes `repository.JournalpostFilter.conditions` — a tree of names
+journalstatus/kode, journalposttype/kode, journalaar, journaldato, year(journaldato),
+month(journaldato), day(journaldato)) joined by and, or, not and parentheses, and
+contains(tittel,'…'), startswith(tittel,'…') and endswith(tittel,'…') joined by and. It becomes `repository.JournalpostFilter.conditions` — a tree of names
 and typed values, never SQL text. `$orderby` sorts by journaldato, journalaar or
 journalsekvensnummer. What is not supported (functions, other paths, $search) is refused
 with a 400 that names it.
@@ -37,7 +37,9 @@ PATHS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 # public title alone does not. Both are exact only for a match that must hold, so the
 # functions are allowed where they narrow the whole filter: joined to it by `and`, not under
 # `or` or `not` (a case-insensitive LIKE of one database must not widen a `not`).
-TITLE_FUNCTIONS = ("contains", "startswith")
+TITLE_FUNCTIONS = ("contains", "startswith", "endswith")
+# month(journaldato) and day(journaldato): the filter's fields of the date's month and day, with their range.
+DATE_PARTS = {"month": ("journaldato_month", 12), "day": ("journaldato_day", 31)}
 PUBLIC_TITLE = "offentlig_tittel"
 _TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<date>\d{4}-\d{2}-\d{2})(?![\w:])|(?P<number>-?\d+)(?!\w)"
                     r"|(?P<word>[A-Za-z_][A-Za-z0-9_/]*)|(?P<other>\S))")
@@ -137,6 +139,8 @@ class _Parser:
         path_kind, path = self.take()
         if path == "year" and self.peek() == "(":
             return self.year()
+        if path in DATE_PARTS and self.peek() == "(":
+            return self.date_part(path)
         if path in TITLE_FUNCTIONS and self.peek() == "(":
             return self.title_function(path)
         if path_kind == "word" and self.peek() == "(":
@@ -153,7 +157,7 @@ class _Parser:
 
 
     def title_function(self, function: str) -> Node:
-        """`contains(tittel,'garasje')`, `startswith(tittel,'Søknad')`: matched against the title as
+        """`contains(tittel,'garasje')`, `startswith(tittel,'Søknad')`, `endswith(tittel,'3')`: matched against the title as
         the caller may see it (see `title_tests`)."""
         self.take()
         if (self.take()[1], self.take()[1]) != ("tittel", ","):
@@ -164,6 +168,20 @@ class _Parser:
         if not value:
             raise UnsupportedQuery(f"$filter: {function}(tittel) needs a text to look for.")
         return (PUBLIC_TITLE, function, value)
+
+    def date_part(self, function: str) -> Node:
+        """`month(journaldato) eq 11`, `day(journaldato) le 15`: the journaldato's month or day of the month."""
+        field, highest = DATE_PARTS[function]
+        self.take()
+        if (self.take()[1], self.take()[1]) != ("journaldato", ")"):
+            raise UnsupportedQuery(f"$filter: {function}() takes journaldato.")
+        op = self.take()[1]
+        if op not in OPERATORS:
+            raise UnsupportedQuery(f"$filter: {function}(journaldato) takes the operators {', '.join(OPERATORS)}.")
+        value = _literal("number", self.take(), f"{function}(journaldato)")
+        if not 1 <= value <= highest:
+            raise UnsupportedQuery(f"$filter: {function}(journaldato) is compared with a number from 1 to {highest}.")
+        return (field, op, value)
 
     def year(self) -> Node:
         """`year(journaldato) <op> 2026` as comparisons of journaldato with the year's first and last day."""
@@ -221,7 +239,8 @@ def title_tests(conditions: tuple[Node, ...]) -> list[tuple[str, str]]:
 
 def title_matches(tittel: str, tests: list[tuple[str, str]]) -> bool:
     """Whether the title as the caller sees it passes every test (case-sensitive, as OData's functions)."""
-    return all(text in tittel if function == "contains" else tittel.startswith(text) for function, text in tests)
+    checks = {"contains": lambda text: text in tittel, "startswith": tittel.startswith, "endswith": tittel.endswith}
+    return all(checks[function](text) for function, text in tests)
 
 
 def _whole(name: str, value: str | None, default: int, low: int, high: int) -> int:

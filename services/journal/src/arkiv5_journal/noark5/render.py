@@ -12,6 +12,7 @@ from uuid import UUID
 
 from fastapi import Request
 
+from ..models import Saksmappe
 from ..schemas import DokumentbeskrivelseOut, DokumentobjektOut, JournalpostOut, SaksmappeOut
 from .http import link, rel
 from .odata import Paging, query
@@ -51,23 +52,36 @@ def _change_log(request: Request, own: str, out: SaksmappeOut | JournalpostOut) 
     return {rel("loggingogsporing/endringslogg"): link(request, own + "endringslogg/" + PAGE_QUERY, templated=True)}
 
 
-def saksmappe(request: Request, out: SaksmappeOut) -> dict[str, Any]:
+def _structure(request: Request, case: Saksmappe) -> dict[str, Any]:
+    """Up the archive structure: the case's arkivdel, and its klasse when it is classified."""
+    links = {rel("arkivstruktur/arkivdel"): link(request, f"arkivstruktur/arkivdel/{case.arkivdel_id}/")}
+    if case.klasse_id is not None:
+        links[rel("arkivstruktur/klasse")] = link(request, f"arkivstruktur/klasse/{case.klasse_id}/")
+    return links
+
+
+def saksmappe(request: Request, out: SaksmappeOut, case: Saksmappe) -> dict[str, Any]:
     own = saksmappe_path(out.system_id)
     return {**_fields(out), "_links": {
         "self": link(request, own),
         rel("sakarkiv/saksmappe"): link(request, own),
         rel("sakarkiv/journalpost"): link(request, own + "journalpost/"),
+        # The standard's generic name for a mappe's registreringer: the same list.
+        rel("arkivstruktur/registrering"): link(request, own + "journalpost/"),
         rel("sakarkiv/ny-journalpost"): link(request, own + "ny-journalpost/"),
+        **_structure(request, case),
         **_change_log(request, own, out),
     }}
 
 
-def journalpost(request: Request, out: JournalpostOut) -> dict[str, Any]:
+def journalpost(request: Request, out: JournalpostOut, case: Saksmappe) -> dict[str, Any]:
     own = journalpost_path(out.system_id)
     return {**_fields(out, "dokumentbeskrivelse"), "_links": {
         "self": link(request, own),
         rel("sakarkiv/journalpost"): link(request, own),
         rel("arkivstruktur/mappe"): link(request, saksmappe_path(out.saksmappe)),
+        rel("sakarkiv/saksmappe"): link(request, saksmappe_path(out.saksmappe)),
+        **_structure(request, case),
         rel("arkivstruktur/dokumentbeskrivelse"): link(request, own + "dokumentbeskrivelse/"),
         rel("arkivstruktur/korrespondansepart"): link(request, own + "korrespondansepart/"),
         # Upload: the body is the file; it becomes a dokumentbeskrivelse with its dokumentobjekt.

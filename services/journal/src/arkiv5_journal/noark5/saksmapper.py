@@ -23,7 +23,7 @@ from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, saksmappe_view
 from ..context import Context
 from ..domain.numbering import today_in_oslo
-from ..errors import Forbidden, UnsupportedQuery
+from ..errors import Forbidden
 from ..models import Saksmappe
 from ..saksmappe import create as creation
 from ..schemas import SaksmappeCreate
@@ -50,25 +50,53 @@ def validated(model: type[Any], body: dict[str, Any]) -> Any:
 
 @router.get("/noark5/api/sakarkiv/ny-saksmappe/")
 async def ny_saksmappe(request: Request, _caller: Writer) -> JSONResponse:
+    return template(request, "sakarkiv/ny-saksmappe/")
+
+
+def template(request: Request, own: str) -> JSONResponse:
     """The template: what the server would set, for the client to fill in and post back."""
     status = Saksstatus("B")
     return hal(request, {
         "saksdato": today_in_oslo().isoformat(),
         "saksstatus": {"kode": status.kode, "kodenavn": status.kodenavn},
-        "_links": {"self": link(request, "sakarkiv/ny-saksmappe/"),
-                   rel("sakarkiv/ny-saksmappe"): link(request, "sakarkiv/ny-saksmappe/")},
+        "_links": {"self": link(request, own), rel("sakarkiv/ny-saksmappe"): link(request, own)},
     })
 
 
-@router.post("/noark5/api/sakarkiv/ny-saksmappe/")
-async def create_saksmappe(request: Request, caller: Writer) -> JSONResponse:
+async def create(request: Request, caller: Caller, **placed: Any) -> JSONResponse:
+    """Create the posted case through the journal's own use case; `placed` (arkivdel, klasse) are
+    given by the link it was posted to and win over the body's."""
     body = validated(SaksmappeCreate, await json_object(request, read_only=SERVER_SET))
+    if placed:
+        body = body.model_copy(update=placed)
     async with db_of(request).unit_of_work() as session:
         saksmappe = await creation.create_saksmappe(session, ctx=ctx_of(request), caller=caller, body=body)
         out = await visibility.saksmappe(session, caller, saksmappe, answer=True)
         tag = corrections.etag(saksmappe)
-    return hal(request, render.saksmappe(request, out), status_code=201, etag=tag,
+    return hal(request, render.saksmappe(request, out, saksmappe), status_code=201, etag=tag,
                location_path=render.saksmappe_path(saksmappe.system_id))
+
+
+@router.post("/noark5/api/sakarkiv/ny-saksmappe/")
+async def create_saksmappe(request: Request, caller: Writer) -> JSONResponse:
+    return await create(request, caller)
+
+
+async def saksmappe_page(request: Request, session: AsyncSession, caller: Caller, own: str, top: str | None,
+                         skip: str | None, *, arkivdel_id: UUID | None = None,
+                         klasse_id: UUID | None = None) -> JSONResponse:
+    """Cases (of one arkivdel or klasse when given), newest case number first, a page at a time with
+    `next`; a case the caller may not see at all is left out (as our policy refuses reading it)."""
+    page = odata.page_only(request.query_params, top, skip)
+    rows = await repository.saksmapper(session, skip=page.skip, top=page.top + 1, arkivdel_id=arkivdel_id,
+                                       klasse_id=klasse_id)
+    results = []
+    for saksmappe in rows[:page.top]:
+        try:
+            results.append(render.saksmappe(request, await visibility.saksmappe(session, caller, saksmappe), saksmappe))
+        except Forbidden:
+            continue
+    return hal(request, render.paged(request, own, page, results, more=len(rows) > page.top))
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/")
@@ -77,24 +105,7 @@ async def list_saksmapper(
     top: Annotated[str | None, Query(alias="$top")] = None,
     skip: Annotated[str | None, Query(alias="$skip")] = None,
 ) -> JSONResponse:
-    """Cases, newest case number first, a page at a time with `next`; a case the caller may not
-    see at all is left out (as our policy refuses reading it)."""
-    unknown = sorted(name for name in request.query_params if name not in ("$top", "$skip"))
-    if unknown:
-        raise UnsupportedQuery(f"Query option {unknown[0]} is not supported on the saksmappe list; "
-                               "supported: $top, $skip.")
-    page = odata.paging(top, skip)
-    rows = await repository.saksmapper(session, skip=page.skip, top=page.top + 1)
-    results = []
-    for saksmappe in rows[:page.top]:
-        try:
-            results.append(render.saksmappe(request, await visibility.saksmappe(session, caller, saksmappe)))
-        except Forbidden:
-            continue
-    own = "sakarkiv/saksmappe/"
-    return hal(request, render.page(
-        request, own + odata.query(None, page.top, page.skip), results,
-        next_path=own + odata.query(None, page.top, page.skip + page.top) if len(rows) > page.top else None))
+    return await saksmappe_page(request, session, caller, "sakarkiv/saksmappe/", top, skip)
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/")
@@ -102,7 +113,7 @@ async def get_saksmappe(saksmappe_id: UUID, request: Request, session: ReadSessi
                         caller: Reader) -> JSONResponse:
     saksmappe = await repository.get_saksmappe(session, saksmappe_id)
     out = await saksmappe_view(session, caller, saksmappe)
-    return hal(request, render.saksmappe(request, out), etag=corrections.etag(saksmappe))
+    return hal(request, render.saksmappe(request, out, saksmappe), etag=corrections.etag(saksmappe))
 
 
 async def _correct(session: AsyncSession, ctx: Context, caller: Caller, saksmappe_id: UUID,
@@ -114,8 +125,8 @@ async def _correct(session: AsyncSession, ctx: Context, caller: Caller, saksmapp
 async def _render(session: AsyncSession, request: Request, caller: Caller, saksmappe: Saksmappe,
                   answer: bool) -> dict[str, Any]:
     if answer:
-        return render.saksmappe(request, await visibility.saksmappe(session, caller, saksmappe, answer=True))
-    return render.saksmappe(request, await saksmappe_view(session, caller, saksmappe))
+        return render.saksmappe(request, await visibility.saksmappe(session, caller, saksmappe, answer=True), saksmappe)
+    return render.saksmappe(request, await saksmappe_view(session, caller, saksmappe), saksmappe)
 
 
 CHANGEABLE = Changeable(
@@ -143,4 +154,4 @@ async def case_journalposter(saksmappe_id: UUID, request: Request, session: Read
     rows = await repository.journalposter_in_case(session, saksmappe_id)
     results = await visibility.journalposter(session, caller, [(j, saksmappe) for j in rows])
     own = render.saksmappe_path(saksmappe_id) + "journalpost/"
-    return hal(request, render.page(request, own, [render.journalpost(request, r) for r in results]))
+    return hal(request, render.page(request, own, [render.journalpost(request, r, saksmappe) for r in results]))

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, extract, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -106,6 +106,10 @@ _COMPARISONS: dict[str, Any] = {"eq": operator.eq, "ne": operator.ne, "gt": oper
 _FILTERABLE["offentlig_tittel"] = col(Journalpost.offentlig_tittel)
 _COMPARISONS["contains"] = lambda column, text: column.contains(text, autoescape=True)
 _COMPARISONS["startswith"] = lambda column, text: column.startswith(text, autoescape=True)
+_COMPARISONS["endswith"] = lambda column, text: column.endswith(text, autoescape=True)
+# OData's month() and day() of the journaldato (EXTRACT, or strftime on SQLite).
+_FILTERABLE["journaldato_month"] = extract("month", col(Journalpost.journaldato))
+_FILTERABLE["journaldato_day"] = extract("day", col(Journalpost.journaldato))
 
 
 def _condition(node: tuple[Any, ...]) -> ColumnElement[bool]:
@@ -125,9 +129,14 @@ async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, ski
     return [(journalpost, saksmappe) for journalpost, saksmappe in rows]
 
 
-async def saksmapper(session: AsyncSession, *, skip: int, top: int) -> list[Saksmappe]:
-    """Cases, newest case number first."""
+async def saksmapper(session: AsyncSession, *, skip: int, top: int, arkivdel_id: UUID | None = None,
+                     klasse_id: UUID | None = None) -> list[Saksmappe]:
+    """Cases, newest case number first; those of one arkivdel or classified under one klasse when given."""
     query = select(Saksmappe).order_by(col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
+    if arkivdel_id is not None:
+        query = query.where(col(Saksmappe.arkivdel_id) == arkivdel_id)
+    if klasse_id is not None:
+        query = query.where(col(Saksmappe.klasse_id) == klasse_id)
     return list((await session.execute(query.offset(skip).limit(top))).scalars())
 
 
