@@ -28,6 +28,7 @@ from sqlmodel import col
 
 from arkiv5_contracts.events.conversion import ConversionDone, ConversionFailed
 from arkiv5_kit.errors import NotFound, Unprocessable
+from arkiv5_kit.idle import IdleBackoff
 
 from .journal_client import FiledAttachment, JournalUnavailable, SourceMissing
 from .metrics import DURATION, FAILURES, JOBS
@@ -238,29 +239,39 @@ class JobEngine(MorningReport):
     async def drain(
         self, *, journalpost_ids: list[UUID] | None = None,
         after_each: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        """Run claimable jobs with the configured concurrency until none is left (`after_each` job)."""
+    ) -> int:
+        """Run claimable jobs with the configured concurrency until none is left (`after_each` job); how many ran."""
+        ran = 0
 
         async def worker() -> None:
+            nonlocal ran
             while await self.work_once(journalpost_ids=journalpost_ids):
+                ran += 1
                 if after_each is not None:
                     await after_each()
 
         await asyncio.gather(*(worker() for _ in range(self.settings.resolved_workers())))
+        return ran
 
     async def worker_loop(self, stopping: asyncio.Event) -> None:
-        """The background worker: queue what reached J, then convert, until stopped."""
+        """The background worker: queue what reached J, then convert, until stopped.
+
+        New jobs wake it; its poll only finds expired leases and retries that fell due, so the
+        poll grows while it finds nothing (arkiv5_kit.idle).
+        """
+        idle = IdleBackoff(self.settings.poll_interval_s, self.settings.idle_poll_max_s)
         while not stopping.is_set():
             try:
-                if self.settings.convert_on_event:
-                    await self.sweep_recent_documents()
-                    await self.drain()
+                if self.settings.convert_on_event and await self.sweep_recent_documents() + await self.drain():
+                    idle.reset()
             except Exception as exc:  # the loop must survive anything a job throws
                 log.error("conversion worker error", extra={"error_type": type(exc).__name__})
             self._wake.clear()
             stop = asyncio.ensure_future(stopping.wait())
             wake = asyncio.ensure_future(self._wake.wait())
-            await asyncio.wait({stop, wake}, timeout=self.settings.poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({stop, wake}, timeout=idle.next_s(), return_when=asyncio.FIRST_COMPLETED)
+            if wake.done():
+                idle.reset()
             stop.cancel()
             wake.cancel()
 

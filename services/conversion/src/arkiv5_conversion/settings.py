@@ -95,7 +95,13 @@ class ConversionSettings(ServiceSettings):
         description="Where conversions unpack and write (default: the system temp dir); readiness "
         "fails when it is not writable",
     )
-    poll_interval_s: float = Field(default=1.0, gt=0, description="Idle poll of the job queue")
+    poll_interval_s: float = Field(
+        default=1.0, gt=0, description="First idle poll of the job queue after work; new jobs wake the worker at once"
+    )
+    idle_poll_max_s: float = Field(
+        default=5.0, gt=0,
+        description="The idle poll doubles while it finds nothing, up to this (expired leases, retries that fell due)",
+    )
     job_lease_s: float | None = Field(
         default=None,
         gt=0,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 
 from .db import Database, read_connection
+from .idle import IdleBackoff
 from .messaging import outbox_table
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_FAILURES
 from .transport.base import OutgoingMessage, Transport
@@ -32,6 +33,7 @@ class OutboxRelay:
         transport: Transport,
         batch_size: int = 500,
         poll_interval_s: float = 0.25,
+        idle_poll_max_s: float = 5.0,
         retention: timedelta = timedelta(hours=72),
         max_backoff_s: float = 5.0,
         gauge_interval_s: float = 5.0,
@@ -41,6 +43,9 @@ class OutboxRelay:
         self.transport = transport
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
+        # Commits of this process wake the relay; the poll is for rows no wake announced (another
+        # replica's or process's), so it grows while it finds nothing (idle.py).
+        self._idle = IdleBackoff(poll_interval_s, idle_poll_max_s)
         self.retention = retention
         self.max_backoff_s = max_backoff_s
         self.gauge_interval_s = gauge_interval_s
@@ -120,7 +125,7 @@ class OutboxRelay:
             await connection.execute(delete(outbox_table).where(outbox_table.c.published_at < cutoff))
 
     async def run(self) -> None:
-        """Until stopped: publish whenever woken or every poll interval; back off on failure."""
+        """Until stopped: publish whenever woken, else poll (less often while nothing comes); back off on failure."""
         backoff = 0.0
         loop = asyncio.get_running_loop()
         next_gauges = 0.0
@@ -139,7 +144,9 @@ class OutboxRelay:
                     next_prune = now + 3600
                 if sent == self.batch_size:
                     continue  # more waiting: no sleep
-                await self._sleep(self.poll_interval_s)
+                if sent or self._wake.is_set():
+                    self._idle.reset()
+                await self._sleep(self._idle.next_s())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the bus or the database is away: retry, never drop

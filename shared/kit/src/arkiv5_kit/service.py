@@ -70,6 +70,7 @@ class ServiceRuntime:
             transport=self.transport,
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
+            idle_poll_max_s=settings.outbox_idle_poll_max_s,
             retention=timedelta(hours=settings.outbox_retention_hours),
         )
         self.consumers: list[EventConsumer] = []
@@ -114,6 +115,7 @@ class ServiceRuntime:
             max_attempts=self.settings.consumer_max_attempts,
             retry_initial_s=self.settings.consumer_retry_initial_s,
             retry_max_s=self.settings.consumer_retry_max_s,
+            fetch_timeout_s=self.settings.resolved_consumer_idle_wait_s(self.transport.name),
         )
         self.consumers.append(consumer)
         return consumer

@@ -45,13 +45,23 @@ class ServiceSettings(BaseSettings):
     kafka_request_timeout_ms: int = Field(default=15000, ge=1000)
 
     outbox_batch_size: int = Field(default=500, ge=1, le=10000)
-    outbox_poll_interval_s: float = Field(default=0.25, gt=0, description="Idle poll; commits also wake the relay")
+    outbox_poll_interval_s: float = Field(
+        default=0.25, gt=0, description="First idle poll after work; this process's commits wake the relay at once"
+    )
+    outbox_idle_poll_max_s: float = Field(
+        default=5.0, gt=0, description="The idle poll doubles while it finds nothing, up to this (rows of other processes)"
+    )
     outbox_retention_hours: float = Field(default=72, gt=0, description="Published rows are pruned after this")
 
     consumer_batch_size: int = Field(default=200, ge=1)
     consumer_max_attempts: int = Field(default=5, ge=1, description="Then the event goes to <topic>.dlt")
     consumer_retry_initial_s: float = Field(default=0.1, ge=0)
     consumer_retry_max_s: float = Field(default=5.0, ge=0)
+    consumer_idle_wait_s: float | None = Field(
+        default=None, gt=0,
+        description="How long an idle consumer waits for records before it reads again; default 5 s on the embedded "
+        "bus (a publish in this process wakes it at once), 0.5 s on Kafka",
+    )
 
     shutdown_timeout_s: float = Field(default=20.0, gt=0)
 
@@ -78,6 +88,14 @@ class ServiceSettings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.var_dir}/{self.service_name}.sqlite"
+
+    def resolved_consumer_idle_wait_s(self, transport_name: str) -> float:
+        """The idle wait of a consumer on the transport named `transport_name` (the one in use)."""
+        if self.consumer_idle_wait_s is not None:
+            return self.consumer_idle_wait_s
+        # The embedded bus wakes a waiting consumer on every publish in this process; its reads
+        # after a wait only catch a log written by another process. Kafka's fetch is a long poll.
+        return 5.0 if transport_name == "embedded" else 0.5
 
     def resolved_embedded_bus_url(self) -> str:
         return self.embedded_bus_url or f"sqlite+aiosqlite:///{self.var_dir}/bus.sqlite"
