@@ -24,7 +24,7 @@ sealed and opened and its two answers sealed and opened, without broker, databas
 the floor of what a message costs here. Run both shapes alternately in the same sitting to
 compare them.
 
-    uv run python bench/bench_intake.py [--messages 300] [--in-flight 32] [--shape processes|one-process]
+    uv run python bench/bench_intake.py [--messages 300] [--in-flight 32] [--cases 1] [--shape processes|one-process]
 """
 
 from __future__ import annotations
@@ -76,12 +76,12 @@ NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv"
 MDK = f'xmlns="{NS}/metadatakatalog/v1"'
 
 
-def message(number: int) -> bytes:
+def message(number: int, case: str = "sak") -> bytes:
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <arkivmelding xmlns="{NS}/arkivmelding/opprett/v1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
   <system>bench</system><antallFiler>1</antallFiler>
   <registrering xsi:type="journalpost">
-    <referanseForelderMappe><referanseEksternNoekkel {MDK}><fagsystem>bench</fagsystem><noekkel>sak</noekkel></referanseEksternNoekkel></referanseForelderMappe>
+    <referanseForelderMappe><referanseEksternNoekkel {MDK}><fagsystem>bench</fagsystem><noekkel>{case}</noekkel></referanseEksternNoekkel></referanseForelderMappe>
     <dokumentbeskrivelse>
       <dokumentstatus><kode {MDK}>F</kode></dokumentstatus><tittel>Vedtak</tittel>
       <tilknyttetRegistreringSom><kode {MDK}>H</kode></tilknyttetRegistreringSom>
@@ -94,13 +94,19 @@ def message(number: int) -> bytes:
 </arkivmelding>""".encode()
 
 
-SAKSMAPPE = f"""<?xml version="1.0" encoding="utf-8"?>
+def saksmappe(case: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
 <arkivmelding xmlns="{NS}/arkivmelding/opprett/v1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
   <system>bench</system><antallFiler>0</antallFiler>
   <mappe xsi:type="saksmappe"><tittel>Bench</tittel>
-    <referanseEksternNoekkel><fagsystem {MDK}>bench</fagsystem><noekkel {MDK}>sak</noekkel></referanseEksternNoekkel>
+    <referanseEksternNoekkel><fagsystem {MDK}>bench</fagsystem><noekkel {MDK}>{case}</noekkel></referanseEksternNoekkel>
   </mappe>
 </arkivmelding>""".encode()
+
+
+def case_of(number: int, cases: int) -> str:
+    """The saksmappe a message is archived in: "sak" alone, or spread round-robin over `cases` cases."""
+    return "sak" if cases == 1 else f"sak-{number % cases}"
 
 
 def key_pair(name: str):  # type: ignore[no-untyped-def]
@@ -208,7 +214,8 @@ class Stack:
             await stop()
 
 
-async def run(shape: str, messages: int, in_flight: int, var: Path, amqp_url: str, broker_pid: int) -> None:
+async def run(shape: str, messages: int, in_flight: int, cases: int, var: Path, amqp_url: str,
+              broker_pid: int) -> None:
     pg = os.environ.get("ARKIV5_BENCH_POSTGRES_URL")
     names = [f"bench_intake_journal_{os.getpid()}", f"bench_intake_intake_{os.getpid()}"]
     admin_dsn = ""
@@ -222,7 +229,7 @@ async def run(shape: str, messages: int, in_flight: int, var: Path, amqp_url: st
         stack = await build(var, amqp_url, in_flight, urls[0], urls[1], intake_keys, fagsystem_keys)
         stack.databases = urls
         try:
-            await measure(shape, stack, messages, in_flight, amqp_url, broker_pid, bool(pg),
+            await measure(shape, stack, messages, in_flight, cases, amqp_url, broker_pid, bool(pg),
                           intake_keys, fagsystem_keys)
         except BaseException:
             stack.print_logs()
@@ -460,18 +467,19 @@ def descends_from(pid: int, ancestor: int) -> bool:
     return False
 
 
-async def measure(shape: str, stack: Stack, messages: int, in_flight: int, amqp_url: str, broker_pid: int,
+async def measure(shape: str, stack: Stack, messages: int, in_flight: int, cases: int, amqp_url: str, broker_pid: int,
                   postgres: bool, intake_keys: tuple[object, bytes], fagsystem_keys: tuple[object, bytes]) -> None:
     import aio_pika
 
     state = stack.state
     document = os.urandom(100 * 1024)
-    await wait_for_final(
-        state,
-        await deliver(state, amqp_url, meldingstype=OPPRETT, klient_melding_id="sak",
-                      files={"arkivmelding.xml": SAKSMAPPE}),
-        timeout_s=120,
-    )
+    for case in sorted({case_of(number, cases) for number in range(cases)}):
+        await wait_for_final(
+            state,
+            await deliver(state, amqp_url, meldingstype=OPPRETT, klient_melding_id=case,
+                          files={"arkivmelding.xml": saksmappe(case)}),
+            timeout_s=120,
+        )
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel()
     latencies: list[float] = []
@@ -487,12 +495,14 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, amqp_
                 amqp_url,
                 meldingstype=OPPRETT,
                 klient_melding_id=f"m-{number}",
-                files={"arkivmelding.xml": message(number), "vedtak.pdf": document},
+                files={"arkivmelding.xml": message(number, case_of(number, cases)), "vedtak.pdf": document},
                 channel=channel,
             )
             answers = await wait_for_final(state, melding_id, timeout_s=300)
             latencies.append(time.perf_counter() - started)
-            failures += not answers[-1].meldingstype.endswith(".kvittering")
+            if not answers[-1].meldingstype.endswith(".kvittering"):
+                failures += 1
+                print(f"message {number} answered {answers[-1].meldingstype}", file=sys.stderr)
 
     pids = {"this process": os.getpid(), **stack.processes, "broker": broker_pid}
     databases = [url for url in (stack.databases or []) if url]
@@ -530,12 +540,12 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, amqp_
         return "(in this process)"
 
     print(
-        "| shape | messages | in flight | database | messages/s | p50 ms | p99 ms | CPU ms per message, all | "
+        "| shape | messages | in flight | cases | database | messages/s | p50 ms | p99 ms | CPU ms per message, all | "
         "this process | intake | journal | broker | PostgreSQL backends | the crypto alone, CPU ms per message | not kvittering |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(
-        f"| {shape} | {messages} | {in_flight} | {'PostgreSQL' if postgres else 'SQLite'} | {messages / elapsed:.1f} | "
+        f"| {shape} | {messages} | {in_flight} | {cases} | {'PostgreSQL' if postgres else 'SQLite'} | {messages / elapsed:.1f} | "
         f"{statistics.median(latencies) * 1000:.0f} | {p99 * 1000:.0f} | {everything:.1f} | "
         f"{of('this process')} | {of('intake')} | {of('journal')} | {of('broker')} | {of('PostgreSQL')} | {baseline:.1f} | {failures} |"
     )
@@ -547,13 +557,16 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--in-flight", type=int, default=32)
     parser.add_argument("--shape", choices=["processes", "one-process"], default="processes")
+    parser.add_argument("--cases", type=int, default=1,
+                        help="saksmapper the journalposts are spread over (1: all in one case, as before)")
     args = parser.parse_args()
     os.environ.setdefault("ARKIV5_REFERENCE_DIR", str(ROOT.parent / "shared" / "reference"))
     with tempfile.TemporaryDirectory() as folder:
         broker = RabbitServer(Path(folder) / "rabbit", port=free_port()).start()
         try:
             broker_pid = int((Path(folder) / "rabbit" / "server.pid").read_text())
-            asyncio.run(run(args.shape, args.messages, args.in_flight, Path(folder), broker.url, broker_pid))
+            asyncio.run(run(args.shape, args.messages, args.in_flight, args.cases, Path(folder), broker.url,
+                            broker_pid))
         finally:
             broker.stop()
     return 0

@@ -40,6 +40,11 @@ def create_app(settings: IntakeSettings | None = None, bus: Transport | None = N
     Tests may pass a journal client (e.g. over `httpx.ASGITransport` to an in-process journal).
     """
     settings = settings or IntakeSettings()
+    if settings.fiks_io_enabled and settings.database_pool_size < settings.fiks_io_prefetch:
+        # Every message in flight works in its own task and holds a connection during each of its
+        # transactions: a smaller pool opened and closed an overflow connection (with its TLS
+        # negotiation) per transaction as soon as more than the pool's size were in flight.
+        settings = settings.model_copy(update={"database_pool_size": settings.fiks_io_prefetch})
     runtime = ServiceRuntime(settings, bus, migrations_dir=MIGRATIONS_DIR)
     internal_http = httpx.AsyncClient()
     # Fiks IO gets a client of its own: the internal one carries the journal's token on every

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -135,6 +137,39 @@ async def put_key(
     session.add(row)
     await session.flush()
     return row
+
+
+async def add_key_if_absent(
+    session: AsyncSession,
+    *,
+    kind: str,
+    fagsystem: str,
+    noekkel: str,
+    journal_id: UUID,
+    parent_id: UUID | None = None,
+    aar: int | None = None,
+    sekvensnummer: int | None = None,
+    kvittering: str | None = None,
+) -> None:
+    """One INSERT that keeps the key already stored (a concurrent message with the same key wins):
+    written in the transaction that stores a message's answers, with no read first."""
+    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(EksternNoekkel)
+        .values(
+            id=uuid4(),
+            kind=kind,
+            fagsystem=fagsystem,
+            noekkel=noekkel,
+            journal_id=journal_id,
+            parent_id=parent_id,
+            aar=aar,
+            sekvensnummer=sekvensnummer,
+            kvittering=kvittering,
+            created_at=now(),
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "fagsystem", "noekkel"])
+    )
 
 
 # --- The e-mail queue ------------------------------------------------------------------

@@ -19,6 +19,7 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from lxml import etree
@@ -154,11 +155,15 @@ class FiksArkivHandler:
             return await self._handle(melding, root, received_by if root is not None else None)
 
     async def _handle(self, melding: Melding, root: etree._Element | None, received_by: str | None) -> Handled:
-        svar = await self.answer(melding, root)
+        # The external keys of what was registered are stored with the answers, in one transaction.
+        pending_keys: list[dict[str, Any]] = []
+        svar = await self.answer(melding, root, pending_keys)
         if svar and svar[-1].meldingstype == answers.SERVERFEIL:
             return Handled(None, svar)
         sent = 1 if received_by is not None and svar[0].meldingstype.endswith(".mottatt") else 0
         async with self.database.unit_of_work() as session:
+            for fields in pending_keys:
+                await store.add_key_if_absent(session, **fields)
             row = await store.save_melding(
                 session,
                 avsender=melding.avsender,
@@ -179,9 +184,12 @@ class FiksArkivHandler:
         async with self.database.unit_of_work() as session:
             await store.mark_sent(session, melding_id, count, to)
 
-    async def answer(self, melding: Melding, validated: etree._Element | None = None) -> list[Svar]:
+    async def answer(self, melding: Melding, validated: etree._Element | None = None,
+                     pending_keys: list[dict[str, Any]] | None = None) -> list[Svar]:
         """The answers in the order they are sent (not stored here); `validated`: the message already
-        parsed and checked against its XSD (by `receivable`), so it is not done twice."""
+        parsed and checked against its XSD (by `receivable`), so it is not done twice. `pending_keys`: where
+        the external keys of a new registrering go, for the caller to store with the answers (else
+        they are stored at once)."""
         kind = melding.meldingstype
         if kind not in answers.SUPPORTED:
             return [answers.feilmelding(answers.UGYLDIG, "unknown or unsupported Fiks-Meldingstype")]
@@ -194,7 +202,7 @@ class FiksArkivHandler:
                 return [answers.feilmelding(answers.UGYLDIG, f"the message breaks {kind}.xsd: {problem}")]
         received = [answers.mottatt(kind)] if kind in answers.ARKIVERING else []
         try:
-            return received + [await self._dispatch(kind, root, melding)]
+            return received + [await self._dispatch(kind, root, melding, pending_keys)]
         except Ugyldig as problem:
             return received + [answers.feilmelding(answers.UGYLDIG, problem.melding)]
         except IkkeFunnet as problem:
@@ -212,9 +220,10 @@ class FiksArkivHandler:
             )
             return received + [answers.feilmelding(answers.SERVERFEIL, "internal error in the archive")]
 
-    async def _dispatch(self, kind: str, root: etree._Element, melding: Melding) -> Svar:
+    async def _dispatch(self, kind: str, root: etree._Element, melding: Melding,
+                        pending_keys: list[dict[str, Any]] | None) -> Svar:
         if kind == answers.OPPRETT:
-            return answers.kvittering(kind, await self._opprett(root, melding))
+            return answers.kvittering(kind, await self._opprett(root, melding, pending_keys))
         if kind == answers.OPPDATER:
             await self._oppdater(root)
             return answers.kvittering(kind)
@@ -254,7 +263,8 @@ class FiksArkivHandler:
 
     # --- arkivmelding opprett ---------------------------------------------------------
 
-    async def _opprett(self, root: etree._Element, melding: Melding) -> str:
+    async def _opprett(self, root: etree._Element, melding: Melding,
+                       pending_keys: list[dict[str, Any]] | None) -> str:
         mappe_el = find(root, "mappe")
         registrering_el = find(root, "registrering")
         antall = text(root, "antallFiler")
@@ -320,38 +330,29 @@ class FiksArkivHandler:
                 "noekkel": key[1] if key else None,
             }
             xml = answers.arkivmelding_kvittering(mappe=None, registrering=registrering_kvittering)
-            async with self.database.unit_of_work() as session:
-                journalpost_id = UUID(record["systemID"])
-                if key is not None:
-                    await store.put_key(
-                        session,
-                        kind="registrering",
-                        fagsystem=key[0],
-                        noekkel=key[1],
-                        journal_id=journalpost_id,
-                        parent_id=mappe_id,
-                        aar=record.get("journalaar"),
-                        sekvensnummer=record.get("journalsekvensnummer"),
-                        kvittering=xml,
-                    )
-                for index, (beskrivelse, dokument) in enumerate(
-                    zip(
-                        findall(registrering_el, "dokumentbeskrivelse"),
-                        record.get("dokumentbeskrivelse") or [],
-                        strict=False,
-                    )
-                ):
-                    dkey = mapping.ekstern_noekkel(beskrivelse)
-                    if dkey is not None:
-                        await store.put_key(
-                            session,
-                            kind="dokumentbeskrivelse",
-                            fagsystem=dkey[0],
-                            noekkel=dkey[1],
-                            journal_id=UUID(dokument["systemID"]),
-                            parent_id=journalpost_id,
-                        )
-                    del index
+            journalpost_id = UUID(record["systemID"])
+            new_keys: list[dict[str, Any]] = []
+            if key is not None:
+                new_keys.append({
+                    "kind": "registrering", "fagsystem": key[0], "noekkel": key[1], "journal_id": journalpost_id,
+                    "parent_id": mappe_id, "aar": record.get("journalaar"),
+                    "sekvensnummer": record.get("journalsekvensnummer"), "kvittering": xml,
+                })
+            for beskrivelse, dokument in zip(
+                findall(registrering_el, "dokumentbeskrivelse"), record.get("dokumentbeskrivelse") or [], strict=False
+            ):
+                dkey = mapping.ekstern_noekkel(beskrivelse)
+                if dkey is not None:
+                    new_keys.append({
+                        "kind": "dokumentbeskrivelse", "fagsystem": dkey[0], "noekkel": dkey[1],
+                        "journal_id": UUID(dokument["systemID"]), "parent_id": journalpost_id,
+                    })
+            if pending_keys is not None:
+                pending_keys += new_keys
+            elif new_keys:
+                async with self.database.unit_of_work() as session:
+                    for fields in new_keys:
+                        await store.add_key_if_absent(session, **fields)
         return answers.arkivmelding_kvittering(mappe=mappe_kvittering, registrering=registrering_kvittering)
 
     async def _saksmappe(
