@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from ..authz.access import decision_day
 from ..domain import screening
-from ..domain.numbering import today_in_oslo
 from ..models import Journalpost, Korrespondansepart, Part, Saksmappe
 
 
@@ -43,8 +43,10 @@ async def screened_words(session: AsyncSession, saksmapper: list[Saksmappe]) -> 
     marked on it and on any of its journalposts. A screened case (a client's case first)
     adds, to both, every word marked in it and the names and numbers of its parties — the
     saksmappe's parts and every korrespondansepart — whether or not anyone marked them.
+    Whether a case's screening is in force is judged on the decision day, the day every other
+    visibility rule (and the export's public journal) judges on.
     """
-    today = today_in_oslo()
+    today = decision_day()
     by_id = {s.system_id: s for s in saksmapper}
     own = {s.system_id: screening.marked_words(s.tittel, s.offentlig_tittel) for s in by_id.values()}
     cases = {i: list(words) for i, words in own.items()}
