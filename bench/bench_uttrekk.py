@@ -131,7 +131,7 @@ async def seed(var_dir: Path, count: int, database_url: str | None) -> dict[str,
             for model, values in rows.items():
                 for start in range(0, len(values), CHUNK):
                     async with runtime.database.unit_of_work() as session:
-                        await session.execute(insert(model.__table__), values[start:start + CHUNK])  # type: ignore[attr-defined]
+                        await session.execute(insert(model.__table__), values[start:start + CHUNK])
     finally:
         await runtime.stop()
     return {"database_url": settings.resolved_database_url(), "arkivdel": str(DEFAULT_ARKIVDEL_ID)}
