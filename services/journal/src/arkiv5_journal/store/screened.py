@@ -7,6 +7,7 @@ skjermet (read back from each title and its offentligTittel) and the parties of 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy import select
@@ -36,15 +37,18 @@ def _longest_first(words: list[str]) -> list[str]:
     return sorted(set(words), key=len, reverse=True)
 
 
-async def screened_words(session: AsyncSession, saksmapper: list[Saksmappe]) -> Words:
+async def screened_words(session: AsyncSession, saksmapper: list[Saksmappe], *,
+                         today: date | None = None) -> Words:
     """The words a caller without clearance never sees in any field of these cases.
 
     Of a journalpost: the words marked skjermet on it and on its case. Of a case: those
     marked on it and on any of its journalposts. A screened case (a client's case first)
     adds, to both, every word marked in it and the names and numbers of its parties — the
     saksmappe's parts and every korrespondansepart — whether or not anyone marked them.
+    A case's screening is judged in force on `today` (default: the Oslo date), so a caller
+    that judges the rest on another day (the export, on the decision day) passes that one.
     """
-    today = today_in_oslo()
+    today = today or today_in_oslo()
     by_id = {s.system_id: s for s in saksmapper}
     own = {s.system_id: screening.marked_words(s.tittel, s.offentlig_tittel) for s in by_id.values()}
     cases = {i: list(words) for i, words in own.items()}

@@ -114,10 +114,10 @@ async def offentlige(session: AsyncSession, rows: Sequence[tuple[Record, Saksmap
     public = [(j, s, k) for j, s, k in rows if j.journalposttype in types and j.journalstatus in statuses]
     if not public:
         return []
-    words = await visibility.screened_words(session, list({s.system_id: s for _, s, _ in public}.values()))
-    # One day for the journalpost's screening and its parties': the visibility module's decision
-    # day, the day every API answer is judged on.
+    # One day for the screened words, the journalpost's screening and its parties': the
+    # visibility module's decision day, the day every API answer is judged on.
     day = access.decision_day()
+    words = await visibility.screened_words(session, list({s.system_id: s for _, s, _ in public}.values()), today=day)
     entries = []
     for journalpost, saksmappe, klasse in public:
         m = Markup()

@@ -15,6 +15,7 @@ import re
 import stat
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -317,18 +318,30 @@ def _forget(element: Any) -> None:
         del element.getparent()[0]
 
 
+def _document_names(folder: Path) -> Iterator[str]:
+    """The files under dokumenter/, as names relative to `folder`, sorted folder by folder.
+
+    Plain names, not a sorted list of Path objects: at 100,000 files those were 70 MB, most of
+    the validator's peak memory.
+    """
+    for top, folders, files in os.walk(folder / "dokumenter"):
+        folders.sort()
+        base = Path(top).relative_to(folder).as_posix()
+        files.sort()
+        for file in files:
+            if os.path.isfile(os.path.join(top, file)):
+                yield f"{base}/{file}"
+
+
 def _files(report: Report, folder: Path, index: CheckIndex, about: addml.Description) -> None:
-    documents = folder / "dokumenter"
     found = 0
-    for path in sorted(documents.rglob("*")) if documents.is_dir() else []:
-        if path.is_file():
-            found += 1
-            name = path.relative_to(folder).as_posix()
-            referenced, sha256 = index.file(name)
-            if not referenced:
-                report.add("N5_33", "document file no dokumentobjekt references", file=name)
-            elif (expected := index.sum_of(name)) is not None and (sha256 or addml.sha256_of(path)) != expected:
-                report.add("ADDML_CHECKSUM", "document file's SHA-256 differs from arkivuttrekk.xml", file=name)
+    for name in _document_names(folder):
+        found += 1
+        referenced, sha256 = index.file(name)
+        if not referenced:
+            report.add("N5_33", "document file no dokumentobjekt references", file=name)
+        elif (expected := index.sum_of(name)) is not None and (sha256 or addml.sha256_of(folder / name)) != expected:
+            report.add("ADDML_CHECKSUM", "document file's SHA-256 differs from arkivuttrekk.xml", file=name)
     if found != about.document_files:
         report.add("N5_28", f"{found} document files in dokumenter/, arkivuttrekk.xml says {about.document_files} "
                    "(antallDokumentfiler)", file="arkivuttrekk.xml")
