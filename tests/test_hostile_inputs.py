@@ -92,6 +92,21 @@ def test_a_search_year_outside_1_to_9999_is_not_a_500(
     assert response.json()["errors"][0]["field"] == "query.journalaar"
 
 
+@pytest.mark.parametrize("malformed", [rb'{"client_id": "\u+x"}', rb'{"client_id": "\u12"}', rb'{"client_id": "\uZZZZ"}',
+                                       rb'{"client_id": "\u', b'{"client_id": "\xff\x00\\u"}'])
+def test_a_malformed_unicode_escape_is_a_4xx_on_every_service(suite: RunningSuite, malformed: bytes) -> None:
+    """A `\\u` without four hex digits once reached the input policy's escape check and
+    answered 500 (found by the stateful fuzzer on the access service)."""
+    arkivleder = suite.person_token("arkivleder", "access")
+    for path in ("/access/clients", "/journal/saksmapper"):
+        token = arkivleder if path.startswith("/access") else suite.client_token(
+            "demo-fagsystem", "journal.read journal.write", "journal")
+        response = suite.http.post(suite.base + path, content=malformed,
+                                   headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        assert response.status_code in (400, 422), response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
 def test_json_nested_100000_deep_is_400(suite: RunningSuite, journal: tuple[dict[str, str], str, str]) -> None:
     headers, case, jp = journal
     deep = b"[" * 100_000 + b"]" * 100_000

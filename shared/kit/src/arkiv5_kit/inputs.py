@@ -360,8 +360,8 @@ def _check_json(body: bytes, max_depth: int) -> None:
 def _suspicious(escape: bytes) -> bool:
     if escape in (b"b", b"f"):
         return True
-    if not escape.startswith(b"u"):
-        return False
+    if not escape.startswith(b"u") or len(escape) != 5:
+        return False  # `\u` without four hex digits is malformed JSON: the app's parser answers it
     code = int(escape[1:], 16)
     return code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF
 
