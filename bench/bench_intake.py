@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -502,7 +503,10 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, cases
             latencies.append(time.perf_counter() - started)
             if not answers[-1].meldingstype.endswith(".kvittering"):
                 failures += 1
-                print(f"message {number} answered {answers[-1].meldingstype}", file=sys.stderr)
+                # A feilmelding's text names the rule or the failure, never a value from the message.
+                reason = re.search(r"<(?:\w+:)?feilmelding>([^<]*)<", answers[-1].xml or "")
+                print(f"message {number} answered {answers[-1].meldingstype}: {reason.group(1) if reason else ''}",
+                      file=sys.stderr)
 
     pids = {"this process": os.getpid(), **stack.processes, "broker": broker_pid}
     databases = [url for url in (stack.databases or []) if url]
