@@ -40,6 +40,8 @@ from project import load_script  # noqa: E402
 # pytest 9 no longer reads), so the grouping is by path here.
 ONE_WORKER_MODULES = frozenset({
     "services/conversion/tests/test_real_corpus.py",
+    "tests/test_hostile_inputs.py",   # these two start the suite once per backend for all their tests
+    "tests/test_hostile_uploads.py",
 })
 
 
