@@ -20,6 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,31 @@ from required import missing  # noqa: E402
 
 from arkiv5_kit.testing import MigratedDatabases  # noqa: E402
 from project import load_script  # noqa: E402
+
+# Modules whose expensive module-scoped fixture must run once under pytest-xdist (`-n`): their
+# tests go to one worker together. On `--dist load` each worker that got one of their tests
+# built the fixture again (the real corpus: all 78 conversions on every worker). xdist's own
+# `xdist_group` mark does not take effect with pytest 9 (it renames `item._nodeid`, which
+# pytest 9 no longer reads), so the grouping is by path here.
+ONE_WORKER_MODULES = frozenset({
+    "services/conversion/tests/test_real_corpus.py",
+    "tests/test_hostile_inputs.py",   # these two start the suite once per backend for all their tests
+    "tests/test_hostile_uploads.py",
+})
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist load` (what `-n` gives) with the modules above each kept on one worker."""
+    if config.getoption("dist") != "load":
+        return None  # another distribution the caller chose: xdist's own
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LoadKeepingModulesWhole(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return LoadKeepingModulesWhole(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)

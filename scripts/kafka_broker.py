@@ -29,6 +29,7 @@ Importable for pytest fixtures (the script has no third-party imports)::
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -40,6 +41,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,6 +224,18 @@ def _tail(path: Path, lines: int = 60) -> str:
 # --------------------------------------------------------------------------- #
 
 
+def random_cluster_id() -> str:
+    """A cluster id as `kafka-storage.sh random-uuid` makes one, without a JVM start (1-4 s).
+
+    Kafka's `Uuid.randomUuid()`: a random (version 4) UUID in URL-safe base64 without padding,
+    drawn again when its text starts with "-" (the tools would read it as an option).
+    """
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not text.startswith("-"):
+            return text
+
+
 class KafkaBroker:
     """One single-node KRaft broker (combined broker and controller) on loopback.
 
@@ -392,20 +406,7 @@ class KafkaBroker:
         id_file = self.state_dir / "cluster.id"
         cluster_id = id_file.read_text().strip() if id_file.is_file() else ""
         if not cluster_id:
-            result = subprocess.run(
-                self._java_command(libs, "kafka.tools.StorageTool", "random-uuid", heap="128m"),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-            )
-            # The tool may log before printing; the id is the last line.
-            cluster_id = (
-                result.stdout.strip().splitlines()[-1].strip() if result.stdout.strip() else ""
-            )
-            if result.returncode != 0 or not cluster_id:
-                raise BrokerError(
-                    f"kafka.tools.StorageTool random-uuid failed:\n{result.stdout}{result.stderr}"
-                )
+            cluster_id = random_cluster_id()
             id_file.write_text(cluster_id + "\n")
         result = subprocess.run(
             self._java_command(

@@ -29,6 +29,8 @@ from arkiv5_conversion.testing import settings_for_tests
 from arkiv5_conversion.validate import VeraPdfValidator
 from arkiv5_kit.reference import ReferenceFileMissing, manifest, reference_file
 
+# Under pytest-xdist one worker takes the whole module (ONE_WORKER_MODULES in the root conftest):
+# the module's fixture converts all 78 files, once.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 FOLDER = "conversion-corpus/"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "conversion"
@@ -182,19 +184,19 @@ async def _convert_all(sources: dict[str, Path], work: Path) -> dict[str, Conver
     converter = Converter(settings_for_tests(work, job_timeout_s=120), load_policy(), pool, VeraPdfValidator(verapdf))
     slots = asyncio.Semaphore(2)
 
-    async def one(name: str, source: Path) -> tuple[str, Result]:
+    async def one(name: str, source: Path) -> tuple[str, Converted]:
         async with slots:
-            return name, await converter.convert(source.read_bytes(), work / name)
+            result = await converter.convert(source.read_bytes(), work / name)
+        # The output validated again on its own, after the slot is free: the one veraPDF process
+        # checks it while the listeners convert the next files (one after another it added
+        # ~20 s of veraPDF alone at the end).
+        compliant = None
+        if result.output and result.output.path and result.output.media_type == "application/pdf":
+            compliant = (await verapdf.validate(result.output.path)).compliant
+        return name, Converted(result, source, compliant)
 
     try:
-        results = dict(await asyncio.gather(*(one(name, path) for name, path in sources.items())))
-        out: dict[str, Converted] = {}
-        for name, result in results.items():
-            compliant = None
-            if result.output and result.output.path and result.output.media_type == "application/pdf":
-                compliant = (await verapdf.validate(result.output.path)).compliant
-            out[name] = Converted(result, sources[name], compliant)
-        return out
+        return dict(await asyncio.gather(*(one(name, path) for name, path in sources.items())))
     finally:
         await pool.close()
         await verapdf.stop()
