@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -74,6 +74,17 @@ async def principal_for(session: AsyncSession, caller: Caller, at: date) -> Prin
     return cached
 
 
+# The statements of a decision, built once: a request runs them several times, and building a
+# statement (its clauses, then its cache key) cost about as much as executing it.
+_RIGHTS_ON = (
+    select(Rettighet)
+    .where(col(Rettighet.person_id) == bindparam("person_id"), col(Rettighet.valid_from) <= bindparam("at"))
+    .order_by(col(Rettighet.valid_from).desc())
+    .limit(1)
+)
+_GROUPS_VALID_FROM = select(Tilgangsgruppe).where(col(Tilgangsgruppe.valid_from) <= bindparam("at"))
+
+
 async def _load_principal(session: AsyncSession, caller: Caller, at: date) -> Principal:
     claims = caller.claims
     person_id = claims.person_id
@@ -84,14 +95,7 @@ async def _load_principal(session: AsyncSession, caller: Caller, at: date) -> Pr
             person_id = None
     rights = None
     if person_id is not None:
-        rights = (
-            await session.execute(
-                select(Rettighet)
-                .where(col(Rettighet.person_id) == person_id, col(Rettighet.valid_from) <= at)
-                .order_by(col(Rettighet.valid_from).desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        rights = (await session.execute(_RIGHTS_ON, {"person_id": person_id, "at": at})).scalar_one_or_none()
     if rights is None:
         if claims.person_id is not None:
             raise Forbidden("No rights are registered for this person on this date.", rule="principal.no-rights")
@@ -100,7 +104,7 @@ async def _load_principal(session: AsyncSession, caller: Caller, at: date) -> Pr
     sperre = await session.get(KontoSperre, rights.person_id)
     disabled = sperre is not None and sperre.disabled_from <= at
     groups = set(rights.group_ids)
-    rows = (await session.execute(select(Tilgangsgruppe).where(col(Tilgangsgruppe.valid_from) <= at))).scalars()
+    rows = (await session.execute(_GROUPS_VALID_FROM, {"at": at})).scalars()
     for group in rows:
         if (group.valid_to is None or group.valid_to >= at) and str(rights.person_id) in group.member_person_ids:
             groups.add(str(group.group_id))
@@ -135,6 +139,21 @@ async def prefetch_groups(session: AsyncSession, *, saksmappe_ids: set[UUID], jo
     session.info.setdefault(_GROUPS, {}).update(cache)
 
 
+def _group_query(*, journalpost: bool, narrowed: bool) -> Any:
+    owner = col(Tilgangsgruppe.saksmappe_id) == bindparam("saksmappe_id")
+    if journalpost:
+        owner = owner | (col(Tilgangsgruppe.journalpost_id) == bindparam("journalpost_id"))
+    query = select(col(Tilgangsgruppe.group_id)).where(owner)
+    if narrowed:
+        query = query.where(col(Tilgangsgruppe.group_id).in_(bindparam("group_ids", expanding=True)))
+    return query
+
+
+# (with a journalpost, narrowed to a principal's groups) -> the statement
+_GROUP_QUERIES = {(journalpost, narrowed): _group_query(journalpost=journalpost, narrowed=narrowed)
+                  for journalpost in (False, True) for narrowed in (False, True)}
+
+
 async def _group_ids_of(
     session: AsyncSession, *, saksmappe_id: UUID, journalpost_id: UUID | None, principal: Principal | None
 ) -> frozenset[UUID]:
@@ -150,25 +169,30 @@ async def _group_ids_of(
     if saksmappe_id in cache and (journalpost_id is None or journalpost_id in cache):
         ids = cache[saksmappe_id] | (cache[journalpost_id] if journalpost_id else set())
     else:
-        owner = col(Tilgangsgruppe.saksmappe_id) == saksmappe_id
+        parameters: dict[str, Any] = {"saksmappe_id": saksmappe_id}
         if journalpost_id is not None:
-            owner = owner | (col(Tilgangsgruppe.journalpost_id) == journalpost_id)
-        query = select(col(Tilgangsgruppe.group_id)).where(owner)
+            parameters["journalpost_id"] = journalpost_id
         if principal is not None:
-            query = query.where(col(Tilgangsgruppe.group_id).in_(principal.group_ids))
-        ids = set((await session.execute(query)).scalars())
+            parameters["group_ids"] = list(principal.group_ids)
+        query = _GROUP_QUERIES[(journalpost_id is not None, principal is not None)]
+        ids = set((await session.execute(query, parameters)).scalars())
     return frozenset(ids if principal is None else ids & principal.group_ids)
+
+
+_HANDLERS = select(col(Journalpost.saksbehandler_id)).where(
+    col(Journalpost.saksmappe_id) == bindparam("saksmappe_id"), col(Journalpost.saksbehandler_id).is_not(None))
+_IS_HANDLER = _HANDLERS.where(col(Journalpost.saksbehandler_id) == bindparam("person_id")).limit(1)
 
 
 async def _handlers_of(session: AsyncSession, saksmappe_id: UUID, principal: Principal | None) -> frozenset[UUID]:
     """Case handlers of the case's journalposts; with a principal, only whether it is one of them."""
-    query = select(col(Journalpost.saksbehandler_id)).where(
-        col(Journalpost.saksmappe_id) == saksmappe_id, col(Journalpost.saksbehandler_id).is_not(None))
-    if principal is not None:
-        if principal.person_id.int == 0:  # a system client is nobody's case handler
-            return frozenset()
-        query = query.where(col(Journalpost.saksbehandler_id) == principal.person_id).limit(1)
-    return frozenset(h for h in (await session.execute(query)).scalars() if h is not None)
+    if principal is None:
+        result = await session.execute(_HANDLERS, {"saksmappe_id": saksmappe_id})
+    elif principal.person_id.int == 0:  # a system client is nobody's case handler
+        return frozenset()
+    else:
+        result = await session.execute(_IS_HANDLER, {"saksmappe_id": saksmappe_id, "person_id": principal.person_id})
+    return frozenset(h for h in result.scalars() if h is not None)
 
 
 def _active_code(code: str | None, opphoerer: date | None, at: date) -> str | None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -175,6 +176,19 @@ class EmbeddedSubscriber:
         self.topics = topics
         self._position = 0  # last offset handed out by fetch
         self._interrupted = asyncio.Event()
+        # Built once: a busy consumer reads and commits after every event.
+        self._read_query = (
+            select(bus_log)
+            .where(bus_log.c.offset > bindparam("position"), bus_log.c.topic.in_(self.topics))
+            .order_by(bus_log.c.offset)
+            .limit(bindparam("max_records"))
+        )
+        self._committed_query = select(bus_cursor.c.committed_offset).where(bus_cursor.c.consumer_group == group)
+        self._advance = (
+            bus_cursor.update()
+            .where(bus_cursor.c.consumer_group == group)
+            .values(committed_offset=bindparam("offset"), updated_at=bindparam("now"))
+        )
 
     async def start(self) -> None:
         self._interrupted.clear()
@@ -188,9 +202,7 @@ class EmbeddedSubscriber:
 
     async def _committed(self) -> int:
         async with read_connection(self.transport.engine) as connection:
-            value = await connection.scalar(
-                select(bus_cursor.c.committed_offset).where(bus_cursor.c.consumer_group == self.group)
-            )
+            value = await connection.scalar(self._committed_query)
         return int(value or 0)
 
     async def fetch(self, max_records: int, timeout_s: float) -> list[IncomingRecord]:
@@ -209,14 +221,9 @@ class EmbeddedSubscriber:
         return records
 
     async def _read(self, max_records: int) -> list[IncomingRecord]:
-        query = (
-            select(bus_log)
-            .where(bus_log.c.offset > self._position, bus_log.c.topic.in_(self.topics))
-            .order_by(bus_log.c.offset)
-            .limit(max_records)
-        )
         async with read_connection(self.transport.engine) as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (await connection.execute(
+                self._read_query, {"position": self._position, "max_records": max_records})).all()
         return [
             IncomingRecord(
                 topic=row.topic,
@@ -235,19 +242,13 @@ class EmbeddedSubscriber:
         offset = max(r.offset for r in records)
         now = datetime.now(UTC)
         async with self.transport.engine.begin() as connection:
-            current = await connection.scalar(
-                select(bus_cursor.c.committed_offset).where(bus_cursor.c.consumer_group == self.group)
-            )
+            current = await connection.scalar(self._committed_query)
             if current is None:
                 await connection.execute(
                     insert(bus_cursor).values(consumer_group=self.group, committed_offset=offset, updated_at=now)
                 )
             elif offset > current:
-                await connection.execute(
-                    bus_cursor.update()
-                    .where(bus_cursor.c.consumer_group == self.group)
-                    .values(committed_offset=offset, updated_at=now)
-                )
+                await connection.execute(self._advance, {"offset": offset, "now": now})
 
     async def rewind(self) -> None:
         self._position = await self._committed()
