@@ -59,6 +59,22 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return LoadKeepingModulesWhole(config, log)
 
 
+
+def images_requested() -> bool:
+    return os.environ.get("ARKIV5_TEST_IMAGES", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `images` run only on request: without it they are deselected, not skipped,
+    so a run's skips stay what they mean here (never a missing service: that fails)."""
+    if images_requested():
+        return
+    deselected = [item for item in items if item.get_closest_marker("images") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("images") is None]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cheap_secret_hashing() -> Iterator[None]:
     """Argon2 at its smallest cost while tests run in this process; production keeps argon2's defaults.
