@@ -174,6 +174,35 @@ def read(path: Path, parser_options: dict[str, Any], *, schema: Any = None,
     return about
 
 
+def period(path: Path, parser_options: dict[str, Any]) -> tuple[date | None, date | None]:
+    """The archivalPeriod's startDate and endDate from the head of arkivuttrekk.xml, read up to its
+    dataObjects only (not the list of every document file); (None, None) when it cannot be read.
+
+    Unvalidated: `read` validates the whole file, and the validator compares the two periods.
+    """
+    about = Description()
+    try:
+        if declares_dtd(path, parser_options):
+            return None, None
+        for event, element in etree.iterparse(str(path), events=("start", "end"), **parser_options):
+            if event == "start":
+                if element.tag == A.ns + "dataObjects":
+                    break
+            elif element.tag == A.ns + "property" and element.get("name") in ("startDate", "endDate"):
+                _take(about, element.get("name", ""), element.findtext(A.ns + "value"), [], element)
+    except (OSError, etree.XMLSyntaxError):
+        return None, None
+    return about.start, about.end
+
+
+def declares_dtd(path: Path, parser_options: dict[str, Any]) -> bool:
+    """Whether the file has a DOCTYPE (internal subset, entities): read up to its root's start only."""
+    for _, element in etree.iterparse(str(path), events=("start",), **parser_options):
+        docinfo = element.getroottree().docinfo
+        return bool(docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype)
+    return False
+
+
 def _props(element: Any) -> dict[str, str | None]:
     ns = A.ns
     return {p.get("name"): p.findtext(ns + "value") for p in element.iterfind(f"{ns}properties/{ns}property")}
@@ -217,4 +246,4 @@ def _take(about: Description, name: str, value: str | None, trail: list[str], el
         about.files[owner] = (sha, counts)
 
 
-__all__ = ["SCHEMAS", "Description", "read", "sha256_of", "write"]
+__all__ = ["SCHEMAS", "Description", "declares_dtd", "period", "read", "sha256_of", "write"]

@@ -28,7 +28,7 @@ from arkiv5_kit.logs import configure_logging
 
 from ..settings import JournalSettings
 from .tarball import TarRefused, extract_tar, write_tar
-from .validate import Report, validate_extraction
+from .validate import Report, StructureCheck, validate_extraction
 
 log = logging.getLogger(__name__)
 COMMANDS = ("export", "validate-extraction")
@@ -72,9 +72,9 @@ def write_reports(report: Report, folder: Path | None, out: TextIO) -> int:
     return EXIT_VALID if report.errors == 0 else EXIT_INVALID
 
 
-async def _validated(folder: Path) -> Report:
+async def _validated(folder: Path, early: StructureCheck | None = None) -> Report:
     started = time.perf_counter()
-    report = await asyncio.to_thread(validate_extraction, folder)
+    report = await asyncio.to_thread(validate_extraction, folder, early)
     log.info("arkivuttrekk validated in %.1f s: %d errors", time.perf_counter() - started, report.errors)
     return report
 
@@ -128,12 +128,13 @@ async def _export_tar(args: argparse.Namespace, settings: JournalSettings, out: 
         return EXIT_USAGE
     top = "arkivuttrekk" if target is None else tar_stem(target.name)
     work = Path(tempfile.mkdtemp(prefix=".arkivuttrekk-", dir=None if target is None else target.parent))
+    early = StructureCheck()
     try:
         folder = work / top
-        code = await _export(args, folder, settings, sys.stderr if to_stdout else out, reports=False)
+        code = await _write(args, folder, settings, early)
         if code == EXIT_USAGE:
             return code
-        report = await _validated(folder)
+        report = await _validated(folder, early)
         report.extraction = args.tar
         if target is None:
             await asyncio.to_thread(write_tar, folder, binary, top)
@@ -145,12 +146,25 @@ async def _export_tar(args: argparse.Namespace, settings: JournalSettings, out: 
         partial.replace(target)
         return write_reports(report, target.parent / top, out)
     finally:
+        early.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
-async def _export(args: argparse.Namespace, folder: Path, settings: JournalSettings, out: TextIO, *,
-                  reports: bool = True) -> int:
-    """Write the extraction folder; with `reports`, validate it and write the reports (else EXIT_VALID)."""
+async def _export(args: argparse.Namespace, folder: Path, settings: JournalSettings, out: TextIO) -> int:
+    """Write the extraction folder, validate it and write the reports."""
+    early = StructureCheck()
+    try:
+        code = await _write(args, folder, settings, early)
+        if code == EXIT_USAGE:
+            return code
+        return write_reports(await _validated(folder, early), folder, out)
+    finally:
+        early.close()
+
+
+async def _write(args: argparse.Namespace, folder: Path, settings: JournalSettings, early: StructureCheck) -> int:
+    """Write the extraction folder (EXIT_VALID, or EXIT_USAGE if the export is refused); `early` is
+    started on arkivstruktur.xml as soon as that is written, while the rest is."""
     # Imported here: the database layer and the visibility rules cost seconds of start-up that
     # validate-extraction, which reads only the folder, does not need.
     from arkiv5_kit.db import create_engine
@@ -163,7 +177,8 @@ async def _export(args: argparse.Namespace, folder: Path, settings: JournalSetti
         request = ExportRequest(arkivdel_id=args.arkivdel, fra=args.fra, til=args.til, out=folder,
                                 arkivskaper_id=args.arkivskaper_id, arkivskaper_navn=args.arkivskaper_navn,
                                 public_types=settings.public_journal_types,
-                                public_statuses=settings.public_journal_statuses)
+                                public_statuses=settings.public_journal_statuses,
+                                on_structure_written=lambda written: _start(early, written, args))
         started = time.perf_counter()
         result = await export_extraction(engine, FilesystemBlobStore(settings.resolved_blob_dir()), request)
         log.info("arkivuttrekk written in %.1f s: %d journalposts, %d saksmapper, %d document files",
@@ -173,9 +188,12 @@ async def _export(args: argparse.Namespace, folder: Path, settings: JournalSetti
         return EXIT_USAGE
     finally:
         await engine.dispose()
-    if not reports:
-        return EXIT_VALID
-    return write_reports(await _validated(folder), folder, out)
+    return EXIT_VALID
+
+
+def _start(early: StructureCheck, folder: Path, args: argparse.Namespace) -> None:
+    early.start(folder, args.fra, args.til)
+    log.info("arkivuttrekk: arkivstruktur.xml written, its check started beside the rest of the writing")
 
 
 def main(argv: list[str]) -> int:

@@ -2,9 +2,9 @@
 
 One pass over the period's journalposts (a server-side cursor, in batches) writes
 arkivstruktur.xml, loependeJournal.xml and offentligJournal.xml side by side and copies each
-document's file into `dokumenter/`; a second streamed query writes endringslogg.xml; then
-arkivuttrekk.xml records counts, flags and checksums, and the official schemas are copied
-in byte for byte. Memory holds one batch at a time.
+document's file into `dokumenter/`; the official schemas are copied in byte for byte; a
+second streamed query writes endringslogg.xml; then arkivuttrekk.xml records counts, flags
+and checksums. Memory holds one batch at a time.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ class ExportRequest:
     public_statuses: Sequence[str] = ("J", "E", "A")
     on_progress: Callable[[int, int], Awaitable[None]] | None = field(default=None, compare=False)
     """Told (journalposts written, of total) after each batch: the API job's progress."""
+    on_structure_written: Callable[[Path], None] | None = field(default=None, compare=False)
+    """Told once arkivstruktur.xml, the journals, the document files and the schemas are in the folder,
+    before the change log and arkivuttrekk.xml are written: arkivstruktur.xml's check can start
+    (`validate.StructureCheck`)."""
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,10 @@ async def _write(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest, 
                 if request.on_progress is not None:
                     await request.on_progress(written, total)
         nesting.close()
+    for name in SCHEMAS:
+        shutil.copyfile(schemas / name, out / name)
+    if request.on_structure_written is not None:
+        request.on_structure_written(out)
     changes = await _endringslogg(sessions, period, out)
     listed = {"arkivstruktur.xml": ("", {"mappe": counts.mappe, "registrering": counts.registrering,
                                          "dokumentbeskrivelse": counts.dokumentbeskrivelse,
@@ -251,8 +259,6 @@ async def _write(engine: AsyncEngine, blobs: BlobStore, request: ExportRequest, 
         arkivskaper=skaper[1], archive=arkiv.tittel, start=request.fra, end=request.til,
         flags={addml.FLAG_SCREENED: counts.skjerming > 0}, document_files=counts.dokumentobjekt,
         files={name: value for name, value in listed.items() if (out / name).is_file()})
-    for name in SCHEMAS:
-        shutil.copyfile(schemas / name, out / name)
     addml.write(out, about, schemas=schemas, documents=_document_lines(documents))
     return ExportResult(out=out, journalposter=total, saksmapper=counts.mappe, dokumentfiler=counts.dokumentobjekt,
                         endringer=changes)

@@ -41,7 +41,7 @@ from ..models import Arkivdel, UttrekkJobb
 from ..settings import JournalSettings
 from .export import ExportError, ExportRequest, export_extraction
 from .tarball import write_tar
-from .validate import validate_extraction
+from .validate import StructureCheck, validate_extraction
 
 log = logging.getLogger(__name__)
 
@@ -203,15 +203,17 @@ class UttrekkRunner:
         folder = folder_of(self.settings)
         folder.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".arbeid-", dir=folder))
+        early = StructureCheck()  # arkivstruktur.xml checked on the other core while the rest is written
         try:
             out = work / tar_name(job)
             request = ExportRequest(arkivdel_id=job.arkivdel_id, fra=job.fra, til=job.til, out=out,
                                     arkivskaper_id=job.arkivskaper_id, arkivskaper_navn=job.arkivskaper_navn,
                                     public_types=self.settings.public_journal_types,
                                     public_statuses=self.settings.public_journal_statuses,
-                                    on_progress=self._progress(job.id))
+                                    on_progress=self._progress(job.id),
+                                    on_structure_written=lambda out: early.start(out, job.fra, job.til))
             result = await export_extraction(self.database.engine, self.blobs, request)
-            report = await asyncio.to_thread(validate_extraction, out)
+            report = await asyncio.to_thread(validate_extraction, out, early)
             report.extraction = tar_name(job)
             document = report.as_json()
             report_of(self.settings, job.id, "json").write_text(json.dumps(document, ensure_ascii=False),
@@ -232,4 +234,5 @@ class UttrekkRunner:
             log.exception("arkivuttrekk job failed")
             await self._set(job.id, status=FAILED, melding=UNEXPECTED, ferdig=now_utc())
         finally:
+            early.close()
             shutil.rmtree(work, ignore_errors=True)

@@ -4,21 +4,34 @@ Every XML file is parsed streamed (lxml iterparse, external entities and entity 
 off, no network, no huge trees; a file that declares a DTD is refused unread) and validated
 against the schema shipped in the extraction, whose bytes must be the official ones. The
 rules keep Arkade 5's test ids (N5_xx) so an archive institution recognises them. SystemIDs
-and referenced files are kept in a temporary SQLite file, so memory stays flat however
+and referenced files are kept in temporary SQLite files, so memory stays flat however
 large the extraction. Findings name files, systemIDs and counts — never a title or a name.
+
+Two processes share the work, one core each: this one streams arkivstruktur.xml (its schema,
+the rules on its elements, the document files it references), while a second
+(`validate_worker.py`) reads arkivuttrekk.xml, the XML files' checksums, the journals,
+endringslogg.xml and `dokumenter/`. Each keeps its own index; the rules across files (a
+change's reference to a systemID, the files in `dokumenter/` against what arkivstruktur.xml
+references and arkivuttrekk.xml lists) are answered at the end by SQL over both. The
+findings and their order are those of one pass over the files in turn.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import re
+import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -27,14 +40,13 @@ from arkiv5_kit.reference import manifest
 from . import addml
 from .checkindex import CheckIndex
 from .report import Report
-from .xml import ARKIVSTRUKTUR, ENDRINGSLOGG, OSLO, SCHEMA_DIR, SCHEMAS, XML_FILES, XSI
+from .xml import ARKIVSTRUKTUR, OSLO, SCHEMA_DIR, SCHEMAS, XSI
+
+if TYPE_CHECKING:
+    from .validate_worker import Outcome
 
 PARSER_OPTIONS: dict[str, Any] = {"resolve_entities": False, "no_network": True, "huge_tree": False,
                                   "load_dtd": False}
-OPTIONAL = {"offentligJournal.xml": "N5_59", "endringslogg.xml": "N5_61"}
-"""Files whose schema demands at least one entry: a period without any is exported without the file."""
-OPTIONAL_WHY = {"offentligJournal.xml": "no public journal entry in the period",
-                "endringslogg.xml": "no change in the period"}
 FINAL_JOURNALSTATUS = {"Arkivert", "Utgår"}
 FINAL_DOKUMENTSTATUS = {"Dokumentet er ferdigstilt"}
 CLOSED = {"Avsluttet", "Utgår"}
@@ -57,11 +69,7 @@ def _schema(folder: Path, name: str) -> Any:
 
 
 def _declares_dtd(path: Path) -> bool:
-    """Whether the file has a DOCTYPE (internal subset, entities): read up to its root's start only."""
-    for _, element in etree.iterparse(str(path), events=("start",), **PARSER_OPTIONS):
-        docinfo = element.getroottree().docinfo
-        return bool(docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype)
-    return False
+    return addml.declares_dtd(path, PARSER_OPTIONS)
 
 
 def _parse(report: Report, folder: Path, name: str, schema: Any, on_end: Any = None,
@@ -98,49 +106,147 @@ def _check_schemas(report: Report, folder: Path) -> bool:
     return ok
 
 
-def validate_extraction(folder: Path) -> Report:
+WORKER_MODULE = "arkiv5_journal.uttrekk.validate_worker"
+STRUCTURE_INDEX, STRUCTURE_RESULT = "arkivstruktur.sqlite", "arkivstruktur.pickle"
+REST_INDEX, REST_RESULT = "rest.sqlite", "rest.pickle"
+STRUCTURE_WHAT = "arkivstruktur.xml and its document files"
+REST_WHAT = "arkivuttrekk.xml, the journals, endringslogg.xml and dokumenter/"
+
+
+def worker_command(*args: str) -> list[str]:
+    """A worker process: a fresh interpreter (not a fork of a threaded server) that imports only the validator."""
+    return [sys.executable, "-m", WORKER_MODULE, *args]
+
+
+def rest_command(folder: Path, work: Path) -> list[str]:
+    return worker_command("rest", str(folder), str(work))
+
+
+def structure_command(folder: Path, work: Path, start: date, end: date) -> list[str]:
+    return worker_command("arkivstruktur", str(folder), str(work), start.isoformat(), end.isoformat())
+
+
+class _Worker:
+    """A worker process, started at once and waited for when its result (a pickle it writes) is needed."""
+
+    def __init__(self, command: list[str], result: Path) -> None:
+        self.result_path = result
+        # stdout is the export's report (or its tar); the worker's own errors go to stderr, the log.
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+
+    def result(self) -> tuple[Any, str]:
+        """Its result, or None and why there is none: a worker that fails is never a silent pass."""
+        code = self.process.wait()
+        if code != 0:
+            return None, f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        try:
+            with self.result_path.open("rb") as handle:
+                return pickle.load(handle), ""  # noqa: S301 — written by our own worker into our own folder
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError) as error:
+            return None, f"left no readable result ({type(error).__name__})"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class StructureCheck:
+    """arkivstruktur.xml checked in a worker process of its own while the export is still writing.
+
+    The export closes arkivstruktur.xml, the journals and the document files, and copies the
+    schemas in, before it writes the change log and arkivuttrekk.xml; `start` then sets the
+    largest part of the validation going on the other core. The period is the export's own
+    (arkivuttrekk.xml is not written yet): `validate_extraction` compares it with the one
+    arkivuttrekk.xml gives, and checks arkivstruktur.xml again should they differ. Nothing of it
+    counts before `validate_extraction` has confirmed the schemas official.
+    """
+
+    def __init__(self) -> None:
+        self.work: Path | None = None
+        self.worker: _Worker | None = None
+        self.period: tuple[date, date] | None = None
+
+    def start(self, folder: Path, start: date, end: date) -> None:
+        self.work = Path(tempfile.mkdtemp(prefix="uttrekk-validate-"))
+        self.period = (start, end)
+        self.worker = _Worker(structure_command(folder, self.work, start, end), self.work / STRUCTURE_RESULT)
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+        self.worker = self.work = None
+
+
+def validate_extraction(folder: Path, early: StructureCheck | None = None) -> Report:
+    """The extraction's report; `early`, if started, is the check of its arkivstruktur.xml already under way."""
     report = Report(extraction=str(folder))
     if not folder.is_dir():
         report.add("XML", "the extraction is not a folder")
         return report
     if not _check_schemas(report, folder):
         return report
-    with tempfile.TemporaryDirectory(prefix="uttrekk-validate-") as work:
-        index = CheckIndex(Path(work))
-        about = _addml(report, folder, index)
-        if about is None:
-            return report
-        _arkivstruktur(report, folder, index, about)
-        _files(report, folder, index, about)
-        _journals(report, folder, index, about)
-        index.db.close()
+    with tempfile.TemporaryDirectory(prefix="uttrekk-validate-") as own:
+        work = early.work if early is not None and early.work is not None else Path(own)
+        rest = _Worker(rest_command(folder, work), work / REST_RESULT)
+        try:
+            structure, failure = _structure(folder, work, early)
+            outcome, rest_failure = rest.result() if structure is not None else (None, "")
+        finally:
+            rest.stop()
+        if structure is None:
+            report.add("VALIDATOR", f"the extraction is not validated: the check of {STRUCTURE_WHAT} {failure}")
+        elif outcome is None:
+            report.add("VALIDATOR", f"the extraction is not validated: the check of {REST_WHAT} {rest_failure}")
+        else:
+            _combine(report, folder, structure, outcome, work)
     return report
 
 
-def _addml(report: Report, folder: Path, index: CheckIndex) -> addml.Description | None:
-    path = folder / "arkivuttrekk.xml"
-    if not path.is_file():
-        report.add("XML", "arkivuttrekk.xml is missing", file="arkivuttrekk.xml")
-        return None
+def _structure(folder: Path, work: Path, early: StructureCheck | None) -> tuple[_Structure | None, str]:
+    """arkivstruktur.xml's check: the early one's result, or done here while the rest worker does the rest."""
+    if early is not None and early.worker is not None:
+        result, failure = early.worker.result()
+        return result, failure
+    index = CheckIndex(work / STRUCTURE_INDEX)
+    # The archive period decides N5_27 and N5_60 while arkivstruktur.xml streams, before the
+    # rest worker has read arkivuttrekk.xml in full: read from its head here.
+    structure = _arkivstruktur(folder, index, *addml.period(folder / "arkivuttrekk.xml", PARSER_OPTIONS))
+    index.close()
+    return structure, ""
+
+
+def _combine(report: Report, folder: Path, structure: _Structure, outcome: Outcome, work: Path) -> None:
+    """Both processes' findings in the order of one pass: arkivuttrekk.xml, arkivstruktur.xml, dokumenter/,
+    the journals, endringslogg.xml."""
+    report.findings.extend(outcome.addml.findings)
+    about = outcome.about
+    if about is None:
+        return
+    name = STRUCTURE_INDEX
+    if (about.start, about.end) != (structure.start, structure.end):
+        # arkivstruktur.xml was checked in another period than the whole of arkivuttrekk.xml gives
+        # (its head said otherwise, or the export's own differs): checked again, in this one.
+        name = "arkivstruktur-again.sqlite"
+        again = CheckIndex(work / name)
+        structure = _arkivstruktur(folder, again, about.start, about.end)
+        again.close()
+    _summarise(report, structure, about)
+    index = CheckIndex(work / name, existing=True)
     try:
-        if _declares_dtd(path):
-            report.add("XML", "arkivuttrekk.xml declares a DTD (entities); refused unread", file="arkivuttrekk.xml")
-            return None
-        about = addml.read(path, PARSER_OPTIONS, schema=_schema(folder, "addml.xsd"), on_document=index.add_sum)
-    except etree.XMLSyntaxError as error:
-        report.add("XSD", f"arkivuttrekk.xml is not valid against its schema: {_redact(str(error))}",
-                   file="arkivuttrekk.xml")
-        return None
-    for name in XML_FILES:
-        if name == "arkivuttrekk.xml":
-            continue
-        if name in OPTIONAL and name not in about.files and (folder / name).is_file():
-            report.add("ADDML_CHECKSUM", f"{name} is in the folder but not listed in arkivuttrekk.xml", file=name)
-            continue
-        expected = about.files.get(name, ("", {}))[0]
-        if (folder / name).is_file() and addml.sha256_of(folder / name) != expected:
-            report.add("ADDML_CHECKSUM", f"{name}: SHA-256 differs from arkivuttrekk.xml", file=name)
-    return about
+        index.attach(work / REST_INDEX)
+        _files(report, folder, index, about)
+        report.findings.extend(outcome.journals.findings)
+        report.counts.update(outcome.journals.counts)
+        for reference in index.dangling_references():
+            report.add("N5_62", "endringslogg refers to a systemID not in arkivstruktur.xml", file="endringslogg.xml",
+                       system_id=reference)
+        report.findings.extend(outcome.changes.findings)
+        report.counts.update(outcome.changes.counts)
+    finally:
+        index.db.close()
 
 
 def _count(report: Report, test: str, name: str, element: str, found: int, about: addml.Description) -> None:
@@ -152,16 +258,26 @@ def _count(report: Report, test: str, name: str, element: str, found: int, about
         report.add(test, f"{name}: {found} {element}", file=name, info=True)
 
 
-def _arkivstruktur(report: Report, folder: Path, index: CheckIndex, about: addml.Description) -> None:
-    counts: Counter[str] = Counter()
+@dataclass
+class _Structure:
+    """What the pass over arkivstruktur.xml found: its findings in order, and what the summary counts."""
+
+    start: date | None
+    end: date | None
+    report: Report = field(default_factory=lambda: Report(extraction=""))
+    ok: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
+    statuses: dict[str, Counter[str]] = field(default_factory=lambda: {"N5_22": Counter(), "N5_25": Counter()})
+    created: _Created = field(default_factory=lambda: _Created())
+
+
+def _arkivstruktur(folder: Path, index: CheckIndex, start: date | None, end: date | None) -> _Structure:
+    """Stream arkivstruktur.xml through its schema and the rules on its elements, in the archive period given."""
+    structure = _Structure(start, end)
+    report, counts, statuses, created = structure.report, structure.counts, structure.statuses, structure.created
     state: dict[str, int] = {"in_mappe": 0}
-    statuses: dict[str, Counter[str]] = {"N5_22": Counter(), "N5_25": Counter()}
-    created = _Created()
     root = os.path.realpath(folder)  # once: a realpath per document file was a third of the per-file cost
-    start, end = about.start, about.end
-    if start is None or end is None:
-        report.add("N5_60", "arkivuttrekk.xml gives no archive period (archivalPeriod startDate/endDate)",
-                   file="arkivuttrekk.xml")
+    folders: dict[str, str] = {}
 
     def on_end(element: Any) -> None:
         tag = element.tag.removeprefix(AS)
@@ -174,7 +290,7 @@ def _arkivstruktur(report: Report, folder: Path, index: CheckIndex, about: addml
             report.add("N5_47", f"systemID of a {tag} occurs more than once", file="arkivstruktur.xml",
                        system_id=system_id)
         if tag == "dokumentobjekt":
-            _document(report, root, index, element, counts)
+            _document(report, root, index, element, counts, folders)
         elif tag == "dokumentbeskrivelse":
             statuses["N5_25"][element.findtext(AS + "dokumentstatus") or ""] += 1
             if element.find(AS + "dokumentobjekt") is None:
@@ -209,10 +325,21 @@ def _arkivstruktur(report: Report, folder: Path, index: CheckIndex, about: addml
             while (previous := element.getprevious()) is not None and previous.tag == AS + "mappe":
                 element.getparent().remove(previous)
 
-    if not _parse(report, folder, "arkivstruktur.xml", _schema(folder, "arkivstruktur.xsd"), on_end,
-                  tuple(AS + t for t in (*ENTITIES, *COUNTED, *PERIOD))):
+    structure.ok = _parse(report, folder, "arkivstruktur.xml", _schema(folder, "arkivstruktur.xsd"), on_end,
+                          tuple(AS + t for t in (*ENTITIES, *COUNTED, *PERIOD)))
+    return structure
+
+
+def _summarise(report: Report, structure: _Structure, about: addml.Description) -> None:
+    """arkivstruktur.xml's findings, then (if it could be read to its end) its counts against arkivuttrekk.xml."""
+    if about.start is None or about.end is None:
+        report.add("N5_60", "arkivuttrekk.xml gives no archive period (archivalPeriod startDate/endDate)",
+                   file="arkivuttrekk.xml")
+    report.findings.extend(structure.report.findings)
+    if not structure.ok:
         return
-    created.summarise(report)
+    counts, statuses = structure.counts, structure.statuses
+    structure.created.summarise(report)
     for test, what, element, final in (("N5_22", "journalpost", "journalstatus", FINAL_JOURNALSTATUS),
                                        ("N5_25", "dokumentbeskrivelse", "dokumentstatus", FINAL_DOKUMENTSTATUS)):
         for status, number in sorted(statuses[test].items()):
@@ -283,23 +410,52 @@ class _Created:
                        f"last {self.last.isoformat()}", file="arkivstruktur.xml", info=True)
 
 
-def _document(report: Report, root: str, index: CheckIndex, element: Any, counts: Counter[str]) -> None:
+def _document(report: Report, root: str, index: CheckIndex, element: Any, counts: Counter[str],
+              folders: dict[str, str]) -> None:
     """A dokumentobjekt's file: inside the folder `root` (resolved), a regular file, its SHA-256 as stated."""
     system_id = element.findtext(AS + "systemID")
     reference = element.findtext(AS + "referanseDokumentfil") or ""
-    path = os.path.realpath(os.path.join(root, reference))
-    size = _regular_file_size(path) if reference and path.startswith(root + os.sep) else None
-    if size is None:
+    path, size = _resolved(root, reference, folders)
+    if size is None or not path.startswith(root + os.sep):
         index.add_file(reference)
         report.add("N5_32", "referenced document file does not exist", file=reference, system_id=system_id)
         return
     if size == 0:
         counts["N5_64"] += 1
-    sha256 = addml.sha256_of(Path(path))
+    with open(path, "rb") as handle:
+        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
     index.add_file(reference, sha256)
     if sha256 != (element.findtext(AS + "sjekksum") or "").lower():
         report.add("N5_30", "document file's SHA-256 differs from its dokumentobjekt's sjekksum", file=reference,
                    system_id=system_id)
+
+
+def _resolved(root: str, reference: str, folders: dict[str, str]) -> tuple[str, int | None]:
+    """`os.path.realpath(root/reference)` and the size of the regular file there (None if there is none).
+
+    Each folder is resolved once (`folders` remembers them) and only the file's own name is
+    looked at: `realpath` looks at every component of every path, and that was the largest
+    part of a document file's check.
+    """
+    if not reference:
+        return "", None
+    folder, _, name = reference.rpartition("/")
+    if name in (".", "..") or not name:
+        path = os.path.realpath(os.path.join(root, reference))
+        return path, _regular_file_size(path)
+    if folder not in folders:
+        if len(folders) > 10_000:  # a bound, should an extraction spread its files over many folders
+            folders.clear()
+        folders[folder] = os.path.realpath(os.path.join(root, folder))
+    path = os.path.join(folders[folder], name)
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return path, None
+    if stat.S_ISLNK(found.st_mode):  # resolved in full, as realpath does
+        path = os.path.realpath(path)
+        return path, _regular_file_size(path)
+    return path, found.st_size if stat.S_ISREG(found.st_mode) else None
 
 
 def _regular_file_size(path: str) -> int | None:
@@ -311,86 +467,17 @@ def _regular_file_size(path: str) -> int | None:
     return found.st_size if stat.S_ISREG(found.st_mode) else None
 
 
-def _forget(element: Any) -> None:
-    """Drop an element that has been checked, and the siblings before it, from the tree being built."""
-    element.clear(keep_tail=True)
-    while element.getprevious() is not None:
-        del element.getparent()[0]
-
-
-def _document_names(folder: Path) -> Iterator[str]:
-    """The files under dokumenter/, as names relative to `folder`, sorted folder by folder.
-
-    Plain names, not a sorted list of Path objects: at 100,000 files those were 70 MB, most of
-    the validator's peak memory.
-    """
-    for top, folders, files in os.walk(folder / "dokumenter"):
-        folders.sort()
-        base = Path(top).relative_to(folder).as_posix()
-        files.sort()
-        for file in files:
-            if os.path.isfile(os.path.join(top, file)):
-                yield f"{base}/{file}"
-
-
 def _files(report: Report, folder: Path, index: CheckIndex, about: addml.Description) -> None:
+    """The files found in dokumenter/ (by the other process) against the references and the listed checksums."""
     found = 0
-    for name in _document_names(folder):
+    for name, referenced, sha256, expected in index.document_files():
         found += 1
-        referenced, sha256 = index.file(name)
         if not referenced:
             report.add("N5_33", "document file no dokumentobjekt references", file=name)
-        elif (expected := index.sum_of(name)) is not None and (sha256 or addml.sha256_of(folder / name)) != expected:
+        elif expected is not None and (sha256 or addml.sha256_of(folder / name)) != expected:
             report.add("ADDML_CHECKSUM", "document file's SHA-256 differs from arkivuttrekk.xml", file=name)
     if found != about.document_files:
         report.add("N5_28", f"{found} document files in dokumenter/, arkivuttrekk.xml says {about.document_files} "
                    "(antallDokumentfiler)", file="arkivuttrekk.xml")
     else:
         report.add("N5_28", f"{found} document files, as arkivuttrekk.xml says", file="dokumenter", info=True)
-
-
-def _omitted(report: Report, folder: Path, name: str, about: addml.Description) -> bool:
-    """An optional file that the export left out, as arkivuttrekk.xml says: noted, not parsed."""
-    if name in OPTIONAL and name not in about.files and not (folder / name).is_file():
-        report.add(OPTIONAL[name], f"{name} is left out: {OPTIONAL_WHY[name]}", file=name, info=True)
-        return True
-    return False
-
-
-def _journals(report: Report, folder: Path, index: CheckIndex, about: addml.Description) -> None:
-    for name in ("loependeJournal.xml", "offentligJournal.xml"):
-        if _omitted(report, folder, name, about):
-            continue
-        entries = Counter[str]()
-        root = name.removesuffix(".xml")
-        ns = "{" + XML_FILES[name][0] + "}"
-
-        def on_end(element: Any, ns: str = ns, entries: Counter[str] = entries) -> None:
-            if element.tag == ns + "journalregistrering":
-                entries["journalregistrering"] += 1
-                _forget(element)
-            elif element.tag == ns + "antallJournalposter":
-                entries["header"] = int(element.text or 0)
-
-        if _parse(report, folder, name, _schema(folder, f"{root}.xsd"), on_end,
-                  (ns + "journalregistrering", ns + "antallJournalposter")):
-            _count(report, "N5_59", name, "journalregistrering", entries["journalregistrering"], about)
-            if entries["header"] != entries["journalregistrering"]:
-                report.add("N5_59", f"{name}: antallJournalposter is {entries['header']}, "
-                           f"the file holds {entries['journalregistrering']}", file=name)
-    changes = Counter[str]()
-    en = "{" + ENDRINGSLOGG + "}"
-
-    def on_change(element: Any) -> None:
-        if element.tag == en + "endring":
-            changes["endring"] += 1
-            reference = element.findtext(en + "referanseArkivenhet")
-            if reference and not index.has_id(reference):
-                report.add("N5_62", "endringslogg refers to a systemID not in arkivstruktur.xml",
-                           file="endringslogg.xml", system_id=reference)
-            _forget(element)
-
-    if _omitted(report, folder, "endringslogg.xml", about):
-        return
-    if _parse(report, folder, "endringslogg.xml", _schema(folder, "endringslogg.xsd"), on_change, (en + "endring",)):
-        _count(report, "N5_61", "endringslogg.xml", "endring", changes["endring"], about)
