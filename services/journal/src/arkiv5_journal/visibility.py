@@ -89,11 +89,31 @@ def _skjerming(row: Saksmappe | Journalpost) -> SkjermingOut | None:
 
 
 async def _saksmappe_out(session: AsyncSession, saksmappe: Saksmappe, *, masked: bool) -> SaksmappeOut:
+    [out] = await _saksmapper_out(session, [(saksmappe, masked)])
+    return out
+
+
+async def _saksmapper_out(session: AsyncSession, rows: list[tuple[Saksmappe, bool]]) -> list[SaksmappeOut]:
+    """Cases, each in full or masked, with their klasse, parts and screened words read once for all."""
     today = access.decision_day()
+    ids = [saksmappe.system_id for saksmappe, _masked in rows]
+    words = await screened_words(session, [saksmappe for saksmappe, masked in rows if masked])
+    klasse_ids = {saksmappe.klasse_id for saksmappe, _masked in rows if saksmappe.klasse_id}
+    klasser = {k.system_id: k for k in (await session.execute(
+        select(Klasse).where(col(Klasse.system_id).in_(klasse_ids)))).scalars()} if klasse_ids else {}
+    parts: dict[UUID, list[Part]] = {}
+    for p in (await session.execute(select(Part).where(col(Part.saksmappe_id).in_(ids)))).scalars() if ids else []:
+        parts.setdefault(p.saksmappe_id, []).append(p)
+    return [saksmappe_out(saksmappe, today=today, masked=masked, words=words.of_case(saksmappe.system_id) if masked else [],
+                          klasse=klasser.get(saksmappe.klasse_id) if saksmappe.klasse_id else None,
+                          parts=parts.get(saksmappe.system_id, []))
+            for saksmappe, masked in rows]
+
+
+def saksmappe_out(saksmappe: Saksmappe, *, today: date, masked: bool, words: list[str], klasse: Klasse | None,
+                  parts: list[Part]) -> SaksmappeOut:
+    """One case as a caller who may (masked=False) or may not see its screened fields."""
     codes = active_codes(saksmappe, today) if masked else []
-    words = (await screened_words(session, [saksmappe])).of_case(saksmappe.system_id) if masked else []
-    klasse = await session.get(Klasse, saksmappe.klasse_id) if saksmappe.klasse_id else None
-    parts = (await session.execute(select(Part).where(col(Part.saksmappe_id) == saksmappe.system_id))).scalars()
     hide_parts = screening.screens(codes, screening.PARTY_CODES)
     return SaksmappeOut(
         system_id=saksmappe.system_id, mappe_id=saksmappe.mappe_id, saksaar=saksmappe.saksaar,
@@ -299,9 +319,32 @@ async def saksmappe_merknader_for(session: AsyncSession, caller: Caller, saksmap
                                      full=await may_see_screened_saksmappe(session, caller, saksmappe))
 
 
+async def saksmapper(session: AsyncSession, caller: Caller, rows: list[Saksmappe]) -> list[SaksmappeOut | None]:
+    """A page of cases as the caller may see each, None for one it may not read at all.
+
+    The same decisions as `saksmappe` for each; the records' access groups, case handlers,
+    klasser, parts and screened words are read once for the page instead of once a case.
+    """
+    ids = {saksmappe.system_id for saksmappe in rows}
+    await access.prefetch_groups(session, saksmappe_ids=ids, journalpost_ids=set())
+    await access.prefetch_handlers(session, ids)
+    decided: list[tuple[Saksmappe, bool] | None] = []
+    for saksmappe in rows:
+        try:
+            decided.append((saksmappe, not await may_see_screened_saksmappe(session, caller, saksmappe)))
+        except Forbidden:
+            decided.append(None)
+    shown = iter(await _saksmapper_out(session, [d for d in decided if d is not None]))
+    return [None if d is None else next(shown) for d in decided]
+
+
 async def journalposter(session: AsyncSession, caller: Caller, rows: list[tuple[Journalpost, Saksmappe]], *,
                         detail: bool = True, answer: bool = False) -> list[JournalpostOut]:
     """Journalposts as the caller may see each (403 if one may not be read at all)."""
+    if len(rows) > 1:
+        # A list: the access groups of all its records in one query, not one a record.
+        await access.prefetch_groups(session, saksmappe_ids={s.system_id for _j, s in rows},
+                                     journalpost_ids={j.system_id for j, _s in rows})
     masked = {journalpost.system_id for journalpost, saksmappe in rows
               if not await may_see_screened_journalpost(session, caller, journalpost, saksmappe, answer=answer)}
     return await journalposter_out(session, rows, masked_ids=masked, detail=detail)

@@ -129,15 +129,21 @@ async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, ski
     return [(journalpost, saksmappe) for journalpost, saksmappe in rows]
 
 
-async def saksmapper(session: AsyncSession, *, skip: int, top: int, arkivdel_id: UUID | None = None,
-                     klasse_id: UUID | None = None) -> list[Saksmappe]:
+def saksmapper_select(*, skip: int, top: int, arkivdel_id: UUID | None = None,
+                      klasse_id: UUID | None = None) -> Select[Saksmappe]:
     """Cases, newest case number first; those of one arkivdel or classified under one klasse when given."""
     query = select(Saksmappe).order_by(col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
     if arkivdel_id is not None:
         query = query.where(col(Saksmappe.arkivdel_id) == arkivdel_id)
     if klasse_id is not None:
         query = query.where(col(Saksmappe.klasse_id) == klasse_id)
-    return list((await session.execute(query.offset(skip).limit(top))).scalars())
+    return query.offset(skip).limit(top)
+
+
+async def saksmapper(session: AsyncSession, *, skip: int, top: int, arkivdel_id: UUID | None = None,
+                     klasse_id: UUID | None = None) -> list[Saksmappe]:
+    return list((await session.execute(saksmapper_select(skip=skip, top=top, arkivdel_id=arkivdel_id,
+                                                         klasse_id=klasse_id))).scalars())
 
 
 async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:
