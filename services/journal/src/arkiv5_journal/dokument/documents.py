@@ -65,8 +65,8 @@ async def check_new_document(session: AsyncSession, *, caller: Caller, journalpo
     saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     if journalpost.journalstatus in (Journalstatus.U.kode, Journalstatus.A.kode):
         raise WrongStatus(f"No documents can be added in journalstatus {journalpost.journalstatus}.")
-    await access.authorize(session, caller, Action.UPDATE,
-                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+    await access.authorize(session, caller, Action.UPDATE, await access.journalpost_resource(
+        session, journalpost, saksmappe, today_in_oslo(), caller=caller))
 
 
 async def add_document(
@@ -79,8 +79,8 @@ async def add_document(
     saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     if journalpost.journalstatus in (Journalstatus.U.kode, Journalstatus.A.kode):
         raise WrongStatus(f"No documents can be added in journalstatus {journalpost.journalstatus}.")
-    await access.authorize(session, caller, Action.UPDATE,
-                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+    await access.authorize(session, caller, Action.UPDATE, await access.journalpost_resource(
+        session, journalpost, saksmappe, today_in_oslo(), caller=caller))
     count = (await session.execute(select(func.count()).select_from(Dokumentbeskrivelse).where(
         col(Dokumentbeskrivelse.journalpost_id) == journalpost_id))).scalar_one()
     role = tilknyttet_registrering_som or (TilknyttetRegistreringSom.H if count == 0 else TilknyttetRegistreringSom.V)
@@ -146,8 +146,8 @@ async def check_new_version(
     journalpost = (await session.execute(query)).scalar_one()
     saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     _refuse_new_version(journalpost)
-    await access.authorize(session, caller, Action.UPDATE,
-                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+    await access.authorize(session, caller, Action.UPDATE, await access.journalpost_resource(
+        session, journalpost, saksmappe, today_in_oslo(), caller=caller))
     if await _dispatch_underway(session, journalpost.system_id):
         raise VersionRefused("The journalpost is being sent; a new version can be added when the sending has "
                              "ended (accepted or failed).", journalstatus=journalpost.journalstatus)

@@ -97,16 +97,18 @@ def skjerming_values(skjerming: Skjerming | None) -> dict[str, Any]:
     }
 
 
-# The pre-upload check only reads. On PostgreSQL it runs in autocommit, one round trip per
-# statement: a transaction of its own added a BEGIN and a COMMIT, each a round trip to the
-# server, and those round trips were the largest share of a registration's CPU in the profile
-# (docs/registration-profile.md). The registration's own transaction checks it all again.
+# The pre-upload checks (a registration's case, a document's journalpost) only read. On
+# PostgreSQL they run in autocommit, one round trip per statement: a transaction of its own
+# added a BEGIN and a COMMIT, each a round trip to the server, and those round trips were the
+# largest share of a registration's CPU in the profile (docs/registration-profile.md). The
+# transaction that writes (the registration's, the new document's) checks it all again.
 _AUTOCOMMIT_ENGINES: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
 async def pre_upload_session(db: Database) -> AsyncIterator[AsyncSession]:
-    """A session for `check_may_register`: autocommit on PostgreSQL, a unit of work elsewhere."""
+    """A session for a pre-upload check (`check_may_register`, `check_new_document`,
+    `check_new_version`): autocommit on PostgreSQL, a unit of work elsewhere."""
     if not db.is_postgres:
         async with db.unit_of_work() as session:
             yield session
