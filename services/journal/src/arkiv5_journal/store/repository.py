@@ -110,6 +110,10 @@ _COMPARISONS["endswith"] = lambda column, text: column.endswith(text, autoescape
 # OData's month() and day() of the journaldato (EXTRACT, or strftime on SQLite).
 _FILTERABLE["journaldato_month"] = extract("month", col(Journalpost.journaldato))
 _FILTERABLE["journaldato_day"] = extract("day", col(Journalpost.journaldato))
+# OData's year(journaldato) eq/ne: the very expression of journal_0014's index
+# ix_journalpost_aar_av_dato (year, journalaar, journalsekvensnummer), so PostgreSQL reads a
+# year's journalposts from it in the list's order.
+_FILTERABLE["journaldato_year"] = extract("year", col(Journalpost.journaldato))
 
 
 def _condition(node: tuple[Any, ...]) -> ColumnElement[bool]:
