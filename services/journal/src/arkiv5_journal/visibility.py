@@ -246,7 +246,9 @@ async def may_see_screened_journalpost(
     check; the screened fields still need clearance.
     """
     today = access.decision_day()
-    resource = await access.journalpost_resource(session, journalpost, saksmappe, today)
+    # The record's access groups narrowed to the caller's, which decide the same: a caller in no
+    # group (a fagsystem, most case handlers) needs no query for them on a single read.
+    resource = await access.journalpost_resource(session, journalpost, saksmappe, today, caller=caller)
     screened = bool(journalpost_codes(journalpost, saksmappe, today))
     return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
                                 object_type="journalpost", saksmappe_id=saksmappe.system_id)
