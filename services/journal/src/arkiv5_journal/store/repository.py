@@ -46,6 +46,16 @@ async def get_journalpost(session: AsyncSession, journalpost_id: UUID) -> Journa
     return journalpost
 
 
+async def journalpost_and_case(session: AsyncSession, journalpost_id: UUID) -> tuple[Journalpost, Saksmappe]:
+    """A journalpost with its case in one round trip (a check before a write needs both)."""
+    row = (await session.execute(select(Journalpost, Saksmappe).join(
+        Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id)).where(
+        col(Journalpost.system_id) == journalpost_id))).one_or_none()
+    if row is None:
+        raise NotFound("No journalpost has this systemID.")
+    return row[0], row[1]
+
+
 async def journalposter_in_case(session: AsyncSession, saksmappe_id: UUID) -> list[Journalpost]:
     """The case's journalposts in journalpostnummer order."""
     query = select(Journalpost).where(col(Journalpost.saksmappe_id) == saksmappe_id).order_by(
