@@ -20,8 +20,8 @@ from arkiv5_kit.db import Database
 
 from ..blobstore import BlobStore
 from ..context import Context
-from ..journalpost.register import pre_upload_session
 from ..models import Dokumentbeskrivelse, Dokumentobjekt
+from ..store.pre_upload import pre_upload_session
 from . import documents
 
 Answer = TypeVar("Answer")

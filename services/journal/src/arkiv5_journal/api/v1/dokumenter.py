@@ -19,11 +19,11 @@ from arkiv5_kit.proxy import location
 from ... import visibility
 from ...dokument import documents
 from ...dokument.upload import NewDocument, upload_new_document
-from ...journalpost.register import pre_upload_session
 from ...schemas import (
     DokumentbeskrivelseOut,
 )
 from ...store import repository
+from ...store.pre_upload import pre_upload_session
 from .. import openapi, translate
 from ..deps import (
     Reader,
