@@ -19,9 +19,10 @@ def suite(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
-def other_units_record(suite: RunningSuite) -> tuple[str, str]:
-    """A screened case of the IT unit and a journalpost in it: the barnevern case handler (who has
-    no clearance for code 6 and no part in the case) may neither add to it nor register in it."""
+def other_units_record(suite: RunningSuite) -> tuple[str, str, str]:
+    """A screened case of the IT unit, a journalpost in it and a document of that: the barnevern
+    case handler (who has no clearance for code 6 and no part in the case) may neither add to
+    them nor register in the case."""
     headers = {"Authorization": "Bearer " + suite.person_token("arkivleder", "journal")}
     case = suite.http.post(f"{suite.base}/journal/saksmapper", headers=headers,
                            json={"tittel": "Personalsak", "administrativEnhet": suite.units["IT"], "skjerming": {
@@ -31,7 +32,11 @@ def other_units_record(suite: RunningSuite) -> tuple[str, str]:
     jp = suite.http.post(f"{suite.base}/journal/saksmapper/{case.json()['systemID']}/journalposter", headers=headers,
                          json={"journalposttype": "X", "tittel": "Notat"})
     assert jp.status_code == 201, jp.text
-    return case.json()["systemID"], jp.json()["systemID"]
+    document = suite.http.post(f"{suite.base}/journal/journalposter/{jp.json()['systemID']}/dokumenter",
+                               headers=headers, params={"tittel": "Personalnotat", "filnavn": "notat.pdf"},
+                               content=DOCUMENT)
+    assert document.status_code == 201, document.text
+    return case.json()["systemID"], jp.json()["systemID"], document.json()["systemID"]
 
 
 def _blobs(suite: RunningSuite) -> list[Path]:
@@ -39,19 +44,30 @@ def _blobs(suite: RunningSuite) -> list[Path]:
     return sorted(p for p in suite.var_dir.rglob("*") if p.is_file() and "blobs" in p.parts)
 
 
-def test_a_refused_upload_stores_nothing(suite: RunningSuite, other_units_record: tuple[str, str]) -> None:
-    _case, journalpost = other_units_record
+# Every door a document's bytes come in by: our own upload, the Noark 5 fil link, a new version.
+UPLOADS = {"own": "journalposter/{journalpost}/dokumenter",
+           "noark5": "noark5/api/sakarkiv/journalpost/{journalpost}/fil/",
+           "version": "dokumentbeskrivelser/{document}/versjoner"}
+
+
+@pytest.mark.parametrize("door", sorted(UPLOADS))
+def test_a_refused_upload_stores_nothing(suite: RunningSuite, other_units_record: tuple[str, str, str],
+                                         door: str) -> None:
+    _case, journalpost, document = other_units_record
     outsider = {"Authorization": "Bearer " + suite.person_token("saksbehandler", "journal")}
     before = _blobs(suite)
-    refused = suite.http.post(f"{suite.base}/journal/journalposter/{journalpost}/dokumenter", headers=outsider,
+    path = UPLOADS[door].format(journalpost=journalpost, document=document)
+    refused = suite.http.post(f"{suite.base}/journal/{path}", headers={**outsider, "Content-Type": "application/pdf"},
                               params={"tittel": "Vedlegg", "filnavn": "vedlegg.pdf"}, content=DOCUMENT)
     assert refused.status_code == 403, refused.text
     assert _blobs(suite) == before
+    # The refusal names the rule, never the record: no title of the case, journalpost or document.
+    assert not any(title in refused.text for title in ("Personalsak", "Notat", "notat.pdf"))
 
 
 def test_a_refused_multipart_registration_stores_nothing(suite: RunningSuite,
-                                                        other_units_record: tuple[str, str]) -> None:
-    case, _journalpost = other_units_record
+                                                        other_units_record: tuple[str, str, str]) -> None:
+    case, _journalpost, _document = other_units_record
     outsider = {"Authorization": "Bearer " + suite.person_token("saksbehandler", "journal")}
     before = _blobs(suite)
     refused = suite.http.post(

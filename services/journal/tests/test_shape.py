@@ -31,7 +31,7 @@ PACKAGE = "arkiv5_journal"
 FLOORS = [
     ("errors", "context", "settings", "models", "schemas", "domain", "sniffing", "blobstore"),
     ("store",),
-    ("authz", "visibility"),
+    ("authz", "visibility", "masking"),
     ("arkivstruktur", "saksmappe", "journalpost", "dokument", "ekspedering", "rapporter",
      "corrections", "search", "idempotency", "formdata", "blobsweep", "tilgangsgrupper", "uttrekk",
      "migrering"),

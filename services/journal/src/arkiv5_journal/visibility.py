@@ -11,30 +11,24 @@ output models itself.
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from arkiv5_contracts.codelists import (
-    Avskrivningsmaate,
-    Dokumenttype,
-    Journalposttype,
-    Journalstatus,
-    Korrespondanseparttype,
-    PartRolle,
-    Saksstatus,
-    SkjermingMetadata,
-    TilknyttetRegistreringSom,
-    Variantformat,
-)
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import Forbidden
 
+from . import masking
 from .authz import access, sporing
-from .domain import numbering, screening
+from .domain import screening
+from .masking import (
+    dokumentbeskrivelse_out,
+    journalpost_out,
+    merknad_out,
+    saksmappe_out,
+)
 from .models import (
     Avskrivning,
     Dokumentbeskrivelse,
@@ -47,15 +41,10 @@ from .models import (
     Saksmappe,
 )
 from .schemas import (
-    AvskrivningOut,
     DokumentbeskrivelseOut,
-    DokumentobjektOut,
     JournalpostOut,
-    KorrespondansepartOut,
     MerknadOut,
-    PartOut,
     SaksmappeOut,
-    SkjermingOut,
 )
 from .store import screened
 from .store.repository import dokumentbeskrivelser
@@ -65,6 +54,9 @@ active_codes = screening.active_codes
 journalpost_codes = screening.journalpost_codes
 _screen = screening.screen_text
 screened_words = screened.screened_words
+# The use cases render a party through visibility, as every other answer.
+hides_party = masking.hides_party
+korrespondansepart_out = masking.korrespondansepart_out
 
 
 def registration_words(journalpost: Journalpost, saksmappe: Saksmappe, parts: list[Korrespondansepart]) -> list[str]:
@@ -77,68 +69,26 @@ def registration_words(journalpost: Journalpost, saksmappe: Saksmappe, parts: li
     return words
 
 
-def _skjerming(row: Saksmappe | Journalpost) -> SkjermingOut | None:
-    if not row.tilgangsrestriksjon:
-        return None
-    return SkjermingOut(
-        tilgangsrestriksjon=row.tilgangsrestriksjon,
-        skjermingshjemmel=row.skjermingshjemmel or "",
-        skjerming_metadata=[SkjermingMetadata(c) for c in row.skjerming_metadata],
-        skjerming_opphoerer_dato=row.skjerming_opphoerer_dato,
-    )
-
-
 async def _saksmappe_out(session: AsyncSession, saksmappe: Saksmappe, *, masked: bool) -> SaksmappeOut:
+    [out] = await _saksmapper_out(session, [(saksmappe, masked)])
+    return out
+
+
+async def _saksmapper_out(session: AsyncSession, rows: list[tuple[Saksmappe, bool]]) -> list[SaksmappeOut]:
+    """Cases, each in full or masked, with their klasse, parts and screened words read once for all."""
     today = access.decision_day()
-    codes = active_codes(saksmappe, today) if masked else []
-    words = (await screened_words(session, [saksmappe])).of_case(saksmappe.system_id) if masked else []
-    klasse = await session.get(Klasse, saksmappe.klasse_id) if saksmappe.klasse_id else None
-    parts = (await session.execute(select(Part).where(col(Part.saksmappe_id) == saksmappe.system_id))).scalars()
-    hide_parts = screening.screens(codes, screening.PARTY_CODES)
-    return SaksmappeOut(
-        system_id=saksmappe.system_id, mappe_id=saksmappe.mappe_id, saksaar=saksmappe.saksaar,
-        sakssekvensnummer=saksmappe.sakssekvensnummer, saksdato=saksmappe.saksdato,
-        tittel=_screen(saksmappe.offentlig_tittel if screening.screens(codes, screening.TITLE_CODES_MAPPE)
-                       else saksmappe.tittel, words),
-        offentlig_tittel=_screen(saksmappe.offentlig_tittel, words), administrativ_enhet=saksmappe.administrativ_enhet_id,
-        saksansvarlig=saksmappe.saksansvarlig_id, saksstatus=Saksstatus(saksmappe.saksstatus),
-        klasse=(MASK if screening.screens(codes, screening.CLASS_CODES) else klasse.klasse_id) if klasse else None,
-        sekundaerklassifikasjon=(MASK if masked and saksmappe.sekundaer_klassifikasjon else saksmappe.sekundaer_klassifikasjon),
-        avsluttet_dato=saksmappe.avsluttet_dato, skjerming=_skjerming(saksmappe),
-        part=[PartOut(system_id=p.system_id, part_navn=MASK if hide_parts else _screen(p.part_navn, words),
-                      part_rolle=PartRolle(p.part_rolle),
-                      foedselsnummer=(MASK if p.foedselsnummer else None) if masked else p.foedselsnummer)
-              for p in parts],
-        opprettet_dato=saksmappe.opprettet_dato, opprettet_av=saksmappe.opprettet_av, er_skjermet_for_deg=bool(codes),
-    )
-
-
-def hides_party(part: Korrespondansepart, codes: list[str]) -> bool:
-    """Whether a journalpost's screened fields (`journalpost_codes`) hide this party's name and address."""
-    return screening.screens(codes, screening.SENDER_CODES if part.korrespondanseparttype in screening.SENDER_TYPES
-                             else screening.RECIPIENT_CODES)
-
-
-def korrespondansepart_out(part: Korrespondansepart, codes: list[str], *, masked: bool,
-                           words: list[str] | None = None) -> KorrespondansepartOut:
-    hide = hides_party(part, codes)
-    return KorrespondansepartOut(
-        system_id=part.system_id, korrespondanseparttype=Korrespondanseparttype(part.korrespondanseparttype),
-        korrespondansepart_navn=MASK if hide else _screen(part.korrespondansepart_navn, words or []),
-        # Identity numbers and addresses are for authorised case work only.
-        foedselsnummer=None if masked else part.foedselsnummer,
-        organisasjonsnummer=None if hide else part.organisasjonsnummer,
-        postadresse=[] if hide or masked else part.postadresse,
-        postnummer=None if hide or masked else part.postnummer,
-        poststed=None if hide or masked else part.poststed,
-        land=None if hide or masked else part.land,
-        epostadresse=None if hide or masked else part.epostadresse,
-        telefonnummer=None if hide or masked else part.telefonnummer,
-        kontaktperson=None if hide or masked else part.kontaktperson,
-        administrativ_enhet=part.administrativ_enhet_id, saksbehandler=part.saksbehandler_id,
-        forsendelse_status=part.forsendelse_status, forsendelse_feilkode=part.forsendelse_feilkode,
-        forsendelse_feil=None if masked else part.forsendelse_feil,
-    )
+    ids = [saksmappe.system_id for saksmappe, _masked in rows]
+    words = await screened_words(session, [saksmappe for saksmappe, masked in rows if masked])
+    klasse_ids = {saksmappe.klasse_id for saksmappe, _masked in rows if saksmappe.klasse_id}
+    klasser = {k.system_id: k for k in (await session.execute(
+        select(Klasse).where(col(Klasse.system_id).in_(klasse_ids)))).scalars()} if klasse_ids else {}
+    parts: dict[UUID, list[Part]] = {}
+    for p in (await session.execute(select(Part).where(col(Part.saksmappe_id).in_(ids)))).scalars() if ids else []:
+        parts.setdefault(p.saksmappe_id, []).append(p)
+    return [saksmappe_out(saksmappe, today=today, masked=masked, words=words.of_case(saksmappe.system_id) if masked else [],
+                          klasse=klasser.get(saksmappe.klasse_id) if saksmappe.klasse_id else None,
+                          parts=parts.get(saksmappe.system_id, []))
+            for saksmappe, masked in rows]
 
 
 async def journalposter_out(
@@ -173,49 +123,6 @@ async def journalposter_out(
             for journalpost, saksmappe in rows]
 
 
-def journalpost_out(
-    journalpost: Journalpost, saksmappe: Saksmappe, *, today: date, masked: bool, parts: list[Korrespondansepart],
-    avskrivninger: list[Avskrivning], merknader: list[Merknad],
-    documents: list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]], words: list[str] | None = None,
-) -> JournalpostOut:
-    """One journalpost with its parts, as a caller who may (masked=False) or may not see screened fields.
-
-    For a masked caller `words` (see `screened_words`) are screened in every text field.
-    """
-    codes = journalpost_codes(journalpost, saksmappe, today) if masked else []
-    words = (words or []) if masked else []
-    hide_title = screening.screens(codes, screening.TITLE_CODES_REGISTRERING)
-    hide_doc_titles = screening.screens(codes, screening.DOCUMENT_TITLE_CODES) or hide_title
-    hide_remarks = screening.screens(codes, screening.REMARK_CODES)
-    return JournalpostOut(
-        system_id=journalpost.system_id, saksmappe=saksmappe.system_id, mappe_id=saksmappe.mappe_id,
-        journalaar=journalpost.journalaar, journalsekvensnummer=numbering.journalsekvensnummer_of(journalpost),
-        journalpostnummer=journalpost.journalpostnummer,
-        journalposttype=Journalposttype(journalpost.journalposttype),
-        journalstatus=Journalstatus(journalpost.journalstatus), journaldato=journalpost.journaldato,
-        tittel=_screen(journalpost.offentlig_tittel if hide_title else journalpost.tittel, words),
-        offentlig_tittel=_screen(journalpost.offentlig_tittel, words), er_vedtak=journalpost.er_vedtak,
-        dokumentets_dato=journalpost.dokumentets_dato, mottatt_dato=journalpost.mottatt_dato,
-        sendt_dato=journalpost.sendt_dato, forfallsdato=journalpost.forfallsdato,
-        offentlighetsvurdert_dato=journalpost.offentlighetsvurdert_dato,
-        administrativ_enhet=journalpost.administrativ_enhet_id, saksbehandler=journalpost.saksbehandler_id,
-        skjerming=_skjerming(journalpost), er_etterregistrert=journalpost.er_etterregistrert,
-        har_forsendelsesfeil=journalpost.har_forsendelsesfeil,
-        korrespondansepart=[korrespondansepart_out(p, codes, masked=masked, words=words) for p in parts],
-        avskrivning=[AvskrivningOut(
-            system_id=a.system_id, avskrivningsdato=a.avskrivningsdato, avskrevet_av=a.avskrevet_av,
-            avskrivningsmaate=Avskrivningsmaate(a.avskrivningsmaate),
-            referanse_avskrives_av_journalpost=a.referanse_avskrives_av_journalpost)
-            for a in avskrivninger],
-        merknad=[merknad_out(m, hide=hide_remarks, words=words) for m in merknader],
-        dokumentbeskrivelse=[dokumentbeskrivelse_out(b, objekter, hide_title=hide_doc_titles, masked=masked,
-                                                     words=words)
-                             for b, objekter in documents],
-        opprettet_dato=journalpost.opprettet_dato, opprettet_av=journalpost.opprettet_av,
-        er_skjermet_for_deg=bool(codes),
-    )
-
-
 async def may_see_screened_journalpost(
     session: AsyncSession, caller: Caller, journalpost: Journalpost, saksmappe: Saksmappe, *, answer: bool = False
 ) -> bool:
@@ -226,7 +133,9 @@ async def may_see_screened_journalpost(
     check; the screened fields still need clearance.
     """
     today = access.decision_day()
-    resource = await access.journalpost_resource(session, journalpost, saksmappe, today)
+    # The record's access groups narrowed to the caller's, which decide the same: a caller in no
+    # group (a fagsystem, most case handlers) needs no query for them on a single read.
+    resource = await access.journalpost_resource(session, journalpost, saksmappe, today, caller=caller)
     screened = bool(journalpost_codes(journalpost, saksmappe, today))
     return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
                                 object_type="journalpost", saksmappe_id=saksmappe.system_id)
@@ -240,33 +149,6 @@ async def may_see_screened_saksmappe(session: AsyncSession, caller: Caller, saks
     screened = bool(active_codes(saksmappe, today)) or bool(saksmappe.sekundaer_klassifikasjon)
     return await sporing.screened_read(session, caller, resource, screened=screened, answer=answer,
                                 object_type="saksmappe", saksmappe_id=saksmappe.system_id)
-
-
-def dokumentobjekt_out(o: Dokumentobjekt, *, masked: bool = False) -> DokumentobjektOut:
-    """A dokumentobjekt; masked drops the file names (they may name the person)."""
-    return DokumentobjektOut(
-        system_id=o.system_id, versjonsnummer=o.versjonsnummer, variantformat=Variantformat(o.variantformat),
-        format=o.format, format_detaljer=o.format_detaljer, sjekksum=o.sjekksum,
-        sjekksum_algoritme=o.sjekksum_algoritme, filstoerrelse=o.filstoerrelse,
-        filnavn=None if masked else o.filnavn,
-        originalt_filnavn=None if masked else o.originalt_filnavn)
-
-
-def dokumentbeskrivelse_out(b: Dokumentbeskrivelse, objekter: list[Dokumentobjekt], *, hide_title: bool,
-                            masked: bool, words: list[str] | None = None) -> DokumentbeskrivelseOut:
-    return DokumentbeskrivelseOut(
-        system_id=b.system_id, dokumentnummer=b.dokumentnummer,
-        tittel=MASK if hide_title else _screen(b.tittel, words or []),
-        dokumenttype=Dokumenttype(b.dokumenttype) if b.dokumenttype else None,
-        tilknyttet_registrering_som=TilknyttetRegistreringSom(b.tilknyttet_registrering_som),
-        tilknyttet_dato=b.tilknyttet_dato, skanning_kontrollert=b.skanning_kontrollert,
-        dokumentobjekt=[dokumentobjekt_out(o, masked=masked) for o in objekter])
-
-
-def merknad_out(m: Merknad, *, hide: bool, words: list[str] | None = None) -> MerknadOut:
-    return MerknadOut(system_id=m.system_id, merknadstekst=MASK if hide else _screen(m.merknadstekst, words or []),
-                      merknadstype=m.merknadstype, merknadsdato=m.merknadsdato,
-                      merknad_registrert_av=m.merknad_registrert_av)
 
 
 # --- the decisions, for callers -----------------------------------------------------------
@@ -299,9 +181,32 @@ async def saksmappe_merknader_for(session: AsyncSession, caller: Caller, saksmap
                                      full=await may_see_screened_saksmappe(session, caller, saksmappe))
 
 
+async def saksmapper(session: AsyncSession, caller: Caller, rows: list[Saksmappe]) -> list[SaksmappeOut | None]:
+    """A page of cases as the caller may see each, None for one it may not read at all.
+
+    The same decisions as `saksmappe` for each; the records' access groups, case handlers,
+    klasser, parts and screened words are read once for the page instead of once a case.
+    """
+    ids = {saksmappe.system_id for saksmappe in rows}
+    await access.prefetch_groups(session, saksmappe_ids=ids, journalpost_ids=set())
+    await access.prefetch_handlers(session, ids)
+    decided: list[tuple[Saksmappe, bool] | None] = []
+    for saksmappe in rows:
+        try:
+            decided.append((saksmappe, not await may_see_screened_saksmappe(session, caller, saksmappe)))
+        except Forbidden:
+            decided.append(None)
+    shown = iter(await _saksmapper_out(session, [d for d in decided if d is not None]))
+    return [None if d is None else next(shown) for d in decided]
+
+
 async def journalposter(session: AsyncSession, caller: Caller, rows: list[tuple[Journalpost, Saksmappe]], *,
                         detail: bool = True, answer: bool = False) -> list[JournalpostOut]:
     """Journalposts as the caller may see each (403 if one may not be read at all)."""
+    if len(rows) > 1:
+        # A list: the access groups of all its records in one query, not one a record.
+        await access.prefetch_groups(session, saksmappe_ids={s.system_id for _j, s in rows},
+                                     journalpost_ids={j.system_id for j, _s in rows})
     masked = {journalpost.system_id for journalpost, saksmappe in rows
               if not await may_see_screened_journalpost(session, caller, journalpost, saksmappe, answer=answer)}
     return await journalposter_out(session, rows, masked_ids=masked, detail=detail)

@@ -184,8 +184,31 @@ _HANDLERS = select(col(Journalpost.saksbehandler_id)).where(
 _IS_HANDLER = _HANDLERS.where(col(Journalpost.saksbehandler_id) == bindparam("person_id")).limit(1)
 
 
+_HANDLER_CACHE = "arkiv5.journal.handlers"
+
+
+async def prefetch_handlers(session: AsyncSession, saksmappe_ids: set[UUID]) -> None:
+    """The case handlers of these cases' journalposts in one query, for a page of cases:
+    `_handlers_of` then reads them from the session instead of asking once per case."""
+    if not saksmappe_ids:
+        return
+    cache: dict[UUID, set[UUID]] = {i: set() for i in saksmappe_ids}
+    for saksmappe_id, handler in (await session.execute(
+            select(col(Journalpost.saksmappe_id), col(Journalpost.saksbehandler_id)).distinct().where(
+                col(Journalpost.saksmappe_id).in_(saksmappe_ids), col(Journalpost.saksbehandler_id).is_not(None)))).all():
+        if handler is not None:
+            cache[saksmappe_id].add(handler)
+    session.info.setdefault(_HANDLER_CACHE, {}).update(cache)
+
+
 async def _handlers_of(session: AsyncSession, saksmappe_id: UUID, principal: Principal | None) -> frozenset[UUID]:
     """Case handlers of the case's journalposts; with a principal, only whether it is one of them."""
+    cached = session.info.get(_HANDLER_CACHE, {}).get(saksmappe_id)
+    if cached is not None:
+        if principal is None:
+            return frozenset(cached)
+        # As below: a system client is nobody's case handler.
+        return frozenset(cached & {principal.person_id}) if principal.person_id.int else frozenset()
     if principal is None:
         result = await session.execute(_HANDLERS, {"saksmappe_id": saksmappe_id})
     elif principal.person_id.int == 0:  # a system client is nobody's case handler

@@ -30,7 +30,12 @@ from ..errors import ChecksumMismatch, VersionRefused, WrongStatus
 from ..models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
 from ..sniffing import sniff
 from ..store import changelog
-from ..store.repository import dokumentbeskrivelser, get_journalpost, get_saksmappe  # noqa: F401 - re-exported
+from ..store.repository import (  # noqa: F401 - re-exported
+    dokumentbeskrivelser,
+    get_journalpost,
+    get_saksmappe,
+    journalpost_and_case,
+)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -61,12 +66,11 @@ async def store(blobs: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: in
 async def check_new_document(session: AsyncSession, *, caller: Caller, journalpost_id: UUID) -> None:
     """Every refusal of a new document that does not depend on its bytes: 404, a final
     journalstatus, 403 — before a byte of the body is read or stored."""
-    journalpost = await get_journalpost(session, journalpost_id)
-    saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
+    journalpost, saksmappe = await journalpost_and_case(session, journalpost_id)
     if journalpost.journalstatus in (Journalstatus.U.kode, Journalstatus.A.kode):
         raise WrongStatus(f"No documents can be added in journalstatus {journalpost.journalstatus}.")
-    await access.authorize(session, caller, Action.UPDATE,
-                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+    await access.authorize(session, caller, Action.UPDATE, await access.journalpost_resource(
+        session, journalpost, saksmappe, today_in_oslo(), caller=caller))
 
 
 async def add_document(
@@ -75,12 +79,11 @@ async def add_document(
     dokumenttype: Dokumenttype | None, filnavn: str | None, skanning_kontrollert: bool | None,
     originalt_filnavn: str | None = None,
 ) -> tuple[Dokumentbeskrivelse, Dokumentobjekt]:
-    journalpost = await get_journalpost(session, journalpost_id)
-    saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
+    journalpost, saksmappe = await journalpost_and_case(session, journalpost_id)
     if journalpost.journalstatus in (Journalstatus.U.kode, Journalstatus.A.kode):
         raise WrongStatus(f"No documents can be added in journalstatus {journalpost.journalstatus}.")
-    await access.authorize(session, caller, Action.UPDATE,
-                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+    await access.authorize(session, caller, Action.UPDATE, await access.journalpost_resource(
+        session, journalpost, saksmappe, today_in_oslo(), caller=caller))
     count = (await session.execute(select(func.count()).select_from(Dokumentbeskrivelse).where(
         col(Dokumentbeskrivelse.journalpost_id) == journalpost_id))).scalar_one()
     role = tilknyttet_registrering_som or (TilknyttetRegistreringSom.H if count == 0 else TilknyttetRegistreringSom.V)
@@ -146,8 +149,8 @@ async def check_new_version(
     journalpost = (await session.execute(query)).scalar_one()
     saksmappe = await get_saksmappe(session, journalpost.saksmappe_id)
     _refuse_new_version(journalpost)
-    await access.authorize(session, caller, Action.UPDATE,
-                           await access.journalpost_resource(session, journalpost, saksmappe, today_in_oslo()))
+    await access.authorize(session, caller, Action.UPDATE, await access.journalpost_resource(
+        session, journalpost, saksmappe, today_in_oslo(), caller=caller))
     if await _dispatch_underway(session, journalpost.system_id):
         raise VersionRefused("The journalpost is being sent; a new version can be added when the sending has "
                              "ended (accepted or failed).", journalstatus=journalpost.journalstatus)

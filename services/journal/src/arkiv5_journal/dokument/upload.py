@@ -21,6 +21,7 @@ from arkiv5_kit.db import Database
 from ..blobstore import BlobStore
 from ..context import Context
 from ..models import Dokumentbeskrivelse, Dokumentobjekt
+from ..store.pre_upload import pre_upload_session
 from . import documents
 
 Answer = TypeVar("Answer")
@@ -47,8 +48,10 @@ async def upload_new_document(
 ) -> Answer:
     """Register `chunks` as a new document of the journalpost; `answer` renders the result
     in the same unit of work that wrote it (each entry point answers in its own shape)."""
-    async with db.unit_of_work() as session:
+    async with pre_upload_session(db) as session:
         # 404, a final status and 403 before a byte of the body is read: a refused caller stores nothing.
+        # Only reads, so no transaction of its own on PostgreSQL; add_document checks it all again
+        # in the transaction that writes, so a change in between (a status, a right) still refuses.
         await documents.check_new_document(session, caller=caller, journalpost_id=journalpost_id)
     blob = await documents.store(blobs, chunks, max_bytes=max_bytes, expected_sha256=document.expected_sha256)
     async with db.unit_of_work() as session:

@@ -16,9 +16,6 @@ refuse runs before the first insert, and a refusal rolls back the counter.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -31,7 +28,7 @@ from arkiv5_contracts.codelists import Journalposttype, Saksstatus, TilknyttetRe
 from arkiv5_contracts.events.journal import DokumentAdded, JournalpostRegistered
 from arkiv5_contracts.policy import Action
 from arkiv5_kit.auth import Principal as Caller
-from arkiv5_kit.db import Database, after_commit
+from arkiv5_kit.db import after_commit
 
 from ..authz import access
 from ..context import Context, now_utc
@@ -95,27 +92,6 @@ def skjerming_values(skjerming: Skjerming | None) -> dict[str, Any]:
         "skjerming_metadata": sorted({code.kode for code in skjerming.skjerming_metadata}),
         "skjerming_opphoerer_dato": skjerming.skjerming_opphoerer_dato,
     }
-
-
-# The pre-upload check only reads. On PostgreSQL it runs in autocommit, one round trip per
-# statement: a transaction of its own added a BEGIN and a COMMIT, each a round trip to the
-# server, and those round trips were the largest share of a registration's CPU in the profile
-# (docs/registration-profile.md). The registration's own transaction checks it all again.
-_AUTOCOMMIT_ENGINES: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
-
-
-@asynccontextmanager
-async def pre_upload_session(db: Database) -> AsyncIterator[AsyncSession]:
-    """A session for `check_may_register`: autocommit on PostgreSQL, a unit of work elsewhere."""
-    if not db.is_postgres:
-        async with db.unit_of_work() as session:
-            yield session
-        return
-    engine = _AUTOCOMMIT_ENGINES.get(db.engine)
-    if engine is None:
-        engine = _AUTOCOMMIT_ENGINES[db.engine] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        yield session
 
 
 async def check_may_register(session: AsyncSession, caller: Caller, saksmappe_id: UUID) -> None:

@@ -7,6 +7,7 @@ error handling read the same answer. A stale ETag is the standard's 409, not 412
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -31,15 +32,23 @@ PREFIX = "/noark5/api"
 _JSON_TYPES = {MEDIA_TYPE, "application/json", "application/hal+json", "application/*", "*/*"}
 
 
+@functools.cache
 def rel(name: str) -> str:
     """The relation URI of `name`, e.g. rel("sakarkiv/saksmappe") (always with the trailing slash)."""
     return f"{REL}{name.strip('/')}/"
 
 
+_ROOT = "arkiv5.noark5.root"
+
+
 def href(request: Request, path: str) -> str:
     """An absolute link to `path` under the interface's root, as the caller reaches the service."""
-    origin = f"{request.url.scheme}://{request.url.netloc}"
-    return f"{origin}{location(request, PREFIX + '/' + path.lstrip('/'))}"
+    # The root is the same for every link of an answer, and a page of 100 records has about
+    # 900 links: it is worked out from the request once and kept in its scope.
+    root = request.scope.get(_ROOT)
+    if root is None:
+        root = request.scope[_ROOT] = f"{request.url.scheme}://{request.url.netloc}{location(request, PREFIX + '/')}"
+    return root + path.lstrip("/")
 
 
 def link(request: Request, path: str, *, templated: bool = False) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from .. import corrections, visibility
 from ..api.deps import Reader, Writer, ctx_of, db_of, saksmappe_view
 from ..context import Context
 from ..domain.numbering import today_in_oslo
-from ..errors import Forbidden
 from ..models import Saksmappe
 from ..saksmappe import create as creation
 from ..schemas import SaksmappeCreate
@@ -90,12 +89,10 @@ async def saksmappe_page(request: Request, session: AsyncSession, caller: Caller
     page = odata.page_only(request.query_params, top, skip)
     rows = await repository.saksmapper(session, skip=page.skip, top=page.top + 1, arkivdel_id=arkivdel_id,
                                        klasse_id=klasse_id)
-    results = []
-    for saksmappe in rows[:page.top]:
-        try:
-            results.append(render.saksmappe(request, await visibility.saksmappe(session, caller, saksmappe), saksmappe))
-        except Forbidden:
-            continue
+    shown = rows[:page.top]
+    results = [render.saksmappe(request, out, saksmappe)
+               for out, saksmappe in zip(await visibility.saksmapper(session, caller, shown), shown, strict=True)
+               if out is not None]
     return hal(request, render.paged(request, own, page, results, more=len(rows) > page.top))
 
 

@@ -46,6 +46,16 @@ async def get_journalpost(session: AsyncSession, journalpost_id: UUID) -> Journa
     return journalpost
 
 
+async def journalpost_and_case(session: AsyncSession, journalpost_id: UUID) -> tuple[Journalpost, Saksmappe]:
+    """A journalpost with its case in one round trip (a check before a write needs both)."""
+    row = (await session.execute(select(Journalpost, Saksmappe).join(
+        Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id)).where(
+        col(Journalpost.system_id) == journalpost_id))).one_or_none()
+    if row is None:
+        raise NotFound("No journalpost has this systemID.")
+    return row[0], row[1]
+
+
 async def journalposter_in_case(session: AsyncSession, saksmappe_id: UUID) -> list[Journalpost]:
     """The case's journalposts in journalpostnummer order."""
     query = select(Journalpost).where(col(Journalpost.saksmappe_id) == saksmappe_id).order_by(
@@ -110,6 +120,10 @@ _COMPARISONS["endswith"] = lambda column, text: column.endswith(text, autoescape
 # OData's month() and day() of the journaldato (EXTRACT, or strftime on SQLite).
 _FILTERABLE["journaldato_month"] = extract("month", col(Journalpost.journaldato))
 _FILTERABLE["journaldato_day"] = extract("day", col(Journalpost.journaldato))
+# OData's year(journaldato) eq/ne: the very expression of journal_0014's index
+# ix_journalpost_aar_av_dato (year, journalaar, journalsekvensnummer), so PostgreSQL reads a
+# year's journalposts from it in the list's order.
+_FILTERABLE["journaldato_year"] = extract("year", col(Journalpost.journaldato))
 
 
 def _condition(node: tuple[Any, ...]) -> ColumnElement[bool]:
@@ -129,15 +143,21 @@ async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, ski
     return [(journalpost, saksmappe) for journalpost, saksmappe in rows]
 
 
-async def saksmapper(session: AsyncSession, *, skip: int, top: int, arkivdel_id: UUID | None = None,
-                     klasse_id: UUID | None = None) -> list[Saksmappe]:
+def saksmapper_select(*, skip: int, top: int, arkivdel_id: UUID | None = None,
+                      klasse_id: UUID | None = None) -> Select[Saksmappe]:
     """Cases, newest case number first; those of one arkivdel or classified under one klasse when given."""
     query = select(Saksmappe).order_by(col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
     if arkivdel_id is not None:
         query = query.where(col(Saksmappe.arkivdel_id) == arkivdel_id)
     if klasse_id is not None:
         query = query.where(col(Saksmappe.klasse_id) == klasse_id)
-    return list((await session.execute(query.offset(skip).limit(top))).scalars())
+    return query.offset(skip).limit(top)
+
+
+async def saksmapper(session: AsyncSession, *, skip: int, top: int, arkivdel_id: UUID | None = None,
+                     klasse_id: UUID | None = None) -> list[Saksmappe]:
+    return list((await session.execute(saksmapper_select(skip=skip, top=top, arkivdel_id=arkivdel_id,
+                                                         klasse_id=klasse_id))).scalars())
 
 
 async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:

@@ -23,6 +23,7 @@ from ...schemas import (
     DokumentbeskrivelseOut,
 )
 from ...store import repository
+from ...store.pre_upload import pre_upload_session
 from .. import openapi, translate
 from ..deps import (
     Reader,
@@ -86,8 +87,8 @@ async def upload_version(
     expected = documents.check_expected_sha256(sjekksum)
     stored_name, sent_name = translate.file_name(filnavn)
     check_length(request, settings.max_upload_bytes)
-    async with db_of(request).unit_of_work() as session:
-        # 404, 403 and a final journalstatus before reading a large body.
+    async with pre_upload_session(db_of(request)) as session:
+        # 404, 403 and a final journalstatus before reading a large body (add_version checks again).
         await documents.check_new_version(session, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id)
     blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
                                  expected_sha256=expected)

@@ -16,11 +16,12 @@ from arkiv5_kit.proxy import location
 from ... import formdata, idempotency, visibility
 from ...errors import UnsupportedMediaType
 from ...journalpost.commands import NewDocument
-from ...journalpost.register import Registered, check_may_register, pre_upload_session, register
+from ...journalpost.register import Registered, check_may_register, register
 from ...schemas import (
     JournalpostCreate,
     JournalpostOut,
 )
+from ...store.pre_upload import pre_upload_session
 from .. import openapi, translate
 from ..deps import (
     IDEMPOTENCY_KEY_HEADER,
