@@ -311,7 +311,7 @@ class Merknad(JournalTable, table=True):
     saksmappe_id: UUID | None = Field(default=None, foreign_key="saksmappe.system_id", index=True)
     journalpost_id: UUID | None = Field(default=None, foreign_key="journalpost.system_id", index=True)
     merknadstekst: str = Field(sa_type=Text)
-    merknadstype: str | None = Field(default=None, max_length=20)
+    merknadstype: str | None = Field(default=None, max_length=255)
     merknadsdato: datetime = Field(sa_type=_ts())
     merknad_registrert_av: str = Field(max_length=255)
 

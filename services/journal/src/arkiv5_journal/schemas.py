@@ -291,7 +291,7 @@ class DokumentbeskrivelseOut(ApiModel):
 
 class MerknadIn(ApiModel):
     merknadstekst: str = Field(min_length=1, max_length=10000)
-    merknadstype: str | None = Field(default=None, max_length=20)
+    merknadstype: str | None = Field(default=None, max_length=255)
 
 
 class MerknadOut(ApiModel):

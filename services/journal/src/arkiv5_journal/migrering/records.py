@@ -9,6 +9,7 @@ from their owner's, the same on every run, so a rerun recognises them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -57,6 +58,36 @@ EMPTY_VALUE = "NULL"
 CLOSED = {"A", "U"}
 IMPORTED_BY = "migrering"
 _ORIGIN = uuid5(NAMESPACE_URL, "urn:arkiv5:migrering")
+
+
+def check_lengths(records: Iterable[Any]) -> None:
+    """Refuse (Unmappable) a record whose text is longer than its column holds.
+
+    Records are built with `model_construct`, which validates nothing: PostgreSQL would refuse
+    the batch's INSERT (a failed import) and SQLite would store the value unchecked. The reason
+    names the field and its limit, never the value.
+    """
+    for record in records:
+        for column in record.__table__.columns:
+            limit = getattr(column.type, "length", None)
+            value = getattr(record, column.key, None)
+            if limit is not None and isinstance(value, str) and len(value) > limit:
+                raise Unmappable(f"{record.__tablename__}.{column.key} is longer than {limit} characters")
+
+
+def _records_of(mappe: Mappe) -> Iterator[Any]:
+    yield from mappe.structure
+    yield mappe.saksmappe
+    yield from mappe.parts
+    yield from mappe.merknader
+    for post in mappe.poster:
+        yield post.journalpost
+        yield from post.parts
+        yield from post.avskrivninger
+        yield from post.merknader
+        for dokument in post.dokumenter:
+            yield dokument.beskrivelse
+            yield from (objekt for objekt, _path in dokument.objekter)
 
 
 def with_values(record: Any, **changes: Any) -> Any:
@@ -359,6 +390,7 @@ def mappe_of(element: Any) -> Mappe:
     if mappe.poster:
         mappe.saksmappe = with_values(saksmappe, siste_journalpostnummer=max(
             p.journalpost.journalpostnummer for p in mappe.poster))
+    check_lengths(_records_of(mappe))
     return mappe
 
 
@@ -366,7 +398,7 @@ def endring_of(element: Any, number: int) -> Endringslogg:
     """One endring; its id derived from its place and content (the same on a rerun)."""
     values = {tag: (element.findtext(EN + tag) or "").strip() for tag in (
         "referanseArkivenhet", "referanseMetadata", "endretDato", "endretAv", "tidligereVerdi", "nyVerdi")}
-    return Endringslogg.model_construct(
+    endring = Endringslogg.model_construct(
         id=uuid5(_ORIGIN, f"endring:{number}:" + "|".join(values.values())),
         referanse_arkivenhet=_uuid(values["referanseArkivenhet"], "referanseArkivenhet"),
         arkivenhet_type="", referanse_metadata=values["referanseMetadata"][:100],
@@ -374,3 +406,5 @@ def endring_of(element: Any, number: int) -> Endringslogg:
         endret_av=(values["endretAv"] or IMPORTED_BY)[:255],
         tidligere_verdi=None if values["tidligereVerdi"] in ("", EMPTY_VALUE) else values["tidligereVerdi"],
         ny_verdi=None if values["nyVerdi"] in ("", EMPTY_VALUE) else values["nyVerdi"])
+    check_lengths([endring])
+    return endring
