@@ -9,7 +9,7 @@ from their owner's, the same on every run, so a rerun recognises them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -47,6 +47,7 @@ from ..models import (
     Saksmappe,
 )
 from .codes import Unmappable, code_of, optional_code_of
+from .lengths import check_lengths
 
 NOARK = "http://www.arkivverket.no/standarder/noark5/"
 AS = "{" + NOARK + "arkivstruktur}"
@@ -58,21 +59,6 @@ EMPTY_VALUE = "NULL"
 CLOSED = {"A", "U"}
 IMPORTED_BY = "migrering"
 _ORIGIN = uuid5(NAMESPACE_URL, "urn:arkiv5:migrering")
-
-
-def check_lengths(records: Iterable[Any]) -> None:
-    """Refuse (Unmappable) a record whose text is longer than its column holds.
-
-    Records are built with `model_construct`, which validates nothing: PostgreSQL would refuse
-    the batch's INSERT (a failed import) and SQLite would store the value unchecked. The reason
-    names the field and its limit, never the value.
-    """
-    for record in records:
-        for column in record.__table__.columns:
-            limit = getattr(column.type, "length", None)
-            value = getattr(record, column.key, None)
-            if limit is not None and isinstance(value, str) and len(value) > limit:
-                raise Unmappable(f"{record.__tablename__}.{column.key} is longer than {limit} characters")
 
 
 def _records_of(mappe: Mappe) -> Iterator[Any]:

@@ -18,18 +18,16 @@ findings and their order are those of one pass over the files in turn.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +37,10 @@ from arkiv5_kit.reference import manifest
 
 from . import addml
 from .checkindex import CheckIndex
+from .created import PERIOD, Created, day_of
+from .documentfiles import check_document, check_files
 from .report import Report
-from .xml import ARKIVSTRUKTUR, OSLO, SCHEMA_DIR, SCHEMAS, XSI
+from .xml import ARKIVSTRUKTUR, SCHEMA_DIR, SCHEMAS, XSI
 
 if TYPE_CHECKING:
     from .validate_worker import Outcome
@@ -237,7 +237,7 @@ def _combine(report: Report, folder: Path, structure: _Structure, outcome: Outco
     index = CheckIndex(work / name, existing=True)
     try:
         index.attach(work / REST_INDEX)
-        _files(report, folder, index, about)
+        check_files(report, folder, index, about)
         report.findings.extend(outcome.journals.findings)
         report.counts.update(outcome.journals.counts)
         for reference in index.dangling_references():
@@ -268,7 +268,7 @@ class _Structure:
     ok: bool = False
     counts: Counter[str] = field(default_factory=Counter)
     statuses: dict[str, Counter[str]] = field(default_factory=lambda: {"N5_22": Counter(), "N5_25": Counter()})
-    created: _Created = field(default_factory=lambda: _Created())
+    created: Created = field(default_factory=lambda: Created())
 
 
 def _arkivstruktur(folder: Path, index: CheckIndex, start: date | None, end: date | None) -> _Structure:
@@ -282,7 +282,7 @@ def _arkivstruktur(folder: Path, index: CheckIndex, start: date | None, end: dat
     def on_end(element: Any) -> None:
         tag = element.tag.removeprefix(AS)
         if tag in PERIOD:  # the arkivdel's own period, read before its registreringer
-            created.period[tag] = _day(element.text)
+            created.period[tag] = day_of(element.text)
             return
         counts[tag] += 1
         system_id = element.findtext(AS + "systemID") if tag in ENTITIES else None
@@ -290,7 +290,7 @@ def _arkivstruktur(folder: Path, index: CheckIndex, start: date | None, end: dat
             report.add("N5_47", f"systemID of a {tag} occurs more than once", file="arkivstruktur.xml",
                        system_id=system_id)
         if tag == "dokumentobjekt":
-            _document(report, root, index, element, counts, folders)
+            check_document(report, root, index, element, counts, folders)
         elif tag == "dokumentbeskrivelse":
             statuses["N5_25"][element.findtext(AS + "dokumentstatus") or ""] += 1
             if element.find(AS + "dokumentobjekt") is None:
@@ -365,119 +365,3 @@ def _summarise(report: Report, structure: _Structure, about: addml.Description) 
                        f"{flag}={str(about.flags.get(flag, False)).lower()}", file="arkivuttrekk.xml")
         else:
             report.add(test, f"{number} {what}; {flag} agrees", file="arkivuttrekk.xml", info=True)
-
-
-PERIOD = ("arkivperiodeStartDato", "arkivperiodeSluttDato")
-
-
-def _day(text: str | None) -> date | None:
-    """The calendar day of an xs:date or xs:dateTime, in Oslo when it carries an offset; None if unreadable."""
-    value = (text or "").strip()
-    try:
-        if len(value) > 10 and value[10] == "T":
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return moment.astimezone(OSLO).date() if moment.tzinfo else moment.date()
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-class _Created:
-    """N5_27: the first and last registrering's opprettetDato, each one inside the arkivdel's period."""
-
-    def __init__(self) -> None:
-        self.period: dict[str, date | None] = {}
-        self.first: date | None = None
-        self.last: date | None = None
-
-    def check(self, report: Report, text: str | None, system_id: str | None, start: date | None,
-              end: date | None) -> None:
-        day = _day(text)
-        if day is None:
-            return
-        self.first = day if self.first is None else min(self.first, day)
-        self.last = day if self.last is None else max(self.last, day)
-        low = self.period.get("arkivperiodeStartDato") or start
-        high = self.period.get("arkivperiodeSluttDato") or end
-        if (low and day < low) or (high and day > high):
-            report.add("N5_27", f"registrering created {day.isoformat()}, outside the arkivdel's period "
-                       f"{low.isoformat() if low else '…'} – {high.isoformat() if high else '…'}",
-                       file="arkivstruktur.xml", system_id=system_id)
-
-    def summarise(self, report: Report) -> None:
-        if self.first is not None and self.last is not None:
-            report.add("N5_27", f"first registrering created {self.first.isoformat()}, "
-                       f"last {self.last.isoformat()}", file="arkivstruktur.xml", info=True)
-
-
-def _document(report: Report, root: str, index: CheckIndex, element: Any, counts: Counter[str],
-              folders: dict[str, str]) -> None:
-    """A dokumentobjekt's file: inside the folder `root` (resolved), a regular file, its SHA-256 as stated."""
-    system_id = element.findtext(AS + "systemID")
-    reference = element.findtext(AS + "referanseDokumentfil") or ""
-    path, size = _resolved(root, reference, folders)
-    if size is None or not path.startswith(root + os.sep):
-        index.add_file(reference)
-        report.add("N5_32", "referenced document file does not exist", file=reference, system_id=system_id)
-        return
-    if size == 0:
-        counts["N5_64"] += 1
-    with open(path, "rb") as handle:
-        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
-    index.add_file(reference, sha256)
-    if sha256 != (element.findtext(AS + "sjekksum") or "").lower():
-        report.add("N5_30", "document file's SHA-256 differs from its dokumentobjekt's sjekksum", file=reference,
-                   system_id=system_id)
-
-
-def _resolved(root: str, reference: str, folders: dict[str, str]) -> tuple[str, int | None]:
-    """`os.path.realpath(root/reference)` and the size of the regular file there (None if there is none).
-
-    Each folder is resolved once (`folders` remembers them) and only the file's own name is
-    looked at: `realpath` looks at every component of every path, and that was the largest
-    part of a document file's check.
-    """
-    if not reference:
-        return "", None
-    folder, _, name = reference.rpartition("/")
-    if name in (".", "..") or not name:
-        path = os.path.realpath(os.path.join(root, reference))
-        return path, _regular_file_size(path)
-    if folder not in folders:
-        if len(folders) > 10_000:  # a bound, should an extraction spread its files over many folders
-            folders.clear()
-        folders[folder] = os.path.realpath(os.path.join(root, folder))
-    path = os.path.join(folders[folder], name)
-    try:
-        found = os.lstat(path)
-    except OSError:
-        return path, None
-    if stat.S_ISLNK(found.st_mode):  # resolved in full, as realpath does
-        path = os.path.realpath(path)
-        return path, _regular_file_size(path)
-    return path, found.st_size if stat.S_ISREG(found.st_mode) else None
-
-
-def _regular_file_size(path: str) -> int | None:
-    """The size of a regular file (one stat call), None when there is none."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_size if stat.S_ISREG(found.st_mode) else None
-
-
-def _files(report: Report, folder: Path, index: CheckIndex, about: addml.Description) -> None:
-    """The files found in dokumenter/ (by the other process) against the references and the listed checksums."""
-    found = 0
-    for name, referenced, sha256, expected in index.document_files():
-        found += 1
-        if not referenced:
-            report.add("N5_33", "document file no dokumentobjekt references", file=name)
-        elif expected is not None and (sha256 or addml.sha256_of(folder / name)) != expected:
-            report.add("ADDML_CHECKSUM", "document file's SHA-256 differs from arkivuttrekk.xml", file=name)
-    if found != about.document_files:
-        report.add("N5_28", f"{found} document files in dokumenter/, arkivuttrekk.xml says {about.document_files} "
-                   "(antallDokumentfiler)", file="arkivuttrekk.xml")
-    else:
-        report.add("N5_28", f"{found} document files, as arkivuttrekk.xml says", file="dokumenter", info=True)
