@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,22 @@ async def test_an_abandoned_session_is_swept_with_its_bytes(journal: Journal) ->
     await sweep(database, blobs, grace_s=3600, now=time.time() + 7200)
     assert _partials(journal) == []
     assert (await _put(journal, headers, session, 1000, 1999)).status_code == 404
+
+
+async def test_a_session_started_on_one_replica_is_continued_on_another(
+        journal: Journal, journal_factory: Callable[..., Any]) -> None:
+    """Two app instances on one database and one blob store: the session is neither's alone."""
+    headers, _person = await _handler(journal)
+    journalpost = await _journalpost(journal, headers)
+    fil = journalpost["_links"][rel("arkivstruktur/fil")]["href"]
+    database_url = journal.runtime.settings.database_url
+    async for other in journal_factory(database_url=database_url, migrate_on_start=False):
+        other.issuer = journal.issuer
+        other.app.state.token_verifier = journal.app.state.token_verifier
+        session = await _start(journal, headers, fil)
+        assert (await _put(other, headers, session, 0, 149_999)).status_code == 200
+        assert (await _status(journal, headers, session)).headers["range"] == "0-149999"
+        last = await _put(other, headers, session, 150_000, len(FILE) - 1)
+        assert last.status_code == 201, last.text
+        download = await journal.client.get(last.json()["_links"][rel("arkivstruktur/fil")]["href"], headers=headers)
+        assert download.content == FILE
