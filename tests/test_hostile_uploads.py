@@ -65,6 +65,21 @@ def test_a_refused_upload_stores_nothing(suite: RunningSuite, other_units_record
     assert not any(title in refused.text for title in ("Personalsak", "Notat", "notat.pdf"))
 
 
+@pytest.mark.parametrize("door", ["sakarkiv/journalpost/{journalpost}", "arkivstruktur/dokumentbeskrivelse/{document}"])
+def test_a_refused_chunked_upload_starts_no_session(suite: RunningSuite, other_units_record: tuple[str, str, str],
+                                                    door: str) -> None:
+    """The Noark 5 chunked upload asks the policy when its session starts: no session, no byte."""
+    _case, journalpost, document = other_units_record
+    outsider = {"Authorization": "Bearer " + suite.person_token("saksbehandler", "journal")}
+    before = _blobs(suite)
+    path = door.format(journalpost=journalpost, document=document)
+    refused = suite.http.post(f"{suite.base}/journal/noark5/api/{path}/fil/", headers={
+        **outsider, "X-Upload-Content-Type": "application/pdf", "X-Upload-Content-Length": str(len(DOCUMENT))})
+    assert refused.status_code == 403, refused.text
+    assert "location" not in refused.headers
+    assert _blobs(suite) == before
+
+
 def test_a_refused_multipart_registration_stores_nothing(suite: RunningSuite,
                                                         other_units_record: tuple[str, str, str]) -> None:
     case, _journalpost, _document = other_units_record

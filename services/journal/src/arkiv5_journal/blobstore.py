@@ -4,13 +4,20 @@
 `<root>/sha256/ab/cd/<digest>`. A blob is written to a temporary file while its digest
 and size are computed, made durable (fsync), then moved into place atomically, so a half-written upload never
 appears under a digest and the same bytes uploaded twice are stored once.
+
+A chunked upload keeps its bytes received so far, and what it was started with, as two
+temporary files (`<root>/tmp/partial-<key>.part` and `.json`), so every replica that shares
+the store continues it; each chunk refreshes both files' time, and the sweep of temporary
+files removes a session abandoned for longer than the grace period.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +33,30 @@ THREAD_WRITE_BYTES = 1024 * 1024
 
 class BlobTooLarge(Exception):
     """The stream went past the size limit; nothing was stored."""
+
+
+class PartialGone(Exception):
+    """No chunked upload has this key (never started, completed, or swept)."""
+
+
+class PartialBusy(Exception):
+    """Another request is writing a chunk of this upload just now."""
+
+
+class PartialRefused(Exception):
+    """A chunk that does not continue the upload: `offset` is where it must start; nothing was kept."""
+
+    def __init__(self, received: int) -> None:
+        super().__init__(received)
+        self.received = received
+
+
+class PartialWrongLength(Exception):
+    """The chunk's body was not as long as its range said; nothing of it was kept."""
+
+
+PARTIAL_PREFIX = "partial-"
+_PARTIAL_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass(frozen=True)
@@ -62,6 +93,16 @@ class BlobStore(Protocol):
     async def restore_set_aside(self, is_referenced: Callable[[list[str]], Awaitable[set[str]]]) -> int: ...
 
     async def remove_stale_temporary(self, cutoff: float) -> int: ...
+
+    async def begin_partial(self, key: str, meta: bytes) -> None: ...
+
+    async def partial(self, key: str) -> tuple[bytes, int]: ...
+
+    async def append_partial(self, key: str, offset: int, length: int, chunks: AsyncIterator[bytes]) -> int: ...
+
+    def open_partial(self, key: str) -> AsyncIterator[bytes]: ...
+
+    async def remove_partial(self, key: str) -> None: ...
 
 
 class _FileWriter:
@@ -116,6 +157,11 @@ def _move_into_place(file: BinaryIO, tmp_name: str, target: Path) -> None:
         os.fsync(directory)  # the rename itself
     finally:
         os.close(directory)
+
+
+def _flush(file: BinaryIO) -> None:
+    file.flush()
+    os.fsync(file.fileno())
 
 
 class FilesystemBlobStore:
@@ -217,6 +263,86 @@ class FilesystemBlobStore:
             except FileNotFoundError:
                 continue
         return removed
+
+    # --- chunked uploads ------------------------------------------------------------------
+
+    def _partial_paths(self, key: str) -> tuple[Path, Path]:
+        if not _PARTIAL_KEY.match(key):
+            raise PartialGone()
+        base = self.root / "tmp" / f"{PARTIAL_PREFIX}{key}"
+        return base.with_suffix(".part"), base.with_suffix(".json")
+
+    async def begin_partial(self, key: str, meta: bytes) -> None:
+        """A new chunked upload under `key`: no bytes yet, `meta` what it was started with."""
+        part, meta_path = self._partial_paths(key)
+
+        def begin() -> None:
+            part.parent.mkdir(parents=True, exist_ok=True)
+            meta_path.write_bytes(meta)
+            part.touch(exist_ok=False)
+
+        await asyncio.to_thread(begin)
+
+    async def partial(self, key: str) -> tuple[bytes, int]:
+        """What the upload was started with, and how many bytes it holds."""
+        part, meta_path = self._partial_paths(key)
+
+        def read() -> tuple[bytes, int]:
+            try:
+                return meta_path.read_bytes(), part.stat().st_size
+            except FileNotFoundError:
+                raise PartialGone() from None
+
+        return await asyncio.to_thread(read)
+
+    async def append_partial(self, key: str, offset: int, length: int, chunks: AsyncIterator[bytes]) -> int:
+        """Append exactly `length` bytes that start at `offset`; the new size.
+
+        The upload's file is locked while the chunk is written, so replicas sharing the store
+        never interleave two chunks of one upload. A chunk that does not start where the bytes
+        end, or whose body is not `length` long, leaves the file as it was.
+        """
+        part, meta_path = self._partial_paths(key)
+        try:
+            file = await asyncio.to_thread(open, part, "r+b")
+        except FileNotFoundError:
+            raise PartialGone() from None
+        try:
+            try:
+                fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise PartialBusy() from None
+            size = os.fstat(file.fileno()).st_size
+            if size != offset:
+                raise PartialRefused(size)
+            file.seek(offset)
+            written = 0
+            try:
+                async for chunk in chunks:
+                    written += len(chunk)
+                    if written > length:
+                        raise PartialWrongLength()
+                    await asyncio.to_thread(file.write, chunk)
+                if written != length:
+                    raise PartialWrongLength()
+                await asyncio.to_thread(_flush, file)
+            except BaseException:
+                file.truncate(offset)
+                raise
+            os.utime(meta_path)  # the sweep keeps an upload that is still receiving
+            return offset + written
+        finally:
+            file.close()
+
+    async def open_partial(self, key: str) -> AsyncIterator[bytes]:
+        part, _meta = self._partial_paths(key)
+        with open(part, "rb") as source:  # noqa: ASYNC230 - chunks are read in a thread
+            while chunk := await asyncio.to_thread(source.read, CHUNK):
+                yield chunk
+
+    async def remove_partial(self, key: str) -> None:
+        for path in self._partial_paths(key):
+            await asyncio.to_thread(path.unlink, missing_ok=True)
 
     async def open_stream(self, sha256: str) -> AsyncIterator[bytes]:
         with open(self.path_of(sha256), "rb") as source:  # noqa: ASYNC230 - chunks are read in a thread

@@ -72,3 +72,17 @@ class StructureFixed(DomainError):
     """A change to the archive structure the journal has no use case for (it is the archive plan's)."""
 
     status, slug, title = 403, "structure-fixed", "The archive structure is fixed"
+
+
+class SizeMismatch(DomainError):
+    status, slug, title = 422, "size-mismatch", "The document's size does not match"
+
+
+class BadChunk(DomainError):
+    """A chunk of a chunked upload that does not continue it (a gap, an overlap, a wrong length)."""
+
+    status, slug, title = 400, "bad-chunk", "The chunk does not continue the upload"
+
+
+class ChunkOutsideUpload(DomainError):
+    status, slug, title = 416, "range-not-satisfiable", "The chunk lies outside the announced length"

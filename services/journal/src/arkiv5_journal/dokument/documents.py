@@ -26,7 +26,7 @@ from ..authz import access
 from ..blobstore import BlobStore, BlobTooLarge, StoredBlob
 from ..context import Context, now_utc
 from ..domain.numbering import today_in_oslo
-from ..errors import ChecksumMismatch, VersionRefused, WrongStatus
+from ..errors import ChecksumMismatch, SizeMismatch, VersionRefused, WrongStatus
 from ..models import Dokumentbeskrivelse, Dokumentobjekt, Journalpost, Korrespondansepart, Saksmappe
 from ..sniffing import sniff
 from ..store import changelog
@@ -49,7 +49,8 @@ def check_expected_sha256(expected: str | None) -> str | None:
     return expected
 
 
-async def store(blobs: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: int, expected_sha256: str | None) -> StoredBlob:
+async def store(blobs: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: int, expected_sha256: str | None,
+                expected_size: int | None = None) -> StoredBlob:
     """Stream the body into the store; refuse oversized or mismatching bodies before any row is written."""
     try:
         blob = await blobs.put_stream(chunks, max_bytes=max_bytes)
@@ -60,6 +61,8 @@ async def store(blobs: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: in
     if expected_sha256 is not None and blob.sha256 != expected_sha256:
         # The blob may stay (content-addressed, unreferenced): no record points at it.
         raise ChecksumMismatch("The SHA-256 of the received bytes differs from the one given; nothing was registered.")
+    if expected_size is not None and blob.size != expected_size:
+        raise SizeMismatch(f"{blob.size} bytes were received, not the {expected_size} given; nothing was registered.")
     return blob
 
 

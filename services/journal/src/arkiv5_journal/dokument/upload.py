@@ -1,5 +1,5 @@
-"""The upload of a new document: every refusal that does not need the bytes, then the bytes
-streamed into the blob store, then the dokumentbeskrivelse and its dokumentobjekt.
+"""The upload of a new document (or a new version of one): every refusal that does not need
+the bytes, then the bytes streamed into the blob store, then the rows that name them.
 
 One sequence for every entry point (our own API, the Noark 5 interface), so an upload can
 never be checked or stored differently depending on the door it came through.
@@ -39,6 +39,18 @@ class NewDocument:
     dokumenttype: Dokumenttype | None = None
     skanning_kontrollert: bool | None = None
     expected_sha256: str | None = None
+    expected_size: int | None = None
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """What the caller says about a new version beside its bytes."""
+
+    declared_type: str | None
+    filnavn: str | None
+    originalt_filnavn: str | None
+    expected_sha256: str | None = None
+    expected_size: int | None = None
 
 
 async def upload_new_document(
@@ -53,7 +65,8 @@ async def upload_new_document(
         # Only reads, so no transaction of its own on PostgreSQL; add_document checks it all again
         # in the transaction that writes, so a change in between (a status, a right) still refuses.
         await documents.check_new_document(session, caller=caller, journalpost_id=journalpost_id)
-    blob = await documents.store(blobs, chunks, max_bytes=max_bytes, expected_sha256=document.expected_sha256)
+    blob = await documents.store(blobs, chunks, max_bytes=max_bytes, expected_sha256=document.expected_sha256,
+                                 expected_size=document.expected_size)
     async with db.unit_of_work() as session:
         beskrivelse, objekt = await documents.add_document(
             session, ctx=ctx, caller=caller, journalpost_id=journalpost_id, blob=blob,
@@ -61,4 +74,22 @@ async def upload_new_document(
             tilknyttet_registrering_som=document.tilknyttet_registrering_som, dokumenttype=document.dokumenttype,
             filnavn=document.filnavn, originalt_filnavn=document.originalt_filnavn,
             skanning_kontrollert=document.skanning_kontrollert)
+        return await answer(session, beskrivelse, objekt)
+
+
+async def upload_new_version(
+    db: Database, blobs: BlobStore, *, ctx: Context, caller: Caller, dokumentbeskrivelse_id: UUID,
+    chunks: AsyncIterator[bytes], max_bytes: int, version: NewVersion,
+    answer: Callable[[AsyncSession, Dokumentbeskrivelse, Dokumentobjekt], Awaitable[Answer]],
+) -> Answer:
+    """Register `chunks` as the document's next version, in the same order as a new document."""
+    async with pre_upload_session(db) as session:
+        # 404, 403 and a final journalstatus before reading a byte (add_version checks again).
+        await documents.check_new_version(session, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id)
+    blob = await documents.store(blobs, chunks, max_bytes=max_bytes, expected_sha256=version.expected_sha256,
+                                 expected_size=version.expected_size)
+    async with db.unit_of_work() as session:
+        beskrivelse, objekt = await documents.add_version(
+            session, ctx=ctx, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, blob=blob,
+            declared_type=version.declared_type, filnavn=version.filnavn, originalt_filnavn=version.originalt_filnavn)
         return await answer(session, beskrivelse, objekt)

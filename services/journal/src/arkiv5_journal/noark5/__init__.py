@@ -12,6 +12,7 @@ from . import (
     discovery,
     dokumenter,
     endringslogg,
+    filer,
     journalposter,
     konverteringer,
     korrespondanseparter,
@@ -19,6 +20,6 @@ from . import (
     saksmapper,
 )
 
-routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router,
+routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router, filer.router,
                             metadata.router, korrespondanseparter.router, konverteringer.router,
                             admin.router, endringslogg.router, arkivstruktur.router, arkivstruktur_ny.router]

@@ -29,8 +29,9 @@ ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 ALLOWED_HEADERS = ("Authorization", "If-Match", "ETag", "Content-Disposition", "Content-Range",
                    "X-Upload-Content-Type", "X-Upload-Content-Length", "X-Correlation-ID")
 # What a browser application may read from an answer: the version to send back, the new
-# object's address, a download's name, how to log in after a 401.
-EXPOSED_HEADERS = ("ETag", "Location", "Content-Disposition", "WWW-Authenticate", "X-Correlation-ID")
+# object's address (or the next chunk's), the bytes a chunked upload holds, a download's name,
+# how to log in after a 401.
+EXPOSED_HEADERS = ("ETag", "Location", "Range", "Content-Disposition", "WWW-Authenticate", "X-Correlation-ID")
 PREFLIGHT_MAX_AGE_S = 600
 
 

@@ -97,6 +97,8 @@ def dokumentbeskrivelse(request: Request, out: DokumentbeskrivelseOut, journalpo
         rel("arkivstruktur/dokumentbeskrivelse"): link(request, own),
         rel("arkivstruktur/dokumentobjekt"): link(request, own + "dokumentobjekt/"),
         rel("arkivstruktur/registrering"): link(request, journalpost_path(journalpost_id)),
+        # Upload: the body is the file; it becomes the document's next version.
+        rel("arkivstruktur/fil"): link(request, own + "fil/"),
     }}
 
 

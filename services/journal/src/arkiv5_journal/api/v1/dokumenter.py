@@ -18,12 +18,11 @@ from arkiv5_kit.proxy import location
 
 from ... import visibility
 from ...dokument import documents
-from ...dokument.upload import NewDocument, upload_new_document
+from ...dokument.upload import NewDocument, NewVersion, upload_new_document, upload_new_version
 from ...schemas import (
     DokumentbeskrivelseOut,
 )
 from ...store import repository
-from ...store.pre_upload import pre_upload_session
 from .. import openapi, translate
 from ..deps import (
     Reader,
@@ -87,19 +86,20 @@ async def upload_version(
     expected = documents.check_expected_sha256(sjekksum)
     stored_name, sent_name = translate.file_name(filnavn)
     check_length(request, settings.max_upload_bytes)
-    async with pre_upload_session(db_of(request)) as session:
-        # 404, 403 and a final journalstatus before reading a large body (add_version checks again).
-        await documents.check_new_version(session, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id)
-    blob = await documents.store(blobs_of(request), body_chunks(request), max_bytes=settings.max_upload_bytes,
-                                 expected_sha256=expected)
-    async with db_of(request).unit_of_work() as session:
-        beskrivelse, objekt = await documents.add_version(
-            session, ctx=ctx_of(request), caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id, blob=blob,
-            declared_type=request.headers.get("content-type"), filnavn=stored_name,
-            originalt_filnavn=sent_name)
-        objekter = await documents.objekter_of(session, dokumentbeskrivelse_id)
-        out = await _document_answer(session, caller, beskrivelse, objekter)
-    response.headers["Location"] = location(request, f"/dokumentobjekter/{objekt.system_id}/fil")
+    version = NewVersion(declared_type=request.headers.get("content-type"), filnavn=stored_name,
+                         originalt_filnavn=sent_name, expected_sha256=expected)
+    new_ids: list[UUID] = []
+
+    async def answer(session: Any, beskrivelse: Any, objekt: Any) -> DokumentbeskrivelseOut:
+        new_ids.append(objekt.system_id)
+        return await _document_answer(session, caller, beskrivelse,
+                                      await documents.objekter_of(session, dokumentbeskrivelse_id))
+
+    out = await upload_new_version(
+        db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller,
+        dokumentbeskrivelse_id=dokumentbeskrivelse_id, chunks=body_chunks(request),
+        max_bytes=settings.max_upload_bytes, version=version, answer=answer)
+    response.headers["Location"] = location(request, f"/dokumentobjekter/{new_ids[0]}/fil")
     return out
 
 
