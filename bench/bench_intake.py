@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from rabbitmq_local import RabbitServer  # noqa: E402
-from servercpu import Meter, cpu_seconds, machine_line  # noqa: E402
+from servercpu import MachineWindow, Meter, cpu_seconds, machine_line  # noqa: E402
 
 from arkiv5_intake.app import create_app  # noqa: E402
 from arkiv5_intake.fiksio import asice, crypto  # noqa: E402
@@ -515,10 +515,12 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, cases
     await asyncio.gather(*(meter.idle() for meter in meters.values()))
     load_before = machine_line()
     phases = {name: meter.start() for name, meter in meters.items()}
+    window = MachineWindow()
     begun = time.perf_counter()
     await asyncio.gather(*(one(n) for n in range(messages)))
     elapsed = time.perf_counter() - begun
     await asyncio.gather(*(phase.drained() for phase in phases.values()))
+    window.end()
     postgres_after = await postgres_cpu(databases)
     load_after = machine_line()
     await connection.close()
@@ -554,6 +556,9 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, cases
         f"{of('this process')} | {of('intake')} | {of('journal')} | {of('broker')} | {of('PostgreSQL')} | {baseline:.1f} | {failures} |"
     )
     print(f"before: {load_before}; after: {load_after}")
+    # Whether the cores were full while the rate was what it was, and with whose work: ours (the
+    # processes above and the two databases' backends, net of idle) or the machine's other work.
+    print(window.line((everything + cpu.get("PostgreSQL", 0.0)) * messages / 1000))
 
 
 def main() -> int:
