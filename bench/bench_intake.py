@@ -459,6 +459,63 @@ async def postgres_cpu(urls: list[str]) -> dict[int, float]:
     return seconds
 
 
+class Waits:
+    """What the two databases' backends were doing during the run, sampled every 50 ms from pg_stat_activity.
+
+    Each line is the mean number of backends in that state: a lock's waiters ("Lock") queue behind
+    one another, "idle in transaction" or "ClientRead" is a backend waiting for its service to send
+    the next statement (the service's event loop, or the CPU it waits for).
+    """
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = urls
+        self.samples = 0
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from sqlalchemy.engine import make_url
+
+        if not self.urls or make_url(self.urls[0]).host not in ("127.0.0.1", "localhost"):
+            return
+        import asyncpg
+
+        base = make_url(self.urls[0])
+        connection = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False))
+        names = {make_url(url).database: service for url, service in zip(self.urls, ("journal", "intake"), strict=False)}
+
+        async def sample() -> None:
+            try:
+                while True:
+                    rows = await connection.fetch(
+                        "SELECT datname, state, wait_event_type, wait_event, left(query, 40) AS query"
+                        " FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND state <> 'idle'", list(names))
+                    self.samples += 1
+                    for row in rows:
+                        what = f"{row['wait_event_type'] or 'on CPU'} {row['wait_event'] or ''}".strip()
+                        if row["wait_event_type"] == "Lock":
+                            what += f" ({row['query']}…)"
+                        key = (names[row["datname"]], str(row["state"]), what)
+                        self.counts[key] = self.counts.get(key, 0) + 1
+                    await asyncio.sleep(0.05)
+            finally:
+                await connection.close()
+
+        self._task = asyncio.create_task(sample())
+
+    async def stop(self) -> list[str]:
+        if self._task is None:
+            return []
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        ranked = sorted(self.counts.items(), key=lambda item: -item[1])
+        return [f"  {count / max(1, self.samples):5.2f} {service}: {state}, {what}"
+                for (service, state, what), count in ranked if count / max(1, self.samples) >= 0.05]
+
+
 def descends_from(pid: int, ancestor: int) -> bool:
     """Whether `ancestor` started `pid` (directly or through its children), read from /proc."""
     while pid > 1:
@@ -516,9 +573,12 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, cases
     load_before = machine_line()
     phases = {name: meter.start() for name, meter in meters.items()}
     window = MachineWindow()
+    waits = Waits(databases)
+    await waits.start()
     begun = time.perf_counter()
     await asyncio.gather(*(one(n) for n in range(messages)))
     elapsed = time.perf_counter() - begun
+    waited = await waits.stop()
     await asyncio.gather(*(phase.drained() for phase in phases.values()))
     window.end()
     postgres_after = await postgres_cpu(databases)
@@ -559,6 +619,9 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, cases
     # Whether the cores were full while the rate was what it was, and with whose work: ours (the
     # processes above and the two databases' backends, net of idle) or the machine's other work.
     print(window.line((everything + cpu.get("PostgreSQL", 0.0)) * messages / 1000))
+    if waited:
+        print(f"database backends during the run (mean number in each state, {waits.samples} samples):")
+        print("\n".join(waited))
 
 
 def main() -> int:
