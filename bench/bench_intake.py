@@ -489,7 +489,8 @@ class Waits:
                 while True:
                     rows = await connection.fetch(
                         "SELECT datname, state, wait_event_type, wait_event, left(query, 40) AS query"
-                        " FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND state <> 'idle'", list(names))
+                        " FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND state <> 'idle'"
+                        " AND pid <> pg_backend_pid()", list(names))
                     self.samples += 1
                     for row in rows:
                         what = f"{row['wait_event_type'] or 'on CPU'} {row['wait_event'] or ''}".strip()
