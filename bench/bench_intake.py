@@ -21,7 +21,11 @@ CPU without that of the processes it started, "all" counts each once), apart fro
 the PostgreSQL backends serving the two databases when the server runs on this machine, the load
 average, and as the baseline measured in the same run the Fiks IO crypto alone: one message
 sealed and opened and its two answers sealed and opened, without broker, database or journal —
-the floor of what a message costs here. Run both shapes alternately in the same sitting to
+the floor of what a message costs here. Two lines say what a low rate waited for: how many of the
+cores were busy during the run, with our work and with the machine's other work (so a rate bound
+by a wait, with cores idle, is told from one bound by CPU the neighbours took), and, when the
+PostgreSQL server runs here, the mean number of the two databases' backends in each state (lock
+waits, transactions waiting for their service). Run both shapes alternately in the same sitting to
 compare them.
 
     uv run python bench/bench_intake.py [--messages 300] [--in-flight 32] [--cases 1] [--shape processes|one-process]
