@@ -21,7 +21,11 @@ CPU without that of the processes it started, "all" counts each once), apart fro
 the PostgreSQL backends serving the two databases when the server runs on this machine, the load
 average, and as the baseline measured in the same run the Fiks IO crypto alone: one message
 sealed and opened and its two answers sealed and opened, without broker, database or journal —
-the floor of what a message costs here. Run both shapes alternately in the same sitting to
+the floor of what a message costs here. Two lines say what a low rate waited for: how many of the
+cores were busy during the run, with our work and with the machine's other work (so a rate bound
+by a wait, with cores idle, is told from one bound by CPU the neighbours took), and, when the
+PostgreSQL server runs here, the mean number of the two databases' backends in each state (lock
+waits, transactions waiting for their service). Run both shapes alternately in the same sitting to
 compare them.
 
     uv run python bench/bench_intake.py [--messages 300] [--in-flight 32] [--cases 1] [--shape processes|one-process]
@@ -53,7 +57,7 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from rabbitmq_local import RabbitServer  # noqa: E402
-from servercpu import Meter, cpu_seconds, machine_line  # noqa: E402
+from servercpu import MachineWindow, Meter, cpu_seconds, machine_line  # noqa: E402
 
 from arkiv5_intake.app import create_app  # noqa: E402
 from arkiv5_intake.fiksio import asice, crypto  # noqa: E402
@@ -459,6 +463,64 @@ async def postgres_cpu(urls: list[str]) -> dict[int, float]:
     return seconds
 
 
+class Waits:
+    """What the two databases' backends were doing during the run, sampled every 50 ms from pg_stat_activity.
+
+    Each line is the mean number of backends in that state: a lock's waiters ("Lock") queue behind
+    one another, "idle in transaction" or "ClientRead" is a backend waiting for its service to send
+    the next statement (the service's event loop, or the CPU it waits for).
+    """
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = urls
+        self.samples = 0
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from sqlalchemy.engine import make_url
+
+        if not self.urls or make_url(self.urls[0]).host not in ("127.0.0.1", "localhost"):
+            return
+        import asyncpg
+
+        base = make_url(self.urls[0])
+        connection = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False))
+        names = {make_url(url).database: service for url, service in zip(self.urls, ("journal", "intake"), strict=False)}
+
+        async def sample() -> None:
+            try:
+                while True:
+                    rows = await connection.fetch(
+                        "SELECT datname, state, wait_event_type, wait_event, left(query, 40) AS query"
+                        " FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND state <> 'idle'"
+                        " AND pid <> pg_backend_pid()", list(names))
+                    self.samples += 1
+                    for row in rows:
+                        what = f"{row['wait_event_type'] or 'on CPU'} {row['wait_event'] or ''}".strip()
+                        if row["wait_event_type"] == "Lock":
+                            what += f" ({row['query']}…)"
+                        key = (names[row["datname"]], str(row["state"]), what)
+                        self.counts[key] = self.counts.get(key, 0) + 1
+                    await asyncio.sleep(0.05)
+            finally:
+                await connection.close()
+
+        self._task = asyncio.create_task(sample())
+
+    async def stop(self) -> list[str]:
+        if self._task is None:
+            return []
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        ranked = sorted(self.counts.items(), key=lambda item: -item[1])
+        return [f"  {count / max(1, self.samples):5.2f} {service}: {state}, {what}"
+                for (service, state, what), count in ranked if count / max(1, self.samples) >= 0.05]
+
+
 def descends_from(pid: int, ancestor: int) -> bool:
     """Whether `ancestor` started `pid` (directly or through its children), read from /proc."""
     while pid > 1:
@@ -515,10 +577,15 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, cases
     await asyncio.gather(*(meter.idle() for meter in meters.values()))
     load_before = machine_line()
     phases = {name: meter.start() for name, meter in meters.items()}
+    window = MachineWindow()
+    waits = Waits(databases)
+    await waits.start()
     begun = time.perf_counter()
     await asyncio.gather(*(one(n) for n in range(messages)))
     elapsed = time.perf_counter() - begun
+    waited = await waits.stop()
     await asyncio.gather(*(phase.drained() for phase in phases.values()))
+    window.end()
     postgres_after = await postgres_cpu(databases)
     load_after = machine_line()
     await connection.close()
@@ -554,6 +621,12 @@ async def measure(shape: str, stack: Stack, messages: int, in_flight: int, cases
         f"{of('this process')} | {of('intake')} | {of('journal')} | {of('broker')} | {of('PostgreSQL')} | {baseline:.1f} | {failures} |"
     )
     print(f"before: {load_before}; after: {load_after}")
+    # Whether the cores were full while the rate was what it was, and with whose work: ours (the
+    # processes above and the two databases' backends, net of idle) or the machine's other work.
+    print(window.line((everything + cpu.get("PostgreSQL", 0.0)) * messages / 1000))
+    if waited:
+        print(f"database backends during the run (mean number in each state, {waits.samples} samples):")
+        print("\n".join(waited))
 
 
 def main() -> int:

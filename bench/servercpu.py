@@ -108,3 +108,49 @@ def machine_line() -> str:
     """Cores and load average: every figure is read against them."""
     one, five, _fifteen = os.getloadavg()
     return f"{os.cpu_count()} cores, load average {one:.1f} (5 min {five:.1f})"
+
+
+def _busy_and_waiting() -> tuple[float, float | None]:
+    """The machine's busy CPU seconds so far (all cores), and the seconds some task waited for a core (PSI)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal …: busy is all but idle and iowait (guest is in user).
+    busy = (sum(fields[:8]) - fields[3] - fields[4]) / _TICKS
+    try:
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        waiting: float | None = int(some.rpartition("total=")[2]) / 1e6
+    except (OSError, ValueError):  # no pressure stall information on this kernel
+        waiting = None
+    return busy, waiting
+
+
+class MachineWindow:
+    """How busy the whole machine was over a stretch: whether the cores were full, and with whose work.
+
+    A rate far below what the CPU per operation allows means either that something waits (the
+    cores stay partly idle) or that the machine's other work took the cores; the load average
+    cannot tell them apart, this can.
+    """
+
+    def __init__(self) -> None:
+        self.began = time.monotonic()
+        self.busy, self.waiting = _busy_and_waiting()
+        self.cores_busy = 0.0
+        self.waiting_share: float | None = None
+        self.wall_s = 0.0
+
+    def end(self) -> MachineWindow:
+        busy, waiting = _busy_and_waiting()
+        self.wall_s = max(1e-9, time.monotonic() - self.began)
+        self.cores_busy = (busy - self.busy) / self.wall_s
+        if waiting is not None and self.waiting is not None:
+            self.waiting_share = (waiting - self.waiting) / self.wall_s
+        return self
+
+    def line(self, ours_cpu_s: float) -> str:
+        """`ours_cpu_s`: the CPU seconds the measured processes spent in the window."""
+        ours = ours_cpu_s / self.wall_s
+        line = (f"machine over {self.wall_s:.1f} s: {self.cores_busy:.2f} of {os.cpu_count()} cores busy "
+                f"({ours:.2f} ours, {max(0.0, self.cores_busy - ours):.2f} the rest)")
+        if self.waiting_share is not None:
+            line += f", some task waiting for a core {self.waiting_share:.0%} of the time"
+        return line
