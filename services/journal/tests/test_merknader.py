@@ -105,7 +105,7 @@ async def test_refused_remarks_are_precise_and_write_nothing(journal: Journal) -
     _problem(await journal.client.post(path, headers=handler, json={"merknadstekst": TEXT, "saksmappe": saksmappe}),
              422, "validation-error")
     _problem(await journal.client.post(path, headers=handler, json={"merknadstekst": TEXT,
-                                                                    "merknadstype": "x" * 21}), 422, "validation-error")
+                                                                    "merknadstype": "x" * 256}), 422, "validation-error")
     assert await _rows(journal) == before
 
 
