@@ -216,3 +216,47 @@ async def test_a_session_started_on_one_replica_is_continued_on_another(
         assert last.status_code == 201, last.text
         download = await journal.client.get(last.json()["_links"][rel("arkivstruktur/fil")]["href"], headers=headers)
         assert download.content == FILE
+
+
+async def test_a_single_post_above_the_bulkgrense_is_refused_with_403_and_goes_in_chunks(
+        journal_factory: Callable[..., Any]) -> None:
+    """The standard: a file too large to be sent as a small file is refused with 403, telling the client
+    to send it in chunks; admin/system announces that bulkgrense, and chunks take files up to the upload
+    limit. Refused whether the request says its length or streams the body without one; nothing stored."""
+    async for journal in journal_factory(noark5_bulk_limit_bytes=100_000, max_upload_bytes=400_000):
+        headers, _person = await _handler(journal)
+        system = await _get(journal, "/noark5/api/admin/system/", headers)
+        assert system.json()["bulkgrense"] == 100_000
+        journalpost = await _journalpost(journal, headers)
+        fil = journalpost["_links"][rel("arkivstruktur/fil")]["href"]
+        post = {**ACCEPT, **headers, "Content-Type": "application/pdf"}
+
+        stated = await journal.client.post(fil, content=FILE, headers=post)
+        assert stated.status_code == 403 and stated.json()["feil"]["kode"] == 403, stated.text
+        assert "chunks" in stated.json()["feil"]["beskrivelse"]
+
+        async def streamed() -> Any:  # no Content-Length: the limit is met while the bytes arrive
+            for start in range(0, len(FILE), 50_000):
+                yield FILE[start:start + 50_000]
+
+        unstated = await journal.client.post(fil, content=streamed(), headers=post)
+        assert unstated.status_code == 403, unstated.text
+        assert await _documents(journal, headers, journalpost) == [] and _blobs(journal) == []
+
+        small = await journal.client.post(fil, content=FILE[:90_000], headers=post)
+        assert small.status_code == 201, small.text
+        session = await _start(journal, headers, fil)
+        assert (await _put(journal, headers, session, 0, 199_999)).status_code == 200
+        done = await _put(journal, headers, session, 200_000, len(FILE) - 1)
+        assert done.status_code == 201, done.text
+        assert len(await _documents(journal, headers, journalpost)) == 2
+
+    # Where the bulkgrense is not below the upload limit, a file above the limit is the plain 413.
+    async for journal in journal_factory(noark5_bulk_limit_bytes=500_000, max_upload_bytes=100_000):
+        headers, _person = await _handler(journal)
+        assert (await _get(journal, "/noark5/api/admin/system/", headers)).json()["bulkgrense"] == 100_000
+        journalpost = await _journalpost(journal, headers)
+        fil = journalpost["_links"][rel("arkivstruktur/fil")]["href"]
+        too_large = await journal.client.post(fil, content=FILE, headers={**ACCEPT, **headers,
+                                                                           "Content-Type": "application/pdf"})
+        assert too_large.status_code == 413, too_large.text

@@ -78,6 +78,13 @@ class SizeMismatch(DomainError):
     status, slug, title = 422, "size-mismatch", "The document's size does not match"
 
 
+class UseChunkedUpload(DomainError):
+    """A single POST of a file larger than the interface's bulkgrense: the standard's 403, which
+    tells the client to send it in chunks instead."""
+
+    status, slug, title = 403, "use-chunked-upload", "The file is too large for one request: send it in chunks"
+
+
 class BadChunk(DomainError):
     """A chunk of a chunked upload that does not continue it (a gap, an overlap, a wrong length)."""
 

@@ -26,6 +26,16 @@ class JournalSettings(ServiceSettings):
     max_upload_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1, description="Largest document accepted in one upload (bytes)"
     )
+    noark5_bulk_limit_bytes: int = Field(
+        default=150 * 1024 * 1024, ge=1,
+        description="The Noark 5 interface's bulkgrense: the largest file it takes in one POST (bytes); a "
+                    "larger one is refused with 403 and goes in chunks, up to max_upload_bytes",
+    )
+
+    @property
+    def noark5_bulkgrense(self) -> int:
+        """The single POST's limit as the interface announces it: never above the upload limit itself."""
+        return min(self.noark5_bulk_limit_bytes, self.max_upload_bytes)
     blob_sweep_interval_hours: float = Field(
         default=24, ge=0, description="How often orphan blobs and unfinished uploads are swept; 0 turns it off"
     )

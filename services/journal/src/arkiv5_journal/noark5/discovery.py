@@ -51,8 +51,8 @@ async def system(request: Request, _caller: Reader) -> JSONResponse:
     return hal(request, {
         "leverandoer": "Arkiv5", "produkt": "Arkiv5 journal", "versjon": version("arkiv5-journal"),
         "protokollversjon": "1.1",
-        # The largest file one upload takes (the standard's "small uploads" limit).
-        "bulkgrense": ctx_of(request).settings.max_upload_bytes,
+        # The largest file one POST takes (the standard's "small uploads" limit); larger ones go in chunks.
+        "bulkgrense": ctx_of(request).settings.noark5_bulkgrense,
         "_links": {"self": link(request, "admin/system/"), rel("admin/system"): link(request, "admin/system/")},
     })
 

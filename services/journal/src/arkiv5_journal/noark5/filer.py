@@ -35,7 +35,7 @@ from ..api.deps import Writer, blobs_of, body_chunks, check_length, ctx_of, db_o
 from ..api.translate import file_name
 from ..dokument import documents, resumable
 from ..dokument.upload import NewDocument, NewVersion, upload_new_document, upload_new_version
-from ..errors import BadChunk, ChecksumMismatch, Conflict, SizeMismatch
+from ..errors import BadChunk, ChecksumMismatch, Conflict, PayloadTooLarge, SizeMismatch, UseChunkedUpload
 from ..schemas import DokumentbeskrivelseOut
 from ..store import repository
 from . import render
@@ -68,6 +68,28 @@ def _as_the_standard_checks() -> Iterator[None]:
         yield
     except (ChecksumMismatch, SizeMismatch) as exc:
         raise BadChunk(exc.detail) from None
+
+
+@contextmanager
+def _within_bulkgrense(request: Request) -> Iterator[int]:
+    """A single POST's limit, the bulkgrense: above it (by Content-Length, or by the bytes of a body
+    sent without one) the standard's 403 tells the client to send the file in chunks, which
+    take files up to the upload limit itself."""
+    settings = ctx_of(request).settings
+    limit = settings.noark5_bulkgrense
+    chunks_take_more = limit < settings.max_upload_bytes
+    refusal = (f"The file is larger than the bulkgrense of {limit} bytes for one request: send it in chunks "
+               "(POST with X-Upload-Content-Type and X-Upload-Content-Length, then PUT with Content-Range).")
+    length = request.headers.get("content-length")
+    if chunks_take_more and length is not None and length.isdigit() and int(length) > limit:
+        raise UseChunkedUpload(refusal)
+    check_length(request, settings.max_upload_bytes)
+    try:
+        yield limit
+    except PayloadTooLarge:
+        if chunks_take_more:
+            raise UseChunkedUpload(refusal) from None
+        raise
 
 
 def _announced(request: Request, filstoerrelse: int | None) -> int | None:
@@ -146,7 +168,6 @@ async def upload(journalpost_id: UUID, request: Request, caller: Writer, tittel:
                  filnavn: Filnavn = None, sjekksum: Sjekksum = None, filstoerrelse: Filstoerrelse = None) -> Response:
     """A new document: the body is the file (its Content-Type its media type); answers the new
     dokumentobjekt. With X-Upload-Content-Length and no body, starts a chunked upload instead."""
-    settings = ctx_of(request).settings
     sent_name = _sent_filename(request, filnavn)
     stored_name, original_name = file_name(sent_name)
     expected = documents.check_expected_sha256(sjekksum)
@@ -156,7 +177,6 @@ async def upload(journalpost_id: UUID, request: Request, caller: Writer, tittel:
             subject=caller.subject, record_id=str(journalpost_id), new_version=False, total=total,
             declared_type=request.headers.get("x-upload-content-type"), filnavn=stored_name,
             originalt_filnavn=original_name, tittel=tittel or sent_name, expected_sha256=expected))
-    check_length(request, settings.max_upload_bytes)
     document = NewDocument(tittel=tittel or sent_name or "Dokument", declared_type=request.headers.get("content-type"),
                            filnavn=stored_name, originalt_filnavn=original_name, expected_sha256=expected,
                            expected_size=filstoerrelse)
@@ -164,10 +184,10 @@ async def upload(journalpost_id: UUID, request: Request, caller: Writer, tittel:
     async def answer(session: Any, beskrivelse: Any, objekt: Any) -> dict[str, Any]:
         return await _objekt_answer(request, caller, session, beskrivelse, objekt)
 
-    with _as_the_standard_checks():
+    with _within_bulkgrense(request) as limit, _as_the_standard_checks():
         body = await upload_new_document(
             db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
-            chunks=body_chunks(request), max_bytes=settings.max_upload_bytes, document=document, answer=answer)
+            chunks=body_chunks(request), max_bytes=limit, document=document, answer=answer)
     return _created(request, body)
 
 
@@ -181,7 +201,6 @@ async def upload_version(dokumentbeskrivelse_id: UUID, request: Request, caller:
                          sjekksum: Sjekksum = None, filstoerrelse: Filstoerrelse = None) -> Response:
     """The document's next version (variantformat P): answers its new dokumentobjekt. With
     X-Upload-Content-Length and no body, starts a chunked upload of it instead."""
-    settings = ctx_of(request).settings
     stored_name, original_name = file_name(_sent_filename(request, filnavn))
     expected = documents.check_expected_sha256(sjekksum)
     total = _announced(request, filstoerrelse)
@@ -191,18 +210,17 @@ async def upload_version(dokumentbeskrivelse_id: UUID, request: Request, caller:
             subject=caller.subject, record_id=str(dokumentbeskrivelse_id), new_version=True, total=total,
             declared_type=request.headers.get("x-upload-content-type"), filnavn=stored_name,
             originalt_filnavn=original_name, expected_sha256=expected))
-    check_length(request, settings.max_upload_bytes)
     version = NewVersion(declared_type=request.headers.get("content-type"), filnavn=stored_name,
                          originalt_filnavn=original_name, expected_sha256=expected, expected_size=filstoerrelse)
 
     async def answer(session: Any, beskrivelse: Any, objekt: Any) -> dict[str, Any]:
         return await _objekt_answer(request, caller, session, beskrivelse, objekt)
 
-    with _as_the_standard_checks():
+    with _within_bulkgrense(request) as limit, _as_the_standard_checks():
         body = await upload_new_version(
             db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller,
             dokumentbeskrivelse_id=dokumentbeskrivelse_id, chunks=body_chunks(request),
-            max_bytes=settings.max_upload_bytes, version=version, answer=answer)
+            max_bytes=limit, version=version, answer=answer)
     return _created(request, body)
 
 
