@@ -7,7 +7,9 @@ import os
 import time
 from typing import Any
 
-from arkiv5_journal.blobstore import SET_ASIDE_PREFIX, FilesystemBlobStore
+import pytest
+
+from arkiv5_journal.blobstore import SET_ASIDE_PREFIX, FilesystemBlobStore, PartialGone
 from arkiv5_journal.blobsweep import sweep
 
 from .conftest import Journal, case, incoming
@@ -85,3 +87,17 @@ async def test_a_blob_set_aside_by_a_crashed_sweep_comes_back_when_a_record_name
     assert result.restored == 1
     assert blobs.path_of(named).read_bytes() == PDF and not aside.exists()
     assert not blobs.path_of(orphan).exists()
+
+
+async def test_an_upload_key_must_be_the_whole_key(tmp_path: Any) -> None:
+    """A key with anything around its 32 hex digits (a trailing newline too) names no upload and makes no file."""
+    blobs = FilesystemBlobStore(tmp_path)
+    key = "0123456789abcdef0123456789abcdef"
+    await blobs.begin_partial(key, b"{}")
+    assert (await blobs.partial(key))[1] == 0
+    for wrong in (key + "\n", "\n" + key, key.upper(), key[:-1], "../" + key):
+        with pytest.raises(PartialGone):
+            await blobs.partial(wrong)
+        with pytest.raises(PartialGone):
+            await blobs.begin_partial(wrong, b"{}")
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == [f"partial-{key}.json", f"partial-{key}.part"]

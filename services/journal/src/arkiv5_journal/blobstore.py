@@ -56,7 +56,7 @@ class PartialWrongLength(Exception):
 
 
 PARTIAL_PREFIX = "partial-"
-_PARTIAL_KEY = re.compile(r"^[0-9a-f]{32}$")
+_PARTIAL_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ class FilesystemBlobStore:
     # --- chunked uploads ------------------------------------------------------------------
 
     def _partial_paths(self, key: str) -> tuple[Path, Path]:
-        if not _PARTIAL_KEY.match(key):
+        if not _PARTIAL_KEY.fullmatch(key):
             raise PartialGone()
         base = self.root / "tmp" / f"{PARTIAL_PREFIX}{key}"
         return base.with_suffix(".part"), base.with_suffix(".json")
