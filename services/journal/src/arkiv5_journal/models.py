@@ -38,6 +38,7 @@ class Arkiv(JournalTable, table=True):
     tittel: str = Field(max_length=500)
     beskrivelse: str | None = Field(default=None, sa_type=Text)
     arkivstatus: str = Field(default="O", max_length=2)
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # counts its changes: the ETag
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
 
@@ -50,6 +51,7 @@ class Arkivdel(JournalTable, table=True):
     tittel: str = Field(max_length=500)
     arkivdelstatus: str = Field(default="A", max_length=2)
     klassifikasjonssystem_id: UUID | None = Field(default=None, foreign_key="klassifikasjonssystem.system_id")
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # counts its changes: the ETag
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
 
@@ -60,6 +62,7 @@ class Klassifikasjonssystem(JournalTable, table=True):
     system_id: UUID = Field(default_factory=uuid4, primary_key=True)
     klassifikasjonstype: str | None = Field(default=None, max_length=100)
     tittel: str = Field(max_length=500)
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # counts its changes: the ETag
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
 
@@ -72,6 +75,7 @@ class Klasse(JournalTable, table=True):
     klassifikasjonssystem_id: UUID = Field(foreign_key="klassifikasjonssystem.system_id")
     klasse_id: str = Field(max_length=100, description="The arkivkode, e.g. F47")
     tittel: str = Field(max_length=500)
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # counts its changes: the ETag
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
 
@@ -113,8 +117,7 @@ class Saksmappe(JournalTable, table=True):
     skjerming_metadata: list[str] = Field(default_factory=list, sa_type=JSON)
     skjerming_opphoerer_dato: date | None = None
     siste_journalpostnummer: int = Field(default=0, description="Counter for journalpostnummer 1, 2, 3 …")
-    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
-                         description="Counts the changes of the record (its ETag); never its content")
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # counts its changes: the ETag
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
 
@@ -166,15 +169,12 @@ class Journalpost(JournalTable, table=True):
     skjerming_opphoerer_dato: date | None = None
     er_etterregistrert: bool = Field(default=False, description="Back-registered after an outage")
     har_forsendelsesfeil: bool = Field(default=False, description="A recipient's letter failed")
-    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
-                         description="Counts the changes of the record (its ETag); never its content")
+    versjon: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # counts its changes: the ETag
     opprettet_dato: datetime = Field(sa_type=_ts())
     opprettet_av: str = Field(max_length=255)
 
 
-@event.listens_for(Saksmappe, "before_update")
-@event.listens_for(Journalpost, "before_update")
-def _count_version(_mapper: Any, _connection: Any, record: Saksmappe | Journalpost) -> None:
+def _count_version(_mapper: Any, _connection: Any, record: Any) -> None:
     """Every ORM update that changes a column counts the record's version (the ETag).
 
     The counters a registration moves with a Core statement (a case's journalpostnummer, the
@@ -183,6 +183,10 @@ def _count_version(_mapper: Any, _connection: Any, record: Saksmappe | Journalpo
     session = object_session(record)
     if session is not None and session.is_modified(record, include_collections=False):
         record.versjon = (record.versjon or 0) + 1
+
+
+for _versioned in (Saksmappe, Journalpost, Arkiv, Arkivdel, Klassifikasjonssystem, Klasse):
+    event.listen(_versioned, "before_update", _count_version)
 
 
 class Korrespondansepart(JournalTable, table=True):

@@ -10,7 +10,6 @@ systemID, arkivskaperNavn its title). A caller who may read the journal sees all
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Annotated, Any
 from uuid import UUID
@@ -24,6 +23,7 @@ from arkiv5_kit.errors import NotFound
 from arkiv5_kit.sessions import ReadSessionDep
 
 from ..api.deps import ADMIN, Reader
+from ..arkivstruktur import structure as use_case
 from ..models import Arkiv, Arkivdel, Klasse, Klassifikasjonssystem
 from ..store import structure
 from . import odata, render
@@ -42,14 +42,14 @@ def path(kind: str, system_id: UUID) -> str:
     return f"{ARKIVSTRUKTUR}{kind}/{system_id}/"
 
 
-def etag(system_id: UUID) -> str:
-    """The structure has no version to count: nothing in the journal changes it once made."""
-    return '"' + hashlib.sha256(f"{system_id}:structure".encode()).hexdigest()[:32] + '"'
-
-
 def arkivskaper_id(arkiv: Arkiv) -> UUID:
     """The arkivskaper's own systemID, derived from its arkiv's (stable, and unique beside it)."""
     return uuid.uuid5(_ARKIVSKAPER_NS, str(arkiv.system_id))
+
+
+def code_of(kind: str, value: str) -> dict[str, str]:
+    """An arkiv's (arkivstatus) or arkivdel's (arkivdelstatus) status as the standard's code object."""
+    return _code(Arkivstatus if kind == "arkiv" else Arkivdelstatus, value)
 
 
 def _code(codes: type[CodeList], value: str) -> dict[str, str]:
@@ -75,18 +75,26 @@ def arkivskaper(request: Request, arkiv: Arkiv) -> dict[str, Any]:
                 rel("arkivstruktur/arkiv"): _list(request, own + "arkiv/")}}
 
 
-def arkiv(request: Request, row: Arkiv) -> dict[str, Any]:
+def _admin(caller: Caller) -> bool:
+    """The structure is changed by the archive's administrators (as klasser in our own API)."""
+    return caller.claims.has_scopes(ADMIN)
+
+
+def arkiv(request: Request, caller: Caller, row: Arkiv) -> dict[str, Any]:
     own = path("arkiv", row.system_id)
     body = {"systemID": str(row.system_id), "tittel": row.tittel, "beskrivelse": row.beskrivelse,
             "arkivstatus": _code(Arkivstatus, row.arkivstatus), **_created(row)}
-    return {**{k: v for k, v in body.items() if v is not None}, "_links": {
+    links = {
         "self": link(request, own), rel("arkivstruktur/arkiv"): link(request, own),
         rel("arkivstruktur/arkivdel"): _list(request, own + "arkivdel/"),
         rel("arkivstruktur/arkivskaper"): _list(request, own + "arkivskaper/"),
-        rel("metadata/arkivstatus"): link(request, "metadata/arkivstatus/")}}
+        rel("metadata/arkivstatus"): link(request, "metadata/arkivstatus/")}
+    if _admin(caller):
+        links[rel("arkivstruktur/ny-arkivdel")] = link(request, own + "ny-arkivdel/")
+    return {**{k: v for k, v in body.items() if v is not None}, "_links": links}
 
 
-def arkivdel(request: Request, row: Arkivdel) -> dict[str, Any]:
+def arkivdel(request: Request, caller: Caller, row: Arkivdel) -> dict[str, Any]:
     own = path("arkivdel", row.system_id)
     links = {
         "self": link(request, own), rel("arkivstruktur/arkivdel"): link(request, own),
@@ -97,6 +105,8 @@ def arkivdel(request: Request, row: Arkivdel) -> dict[str, Any]:
         rel("sakarkiv/saksmappe"): _list(request, own + "mappe/"),
         rel("sakarkiv/ny-saksmappe"): link(request, own + "ny-saksmappe/"),
         rel("metadata/arkivdelstatus"): link(request, "metadata/arkivdelstatus/")}
+    if _admin(caller) and row.klassifikasjonssystem_id is None:
+        links[rel("arkivstruktur/ny-klassifikasjonssystem")] = link(request, own + "ny-klassifikasjonssystem/")
     return {"systemID": str(row.system_id), "tittel": row.tittel,
             "arkivdelstatus": _code(Arkivdelstatus, row.arkivdelstatus), **_created(row), "_links": links}
 
@@ -107,7 +117,7 @@ def klassifikasjonssystem(request: Request, caller: Caller, row: Klassifikasjons
         "self": link(request, own), rel("arkivstruktur/klassifikasjonssystem"): link(request, own),
         rel("arkivstruktur/klasse"): _list(request, own + "klasse/"),
         rel("arkivstruktur/arkivdel"): _list(request, own + "arkivdel/")}
-    if caller.claims.has_scopes(ADMIN):  # klasser are made by the archive's administrators (as in our own API)
+    if _admin(caller):
         links[rel("arkivstruktur/ny-klasse")] = link(request, own + "ny-klasse/")
     body: dict[str, Any] = {"systemID": str(row.system_id), "tittel": row.tittel}
     if row.klassifikasjonstype:
@@ -145,52 +155,53 @@ async def _arkiver_of_skaper(session: Any, skaper_id: UUID) -> Arkiv:
 
 
 @router.get("/noark5/api/arkivstruktur/arkivskaper/")
-async def list_arkivskapere(request: Request, session: ReadSessionDep, _caller: Reader,
+async def list_arkivskapere(request: Request, session: ReadSessionDep, caller: Reader,
                             top: Top = None, skip: Skip = None) -> JSONResponse:
     return await _page(request, ARKIVSTRUKTUR + "arkivskaper/", top, skip,
                        lambda s, t: structure.rows(session, Arkiv, skip=s, top=t), lambda r: arkivskaper(request, r))
 
 
 @router.get("/noark5/api/arkivstruktur/arkivskaper/{system_id}/")
-async def get_arkivskaper(system_id: UUID, request: Request, session: ReadSessionDep, _caller: Reader) -> JSONResponse:
-    return hal(request, arkivskaper(request, await _arkiver_of_skaper(session, system_id)), etag=etag(system_id))
+async def get_arkivskaper(system_id: UUID, request: Request, session: ReadSessionDep, caller: Reader) -> JSONResponse:
+    row = await _arkiver_of_skaper(session, system_id)
+    return hal(request, arkivskaper(request, row), etag=use_case.etag(row))
 
 
 @router.get("/noark5/api/arkivstruktur/arkivskaper/{system_id}/arkiv/")
-async def arkivskaper_arkiver(system_id: UUID, request: Request, session: ReadSessionDep, _caller: Reader,
+async def arkivskaper_arkiver(system_id: UUID, request: Request, session: ReadSessionDep, caller: Reader,
                               top: Top = None, skip: Skip = None) -> JSONResponse:
     row = await _arkiver_of_skaper(session, system_id)
     return await _page(request, path("arkivskaper", system_id) + "arkiv/", top, skip,
                        lambda s, t: structure.rows(session, Arkiv, skip=s, top=t, system_id=row.system_id),
-                       lambda r: arkiv(request, r))
+                       lambda r: arkiv(request, caller, r))
 
 
 # --- arkiv ------------------------------------------------------------------------------------
 
 
 @router.get("/noark5/api/arkivstruktur/arkiv/")
-async def list_arkiver(request: Request, session: ReadSessionDep, _caller: Reader,
+async def list_arkiver(request: Request, session: ReadSessionDep, caller: Reader,
                        top: Top = None, skip: Skip = None) -> JSONResponse:
     return await _page(request, ARKIVSTRUKTUR + "arkiv/", top, skip,
-                       lambda s, t: structure.rows(session, Arkiv, skip=s, top=t), lambda r: arkiv(request, r))
+                       lambda s, t: structure.rows(session, Arkiv, skip=s, top=t), lambda r: arkiv(request, caller, r))
 
 
 @router.get("/noark5/api/arkivstruktur/arkiv/{system_id}/")
-async def get_arkiv(system_id: UUID, request: Request, session: ReadSessionDep, _caller: Reader) -> JSONResponse:
-    return hal(request, arkiv(request, await structure.get(session, Arkiv, system_id)), etag=etag(system_id))
+async def get_arkiv(system_id: UUID, request: Request, session: ReadSessionDep, caller: Reader) -> JSONResponse:
+    return hal(request, arkiv(request, caller, row := await structure.get(session, Arkiv, system_id)), etag=use_case.etag(row))
 
 
 @router.get("/noark5/api/arkivstruktur/arkiv/{system_id}/arkivdel/")
-async def arkiv_arkivdeler(system_id: UUID, request: Request, session: ReadSessionDep, _caller: Reader,
+async def arkiv_arkivdeler(system_id: UUID, request: Request, session: ReadSessionDep, caller: Reader,
                            top: Top = None, skip: Skip = None) -> JSONResponse:
     await structure.get(session, Arkiv, system_id)
     return await _page(request, path("arkiv", system_id) + "arkivdel/", top, skip,
                        lambda s, t: structure.rows(session, Arkivdel, skip=s, top=t, arkiv_id=system_id),
-                       lambda r: arkivdel(request, r))
+                       lambda r: arkivdel(request, caller, r))
 
 
 @router.get("/noark5/api/arkivstruktur/arkiv/{system_id}/arkivskaper/")
-async def arkiv_arkivskapere(system_id: UUID, request: Request, session: ReadSessionDep, _caller: Reader,
+async def arkiv_arkivskapere(system_id: UUID, request: Request, session: ReadSessionDep, caller: Reader,
                              top: Top = None, skip: Skip = None) -> JSONResponse:
     row = await structure.get(session, Arkiv, system_id)
     return await _page(request, path("arkiv", system_id) + "arkivskaper/", top, skip,
@@ -205,15 +216,16 @@ async def _first_page(skip: int, rows: list[Any]) -> list[Any]:
 
 
 @router.get("/noark5/api/arkivstruktur/arkivdel/")
-async def list_arkivdeler(request: Request, session: ReadSessionDep, _caller: Reader,
+async def list_arkivdeler(request: Request, session: ReadSessionDep, caller: Reader,
                           top: Top = None, skip: Skip = None) -> JSONResponse:
     return await _page(request, ARKIVSTRUKTUR + "arkivdel/", top, skip,
-                       lambda s, t: structure.rows(session, Arkivdel, skip=s, top=t), lambda r: arkivdel(request, r))
+                       lambda s, t: structure.rows(session, Arkivdel, skip=s, top=t), lambda r: arkivdel(request, caller, r))
 
 
 @router.get("/noark5/api/arkivstruktur/arkivdel/{system_id}/")
-async def get_arkivdel(system_id: UUID, request: Request, session: ReadSessionDep, _caller: Reader) -> JSONResponse:
-    return hal(request, arkivdel(request, await structure.get(session, Arkivdel, system_id)), etag=etag(system_id))
+async def get_arkivdel(system_id: UUID, request: Request, session: ReadSessionDep, caller: Reader) -> JSONResponse:
+    return hal(request, arkivdel(request, caller, row := await structure.get(session, Arkivdel, system_id)),
+               etag=use_case.etag(row))
 
 
 @router.get("/noark5/api/arkivstruktur/arkivdel/{system_id}/klassifikasjonssystem/")
@@ -249,11 +261,11 @@ async def list_klassifikasjonssystemer(request: Request, session: ReadSessionDep
 async def get_klassifikasjonssystem(system_id: UUID, request: Request, session: ReadSessionDep,
                                     caller: Reader) -> JSONResponse:
     row = await structure.get(session, Klassifikasjonssystem, system_id)
-    return hal(request, klassifikasjonssystem(request, caller, row), etag=etag(system_id))
+    return hal(request, klassifikasjonssystem(request, caller, row), etag=use_case.etag(row))
 
 
 @router.get("/noark5/api/arkivstruktur/klassifikasjonssystem/{system_id}/klasse/")
-async def klassifikasjonssystem_klasser(system_id: UUID, request: Request, session: ReadSessionDep, _caller: Reader,
+async def klassifikasjonssystem_klasser(system_id: UUID, request: Request, session: ReadSessionDep, caller: Reader,
                                         top: Top = None, skip: Skip = None) -> JSONResponse:
     await structure.get(session, Klassifikasjonssystem, system_id)
     return await _page(request, path("klassifikasjonssystem", system_id) + "klasse/", top, skip,
@@ -263,27 +275,27 @@ async def klassifikasjonssystem_klasser(system_id: UUID, request: Request, sessi
 
 @router.get("/noark5/api/arkivstruktur/klassifikasjonssystem/{system_id}/arkivdel/")
 async def klassifikasjonssystem_arkivdeler(system_id: UUID, request: Request, session: ReadSessionDep,
-                                           _caller: Reader, top: Top = None, skip: Skip = None) -> JSONResponse:
+                                           caller: Reader, top: Top = None, skip: Skip = None) -> JSONResponse:
     await structure.get(session, Klassifikasjonssystem, system_id)
     return await _page(request, path("klassifikasjonssystem", system_id) + "arkivdel/", top, skip,
                        lambda s, t: structure.rows(session, Arkivdel, skip=s, top=t,
                                                    klassifikasjonssystem_id=system_id),
-                       lambda r: arkivdel(request, r))
+                       lambda r: arkivdel(request, caller, r))
 
 
 # --- klasse -----------------------------------------------------------------------------------
 
 
 @router.get("/noark5/api/arkivstruktur/klasse/")
-async def list_klasser(request: Request, session: ReadSessionDep, _caller: Reader,
+async def list_klasser(request: Request, session: ReadSessionDep, caller: Reader,
                        top: Top = None, skip: Skip = None) -> JSONResponse:
     return await _page(request, ARKIVSTRUKTUR + "klasse/", top, skip,
                        lambda s, t: structure.rows(session, Klasse, skip=s, top=t), lambda r: klasse(request, r))
 
 
 @router.get("/noark5/api/arkivstruktur/klasse/{system_id}/")
-async def get_klasse(system_id: UUID, request: Request, session: ReadSessionDep, _caller: Reader) -> JSONResponse:
-    return hal(request, klasse(request, await structure.get(session, Klasse, system_id)), etag=etag(system_id))
+async def get_klasse(system_id: UUID, request: Request, session: ReadSessionDep, caller: Reader) -> JSONResponse:
+    return hal(request, klasse(request, row := await structure.get(session, Klasse, system_id)), etag=use_case.etag(row))
 
 
 @router.get("/noark5/api/arkivstruktur/klasse/{system_id}/mappe/")

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from arkiv5_contracts.codelists import CODE_LISTS
 from arkiv5_kit.auth import require_scopes
 
-from ..api.deps import READ, Reader, ctx_of
+from ..api.deps import ADMIN, READ, Reader, ctx_of
 from .http import Noark5Route, hal, link, rel
 from .login import CONFIGURATION_PATH, OLD_CONFIGURATION_PATH, login_links, openid_configuration
 from .render import LIST_QUERY, PAGE_QUERY
@@ -58,15 +58,18 @@ async def system(request: Request, _caller: Reader) -> JSONResponse:
 
 
 @router.get("/noark5/api/arkivstruktur/")
-async def arkivstruktur(request: Request, _caller: Reader) -> JSONResponse:
-    return hal(request, {"_links": {
+async def arkivstruktur(request: Request, caller: Reader) -> JSONResponse:
+    links = {
         "self": link(request, "arkivstruktur/"),
         **{rel(f"arkivstruktur/{kind}"): link(request, f"arkivstruktur/{kind}/" + PAGE_QUERY, templated=True)
            for kind in ("arkivskaper", "arkiv", "arkivdel", "klassifikasjonssystem", "klasse")},
         # Every mappe here is a saksmappe, and every registrering a journalpost.
         rel("arkivstruktur/mappe"): link(request, "sakarkiv/saksmappe/" + PAGE_QUERY, templated=True),
         rel("arkivstruktur/registrering"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
-    }})
+    }
+    if caller.claims.has_scopes(ADMIN):  # the archive's administrators create the structure
+        links[rel("arkivstruktur/ny-arkiv")] = link(request, "arkivstruktur/ny-arkiv/")
+    return hal(request, {"_links": links})
 
 
 @router.get("/noark5/api/sakarkiv/")

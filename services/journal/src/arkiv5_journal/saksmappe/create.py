@@ -17,7 +17,7 @@ from ..authz import access
 from ..context import Context, now_utc
 from ..domain import screening
 from ..domain.numbering import SAKSNUMMER, next_number, today_in_oslo
-from ..errors import UnknownCode
+from ..errors import UnknownCode, WrongStatus
 from ..models import Arkivdel, Part, Saksmappe
 from ..schemas import SaksmappeCreate, SkjermingIn
 from ..store import changelog
@@ -50,6 +50,10 @@ async def create_saksmappe(
         if chosen is None:
             raise UnknownCode("No arkivdel has this systemID.", field="arkivdel")
         arkivdel = chosen
+    if arkivdel.arkivdelstatus != "A":
+        # Noark 5: only an active period (A) takes new mapper; an overlapping (O) or closed (P) one does not.
+        raise WrongStatus(f"The arkivdel is not in its active period (arkivdelstatus {arkivdel.arkivdelstatus}): it "
+                          "takes no new cases; file them in the current period's arkivdel.")
     klasse = None
     if body.klasse is not None:
         if arkivdel.klassifikasjonssystem_id is not None:
