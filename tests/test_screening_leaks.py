@@ -262,3 +262,69 @@ async def _walk_noark5(s: Suite, ids: dict[str, Any], tokens: dict[tuple[str, st
                 queue += _hrefs(answers[0].json())
     return calls, found
 
+
+
+async def test_noark5_merknad_and_avskrivning_show_no_screened_values_to_a_caller_without_clearance(
+        suite: Suite) -> None:
+    """The planted records' merknad and avskrivning resources, walked from each record's links as a
+    Noark 5 client walks them: the lists, each entry's own address, the templates, and the writes
+    a client could try on them (an empty merknad, a change of a merknad or an avskrivning, and
+    at the end the avskrivning's deletion); no answer may carry a planted value."""
+    s = suite
+    ids = await _plant(s)
+    tokens = await _tokens(s)
+    root = s.url("journal", "/noark5/api/")
+    handler = await s.person_token("saksbehandler")
+    signed_off = await s.journal("POST", f"/journalposter/{ids['journalpost']}/avskrivninger", handler,
+                                 json={"avskrivningsmaate": "TLF"})
+    assert signed_off.status_code == 201, signed_off.text
+    records = [f"{root}sakarkiv/saksmappe/{ids['saksmappe']}/", f"{root}sakarkiv/journalpost/{ids['journalpost']}/"]
+    rels = [f"https://rel.arkivverket.no/noark5/v5/api/{name}/" for name in
+            ("arkivstruktur/merknad", "arkivstruktur/ny-merknad", "sakarkiv/avskrivning", "sakarkiv/ny-avskrivning")]
+
+    async def resources(auth: dict[str, str]) -> list[str]:
+        """The new resources as the caller is led to them (every planted record's list address when the
+        record itself is refused, so that a refusal is tried too), and the entries the lists show."""
+        found: list[str] = []
+        for record in records:
+            read = await s.http.get(record, headers=auth)
+            links = read.json().get("_links", {}) if read.status_code == 200 else {}
+            found += [str(links[r]["href"]).split("{")[0] for r in rels if r in links] or \
+                [record + tail for tail in ("merknad/", "ny-merknad/", "avskrivning/", "ny-avskrivning/")]
+        for listed in [href for href in found if href.endswith(("/merknad/", "/avskrivning/"))]:
+            page = await s.http.get(listed, headers=auth)
+            if page.status_code == 200:
+                found += [entry["_links"]["self"]["href"] for entry in page.json()["results"]]
+        return list(dict.fromkeys(found))
+
+    # The control: the cleared handler is led to the planted remarks and reads them in full.
+    seen = await resources({"Authorization": f"Bearer {handler}"})
+    remarks = [href for href in seen if "/arkivstruktur/merknad/" in href]
+    avskrivninger = [href for href in seen if "/sakarkiv/avskrivning/" in href]
+    assert len(remarks) == 2 and len(avskrivninger) == 1, seen
+    control = [await s.http.get(href, headers={"Authorization": f"Bearer {handler}"}) for href in remarks]
+    assert all(_leaks(answer) for answer in control), "the planted remarks are not visible through Noark 5"
+
+    calls, found = 0, []
+    journal_callers = sorted((caller, token) for (caller, service), token in tokens.items() if service == "journal")
+    for caller, token in journal_callers:
+        auth = {"Authorization": f"Bearer {token}"}
+        hrefs = [*await resources(auth), *remarks, *avskrivninger]
+        answers = [await s.http.get(href, headers=auth) for href in dict.fromkeys(hrefs)]
+        for href in [h for h in hrefs if h.endswith("/ny-merknad/")]:
+            answers.append(await s.http.post(href, json={}, headers=auth))
+        for href in remarks:
+            answers += [await s.http.request(method, href, json={}, headers=auth) for method in ("PUT", "PATCH", "DELETE")]
+        answers += [await s.http.patch(href, json={}, headers=auth) for href in avskrivninger]
+        for response in answers:
+            calls += 1
+            if leaked := _leaks(response):
+                found.append(f"{caller} {response.request.method} {response.request.url} (Noark 5) -> "
+                             f"{response.status_code}: {leaked}")
+    for caller, token in journal_callers:  # last: a caller allowed to delete leaves nothing for the others
+        deleted = await s.http.delete(avskrivninger[0], headers={"Authorization": f"Bearer {token}"})
+        calls += 1
+        if leaked := _leaks(deleted):
+            found.append(f"{caller} DELETE {avskrivninger[0]} (Noark 5) -> {deleted.status_code}: {leaked}")
+    assert calls > len(journal_callers) * 10, f"only {calls} calls: the links were not followed"
+    assert not found, "screened values reached callers without clearance:\n" + "\n".join(found)

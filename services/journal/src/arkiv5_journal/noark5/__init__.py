@@ -9,6 +9,7 @@ from . import (
     admin,
     arkivstruktur,
     arkivstruktur_ny,
+    avskrivninger,
     discovery,
     dokumenter,
     endringslogg,
@@ -16,10 +17,12 @@ from . import (
     journalposter,
     konverteringer,
     korrespondanseparter,
+    merknader,
     metadata,
     saksmapper,
 )
 
 routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router, filer.router,
                             metadata.router, korrespondanseparter.router, konverteringer.router,
-                            admin.router, endringslogg.router, arkivstruktur.router, arkivstruktur_ny.router]
+                            admin.router, endringslogg.router, arkivstruktur.router, arkivstruktur_ny.router,
+                            merknader.router, avskrivninger.router]

@@ -52,6 +52,12 @@ def _change_log(request: Request, own: str, out: SaksmappeOut | JournalpostOut) 
     return {rel("loggingogsporing/endringslogg"): link(request, own + "endringslogg/" + PAGE_QUERY, templated=True)}
 
 
+def _remarks(request: Request, own: str) -> dict[str, Any]:
+    """The record's merknader and where to add one (noark5/merknader.py)."""
+    return {rel("arkivstruktur/merknad"): link(request, own + "merknad/" + PAGE_QUERY, templated=True),
+            rel("arkivstruktur/ny-merknad"): link(request, own + "ny-merknad/")}
+
+
 def _structure(request: Request, case: Saksmappe) -> dict[str, Any]:
     """Up the archive structure: the case's arkivdel, and its klasse when it is classified."""
     links = {rel("arkivstruktur/arkivdel"): link(request, f"arkivstruktur/arkivdel/{case.arkivdel_id}/")}
@@ -71,6 +77,7 @@ def saksmappe(request: Request, out: SaksmappeOut, case: Saksmappe) -> dict[str,
         rel("sakarkiv/ny-journalpost"): link(request, own + "ny-journalpost/"),
         **_structure(request, case),
         **_change_log(request, own, out),
+        **_remarks(request, own),
     }}
 
 
@@ -87,6 +94,10 @@ def journalpost(request: Request, out: JournalpostOut, case: Saksmappe) -> dict[
         # Upload: the body is the file; it becomes a dokumentbeskrivelse with its dokumentobjekt.
         rel("arkivstruktur/fil"): link(request, own + "fil/"),
         **_change_log(request, own, out),
+        **_remarks(request, own),
+        # Sign-offs (noark5/avskrivninger.py); the use case refuses those of other types than I and N.
+        rel("sakarkiv/avskrivning"): link(request, own + "avskrivning/" + PAGE_QUERY, templated=True),
+        rel("sakarkiv/ny-avskrivning"): link(request, own + "ny-avskrivning/"),
     }}
 
 
