@@ -17,9 +17,13 @@ from . import (
     konverteringer,
     korrespondanseparter,
     metadata,
+    parter,
     saksmapper,
+    skjerming,
 )
 
 routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router, filer.router,
                             metadata.router, korrespondanseparter.router, konverteringer.router,
                             admin.router, endringslogg.router, arkivstruktur.router, arkivstruktur_ny.router]
+# Sakspart, skjerming and sekundærklassifikasjon.
+routers += [parter.router, skjerming.router]
