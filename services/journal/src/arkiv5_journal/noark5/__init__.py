@@ -18,6 +18,7 @@ from . import (
     korrespondanseparter,
     metadata,
     parter,
+    rettigheter,
     saksmapper,
     skjerming,
 )
@@ -25,5 +26,5 @@ from . import (
 routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router, filer.router,
                             metadata.router, korrespondanseparter.router, konverteringer.router,
                             admin.router, endringslogg.router, arkivstruktur.router, arkivstruktur_ny.router]
-# Sakspart, skjerming and sekundærklassifikasjon.
-routers += [parter.router, skjerming.router]
+# Sakspart, skjerming and sekundærklassifikasjon, and the admin package's rights views.
+routers += [parter.router, skjerming.router, rettigheter.router]
