@@ -51,6 +51,7 @@ async def test_a_client_cases_part_is_listed_and_read_in_full_by_a_cleared_calle
     saksmappe = read.json()
     parts = (await _get(journal, saksmappe["_links"][rel("arkivstruktur/part")]["href"], arkivar)).json()
     assert parts["count"] == 1
+    assert (await _get(journal, saksmappe["_links"][rel("arkivstruktur/partperson")]["href"], arkivar)).json() == parts
     [part] = parts["results"]
     assert part["partNavn"] == CLIENT and part["foedselsnummer"] == FNR and part["partRolle"]["kode"] == "KLI"
     assert set(part["_links"]) >= {"self", rel("arkivstruktur/partperson"), rel("sakarkiv/saksmappe")}

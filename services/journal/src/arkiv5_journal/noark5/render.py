@@ -78,6 +78,8 @@ def saksmappe(request: Request, out: SaksmappeOut, case: Saksmappe) -> dict[str,
         rel("arkivstruktur/registrering"): link(request, own + "journalpost/"),
         rel("sakarkiv/ny-journalpost"): link(request, own + "ny-journalpost/"),
         rel("arkivstruktur/part"): link(request, own + "part/"),
+        # Every part here is a person: the same list, under the rel the reference implementation links.
+        rel("arkivstruktur/partperson"): link(request, own + "part/"),
         **_screening(request, own, out),
         **_structure(request, case),
         **_change_log(request, own, out),
