@@ -328,3 +328,53 @@ async def test_noark5_merknad_and_avskrivning_show_no_screened_values_to_a_calle
             found.append(f"{caller} DELETE {avskrivninger[0]} (Noark 5) -> {deleted.status_code}: {leaked}")
     assert calls > len(journal_callers) * 10, f"only {calls} calls: the links were not followed"
     assert not found, "screened values reached callers without clearance:\n" + "\n".join(found)
+
+
+async def test_the_noark5_parts_skjerming_sekundaerklassifikasjon_and_rights_views_show_no_screened_value(
+        suite: Suite) -> None:
+    """The planted client case's part, sekundærklassifikasjon and skjerming, and the admin package's
+    rettighet and tilgang, asked directly by every uncleared caller: each answers masked or refuses
+    (403/404), a rights view is linked exactly where it answers, and a change of the skjerming
+    sent with its ETag shows nothing either."""
+    s = suite
+    ids = await _plant(s)
+    root = s.url("journal", "/noark5/api/")
+    case = f"{root}sakarkiv/saksmappe/{ids['saksmappe']}/"
+    rel = "https://rel.arkivverket.no/noark5/v5/api/"
+    handler = {"Authorization": f"Bearer {await s.person_token('saksbehandler')}"}
+    for control in (case + "part/", case + "sekundaerklassifikasjon/", f"{root}arkivstruktur/partperson/{ids['part']}/"):
+        seen = await s.http.get(control, headers=handler)
+        assert seen.status_code == 200 and _leaks(seen), f"the planted values are not visible to the handler: {control}"
+    rights = [f"{root}admin/rettighet/", f"{root}admin/tilgang/",
+              f"{root}admin/rettighet/{s.person_ids['saksbehandler']}/"]
+    records = [case + "part/", f"{root}arkivstruktur/partperson/{ids['part']}/", case + "sekundaerklassifikasjon/",
+               f"{root}sakarkiv/sekundaerklassifikasjon/{ids['saksmappe']}/", case + "skjerming/",
+               f"{root}sakarkiv/journalpost/{ids['journalpost']}/skjerming/"]
+    found: list[str] = []
+    masked = 0
+    for (caller, service), token in sorted((await _tokens(s)).items()):
+        if service != "journal":
+            continue
+        auth = {"Authorization": f"Bearer {token}"}
+        admin_links = (await s.http.get(f"{root}admin/", headers=auth)).json()["_links"]
+        answers = []
+        for url in [*records, *rights]:
+            response = await s.http.get(url, headers=auth)
+            assert response.status_code in (200, 403, 404), f"{caller} GET {url}: {response.status_code}"
+            answers.append(response)
+            if url in rights[:2]:
+                linked = f"{rel}{url.removeprefix(root)}" in admin_links
+                assert linked == (response.status_code == 200), f"{caller}: {url} linked={linked}"
+            if url == case + "part/" and response.status_code == 200:
+                masked += 1
+                assert all(p["foedselsnummer"] == "*****" for p in response.json()["results"])
+        skjerming = answers[4]
+        if "etag" in skjerming.headers:
+            answers.append(await s.http.patch(case + "skjerming/", json={}, headers={
+                **auth, "Content-Type": "application/merge-patch+json", "If-Match": skjerming.headers["etag"]}))
+        for response in answers:
+            if leaked := _leaks(response):
+                found.append(f"{caller} {response.request.method} {response.request.url} (Noark 5) -> "
+                             f"{response.status_code}: {leaked}")
+    assert masked > 0, "no uncleared caller read the parts masked: the masking was not checked"
+    assert not found, "screened values reached callers without clearance:\n" + "\n".join(found)

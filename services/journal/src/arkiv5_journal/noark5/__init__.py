@@ -19,10 +19,15 @@ from . import (
     korrespondanseparter,
     merknader,
     metadata,
+    parter,
+    rettigheter,
     saksmapper,
+    skjerming,
 )
 
 routers: list[APIRouter] = [discovery.router, saksmapper.router, journalposter.router, dokumenter.router, filer.router,
                             metadata.router, korrespondanseparter.router, konverteringer.router,
                             admin.router, endringslogg.router, arkivstruktur.router, arkivstruktur_ny.router,
                             merknader.router, avskrivninger.router]
+# Sakspart, skjerming and sekundærklassifikasjon, and the admin package's rights views.
+routers += [parter.router, skjerming.router, rettigheter.router]

@@ -47,7 +47,8 @@ def _unit(request: Request, unit_id: UUID) -> dict[str, Any]:
 
 def _person(request: Request, rights: Rettighet) -> dict[str, Any]:
     own = f"{PERSONS}{rights.person_id}/"
-    links = {"self": link(request, own), rel("admin/bruker"): link(request, own)}
+    links = {"self": link(request, own), rel("admin/bruker"): link(request, own),
+             rel("admin/rettighet"): link(request, f"admin/rettighet/{rights.person_id}/")}
     if rights.unit_id is not None:
         links[rel("admin/administrativenhet")] = link(request, f"{UNITS}{rights.unit_id}/")
     return {"systemID": str(rights.person_id), "brukerNavn": str(rights.person_id), "_links": links}
@@ -62,6 +63,9 @@ async def admin(request: Request, caller: Reader) -> JSONResponse:
     }
     if may_see_persons(caller):
         links[rel("admin/bruker")] = link(request, PERSONS + render.PAGE_QUERY, templated=True)
+        # The rights read model's views (noark5/rettigheter.py), for the same administrators.
+        links[rel("admin/rettighet")] = link(request, "admin/rettighet/" + render.PAGE_QUERY, templated=True)
+        links[rel("admin/tilgang")] = link(request, "admin/tilgang/" + render.PAGE_QUERY, templated=True)
     return hal(request, {"_links": links})
 
 

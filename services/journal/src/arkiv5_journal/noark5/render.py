@@ -58,6 +58,14 @@ def _remarks(request: Request, own: str) -> dict[str, Any]:
             rel("arkivstruktur/ny-merknad"): link(request, own + "ny-merknad/")}
 
 
+def _screening(request: Request, own: str, out: SaksmappeOut | JournalpostOut) -> dict[str, Any]:
+    """The record's skjerming and a case's sekundærklassifikasjon, when it has them (noark5/skjerming.py)."""
+    links = {rel("arkivstruktur/skjerming"): link(request, own + "skjerming/")} if out.skjerming else {}
+    if isinstance(out, SaksmappeOut) and out.sekundaerklassifikasjon is not None:
+        links[rel("sakarkiv/sekundaerklassifikasjon")] = link(request, own + "sekundaerklassifikasjon/")
+    return links
+
+
 def _structure(request: Request, case: Saksmappe) -> dict[str, Any]:
     """Up the archive structure: the case's arkivdel, and its klasse when it is classified."""
     links = {rel("arkivstruktur/arkivdel"): link(request, f"arkivstruktur/arkivdel/{case.arkivdel_id}/")}
@@ -75,6 +83,10 @@ def saksmappe(request: Request, out: SaksmappeOut, case: Saksmappe) -> dict[str,
         # The standard's generic name for a mappe's registreringer: the same list.
         rel("arkivstruktur/registrering"): link(request, own + "journalpost/"),
         rel("sakarkiv/ny-journalpost"): link(request, own + "ny-journalpost/"),
+        rel("arkivstruktur/part"): link(request, own + "part/"),
+        # Every part here is a person: the same list, under the rel the reference implementation links.
+        rel("arkivstruktur/partperson"): link(request, own + "part/"),
+        **_screening(request, own, out),
         **_structure(request, case),
         **_change_log(request, own, out),
         **_remarks(request, own),
@@ -93,6 +105,7 @@ def journalpost(request: Request, out: JournalpostOut, case: Saksmappe) -> dict[
         rel("arkivstruktur/korrespondansepart"): link(request, own + "korrespondansepart/"),
         # Upload: the body is the file; it becomes a dokumentbeskrivelse with its dokumentobjekt.
         rel("arkivstruktur/fil"): link(request, own + "fil/"),
+        **_screening(request, own, out),
         **_change_log(request, own, out),
         **_remarks(request, own),
         # Sign-offs (noark5/avskrivninger.py); the use case refuses those of other types than I and N.

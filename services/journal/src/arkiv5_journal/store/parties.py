@@ -1,4 +1,4 @@
-"""Korrespondansepart lookups."""
+"""Korrespondansepart and sakspart lookups."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from ..errors import NotFound
-from ..models import Korrespondansepart
+from ..models import Korrespondansepart, Part
 
 
 async def journalpost_of_korrespondansepart(session: AsyncSession, korrespondansepart_id: UUID) -> UUID:
@@ -19,3 +19,12 @@ async def journalpost_of_korrespondansepart(session: AsyncSession, korrespondans
     if journalpost_id is None:
         raise NotFound("No korrespondansepart has this systemID.")
     return journalpost_id
+
+
+async def saksmappe_of_part(session: AsyncSession, part_id: UUID) -> UUID:
+    """The saksmappe a sakspart belongs to (its rights and screening are the case's)."""
+    saksmappe_id: UUID | None = (await session.execute(select(col(Part.saksmappe_id)).where(
+        col(Part.system_id) == part_id))).scalar_one_or_none()
+    if saksmappe_id is None:
+        raise NotFound("No part has this systemID.")
+    return saksmappe_id
