@@ -93,8 +93,8 @@ def arkivdel(request: Request, row: Arkivdel) -> dict[str, Any]:
         rel("arkivstruktur/arkiv"): link(request, path("arkiv", row.arkiv_id)),
         rel("arkivstruktur/klassifikasjonssystem"): _list(request, own + "klassifikasjonssystem/"),
         # The standard lists a part's cases under `mappe`; `saksmappe` names the same list.
-        rel("arkivstruktur/mappe"): _list(request, own + "mappe/"),
-        rel("sakarkiv/saksmappe"): _list(request, own + "mappe/"),
+        rel("arkivstruktur/mappe"): link(request, own + "mappe/" + render.LIST_QUERY, templated=True),
+        rel("sakarkiv/saksmappe"): link(request, own + "mappe/" + render.LIST_QUERY, templated=True),
         rel("sakarkiv/ny-saksmappe"): link(request, own + "ny-saksmappe/"),
         rel("metadata/arkivdelstatus"): link(request, "metadata/arkivdelstatus/")}
     return {"systemID": str(row.system_id), "tittel": row.tittel,
@@ -122,8 +122,8 @@ def klasse(request: Request, row: Klasse) -> dict[str, Any]:
                 "self": link(request, own), rel("arkivstruktur/klasse"): link(request, own),
                 rel("arkivstruktur/klassifikasjonssystem"): link(
                     request, path("klassifikasjonssystem", row.klassifikasjonssystem_id)),
-                rel("arkivstruktur/mappe"): _list(request, own + "mappe/"),
-                rel("sakarkiv/saksmappe"): _list(request, own + "mappe/"),
+                rel("arkivstruktur/mappe"): link(request, own + "mappe/" + render.LIST_QUERY, templated=True),
+                rel("sakarkiv/saksmappe"): link(request, own + "mappe/" + render.LIST_QUERY, templated=True),
                 rel("sakarkiv/ny-saksmappe"): link(request, own + "ny-saksmappe/")}}
 
 

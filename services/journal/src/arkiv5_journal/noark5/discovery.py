@@ -64,7 +64,7 @@ async def arkivstruktur(request: Request, _caller: Reader) -> JSONResponse:
         **{rel(f"arkivstruktur/{kind}"): link(request, f"arkivstruktur/{kind}/" + PAGE_QUERY, templated=True)
            for kind in ("arkivskaper", "arkiv", "arkivdel", "klassifikasjonssystem", "klasse")},
         # Every mappe here is a saksmappe, and every registrering a journalpost.
-        rel("arkivstruktur/mappe"): link(request, "sakarkiv/saksmappe/" + PAGE_QUERY, templated=True),
+        rel("arkivstruktur/mappe"): link(request, "sakarkiv/saksmappe/" + LIST_QUERY, templated=True),
         rel("arkivstruktur/registrering"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
     }})
 
@@ -75,7 +75,7 @@ async def sakarkiv(request: Request, _caller: Reader) -> JSONResponse:
         "self": link(request, "sakarkiv/"),
         rel("sakarkiv/journalpost"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
         rel("sakarkiv/ny-saksmappe"): link(request, "sakarkiv/ny-saksmappe/"),
-        rel("sakarkiv/saksmappe"): link(request, "sakarkiv/saksmappe/" + PAGE_QUERY, templated=True),
+        rel("sakarkiv/saksmappe"): link(request, "sakarkiv/saksmappe/" + LIST_QUERY, templated=True),
     }})
 
 

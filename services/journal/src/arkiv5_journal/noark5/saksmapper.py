@@ -84,16 +84,26 @@ async def create_saksmappe(request: Request, caller: Writer) -> JSONResponse:
 async def saksmappe_page(request: Request, session: AsyncSession, caller: Caller, own: str, top: str | None,
                          skip: str | None, *, arkivdel_id: UUID | None = None,
                          klasse_id: UUID | None = None) -> JSONResponse:
-    """Cases (of one arkivdel or klasse when given), newest case number first, a page at a time with
-    `next`; a case the caller may not see at all is left out (as our policy refuses reading it)."""
-    page = odata.page_only(request.query_params, top, skip)
+    """Cases (of one arkivdel or klasse when given) the OData `$filter` selects, by `$orderby` and then
+    newest case number first, a page at a time with `next`; a case the caller may not see at all is
+    left out (as our policy refuses reading it)."""
+    filter_, orderby = odata.list_options(request.query_params)
+    page = odata.paging(top, skip)
+    conditions = odata.parse_filter(filter_, odata.SAKSMAPPE) if filter_ else ()
+    wanted = repository.SaksmappeFilter(arkivdel_id=arkivdel_id, klasse_id=klasse_id, conditions=conditions,
+                                        order=odata.parse_orderby(orderby, odata.SAKSMAPPE) if orderby else ())
     rows = await repository.saksmapper(session, skip=page.skip, top=page.top + 1, arkivdel_id=arkivdel_id,
-                                       klasse_id=klasse_id)
+                                       klasse_id=klasse_id, wanted=wanted)
     shown = rows[:page.top]
+    tests = odata.title_tests(conditions)
+    # The title as this caller sees it decides, as on the journalpost list.
     results = [render.saksmappe(request, out, saksmappe)
                for out, saksmappe in zip(await visibility.saksmapper(session, caller, shown), shown, strict=True)
-               if out is not None]
-    return hal(request, render.paged(request, own, page, results, more=len(rows) > page.top))
+               if out is not None and odata.title_matches(out.tittel, tests)]
+    more = len(rows) > page.top
+    return hal(request, render.page(
+        request, own + odata.query(filter_, page.top, page.skip, orderby), results,
+        next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None))
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/")

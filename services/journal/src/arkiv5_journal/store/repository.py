@@ -7,7 +7,7 @@ later exports and the Noark 5 interface): it becomes a `Select` here and nowhere
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -96,7 +96,7 @@ class JournalpostFilter:
         if self.til is not None:
             query = query.where(col(Journalpost.journaldato) <= self.til)
         for condition in self.conditions:
-            query = query.where(_condition(condition))
+            query = query.where(_condition(condition, _FILTERABLE))
         keys = [_ORDERABLE[field].desc() if descending else _ORDERABLE[field].asc() for field, descending in self.order]
         return query.order_by(*keys, col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
 
@@ -126,14 +126,14 @@ _FILTERABLE["journaldato_day"] = extract("day", col(Journalpost.journaldato))
 _FILTERABLE["journaldato_year"] = extract("year", col(Journalpost.journaldato))
 
 
-def _condition(node: tuple[Any, ...]) -> ColumnElement[bool]:
+def _condition(node: tuple[Any, ...], fields: dict[str, Any]) -> ColumnElement[bool]:
     if node[0] in ("and", "or"):
-        parts = [_condition(part) for part in node[1]]
+        parts = [_condition(part, fields) for part in node[1]]
         return and_(*parts) if node[0] == "and" else or_(*parts)
     if node[0] == "not":
-        return not_(_condition(node[1]))
+        return not_(_condition(node[1], fields))
     field, op, value = node
-    condition: ColumnElement[bool] = _COMPARISONS[op](_FILTERABLE[field], value)
+    condition: ColumnElement[bool] = _COMPARISONS[op](fields[field], value)
     return condition
 
 
@@ -143,21 +143,51 @@ async def journalposter(session: AsyncSession, wanted: JournalpostFilter, *, ski
     return [(journalpost, saksmappe) for journalpost, saksmappe in rows]
 
 
+@dataclass(frozen=True)
+class SaksmappeFilter:
+    """Which cases: those of one arkivdel or classified under one klasse when given, and the
+    Noark 5 interface's OData conditions and sort keys (shaped as `JournalpostFilter`'s)."""
+
+    arkivdel_id: UUID | None = None
+    klasse_id: UUID | None = None
+    conditions: tuple[tuple[Any, ...], ...] = ()
+    order: tuple[tuple[str, bool], ...] = ()
+
+    def where(self) -> list[ColumnElement[bool]]:
+        wanted = [_condition(condition, _CASE_FILTERABLE) for condition in self.conditions]
+        if self.arkivdel_id is not None:
+            wanted.append(col(Saksmappe.arkivdel_id) == self.arkivdel_id)
+        if self.klasse_id is not None:
+            wanted.append(col(Saksmappe.klasse_id) == self.klasse_id)
+        return wanted
+
+    def select(self) -> Select[Saksmappe]:
+        """The cases, by the sort keys and then newest case number first."""
+        keys = [_CASE_FILTERABLE[field].desc() if descending else _CASE_FILTERABLE[field].asc()
+                for field, descending in self.order]
+        return select(Saksmappe).where(*self.where()).order_by(
+            *keys, col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
+
+
+# The case list's OData fields; the title functions match the public title, as for journalposts.
+_CASE_FILTERABLE: dict[str, Any] = {name: col(getattr(Saksmappe, name)) for name in (
+    "saksaar", "sakssekvensnummer", "saksdato", "mappe_id", "saksstatus", "administrativ_enhet_id",
+    "saksansvarlig_id", "system_id", "opprettet_dato", "offentlig_tittel")}
+_CASE_FILTERABLE["saksdato_month"] = extract("month", col(Saksmappe.saksdato))
+_CASE_FILTERABLE["saksdato_day"] = extract("day", col(Saksmappe.saksdato))
+
+
 def saksmapper_select(*, skip: int, top: int, arkivdel_id: UUID | None = None,
-                      klasse_id: UUID | None = None) -> Select[Saksmappe]:
+                      klasse_id: UUID | None = None, wanted: SaksmappeFilter | None = None) -> Select[Saksmappe]:
     """Cases, newest case number first; those of one arkivdel or classified under one klasse when given."""
-    query = select(Saksmappe).order_by(col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
-    if arkivdel_id is not None:
-        query = query.where(col(Saksmappe.arkivdel_id) == arkivdel_id)
-    if klasse_id is not None:
-        query = query.where(col(Saksmappe.klasse_id) == klasse_id)
-    return query.offset(skip).limit(top)
+    wanted = wanted or SaksmappeFilter()
+    return replace(wanted, arkivdel_id=arkivdel_id, klasse_id=klasse_id).select().offset(skip).limit(top)
 
 
 async def saksmapper(session: AsyncSession, *, skip: int, top: int, arkivdel_id: UUID | None = None,
-                     klasse_id: UUID | None = None) -> list[Saksmappe]:
+                     klasse_id: UUID | None = None, wanted: SaksmappeFilter | None = None) -> list[Saksmappe]:
     return list((await session.execute(saksmapper_select(skip=skip, top=top, arkivdel_id=arkivdel_id,
-                                                         klasse_id=klasse_id))).scalars())
+                                                         klasse_id=klasse_id, wanted=wanted))).scalars())
 
 
 async def dokumentbeskrivelser(session: AsyncSession, journalpost_ids: list[UUID]) -> dict[UUID, list[tuple[Dokumentbeskrivelse, list[Dokumentobjekt]]]]:
