@@ -10,6 +10,13 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+
+from arkiv5_journal.noark5 import odata
+from arkiv5_journal.store import repository
+
 from .conftest import UNIT, Journal
 from .test_noark5_api import _get, _handler, _list_href, _new_case, _package, rel
 
@@ -127,3 +134,27 @@ async def test_a_filter_finds_the_same_cases_as_our_own_list(journal: Journal) -
         expected = {c["systemID"] for c in own.json()["results"]}
         assert {c["systemID"] for c in noark5.json()["results"]} == expected, (fra, til)
         assert expected == {c["systemID"] for c in _cases_made if fra.isoformat() <= c["saksdato"] <= til.isoformat()}
+
+
+def _sql(statement: Any) -> str:
+    return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+# journal_0016's indexes are PostgreSQL's (SQLite's lists stay small): no SQLite run to skip.
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+async def test_a_mappeid_and_the_saksdato_order_are_answered_by_their_indexes(journal: Journal, db_backend: Any) -> None:
+    await _cases(journal)
+    plans = {
+        "ix_saksmappe_mappe_id": repository.SaksmappeFilter(
+            conditions=odata.parse_filter("mappeID eq '2025/17'", odata.SAKSMAPPE)).select().limit(26),
+        "ix_saksmappe_saksdato_nummer": repository.SaksmappeFilter(
+            conditions=odata.parse_filter("saksdato ge 2019-03-01", odata.SAKSMAPPE),
+            order=odata.parse_orderby("saksdato desc", odata.SAKSMAPPE)).select().limit(26),
+    }
+    async with journal.runtime.database.engine.connect() as connection:
+        # A table of a few rows is read whole; without that choice the planner shows the index.
+        await connection.execute(text("SET LOCAL enable_seqscan = off"))
+        for index, statement in plans.items():
+            plan = "\n".join((await connection.execute(text("EXPLAIN " + _sql(statement)))).scalars())
+            assert index in plan, plan
+        await connection.rollback()
