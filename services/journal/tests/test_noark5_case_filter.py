@@ -110,9 +110,10 @@ async def test_an_arkivdels_cases_take_the_filter_and_page_with_it(journal: Jour
     mappe = arkivdeler["results"][0]["_links"][rel("arkivstruktur/mappe")]
     assert mappe["templated"] is True and mappe["href"].endswith("{?$filter,$orderby,$top,$skip}")
     seen: list[str] = []
-    next_href: str | None = mappe["href"].split("{")[0] + "?$top=2&$orderby=saksdato&$filter=saksdato ge 2025-01-01"
+    next_href: str | None = mappe["href"].split("{")[0] + "?$top=3&$orderby=saksdato&$filter=saksdato ge 2025-01-01"
     while next_href:
         page = (await _get(journal, next_href, headers)).json()
+        assert page["count"] == 4  # the filtered total, on every page
         seen += [row["tittel"] for row in page["results"]]
         next_href = page["_links"].get("next", {}).get("href")
     assert seen == TITLES[1:]

@@ -55,13 +55,26 @@ async def test_following_next_sees_every_journalpost_exactly_once(journal: Journ
     next_href: str | None = href
     while next_href:
         page = (await _get(journal, next_href, archive.headers)).json()
-        assert page["count"] == len(page["results"]) <= MAX_TOP
+        # count: the whole list's size on every page (the standard's «antall elementer totalt»).
+        assert page["count"] == JOURNALPOSTS and len(page["results"]) <= MAX_TOP
         seen += [row["systemID"] for row in page["results"]]
         next_href = page["_links"].get("next", {}).get("href")
         pages += 1
     assert len(seen) == len(set(seen)) == JOURNALPOSTS
     assert set(seen) == archive.journalposts
     assert pages == -(-JOURNALPOSTS // MAX_TOP)
+
+
+async def test_count_is_the_filtered_total_on_every_page(journal: Journal, archive: Archive) -> None:
+    href = _list_href((await _package(journal, archive.headers, "sakarkiv"))["_links"], "sakarkiv/journalpost")
+    newest = (await _get(journal, f"{href}?$top=1", archive.headers)).json()["results"][0]
+    query = {"$filter": f"journalaar eq {newest['journalaar']} and not journalstatus/kode eq 'A'"}
+    for skip, shown in ((0, 10), (500, 10), (995, 6), (1001, 0), (5000, 0)):
+        page = await journal.client.get(href, params={**query, "$top": 10, "$skip": skip}, headers=archive.headers)
+        assert page.status_code == 200, page.text
+        assert page.json()["count"] == JOURNALPOSTS and len(page.json()["results"]) == shown, skip
+    none = await journal.client.get(href, params={"$filter": "journalaar lt 1900"}, headers=archive.headers)
+    assert none.json()["count"] == 0 and none.json()["results"] == []
 
 
 @pytest.mark.parametrize("top", [str(MAX_TOP + 1), "1000", "0"])

@@ -357,6 +357,14 @@ def list_options(query_params: Any) -> tuple[str | None, str | None]:
     return filter_ or None, orderby or None
 
 
+def known_total(paging: Paging, rows: int, *, more: bool) -> int | None:
+    """The list's size when a page already tells it (the last page, or an empty first one), so
+    that only a page with more after it costs a count query."""
+    if not more and (rows or not paging.skip):
+        return paging.skip + rows
+    return None
+
+
 def page_only(query_params: Any, top: str | None, skip: str | None) -> Paging:
     """Paging of a list that takes only `$top` and `$skip` (any other option is a 400 naming it)."""
     unknown = sorted(name for name in query_params if name not in ("$top", "$skip"))

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, extract, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, extract, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -81,24 +81,29 @@ class JournalpostFilter:
     # Sort keys (field, descending) before the journal number; none: newest journal number first.
     order: tuple[tuple[str, bool], ...] = ()
 
-    def select(self) -> Select[Journalpost, Saksmappe]:
-        """Journalposts with their case, newest journal number first."""
-        query = select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
+    def where(self) -> list[ColumnElement[bool]]:
+        """The conditions, on journalpost's columns alone (a count needs no join)."""
+        wanted: list[ColumnElement[bool]] = []
         for column, value in ((col(Journalpost.journalaar), self.journalaar),
                               (col(Journalpost.journalstatus), self.journalstatus),
                               (col(Journalpost.journalposttype), self.journalposttype),
                               (col(Journalpost.administrativ_enhet_id), self.administrativ_enhet),
                               (col(Journalpost.saksbehandler_id), self.saksbehandler)):
             if value is not None:
-                query = query.where(col(column) == value)
+                wanted.append(col(column) == value)
         if self.fra is not None:
-            query = query.where(col(Journalpost.journaldato) >= self.fra)
+            wanted.append(col(Journalpost.journaldato) >= self.fra)
         if self.til is not None:
-            query = query.where(col(Journalpost.journaldato) <= self.til)
-        for condition in self.conditions:
-            query = query.where(_condition(condition, _FILTERABLE))
+            wanted.append(col(Journalpost.journaldato) <= self.til)
+        wanted += [_condition(condition, _FILTERABLE) for condition in self.conditions]
+        return wanted
+
+    def select(self) -> Select[Journalpost, Saksmappe]:
+        """Journalposts with their case, newest journal number first."""
+        query = select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
         keys = [_ORDERABLE[field].desc() if descending else _ORDERABLE[field].asc() for field, descending in self.order]
-        return query.order_by(*keys, col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc())
+        return query.where(*self.where()).order_by(*keys, col(Journalpost.journalaar).desc(),
+                                                   col(Journalpost.journalsekvensnummer).desc())
 
 
 _FILTERABLE: dict[str, Any] = {
@@ -175,6 +180,12 @@ _CASE_FILTERABLE: dict[str, Any] = {name: col(getattr(Saksmappe, name)) for name
     "saksansvarlig_id", "system_id", "opprettet_dato", "offentlig_tittel")}
 _CASE_FILTERABLE["saksdato_month"] = extract("month", col(Saksmappe.saksdato))
 _CASE_FILTERABLE["saksdato_day"] = extract("day", col(Saksmappe.saksdato))
+
+
+async def count(session: AsyncSession, wanted: JournalpostFilter | SaksmappeFilter) -> int:
+    """How many records the filter selects: one `count(*)` with the list's conditions, no sort, no join."""
+    table = Journalpost if isinstance(wanted, JournalpostFilter) else Saksmappe
+    return int((await session.execute(select(func.count()).select_from(table).where(*wanted.where()))).scalar_one())
 
 
 def saksmapper_select(*, skip: int, top: int, arkivdel_id: UUID | None = None,
