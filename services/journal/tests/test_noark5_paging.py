@@ -14,6 +14,7 @@ import pytest
 
 from arkiv5_journal.api.translate import registration_command
 from arkiv5_journal.journalpost.register import register
+from arkiv5_journal.noark5 import odata
 from arkiv5_journal.noark5.odata import MAX_TOP
 from arkiv5_journal.schemas import JournalpostCreate
 from arkiv5_kit.auth import Principal
@@ -75,6 +76,16 @@ async def test_count_is_the_filtered_total_on_every_page(journal: Journal, archi
         assert page.json()["count"] == JOURNALPOSTS and len(page.json()["results"]) == shown, skip
     none = await journal.client.get(href, params={"$filter": "journalaar lt 1900"}, headers=archive.headers)
     assert none.json()["count"] == 0 and none.json()["results"] == []
+
+
+async def test_a_count_past_its_bound_stops_there(journal: Journal, archive: Archive,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond `$skip` + the bound the count says "the bound and one more"; the last page tells the total."""
+    monkeypatch.setattr(odata, "COUNT_BEYOND_PAGE", 100)
+    href = _list_href((await _package(journal, archive.headers, "sakarkiv"))["_links"], "sakarkiv/journalpost")
+    for skip, count in ((0, 101), (500, 601), (900, 1001), (995, JOURNALPOSTS)):
+        page = await journal.client.get(href, params={"$top": 10, "$skip": skip}, headers=archive.headers)
+        assert page.json()["count"] == count, skip
 
 
 @pytest.mark.parametrize("top", [str(MAX_TOP + 1), "1000", "0"])

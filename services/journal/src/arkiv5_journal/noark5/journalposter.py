@@ -136,9 +136,9 @@ async def list_journalposter(
         # A page may then hold fewer than $top; `next` still continues where this page ended.
         results = [(r, s) for r, s in results if odata.title_matches(r.tittel, tests)]
     own = "sakarkiv/journalpost/"
-    total = odata.known_total(page, len(shown), more=more)
     return hal(request, render.page(
         request, own + odata.query(filter_, page.top, page.skip, orderby),
         [render.journalpost(request, r, s) for r, s in results],
         next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None,
-        total=await repository.count(session, wanted) if total is None else total))
+        total=await odata.total(page, len(shown), more=more,
+                                count=lambda at_most: repository.count(session, wanted, at_most=at_most))))

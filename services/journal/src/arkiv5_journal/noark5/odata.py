@@ -12,6 +12,7 @@ paths) is refused with a 400 that names it.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -357,12 +358,18 @@ def list_options(query_params: Any) -> tuple[str | None, str | None]:
     return filter_ or None, orderby or None
 
 
-def known_total(paging: Paging, rows: int, *, more: bool) -> int | None:
-    """The list's size when a page already tells it (the last page, or an empty first one), so
-    that only a page with more after it costs a count query."""
+COUNT_BEYOND_PAGE = 10_000
+"""Records counted past a page's start: an exact total at a million rows reads them all
+(a `contains` on every title), so a longer list's `count` stops there (see `total`)."""
+
+
+async def total(paging: Paging, rows: int, *, more: bool, count: Callable[[int], Awaitable[int]]) -> int:
+    """The list's `count`: the last page (or an empty first one) tells it; otherwise one count query
+    through the list's conditions, exact up to `$skip` + COUNT_BEYOND_PAGE records and that
+    bound plus one beyond (OData lets a count be inexact; `next` pages on to the end)."""
     if not more and (rows or not paging.skip):
         return paging.skip + rows
-    return None
+    return await count(paging.skip + COUNT_BEYOND_PAGE + 1)
 
 
 def page_only(query_params: Any, top: str | None, skip: str | None) -> Paging:

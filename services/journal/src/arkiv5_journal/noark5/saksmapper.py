@@ -101,11 +101,11 @@ async def saksmappe_page(request: Request, session: AsyncSession, caller: Caller
                for out, saksmappe in zip(await visibility.saksmapper(session, caller, shown), shown, strict=True)
                if out is not None and odata.title_matches(out.tittel, tests)]
     more = len(rows) > page.top
-    total = odata.known_total(page, len(shown), more=more)
     return hal(request, render.page(
         request, own + odata.query(filter_, page.top, page.skip, orderby), results,
         next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None,
-        total=await repository.count(session, wanted) if total is None else total))
+        total=await odata.total(page, len(shown), more=more,
+                                count=lambda at_most: repository.count(session, wanted, at_most=at_most))))
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/")

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, extract, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, extract, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -182,10 +182,12 @@ _CASE_FILTERABLE["saksdato_month"] = extract("month", col(Saksmappe.saksdato))
 _CASE_FILTERABLE["saksdato_day"] = extract("day", col(Saksmappe.saksdato))
 
 
-async def count(session: AsyncSession, wanted: JournalpostFilter | SaksmappeFilter) -> int:
-    """How many records the filter selects: one `count(*)` with the list's conditions, no sort, no join."""
+async def count(session: AsyncSession, wanted: JournalpostFilter | SaksmappeFilter, *, at_most: int) -> int:
+    """How many records the filter selects, counted up to `at_most` (a larger list answers `at_most`):
+    one `count(*)` over the list's conditions, no sort, no join, stopping at the bound."""
     table = Journalpost if isinstance(wanted, JournalpostFilter) else Saksmappe
-    return int((await session.execute(select(func.count()).select_from(table).where(*wanted.where()))).scalar_one())
+    selected = select(literal(1)).select_from(table).where(*wanted.where()).limit(at_most).subquery()
+    return int((await session.execute(select(func.count()).select_from(selected))).scalar_one())
 
 
 def saksmapper_select(*, skip: int, top: int, arkivdel_id: UUID | None = None,
