@@ -6,6 +6,7 @@ own API builds); corrections go through `corrections`; every answer renders in `
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,7 +28,7 @@ from ..journalpost.register import register
 from ..models import Journalpost
 from ..schemas import JournalpostCreate
 from ..store import repository
-from . import odata, render
+from . import odata, render, search
 from .change import Changeable, change
 from .http import Noark5Route, hal, json_object, link, rel
 from .saksmapper import validated
@@ -39,7 +40,7 @@ SERVER_SET = frozenset({"systemID", "opprettetDato", "opprettetAv", "referanseOp
                         "erEtterregistrert", "harForsendelsesfeil", "avskrivning", "merknad", "dokumentbeskrivelse",
                         "oppdatertDato", "oppdatertAv", "referanseArkivdel"})
 # Query options of a list; anything else starting with "$" is refused by name.
-LIST_OPTIONS = {"$filter", "$orderby", "$top", "$skip"}
+LIST_OPTIONS = {"$filter", "$orderby", "$top", "$skip", "$search"}
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/ny-journalpost/")
@@ -117,13 +118,17 @@ async def list_journalposter(
     orderby: Annotated[str | None, Query(alias="$orderby", max_length=200)] = None,
     top: Annotated[str | None, Query(alias="$top")] = None,
     skip: Annotated[str | None, Query(alias="$skip")] = None,
+    search_text: Annotated[str | None, Query(alias="$search", max_length=500)] = None,
 ) -> JSONResponse:
-    """The journalposts the filter selects, newest journal number first, a page at a time with `next`."""
+    """The journalposts the filter selects, newest journal number first, a page at a time with `next`;
+    with `$search`, the journal's full-text search (`noark5/search.py`)."""
     unknown = sorted(name for name in request.query_params if name not in LIST_OPTIONS)
     if unknown:
         raise UnsupportedQuery(f"Query option {unknown[0]} is not supported here; supported: "
                                f"{', '.join(sorted(LIST_OPTIONS))}.")
     page = odata.paging(top, skip)
+    if search_text is not None:
+        return await search.page(request, session, caller, search_text, filter_, orderby, page)
     conditions = odata.parse_filter(filter_) if filter_ else ()
     wanted = repository.JournalpostFilter(conditions=conditions, order=odata.parse_orderby(orderby) if orderby else ())
     rows = await repository.journalposter(session, wanted, skip=page.skip, top=page.top + 1)
@@ -140,5 +145,11 @@ async def list_journalposter(
         request, own + odata.query(filter_, page.top, page.skip, orderby),
         [render.journalpost(request, r, s) for r, s in results],
         next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None,
-        total=await odata.total(page, len(shown), more=more,
-                                count=lambda at_most: repository.count(session, wanted, at_most=at_most))))
+        total=await odata.total(page, len(shown), more=more, count=_counter(session, wanted))))
+
+
+def _counter(session: AsyncSession, wanted: repository.JournalpostFilter) -> Callable[[int], Awaitable[int]] | None:
+    """The list's count query; none where a title function decides rows one by one (`odata.total`)."""
+    if odata.title_tests(wanted.conditions):
+        return None
+    return lambda at_most: repository.count(session, wanted, at_most=at_most)

@@ -358,18 +358,25 @@ def list_options(query_params: Any) -> tuple[str | None, str | None]:
     return filter_ or None, orderby or None
 
 
-COUNT_BEYOND_PAGE = 10_000
-"""Records counted past a page's start: an exact total at a million rows reads them all
-(a `contains` on every title), so a longer list's `count` stops there (see `total`)."""
+COUNT_BEYOND_PAGE = 1000
+"""Records counted past a page's start. An exact total at a million rows reads every matching
+row (and, for a filter no index answers, every row): bench/bench_noark5_search.py's mix took
+twice as long with 10,000 (its p95 from 23 to 53 ms over 300,000 journalposts), so a longer
+list's `count` stops here (see `total`)."""
 
 
-async def total(paging: Paging, rows: int, *, more: bool, count: Callable[[int], Awaitable[int]]) -> int:
-    """The list's `count`: the last page (or an empty first one) tells it; otherwise one count query
-    through the list's conditions, exact up to `$skip` + COUNT_BEYOND_PAGE records and that
-    bound plus one beyond (OData lets a count be inexact; `next` pages on to the end)."""
+async def total(paging: Paging, rows: int, *, more: bool, count: Callable[[int], Awaitable[int]] | None,
+                beyond: int | None = None) -> int:
+    """The list's `count`. The last page (or an empty first one) tells it. Otherwise one count
+    query through the list's conditions, exact up to `$skip` + COUNT_BEYOND_PAGE records and that
+    bound plus one beyond (OData lets a count be inexact; `next` pages on to the end). With no
+    count query (`count` None: the rows are decided one by one, as for the title functions) it is
+    the rows up to this page's end plus one while `next` continues."""
     if not more and (rows or not paging.skip):
         return paging.skip + rows
-    return await count(paging.skip + COUNT_BEYOND_PAGE + 1)
+    if count is None:
+        return paging.skip + rows + (1 if more else 0)
+    return await count(paging.skip + (beyond or COUNT_BEYOND_PAGE) + 1)
 
 
 def page_only(query_params: Any, top: str | None, skip: str | None) -> Paging:
@@ -392,12 +399,14 @@ def parse_orderby(text: str, vocabulary: Vocabulary = JOURNALPOST) -> tuple[tupl
     return tuple(keys)
 
 
-def query(filter_: str | None, top: int, skip: int, orderby: str | None = None) -> str:
+def query(filter_: str | None, top: int, skip: int, orderby: str | None = None, search: str | None = None) -> str:
     options: dict[str, Any] = {}
     if filter_:
         options["$filter"] = filter_
     if orderby:
         options["$orderby"] = orderby
+    if search:
+        options["$search"] = search
     options["$top"] = top
     if skip:
         options["$skip"] = skip

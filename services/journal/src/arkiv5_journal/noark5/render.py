@@ -18,6 +18,7 @@ from .http import link, rel
 from .odata import Paging, query
 
 LIST_QUERY = "{?$filter,$orderby,$top,$skip}"
+SEARCH_QUERY = "{?$filter,$orderby,$top,$skip,$search}"
 PAGE_QUERY = "{?$top,$skip}"
 
 
