@@ -54,6 +54,7 @@ async def test_search_finds_the_same_journalposts_as_our_own_search(journal: Jou
         ("garasje", f"journalaar eq {year} and journalstatus/kode eq 'J'", {"journalaar": year, "journalstatus": "J"}),
         ("garasje", f"year(journaldato) eq {year}", {"fra": f"{year}-01-01", "til": f"{year}-12-31"}),
         ("garasje", f"journaldato lt {year}-01-01", {"til": f"{year - 1}-12-31"}),
+        ("garasje", "journaldato gt 9999-12-31", {"fra": "9999-12-31", "til": "0001-01-01"}),
         ("garasje", f"journaldato ge {year}-01-01 and journaldato le {year}-12-31",
          {"fra": f"{year}-01-01", "til": f"{year}-12-31"}),
     ]
@@ -85,7 +86,8 @@ async def test_search_pages_with_next_and_counts_the_hits(journal: Journal) -> N
     pages = 0
     while next_href:
         page = (await _get(journal, next_href, leser)).json()
-        assert page["count"] == 4 and len(page["results"]) <= 1
+        # The hits, counted up to two pages past the page's start.
+        assert page["count"] == min(4, len(seen) + 3) and len(page["results"]) <= 1
         seen += [row["systemID"] for row in page["results"]]
         next_href = page["_links"].get("next", {}).get("href")
         pages += 1

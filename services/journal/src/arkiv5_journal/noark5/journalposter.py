@@ -28,7 +28,7 @@ from ..journalpost.register import register
 from ..models import Journalpost
 from ..schemas import JournalpostCreate
 from ..store import repository
-from . import odata, render, search
+from . import counts, odata, render, search
 from .change import Changeable, change
 from .http import Noark5Route, hal, json_object, link, rel
 from .saksmapper import validated
@@ -145,11 +145,11 @@ async def list_journalposter(
         request, own + odata.query(filter_, page.top, page.skip, orderby),
         [render.journalpost(request, r, s) for r, s in results],
         next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None,
-        total=await odata.total(page, len(shown), more=more, count=_counter(session, wanted))))
+        total=await counts.total(page, len(shown), more=more, count=_counter(session, wanted))))
 
 
 def _counter(session: AsyncSession, wanted: repository.JournalpostFilter) -> Callable[[int], Awaitable[int]] | None:
-    """The list's count query; none where a title function decides rows one by one (`odata.total`)."""
+    """The list's count query; none where a title function decides rows one by one (`counts.total`)."""
     if odata.title_tests(wanted.conditions):
         return None
     return lambda at_most: repository.count(session, wanted, at_most=at_most)

@@ -12,7 +12,6 @@ paths) is refused with a 400 that names it.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -356,27 +355,6 @@ def list_options(query_params: Any) -> tuple[str | None, str | None]:
     if orderby is not None and len(orderby) > MAX_ORDERBY:
         raise UnsupportedQuery(f"$orderby is longer than {MAX_ORDERBY} characters.")
     return filter_ or None, orderby or None
-
-
-COUNT_BEYOND_PAGE = 1000
-"""Records counted past a page's start. An exact total at a million rows reads every matching
-row (and, for a filter no index answers, every row): bench/bench_noark5_search.py's mix took
-twice as long with 10,000 (its p95 from 23 to 53 ms over 300,000 journalposts), so a longer
-list's `count` stops here (see `total`)."""
-
-
-async def total(paging: Paging, rows: int, *, more: bool, count: Callable[[int], Awaitable[int]] | None,
-                beyond: int | None = None) -> int:
-    """The list's `count`. The last page (or an empty first one) tells it. Otherwise one count
-    query through the list's conditions, exact up to `$skip` + COUNT_BEYOND_PAGE records and that
-    bound plus one beyond (OData lets a count be inexact; `next` pages on to the end). With no
-    count query (`count` None: the rows are decided one by one, as for the title functions) it is
-    the rows up to this page's end plus one while `next` continues."""
-    if not more and (rows or not paging.skip):
-        return paging.skip + rows
-    if count is None:
-        return paging.skip + rows + (1 if more else 0)
-    return await count(paging.skip + (beyond or COUNT_BEYOND_PAGE) + 1)
 
 
 def page_only(query_params: Any, top: str | None, skip: str | None) -> Paging:

@@ -28,7 +28,7 @@ from ..models import Saksmappe
 from ..saksmappe import create as creation
 from ..schemas import SaksmappeCreate
 from ..store import repository
-from . import odata, render
+from . import counts, odata, render
 from .change import Changeable, change
 from .http import Noark5Route, hal, json_object, link, rel
 
@@ -105,7 +105,7 @@ async def saksmappe_page(request: Request, session: AsyncSession, caller: Caller
     return hal(request, render.page(
         request, own + odata.query(filter_, page.top, page.skip, orderby), results,
         next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None,
-        total=await odata.total(page, len(shown), more=more, count=_counter(session, wanted))))
+        total=await counts.total(page, len(shown), more=more, count=_counter(session, wanted))))
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/")
@@ -167,7 +167,7 @@ async def case_journalposter(saksmappe_id: UUID, request: Request, session: Read
 
 
 def _counter(session: AsyncSession, wanted: repository.SaksmappeFilter) -> Callable[[int], Awaitable[int]] | None:
-    """The list's count query; none where a title function decides rows one by one (`odata.total`)."""
+    """The list's count query; none where a title function decides rows one by one (`counts.total`)."""
     if odata.title_tests(wanted.conditions):
         return None
     return lambda at_most: repository.count(session, wanted, at_most=at_most)

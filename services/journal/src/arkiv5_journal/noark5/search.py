@@ -25,13 +25,14 @@ from arkiv5_kit.auth import Principal as Caller
 from .. import search
 from ..errors import UnsupportedQuery
 from ..models import Saksmappe
-from . import odata, render
+from . import counts, odata, render
 from .http import hal
 
 MAX_SKIP = 1000
 """As our own `/sok`: the search looks at a bounded number of candidates (`search.MAX_SCANNED`)."""
-COUNT_BEYOND_PAGE = 1000
-"""Hits counted past a page's start; each candidate is decided by the policy, as on a page."""
+COUNT_PAGES_AHEAD = 2
+"""Pages of hits counted past a page's start (fewer than a list's: each candidate is decided
+by the policy, as on a page)."""
 _SEARCHABLE = {"journalaar": "journalaar", "journalstatus": "journalstatus", "journalposttype": "journalposttype"}
 
 
@@ -74,8 +75,11 @@ def _dates(wanted: search.Filters, field: str, op: str, value: Any) -> search.Fi
     if field == "journaldato_year":
         first, last = date(value, 1, 1), date(value, 12, 31)
     else:
-        first = value + timedelta(days=1) if op == "gt" else value
-        last = value - timedelta(days=1) if op == "lt" else value
+        try:
+            first = value + timedelta(days=1) if op == "gt" else value
+            last = value - timedelta(days=1) if op == "lt" else value
+        except OverflowError:  # after 9999-12-31 or before 0001-01-01: no day
+            return replace(wanted, fra=date.max, til=date.min)
     fra = max(wanted.fra or date.min, first) if op in ("eq", "ge", "gt") else wanted.fra
     til = min(wanted.til or date.max, last) if op in ("eq", "le", "lt") else wanted.til
     return replace(wanted, fra=fra, til=til)
@@ -102,7 +106,7 @@ async def page(request: Request, session: AsyncSession, caller: Caller, text: st
     more, shown = len(hits) > paging.top, hits[:paging.top]
     cases = {s.system_id: s for s in (await session.execute(
         select(Saksmappe).where(col(Saksmappe.system_id).in_({hit.saksmappe for hit in shown})))).scalars()}
-    total = await odata.total(paging, len(shown), more=more, beyond=COUNT_BEYOND_PAGE, count=lambda at_most: search.count(
+    total = await counts.total(paging, len(shown), more=more, pages_ahead=COUNT_PAGES_AHEAD, count=lambda at_most: search.count(
         session, caller=caller, q=q, filters=narrowed, newest_first=newest, at_most=at_most))
     own = "sakarkiv/journalpost/"
 

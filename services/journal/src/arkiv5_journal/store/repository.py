@@ -98,12 +98,14 @@ class JournalpostFilter:
         wanted += [_condition(condition, _FILTERABLE) for condition in self.conditions]
         return wanted
 
+    def order_by(self) -> list[Any]:
+        keys = [_ORDERABLE[field].desc() if descending else _ORDERABLE[field].asc() for field, descending in self.order]
+        return [*keys, col(Journalpost.journalaar).desc(), col(Journalpost.journalsekvensnummer).desc()]
+
     def select(self) -> Select[Journalpost, Saksmappe]:
         """Journalposts with their case, newest journal number first."""
         query = select(Journalpost, Saksmappe).join(Saksmappe, col(Saksmappe.system_id) == col(Journalpost.saksmappe_id))
-        keys = [_ORDERABLE[field].desc() if descending else _ORDERABLE[field].asc() for field, descending in self.order]
-        return query.where(*self.where()).order_by(*keys, col(Journalpost.journalaar).desc(),
-                                                   col(Journalpost.journalsekvensnummer).desc())
+        return query.where(*self.where()).order_by(*self.order_by())
 
 
 _FILTERABLE: dict[str, Any] = {
@@ -166,12 +168,14 @@ class SaksmappeFilter:
             wanted.append(col(Saksmappe.klasse_id) == self.klasse_id)
         return wanted
 
-    def select(self) -> Select[Saksmappe]:
-        """The cases, by the sort keys and then newest case number first."""
+    def order_by(self) -> list[Any]:
         keys = [_CASE_FILTERABLE[field].desc() if descending else _CASE_FILTERABLE[field].asc()
                 for field, descending in self.order]
-        return select(Saksmappe).where(*self.where()).order_by(
-            *keys, col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc())
+        return [*keys, col(Saksmappe.saksaar).desc(), col(Saksmappe.sakssekvensnummer).desc()]
+
+    def select(self) -> Select[Saksmappe]:
+        """The cases, by the sort keys and then newest case number first."""
+        return select(Saksmappe).where(*self.where()).order_by(*self.order_by())
 
 
 # The case list's OData fields; the title functions match the public title, as for journalposts.
@@ -184,9 +188,14 @@ _CASE_FILTERABLE["saksdato_day"] = extract("day", col(Saksmappe.saksdato))
 
 async def count(session: AsyncSession, wanted: JournalpostFilter | SaksmappeFilter, *, at_most: int) -> int:
     """How many records the filter selects, counted up to `at_most` (a larger list answers `at_most`):
-    one `count(*)` over the list's conditions, no sort, no join, stopping at the bound."""
+    one `count(*)` over the list's conditions, no join, stopping at the bound.
+
+    In the list's order, so that PostgreSQL walks the index the page itself was read from:
+    unordered, a LIMIT made it expect the matches early in the table (a year's journalposts
+    at the end of a table filled in date order were looked for from its start)."""
     table = Journalpost if isinstance(wanted, JournalpostFilter) else Saksmappe
-    selected = select(literal(1)).select_from(table).where(*wanted.where()).limit(at_most).subquery()
+    selected = (select(literal(1)).select_from(table).where(*wanted.where()).order_by(*wanted.order_by())
+                .limit(at_most).subquery())
     return int((await session.execute(select(func.count()).select_from(selected))).scalar_one())
 
 
