@@ -7,7 +7,9 @@ import os
 import time
 from typing import Any
 
-from arkiv5_journal.blobstore import SET_ASIDE_PREFIX, FilesystemBlobStore
+import pytest
+
+from arkiv5_journal.blobstore import SET_ASIDE_PREFIX, BlobTooLarge, FilesystemBlobStore, PartialGone
 from arkiv5_journal.blobsweep import sweep
 
 from .conftest import Journal, case, incoming
@@ -85,3 +87,42 @@ async def test_a_blob_set_aside_by_a_crashed_sweep_comes_back_when_a_record_name
     assert result.restored == 1
     assert blobs.path_of(named).read_bytes() == PDF and not aside.exists()
     assert not blobs.path_of(orphan).exists()
+
+
+async def test_an_upload_key_must_be_the_whole_key(tmp_path: Any) -> None:
+    """A key with anything around its 32 hex digits (a trailing newline too) names no upload and makes no file."""
+    blobs = FilesystemBlobStore(tmp_path)
+    key = "0123456789abcdef0123456789abcdef"
+    await blobs.begin_partial(key, b"{}")
+    assert (await blobs.partial(key))[1] == 0
+    for wrong in (key + "\n", "\n" + key, key.upper(), key[:-1], "../" + key):
+        with pytest.raises(PartialGone):
+            await blobs.partial(wrong)
+        with pytest.raises(PartialGone):
+            await blobs.begin_partial(wrong, b"{}")
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == [f"partial-{key}.json", f"partial-{key}.part"]
+
+
+async def test_a_finished_upload_is_stored_under_its_digest_without_a_second_copy(tmp_path: Any) -> None:
+    blobs = FilesystemBlobStore(tmp_path)
+    key = "fedcba9876543210fedcba9876543210"
+    data = b"%PDF-1.7\n" + os.urandom(300_000) + b"\n%%EOF\n"
+    await blobs.begin_partial(key, b"{}")
+
+    async def body() -> Any:
+        yield data
+
+    assert await blobs.append_partial(key, 0, len(data), body()) == len(data)
+    blob = await blobs.store_partial(key, max_bytes=1 << 20)
+    assert (blob.sha256, blob.size, blob.head) == (hashlib.sha256(data).hexdigest(), len(data), data[:8192])
+    part = tmp_path / "tmp" / f"partial-{key}.part"
+    assert os.path.samefile(part, blobs.path_of(blob.sha256))  # one file, two names: no bytes written again
+    await blobs.remove_partial(key)
+    assert blobs.path_of(blob.sha256).read_bytes() == data
+    assert not part.exists()
+    # the same bytes once more: the stored blob is kept (and marked as written now), not replaced
+    await blobs.begin_partial(key, b"{}")
+    await blobs.append_partial(key, 0, len(data), body())
+    assert (await blobs.store_partial(key, max_bytes=1 << 20)).sha256 == blob.sha256
+    with pytest.raises(BlobTooLarge):
+        await blobs.store_partial(key, max_bytes=len(data) - 1)

@@ -56,7 +56,15 @@ class PartialWrongLength(Exception):
 
 
 PARTIAL_PREFIX = "partial-"
-_PARTIAL_KEY = re.compile(r"^[0-9a-f]{32}$")
+_PARTIAL_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class HeldUpload:
+    """The bytes of a finished chunked upload, still held under its key: stored by giving them
+    their digest's name (`store_partial`), never by writing them a second time."""
+
+    key: str
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,7 @@ class BlobStore(Protocol):
 
     async def append_partial(self, key: str, offset: int, length: int, chunks: AsyncIterator[bytes]) -> int: ...
 
-    def open_partial(self, key: str) -> AsyncIterator[bytes]: ...
+    async def store_partial(self, key: str, *, max_bytes: int) -> StoredBlob: ...
 
     async def remove_partial(self, key: str) -> None: ...
 
@@ -267,7 +275,7 @@ class FilesystemBlobStore:
     # --- chunked uploads ------------------------------------------------------------------
 
     def _partial_paths(self, key: str) -> tuple[Path, Path]:
-        if not _PARTIAL_KEY.match(key):
+        if not _PARTIAL_KEY.fullmatch(key):
             raise PartialGone()
         base = self.root / "tmp" / f"{PARTIAL_PREFIX}{key}"
         return base.with_suffix(".part"), base.with_suffix(".json")
@@ -334,11 +342,47 @@ class FilesystemBlobStore:
         finally:
             file.close()
 
-    async def open_partial(self, key: str) -> AsyncIterator[bytes]:
+    async def store_partial(self, key: str, *, max_bytes: int) -> StoredBlob:
+        """The upload's bytes as a blob: read once for their digest, then hard-linked under it.
+
+        Each chunk was made durable as it came, so only the new name needs to be; the upload
+        keeps its own name (and can be completed again after a failed registration) until
+        `remove_partial`. No chunk can change the bytes afterwards: the upload is full.
+        """
         part, _meta = self._partial_paths(key)
-        with open(part, "rb") as source:  # noqa: ASYNC230 - chunks are read in a thread
-            while chunk := await asyncio.to_thread(source.read, CHUNK):
-                yield chunk
+        return await asyncio.to_thread(self._store_partial, part, max_bytes)
+
+    def _store_partial(self, part: Path, max_bytes: int) -> StoredBlob:
+        try:
+            source = open(part, "rb")  # noqa: SIM115 - closed below, after the lock is released
+        except FileNotFoundError:
+            raise PartialGone() from None
+        with source:
+            try:
+                fcntl.flock(source.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise PartialBusy() from None
+            if os.fstat(source.fileno()).st_size > max_bytes:
+                raise BlobTooLarge()
+            digest, size, head = hashlib.sha256(), 0, b""
+            while chunk := source.read(THREAD_WRITE_BYTES):
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
+                digest.update(chunk)
+                size += len(chunk)
+            sha = digest.hexdigest()
+            target = self.path_of(sha)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(part, target)
+            except FileExistsError:
+                os.utime(target)  # the same bytes are stored already: written again now, as for the sweep
+            directory = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)  # the new name itself
+            finally:
+                os.close(directory)
+        return StoredBlob(sha256=sha, size=size, head=head)
 
     async def remove_partial(self, key: str) -> None:
         for path in self._partial_paths(key):

@@ -23,7 +23,7 @@ from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.errors import NotFound, PayloadTooLarge, Unprocessable
 
 from ..authz import access
-from ..blobstore import BlobStore, BlobTooLarge, StoredBlob
+from ..blobstore import BlobStore, BlobTooLarge, HeldUpload, StoredBlob
 from ..context import Context, now_utc
 from ..domain.numbering import today_in_oslo
 from ..errors import ChecksumMismatch, SizeMismatch, VersionRefused, WrongStatus
@@ -49,11 +49,15 @@ def check_expected_sha256(expected: str | None) -> str | None:
     return expected
 
 
-async def store(blobs: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: int, expected_sha256: str | None,
-                expected_size: int | None = None) -> StoredBlob:
-    """Stream the body into the store; refuse oversized or mismatching bodies before any row is written."""
+async def store(blobs: BlobStore, body: AsyncIterator[bytes] | HeldUpload, *, max_bytes: int,
+                expected_sha256: str | None, expected_size: int | None = None) -> StoredBlob:
+    """Stream the body into the store (or name a finished chunked upload's bytes there); refuse
+    oversized or mismatching bodies before any row is written."""
     try:
-        blob = await blobs.put_stream(chunks, max_bytes=max_bytes)
+        if isinstance(body, HeldUpload):
+            blob = await blobs.store_partial(body.key, max_bytes=max_bytes)
+        else:
+            blob = await blobs.put_stream(body, max_bytes=max_bytes)
     except BlobTooLarge:
         raise PayloadTooLarge(f"The document is larger than the limit of {max_bytes} bytes.") from None
     if blob.size == 0:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.db import Database
 
-from ..blobstore import BlobStore, PartialBusy, PartialGone, PartialRefused, PartialWrongLength
+from ..blobstore import BlobStore, HeldUpload, PartialBusy, PartialGone, PartialRefused, PartialWrongLength
 from ..context import Context
 from ..errors import BadChunk, ChunkOutsideUpload, Conflict, DomainError, NotFound, PayloadTooLarge, Unprocessable
 from ..models import Dokumentbeskrivelse, Dokumentobjekt
@@ -123,23 +123,28 @@ async def complete(
     db: Database, blobs: BlobStore, *, ctx: Context, caller: Caller, key: str, started: Started, max_bytes: int,
     answer: Callable[[AsyncSession, Dokumentbeskrivelse, Dokumentobjekt], Awaitable[Answer]],
 ) -> Answer:
-    """Register the session's bytes exactly as a single upload of them would be; the session ends."""
-    chunks = blobs.open_partial(key)
+    """Register the session's bytes exactly as a single upload of them would be (named in the
+    store where they lie, not written again); the session ends."""
+    held = HeldUpload(key)
     try:
         if started.new_version:
             result = await upload_new_version(
-                db, blobs, ctx=ctx, caller=caller, dokumentbeskrivelse_id=UUID(started.record_id), chunks=chunks,
+                db, blobs, ctx=ctx, caller=caller, dokumentbeskrivelse_id=UUID(started.record_id), body=held,
                 max_bytes=max_bytes, answer=answer, version=NewVersion(
                     declared_type=started.declared_type, filnavn=started.filnavn,
                     originalt_filnavn=started.originalt_filnavn, expected_sha256=started.expected_sha256,
                     expected_size=started.total))
         else:
             result = await upload_new_document(
-                db, blobs, ctx=ctx, caller=caller, journalpost_id=UUID(started.record_id), chunks=chunks,
+                db, blobs, ctx=ctx, caller=caller, journalpost_id=UUID(started.record_id), body=held,
                 max_bytes=max_bytes, answer=answer, document=NewDocument(
                     tittel=started.tittel or started.filnavn or "Dokument", declared_type=started.declared_type,
                     filnavn=started.filnavn, originalt_filnavn=started.originalt_filnavn,
                     expected_sha256=started.expected_sha256, expected_size=started.total))
+    except PartialGone:
+        raise NotFound(_GONE) from None  # completed or swept by a request beside this one
+    except PartialBusy:
+        raise Conflict("Another chunk of this upload is being received; ask for its status and go on.") from None
     except DomainError:
         await blobs.remove_partial(key)  # refused for good (a right, a status, a checksum): nothing stays
         raise

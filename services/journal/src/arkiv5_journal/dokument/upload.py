@@ -18,7 +18,7 @@ from arkiv5_contracts.codelists import Dokumenttype, TilknyttetRegistreringSom
 from arkiv5_kit.auth import Principal as Caller
 from arkiv5_kit.db import Database
 
-from ..blobstore import BlobStore
+from ..blobstore import BlobStore, HeldUpload
 from ..context import Context
 from ..models import Dokumentbeskrivelse, Dokumentobjekt
 from ..store.pre_upload import pre_upload_session
@@ -55,17 +55,17 @@ class NewVersion:
 
 async def upload_new_document(
     db: Database, blobs: BlobStore, *, ctx: Context, caller: Caller, journalpost_id: UUID,
-    chunks: AsyncIterator[bytes], max_bytes: int, document: NewDocument,
+    body: AsyncIterator[bytes] | HeldUpload, max_bytes: int, document: NewDocument,
     answer: Callable[[AsyncSession, Dokumentbeskrivelse, Dokumentobjekt], Awaitable[Answer]],
 ) -> Answer:
-    """Register `chunks` as a new document of the journalpost; `answer` renders the result
+    """Register `body` as a new document of the journalpost; `answer` renders the result
     in the same unit of work that wrote it (each entry point answers in its own shape)."""
     async with pre_upload_session(db) as session:
         # 404, a final status and 403 before a byte of the body is read: a refused caller stores nothing.
         # Only reads, so no transaction of its own on PostgreSQL; add_document checks it all again
         # in the transaction that writes, so a change in between (a status, a right) still refuses.
         await documents.check_new_document(session, caller=caller, journalpost_id=journalpost_id)
-    blob = await documents.store(blobs, chunks, max_bytes=max_bytes, expected_sha256=document.expected_sha256,
+    blob = await documents.store(blobs, body, max_bytes=max_bytes, expected_sha256=document.expected_sha256,
                                  expected_size=document.expected_size)
     async with db.unit_of_work() as session:
         beskrivelse, objekt = await documents.add_document(
@@ -79,14 +79,14 @@ async def upload_new_document(
 
 async def upload_new_version(
     db: Database, blobs: BlobStore, *, ctx: Context, caller: Caller, dokumentbeskrivelse_id: UUID,
-    chunks: AsyncIterator[bytes], max_bytes: int, version: NewVersion,
+    body: AsyncIterator[bytes] | HeldUpload, max_bytes: int, version: NewVersion,
     answer: Callable[[AsyncSession, Dokumentbeskrivelse, Dokumentobjekt], Awaitable[Answer]],
 ) -> Answer:
-    """Register `chunks` as the document's next version, in the same order as a new document."""
+    """Register `body` as the document's next version, in the same order as a new document."""
     async with pre_upload_session(db) as session:
         # 404, 403 and a final journalstatus before reading a byte (add_version checks again).
         await documents.check_new_version(session, caller=caller, dokumentbeskrivelse_id=dokumentbeskrivelse_id)
-    blob = await documents.store(blobs, chunks, max_bytes=max_bytes, expected_sha256=version.expected_sha256,
+    blob = await documents.store(blobs, body, max_bytes=max_bytes, expected_sha256=version.expected_sha256,
                                  expected_size=version.expected_size)
     async with db.unit_of_work() as session:
         beskrivelse, objekt = await documents.add_version(

@@ -187,7 +187,7 @@ async def upload(journalpost_id: UUID, request: Request, caller: Writer, tittel:
     with _within_bulkgrense(request) as limit, _as_the_standard_checks():
         body = await upload_new_document(
             db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
-            chunks=body_chunks(request), max_bytes=limit, document=document, answer=answer)
+            body=body_chunks(request), max_bytes=limit, document=document, answer=answer)
     return _created(request, body)
 
 
@@ -219,7 +219,7 @@ async def upload_version(dokumentbeskrivelse_id: UUID, request: Request, caller:
     with _within_bulkgrense(request) as limit, _as_the_standard_checks():
         body = await upload_new_version(
             db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller,
-            dokumentbeskrivelse_id=dokumentbeskrivelse_id, chunks=body_chunks(request),
+            dokumentbeskrivelse_id=dokumentbeskrivelse_id, body=body_chunks(request),
             max_bytes=limit, version=version, answer=answer)
     return _created(request, body)
 

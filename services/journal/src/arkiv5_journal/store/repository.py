@@ -95,6 +95,12 @@ class JournalpostFilter:
             wanted.append(col(Journalpost.journaldato) >= self.fra)
         if self.til is not None:
             wanted.append(col(Journalpost.journaldato) <= self.til)
+        if self.fra is not None and self.til is not None and self.fra.year == self.til.year:
+            # A range within one year names that year too, in the very expression of journal_0014's
+            # index: PostgreSQL then reads the year's journalposts from it in the list's order,
+            # instead of walking the journal number index from the newest journalpost back to an
+            # older range (about 300 ms at a million). The same rows: the year follows from the dates.
+            wanted.append(_FILTERABLE["journaldato_year"] == self.fra.year)
         wanted += [_condition(condition, _FILTERABLE) for condition in self.conditions]
         return wanted
 

@@ -71,7 +71,7 @@ async def upload_document(
 
     return await upload_new_document(
         db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller, journalpost_id=journalpost_id,
-        chunks=body_chunks(request), max_bytes=settings.max_upload_bytes, document=document, answer=answer)
+        body=body_chunks(request), max_bytes=settings.max_upload_bytes, document=document, answer=answer)
 
 
 @router.post("/dokumentbeskrivelser/{dokumentbeskrivelse_id}/versjoner", status_code=201,
@@ -97,7 +97,7 @@ async def upload_version(
 
     out = await upload_new_version(
         db_of(request), blobs_of(request), ctx=ctx_of(request), caller=caller,
-        dokumentbeskrivelse_id=dokumentbeskrivelse_id, chunks=body_chunks(request),
+        dokumentbeskrivelse_id=dokumentbeskrivelse_id, body=body_chunks(request),
         max_bytes=settings.max_upload_bytes, version=version, answer=answer)
     response.headers["Location"] = location(request, f"/dokumentobjekter/{new_ids[0]}/fil")
     return out
