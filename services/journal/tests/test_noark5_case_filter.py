@@ -7,14 +7,15 @@ Runs on SQLite and PostgreSQL (the `journal` fixture).
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
-from arkiv5_journal.noark5 import odata
+from arkiv5_journal.noark5 import odata, row_filter
 from arkiv5_journal.store import repository
 
 from .conftest import UNIT, Journal
@@ -68,6 +69,10 @@ async def test_each_path_and_operator_selects_the_cases(journal: Journal) -> Non
     assert await titles("contains(tittel,'byggesak')") == {TITLES[1], TITLES[4]}
     assert await titles("startswith(tittel,'Byggesak') and saksdato lt 2025-01-01") == {TITLES[0]}
     assert await titles("endswith(tittel,'2')") == {TITLES[3]}
+    assert await titles("contains(tittel,'byggesak') or saksdato eq 2025-06-15") == {TITLES[1], TITLES[2], TITLES[4]}
+    assert await titles("not startswith(tittel,'Byggesak')") == {TITLES[1], TITLES[2], TITLES[4]}
+    assert await titles("not (endswith(tittel,'1') or contains(tittel,'Søknad')) and saksaar eq "
+                        f"{year}") == {TITLES[1], TITLES[3]}
     assert await titles("saksstatus/kode eq 'B'") == everything
     assert await titles("saksstatus/kode ne 'B'") == set()
     assert await titles(f"administrativEnhet eq '{UNIT}'") == everything
@@ -100,7 +105,7 @@ async def test_each_path_and_operator_selects_the_cases(journal: Journal) -> Non
     assert await order("sakssekvensnummer") == TITLES
 
     for refused in ({"$filter": "tittel eq 'x'"}, {"$filter": "journalaar eq 2026"},
-                    {"$filter": "contains(tittel,'x') or saksaar eq 2026"}, {"$filter": "saksaar eq 'x'"},
+                    {"$filter": "saksaar eq 'x'"},
                     {"$filter": "administrativEnhet eq 'no-uuid'"}, {"$filter": "saksstatus/kode gt 'A'"},
                     {"$filter": "month(opprettetDato) eq 1"}, {"$filter": "month(saksdato) eq 13"},
                     {"$filter": "year(saksaar) eq 2026"}, {"$filter": "saksdato eq 'x'"},
@@ -167,3 +172,22 @@ async def test_a_mappeid_and_the_saksdato_order_are_answered_by_their_indexes(jo
             plan = "\n".join((await connection.execute(text("EXPLAIN " + _sql(statement)))).scalars())
             assert index in plan, plan
         await connection.rollback()
+
+
+def test_a_row_is_decided_as_sql_would_with_a_missing_value_unknown() -> None:
+    case_ = SimpleNamespace(saksansvarlig_id=None, saksaar=2026, saksdato=date(2026, 3, 9),
+                            offentlig_tittel="Byggesak *****", opprettet_dato=datetime(2026, 3, 9, 11))
+
+    def holds(filter_: str, shown: str = "Byggesak *****") -> bool:
+        return row_filter.holds(odata.parse_filter(filter_, odata.SAKSMAPPE), case_, shown)
+
+    someone = "00000000-0000-4000-8000-000000000009"
+    assert not holds(f"saksansvarlig eq '{someone}' or contains(tittel,'x')")
+    assert not holds(f"not saksansvarlig eq '{someone}' or contains(tittel,'x')")  # unknown, as in SQL
+    assert holds(f"saksansvarlig ne '{someone}' or contains(tittel,'Bygg')")
+    assert holds("not contains(tittel,'Hansen') and month(saksdato) eq 3", shown="Byggesak *****")
+    # The public title and the title as shown must both hold the text.
+    assert not holds("contains(tittel,'Hansen') or saksaar lt 2000", shown="Byggesak Hansen")
+    assert holds("year(opprettetDato) eq 2026 or contains(tittel,'x')")
+    assert row_filter.widened(odata.parse_filter("not contains(tittel,'x') or saksaar eq 1", odata.SAKSMAPPE)) == (
+        ("or", (("not", ("constant", False)), ("saksaar", "eq", 1))),)

@@ -28,7 +28,7 @@ from ..journalpost.register import register
 from ..models import Journalpost
 from ..schemas import JournalpostCreate
 from ..store import repository
-from . import counts, odata, render, search
+from . import counts, odata, render, row_filter, search
 from .change import Changeable, change
 from .http import Noark5Route, hal, json_object, link, rel
 from .saksmapper import validated
@@ -130,13 +130,18 @@ async def list_journalposter(
     if search_text is not None:
         return await search.page(request, session, caller, search_text, filter_, orderby, page)
     conditions = odata.parse_filter(filter_) if filter_ else ()
-    wanted = repository.JournalpostFilter(conditions=conditions, order=odata.parse_orderby(orderby) if orderby else ())
+    nested = row_filter.is_nested(conditions)
+    wanted = repository.JournalpostFilter(conditions=row_filter.widened(conditions) if nested else conditions,
+                                          order=odata.parse_orderby(orderby) if orderby else ())
     rows = await repository.journalposter(session, wanted, skip=page.skip, top=page.top + 1)
     more = len(rows) > page.top
     shown = rows[:page.top]
     results = list(zip(await visibility.journalposter(session, caller, shown, detail=False),
                        (saksmappe for _, saksmappe in shown), strict=True))
-    if tests := odata.title_tests(conditions):
+    if nested:
+        results = [(r, s) for (r, s), (journalpost, _) in zip(results, shown, strict=True)
+                   if row_filter.holds(conditions, journalpost, r.tittel)]
+    elif tests := odata.title_tests(conditions):
         # The title as this caller sees it decides: a word masked for the caller is never found.
         # A page may then hold fewer than $top; `next` still continues where this page ended.
         results = [(r, s) for r, s in results if odata.title_matches(r.tittel, tests)]
@@ -145,11 +150,12 @@ async def list_journalposter(
         request, own + odata.query(filter_, page.top, page.skip, orderby),
         [render.journalpost(request, r, s) for r, s in results],
         next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None,
-        total=await counts.total(page, len(shown), more=more, count=_counter(session, wanted))))
+        total=await counts.total(page, len(shown), more=more, count=_counter(session, wanted, conditions))))
 
 
-def _counter(session: AsyncSession, wanted: repository.JournalpostFilter) -> Callable[[int], Awaitable[int]] | None:
+def _counter(session: AsyncSession, wanted: repository.JournalpostFilter,
+             conditions: tuple[odata.Node, ...]) -> Callable[[int], Awaitable[int]] | None:
     """The list's count query; none where a title function decides rows one by one (`counts.total`)."""
-    if odata.title_tests(wanted.conditions):
+    if odata.title_tests(conditions) or row_filter.is_nested(conditions):
         return None
     return lambda at_most: repository.count(session, wanted, at_most=at_most)

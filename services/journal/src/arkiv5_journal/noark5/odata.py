@@ -26,12 +26,11 @@ DEFAULT_TOP = 100
 MAX_SKIP = 10_000_000
 MAX_NESTING = 20
 OPERATORS = ("eq", "ne", "gt", "lt", "ge", "le")
-# contains/startswith on the title. The database narrows by the public title (screened words
-# already replaced, so hidden words cannot match); the rows are then checked against the
-# title as `visibility` renders it for the caller (`title_tests`), which also masks what the
-# public title alone does not. Both are exact only for a match that must hold, so the
-# functions are allowed where they narrow the whole filter: joined to it by `and`, not under
-# `or` or `not` (a case-insensitive LIKE of one database must not widen a `not`).
+# contains/startswith on the title. Joined to the whole filter by `and`, the database narrows
+# by the public title (screened words already replaced, so hidden words cannot match); the
+# rows are then checked against the title as `visibility` renders it for the caller
+# (`title_tests`), which also masks what the public title alone does not. Under `or` or
+# `not` the database gets a wider filter and each row is decided whole (`row_filter`).
 TITLE_FUNCTIONS = ("contains", "startswith", "endswith")
 # month() and day() of a date path: the filter's fields `<date>_month` and `<date>_day`, with their range.
 DATE_PARTS = {"month": ("month", 12), "day": ("day", 31)}
@@ -283,22 +282,7 @@ def parse_filter(text: str, vocabulary: Vocabulary = JOURNALPOST) -> tuple[Node,
     tree = parser.expression()
     if parser.peek() is not None:
         raise UnsupportedQuery("$filter: comparisons are joined by and or or; something else follows one.")
-    _refuse_title_functions_below(tree, top_level=True)
     return (tree,)
-
-
-def _refuse_title_functions_below(node: Node, *, top_level: bool) -> None:
-    if node[0] == "and" and top_level:
-        for part in node[1]:
-            _refuse_title_functions_below(part, top_level=True)
-    elif node[0] in ("and", "or"):
-        for part in node[1]:
-            _refuse_title_functions_below(part, top_level=False)
-    elif node[0] == "not":
-        _refuse_title_functions_below(node[1], top_level=False)
-    elif node[0] == PUBLIC_TITLE and not top_level:
-        raise UnsupportedQuery(f"$filter: {node[1]}(tittel) is supported joined to the rest by and, "
-                               "not under or or not.")
 
 
 def title_tests(conditions: tuple[Node, ...]) -> list[tuple[str, str]]:
