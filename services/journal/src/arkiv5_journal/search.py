@@ -59,7 +59,9 @@ async def count(session: AsyncSession, *, caller: Caller, q: str, filters: Filte
         return 0
     page = pages(session, words, filters, newest_first=newest_first)
     counted = seen = 0
-    batch = 500
+    # As `search`: ask for what is wanted and a few spare, so that a page of common words comes
+    # from the newest rows (store/search.py's window) rather than from every hit.
+    batch = at_most + 10
     while seen < MAX_SCANNED and counted < at_most:
         rows = await page(seen, batch)
         seen += len(rows)

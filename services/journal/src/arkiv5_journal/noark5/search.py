@@ -30,9 +30,9 @@ from .http import hal
 
 MAX_SKIP = 1000
 """As our own `/sok`: the search looks at a bounded number of candidates (`search.MAX_SCANNED`)."""
-COUNT_PAGES_AHEAD = 2
-"""Pages of hits counted past a page's start (fewer than a list's: each candidate is decided
-by the policy, as on a page)."""
+COUNT_PAGES_AHEAD = 1
+"""Pages of hits counted past a page's start (fewer than a list's: each candidate is read and
+decided by the policy, as on a page)."""
 _SEARCHABLE = {"journalaar": "journalaar", "journalstatus": "journalstatus", "journalposttype": "journalposttype"}
 
 
