@@ -378,3 +378,42 @@ async def test_the_noark5_parts_skjerming_sekundaerklassifikasjon_and_rights_vie
                              f"{response.status_code}: {leaked}")
     assert masked > 0, "no uncleared caller read the parts masked: the masking was not checked"
     assert not found, "screened values reached callers without clearance:\n" + "\n".join(found)
+
+
+async def test_noark5_search_and_title_filters_find_no_screened_value_for_a_caller_without_clearance(
+        suite: Suite) -> None:
+    """`$search`, the title functions (also under `or` and `not`) and the count of the Noark 5 lists:
+    a screened word, the client's name and fødselsnummer find nothing for an uncleared caller, and no
+    answer's records carry them (the self link repeats the query itself, so only the records are read)."""
+    s = suite
+    ids = await _plant(s)
+    journalposter = s.url("journal", "/noark5/api/sakarkiv/journalpost/")
+    saksmapper = s.url("journal", "/noark5/api/sakarkiv/saksmappe/")
+    handler = {"Authorization": f"Bearer {await s.person_token('saksbehandler')}"}
+    control = await s.http.get(journalposter, params={"$search": SECRET_WORD}, headers=handler)
+    assert [row["systemID"] for row in control.json()["results"]] == [ids["journalpost"]], control.text
+    tokens = await _tokens(s)
+    found: list[str] = []
+    for (caller, service), token in sorted(tokens.items()):
+        if service != "journal":
+            continue
+        auth = {"Authorization": f"Bearer {token}"}
+        for value in (SECRET_WORD, *CLIENT_NAME.split(), CLIENT_FNR):
+            for href, params in (
+                    (journalposter, {"$search": value}),
+                    (journalposter, {"$search": value, "$filter": "journalposttype/kode eq 'I'"}),
+                    (journalposter, {"$filter": f"contains(tittel,'{value}')"}),
+                    (journalposter, {"$filter": f"contains(tittel,'{value}') or journalposttype/kode eq 'X'"}),
+                    (journalposter, {"$filter": f"not contains(tittel,'{value}') and journalposttype/kode eq 'I'"}),
+                    (saksmapper, {"$filter": f"contains(tittel,'{value}')"}),
+                    (saksmapper, {"$filter": f"startswith(tittel,'Oppfølging') or contains(tittel,'{value}')"})):
+                response = await s.http.get(href, params=params, headers=auth)
+                if response.status_code != 200:
+                    continue
+                records = str(response.json().get("results", [])).lower()
+                leaked = [fragment for fragment in FORBIDDEN if fragment in records]
+                hit = not params.get("$filter", "").startswith(("not", "startswith")) and any(
+                    row["systemID"] in (ids["journalpost"], ids["saksmappe"]) for row in response.json()["results"])
+                if leaked or hit:
+                    found.append(f"{caller} {href} {params} -> {'found the record' if hit else leaked}")
+    assert not found, "screened values were found or shown through the Noark 5 lists:\n" + "\n".join(found)

@@ -14,10 +14,11 @@ from arkiv5_kit.migrations import upgrade
 
 # Written by hand in the migrations, for PostgreSQL only: the search table's full-text
 # columns and indexes (journal_0003), the partial index the commit-time numbering trigger
-# reads (journal_0006) and the large lists' indexes (journal_0014). Everything else must
-# match exactly.
+# reads (journal_0006) and the large lists' indexes (journal_0014, journal_0016). Everything
+# else must match exactly.
 HAND_WRITTEN = ("journalpost_sok", "ix_outbox_unpublished_key", "ix_journalpost_aar_av_dato",
-                "ix_saksmappe_klasse_nummer", "ix_saksmappe_arkivdel_nummer")
+                "ix_saksmappe_klasse_nummer", "ix_saksmappe_arkivdel_nummer",
+                "ix_saksmappe_saksdato_nummer", "ix_saksmappe_mappe_id")
 
 
 def _differences(connection: Any) -> list[Any]:

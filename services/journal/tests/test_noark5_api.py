@@ -322,12 +322,12 @@ async def test_odata_filters_and_pages_the_journalpost_list(journal: Journal) ->
         pages += 1
     assert pages == 3 and len(set(seen)) == 5
 
-    for refused in ({"$filter": "tittel eq 'x' or journalaar eq 2026"}, {"$filter": "not contains(tittel, 'x')"}, {"$filter": "year(journalaar) eq 2026"},
+    for refused in ({"$filter": "tittel eq 'x' or journalaar eq 2026"}, {"$filter": "year(journalaar) eq 2026"},
                     {"$filter": "month(journaldato) eq 13"}, {"$filter": "day(journalaar) eq 1"},
                     {"$filter": "day(journaldato) eq 'x'"}, {"$filter": "hour(journaldato) eq 1"},
                     {"$filter": "(journalaar eq 2026"}, {"$filter": "journalaar eq 'x'"},
                     {"$filter": "not " * 30 + "journalaar eq 2026"}, {"$filter": "journalaar eq 2026 journalaar"},
-                    {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "tittel"}, {"$search": "x"},
+                    {"$filter": "journalstatus/kode gt 'A'"}, {"$orderby": "tittel"}, {"$search": "x", "$orderby": "journalaar"},
                     {"$skip": "-1"}):
         response = await journal.client.get(href, params=refused, headers=headers)
         assert response.status_code == 400, (refused, response.text)

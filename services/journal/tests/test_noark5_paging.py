@@ -14,6 +14,7 @@ import pytest
 
 from arkiv5_journal.api.translate import registration_command
 from arkiv5_journal.journalpost.register import register
+from arkiv5_journal.noark5 import counts
 from arkiv5_journal.noark5.odata import MAX_TOP
 from arkiv5_journal.schemas import JournalpostCreate
 from arkiv5_kit.auth import Principal
@@ -55,13 +56,37 @@ async def test_following_next_sees_every_journalpost_exactly_once(journal: Journ
     next_href: str | None = href
     while next_href:
         page = (await _get(journal, next_href, archive.headers)).json()
-        assert page["count"] == len(page["results"]) <= MAX_TOP
+        # count: the whole list's size (the standard's «antall elementer totalt»), counted up to
+        # two pages past the page's start.
+        assert page["count"] == min(JOURNALPOSTS, len(seen) + 2 * MAX_TOP + 1) and len(page["results"]) <= MAX_TOP
         seen += [row["systemID"] for row in page["results"]]
         next_href = page["_links"].get("next", {}).get("href")
         pages += 1
     assert len(seen) == len(set(seen)) == JOURNALPOSTS
     assert set(seen) == archive.journalposts
     assert pages == -(-JOURNALPOSTS // MAX_TOP)
+
+
+async def test_count_is_the_filtered_total_on_every_page(journal: Journal, archive: Archive) -> None:
+    href = _list_href((await _package(journal, archive.headers, "sakarkiv"))["_links"], "sakarkiv/journalpost")
+    newest = (await _get(journal, f"{href}?$top=1", archive.headers)).json()["results"][0]
+    query = {"$filter": f"journalaar eq {newest['journalaar']} and not journalstatus/kode eq 'A'"}
+    for skip, shown in ((801, 100), (995, 6), (1001, 0), (5000, 0)):  # within two pages of the end
+        page = await journal.client.get(href, params={**query, "$top": 100, "$skip": skip}, headers=archive.headers)
+        assert page.status_code == 200, page.text
+        assert page.json()["count"] == JOURNALPOSTS and len(page.json()["results"]) == shown, skip
+    none = await journal.client.get(href, params={"$filter": "journalaar lt 1900"}, headers=archive.headers)
+    assert none.json()["count"] == 0 and none.json()["results"] == []
+
+
+async def test_a_count_past_its_bound_stops_there(journal: Journal, archive: Archive) -> None:
+    """Beyond `$skip` + two pages the count says "the bound and one more"; the last page tells the total."""
+    assert counts.COUNT_PAGES_AHEAD == 2
+    href = _list_href((await _package(journal, archive.headers, "sakarkiv"))["_links"], "sakarkiv/journalpost")
+    for skip, top, count in ((0, 10, 21), (500, 100, 701), (700, 100, 901), (800, 100, 1001), (990, 10, 1001),
+                             (995, 10, JOURNALPOSTS)):
+        page = await journal.client.get(href, params={"$top": top, "$skip": skip}, headers=archive.headers)
+        assert page.json()["count"] == count, skip
 
 
 @pytest.mark.parametrize("top", [str(MAX_TOP + 1), "1000", "0"])

@@ -20,7 +20,7 @@ from .models import Journalpost, Saksmappe
 from .schemas import JournalpostOut
 from .store.search import Filters, pages, terms
 
-__all__ = ["Filters", "search"]
+__all__ = ["Filters", "count", "search"]
 
 MAX_SCANNED = 5000
 """Candidates looked at per search: enough for any page a person reads."""
@@ -48,3 +48,24 @@ async def search(session: AsyncSession, *, caller: Caller, q: str, filters: Filt
         if len(rows) < batch:
             break  # no more hits
     return await visibility.journalposter_out(session, visible[skip:skip + top], masked_ids=masked, detail=False)
+
+
+async def count(session: AsyncSession, *, caller: Caller, q: str, filters: Filters, newest_first: bool,
+                at_most: int) -> int:
+    """How many hits the caller may see, counted up to `at_most` among the MAX_SCANNED candidates
+    `search` looks at (so the count is what its pages reach): the same decisions, nothing rendered."""
+    words = terms(q)
+    if not words:
+        return 0
+    page = pages(session, words, filters, newest_first=newest_first)
+    counted = seen = 0
+    # As `search`: ask for what is wanted and a few spare, so that a page of common words comes
+    # from the newest rows (store/search.py's window) rather than from every hit.
+    batch = at_most + 10
+    while seen < MAX_SCANNED and counted < at_most:
+        rows = await page(seen, batch)
+        seen += len(rows)
+        counted += len((await visibility.search_hits(session, caller, rows, words))[0]) if rows else 0
+        if len(rows) < batch:
+            break  # no more hits
+    return min(counted, at_most)

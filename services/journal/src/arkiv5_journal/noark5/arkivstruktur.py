@@ -101,8 +101,8 @@ def arkivdel(request: Request, caller: Caller, row: Arkivdel) -> dict[str, Any]:
         rel("arkivstruktur/arkiv"): link(request, path("arkiv", row.arkiv_id)),
         rel("arkivstruktur/klassifikasjonssystem"): _list(request, own + "klassifikasjonssystem/"),
         # The standard lists a part's cases under `mappe`; `saksmappe` names the same list.
-        rel("arkivstruktur/mappe"): _list(request, own + "mappe/"),
-        rel("sakarkiv/saksmappe"): _list(request, own + "mappe/"),
+        rel("arkivstruktur/mappe"): link(request, own + "mappe/" + render.LIST_QUERY, templated=True),
+        rel("sakarkiv/saksmappe"): link(request, own + "mappe/" + render.LIST_QUERY, templated=True),
         rel("sakarkiv/ny-saksmappe"): link(request, own + "ny-saksmappe/"),
         rel("metadata/arkivdelstatus"): link(request, "metadata/arkivdelstatus/")}
     if _admin(caller) and row.klassifikasjonssystem_id is None:
@@ -132,8 +132,8 @@ def klasse(request: Request, row: Klasse) -> dict[str, Any]:
                 "self": link(request, own), rel("arkivstruktur/klasse"): link(request, own),
                 rel("arkivstruktur/klassifikasjonssystem"): link(
                     request, path("klassifikasjonssystem", row.klassifikasjonssystem_id)),
-                rel("arkivstruktur/mappe"): _list(request, own + "mappe/"),
-                rel("sakarkiv/saksmappe"): _list(request, own + "mappe/"),
+                rel("arkivstruktur/mappe"): link(request, own + "mappe/" + render.LIST_QUERY, templated=True),
+                rel("sakarkiv/saksmappe"): link(request, own + "mappe/" + render.LIST_QUERY, templated=True),
                 rel("sakarkiv/ny-saksmappe"): link(request, own + "ny-saksmappe/")}}
 
 

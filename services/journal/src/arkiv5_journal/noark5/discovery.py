@@ -18,7 +18,7 @@ from arkiv5_kit.auth import require_scopes
 from ..api.deps import ADMIN, READ, Reader, ctx_of
 from .http import Noark5Route, hal, link, rel
 from .login import CONFIGURATION_PATH, OLD_CONFIGURATION_PATH, login_links, openid_configuration
-from .render import LIST_QUERY, PAGE_QUERY
+from .render import LIST_QUERY, PAGE_QUERY, SEARCH_QUERY
 
 router = APIRouter(route_class=Noark5Route, include_in_schema=False)
 
@@ -64,8 +64,8 @@ async def arkivstruktur(request: Request, caller: Reader) -> JSONResponse:
         **{rel(f"arkivstruktur/{kind}"): link(request, f"arkivstruktur/{kind}/" + PAGE_QUERY, templated=True)
            for kind in ("arkivskaper", "arkiv", "arkivdel", "klassifikasjonssystem", "klasse")},
         # Every mappe here is a saksmappe, and every registrering a journalpost.
-        rel("arkivstruktur/mappe"): link(request, "sakarkiv/saksmappe/" + PAGE_QUERY, templated=True),
-        rel("arkivstruktur/registrering"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
+        rel("arkivstruktur/mappe"): link(request, "sakarkiv/saksmappe/" + LIST_QUERY, templated=True),
+        rel("arkivstruktur/registrering"): link(request, "sakarkiv/journalpost/" + SEARCH_QUERY, templated=True),
     }
     if caller.claims.has_scopes(ADMIN):  # the archive's administrators create the structure
         links[rel("arkivstruktur/ny-arkiv")] = link(request, "arkivstruktur/ny-arkiv/")
@@ -76,9 +76,9 @@ async def arkivstruktur(request: Request, caller: Reader) -> JSONResponse:
 async def sakarkiv(request: Request, _caller: Reader) -> JSONResponse:
     return hal(request, {"_links": {
         "self": link(request, "sakarkiv/"),
-        rel("sakarkiv/journalpost"): link(request, "sakarkiv/journalpost/" + LIST_QUERY, templated=True),
+        rel("sakarkiv/journalpost"): link(request, "sakarkiv/journalpost/" + SEARCH_QUERY, templated=True),
         rel("sakarkiv/ny-saksmappe"): link(request, "sakarkiv/ny-saksmappe/"),
-        rel("sakarkiv/saksmappe"): link(request, "sakarkiv/saksmappe/" + PAGE_QUERY, templated=True),
+        rel("sakarkiv/saksmappe"): link(request, "sakarkiv/saksmappe/" + LIST_QUERY, templated=True),
     }})
 
 

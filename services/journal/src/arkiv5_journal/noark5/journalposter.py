@@ -6,6 +6,7 @@ own API builds); corrections go through `corrections`; every answer renders in `
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,7 +28,7 @@ from ..journalpost.register import register
 from ..models import Journalpost
 from ..schemas import JournalpostCreate
 from ..store import repository
-from . import odata, render
+from . import counts, odata, render, row_filter, search
 from .change import Changeable, change
 from .http import Noark5Route, hal, json_object, link, rel
 from .saksmapper import validated
@@ -39,7 +40,7 @@ SERVER_SET = frozenset({"systemID", "opprettetDato", "opprettetAv", "referanseOp
                         "erEtterregistrert", "harForsendelsesfeil", "avskrivning", "merknad", "dokumentbeskrivelse",
                         "oppdatertDato", "oppdatertAv", "referanseArkivdel"})
 # Query options of a list; anything else starting with "$" is refused by name.
-LIST_OPTIONS = {"$filter", "$orderby", "$top", "$skip"}
+LIST_OPTIONS = {"$filter", "$orderby", "$top", "$skip", "$search"}
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/{saksmappe_id}/ny-journalpost/")
@@ -117,21 +118,30 @@ async def list_journalposter(
     orderby: Annotated[str | None, Query(alias="$orderby", max_length=200)] = None,
     top: Annotated[str | None, Query(alias="$top")] = None,
     skip: Annotated[str | None, Query(alias="$skip")] = None,
+    search_text: Annotated[str | None, Query(alias="$search", max_length=500)] = None,
 ) -> JSONResponse:
-    """The journalposts the filter selects, newest journal number first, a page at a time with `next`."""
+    """The journalposts the filter selects, newest journal number first, a page at a time with `next`;
+    with `$search`, the journal's full-text search (`noark5/search.py`)."""
     unknown = sorted(name for name in request.query_params if name not in LIST_OPTIONS)
     if unknown:
         raise UnsupportedQuery(f"Query option {unknown[0]} is not supported here; supported: "
                                f"{', '.join(sorted(LIST_OPTIONS))}.")
     page = odata.paging(top, skip)
+    if search_text is not None:
+        return await search.page(request, session, caller, search_text, filter_, orderby, page)
     conditions = odata.parse_filter(filter_) if filter_ else ()
-    wanted = repository.JournalpostFilter(conditions=conditions, order=odata.parse_orderby(orderby) if orderby else ())
+    nested = row_filter.is_nested(conditions)
+    wanted = repository.JournalpostFilter(conditions=row_filter.widened(conditions) if nested else conditions,
+                                          order=odata.parse_orderby(orderby) if orderby else ())
     rows = await repository.journalposter(session, wanted, skip=page.skip, top=page.top + 1)
     more = len(rows) > page.top
     shown = rows[:page.top]
     results = list(zip(await visibility.journalposter(session, caller, shown, detail=False),
                        (saksmappe for _, saksmappe in shown), strict=True))
-    if tests := odata.title_tests(conditions):
+    if nested:
+        results = [(r, s) for (r, s), (journalpost, _) in zip(results, shown, strict=True)
+                   if row_filter.holds(conditions, journalpost, r.tittel)]
+    elif tests := odata.title_tests(conditions):
         # The title as this caller sees it decides: a word masked for the caller is never found.
         # A page may then hold fewer than $top; `next` still continues where this page ended.
         results = [(r, s) for r, s in results if odata.title_matches(r.tittel, tests)]
@@ -139,4 +149,13 @@ async def list_journalposter(
     return hal(request, render.page(
         request, own + odata.query(filter_, page.top, page.skip, orderby),
         [render.journalpost(request, r, s) for r, s in results],
-        next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None))
+        next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None,
+        total=await counts.total(page, len(shown), more=more, count=_counter(session, wanted, conditions))))
+
+
+def _counter(session: AsyncSession, wanted: repository.JournalpostFilter,
+             conditions: tuple[odata.Node, ...]) -> Callable[[int], Awaitable[int]] | None:
+    """The list's count query; none where a title function decides rows one by one (`counts.total`)."""
+    if odata.title_tests(conditions) or row_filter.is_nested(conditions):
+        return None
+    return lambda at_most: repository.count(session, wanted, at_most=at_most)

@@ -18,6 +18,7 @@ from .http import link, rel
 from .odata import Paging, query
 
 LIST_QUERY = "{?$filter,$orderby,$top,$skip}"
+SEARCH_QUERY = "{?$filter,$orderby,$top,$skip,$search}"
 PAGE_QUERY = "{?$top,$skip}"
 
 
@@ -140,11 +141,12 @@ def dokumentobjekt(request: Request, out: DokumentobjektOut, dokumentbeskrivelse
 
 
 def page(request: Request, self_path: str, results: list[dict[str, Any]],
-         next_path: str | None = None) -> dict[str, Any]:
+         next_path: str | None = None, *, total: int | None = None) -> dict[str, Any]:
+    """A list's page; `count` is `total`, the whole list's size, where the list knows it."""
     links: dict[str, Any] = {"self": link(request, self_path)}
     if next_path is not None:
         links["next"] = link(request, next_path)
-    return {"count": len(results), "results": results, "_links": links}
+    return {"count": len(results) if total is None else total, "results": results, "_links": links}
 
 
 def paged(request: Request, own: str, paging: Paging, results: list[dict[str, Any]], *,

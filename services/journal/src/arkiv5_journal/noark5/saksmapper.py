@@ -6,6 +6,7 @@ our own API; every answer is rendered by `visibility`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,7 +28,7 @@ from ..models import Saksmappe
 from ..saksmappe import create as creation
 from ..schemas import SaksmappeCreate
 from ..store import repository
-from . import odata, render
+from . import counts, odata, render, row_filter
 from .change import Changeable, change
 from .http import Noark5Route, hal, json_object, link, rel
 
@@ -84,16 +85,30 @@ async def create_saksmappe(request: Request, caller: Writer) -> JSONResponse:
 async def saksmappe_page(request: Request, session: AsyncSession, caller: Caller, own: str, top: str | None,
                          skip: str | None, *, arkivdel_id: UUID | None = None,
                          klasse_id: UUID | None = None) -> JSONResponse:
-    """Cases (of one arkivdel or klasse when given), newest case number first, a page at a time with
-    `next`; a case the caller may not see at all is left out (as our policy refuses reading it)."""
-    page = odata.page_only(request.query_params, top, skip)
+    """Cases (of one arkivdel or klasse when given) the OData `$filter` selects, by `$orderby` and then
+    newest case number first, a page at a time with `next`; a case the caller may not see at all is
+    left out (as our policy refuses reading it)."""
+    filter_, orderby = odata.list_options(request.query_params)
+    page = odata.paging(top, skip)
+    conditions = odata.parse_filter(filter_, odata.SAKSMAPPE) if filter_ else ()
+    nested = row_filter.is_nested(conditions)
+    wanted = repository.SaksmappeFilter(arkivdel_id=arkivdel_id, klasse_id=klasse_id,
+                                        conditions=row_filter.widened(conditions) if nested else conditions,
+                                        order=odata.parse_orderby(orderby, odata.SAKSMAPPE) if orderby else ())
     rows = await repository.saksmapper(session, skip=page.skip, top=page.top + 1, arkivdel_id=arkivdel_id,
-                                       klasse_id=klasse_id)
+                                       klasse_id=klasse_id, wanted=wanted)
     shown = rows[:page.top]
+    tests = odata.title_tests(conditions)
+    # The title as this caller sees it decides, as on the journalpost list.
     results = [render.saksmappe(request, out, saksmappe)
                for out, saksmappe in zip(await visibility.saksmapper(session, caller, shown), shown, strict=True)
-               if out is not None]
-    return hal(request, render.paged(request, own, page, results, more=len(rows) > page.top))
+               if out is not None and (row_filter.holds(conditions, saksmappe, out.tittel) if nested
+                                       else odata.title_matches(out.tittel, tests))]
+    more = len(rows) > page.top
+    return hal(request, render.page(
+        request, own + odata.query(filter_, page.top, page.skip, orderby), results,
+        next_path=own + odata.query(filter_, page.top, page.skip + page.top, orderby) if more else None,
+        total=await counts.total(page, len(shown), more=more, count=_counter(session, wanted, conditions))))
 
 
 @router.get("/noark5/api/sakarkiv/saksmappe/")
@@ -152,3 +167,11 @@ async def case_journalposter(saksmappe_id: UUID, request: Request, session: Read
     results = await visibility.journalposter(session, caller, [(j, saksmappe) for j in rows])
     own = render.saksmappe_path(saksmappe_id) + "journalpost/"
     return hal(request, render.page(request, own, [render.journalpost(request, r, saksmappe) for r in results]))
+
+
+def _counter(session: AsyncSession, wanted: repository.SaksmappeFilter,
+             conditions: tuple[odata.Node, ...]) -> Callable[[int], Awaitable[int]] | None:
+    """The list's count query; none where a title function decides rows one by one (`counts.total`)."""
+    if odata.title_tests(conditions) or row_filter.is_nested(conditions):
+        return None
+    return lambda at_most: repository.count(session, wanted, at_most=at_most)

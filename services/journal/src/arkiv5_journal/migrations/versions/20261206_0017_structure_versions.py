@@ -4,16 +4,16 @@ The archive's administrators now change the structure through the Noark 5 interf
 (titles, statuses, the classification system of an arkivdel), so each row needs an ETag
 that changes with it, counted as the saksmappe's and the journalpost's are (journal_0009).
 
-Revision ID: journal_0016
-Revises: journal_0015
+Revision ID: journal_0017
+Revises: journal_0016
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "journal_0016"
-down_revision = "journal_0015"
+revision = "journal_0017"
+down_revision = "journal_0016"
 branch_labels = None
 depends_on = None
 
