@@ -130,6 +130,9 @@ async def test_a_period_that_is_not_active_takes_no_new_case(journal: Journal) -
         "tittel": "Byggesak", "administrativEnhet": str(UNIT), "saksansvarlig": person},
         headers={**ACCEPT, **headers, "Content-Type": NOARK5})
     assert refused.status_code == 409 and "active period" in refused.json()["feil"]["beskrivelse"]
+    own = await journal.client.post("/saksmapper", headers=headers, json={
+        "tittel": "Byggesak", "administrativEnhet": str(UNIT), "arkivdel": made["arkivdel"]["systemID"]})
+    assert own.status_code == 409, own.text  # our own API: the same use case, the same refusal
     assert await _count(journal, Saksmappe) == before
     assert (await _new_case(journal, headers, person)).status_code == 201  # the default arkivdel is active
 
