@@ -7,6 +7,7 @@ Runs on SQLite and PostgreSQL (the `journal` fixture).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from .conftest import UNIT, Journal, incoming
@@ -155,3 +156,13 @@ async def test_structure_is_read_by_readers_and_klasser_made_by_administrators_o
     missing = await journal.client.get(system["_links"]["self"]["href"].replace(system["systemID"], person),
                                        headers={**ACCEPT, **reader})
     assert missing.status_code == 404 and missing.json()["feil"]["kode"] == 404
+
+
+async def test_the_structures_dates_carry_their_time_zone(journal: Journal) -> None:
+    # SQLite hands its timestamps back without their zone; the interface's dates carry one.
+    headers, person = await _handler(journal)
+    assert (await _new_case(journal, headers, person)).status_code == 201
+    arkivstruktur = await _package(journal, headers, "arkivstruktur")
+    for name in ("arkivstruktur/arkiv", "arkivstruktur/arkivdel", "arkivstruktur/klassifikasjonssystem"):
+        created = (await _only(journal, headers, arkivstruktur, name))["opprettetDato"]
+        assert created.endswith("Z") and datetime.fromisoformat(created).tzinfo is not None, (name, created)

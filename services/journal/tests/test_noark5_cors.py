@@ -113,7 +113,7 @@ async def test_without_named_origins_no_cors_header_is_sent(journal: Journal) ->
     headers, person = await _handler(journal)
     href = await _ny_saksmappe(journal, headers)
     preflight = await journal.client.options(href, headers=_preflight(ALLOWED))
-    assert preflight.status_code == 405
+    assert preflight.status_code == 200 and "POST" in preflight.headers["allow"]  # an OPTIONS, not a permission
     created = await _new_case(journal, {**headers, "Origin": ALLOWED}, person)
     assert created.status_code == 201, created.text
     for answer in (preflight, created):

@@ -20,6 +20,7 @@ from .blobsweep import sweep_job
 from .consumers import register_consumers
 from .context import Context
 from .models import KontoSperre
+from .noark5.allow import Noark5Allow
 from .noark5.cors import add_cors
 from .settings import JournalSettings
 from .uttrekk.jobs import UttrekkRunner
@@ -46,6 +47,7 @@ def create_app(settings: JournalSettings | None = None, bus: Transport | None = 
     )
     app.add_middleware(SporingMiddleware, runtime=runtime)  # the sporingslogg of screened reads
     app.add_middleware(ClockMiddleware, state=app.state)  # decisions on the context's clock
+    app.add_middleware(Noark5Allow)  # the Noark 5 interface's Allow, and its OPTIONS
     add_cors(app, settings.noark5_cors_origins)  # outermost: the Noark 5 interface's CORS, if origins are named
     app.state.journal_context = context
     app.state.blob_store = FilesystemBlobStore(settings.resolved_blob_dir())

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from arkiv5_contracts.codelists import Arkivdelstatus, Arkivstatus, CodeList
 from arkiv5_kit.auth import Principal as Caller
+from arkiv5_kit.clock import as_utc
 from arkiv5_kit.errors import NotFound
 from arkiv5_kit.sessions import ReadSessionDep
 
@@ -60,7 +61,9 @@ def _code(codes: type[CodeList], value: str) -> dict[str, str]:
 
 
 def _created(row: Arkiv | Arkivdel | Klassifikasjonssystem | Klasse) -> dict[str, Any]:
-    return {"opprettetDato": row.opprettet_dato.isoformat(), "opprettetAv": row.opprettet_av}
+    # With its zone, as every date of the interface (SQLite hands the UTC instant back without it).
+    return {"opprettetDato": as_utc(row.opprettet_dato).isoformat().replace("+00:00", "Z"),
+            "opprettetAv": row.opprettet_av}
 
 
 def _list(request: Request, own: str) -> dict[str, Any]:
